@@ -1,0 +1,151 @@
+"""The chain the tools talk to: an embedded Anvil (default), any RPC URL, or an Anvil fork."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+
+from hedgevault.errors import ChainError
+from hedgevault.toolchain.paths import NODE_MODULES
+
+_START_TIMEOUT_SEC = 30.0
+#: Gas limit of the embedded node's blocks and eth_call: high enough for batched harness calls.
+EMBEDDED_GAS_LIMIT = 1_000_000_000
+
+
+def anvil_path() -> str:
+    """The project's Anvil (``node_modules/.bin/anvil``), or one on PATH."""
+    local = NODE_MODULES / ".bin" / "anvil"
+    if local.exists():
+        return str(local)
+    found = shutil.which("anvil")
+    if found is None:
+        raise ChainError(
+            "anvil not found: run `make setup` (it installs @foundry-rs/anvil into node_modules)"
+        )
+    return found
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Node:
+    """A running node; ``process`` is set when hedgevault started it (and must stop it)."""
+
+    url: str
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    _log_file: object | None = field(default=None, repr=False)
+
+    def web3(self, timeout_sec: float = 120.0) -> Web3:
+        return Web3(HTTPProvider(self.url, request_kwargs={"timeout": timeout_sec}))
+
+    def stop(self) -> None:
+        """Stop the node and its children (its process group); idempotent."""
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(timeout=10)
+        if self._log_file is not None:
+            self._log_file.close()  # type: ignore[attr-defined]
+            self._log_file = None
+
+
+def wait_until_answers(url: str, timeout_sec: float, process: subprocess.Popen[bytes] | None) -> None:
+    """Poll ``eth_chainId`` until the node answers; fail with the reason otherwise."""
+    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 2}))
+    deadline = time.monotonic() + timeout_sec
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ChainError(f"anvil exited with code {process.returncode} before answering at {url}")
+        try:
+            w3.eth.chain_id
+            return
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.1)
+    raise ChainError(f"no node answered at {url} within {timeout_sec:.0f} s")
+
+
+def start_anvil(
+    *,
+    fork_url: str | None = None,
+    port: int | None = None,
+    log_dir: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> Node:
+    """Start Anvil on 127.0.0.1 (a free port unless given); its log goes to ``log_dir/anvil-PORT.log``."""
+    port = port or free_port()
+    log_dir = log_dir or Path(tempfile.gettempdir()) / "hedgevault-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"anvil-{port}.log"
+    args = [
+        anvil_path(),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--gas-limit",
+        str(EMBEDDED_GAS_LIMIT),
+    ]
+    if fork_url:
+        args += ["--fork-url", fork_url]
+    args += list(extra_args)
+    log_file = log_path.open("ab")
+    process = subprocess.Popen(
+        args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    node = Node(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, _log_file=log_file)
+    try:
+        wait_until_answers(node.url, _START_TIMEOUT_SEC, process)
+    except ChainError as exc:
+        node.stop()
+        raise ChainError(f"{exc}; see the log at {log_path}") from exc
+    return node
+
+
+@contextmanager
+def local_node(
+    *,
+    rpc_url: str | None = None,
+    fork_url: str | None = None,
+    log_dir: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> Iterator[Node]:
+    """Attach to ``rpc_url``, or start an embedded Anvil (a fork of ``fork_url`` if given).
+
+    An Anvil started here is stopped when the block exits, however it exits.
+    """
+    if rpc_url and fork_url:
+        raise ChainError("give either --rpc-url (attach) or --fork-url (start a fork), not both")
+    if rpc_url:
+        wait_until_answers(rpc_url, 10.0, None)
+        yield Node(url=rpc_url)
+        return
+    node = start_anvil(fork_url=fork_url, log_dir=log_dir, extra_args=extra_args)
+    try:
+        yield node
+    finally:
+        node.stop()
