@@ -1,0 +1,48 @@
+# hedgevault: `make demo` runs the demo on an embedded Anvil, `make test` runs lint, types and tests.
+# Both install what they need into the project (.venv, node_modules, .solcx) once; a second run
+# reinstalls nothing unless pyproject.toml or package-lock.json changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .setup-stamps
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/solc
+
+$(STAMPS)/python: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "hedgevault needs Python 3.11: run `make PYTHON=python3.11 ...`")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/node: package.json package-lock.json
+	@command -v npm >/dev/null || (echo "npm not found: install Node.js 20 and npm" && exit 1)
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+# Registers a solc of the pinned version with py-solc-x (native if it can be downloaded, else solc-js).
+$(STAMPS)/solc: $(STAMPS)/python $(STAMPS)/node brownie-config.yaml
+	$(BIN)/hedgevault toolchain
+	@mkdir -p $(STAMPS) && touch $@
+
+demo: setup
+	$(BIN)/hedgevault demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python bench/bench_gas.py
+	$(BIN)/python bench/bench_accuracy.py
+	$(BIN)/python bench/bench_mirror.py
+	$(BIN)/python bench/bench_float64.py
+
+clean:
+	rm -rf $(VENV) node_modules build .solcx $(STAMPS)
