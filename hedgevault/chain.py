@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,10 +64,8 @@ class Node:
                 os.killpg(self.process.pid, signal.SIGTERM)
                 self.process.wait(timeout=10)
             except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
+                with suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 self.process.wait(timeout=10)
         if self._log_file is not None:
             self._log_file.close()  # type: ignore[attr-defined]
@@ -82,7 +80,7 @@ def wait_until_answers(url: str, timeout_sec: float, process: subprocess.Popen[b
         if process is not None and process.poll() is not None:
             raise ChainError(f"anvil exited with code {process.returncode} before answering at {url}")
         try:
-            w3.eth.chain_id
+            _ = w3.eth.chain_id
             return
         except Exception:  # noqa: BLE001 - not up yet
             time.sleep(0.1)
@@ -114,9 +112,7 @@ def start_anvil(
         args += ["--fork-url", fork_url]
     args += list(extra_args)
     log_file = log_path.open("ab")
-    process = subprocess.Popen(
-        args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     node = Node(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, _log_file=log_file)
     try:
         wait_until_answers(node.url, _START_TIMEOUT_SEC, process)

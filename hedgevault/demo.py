@@ -15,7 +15,10 @@ from hedgevault.units import WAD, from_wad
 #: (label, spot, strike, time, vol, rate) - the first is Hull's Example 15.6.
 DEMO_OPTIONS: tuple[tuple[str, Input], ...] = (
     ("Hull 15.6: S=42 K=40 T=0.5y s=20% r=10%", (42 * WAD, 40 * WAD, 15_768_000, WAD // 5, WAD // 10)),
-    ("ETH 30d ATM: S=3000 K=3000 s=80% r=5%", (3000 * WAD, 3000 * WAD, 30 * 86_400, 8 * WAD // 10, WAD // 20)),
+    (
+        "ETH 30d ATM: S=3000 K=3000 s=80% r=5%",
+        (3000 * WAD, 3000 * WAD, 30 * 86_400, 8 * WAD // 10, WAD // 20),
+    ),
     ("deep ITM 1d: S=3000 K=1500 s=50% r=5%", (3000 * WAD, 1500 * WAD, 86_400, WAD // 2, WAD // 20)),
     ("far OTM 2y: S=1 K=3 s=120% r=-1%", (WAD, 3 * WAD, 2 * 31_536_000, 12 * WAD // 10, -(WAD // 100))),
     ("1 second, tiny vol: S=K=1e-6 s=0.1%", (10**12, 10**12, 1, 10**15, 0)),
@@ -52,8 +55,12 @@ def run_demo(print_fn: Callable[[str], None] = print) -> int:
             mirrored = mirror.greeks(*inp)
             ref = reference.greeks(*inp)
             print_fn(f"== {label}")
-            print_fn(f"   inputs (wad / s): spot={inp[0]} strike={inp[1]} time={inp[2]} vol={inp[3]} rate={inp[4]}")
-            print_fn(f"   {'output':<11} {'on-chain (Solidity)':>34} {'mirror':>8} {'mpmath reference':>34} {'|error|':>10}")
+            print_fn(
+                f"   inputs (wad / s): spot={inp[0]} strike={inp[1]} time={inp[2]} vol={inp[3]} rate={inp[4]}"
+            )
+            print_fn(
+                f"   {'output':<11} {'on-chain (Solidity)':>34} {'mirror':>8} {'mpmath reference':>34} {'|error|':>10}"
+            )
             if isinstance(onchain, bytes):
                 print_fn(f"   reverted: 0x{onchain.hex()}")
                 mismatches += 1
@@ -84,5 +91,7 @@ def run_demo(print_fn: Callable[[str], None] = print) -> int:
                 + (f", impliedVol {iv_gas:,}" if iv_gas is not None else "")
                 + f"; whole tx greeks(): {harness.tx_gas('greeks', inp):,}\n"
             )
-    print_fn("all on-chain outputs equal the mirror bit for bit" if mismatches == 0 else f"{mismatches} MISMATCHES")
+    print_fn(
+        "all on-chain outputs equal the mirror bit for bit" if mismatches == 0 else f"{mismatches} MISMATCHES"
+    )
     return 0 if mismatches == 0 else 1

@@ -15,7 +15,8 @@ rhos           K T e^{-rT}                                 2 + T + 1e-17 x scale
 =============  ==========================================  ===========================
 
 The wei terms are the output quantum: each output is floored once or twice to the wad grid (theta
-three times; rho multiplies a floored K e^{-rT} N(d2) by T in years). The relative part is what the approximations (ln, exp, N, phi) contribute. ``BOUNDS_REL`` holds the
+three times; rho multiplies a floored K e^{-rT} N(d2) by T in years). The relative part is what
+the approximations (ln, exp, N, phi) contribute. ``BOUNDS_REL`` holds the
 documented relative parts; the tests assert them and ``bench/bench_accuracy.py`` reports the
 measured worst case and where it occurs.
 """
@@ -91,7 +92,9 @@ def scales(spot_wad: int, strike_wad: int, time_sec: int, vol_wad: int, rate_wad
         }
 
 
-def greeks_errors(spot_wad: int, strike_wad: int, time_sec: int, vol_wad: int, rate_wad: int) -> dict[str, OutputError]:
+def greeks_errors(
+    spot_wad: int, strike_wad: int, time_sec: int, vol_wad: int, rate_wad: int
+) -> dict[str, OutputError]:
     """Errors of every output of ``mirror.greeks`` (= the on-chain library) for one valid input."""
     got = mirror.greeks(spot_wad, strike_wad, time_sec, vol_wad, rate_wad)._asdict()
     ref = reference.greeks(spot_wad, strike_wad, time_sec, vol_wad, rate_wad)

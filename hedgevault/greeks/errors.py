@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from eth_abi import encode
-from eth_utils import keccak
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
 from hedgevault.errors import HedgevaultError
 

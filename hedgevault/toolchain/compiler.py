@@ -144,8 +144,9 @@ def ensure_solc(version: str | None = None) -> Path:
     """Return a working ``solc`` of the pinned version, installing or registering one if needed.
 
     Order: a native binary already in py-solc-x's folder; a native download through py-solc-x;
-    the solc-js shim. The chosen executable is registered as ``solc-v<version>`` in py-solc-x's
-    folder, so ``brownie compile`` uses the same compiler.
+    the solc-js shim. ``HEDGEVAULT_SOLC=native`` or ``=solcjs`` forces one of the last two (remove
+    ``.solcx/`` to choose again once a shim is registered). The chosen executable is registered as
+    ``solc-v<version>`` in py-solc-x's folder, so ``brownie compile`` uses the same compiler.
     """
     version = version or load_settings().version
     folder = _solcx_dir()
@@ -155,9 +156,16 @@ def ensure_solc(version: str | None = None) -> Path:
             return target  # a native binary
         _write_shim(target, version)  # refresh paths in case the checkout moved
         return target
-    if os.environ.get("HEDGEVAULT_SOLC") != "solcjs" and _try_native_download(version, folder):
-        if _answers_version(target, version):
-            return target
+    choice = os.environ.get("HEDGEVAULT_SOLC", "auto")
+    if choice not in ("auto", "native", "solcjs"):
+        raise ToolchainError(f"HEDGEVAULT_SOLC={choice!r}: use auto (default), native or solcjs")
+    if choice != "solcjs" and _try_native_download(version, folder) and _answers_version(target, version):
+        return target
+    if choice == "native":
+        raise ToolchainError(
+            f"HEDGEVAULT_SOLC=native but solc {version} could not be downloaded: "
+            "unset it to fall back to solc-js"
+        )
     _write_shim(target, version)
     if not _answers_version(target, version):
         raise ToolchainError(f"the solc-js shim at {target} does not answer --version {version}")
@@ -180,9 +188,7 @@ def _standard_input(settings: CompilerSettings, files: dict[str, Path]) -> dict[
             "evmVersion": settings.evm_version,
             "optimizer": {"enabled": settings.optimizer_enabled, "runs": settings.optimizer_runs},
             "remappings": list(settings.remappings),
-            "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
-            },
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
         },
     }
 
@@ -202,9 +208,7 @@ def compile_project(force: bool = False) -> dict[str, Artifact]:
     else:
         solc = ensure_solc(settings.version)
         try:
-            output = solcx.compile_standard(
-                standard_input, solc_binary=solc, allow_paths=str(PROJECT_ROOT)
-            )
+            output = solcx.compile_standard(standard_input, solc_binary=solc, allow_paths=str(PROJECT_ROOT))
         except solcx.exceptions.SolcError as exc:
             raise CompilationError(f"solc failed: {exc}") from exc
         errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]

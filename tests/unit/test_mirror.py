@@ -3,6 +3,7 @@ golden vectors, parity, bounds, monotonicity, domain errors, expiry conventions 
 
 from __future__ import annotations
 
+import itertools
 import random
 from math import isqrt
 
@@ -72,7 +73,7 @@ def test_hull_greek_letters_example() -> None:
 @settings(max_examples=300, deadline=None)
 @given(valid_inputs())
 def test_parity_is_exact_and_prices_within_no_arbitrage_bounds(inp: tuple[int, int, int, int, int]) -> None:
-    spot, strike, time_sec, vol, rate = inp
+    spot, strike, time_sec, _vol, rate = inp
     g = m.greeks(*inp)
     # put = call - S + K e^{-rT} to the wei: recover K e^{-rT} from it and check against mpmath
     kd = g.put - g.call + spot
@@ -110,7 +111,9 @@ def test_call_rises_with_spot_and_put_falls(inp: tuple[int, int, int, int, int],
 
 @settings(max_examples=300, deadline=None)
 @given(valid_inputs(), st.integers(1, 10**6))
-def test_prices_rise_with_volatility_and_delta_with_spot(inp: tuple[int, int, int, int, int], bump: int) -> None:
+def test_prices_rise_with_volatility_and_delta_with_spot(
+    inp: tuple[int, int, int, int, int], bump: int
+) -> None:
     spot, strike, time_sec, vol, rate = inp
     vol2 = min(m.MAX_VOL_WAD, vol + vol * bump // 10**7 + 1)
     c1, p1 = m.price(*inp)
@@ -212,12 +215,15 @@ def _sorted_points(rng: random.Random, lo: float, hi: float, n: int) -> list[int
 def test_exp_error_and_monotonicity() -> None:
     # FixedPointMath.expQ96: relative error <= 2e-19 + 2^-95 absolute; monotone up to that error.
     rng = random.Random(1)
-    xs = _sorted_points(rng, -67, 11, 3000) + [0, -(67 << 96), 11 << 96]
+    xs = [*_sorted_points(rng, -67, 11, 3000), 0, -(67 << 96), 11 << 96]
     xs.sort()
     with mpmath.workdps(50):
         for x in xs:
             exact = mpmath.exp(mpmath.mpf(x) / Q96)
-            assert abs(mpmath.mpf(m.exp_q96(x)) / Q96 - exact) <= exact * mpmath.mpf("2e-19") + mpmath.mpf(2) ** -95
+            assert (
+                abs(mpmath.mpf(m.exp_q96(x)) / Q96 - exact)
+                <= exact * mpmath.mpf("2e-19") + mpmath.mpf(2) ** -95
+            )
     values = [m.exp_q96(x) for x in xs]
     for a, b, xa in zip(values, values[1:], xs, strict=False):
         assert b >= a - 2 * (a * 2 // 10**19 + 2), xa
@@ -232,7 +238,13 @@ def test_ln_ratio_error_and_monotonicity() -> None:
         den = int(10 ** rng.uniform(12, 30))
         num = max(1, int(den * 10 ** rng.uniform(-2, 2)))
         pairs.append((num, den))
-    pairs += [(10**18, 10**18), (10**18 + 1, 10**18), (10**18, 10**18 + 1), (10**30, 10**28), (10**12, 10**14)]
+    pairs += [
+        (10**18, 10**18),
+        (10**18 + 1, 10**18),
+        (10**18, 10**18 + 1),
+        (10**30, 10**28),
+        (10**12, 10**14),
+    ]
     with mpmath.workdps(50):
         for num, den in pairs:
             exact = mpmath.log(mpmath.mpf(num) / den)
@@ -241,7 +253,7 @@ def test_ln_ratio_error_and_monotonicity() -> None:
     den = 10**24
     nums = sorted(int(den * 10 ** rng.uniform(-2, 2)) for _ in range(2000))
     values = [m.ln_ratio_q96(n, den) for n in nums]
-    for a, b in zip(values, values[1:], strict=False):
+    for a, b in itertools.pairwise(values):
         assert b >= a - 2 * (abs(a) * 2 // 10**21 + 8)
 
 
@@ -259,7 +271,7 @@ def test_cdf_error_symmetry_and_monotonicity() -> None:
                 assert m.cdf_q96(-x) == Q96 - m.cdf_q96(x)
     tol = int(2.2e-21 * Q96) + 1
     values = [m.cdf_q96(x) for x in xs]
-    for a, b in zip(values, values[1:], strict=False):
+    for a, b in itertools.pairwise(values):
         assert b >= a - tol
     assert all(0 <= v <= Q96 for v in values)
 
@@ -312,7 +324,13 @@ def test_implied_vol_never_wrong() -> None:
         exact = reference.implied_vol(price, spot, strike, time_sec, rate, is_call)
         assert exact is not None
         with mpmath.workdps(50):
-            assert abs(mpmath.mpf(got) / WAD - exact) <= mpmath.mpf("1e-12"), (price, spot, strike, time_sec, rate)
+            assert abs(mpmath.mpf(got) / WAD - exact) <= mpmath.mpf("1e-12"), (
+                price,
+                spot,
+                strike,
+                time_sec,
+                rate,
+            )
         returned += 1
     assert returned > 100  # the rest are honest reverts (ill-conditioned or outside the bounds)
 
