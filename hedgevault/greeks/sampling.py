@@ -8,10 +8,35 @@ from hedgevault.greeks import mirror as m
 
 Input = tuple[int, int, int, int, int]
 
-_EDGE_TIMES = (0, 1, 2, 60, 3600, 86_400, m.YEAR_SECONDS, m.MAX_TIME_SEC - 1, m.MAX_TIME_SEC, m.MAX_TIME_SEC + 1)
+_EDGE_TIMES = (
+    0,
+    1,
+    2,
+    60,
+    3600,
+    86_400,
+    m.YEAR_SECONDS,
+    m.MAX_TIME_SEC - 1,
+    m.MAX_TIME_SEC,
+    m.MAX_TIME_SEC + 1,
+)
 _EDGE_VOLS = (m.MIN_VOL_WAD - 1, m.MIN_VOL_WAD, m.MIN_VOL_WAD + 1, 10**17, m.MAX_VOL_WAD, m.MAX_VOL_WAD + 1)
-_EDGE_RATES = (-m.MAX_ABS_RATE_WAD - 1, -m.MAX_ABS_RATE_WAD, -1, 0, 1, m.MAX_ABS_RATE_WAD, m.MAX_ABS_RATE_WAD + 1)
-_EDGE_PRICES = (m.MIN_PRICE_WAD - 1, m.MIN_PRICE_WAD, m.MIN_PRICE_WAD + 1, m.MAX_PRICE_WAD, m.MAX_PRICE_WAD + 1)
+_EDGE_RATES = (
+    -m.MAX_ABS_RATE_WAD - 1,
+    -m.MAX_ABS_RATE_WAD,
+    -1,
+    0,
+    1,
+    m.MAX_ABS_RATE_WAD,
+    m.MAX_ABS_RATE_WAD + 1,
+)
+_EDGE_PRICES = (
+    m.MIN_PRICE_WAD - 1,
+    m.MIN_PRICE_WAD,
+    m.MIN_PRICE_WAD + 1,
+    m.MAX_PRICE_WAD,
+    m.MAX_PRICE_WAD + 1,
+)
 
 
 def _log_uniform(rng: random.Random, lo: float, hi: float) -> float:
@@ -63,3 +88,18 @@ def deep_cases() -> list[Input]:
                     for rate in (-m.MAX_ABS_RATE_WAD, 0, m.MAX_ABS_RATE_WAD):
                         out.append((spot, strike, time_sec, vol, rate))
     return out
+
+
+def realistic_input(rng: random.Random) -> Input:
+    """A listed-option input: K/S in [0.5, 2], T from 1 day to 2 years, vol 5%..200%, rate -5%..10%."""
+    spot = int(_log_uniform(rng, -2, 6) * 1e18)
+    strike = int(spot * _log_uniform(rng, -0.30103, 0.30103))
+    time_sec = int(_log_uniform(rng, 4.9365, 7.7998))
+    vol = int(_log_uniform(rng, -1.30103, 0.30103) * 1e18)
+    rate = int(rng.uniform(-0.05, 0.10) * 1e18)
+    return spot, strike, time_sec, vol, rate
+
+
+def realistic_inputs(n: int, seed: int) -> list[Input]:
+    rng = random.Random(seed)
+    return [realistic_input(rng) for _ in range(n)]
