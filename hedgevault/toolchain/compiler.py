@@ -43,6 +43,7 @@ class CompilerSettings:
     evm_version: str
     optimizer_runs: int
     optimizer_enabled: bool
+    via_ir: bool
     remappings: tuple[str, ...]
 
 
@@ -68,6 +69,7 @@ def load_settings(config_path: Path = BROWNIE_CONFIG) -> CompilerSettings:
             evm_version=str(compiler["evm_version"]),
             optimizer_runs=int(solc["optimizer"]["runs"]),
             optimizer_enabled=bool(solc["optimizer"]["enabled"]),
+            via_ir=bool(solc.get("viaIR", False)),
             remappings=tuple(str(r) for r in solc.get("remappings", [])),
         )
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
@@ -187,6 +189,7 @@ def _standard_input(settings: CompilerSettings, files: dict[str, Path]) -> dict[
         "settings": {
             "evmVersion": settings.evm_version,
             "optimizer": {"enabled": settings.optimizer_enabled, "runs": settings.optimizer_runs},
+            "viaIR": settings.via_ir,
             "remappings": list(settings.remappings),
             "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
         },
