@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from hedgevault.greeks import reference as ref
 from hedgevault.greeks.fast import greeks_f64, price_f64
+from hedgevault.greeks.sampling import mixed_inputs
 
 W = 10**18
 Y = ref.YEAR_SECONDS
@@ -38,27 +39,6 @@ def random_floats(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
     v = 10 ** rng.uniform(-3, 1, n)
     r = rng.uniform(-1, 1, n)
     return s, k, t, v, r
-
-
-def random_wads(rng: np.random.Generator, n: int) -> list[tuple[int, int, int, int, int]]:
-    """n wad tuples: half log-uniform over the domain, half with d1 forced
-    into [-8, 8] (near the money, where the greeks are most sensitive).
-    Same scheme as tests/unit/test_fast.py."""
-    out: list[tuple[int, int, int, int, int]] = []
-    while len(out) < n:
-        s = 10 ** rng.uniform(-6, 12)
-        vol = 10 ** rng.uniform(-3, 1)
-        t = round(10 ** rng.uniform(0, math.log10(10 * Y)))
-        r = rng.uniform(-1, 1)
-        tau = t / Y
-        if len(out) % 2 == 0:
-            k = s * 10 ** rng.uniform(-2, 2)
-        else:
-            k = s * math.exp((r + vol * vol / 2) * tau - rng.uniform(-8, 8) * vol * math.sqrt(tau))
-        if not (0.01 <= k / s <= 100 and 1e-6 <= k <= 1e12):
-            continue
-        out.append((round(s * W), round(k * W), t, max(1, round(vol * W)), round(r * W)))
-    return out
 
 
 def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
@@ -84,7 +64,7 @@ def main() -> None:
     t_price = best_of(lambda: price_f64(*inputs))
     t_greeks = best_of(lambda: greeks_f64(*inputs))
 
-    wads = random_wads(rng, args.samples)
+    wads = mixed_inputs(rng, args.samples)
     cols = list(zip(*wads, strict=True))
     s = np.array([x / W for x in cols[0]])
     k = np.array([x / W for x in cols[1]])
@@ -99,9 +79,7 @@ def main() -> None:
 
     kd = k * np.exp(-r * t / Y)
     price_err = np.maximum(np.abs(got.call - want["call"]), np.abs(got.put - want["put"]))
-    delta_err = np.maximum(
-        np.abs(got.call_delta - want["call_delta"]), np.abs(got.put_delta - want["put_delta"])
-    )
+    delta_err = np.maximum(np.abs(got.call_delta - want["call_delta"]), np.abs(got.put_delta - want["put_delta"]))
     rel = {}
     for f in ("gamma", "vega", "call_theta", "put_theta", "call_rho", "put_rho"):
         nz = np.abs(want[f]) > 1e-290

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import random
+
+import numpy as np
 
 from hedgevault.greeks import mirror as m
 
@@ -103,3 +106,26 @@ def realistic_input(rng: random.Random) -> Input:
 def realistic_inputs(n: int, seed: int) -> list[Input]:
     rng = random.Random(seed)
     return [realistic_input(rng) for _ in range(n)]
+
+
+def mixed_inputs(rng: np.random.Generator, n: int) -> list[Input]:
+    """n valid live inputs: even indices log-uniform over the domain (spot, K/S, vol, time; uniform
+    rate), odd indices with the strike chosen so that d1 is uniform in [-8, 8] - near the money,
+    where delta, gamma and vega are large and most sensitive."""
+    wad = 10**18
+    year = 31_536_000
+    out: list[Input] = []
+    while len(out) < n:
+        s = 10 ** rng.uniform(-6, 12)
+        vol = 10 ** rng.uniform(-3, 1)
+        t = round(10 ** rng.uniform(0, math.log10(10 * year)))
+        r = rng.uniform(-1, 1)
+        tau = t / year
+        if len(out) % 2 == 0:
+            k = s * 10 ** rng.uniform(-2, 2)
+        else:
+            k = s * math.exp((r + vol * vol / 2) * tau - rng.uniform(-8, 8) * vol * math.sqrt(tau))
+        if not (0.01 <= k / s <= 100 and 1e-6 <= k <= 1e12):
+            continue
+        out.append((round(s * wad), round(k * wad), t, max(1, round(vol * wad)), round(r * wad)))
+    return out

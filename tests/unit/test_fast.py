@@ -20,6 +20,7 @@ from scipy.special import ndtr
 from hedgevault.greeks import fast
 from hedgevault.greeks import reference as ref
 from hedgevault.greeks.fast import GreeksF64, greeks_f64, price_f64
+from hedgevault.greeks.sampling import mixed_inputs
 
 W = 10**18
 Y = ref.YEAR_SECONDS
@@ -55,31 +56,6 @@ DELTA_TOL = 1e-9
 MODEL_FACTOR = 8.0
 
 FIELDS = GreeksF64._fields
-
-
-def sample_domain(rng: np.random.Generator, n: int) -> list[tuple[int, int, int, int, int]]:
-    """n wad-integer tuples (spot, strike, time_sec, vol, rate).
-
-    Even indices: log-uniform spot, K/S, vol and time, uniform rate.  Odd
-    indices: strike chosen so that d1 is uniform in [-8, 8], i.e. near the
-    money where delta, gamma and vega are large and most sensitive.
-    """
-    out: list[tuple[int, int, int, int, int]] = []
-    while len(out) < n:
-        s = 10 ** rng.uniform(-6, 12)
-        vol = 10 ** rng.uniform(-3, 1)
-        t = round(10 ** rng.uniform(0, math.log10(10 * Y)))
-        r = rng.uniform(-1, 1)
-        tau = t / Y
-        if len(out) % 2 == 0:
-            k = s * 10 ** rng.uniform(-2, 2)
-        else:
-            sst = vol * math.sqrt(tau)
-            k = s * math.exp((r + vol * vol / 2) * tau - rng.uniform(-8, 8) * sst)
-        if not (0.01 <= k / s <= 100 and 1e-6 <= k <= 1e12):
-            continue
-        out.append((round(s * W), round(k * W), t, max(1, round(vol * W)), round(r * W)))
-    return out
 
 
 def to_float(samples: list[tuple[int, int, int, int, int]]) -> tuple[F64, F64, F64, F64, F64]:
@@ -121,7 +97,7 @@ def _error_model(s: F64, k: F64, t: F64, v: F64, r: F64) -> tuple[F64, dict[str,
 
 @pytest.fixture(scope="module")
 def comparison() -> tuple[tuple[F64, F64, F64, F64, F64], GreeksF64, dict[str, F64]]:
-    samples = sample_domain(np.random.default_rng(20240601), 3000)
+    samples = mixed_inputs(np.random.default_rng(20240601), 3000)
     inputs = to_float(samples)
     got = greeks_f64(*inputs)
     refs = [ref.greeks(*x) for x in samples]
