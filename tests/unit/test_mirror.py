@@ -111,9 +111,7 @@ def test_call_rises_with_spot_and_put_falls(inp: tuple[int, int, int, int, int],
 
 @settings(max_examples=300, deadline=None)
 @given(valid_inputs(), st.integers(1, 10**6))
-def test_prices_rise_with_volatility_and_delta_with_spot(
-    inp: tuple[int, int, int, int, int], bump: int
-) -> None:
+def test_prices_rise_with_volatility_and_delta_with_spot(inp: tuple[int, int, int, int, int], bump: int) -> None:
     spot, strike, time_sec, vol, rate = inp
     vol2 = min(m.MAX_VOL_WAD, vol + vol * bump // 10**7 + 1)
     c1, p1 = m.price(*inp)
@@ -220,10 +218,7 @@ def test_exp_error_and_monotonicity() -> None:
     with mpmath.workdps(50):
         for x in xs:
             exact = mpmath.exp(mpmath.mpf(x) / Q96)
-            assert (
-                abs(mpmath.mpf(m.exp_q96(x)) / Q96 - exact)
-                <= exact * mpmath.mpf("2e-19") + mpmath.mpf(2) ** -95
-            )
+            assert abs(mpmath.mpf(m.exp_q96(x)) / Q96 - exact) <= exact * mpmath.mpf("2e-19") + mpmath.mpf(2) ** -95
     values = [m.exp_q96(x) for x in xs]
     for a, b, xa in zip(values, values[1:], xs, strict=False):
         assert b >= a - 2 * (a * 2 // 10**19 + 2), xa
@@ -276,14 +271,20 @@ def test_cdf_error_symmetry_and_monotonicity() -> None:
     assert all(0 <= v <= Q96 for v in values)
 
 
-def test_pdf_error() -> None:
-    # NormalDist.pdfQ96: relative error <= 2e-19 + 2^-95 absolute (that of expQ96), 0 beyond |x| = 12.
+def test_pdf_error_and_monotonicity() -> None:
+    # NormalDist.pdfQ96: relative error <= 2e-19 + 2^-95 absolute (that of expQ96), 0 beyond |x| = 12;
+    # non-increasing in |x| up to that error.
     rng = random.Random(4)
+    xs = _sorted_points(rng, -13, 13, 3000)
     with mpmath.workdps(50):
-        for x in _sorted_points(rng, -13, 13, 3000):
+        for x in xs:
             exact = mpmath.npdf(mpmath.mpf(x) / Q96)
             got = mpmath.mpf(m.pdf_q96(x)) / Q96
             assert abs(got - exact) <= exact * mpmath.mpf("2.5e-19") + mpmath.mpf(2) ** -94, x
+    right = [m.pdf_q96(x) for x in xs if x >= 0]
+    for a, b in itertools.pairwise(right):
+        assert b <= a + 2 * (a // 10**18 + 2)
+    assert m.pdf_q96(12 << 96) == 0 and m.pdf_q96(-(12 << 96)) == 0
 
 
 def test_sqrt_is_exact_floor() -> None:
