@@ -19,7 +19,9 @@ $(STAMPS)/python: pyproject.toml
 
 $(STAMPS)/node: package.json package-lock.json
 	@command -v npm >/dev/null || (echo "npm not found: install Node.js 20 and npm" && exit 1)
-	npm ci --no-audit --no-fund --loglevel=error
+	# `npm install`, not `npm ci`: the lock cannot list @foundry-rs/anvil's optional binaries for other
+	# platforms (the registry mirror here does not serve them), which `npm ci` rejects as out of sync.
+	npm install --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
 
 # Registers a solc of the pinned version with py-solc-x (native if it can be downloaded, else solc-js).
