@@ -59,9 +59,7 @@ def main() -> None:
             gas = [h.gas("impliedVol", a) for a in ivs]
             print(f"{'impliedVol (' + label + ')':<34} {len(gas):>6}  {percentiles(gas)}")
         hull = (42 * 10**18, 40 * 10**18, 15_768_000, 2 * 10**17, 10**17)
-        print(
-            f"\nwhole transaction greeks() on Hull 15.6 (21,000 base included): {h.tx_gas('greeks', hull):,}"
-        )
+        print(f"\nwhole transaction greeks() on Hull 15.6 (21,000 base included): {h.tx_gas('greeks', hull):,}")
         print(f"whole transaction price() on Hull 15.6: {h.tx_gas('price', hull):,}")
         print("implied volatility counts only calls that return (reverts are excluded)")
 

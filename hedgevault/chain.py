@@ -32,9 +32,7 @@ def anvil_path() -> str:
         return str(local)
     found = shutil.which("anvil")
     if found is None:
-        raise ChainError(
-            "anvil not found: run `make setup` (it installs @foundry-rs/anvil into node_modules)"
-        )
+        raise ChainError("anvil not found: run `make setup` (it installs @foundry-rs/anvil into node_modules)")
     return found
 
 

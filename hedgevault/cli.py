@@ -20,9 +20,7 @@ def _cmd_toolchain(args: argparse.Namespace) -> int:
     kind = "solc-js shim" if solc.read_bytes().startswith(b"#!/bin/sh") else "native solc"
     print(f"solc {settings.version}: {kind} at {solc} (registered with py-solc-x)")
     artifacts = compile_project()
-    print(
-        f"compiled {len(artifacts)} contracts (evm {settings.evm_version}, optimizer runs {settings.optimizer_runs})"
-    )
+    print(f"compiled {len(artifacts)} contracts (evm {settings.evm_version}, optimizer runs {settings.optimizer_runs})")
     return 0
 
 

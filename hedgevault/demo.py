@@ -55,9 +55,7 @@ def run_demo(print_fn: Callable[[str], None] = print) -> int:
             mirrored = mirror.greeks(*inp)
             ref = reference.greeks(*inp)
             print_fn(f"== {label}")
-            print_fn(
-                f"   inputs (wad / s): spot={inp[0]} strike={inp[1]} time={inp[2]} vol={inp[3]} rate={inp[4]}"
-            )
+            print_fn(f"   inputs (wad / s): spot={inp[0]} strike={inp[1]} time={inp[2]} vol={inp[3]} rate={inp[4]}")
             print_fn(
                 f"   {'output':<11} {'on-chain (Solidity)':>34} {'mirror':>8} {'mpmath reference':>34} {'|error|':>10}"
             )
@@ -91,7 +89,5 @@ def run_demo(print_fn: Callable[[str], None] = print) -> int:
                 + (f", impliedVol {iv_gas:,}" if iv_gas is not None else "")
                 + f"; whole tx greeks(): {harness.tx_gas('greeks', inp):,}\n"
             )
-    print_fn(
-        "all on-chain outputs equal the mirror bit for bit" if mismatches == 0 else f"{mismatches} MISMATCHES"
-    )
+    print_fn("all on-chain outputs equal the mirror bit for bit" if mismatches == 0 else f"{mismatches} MISMATCHES")
     return 0 if mismatches == 0 else 1

@@ -44,9 +44,7 @@ def to_seconds(text: str, name: str) -> int:
     try:
         seconds = Decimal(number) * units[unit]
     except InvalidOperation as exc:
-        raise InputError(
-            f"{name}: {text!r} is not a duration (write 3600, 3600s, 45m, 12h, 30d or 0.5y)"
-        ) from exc
+        raise InputError(f"{name}: {text!r} is not a duration (write 3600, 3600s, 45m, 12h, 30d or 0.5y)") from exc
     if seconds != seconds.to_integral_value() or seconds < 0:
         raise InputError(f"{name}: {text!r} is not a whole, non-negative number of seconds")
     return int(seconds)

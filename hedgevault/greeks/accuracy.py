@@ -92,9 +92,7 @@ def scales(spot_wad: int, strike_wad: int, time_sec: int, vol_wad: int, rate_wad
         }
 
 
-def greeks_errors(
-    spot_wad: int, strike_wad: int, time_sec: int, vol_wad: int, rate_wad: int
-) -> dict[str, OutputError]:
+def greeks_errors(spot_wad: int, strike_wad: int, time_sec: int, vol_wad: int, rate_wad: int) -> dict[str, OutputError]:
     """Errors of every output of ``mirror.greeks`` (= the on-chain library) for one valid input."""
     got = mirror.greeks(spot_wad, strike_wad, time_sec, vol_wad, rate_wad)._asdict()
     ref = reference.greeks(spot_wad, strike_wad, time_sec, vol_wad, rate_wad)

@@ -93,12 +93,8 @@ class _Prepared(NamedTuple):
     tau: F64  # years; 1.0 where expired (placeholder, never used there)
 
 
-def _prepare(
-    spot: ArrayLike, strike: ArrayLike, time_sec: ArrayLike, vol: ArrayLike, rate: ArrayLike
-) -> _Prepared:
-    arrays = np.broadcast_arrays(
-        *(np.asarray(x, dtype=np.float64) for x in (spot, strike, time_sec, vol, rate))
-    )
+def _prepare(spot: ArrayLike, strike: ArrayLike, time_sec: ArrayLike, vol: ArrayLike, rate: ArrayLike) -> _Prepared:
+    arrays = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (spot, strike, time_sec, vol, rate)))
     shape = arrays[0].shape
     s, k, t, sigma, r = (np.ravel(a).astype(np.float64, copy=False) for a in arrays)
     live = t > 0.0
@@ -138,9 +134,7 @@ def price_f64(
     )
 
 
-def greeks_f64(
-    spot: ArrayLike, strike: ArrayLike, time_sec: ArrayLike, vol: ArrayLike, rate: ArrayLike
-) -> GreeksF64:
+def greeks_f64(spot: ArrayLike, strike: ArrayLike, time_sec: ArrayLike, vol: ArrayLike, rate: ArrayLike) -> GreeksF64:
     """Prices and greeks, element-wise over the broadcast inputs.
 
     ``spot``/``strike`` in spot-token units, ``time_sec`` in seconds,

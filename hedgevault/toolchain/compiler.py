@@ -89,9 +89,7 @@ def _solcx_dir() -> Path:
 
 def _answers_version(binary: Path, version: str) -> bool:
     try:
-        out = subprocess.run(
-            [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
-        ).stdout
+        out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False).stdout
     except OSError:
         return False
     return f"Version: {version}+" in out
@@ -120,9 +118,7 @@ def _write_shim(target: Path, version: str) -> None:
     solc_js_dir = NODE_MODULES / "solc"
     package = solc_js_dir / "package.json"
     if not package.exists():
-        raise ToolchainError(
-            f"solc-js is not installed ({package} is missing): run `make setup` (npm ci) first"
-        )
+        raise ToolchainError(f"solc-js is not installed ({package} is missing): run `make setup` (npm ci) first")
     installed = json.loads(package.read_text())["version"]
     if installed != version:
         raise ToolchainError(
@@ -165,8 +161,7 @@ def ensure_solc(version: str | None = None) -> Path:
         return target
     if choice == "native":
         raise ToolchainError(
-            f"HEDGEVAULT_SOLC=native but solc {version} could not be downloaded: "
-            "unset it to fall back to solc-js"
+            f"HEDGEVAULT_SOLC=native but solc {version} could not be downloaded: unset it to fall back to solc-js"
         )
     _write_shim(target, version)
     if not _answers_version(target, version):

@@ -25,9 +25,7 @@ def _mirror(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
         return exc.revert_data()
 
 
-def _compare(
-    onchain: Callable[[Sequence[Any]], list[Any]], mirrored: Callable[..., Any], inputs: Sequence[Any]
-) -> int:
+def _compare(onchain: Callable[[Sequence[Any]], list[Any]], mirrored: Callable[..., Any], inputs: Sequence[Any]) -> int:
     mismatches = []
     for start in range(0, len(inputs), BATCH):
         chunk = inputs[start : start + BATCH]
