@@ -8,7 +8,7 @@ import mpmath
 
 from hedgevault.chain import local_node
 from hedgevault.greeks import mirror, reference
-from hedgevault.greeks.errors import GreeksError
+from hedgevault.greeks.errors import GreeksError, decode_revert
 from hedgevault.greeks.onchain import GreeksHarness, Input
 from hedgevault.units import WAD, from_wad
 
@@ -79,7 +79,11 @@ def run_demo(print_fn: Callable[[str], None] = print) -> int:
                 iv_text = _fmt(mirror.implied_vol(*iv_input))
             except GreeksError as exc:  # an honest revert (e.g. ill-conditioned), shown as such
                 iv_text = type(exc).__name__
-            iv_chain_text = _fmt(iv_onchain) if isinstance(iv_onchain, int) else "reverted"
+            if isinstance(iv_onchain, int):
+                iv_chain_text = _fmt(iv_onchain)
+            else:
+                decoded = decode_revert(iv_onchain)
+                iv_chain_text = f"reverted with {type(decoded).__name__ if decoded else '0x' + iv_onchain.hex()}"
             print_fn(f"   implied vol of the call price: on-chain {iv_chain_text}, mirror {iv_text}")
             gas = {kind: harness.gas(kind, inp) for kind in ("greeks", "price", "delta")}
             iv_gas = harness.gas("impliedVol", iv_input) if isinstance(iv_onchain, int) else None

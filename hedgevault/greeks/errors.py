@@ -116,3 +116,14 @@ ALL_ERRORS: tuple[type[GreeksError], ...] = (
     ImpliedVolIllConditioned,
     ImpliedVolNotConverged,
 )
+
+
+def decode_revert(data: bytes) -> GreeksError | None:
+    """The mirror exception equal to a revert's bytes, or None if it is not one of the library's errors."""
+    from eth_abi.abi import decode
+
+    for cls in ALL_ERRORS:
+        if data[:4] == cls.selector():
+            types = cls.SIGNATURE[cls.SIGNATURE.index("(") + 1 : -1].split(",")
+            return cls(*decode(types, data[4:]))
+    return None
