@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IBlackScholes} from "../../interfaces/IBlackScholes.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {NormalDist} from "./NormalDist.sol";
+import {NormalCdfTable} from "./NormalCdfTable.sol";
 
 /// @title BlackScholes
 /// @notice European call and put prices, Greeks and implied volatility (no dividends), in fixed point.
@@ -50,14 +51,14 @@ library BlackScholes {
             // which sets `bad` on its own; the exact error is then found by `_revertInputs`.
             bad := or(
                 or(
-                    gt(sub(spotWad, MIN_PRICE_WAD), sub(MAX_PRICE_WAD, MIN_PRICE_WAD)),
-                    gt(sub(strikeWad, MIN_PRICE_WAD), sub(MAX_PRICE_WAD, MIN_PRICE_WAD))
+                    gt(sub(spotWad, MIN_PRICE_WAD), 999999999999999999000000000000 /* MAX_PRICE_WAD - MIN_PRICE_WAD */),
+                    gt(sub(strikeWad, MIN_PRICE_WAD), 999999999999999999000000000000)
                 ),
                 or(
                     or(lt(mul(strikeWad, MAX_MONEYNESS), spotWad), lt(mul(spotWad, MAX_MONEYNESS), strikeWad)),
                     or(
-                        or(gt(sub(volWad, MIN_VOL_WAD), sub(MAX_VOL_WAD, MIN_VOL_WAD)), gt(timeSec, 315360000 /* MAX_TIME_SEC */)),
-                        gt(add(rateWad, MAX_ABS_RATE_WAD), mul(2, MAX_ABS_RATE_WAD))
+                        or(gt(sub(volWad, MIN_VOL_WAD), 9999000000000000000 /* MAX_VOL_WAD - MIN_VOL_WAD */), gt(timeSec, 315360000 /* MAX_TIME_SEC */)),
+                        gt(add(rateWad, MAX_ABS_RATE_WAD), 2000000000000000000 /* 2 MAX_ABS_RATE_WAD */)
                     )
                 )
             )
@@ -85,6 +86,7 @@ library BlackScholes {
 
     /// @notice Call and put price in wad. Put = call - S + K e^{-rT} exactly (parity holds to the wei);
     /// call is kept within [max(0, S - K e^{-rT}), S].
+    /// @dev Domain: `checkInputs`. Error: see the contract's header.
     function price(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad)
         internal
         pure
@@ -95,17 +97,28 @@ library BlackScholes {
             (callWad, putWad,) = _intrinsic(spotWad, strikeWad);
             return (callWad, putWad);
         }
-        uint256 vst = (volWad * _sqrtTauQ96(timeSec)) / WAD;
-        (int256 x, int256 rTau) = _driftQ96(spotWad, strikeWad, timeSec, rateWad);
-        int256 d1 = _d1Q96(x, vst);
-        uint256 kdx = _kdx(strikeWad, rTau);
+        (,, uint256 kdx, uint256 vst, int256 d1) = _core(spotWad, strikeWad, timeSec, volWad, rateWad, true);
+        uint256 n1 = NormalCdfTable.cdfQ96(d1);
+        uint256 n2;
         unchecked {
-            // vst < 2^102, d1 < 2^123: no overflow
-            return _prices(spotWad, kdx, NormalDist.cdfQ96(d1), NormalDist.cdfQ96(d1 - int256(vst)));
+            // vst < 2^102, |d1| < 2^123
+            n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));
+        }
+        assembly ("memory-safe") {
+            // `_prices`, inlined: S * N1 < 2^196 (<< 32 < 2^228); kdx * N2 < 2^147 * 2^96: both fit int256
+            let c := sar(128, sub(shl(32, mul(spotWad, n1)), mul(kdx, n2)))
+            let kd := shr(32, kdx)
+            let lower := sub(spotWad, kd)
+            if slt(c, lower) { c := lower }
+            if slt(c, 0) { c := 0 }
+            callWad := c
+            // c >= S - kd, so the put is never negative
+            putWad := add(sub(c, spotWad), kd)
         }
     }
 
     /// @notice Call delta in [0, 1] and put delta = call delta - 1, in wad.
+    /// @dev Domain: `checkInputs`. Error 1e-18 + 1e-21 (N's error and the wad rounding).
     function delta(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad)
         internal
         pure
@@ -115,9 +128,12 @@ library BlackScholes {
         if (timeSec == 0) {
             (,, callDeltaWad) = _intrinsic(spotWad, strikeWad);
         } else {
-            uint256 vst = (volWad * _sqrtTauQ96(timeSec)) / WAD;
-            (int256 x,) = _driftQ96(spotWad, strikeWad, timeSec, rateWad);
-            callDeltaWad = (NormalDist.cdfQ96(_d1Q96(x, vst)) * WAD) >> 96;
+            (,,,, int256 d1) = _core(spotWad, strikeWad, timeSec, volWad, rateWad, false);
+            uint256 n1 = NormalCdfTable.cdfQ96(d1);
+            assembly ("memory-safe") {
+                // n1 <= 2^96: n1 * 1e18 < 2^156
+                callDeltaWad := shr(96, mul(n1, WAD))
+            }
         }
         unchecked {
             putDeltaWad = int256(callDeltaWad) - int256(WAD);
@@ -125,6 +141,8 @@ library BlackScholes {
     }
 
     /// @notice The whole set in one call; see `IBlackScholes.Greeks` for units.
+    /// @dev Domain: `checkInputs`. Prices and deltas as in `price` and `delta`; the other Greeks
+    /// from the same N(d1), N(d2), phi(d1) (phi's relative error 2e-19).
     function greeks(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad)
         internal
         pure
@@ -138,38 +156,39 @@ library BlackScholes {
             }
             return g;
         }
-        uint256 sqrtTau = _sqrtTauQ96(timeSec);
-        uint256 vst = (volWad * sqrtTau) / WAD;
-        uint256 kdx;
-        uint256 n2;
-        uint256 phi;
-        unchecked {
-            int256 d1;
+        (uint256 sqrtTau, uint256 kdx, uint256 vst, uint256 n1, uint256 n2, uint256 phi) =
+            _greeksInputs(spotWad, strikeWad, timeSec, volWad, rateWad);
+        (g.callWad, g.putWad) = _prices(spotWad, kdx, n1, n2);
+        assembly ("memory-safe") {
+            // g is the struct Solidity allocated for the return value: ten words from g.
             {
-                (int256 x, int256 rTau) = _driftQ96(spotWad, strikeWad, timeSec, rateWad);
-                d1 = _d1Q96(x, vst);
-                kdx = _kdx(strikeWad, rTau);
+                // n1 <= 2^96: n1 * 1e18 < 2^156
+                let callDelta := shr(96, mul(n1, WAD))
+                mstore(add(g, 0x40), callDelta)
+                mstore(add(g, 0x60), sub(callDelta, WAD))
             }
-            uint256 n1 = NormalDist.cdfQ96(d1);
-            n2 = NormalDist.cdfQ96(d1 - int256(vst));
-            (g.callWad, g.putWad) = _prices(spotWad, kdx, n1, n2);
-            g.callDeltaWad = (n1 * WAD) >> 96;
-            g.putDeltaWad = int256(g.callDeltaWad) - int256(WAD);
-            phi = NormalDist.pdfQ96(d1);
-        }
-        // phi < 2^95 and spot * vst < 2^202: checked arithmetic is free of overflow here too
-        g.gammaWad = (phi * 1e36) / (spotWad * vst);
-        unchecked {
-            uint256 sPhi = (spotWad * phi) >> 64; // S phi in wad * 2^32, < 2^131
-            g.vegaWad = (sPhi * sqrtTau) >> 128;
-            // S phi sigma / (2 sqrt tau): (sPhi * vol / WAD) < 2^135, << 63 < 2^198
-            int256 decay = int256(((sPhi * volWad / WAD) << 63) / sqrtTau);
-            uint256 kdN2 = (kdx * n2) >> 128; // K e^{-rT} N(d2) in wad, < 2^115
-            uint256 kdNm2 = (kdx * (Q96 - n2)) >> 128; // K e^{-rT} N(-d2)
-            g.callThetaWad = -decay - (rateWad * int256(kdN2)) / int256(WAD);
-            g.putThetaWad = -decay + (rateWad * int256(kdNm2)) / int256(WAD);
-            g.callRhoWad = (kdN2 * timeSec) / YEAR_SEC;
-            g.putRhoWad = -int256((kdNm2 * timeSec) / YEAR_SEC);
+            // phi < 2^95 so phi * 1e36 < 2^215, and spot * vst < 2^202 is > 0 (vst >= 2^73)
+            mstore(add(g, 0x80), div(mul(phi, 1000000000000000000000000000000000000), mul(spotWad, vst)))
+            let decay
+            {
+                // S phi in wad * 2^32, < 2^131; sqrtTau < 2^98
+                let sPhi := shr(64, mul(spotWad, phi))
+                mstore(add(g, 0xa0), shr(128, mul(sPhi, sqrtTau)))
+                // S phi sigma / (2 sqrt tau): (sPhi * vol / WAD) < 2^135, << 63 < 2^198 (a positive int256)
+                decay := div(shl(63, div(mul(sPhi, volWad), WAD)), sqrtTau)
+            }
+            // K e^{-rT} N(d2) and N(-d2) in wad, < 2^115: kdx < 2^147 and n2 <= 2^96, products < 2^243;
+            // |rate| <= 1e18 < 2^60 so the signed products fit; timeSec < 2^29
+            {
+                let kdN2 := shr(128, mul(kdx, n2))
+                mstore(add(g, 0xc0), sub(sub(0, decay), sdiv(mul(rateWad, kdN2), WAD)))
+                mstore(add(g, 0x100), div(mul(kdN2, timeSec), YEAR_SEC))
+            }
+            {
+                let kdNm2 := shr(128, mul(kdx, sub(Q96, n2)))
+                mstore(add(g, 0xe0), add(sub(0, decay), sdiv(mul(rateWad, kdNm2), WAD)))
+                mstore(add(g, 0x120), sub(0, div(mul(kdNm2, timeSec), YEAR_SEC)))
+            }
         }
     }
 
@@ -195,115 +214,287 @@ library BlackScholes {
         if (timeSec == 0) revert IBlackScholes.TimeOutOfRange(timeSec);
         _IvState memory s;
         s.priceWad = priceWad;
-        s.spotWad = spotWad;
-        s.sqrtTau = _sqrtTauQ96(timeSec);
-        int256 rTau;
-        (s.x, rTau) = _driftQ96(spotWad, strikeWad, timeSec, rateWad);
-        s.kdx = _kdx(strikeWad, rTau);
-        uint256 kd = s.kdx >> 32;
-        uint256 target;
+        int256 x;
+        uint256 kdx;
         {
-            uint256 lower;
-            uint256 upper;
-            if (isCall) {
-                lower = spotWad > kd ? spotWad - kd : 0;
-                upper = spotWad;
-                target = priceWad;
-            } else {
-                lower = kd > spotWad ? kd - spotWad : 0;
-                upper = kd;
-            }
-            if (priceWad <= lower || priceWad >= upper) {
-                revert IBlackScholes.PriceOutOfBounds(priceWad, lower, upper);
-            }
-            // the call price of the same volatility, by parity; price > kd - S, so it is positive
-            if (!isCall) target = priceWad + spotWad - kd;
+            (s.sqrtTau, x, kdx,,) = _core(spotWad, strikeWad, timeSec, 0, rateWad, true);
         }
+        uint256 kd = kdx >> 32;
         // target < S < 2^100, so target << 128 < 2^228
-        s.targetX = int256(target << 128);
+        int256 targetX = int256(_ivTarget(priceWad, spotWad, kd, isCall) << 128);
         unchecked {
             // the out-of-the-money price (the put when x > 0), > 0 since price > lower bound;
             // S << 128 < 2^228 and kdx << 96 < 2^243
-            s.qTargetX = s.x > 0 ? s.targetX - (int256(spotWad << 128) - int256(s.kdx << 96)) : s.targetX;
+            s.qTargetX = x > 0 ? targetX - (int256(spotWad << 128) - int256(kdx << 96)) : targetX;
+            s.errWei = IV_PRICE_ERR_WEI + (spotWad > kd ? spotWad : kd) / IV_PRICE_ERR_REL_DIV;
         }
-        s.errWei = IV_PRICE_ERR_WEI + (spotWad > kd ? spotWad : kd) / IV_PRICE_ERR_REL_DIV;
+        s.spotWad = spotWad;
+        s.x = x;
+        s.kdx = kdx;
+        s.targetX = targetX;
         return _solveIv(s);
     }
 
     // ------------------------------------------------------------------------------------ internals
 
+    /// @dev The call price of the same volatility (by parity for a put); reverts unless the price is
+    /// strictly between its no-arbitrage bounds (so the target is positive).
+    function _ivTarget(uint256 priceWad, uint256 spotWad, uint256 kd, bool isCall)
+        private
+        pure
+        returns (uint256 target)
+    {
+        uint256 lower;
+        uint256 upper;
+        if (isCall) {
+            lower = spotWad > kd ? spotWad - kd : 0;
+            upper = spotWad;
+            target = priceWad;
+        } else {
+            lower = kd > spotWad ? kd - spotWad : 0;
+            upper = kd;
+        }
+        if (priceWad <= lower || priceWad >= upper) {
+            revert IBlackScholes.PriceOutOfBounds(priceWad, lower, upper);
+        }
+        // price > kd - S, so it is positive
+        if (!isCall) target = priceWad + spotWad - kd;
+    }
+
+    /// @dev The solver's state, in memory (read and written by offset in `_solveIv`'s assembly: field n
+    /// at s + 32 n, so keep the order), which keeps the loop's stack shallow.
     struct _IvState {
         uint256 priceWad;
-        uint256 spotWad;
         uint256 sqrtTau;
-        int256 x;
-        uint256 kdx;
-        int256 targetX;
         int256 qTargetX;
         uint256 errWei;
         uint256 vMin;
         uint256 vMax;
         int256 stepTolQ96;
+        // q* aligned to bit 126 and its msb, for `_ivHalley`'s logarithm (constant over the loop)
+        uint256 qAligned;
+        uint256 qMsb;
+        uint256 spotWad;
+        int256 x;
+        uint256 kdx;
+        int256 targetX;
+        // the bracket, and the accepted point's residual, S phi(d1) and Newton point
+        uint256 lo;
+        uint256 hi;
+        int256 resid;
+        uint256 sPhi;
+        uint256 vNewton;
     }
 
+    /// @dev The solver's loop (see `impliedVol`): N(d1), N(d2) and phi(d1) by the library calls, the rest
+    /// of each step in `_ivStep`. Reverts VolatilityNotInDomain, ImpliedVolIllConditioned or, after
+    /// IV_MAX_ITERATIONS evaluations, ImpliedVolNotConverged.
     function _solveIv(_IvState memory s) private pure returns (uint256) {
-        s.vMin = (MIN_VOL_WAD * s.sqrtTau) / WAD;
-        s.vMax = (MAX_VOL_WAD * s.sqrtTau) / WAD;
-        // a Newton step of at most 1e-15 in volatility, in v = sigma sqrt(T) units
-        s.stepTolQ96 = int256((uint256(IV_STEP_TOL_WAD) * s.sqrtTau) / WAD);
+        assembly ("memory-safe") {
+            // sqrtTau < 2^98: the products < 2^162
+            let sqrtTau := mload(add(s, 0x20))
+            let lo := div(mul(MIN_VOL_WAD, sqrtTau), WAD)
+            let hi := div(mul(MAX_VOL_WAD, sqrtTau), WAD)
+            mstore(add(s, 0x80), lo)
+            mstore(add(s, 0xa0), hi)
+            mstore(add(s, 0x1a0), lo)
+            mstore(add(s, 0x1c0), hi)
+            // a Newton step of at most 1e-15 in volatility, in v = sigma sqrt(T) units
+            mstore(add(s, 0xc0), div(mul(IV_STEP_TOL_WAD, sqrtTau), WAD))
+            // q* > 0 and < 2^243 (see `impliedVol`): its msb and q* aligned to bit 126 (exact when
+            // shifted left; the low bits are dropped when shifted right), as `_lnRatioRough` does
+            let q := mload(add(s, 0x40))
+            let kb := shl(7, lt(0xffffffffffffffffffffffffffffffff, q))
+            kb := or(kb, shl(6, lt(0xffffffffffffffff, shr(kb, q))))
+            kb := or(kb, shl(5, lt(0xffffffff, shr(kb, q))))
+            kb := or(kb, shl(4, lt(0xffff, shr(kb, q))))
+            kb := or(kb, shl(3, lt(0xff, shr(kb, q))))
+            kb := or(kb, shl(2, lt(0xf, shr(kb, q))))
+            kb := or(kb, shl(1, lt(0x3, shr(kb, q))))
+            kb := or(kb, lt(0x1, shr(kb, q)))
+            mstore(add(s, 0xe0), shr(129, shl(sub(255, kb), q)))
+            mstore(add(s, 0x100), kb)
+        }
         uint256 v = _ivStart(s.spotWad, s.kdx, s.qTargetX, s.vMin, s.vMax);
-        uint256 lo = s.vMin;
-        uint256 hi = s.vMax;
         for (uint256 it; it < IV_MAX_ITERATIONS; ++it) {
+            int256 d1;
             int256 resid;
             uint256 sPhi;
-            int256 d1;
             {
-                uint256 vNewton;
-                unchecked {
-                    // v <= vMax < 2^102 and d1 < 2^123; every product below is bounded as in `price`.
-                    d1 = _d1Q96(s.x, v);
-                    resid = (int256((s.spotWad * NormalDist.cdfQ96(d1)) << 32)
-                            - int256(s.kdx * NormalDist.cdfQ96(d1 - int256(v)))) - s.targetX;
-                    sPhi = (s.spotWad * NormalDist.pdfQ96(d1)) >> 64;
-                    // |resid >> 96| < 2^133, so the shift back cannot overflow
-                    vNewton = sPhi == 0 ? v : uint256(int256(v) - ((resid >> 96) << 96) / int256(sPhi));
+                assembly ("memory-safe") {
+                    // |x| < 2^100 so x << 96 < 2^196; v in [vMin, vMax], > 0 and < 2^102; d1 < 2^123
+                    d1 := add(sdiv(shl(96, mload(add(s, 0x140))), v), shr(1, v))
                 }
-                uint256 absResidWei = uint256(resid >= 0 ? resid : -resid) >> 128;
-                int256 step;
+                uint256 n1 = NormalCdfTable.cdfQ96(d1);
+                uint256 n2;
                 unchecked {
-                    // the Newton step itself (|step| < 2^229), recovered through the two's complement
-                    step = int256(v) - int256(vNewton);
+                    n2 = NormalCdfTable.cdfQ96(d1 - int256(v));
                 }
-                if (absResidWei <= s.errWei || (step >= -s.stepTolQ96 && step <= s.stepTolQ96)) {
-                    uint256 vega = (sPhi * s.sqrtTau) >> 128;
-                    if ((absResidWei + s.errWei) * 1e12 * IV_MARGIN > vega) {
-                        revert IBlackScholes.ImpliedVolIllConditioned(s.priceWad, vega);
+                uint256 phi = NormalDist.pdfQ96(d1);
+                assembly ("memory-safe") {
+                    let spotWad := mload(add(s, 0x120))
+                    // S * N1 < 2^196 (<< 32 < 2^228); kdx * N2 < 2^147 * 2^96; |targetX| < 2^228;
+                    // S * phi < 2^195
+                    resid := sub(sub(shl(32, mul(spotWad, n1)), mul(mload(add(s, 0x160)), n2)), mload(add(s, 0x180)))
+                    sPhi := shr(64, mul(spotWad, phi))
+                }
+            }
+            uint256 status;
+            assembly ("memory-safe") {
+                // every product's bound is stated beside it in the functions below
+                v, status := _ivStep(s, v, d1, resid, sPhi)
+
+                // One step from the evaluation at v: status 1 if the acceptance rule holds (its
+                // values stored in s), 2 or 3 if the bracket proves no volatility of the domain fits
+                // (below vMin, above vMax), else 0 with the next point.
+                function _ivStep(st, vv, dd1, res, sphi) -> next, status_ {
+                    {
+                        // Newton's next point; |res >> 96| < 2^133 so the shift back cannot overflow,
+                        // and the step (|step| < 2^229) is recovered through the two's complement
+                        let vN := vv
+                        if sphi { vN := sub(vv, sdiv(shl(96, sar(96, res)), sphi)) }
+                        let absRes := res
+                        if slt(res, 0) { absRes := sub(0, res) }
+                        let step := sub(vv, vN)
+                        let tol := mload(add(st, 0xc0))
+                        if or(
+                            iszero(gt(shr(128, absRes), mload(add(st, 0x60)))),
+                            and(iszero(slt(step, sub(0, tol))), iszero(sgt(step, tol)))
+                        ) {
+                            mstore(add(st, 0x1e0), res)
+                            mstore(add(st, 0x200), sphi)
+                            mstore(add(st, 0x220), vN)
+                            next := vv
+                            status_ := 1
+                            leave
+                        }
                     }
-                    if (vNewton < s.vMin || vNewton > s.vMax) vNewton = v;
-                    uint256 vol = (vNewton * WAD) / s.sqrtTau;
-                    // the edges' own rounding can put vol one unit outside the domain it was searched in
-                    return vol < MIN_VOL_WAD ? MIN_VOL_WAD : (vol > MAX_VOL_WAD ? MAX_VOL_WAD : vol);
+                    switch sgt(res, 0)
+                    case 0 {
+                        if eq(vv, mload(add(st, 0xa0))) {
+                            status_ := 3
+                            leave
+                        }
+                        mstore(add(st, 0x1a0), vv)
+                    }
+                    default {
+                        if eq(vv, mload(add(st, 0x80))) {
+                            status_ := 2
+                            leave
+                        }
+                        mstore(add(st, 0x1c0), vv)
+                    }
+                    let vNext := _ivHalley(st, vv, dd1, res, sphi)
+                    let lo := mload(add(st, 0x1a0))
+                    let hi := mload(add(st, 0x1c0))
+                    next := vNext
+                    // outside the bracket: probe the domain's edge once, else bisect (lo, hi < 2^102)
+                    if iszero(gt(vNext, lo)) {
+                        next := shr(1, add(lo, hi))
+                        if eq(lo, mload(add(st, 0x80))) { next := lo }
+                        leave
+                    }
+                    if iszero(lt(vNext, hi)) {
+                        next := shr(1, add(lo, hi))
+                        if eq(hi, mload(add(st, 0xa0))) { next := hi }
+                    }
+                }
+
+                // Halley's step on g(v) = ln(q(v) / q*) from v, kept within [v / 4, 4 v]: g' = vega / q,
+                // g'' / g' = d1 d2 / v - g'. q = resid + q* and q* in wad * 2^128 (q <= 0 when the
+                // price underflows); without a usable slope the point moves by the factor 4 towards
+                // the target.
+                function _ivHalley(st, vv, dd1, res, sphi) -> vNext {
+                    // v < 2^102, so 4 v < 2^104; |res|, |q*| < 2^243: the sum fits
+                    vNext := shl(2, vv)
+                    if sgt(res, 0) { vNext := shr(2, vv) }
+                    let q := add(res, mload(add(st, 0x40)))
+                    if and(sgt(q, 0), gt(sphi, 0)) {
+                        let r := div(q, sphi) // q / vega in Q96
+                        if lt(r, IV_MAX_RATIO) {
+                            // |ln| < 2^104 and r < 2^150: the product fits
+                            let n := sar(96, mul(_lnRatioRough(q, mload(add(st, 0xe0)), mload(add(st, 0x100))), r))
+                            let nx := sub(vv, n) // |n| < 2^158
+                            if and(iszero(slt(n, sub(0, vv))), iszero(sgt(n, vv))) {
+                                // |d1 d2| < 2^246 and |n| <= v < 2^102: n * (d1 d2 >> 96) < 2^252;
+                                // n << 96 < 2^198
+                                let corr := sub(sdiv(mul(n, sar(96, mul(dd1, sub(dd1, vv)))), vv), sdiv(shl(96, n), r))
+                                let den := sub(Q96, sar(1, corr))
+                                if and(iszero(slt(den, 0x800000000000000000000000 /* Q96 / 2 */)), iszero(sgt(den, 0x2000000000000000000000000 /* 2 Q96 */))) {
+                                    nx := sub(vv, sdiv(shl(96, n), den))
+                                }
+                            }
+                            vNext := nx
+                            if sgt(nx, shl(2, vv)) { vNext := shl(2, vv) }
+                            if slt(nx, shr(2, vv)) { vNext := shr(2, vv) }
+                        }
+                    }
+                }
+
+                // ln(q / q*) in Q96 for any q > 0, from qb = q* aligned to bit 126 and kb = msb(q*).
+                // Note: an approximation: both are aligned to bit 126, the ratio of the aligned values
+                // reduced to m in [1/sqrt2, sqrt2) with a power of two k, and ln m = 2 atanh(z) summed
+                // up to z^9 (|z| <= 0.1716): |error| <= 3e-8 |ln m| + 2^-94, vanishing as m -> 1,
+                // where the solver needs it exact. Monotonically non-decreasing in q up to that error.
+                function _lnRatioRough(q, qb, kb) -> lr {
+                    // msb(q): kb when q >> kb == 1 (q in q*'s binade, the usual case near the answer),
+                    // else by binary search
+                    let ka := kb
+                    if iszero(eq(shr(kb, q), 1)) {
+                        ka := shl(7, lt(0xffffffffffffffffffffffffffffffff, q))
+                        ka := or(ka, shl(6, lt(0xffffffffffffffff, shr(ka, q))))
+                        ka := or(ka, shl(5, lt(0xffffffff, shr(ka, q))))
+                        ka := or(ka, shl(4, lt(0xffff, shr(ka, q))))
+                        ka := or(ka, shl(3, lt(0xff, shr(ka, q))))
+                        ka := or(ka, shl(2, lt(0xf, shr(ka, q))))
+                        ka := or(ka, shl(1, lt(0x3, shr(ka, q))))
+                        ka := or(ka, lt(0x1, shr(ka, q)))
+                    }
+                    // q aligned to bit 126: exact when shifted left, low bits dropped when shifted right
+                    let a := shr(129, shl(sub(255, ka), q))
+                    let k := sub(ka, kb)
+                    // a, qb < 2^127 and SQRT2_Q96 < 2^97: the products fit; after the doubling < 2^128
+                    switch gt(a, shr(96, mul(qb, 112045541949572279837463876454)))
+                    case 1 {
+                        qb := shl(1, qb)
+                        k := add(k, 1)
+                    }
+                    default {
+                        if gt(qb, shr(96, mul(a, 112045541949572279837463876454))) {
+                            a := shl(1, a)
+                            k := sub(k, 1)
+                        }
+                    }
+                    let z := sdiv(shl(96, sub(a, qb)), add(a, qb))
+                    // Horner over floor(2^96 / (2n + 1)), n = 4..0, in w = z^2
+                    let w := sar(96, mul(z, z))
+                    let p := add(79228162514264337593543950336, sar(96, mul(w, add(26409387504754779197847983445, sar(96, mul(w, add(15845632502852867518708790067, sar(96, mul(w, add(11318308930609191084791992905, sar(96, mul(w, 8803129168251593065949327815))))))))))))
+                    // |k| < 256: k * LN2_Q96 < 2^104
+                    lr := add(shl(1, sar(96, mul(z, p))), mul(k, 54916777467707473351141471128))
                 }
             }
-            if (resid > 0) {
-                if (v == s.vMin) revert IBlackScholes.VolatilityNotInDomain(s.priceWad, MIN_VOL_WAD);
-                hi = v;
-            } else {
-                if (v == s.vMax) revert IBlackScholes.VolatilityNotInDomain(s.priceWad, MAX_VOL_WAD);
-                lo = v;
-            }
-            uint256 vNext = _ivHalley(s, v, d1, resid, sPhi);
-            if (vNext <= lo) {
-                // outside the bracket: probe the domain's edge once, else bisect
-                v = lo == s.vMin ? s.vMin : (lo + hi) >> 1;
-            } else if (vNext >= hi) {
-                v = hi == s.vMax ? s.vMax : (lo + hi) >> 1;
-            } else {
-                v = vNext;
+            if (status != 0) {
+                if (status == 1) return _ivAccept(s, v);
+                revert IBlackScholes.VolatilityNotInDomain(s.priceWad, status == 2 ? MIN_VOL_WAD : MAX_VOL_WAD);
             }
         }
         revert IBlackScholes.ImpliedVolNotConverged(s.priceWad, (v * WAD) / s.sqrtTau);
+    }
+
+    /// @dev The accepted point (values stored by `_ivStep`): reverts if the residual does not pin the
+    /// volatility to 1e-12; else Newton's point (or v, if that leaves the domain) as a volatility.
+    function _ivAccept(_IvState memory s, uint256 v) private pure returns (uint256) {
+        int256 resid = s.resid;
+        uint256 absResidWei = uint256(resid >= 0 ? resid : -resid) >> 128;
+        uint256 vega = (s.sPhi * s.sqrtTau) >> 128;
+        if ((absResidWei + s.errWei) * 1e12 * IV_MARGIN > vega) {
+            revert IBlackScholes.ImpliedVolIllConditioned(s.priceWad, vega);
+        }
+        uint256 vNewton = s.vNewton;
+        if (vNewton < s.vMin || vNewton > s.vMax) vNewton = v;
+        uint256 vol = (vNewton * WAD) / s.sqrtTau;
+        // the edges' own rounding can put vol one unit outside the domain it was searched in
+        return vol < MIN_VOL_WAD ? MIN_VOL_WAD : (vol > MAX_VOL_WAD ? MAX_VOL_WAD : vol);
     }
 
     /// @dev The solver's first point, Q96: Corrado and Miller's closed form on the out-of-the-money
@@ -332,133 +523,122 @@ library BlackScholes {
         else if (v > vMax) v = vMax;
     }
 
-    /// @dev Halley's step on g(v) = ln(q(v) / q*) from v, kept within [v / 4, 4 v]: g' = vega / q,
-    /// g'' / g' = d1 d2 / v - g'. q = resid + q* and q* in wad * 2^128 (q <= 0 when the price
-    /// underflows); without a usable slope the point moves by the factor 4 towards the target.
-    function _ivHalley(_IvState memory s, uint256 v, int256 d1, int256 resid, uint256 sPhi)
+    /// @dev The shared part of every entry point, for 0 < T <= 10 years and the other inputs in the
+    /// domain (after `checkInputs`), Q96 unless noted:
+    /// - sqrtTau = sqrt(T / year) = floor(sqrt(floor(T 2^192 / year))) exactly (T << 192 < 2^221): from
+    ///   2^(msb(T) / 2) 2^(1/4) 2^96 / sqrt(year), within 19% of the root, five Babylonian steps leave a
+    ///   relative error below 2^-110 (each squares it and halves it), so floor or floor + 1, which the
+    ///   last line corrects. Exact, so monotonically non-decreasing in T.
+    /// - x = ln(S / K) + r T, with ln as `FixedPointMath.lnRatioQ96` (inlined; S / K within [0.01, 100]);
+    ///   |r T| <= 1e18 * 2^28.3 < 2^89, so (r T) << 96 < 2^185.
+    /// - kdx = K e^{-rT} in wad * 2^32 (< 2^147), if `withKdx` (else 0): e^{-rT} as
+    ///   `FixedPointMath.expQ96` (inlined; |r T| <= 10 so k in [-15, 15], never below its minimum);
+    ///   K < 2^100 and e^{-rT} <= e^10 < 2^111, so the product < 2^211.
+    /// - vst = sigma sqrt T and d1 = x / (sigma sqrt T) + sigma sqrt T / 2, if volWad > 0 (else 0):
+    ///   vst in [2^73, 2^102), |x| < 2^100 so x << 96 < 2^196, |d1| < 2^123.
+    /// Errors: those of ln (2e-21 |ln| + 2^-93) and exp (2e-19 relative); monotone as they are.
+    function _core(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad, bool withKdx)
         private
         pure
-        returns (uint256 vNext)
+        returns (uint256 sqrtTau, int256 x, uint256 kdx, uint256 vst, int256 d1)
     {
-        unchecked {
-            // v < 2^102, so 4 v < 2^104; |resid|, |qTargetX| < 2^243: the sum fits
-            vNext = resid > 0 ? v >> 2 : v << 2;
-            int256 q = resid + s.qTargetX;
-            int256 qTarget = s.qTargetX;
-            if (q > 0 && sPhi > 0) {
-                uint256 r = uint256(q) / sPhi; // q / vega in Q96
-                if (r < IV_MAX_RATIO) {
-                    // |ln| < 2^104 and r < 2^150: the product fits
-                    int256 n = (_lnRatioRough(uint256(q), uint256(qTarget)) * int256(r)) >> 96;
-                    int256 iv = int256(v);
-                    int256 next = iv - n; // |n| < 2^158
-                    if (n >= -iv && n <= iv) {
-                        // |d1 d2| < 2^246 and |n| <= v < 2^102: n * (d1 d2 >> 96) < 2^252;
-                        // n << 96 < 2^198
-                        int256 d2 = d1 - iv;
-                        int256 corr = (n * ((d1 * d2) >> 96)) / iv - (n << 96) / int256(r);
-                        int256 den = int256(Q96) - (corr >> 1);
-                        if (den >= int256(Q96 >> 1) && den <= int256(Q96 << 1)) next = iv - (n << 96) / den;
-                    }
-                    uint256 lo4 = v >> 2;
-                    uint256 hi4 = v << 2;
-                    return next < int256(lo4) ? lo4 : (next > int256(hi4) ? hi4 : uint256(next));
-                }
-            }
-        }
-    }
-
-    /// @dev ln(num / den) in Q96 for any 0 < num, den (used only to steer the solver).
-    /// Note: This function is an approximation. Both are aligned to bit 126, the ratio of the aligned
-    /// values reduced to m in [1/sqrt2, sqrt2) with a power of two k, and ln m = 2 atanh(z) summed up
-    /// to z^9 (|z| <= 0.1716): |error| <= 3e-8 |ln m| + 2^-94, vanishing as m -> 1, where the solver
-    /// needs it exact. Monotonically non-decreasing in num up to that error.
-    function _lnRatioRough(uint256 num, uint256 den) private pure returns (int256 r) {
-        unchecked {
-            uint256 ka = FixedPointMath.msb(num);
-            uint256 kb = FixedPointMath.msb(den);
-            uint256 a = ka <= 126 ? num << (126 - ka) : num >> (ka - 126);
-            uint256 b = kb <= 126 ? den << (126 - kb) : den >> (kb - 126);
-            int256 k = int256(ka) - int256(kb);
-            // a, b < 2^127 and SQRT2_Q96 < 2^97: the products fit; after the doubling a, b < 2^128
-            if (a > (b * FixedPointMath.SQRT2_Q96) >> 96) {
-                b <<= 1;
-                ++k;
-            } else if (b > (a * FixedPointMath.SQRT2_Q96) >> 96) {
-                a <<= 1;
-                --k;
-            }
-            int256 z = ((int256(a) - int256(b)) << 96) / int256(a + b);
-            assembly ("memory-safe") {
-                // Horner over floor(2^96 / (2n + 1)), n = 4..0, in w = z^2
+        assembly ("memory-safe") {
+            {
+                // ln(S / K): see FixedPointMath.lnRatioQ96 (the same integers; S, K < 2^100).
+                // q = (S << 96) / K in [2^89, 2^104); v = (q sqrt2) >> 89 in [1, 2^15); k = msb(v) - 7
+                let v := shr(185, mul(div(shl(96, spotWad), strikeWad), 112045541949572279837463876454))
+                let m := shl(3, lt(0xff, v))
+                m := or(m, shl(2, lt(0xf, shr(m, v))))
+                m := or(m, shl(1, lt(0x3, shr(m, v))))
+                m := or(m, lt(0x1, shr(m, v)))
+                // a = S << (7 - k) < 2^114, b = K << 7 < 2^107: (a - b) << 96 < 2^211; |z| <= 0.1716 * 2^96
+                let a := shl(sub(14, m), spotWad)
+                let b := shl(7, strikeWad)
+                let z := sdiv(shl(96, sub(a, b)), add(a, b))
                 let w := sar(96, mul(z, z))
-                let p := add(
-                    79228162514264337593543950336,
-                    sar(96, mul(w, add(
-                        26409387504754779197847983445,
-                        sar(96, mul(w, add(
-                            15845632502852867518708790067,
-                            sar(96, mul(w, add(11318308930609191084791992905, sar(96, mul(w, 8803129168251593065949327815)))))
-                        )))
-                    )))
-                )
-                r := shl(1, sar(96, mul(z, p)))
+                let p := add(79228162514264337593543950336, sar(96, mul(w, add(26409387504754779197847983445, sar(96, mul(w, add(15845632502852867518708790067, sar(96, mul(w, add(11318308930609191084791992905, sar(96, mul(w, add(8803129168251593065949327815, sar(96, mul(w, add(7202560228569485235776722757, sar(96, mul(w, add(6094474039558795199503380795, sar(96, mul(w, add(5281877500950955839569596689, sar(96, mul(w, add(4660480147897902211384938255, sar(96, mul(w, add(4169903290224438820712839491, sar(96, mul(w, add(3772769643536397028263997635, sar(96, mul(w, add(3444702718011492938849736971, sar(96, mul(w, 3169126500570573503741758013))))))))))))))))))))))))))))))))))))
+                // |k| <= 7: k * LN2_Q96 < 2^99
+                x := add(shl(1, sar(96, mul(z, p))), mul(sub(m, 7), 54916777467707473351141471128))
             }
-            // |k| < 256: k * LN2_Q96 < 2^104
-            r += k * FixedPointMath.LN2_Q96;
+            {
+                // 0 < timeSec < 2^29: msb in five steps
+                let m := shl(4, lt(0xffff, timeSec))
+                m := or(m, shl(3, lt(0xff, shr(m, timeSec))))
+                m := or(m, shl(2, lt(0xf, shr(m, timeSec))))
+                m := or(m, shl(1, lt(0x3, shr(m, timeSec))))
+                m := or(m, lt(0x1, shr(m, timeSec)))
+                let u := div(shl(192, timeSec), YEAR_SEC)
+                // 2^(1/4) 2^96 / sqrt(year), times sqrt 2 when msb(T) is odd; < 2^85 << 14
+                let z := shl(shr(1, m), add(16777752332143064642486272, mul(and(m, 1), 6949572562110484605566976)))
+                // each step divides by z > 0 and adds two words below 2^99
+                z := shr(1, add(z, div(u, z)))
+                z := shr(1, add(z, div(u, z)))
+                z := shr(1, add(z, div(u, z)))
+                z := shr(1, add(z, div(u, z)))
+                z := shr(1, add(z, div(u, z)))
+                sqrtTau := sub(z, lt(div(u, z), z))
+            }
+            // |rate| <= 1e18, T < 2^29: the product < 2^89
+            let rTau := sdiv(shl(96, mul(rateWad, timeSec)), 31536000000000000000000000)
+            x := add(x, rTau)
+            if withKdx {
+                let u := sub(0, rTau)
+                // |u| <= 10 * 2^96 and INV_LN2_Q96 < 2^97: the product < 2^201
+                let k := sar(192, add(mul(u, 114302077158074026402637675937), 0x800000000000000000000000000000000000000000000000 /* 2^191 */))
+                let y := sub(u, mul(k, 54916777467707473351141471128))
+                // |y| <= 0.347 * 2^96; all terms stay below 2^121 before the final division
+                let y2 := sar(96, mul(y, y))
+                let e := add(52708911957489778514232919279534080, sar(96, mul(y2, add(5989649086078383922071922645401600, sar(96, mul(y2, add(y2, 66551656511982043578576918282240)))))))
+                let yo := sar(96, mul(y, add(26354455978744889257116459639767040, sar(96, mul(y2, add(mul(42, y2), 798619878143784522942923019386880))))))
+                // e^y < 2^97, << (k + 97) < 2^210 exact; >> 97 gives e^y << k or e^y >> -k
+                kdx := shr(64, mul(strikeWad, shr(97, shl(add(k, 97), div(shl(96, add(e, yo)), sub(e, yo))))))
+            }
+            if volWad {
+                // vol <= 1e19 < 2^64 and sqrtTau < 2^98: vst < 2^102, and >= 1e15 * 2^83 / 1e18 > 0
+                vst := div(mul(volWad, sqrtTau), WAD)
+                d1 := add(sdiv(shl(96, x), vst), shr(1, vst))
+            }
         }
     }
 
-    /// @dev sqrt(T / year) in Q96; T < 2^29 so T << 192 < 2^221.
-    function _sqrtTauQ96(uint256 timeSec) private pure returns (uint256) {
-        return FixedPointMath.sqrt((timeSec << 192) / YEAR_SEC);
-    }
-
-    /// @dev (ln(S / K) + r T, r T) in Q96. |r T| <= 1e18 * 2^28.3 < 2^89, so (r T) << 96 < 2^185.
-    function _driftQ96(uint256 spotWad, uint256 strikeWad, uint256 timeSec, int256 rateWad)
+    /// @dev What `greeks` needs (Q96 unless noted): sqrt(T / year), K e^{-rT} (wad * 2^32),
+    /// sigma sqrt T, N(d1), N(d2), phi(d1).
+    function _greeksInputs(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad)
         private
         pure
-        returns (int256 x, int256 rTau)
+        returns (uint256 sqrtTau, uint256 kdx, uint256 vst, uint256 n1, uint256 n2, uint256 phi)
     {
+        int256 d1;
+        (sqrtTau,, kdx, vst, d1) = _core(spotWad, strikeWad, timeSec, volWad, rateWad, true);
+        n1 = NormalCdfTable.cdfQ96(d1);
         unchecked {
-            rTau = ((rateWad * int256(timeSec)) << 96) / int256(WAD * YEAR_SEC);
-            x = FixedPointMath.lnRatioQ96(spotWad, strikeWad) + rTau;
+            // vst < 2^102, |d1| < 2^123
+            n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));
         }
+        phi = NormalDist.pdfQ96(d1);
     }
 
-    /// @dev d1 = x / (sigma sqrt T) + sigma sqrt T / 2 in Q96; |x| < 2^100 so x << 96 < 2^196.
-    function _d1Q96(int256 x, uint256 vst) private pure returns (int256) {
-        unchecked {
-            return (x << 96) / int256(vst) + int256(vst >> 1);
-        }
-    }
-
-    /// @dev K e^{-rT} in wad * 2^32: K < 2^100 and e^{-rT} <= e^10 < 2^111 (Q96), product < 2^211.
-    function _kdx(uint256 strikeWad, int256 rTau) private pure returns (uint256) {
-        unchecked {
-            return (strikeWad * FixedPointMath.expQ96(-rTau)) >> 64;
-        }
-    }
-
-    /// @dev Prices from N(d1), N(d2) (Q96) and K e^{-rT} (wad * 2^32).
+    /// @dev Prices from N(d1), N(d2) (Q96) and K e^{-rT} (wad * 2^32), as documented on `price`
+    /// (inlined there; used by `greeks`).
     function _prices(uint256 spotWad, uint256 kdx, uint256 n1, uint256 n2)
         private
         pure
         returns (uint256 callWad, uint256 putWad)
     {
-        unchecked {
+        assembly ("memory-safe") {
             // S * N1 < 2^196 (<< 32 < 2^228); kdx * N2 < 2^147 * 2^96: both fit int256.
-            int256 call = (int256((spotWad * n1) << 32) - int256(kdx * n2)) >> 128;
-            uint256 kd = kdx >> 32;
-            int256 lower = int256(spotWad) - int256(kd);
-            if (call < lower) call = lower;
-            if (call < 0) call = 0;
-            callWad = uint256(call);
-            // call >= S - kd, so the put is never negative
-            putWad = uint256(call - int256(spotWad) + int256(kd));
+            let c := sar(128, sub(shl(32, mul(spotWad, n1)), mul(kdx, n2)))
+            let kd := shr(32, kdx)
+            let lower := sub(spotWad, kd)
+            if slt(c, lower) { c := lower }
+            if slt(c, 0) { c := 0 }
+            callWad := c
+            // c >= S - kd, so the put is never negative
+            putWad := add(sub(c, spotWad), kd)
         }
     }
 
+    /// @dev At expiry (T = 0): the intrinsic values and the step delta (1/2 at the money).
     function _intrinsic(uint256 spotWad, uint256 strikeWad)
         private
         pure

@@ -45,241 +45,244 @@ pragma solidity ^0.8.24;
 //   [9.25, 9.50): degree  2, max error 3.3e-22
 
 /// @title NormalCdfTable
-/// @notice The polynomial pieces of the normal CDF. Used only through `NormalDist.cdfQ96`.
+/// @notice The standard normal CDF. Used through `NormalDist.cdfQ96` (and directly by `BlackScholes`).
 library NormalCdfTable {
-    /// @dev Requires 0 <= a < 9.5 * 2^96 (checked by the caller). Returns N(a) in Q96, possibly a
-    /// few units outside [2^95, 2^96]; the caller clamps.
-    function positiveCdfQ96(uint256 a) internal pure returns (int256 p) {
-        // a < 9.5 * 2^96 < 2^100, so i < 38 and the centre fits; t is in [-2^93, 2^93].
-        uint256 i = a >> 94;
-        int256 t;
-        unchecked {
-            t = int256(a) - int256(((i << 1) | 1) << 93);
-        }
-        if (i < 19) {
-            if (i < 9) {
-                if (i < 4) {
-                    if (i < 2) {
-                        if (i < 1) {
-                            assembly ("memory-safe") {
-                                p := add(43554749417143370805361038972, sar(96, mul(t, add(31361492590529103047131334616, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff9aaa61a00c4ab2c9b5589a8, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffef5ff404420444e59f0b0389, sar(96, mul(t, add(487471116926355201228794203, sar(96, mul(t, add(759599953794886046978685810, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffbd2574ca37a8e4bc3aae1e, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffb6649f8e8003f0fc090468, sar(96, mul(t, add(10049804454620099854529621, sar(96, mul(t, add(8511724019406429854317606, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff2c4dc2a67a943a11a8a4, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff6f7181eb6951bebd17d3, sar(96, mul(t, 82573420389899519681161))))))))))))))))))))))))))))))))))))
+    uint256 internal constant Q96 = 1 << 96;
+    /// @dev N(x) = 1 at and beyond 9.5 (1 - N(9.5) = 1.05e-21).
+    uint256 internal constant CDF_MAX_Q96 = 19 << 95;
+
+    /// @notice N(x) for a Q96 argument, in Q96, always within [0, 2^96]; N(-x) = 2^96 - N(x) exactly.
+    /// @dev Domain: every int256 (int256.min included: |x| is read as 2^255, beyond 9.5).
+    /// Note: This function is an approximation: piecewise polynomials on intervals of width 1/4 (the
+    /// table above), absolute error <= 1e-21 everywhere (largest on [5.25, 5.5) and [8.0, 8.25)).
+    /// Monotonically non-decreasing up to twice that error. The polynomial value is clamped to 2^96
+    /// from x >= 5 on; below, it stays within (1/2 - 2^-32, 1 - 2^-32) (checked by the
+    /// generator), so the clamps to [0, 2^96] of the reference cannot fire there.
+    function cdfQ96(int256 x) internal pure returns (uint256 p) {
+        assembly ("memory-safe") {
+            // i = a >> 94: below 38 when a < 9.5 * 2^96, where t = a - centre is in [-2^93, 2^93]
+            // and every Horner term stays below 2^200 (|t| < 2^93, coefficients and partial sums < 2^97);
+            // i >= 38 (any a up to 2^255) falls through every test to the last leaf, 1 (t unused).
+            function positive(a) -> r {
+                let i := shr(94, a)
+                // t = a - ((2 i + 1) << 93) = (a mod 2^94) - 2^93
+                let t := sub(and(a, 19807040628566084398385987583), 9903520314283042199192993792)
+                if lt(i, 12) {
+                    if lt(i, 4) {
+                        if lt(i, 2) {
+                            if lt(i, 1) {
+                                // [0.00, 0.25), degree 12
+                                r := add(43554749417143370805361038972, sar(96, mul(t, add(31361492590529103047131334616, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff9aaa61a00c4ab2c9b5589a8, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffef5ff404420444e59f0b0389, sar(96, mul(t, add(487471116926355201228794203, sar(96, mul(t, add(759599953794886046978685810, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffbd2574ca37a8e4bc3aae1e, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffb6649f8e8003f0fc090468, sar(96, mul(t, add(10049804454620099854529621, sar(96, mul(t, add(8511724019406429854317606, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff2c4dc2a67a943a11a8a4, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff6f7181eb6951bebd17d3, sar(96, mul(t, 82573420389899519681161))))))))))))))))))))))))))))))))))))
+                                leave
                             }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(51194843285750828792774783847, sar(96, mul(t, add(29461395808871071734072062451, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffee26a504eef5bfc281ecfbd9, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff25d852ae1349e1426048922, sar(96, mul(t, add(1316268416265478968657682994, sar(96, mul(t, add(534239544360780274109884141, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff53354ed7199a96179a6c00, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffd4a5e73e431c412fb21afb, sar(96, mul(t, add(24838016350845967121421956, sar(96, mul(t, add(4060417067982490856647287, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffe0c3bf4499bfb5470a2b3, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffcad21b64e7e0ebff3f1c, sar(96, mul(t, 186021537443992858871426))))))))))))))))))))))))))))))))))))
-                            }
+                            // [0.25, 0.50), degree 12
+                            r := add(51194843285750828792774783847, sar(96, mul(t, add(29461395808871071734072062451, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffee26a504eef5bfc281ecfbd9, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff25d852ae1349e1426048922, sar(96, mul(t, add(1316268416265478968657682994, sar(96, mul(t, add(534239544360780274109884141, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff53354ed7199a96179a6c00, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffd4a5e73e431c412fb21afb, sar(96, mul(t, add(24838016350845967121421956, sar(96, mul(t, add(4060417067982490856647287, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffe0c3bf4499bfb5470a2b3, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffcad21b64e7e0ebff3f1c, sar(96, mul(t, 186021537443992858871426))))))))))))))))))))))))))))))))))))
+                            leave
                         }
-                    } else {
-                        if (i < 3) {
-                            assembly ("memory-safe") {
-                                p := add(58154617792351314024475734615, sar(96, mul(t, add(25999590547147501476402545628, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe5bf436bd43245b2e3997e93, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff777c2b63e9054837a5fb7a2, sar(96, mul(t, add(1766736499582369345977204489, sar(96, mul(t, add(175245449795107891899049598, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff2e0b9bdc5b0c5c1cf38627, sar(96, mul(t, add(1799910560708598465526968, sar(96, mul(t, add(27054339128792647015975602, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffe4d1ab5f9e02aa95e395f, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffe1df0cf3208ca4e6aa590, sar(96, mul(t, add(295935514162148484832776, sar(96, mul(t, 156511064543242229148983))))))))))))))))))))))))))))))))))))
-                            }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(64112462808064337710405220842, sar(96, mul(t, add(21554417624353165618754650216, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe187a39b2c17960ff2b06a6e, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffd478a09488217d5d14233b9, sar(96, mul(t, add(1755857099770305950803693844, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff6a4c157d24f98fe3e0c47a, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff542d46fc39ba8243242402, sar(96, mul(t, add(47510365425872700357216286, sar(96, mul(t, add(17059420712083158023349805, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffaceabfb36068a2b0bc2a4, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff33354a6b2159a17189f2, sar(96, mul(t, add(588338193284936186268915, sar(96, mul(t, 30241371253158166764095))))))))))))))))))))))))))))))))))))
-                            }
+                        if lt(i, 3) {
+                            // [0.50, 0.75), degree 12
+                            r := add(58154617792351314024475734615, sar(96, mul(t, add(25999590547147501476402545628, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe5bf436bd43245b2e3997e93, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff777c2b63e9054837a5fb7a2, sar(96, mul(t, add(1766736499582369345977204489, sar(96, mul(t, add(175245449795107891899049598, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff2e0b9bdc5b0c5c1cf38627, sar(96, mul(t, add(1799910560708598465526968, sar(96, mul(t, add(27054339128792647015975602, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffe4d1ab5f9e02aa95e395f, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffe1df0cf3208ca4e6aa590, sar(96, mul(t, add(295935514162148484832776, sar(96, mul(t, 156511064543242229148983))))))))))))))))))))))))))))))))))))
+                            leave
                         }
+                        // [0.75, 1.00), degree 12
+                        r := add(64112462808064337710405220842, sar(96, mul(t, add(21554417624353165618754650216, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe187a39b2c17960ff2b06a6e, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffd478a09488217d5d14233b9, sar(96, mul(t, add(1755857099770305950803693844, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff6a4c157d24f98fe3e0c47a, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff542d46fc39ba8243242402, sar(96, mul(t, add(47510365425872700357216286, sar(96, mul(t, add(17059420712083158023349805, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffaceabfb36068a2b0bc2a4, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff33354a6b2159a17189f2, sar(96, mul(t, add(588338193284936186268915, sar(96, mul(t, 30241371253158166764095))))))))))))))))))))))))))))))))))))
+                        leave
                     }
-                } else {
-                    if (i < 6) {
-                        if (i < 5) {
-                            assembly ("memory-safe") {
-                                p := add(68905167335831645949808834377, sar(96, mul(t, add(16786597324494335602633077312, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe17d611bc76f9be92b29f772, sar(96, mul(t, add(743156652386465803158817973, sar(96, mul(t, add(1364730690687650510747534267, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffea5cb26cd021e9b9e5bfd1e, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffaa658386de7b2edc124213, sar(96, mul(t, add(66457978424551498971952593, sar(96, mul(t, add(1742372027905631071688950, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffa79acb44e3709f60f5bde, sar(96, mul(t, add(596500728666486473472942, sar(96, mul(t, add(484118080246704626728403, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffece14f66bafa593be3b5))))))))))))))))))))))))))))))))))))
-                            }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(72528175720676555069115065401, sar(96, mul(t, add(12281336959433937682025456440, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe4b7c472327c5dd68d8037ba, sar(96, mul(t, add(1823010954915975450194305585, sar(96, mul(t, add(780576510849439569093760103, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffe6c3ea5eb7c0393853b8dee, sar(96, mul(t, add(7781715655798148173055226, sar(96, mul(t, add(56579803951886323800732157, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff7442b80b005fcaca03f33, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffcc8bdd90b23767659a764, sar(96, mul(t, add(1473079400302014156476323, sar(96, mul(t, add(134151246385936354662686, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffe5342c9d9fd914214020))))))))))))))))))))))))))))))))))))
-                            }
+                    if lt(i, 7) {
+                        if lt(i, 5) {
+                            // [1.00, 1.25), degree 12
+                            r := add(68905167335831645949808834377, sar(96, mul(t, add(16786597324494335602633077312, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe17d611bc76f9be92b29f772, sar(96, mul(t, add(743156652386465803158817973, sar(96, mul(t, add(1364730690687650510747534267, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffea5cb26cd021e9b9e5bfd1e, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffaa658386de7b2edc124213, sar(96, mul(t, add(66457978424551498971952593, sar(96, mul(t, add(1742372027905631071688950, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffa79acb44e3709f60f5bde, sar(96, mul(t, add(596500728666486473472942, sar(96, mul(t, add(484118080246704626728403, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffece14f66bafa593be3b5))))))))))))))))))))))))))))))))))))
+                            leave
                         }
-                    } else {
-                        if (i < 7) {
-                            assembly ("memory-safe") {
-                                p := add(75101858444804513340729905758, sar(96, mul(t, add(8440831221438262413119800958, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe9d70ce05e2f549210aa9aad, sar(96, mul(t, add(2308039787112026777041276890, sar(96, mul(t, add(205388064388838131368190814, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffeaa68ef5934dac322ef96c6, sar(96, mul(t, add(84457469683702776545127229, sar(96, mul(t, add(29555360107334770537731383, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff38c8535a612f6873b4b2e, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffdf09c917d1c4a4c4e4f7, sar(96, mul(t, add(1363283520745241334007915, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd84be75cc8c787682a28, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffef90ed3e52e55845cbb7))))))))))))))))))))))))))))))))))))
-                            }
-                        } else {
-                            if (i < 8) {
-                                assembly ("memory-safe") {
-                                    p := add(76819914624483838550229170456, sar(96, mul(t, add(5449810239948158195818255013, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffef7dc56e3a92d1280f23f134, sar(96, mul(t, add(2284946480811598279435027600, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff4a677bbc84584d4553fa69, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff2896c20f5c8e6f485d7cfc, sar(96, mul(t, add(110651454930887494688869643, sar(96, mul(t, add(1363127367994471132961626, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff5edd829e927a29d2c6380, sar(96, mul(t, add(2403913551415647756847693, sar(96, mul(t, add(631467290631133524920688, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffbfc515f2a1635a2bc64f)))))))))))))))))))))))))))))))))
-                                }
-                            } else {
-                                assembly ("memory-safe") {
-                                    p := add(77897659701814791804244965988, sar(96, mul(t, add(3305477000144421445370740166, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff4a6e26510a89f71b04e5372, sar(96, mul(t, add(1936802929772122573280731990, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffe9113ed6e6ff67a59582019, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffaba108e91eb8293c9b8e3e, sar(96, mul(t, add(95268595674029262261070391, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff21f1530064dfecd422835, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffb3e40d7ff577002006436, sar(96, mul(t, add(2988995567629819275155383, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffe5be78c7f50043ecf6a2, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd15e35304fd78c644f5b, sar(96, mul(t, 48237625157265197659788))))))))))))))))))))))))))))))))))))
-                                }
-                            }
+                        if lt(i, 6) {
+                            // [1.25, 1.50), degree 12
+                            r := add(72528175720676555069115065401, sar(96, mul(t, add(12281336959433937682025456440, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe4b7c472327c5dd68d8037ba, sar(96, mul(t, add(1823010954915975450194305585, sar(96, mul(t, add(780576510849439569093760103, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffe6c3ea5eb7c0393853b8dee, sar(96, mul(t, add(7781715655798148173055226, sar(96, mul(t, add(56579803951886323800732157, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff7442b80b005fcaca03f33, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffcc8bdd90b23767659a764, sar(96, mul(t, add(1473079400302014156476323, sar(96, mul(t, add(134151246385936354662686, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffe5342c9d9fd914214020))))))))))))))))))))))))))))))))))))
+                            leave
                         }
+                        // [1.50, 1.75), degree 12
+                        r := add(75101858444804513340729905758, sar(96, mul(t, add(8440831221438262413119800958, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffe9d70ce05e2f549210aa9aad, sar(96, mul(t, add(2308039787112026777041276890, sar(96, mul(t, add(205388064388838131368190814, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffeaa68ef5934dac322ef96c6, sar(96, mul(t, add(84457469683702776545127229, sar(96, mul(t, add(29555360107334770537731383, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff38c8535a612f6873b4b2e, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffdf09c917d1c4a4c4e4f7, sar(96, mul(t, add(1363283520745241334007915, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd84be75cc8c787682a28, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffef90ed3e52e55845cbb7))))))))))))))))))))))))))))))))))))
+                        leave
                     }
+                    if lt(i, 9) {
+                        if lt(i, 8) {
+                            // [1.75, 2.00), degree 11
+                            r := add(76819914624483838550229170456, sar(96, mul(t, add(5449810239948158195818255013, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffef7dc56e3a92d1280f23f134, sar(96, mul(t, add(2284946480811598279435027600, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff4a677bbc84584d4553fa69, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff2896c20f5c8e6f485d7cfc, sar(96, mul(t, add(110651454930887494688869643, sar(96, mul(t, add(1363127367994471132961626, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff5edd829e927a29d2c6380, sar(96, mul(t, add(2403913551415647756847693, sar(96, mul(t, add(631467290631133524920688, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffbfc515f2a1635a2bc64f)))))))))))))))))))))))))))))))))
+                            leave
+                        }
+                        // [2.00, 2.25), degree 12
+                        r := add(77897659701814791804244965988, sar(96, mul(t, add(3305477000144421445370740166, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff4a6e26510a89f71b04e5372, sar(96, mul(t, add(1936802929772122573280731990, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffe9113ed6e6ff67a59582019, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffaba108e91eb8293c9b8e3e, sar(96, mul(t, add(95268595674029262261070391, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff21f1530064dfecd422835, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffb3e40d7ff577002006436, sar(96, mul(t, add(2988995567629819275155383, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffe5be78c7f50043ecf6a2, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd15e35304fd78c644f5b, sar(96, mul(t, 48237625157265197659788))))))))))))))))))))))))))))))))))))
+                        leave
+                    }
+                    if lt(i, 10) {
+                        // [2.25, 2.50), degree 12
+                        r := add(78532976975401813541430228245, sar(96, mul(t, add(1883404022225386057079689861, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff8c5f9c041043c707689e68e, sar(96, mul(t, add(1456695298439946617641966430, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffe68e5f54e4e991c63068279, sar(96, mul(t, add(15269704241275107422315959, sar(96, mul(t, add(59576513722455199545954135, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffedc6b1cf5f7e7ab9fc1d46, sar(96, mul(t, add(157338905680168918548057, sar(96, mul(t, add(2100415121998046244505145, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff9367658cfd6120d21977, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff300a20ce6c1fddd9ce0, sar(96, mul(t, 50821461220033910319586))))))))))))))))))))))))))))))))))))
+                        leave
+                    }
+                    if lt(i, 11) {
+                        // [2.50, 2.75), degree 12
+                        r := add(78884910591274920103122634816, sar(96, mul(t, add(1008113527414772188259660973, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffbb9844cba35c04208ed0a7b, sar(96, mul(t, add(989736457904606314059365148, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffe9d25e4e05f6d5605803fde, sar(96, mul(t, add(76759132413102338505332575, sar(96, mul(t, add(23616508419824613365169697, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff11d9566c42a2be2dac15f, sar(96, mul(t, add(3374000981802588204325406, sar(96, mul(t, add(765359862790415182591074, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff95f2b86047a049fa6aa7, sar(96, mul(t, add(56428990910569722265212, sar(96, mul(t, 25496894198102975372183))))))))))))))))))))))))))))))))))))
+                        leave
+                    }
+                    // [2.75, 3.00), degree 11
+                    r := add(79068110732909737733001297008, sar(96, mul(t, add(506911315763821348133989672, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffda53ef21b85792818fc9956, sar(96, mul(t, add(613837921432752208606163718, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffef7829ee768f7a6338ee3a0, sar(96, mul(t, add(91779701179697724493183395, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffee342ef5dee6041e201b2, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff76b3e2d37d5a8d74d3980, sar(96, mul(t, add(3872186667289043072372583, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffcfa4055aeacd4184246b, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffc502897c7ec0340e14c8, sar(96, mul(t, 91190809653918062547362)))))))))))))))))))))))))))))))))
+                    leave
                 }
-            } else {
-                if (i < 14) {
-                    if (i < 11) {
-                        if (i < 10) {
-                            assembly ("memory-safe") {
-                                p := add(78532976975401813541430228245, sar(96, mul(t, add(1883404022225386057079689861, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffff8c5f9c041043c707689e68e, sar(96, mul(t, add(1456695298439946617641966430, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffe68e5f54e4e991c63068279, sar(96, mul(t, add(15269704241275107422315959, sar(96, mul(t, add(59576513722455199545954135, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffedc6b1cf5f7e7ab9fc1d46, sar(96, mul(t, add(157338905680168918548057, sar(96, mul(t, add(2100415121998046244505145, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff9367658cfd6120d21977, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff300a20ce6c1fddd9ce0, sar(96, mul(t, 50821461220033910319586))))))))))))))))))))))))))))))))))))
+                if lt(i, 27) {
+                    if lt(i, 19) {
+                        if lt(i, 15) {
+                            if lt(i, 13) {
+                                // [3.00, 3.25), degree 12
+                                r := add(79157726673387282276231206739, sar(96, mul(t, add(239447950772768276805839710, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffeca8551a77fceddcdf98eb4, sar(96, mul(t, add(349818490582091030421823288, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff5183d5096fb9b8f87271f6, sar(96, mul(t, add(79364388029531183615286576, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff512991413dac71cac0571, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffd101e50deedc88d59fd3a, sar(96, mul(t, add(2802372170364740929644869, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff7b0ca7714963b278bc18, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff4cc480f9498e3e857fb, sar(96, mul(t, add(66321193733683324886436, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffd333a3dbbf7ddda410a))))))))))))))))))))))))))))))))))))
+                                leave
                             }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(78884910591274920103122634816, sar(96, mul(t, add(1008113527414772188259660973, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffbb9844cba35c04208ed0a7b, sar(96, mul(t, add(989736457904606314059365148, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffe9d25e4e05f6d5605803fde, sar(96, mul(t, add(76759132413102338505332575, sar(96, mul(t, add(23616508419824613365169697, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff11d9566c42a2be2dac15f, sar(96, mul(t, add(3374000981802588204325406, sar(96, mul(t, add(765359862790415182591074, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff95f2b86047a049fa6aa7, sar(96, mul(t, add(56428990910569722265212, sar(96, mul(t, 25496894198102975372183))))))))))))))))))))))))))))))))))))
+                            if lt(i, 14) {
+                                // [3.25, 3.50), degree 12
+                                r := add(79198921106508519081444204786, sar(96, mul(t, add(106254384059842753149736172, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff6baed7e0dec04a682a1f11, sar(96, mul(t, add(184008243228634056931024631, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff984b40f23bc07d1b260048, sar(96, mul(t, add(57025477568089417288783607, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff34b4cb5097ead6329377a, sar(96, mul(t, add(617180641706620287377862, sar(96, mul(t, add(1385388695292593978828895, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff8547d68bed204de69f5a, sar(96, mul(t, add(72443367128881237211094, sar(96, mul(t, add(25263792736820033537808, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffd57bdf287978957a171))))))))))))))))))))))))))))))))))))
+                                leave
                             }
+                            // [3.50, 3.75), degree 11
+                            r := add(79216715571834040168655608739, sar(96, mul(t, add(44293417138881959310801779, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffbd97a9e523e6fa90a2204b, sar(96, mul(t, add(89624961241956530454359746, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffc7e1d491f88e8131fd25d8, sar(96, mul(t, add(35741936386484531249541063, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff59ec37a016d41aae8c52c, sar(96, mul(t, add(2243309027847370369413842, sar(96, mul(t, add(327981981192759957148515, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffb5d7767e0e00859d291b, sar(96, mul(t, add(97497655578133674964429, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffff435283c3d78622a0ec)))))))))))))))))))))))))))))))))
+                            leave
                         }
-                    } else {
-                        if (i < 12) {
-                            assembly ("memory-safe") {
-                                p := add(79068110732909737733001297008, sar(96, mul(t, add(506911315763821348133989672, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffda53ef21b85792818fc9956, sar(96, mul(t, add(613837921432752208606163718, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffef7829ee768f7a6338ee3a0, sar(96, mul(t, add(91779701179697724493183395, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffee342ef5dee6041e201b2, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff76b3e2d37d5a8d74d3980, sar(96, mul(t, add(3872186667289043072372583, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffcfa4055aeacd4184246b, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffc502897c7ec0340e14c8, sar(96, mul(t, 91190809653918062547362)))))))))))))))))))))))))))))))))
+                        if lt(i, 17) {
+                            if lt(i, 16) {
+                                // [3.75, 4.00), degree 11
+                                r := add(79223938674754240432413925771, sar(96, mul(t, add(17345551376328738739028854, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffe4337090c4861204119d54, sar(96, mul(t, add(40518123918142953504492265, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffe42a2c60f4db89267a8bcd, sar(96, mul(t, add(20001624220413575898919306, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff906ad729c1530a579cdd4, sar(96, mul(t, add(2285985635610355045040865, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd4cf6ce4c3c8c976fde2, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffe3884f982cc6b06ffe81, sar(96, mul(t, add(70180678887750387237655, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffd1a5ef3f9be5ed5f91a)))))))))))))))))))))))))))))))))
+                                leave
                             }
-                        } else {
-                            if (i < 13) {
-                                assembly ("memory-safe") {
-                                    p := add(79157726673387282276231206739, sar(96, mul(t, add(239447950772768276805839710, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffeca8551a77fceddcdf98eb4, sar(96, mul(t, add(349818490582091030421823288, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff5183d5096fb9b8f87271f6, sar(96, mul(t, add(79364388029531183615286576, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff512991413dac71cac0571, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffd101e50deedc88d59fd3a, sar(96, mul(t, add(2802372170364740929644869, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff7b0ca7714963b278bc18, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff4cc480f9498e3e857fb, sar(96, mul(t, add(66321193733683324886436, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffd333a3dbbf7ddda410a))))))))))))))))))))))))))))))))))))
-                                }
-                            } else {
-                                assembly ("memory-safe") {
-                                    p := add(79198921106508519081444204786, sar(96, mul(t, add(106254384059842753149736172, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff6baed7e0dec04a682a1f11, sar(96, mul(t, add(184008243228634056931024631, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffff984b40f23bc07d1b260048, sar(96, mul(t, add(57025477568089417288783607, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff34b4cb5097ead6329377a, sar(96, mul(t, add(617180641706620287377862, sar(96, mul(t, add(1385388695292593978828895, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff8547d68bed204de69f5a, sar(96, mul(t, add(72443367128881237211094, sar(96, mul(t, add(25263792736820033537808, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffd57bdf287978957a171))))))))))))))))))))))))))))))))))))
-                                }
-                            }
+                            // [4.00, 4.25), degree 11
+                            r := add(79226693882585774387732238608, sar(96, mul(t, add(6381071747134358637669101, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff51d0ee7220193cf8e69c3, sar(96, mul(t, add(17032808700033129881554392, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff348f067f494a519942e36, sar(96, mul(t, add(10126640906022900722653199, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffbefbbbf0018b64e04ce33, sar(96, mul(t, add(1689325497322391790074240, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffb700c86fe9e832af6586, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffead75b9078d9a5628c5, sar(96, mul(t, add(33291686605453067779525, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffd7949c5e20a52ab1c58)))))))))))))))))))))))))))))))))
+                            leave
                         }
+                        if lt(i, 18) {
+                            // [4.25, 4.50), degree 11
+                            r := add(79227681470658365199556508410, sar(96, mul(t, add(2205239387339832630626794, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffc027c8aa18e362c001ca5, sar(96, mul(t, add(6667403460160270621973101, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffaa202d921cffb4d93c755, sar(96, mul(t, add(4677308612905878518092234, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffde4fd35fdec8f720987b2, sar(96, mul(t, add(1034056917553500542181812, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffc20068dd2bb7cb594569, sar(96, mul(t, add(41789296945203756138663, sar(96, mul(t, add(7825379000198184279860, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffe9f5e8a0f956e6e004a)))))))))))))))))))))))))))))))))
+                            leave
+                        }
+                        // [4.50, 4.75), degree 11
+                        r := add(79228014120549333428663798627, sar(96, mul(t, add(715936408215692170856631, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffea16995a63178fd0246a4, sar(96, mul(t, add(2433065137295508572578623, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffde6b4d058458bf507ba0d, sar(96, mul(t, add(1982040639834766686526244, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff041c2cbf5288ebbe9751, sar(96, mul(t, add(549973408424701719110258, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd7a8a540613c423ba898, sar(96, mul(t, add(44429047756916556672616, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff3ed2a57b386aabf239, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffff8cb910663c2ca60788)))))))))))))))))))))))))))))))))
+                        leave
                     }
-                } else {
-                    if (i < 16) {
-                        if (i < 15) {
-                            assembly ("memory-safe") {
-                                p := add(79216715571834040168655608739, sar(96, mul(t, add(44293417138881959310801779, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffbd97a9e523e6fa90a2204b, sar(96, mul(t, add(89624961241956530454359746, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffc7e1d491f88e8131fd25d8, sar(96, mul(t, add(35741936386484531249541063, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff59ec37a016d41aae8c52c, sar(96, mul(t, add(2243309027847370369413842, sar(96, mul(t, add(327981981192759957148515, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffb5d7767e0e00859d291b, sar(96, mul(t, add(97497655578133674964429, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffff435283c3d78622a0ec)))))))))))))))))))))))))))))))))
+                    if lt(i, 23) {
+                        if lt(i, 21) {
+                            if lt(i, 20) {
+                                // [4.75, 5.00), degree 10
+                                r := add(79228119410794513713890051643, sar(96, mul(t, add(218348267998673714627238, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff8f4c159ac029c27eb398, sar(96, mul(t, add(828472464775265735573485, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff3cf8a962c5a5a2a0bdf1, sar(96, mul(t, add(773701042382508935607350, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff94e2c3a975b85515bd01, sar(96, mul(t, add(260168901243481535034037, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffe9e77aa1912aaabe77cd, sar(96, mul(t, add(31228812977599188156824, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffebe90a01e2651978630))))))))))))))))))))))))))))))
+                                leave
                             }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(79223938674754240432413925771, sar(96, mul(t, add(17345551376328738739028854, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffe4337090c4861204119d54, sar(96, mul(t, add(40518123918142953504492265, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffe42a2c60f4db89267a8bcd, sar(96, mul(t, add(20001624220413575898919306, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff906ad729c1530a579cdd4, sar(96, mul(t, add(2285985635610355045040865, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd4cf6ce4c3c8c976fde2, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffe3884f982cc6b06ffe81, sar(96, mul(t, add(70180678887750387237655, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffd1a5ef3f9be5ed5f91a)))))))))))))))))))))))))))))))))
-                            }
+                            // [5.00, 5.25), degree 11
+                            r := add(79228150727579875609213924709, sar(96, mul(t, add(62557826167734147835226, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffde0de12459298755fec3, sar(96, mul(t, add(263427096128190749382515, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffbe2f938177c187e41fb7, sar(96, mul(t, add(279054461620614970093642, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd64cfcfa8576a5c2a290, sar(96, mul(t, add(110952224091612140019470, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff56a8faf0aafc2bf679f, sar(96, mul(t, add(17674028957459909176857, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff05ef2f8576cbc0e1f9, sar(96, mul(t, 700984869250702208726)))))))))))))))))))))))))))))))))
+                            if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                            leave
                         }
-                    } else {
-                        if (i < 17) {
-                            assembly ("memory-safe") {
-                                p := add(79226693882585774387732238608, sar(96, mul(t, add(6381071747134358637669101, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff51d0ee7220193cf8e69c3, sar(96, mul(t, add(17032808700033129881554392, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffff348f067f494a519942e36, sar(96, mul(t, add(10126640906022900722653199, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffbefbbbf0018b64e04ce33, sar(96, mul(t, add(1689325497322391790074240, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffb700c86fe9e832af6586, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffead75b9078d9a5628c5, sar(96, mul(t, add(33291686605453067779525, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffd7949c5e20a52ab1c58)))))))))))))))))))))))))))))))))
-                            }
-                        } else {
-                            if (i < 18) {
-                                assembly ("memory-safe") {
-                                    p := add(79227681470658365199556508410, sar(96, mul(t, add(2205239387339832630626794, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffc027c8aa18e362c001ca5, sar(96, mul(t, add(6667403460160270621973101, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffaa202d921cffb4d93c755, sar(96, mul(t, add(4677308612905878518092234, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffde4fd35fdec8f720987b2, sar(96, mul(t, add(1034056917553500542181812, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffc20068dd2bb7cb594569, sar(96, mul(t, add(41789296945203756138663, sar(96, mul(t, add(7825379000198184279860, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffe9f5e8a0f956e6e004a)))))))))))))))))))))))))))))))))
-                                }
-                            } else {
-                                assembly ("memory-safe") {
-                                    p := add(79228014120549333428663798627, sar(96, mul(t, add(715936408215692170856631, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffea16995a63178fd0246a4, sar(96, mul(t, add(2433065137295508572578623, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffde6b4d058458bf507ba0d, sar(96, mul(t, add(1982040639834766686526244, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff041c2cbf5288ebbe9751, sar(96, mul(t, add(549973408424701719110258, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd7a8a540613c423ba898, sar(96, mul(t, add(44429047756916556672616, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff3ed2a57b386aabf239, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffff8cb910663c2ca60788)))))))))))))))))))))))))))))))))
-                                }
-                            }
+                        if lt(i, 22) {
+                            // [5.25, 5.50), degree 10
+                            r := add(79228159480511745104158734843, sar(96, mul(t, add(16837210497486859640527, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff66afe0e9f7f0a3ab8e3, sar(96, mul(t, add(78266720663921108461874, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffeb538224384ec4fc945a, sar(96, mul(t, add(93211426356172759678192, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff11304b941e4cf15c6ee, sar(96, mul(t, add(43025140582567284400677, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffb7a4c79f1c322d1e048, sar(96, mul(t, add(8597881812111842124466, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffff6cfd93436750a2b471))))))))))))))))))))))))))))))
+                            if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                            leave
                         }
+                        // [5.50, 5.75), degree 10
+                        r := add(79228161779391539267157407803, sar(96, mul(t, add(4257113496666242245027, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffd76ef6b32b4402dee77, sar(96, mul(t, add(21740103034077757371315, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff9f2dd6cdaeafa00938e, sar(96, mul(t, add(28887546478995453399856, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffb126ddf8f323ba0d306, sar(96, mul(t, add(15261364003834983568594, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffe4173ada929c0d15f31, sar(96, mul(t, add(3680942276377189292525, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffffb7c4845af693d110e3))))))))))))))))))))))))))))))
+                        if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                        leave
                     }
+                    if lt(i, 25) {
+                        if lt(i, 24) {
+                            // [5.75, 6.00), degree 10
+                            r := add(79228162346758829933061968191, sar(96, mul(t, add(1011153084711480440327, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff5efb54e6a6e3f556bb, sar(96, mul(t, add(5648237931703459699013, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffe591e12a500b2d537c4, sar(96, mul(t, add(8318711953302898842867, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffe7ed230bf605381b635, sar(96, mul(t, add(4972925003143500702862, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff634a8220d525346297, sar(96, mul(t, add(1411663631540207903178, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffffe11d2e21b9f41b2d11))))))))))))))))))))))))))))))
+                            if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                            leave
+                        }
+                        // [6.00, 6.25), degree 10
+                        r := add(79228162478340860014304533700, sar(96, mul(t, add(225618749726634693598, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffda8b0a1e6adcf53851, sar(96, mul(t, add(1373101608629849514963, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff944340c5c6fc69c672, sar(96, mul(t, add(2228602907821902290751, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff930905fb27cd998a4e, sar(96, mul(t, add(1493425402867931615733, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffcdb07ce0d4d0780bb5, sar(96, mul(t, add(489864090353056634025, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffff4439aede7df63920a))))))))))))))))))))))))))))))
+                        if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                        leave
+                    }
+                    if lt(i, 26) {
+                        // [6.25, 6.50), degree 10
+                        r := add(79228162507016428358957774650, sar(96, mul(t, add(47292259097629803642, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffff7d40175ab85108e8a, sar(96, mul(t, add(312449117659926745488, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffe65e0094383038ce58, sar(96, mul(t, add(556006026656080994318, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffe3648adab442d60da3, sar(96, mul(t, add(414382219879108773991, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffff129eeed522872d79a, sar(96, mul(t, add(154867957111308633469, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffbfcbbae902c920515))))))))))))))))))))))))))))))
+                        if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                        leave
+                    }
+                    // [6.50, 6.75), degree 9
+                    r := add(79228162512888745835293560437, sar(96, mul(t, add(9312397963064030112, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffe53e84f9b5aac13ef, sar(96, mul(t, add(66569094754892971675, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffa4d405e003423b789, sar(96, mul(t, add(129290508752707080747, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffff9058047ab83fbebbb, sar(96, mul(t, add(106448968636345768470, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffbeb95ca08eb4b5a15, sar(96, mul(t, 44785897926883519628)))))))))))))))))))))))))))
+                    if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                    leave
                 }
+                if lt(i, 38) {
+                    if lt(i, 31) {
+                        if lt(i, 29) {
+                            if lt(i, 28) {
+                                // [6.75, 7.00), degree 9
+                                r := add(79228162514018770462238495370, sar(96, mul(t, add(1722620411703705756, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffadd2942fb621737b, sar(96, mul(t, add(13283018312886550141, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffed0dd0c3bec17a164, sar(96, mul(t, add(28042052425703362304, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffe6a8d510e0228d0e8, sar(96, mul(t, add(25357319401916977499, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffef97f33bac5a58a80, sar(96, mul(t, 11910594266678483753)))))))))))))))))))))))))))
+                                if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                                leave
+                            }
+                            // [7.00, 7.25), degree 9
+                            r := add(79228162514223106985221072089, sar(96, mul(t, add(299346542010557557, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffff1334ecc99d024f4, sar(96, mul(t, add(2482861287485890219, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffc517360e2687f03d, sar(96, mul(t, add(5676498370910965927, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffaa51b18ebf5f3f34, sar(96, mul(t, add(5608894969936991717, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffc2f07c29d76106ff, sar(96, mul(t, 2919116068706004985)))))))))))))))))))))))))))
+                            if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                            leave
+                        }
+                        if lt(i, 30) {
+                            // [7.25, 7.50), degree 8
+                            r := add(79228162514257827215293805793, sar(96, mul(t, add(48866978268602782, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffd7fcfcb9eb9eb46, sar(96, mul(t, add(434840943933919221, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffff54a5b9245c2aea3, sar(96, mul(t, add(1072764416878525320, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffef2052bf28e31cad, sar(96, mul(t, add(1176563213319136147, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffff2db1ed77ec10e1b))))))))))))))))))))))))
+                            if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                            leave
+                        }
+                        // [7.50, 7.75), degree 8
+                        r := add(79228162514263370873742878377, sar(96, mul(t, add(7493993754603299, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffff9a7ef61d22a3fc, sar(96, mul(t, add(71368830992322299, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffe2d953feccabb70, sar(96, mul(t, add(189446794218409772, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffce6ba071d4a74c4, sar(96, mul(t, add(225541987496058126, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffffd5eaab836138d6a))))))))))))))))))))))))
+                        if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                        leave
+                    }
+                    if lt(i, 35) {
+                        if lt(i, 33) {
+                            if lt(i, 32) {
+                                // [7.75, 8.00), degree 7
+                                r := add(79228162514264202611407553137, sar(96, mul(t, add(1079612190826377, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffff0e5bb6695b9e7, sar(96, mul(t, add(10978894438503321, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffffb5c3b628153024, sar(96, mul(t, add(31272193193370518, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffff7428ccc7637717, sar(96, mul(t, 40161712288787833)))))))))))))))))))))
+                                if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                                leave
+                            }
+                            // [8.00, 8.25), degree 6
+                            r := add(79228162514264319871692974772, sar(96, mul(t, add(146112403053131, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffffde4260b85c4d5, sar(96, mul(t, add(1581813533245740, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffff4ee446a42253b, sar(96, mul(t, add(5008811932221133, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffffffffe9a9ebab773d1d))))))))))))))))))
+                            if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                            leave
+                        }
+                        if lt(i, 34) {
+                            // [8.25, 8.50), degree 6
+                            r := add(79228162514264335405901004943, sar(96, mul(t, add(18576185205218, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffffffb940f2979d7f, sar(96, mul(t, add(213836125258754, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffffe745cc718aa0c, sar(96, mul(t, add(724963437543455, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffffffca7e876297ae0))))))))))))))))))
+                            if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                            leave
+                        }
+                        // [8.50, 8.75), degree 5
+                        r := add(79228162514264337339631158006, sar(96, mul(t, add(2218575214081, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffffff7509302f004, sar(96, mul(t, add(27116429891410, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffffffc974a1078ffd, sar(96, mul(t, 97591879316608)))))))))))))))
+                        if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                        leave
+                    }
+                    if lt(i, 36) {
+                        // [8.75, 9.00), degree 4
+                        r := add(79228162514264337565840470902, sar(96, mul(t, add(247977944837, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffffffeff2098605e, sar(96, mul(t, add(3464593397838, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffffffff95b04f7c6e9))))))))))))
+                        if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                        leave
+                    }
+                    if lt(i, 37) {
+                        // [9.00, 9.25), degree 3
+                        r := add(79228162514264337590727604924, sar(96, mul(t, add(26191329120, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffffffffe11d5cc1bf, sar(96, mul(t, 382238173178)))))))))
+                        if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                        leave
+                    }
+                    // [9.25, 9.50), degree 2
+                    r := add(79228162514264337593269916880, sar(96, mul(t, add(3060390050, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffcec1f8276))))))
+                    if sgt(r, 79228162514264337593543950336) { r := 79228162514264337593543950336 }
+                    leave
+                }
+                // [9.50, infinity): 1
+                r := 79228162514264337593543950336
             }
-        } else {
-            if (i < 28) {
-                if (i < 23) {
-                    if (i < 21) {
-                        if (i < 20) {
-                            assembly ("memory-safe") {
-                                p := add(79228119410794513713890051643, sar(96, mul(t, add(218348267998673714627238, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff8f4c159ac029c27eb398, sar(96, mul(t, add(828472464775265735573485, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff3cf8a962c5a5a2a0bdf1, sar(96, mul(t, add(773701042382508935607350, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffff94e2c3a975b85515bd01, sar(96, mul(t, add(260168901243481535034037, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffe9e77aa1912aaabe77cd, sar(96, mul(t, add(31228812977599188156824, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffebe90a01e2651978630))))))))))))))))))))))))))))))
-                            }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(79228150727579875609213924709, sar(96, mul(t, add(62557826167734147835226, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffde0de12459298755fec3, sar(96, mul(t, add(263427096128190749382515, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffbe2f938177c187e41fb7, sar(96, mul(t, add(279054461620614970093642, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffd64cfcfa8576a5c2a290, sar(96, mul(t, add(110952224091612140019470, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff56a8faf0aafc2bf679f, sar(96, mul(t, add(17674028957459909176857, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff05ef2f8576cbc0e1f9, sar(96, mul(t, 700984869250702208726)))))))))))))))))))))))))))))))))
-                            }
-                        }
-                    } else {
-                        if (i < 22) {
-                            assembly ("memory-safe") {
-                                p := add(79228159480511745104158734843, sar(96, mul(t, add(16837210497486859640527, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff66afe0e9f7f0a3ab8e3, sar(96, mul(t, add(78266720663921108461874, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffeb538224384ec4fc945a, sar(96, mul(t, add(93211426356172759678192, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff11304b941e4cf15c6ee, sar(96, mul(t, add(43025140582567284400677, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffb7a4c79f1c322d1e048, sar(96, mul(t, add(8597881812111842124466, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffff6cfd93436750a2b471))))))))))))))))))))))))))))))
-                            }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(79228161779391539267157407803, sar(96, mul(t, add(4257113496666242245027, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffd76ef6b32b4402dee77, sar(96, mul(t, add(21740103034077757371315, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffff9f2dd6cdaeafa00938e, sar(96, mul(t, add(28887546478995453399856, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffb126ddf8f323ba0d306, sar(96, mul(t, add(15261364003834983568594, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffe4173ada929c0d15f31, sar(96, mul(t, add(3680942276377189292525, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffffb7c4845af693d110e3))))))))))))))))))))))))))))))
-                            }
-                        }
-                    }
-                } else {
-                    if (i < 25) {
-                        if (i < 24) {
-                            assembly ("memory-safe") {
-                                p := add(79228162346758829933061968191, sar(96, mul(t, add(1011153084711480440327, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff5efb54e6a6e3f556bb, sar(96, mul(t, add(5648237931703459699013, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffe591e12a500b2d537c4, sar(96, mul(t, add(8318711953302898842867, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffe7ed230bf605381b635, sar(96, mul(t, add(4972925003143500702862, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff634a8220d525346297, sar(96, mul(t, add(1411663631540207903178, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffffe11d2e21b9f41b2d11))))))))))))))))))))))))))))))
-                            }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(79228162478340860014304533700, sar(96, mul(t, add(225618749726634693598, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffda8b0a1e6adcf53851, sar(96, mul(t, add(1373101608629849514963, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff944340c5c6fc69c672, sar(96, mul(t, add(2228602907821902290751, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffff930905fb27cd998a4e, sar(96, mul(t, add(1493425402867931615733, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffcdb07ce0d4d0780bb5, sar(96, mul(t, add(489864090353056634025, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffff4439aede7df63920a))))))))))))))))))))))))))))))
-                            }
-                        }
-                    } else {
-                        if (i < 26) {
-                            assembly ("memory-safe") {
-                                p := add(79228162507016428358957774650, sar(96, mul(t, add(47292259097629803642, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffff7d40175ab85108e8a, sar(96, mul(t, add(312449117659926745488, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffe65e0094383038ce58, sar(96, mul(t, add(556006026656080994318, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffe3648adab442d60da3, sar(96, mul(t, add(414382219879108773991, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffff129eeed522872d79a, sar(96, mul(t, add(154867957111308633469, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffbfcbbae902c920515))))))))))))))))))))))))))))))
-                            }
-                        } else {
-                            if (i < 27) {
-                                assembly ("memory-safe") {
-                                    p := add(79228162512888745835293560437, sar(96, mul(t, add(9312397963064030112, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffe53e84f9b5aac13ef, sar(96, mul(t, add(66569094754892971675, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffa4d405e003423b789, sar(96, mul(t, add(129290508752707080747, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffff9058047ab83fbebbb, sar(96, mul(t, add(106448968636345768470, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffbeb95ca08eb4b5a15, sar(96, mul(t, 44785897926883519628)))))))))))))))))))))))))))
-                                }
-                            } else {
-                                assembly ("memory-safe") {
-                                    p := add(79228162514018770462238495370, sar(96, mul(t, add(1722620411703705756, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffadd2942fb621737b, sar(96, mul(t, add(13283018312886550141, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffed0dd0c3bec17a164, sar(96, mul(t, add(28042052425703362304, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffe6a8d510e0228d0e8, sar(96, mul(t, add(25357319401916977499, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffef97f33bac5a58a80, sar(96, mul(t, 11910594266678483753)))))))))))))))))))))))))))
-                                }
-                            }
-                        }
-                    }
-                }
-            } else {
-                if (i < 33) {
-                    if (i < 30) {
-                        if (i < 29) {
-                            assembly ("memory-safe") {
-                                p := add(79228162514223106985221072089, sar(96, mul(t, add(299346542010557557, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffff1334ecc99d024f4, sar(96, mul(t, add(2482861287485890219, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffc517360e2687f03d, sar(96, mul(t, add(5676498370910965927, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffaa51b18ebf5f3f34, sar(96, mul(t, add(5608894969936991717, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffc2f07c29d76106ff, sar(96, mul(t, 2919116068706004985)))))))))))))))))))))))))))
-                            }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(79228162514257827215293805793, sar(96, mul(t, add(48866978268602782, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffd7fcfcb9eb9eb46, sar(96, mul(t, add(434840943933919221, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffff54a5b9245c2aea3, sar(96, mul(t, add(1072764416878525320, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffef2052bf28e31cad, sar(96, mul(t, add(1176563213319136147, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffff2db1ed77ec10e1b))))))))))))))))))))))))
-                            }
-                        }
-                    } else {
-                        if (i < 31) {
-                            assembly ("memory-safe") {
-                                p := add(79228162514263370873742878377, sar(96, mul(t, add(7493993754603299, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffff9a7ef61d22a3fc, sar(96, mul(t, add(71368830992322299, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffe2d953feccabb70, sar(96, mul(t, add(189446794218409772, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffce6ba071d4a74c4, sar(96, mul(t, add(225541987496058126, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffffd5eaab836138d6a))))))))))))))))))))))))
-                            }
-                        } else {
-                            if (i < 32) {
-                                assembly ("memory-safe") {
-                                    p := add(79228162514264202611407553137, sar(96, mul(t, add(1079612190826377, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffff0e5bb6695b9e7, sar(96, mul(t, add(10978894438503321, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffffb5c3b628153024, sar(96, mul(t, add(31272193193370518, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffff7428ccc7637717, sar(96, mul(t, 40161712288787833)))))))))))))))))))))
-                                }
-                            } else {
-                                assembly ("memory-safe") {
-                                    p := add(79228162514264319871692974772, sar(96, mul(t, add(146112403053131, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffffde4260b85c4d5, sar(96, mul(t, add(1581813533245740, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffff4ee446a42253b, sar(96, mul(t, add(5008811932221133, sar(96, mul(t, 0xffffffffffffffffffffffffffffffffffffffffffffffffffe9a9ebab773d1d))))))))))))))))))
-                                }
-                            }
-                        }
-                    }
-                } else {
-                    if (i < 35) {
-                        if (i < 34) {
-                            assembly ("memory-safe") {
-                                p := add(79228162514264335405901004943, sar(96, mul(t, add(18576185205218, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffffffb940f2979d7f, sar(96, mul(t, add(213836125258754, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffffe745cc718aa0c, sar(96, mul(t, add(724963437543455, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffffffca7e876297ae0))))))))))))))))))
-                            }
-                        } else {
-                            assembly ("memory-safe") {
-                                p := add(79228162514264337339631158006, sar(96, mul(t, add(2218575214081, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffffff7509302f004, sar(96, mul(t, add(27116429891410, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffffffc974a1078ffd, sar(96, mul(t, 97591879316608)))))))))))))))
-                            }
-                        }
-                    } else {
-                        if (i < 36) {
-                            assembly ("memory-safe") {
-                                p := add(79228162514264337565840470902, sar(96, mul(t, add(247977944837, sar(96, mul(t, add(0xfffffffffffffffffffffffffffffffffffffffffffffffffffffeff2098605e, sar(96, mul(t, add(3464593397838, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffffffff95b04f7c6e9))))))))))))
-                            }
-                        } else {
-                            if (i < 37) {
-                                assembly ("memory-safe") {
-                                    p := add(79228162514264337590727604924, sar(96, mul(t, add(26191329120, sar(96, mul(t, add(0xffffffffffffffffffffffffffffffffffffffffffffffffffffffe11d5cc1bf, sar(96, mul(t, 382238173178)))))))))
-                                }
-                            } else {
-                                assembly ("memory-safe") {
-                                    p := add(79228162514264337593269916880, sar(96, mul(t, add(3060390050, sar(96, mul(t, 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffcec1f8276))))))
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            // s = 0 if x >= 0, else all ones: |x| = (x + s) ^ s (two's complement; int256.min gives
+            // 2^255, beyond the table), and for x < 0, 2^96 - p = (p ^ s) + 2^96 + 1
+            let s := sar(255, x)
+            p := positive(xor(add(x, s), s))
+            p := add(xor(p, s), and(s, 79228162514264337593543950337))
         }
     }
 }
