@@ -46,6 +46,7 @@ def report(label: str, inputs: list[Input]) -> None:
     worst_scaled: dict[str, tuple[mpmath.mpf, Input]] = {}
     worst_abs: dict[str, mpmath.mpf] = {}
     worst_price_vs_max_sk = (mpmath.mpf(0), inputs[0])
+    worst_price_vs_max_sk_nonneg_rate = (mpmath.mpf(0), inputs[0])
     for inp in inputs:
         errs = greeks_errors(*inp)
         for name, e in errs.items():
@@ -57,6 +58,8 @@ def report(label: str, inputs: list[Input]) -> None:
                 rel = errs[name].abs_err * WAD / max(inp[0], inp[1])
                 if inp[0] >= WAD and inp[1] >= WAD and rel > worst_price_vs_max_sk[0]:
                     worst_price_vs_max_sk = (rel, inp)
+                if inp[0] >= WAD and inp[1] >= WAD and inp[4] >= 0 and rel > worst_price_vs_max_sk_nonneg_rate[0]:
+                    worst_price_vs_max_sk_nonneg_rate = (rel, inp)
     print(f"\n{label}: {len(inputs)} inputs ({time.perf_counter() - start:.0f} s)")
     print(
         f"  {'output':<11} {'worst scaled':>13} {'bound':>7} {'worst abs':>11}  where (spot, strike, time, vol, rate)"
@@ -69,6 +72,8 @@ def report(label: str, inputs: list[Input]) -> None:
         )
     rel, where = worst_price_vs_max_sk
     print(f"  price error / max(spot, strike), spot and strike >= 1: {mpmath.nstr(rel, 3)} at {where}")
+    rel, where = worst_price_vs_max_sk_nonneg_rate
+    print(f"  the same with rate >= 0 (strike e^(-rT) <= strike): {mpmath.nstr(rel, 3)} at {where}")
 
 
 def main() -> None:

@@ -51,10 +51,10 @@ library NormalCdfTable {
     /// @dev N(x) = 1 at and beyond 9.5 (1 - N(9.5) = 1.05e-21).
     uint256 internal constant CDF_MAX_Q96 = 19 << 95;
 
-    /// @notice N(x) for a Q96 argument, in Q96, always within [0, 2^96]; N(-x) = 2^96 - N(x) exactly.
+    /// @notice N(x) for a Q96 argument, in Q96, always within [0, 2^96]; N(-x) = 2^96 - N(x) exactly for x != 0.
     /// @dev Domain: every int256 (int256.min included: |x| is read as 2^255, beyond 9.5).
     /// Note: This function is an approximation: piecewise polynomials on intervals of width 1/4 (the
-    /// table above), absolute error <= 1e-21 everywhere (largest on [5.25, 5.5) and [8.0, 8.25)).
+    /// table above), absolute error <= 1e-21 on the pieces and 1.05e-21 at and beyond 9.5, where N = 1.
     /// Monotonically non-decreasing up to twice that error. The polynomial value is clamped to 2^96
     /// from x >= 5 on; below, it stays within (1/2 - 2^-32, 1 - 2^-32) (checked by the
     /// generator), so the clamps to [0, 2^96] of the reference cannot fire there.
