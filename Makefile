@@ -41,10 +41,12 @@ test: lint
 	$(BIN)/pytest -q
 
 bench: setup
-	$(BIN)/python bench/bench_gas.py
-	$(BIN)/python bench/bench_accuracy.py
-	$(BIN)/python bench/bench_mirror.py
-	$(BIN)/python bench/bench_float64.py
+	@mkdir -p bench/results
+	$(BIN)/python bench/bench_gas.py | tee bench/results/gas.txt
+	$(BIN)/python bench/bench_accuracy.py --n 10000 | tee bench/results/accuracy.txt
+	$(BIN)/python bench/bench_mirror.py | tee bench/results/mirror.txt
+	$(BIN)/python bench/bench_float64.py | tee bench/results/float64.txt
+	$(BIN)/python bench/bench_vault_gas.py
 
 clean:
 	rm -rf $(VENV) node_modules build .solcx $(STAMPS)

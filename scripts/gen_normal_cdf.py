@@ -62,8 +62,45 @@ CLAMP_FROM = 20
 LEAF_WEIGHTS = tuple(
     n + 20
     for n in (
-        123, 120, 121, 114, 105, 95, 52, 60, 59, 54, 38, 38, 47, 37, 33, 30, 33, 24, 20, 20,
-        17, 16, 20, 15, 22, 17, 11, 26, 23, 13, 17, 12, 8, 14, 10, 20, 14, 6, 496,
+        123,
+        120,
+        121,
+        114,
+        105,
+        95,
+        52,
+        60,
+        59,
+        54,
+        38,
+        38,
+        47,
+        37,
+        33,
+        30,
+        33,
+        24,
+        20,
+        20,
+        17,
+        16,
+        20,
+        15,
+        22,
+        17,
+        11,
+        26,
+        23,
+        13,
+        17,
+        12,
+        8,
+        14,
+        10,
+        20,
+        14,
+        6,
+        496,
     )
 )
 
@@ -72,7 +109,7 @@ def _check_margins(i: int, coeffs: list[int]) -> None:
     """The clamp-free claims above, on the check grid: 2^95 - 2^64 < p, and p < 2^96 - 2^64 when i < CLAMP_FROM."""
     for k in range(CHECK_POINTS + 1):
         a = (i << WIDTH_SHIFT) + (((1 << WIDTH_SHIFT) - 1) * k) // CHECK_POINTS
-        p = _horner(coeffs, a - (((2 * i + 1) << (WIDTH_SHIFT - 1))))
+        p = _horner(coeffs, a - ((2 * i + 1) << (WIDTH_SHIFT - 1)))
         assert p > (Q96 >> 1) - (1 << 64), (i, k)
         if i < CLAMP_FROM:
             assert p < Q96 - (1 << 64), (i, k)
@@ -137,7 +174,9 @@ def main() -> None:
         coeffs, worst = _fit(i)
         _check_margins(i, coeffs)
         tables.append(coeffs)
-        report.append(f"//   [{i / 4:.2f}, {(i + 1) / 4:.2f}): degree {len(coeffs) - 1:2d}, max error {mp.nstr(worst, 2)}")
+        report.append(
+            f"//   [{i / 4:.2f}, {(i + 1) / 4:.2f}): degree {len(coeffs) - 1:2d}, max error {mp.nstr(worst, 2)}"
+        )
     assert len(LEAF_WEIGHTS) == INTERVALS + 1
     body = "\n".join(_tree(0, INTERVALS + 1, tables, "                ", _splits(LEAF_WEIGHTS)))
     sol = f"""// SPDX-License-Identifier: MIT

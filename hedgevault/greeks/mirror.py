@@ -352,9 +352,7 @@ def _iv_start(spot_wad: int, kdx: int, q_target_x: int, v_min: int, v_max: int) 
     return v_min if v < v_min else (v_max if v > v_max else v)
 
 
-def implied_vol(
-    price_wad: int, spot_wad: int, strike_wad: int, time_sec: int, rate_wad: int, is_call: bool
-) -> int:
+def implied_vol(price_wad: int, spot_wad: int, strike_wad: int, time_sec: int, rate_wad: int, is_call: bool) -> int:
     """Implied volatility in wad (BlackScholes.impliedVol), within 1e-12 of the exact one, or raises.
 
     Solved for v = sigma sqrt(tau) from Corrado and Miller's closed-form estimate (:func:`_iv_start`).

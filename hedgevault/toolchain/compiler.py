@@ -212,9 +212,11 @@ def compile_project(force: bool = False) -> dict[str, Artifact]:
         errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
         if errors:
             raise CompilationError("\n".join(e["formattedMessage"] for e in errors))
-        for stale in BUILD_DIR.glob("hedgevault-*.json"):
-            stale.unlink()
-        cache.write_text(json.dumps(output))
+        # atomic, and other digests are kept: processes compiling different trees at once
+        # (a test run beside a benchmark) must not delete each other's caches
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(output))
+        partial.replace(cache)
     artifacts: dict[str, Artifact] = {}
     for source, contracts in output["contracts"].items():
         for name, data in contracts.items():

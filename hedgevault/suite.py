@@ -1,0 +1,333 @@
+"""Deploy the option-vault suite on a local chain: mock tokens and feeds, a real Uniswap V3 pool with
+liquidity, the oracles, the pricer, the swap library, the option token and the vault.
+
+Every parameter the suite sets is in ``SuiteConfig`` (defaults documented there), so callers know the
+risk parameters without reading them back. Units: ``..._wad`` is 1e18 fixed point, ``..._bps`` 1/10,000,
+``..._sec`` seconds; token amounts are in the token's own units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from web3 import Web3
+from web3.contract import Contract
+
+from hedgevault.errors import ToolchainError
+from hedgevault.toolchain.compiler import Artifact, compile_project
+from hedgevault.toolchain.deploy import deploy
+from hedgevault.txs import send
+from hedgevault.uniswap import (
+    Uniswap,
+    add_full_range_liquidity,
+    create_pool,
+    deploy_uniswap,
+    price_wad_from_sqrt,
+    raw_price,
+    sqrt_price_x96,
+    swap_exact_input,
+)
+
+WAD = 10**18
+Q96 = 2**96
+#: Fully qualified name of the swap library the vault links.
+SWAP_LIBRARY = "contracts/vaults/SwapExecution.sol:SwapExecution"
+
+
+@dataclass(frozen=True)
+class RiskParams:
+    """``IOptionVault.RiskParams``: HF floor 1.2, 20% spot shocks, +10 vol points, 1% spread, 0.3% fee,
+    no trading in the last hour, 32 live series, zero rate."""
+
+    hf_floor_wad: int = 12 * WAD // 10
+    spot_shock_up_bps: int = 2000
+    spot_shock_down_bps: int = 2000
+    vol_shock_wad: int = WAD // 10
+    spread_bps: int = 100
+    fee_bps: int = 30
+    trading_cutoff_sec: int = 3600
+    max_live_series: int = 32
+    rate_wad: int = 0
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (
+            self.hf_floor_wad,
+            self.spot_shock_up_bps,
+            self.spot_shock_down_bps,
+            self.vol_shock_wad,
+            self.spread_bps,
+            self.fee_bps,
+            self.trading_cutoff_sec,
+            self.max_live_series,
+            self.rate_wad,
+        )
+
+
+@dataclass(frozen=True)
+class ExposureLimits:
+    """``IOptionVault.ExposureLimits``: 10,000 options per series, |net delta| 5,000, vega 1e12 wad."""
+
+    max_open_interest_wad: int = 10_000 * WAD
+    max_net_delta_wad: int = 5_000 * WAD
+    max_vega_wad: int = 10**12 * WAD
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (self.max_open_interest_wad, self.max_net_delta_wad, self.max_vega_wad)
+
+
+@dataclass(frozen=True)
+class HedgeParams:
+    """``IOptionVault.HedgeParams``: band 0.5 underlying, dust 0.01, hourly, 1% slippage (the 0.3% pool
+    fee plus impact), at most 2% of NAV lost per hedge."""
+
+    delta_band_wad: int = WAD // 2
+    dust_delta_wad: int = WAD // 100
+    hedge_interval_sec: int = 3600
+    max_slippage_bps: int = 100
+    max_nav_loss_bps: int = 200
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (
+            self.delta_band_wad,
+            self.dust_delta_wad,
+            self.hedge_interval_sec,
+            self.max_slippage_bps,
+            self.max_nav_loss_bps,
+        )
+
+
+@dataclass(frozen=True)
+class OracleParams:
+    """``IPriceOracle.OracleParams``: 1 h heartbeat, 1 h sequencer grace, 10 min TWAP, feed within 5%
+    of the TWAP and 2% of the pool price for swaps."""
+
+    heartbeat_sec: int = 3600
+    sequencer_grace_sec: int = 3600
+    twap_window_sec: int = 600
+    max_twap_deviation_bps: int = 500
+    max_pool_deviation_bps: int = 200
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (
+            self.heartbeat_sec,
+            self.sequencer_grace_sec,
+            self.twap_window_sec,
+            self.max_twap_deviation_bps,
+            self.max_pool_deviation_bps,
+        )
+
+
+@dataclass(frozen=True)
+class VolParams:
+    """``IVolatilityOracle.VolParams``: vol in [5%, 300%], steps of at most 50 points, 1 day staleness."""
+
+    min_vol_wad: int = WAD // 20
+    max_vol_wad: int = 3 * WAD
+    max_step_wad: int = WAD // 2
+    max_age_sec: int = 86_400
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (self.min_vol_wad, self.max_vol_wad, self.max_step_wad, self.max_age_sec)
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """What to deploy. The pool gets ``pool_underlying`` of the underlying and the matching quote at
+    ``spot_wad``; the feed has 8 decimals."""
+
+    quote_decimals: int = 6
+    underlying_decimals: int = 18
+    spot_wad: int = 3000 * WAD
+    pool_fee: int = 3000
+    pool_underlying: int = 20_000
+    feed_decimals: int = 8
+    with_sequencer_feed: bool = False
+    risk: RiskParams = field(default_factory=RiskParams)
+    limits: ExposureLimits = field(default_factory=ExposureLimits)
+    hedge: HedgeParams = field(default_factory=HedgeParams)
+    oracle: OracleParams = field(default_factory=OracleParams)
+    vol: VolParams = field(default_factory=VolParams)
+
+
+@dataclass
+class Suite:
+    """The deployed suite."""
+
+    w3: Web3
+    config: SuiteConfig
+    admin: str
+    fee_recipient: str
+    quote: Contract
+    underlying: Contract
+    feed: Contract
+    sequencer_feed: Contract | None
+    uniswap: Uniswap
+    pool: Contract
+    price_oracle: Contract
+    vol_oracle: Contract
+    pricer: Contract
+    swap_library: Contract
+    option_token: Contract
+    vault: Contract
+
+    @property
+    def underlying_is_token0(self) -> bool:
+        return bool(self.pool.functions.token0().call() == self.underlying.address)
+
+    def quote_units(self, whole: int | Fraction) -> int:
+        """``whole`` quote tokens in quote units."""
+        return int(whole * 10**self.config.quote_decimals)
+
+    def underlying_units(self, whole: int | Fraction) -> int:
+        return int(whole * 10**self.config.underlying_decimals)
+
+    def feed_answer(self, price_wad: int) -> int:
+        return int(price_wad * 10**self.config.feed_decimals // WAD)
+
+    def set_feed_price(self, price_wad: int) -> None:
+        """A new feed round at ``price_wad``."""
+        send(self.w3, self.feed.functions.setAnswer(self.feed_answer(price_wad)), self.admin)
+
+    def pool_price_wad(self) -> Fraction:
+        sqrt_x96 = int(self.pool.functions.slot0().call()[0])
+        return price_wad_from_sqrt(
+            sqrt_x96, self.config.underlying_decimals, self.config.quote_decimals, self.underlying_is_token0
+        )
+
+    def move_pool_price(self, price_wad: int, trader: str) -> None:
+        """Swap on the pool (minting what the trader needs) until its price is ``price_wad`` to within
+        a few ppm (full-range liquidity is constant, so one swap of the computed size gets there)."""
+        liquidity = int(self.pool.functions.liquidity().call())
+        sqrt_now = int(self.pool.functions.slot0().call()[0])
+        target = sqrt_price_x96(
+            raw_price(price_wad, self.config.underlying_decimals, self.config.quote_decimals, self.underlying_is_token0)
+        )
+        if target == sqrt_now:
+            return
+        fee_keep = Fraction(10**6 - self.config.pool_fee, 10**6)
+        token0 = self.pool.functions.token0().call()
+        zero_for_one = target < sqrt_now
+        if zero_for_one:
+            # amount0 = L * Q96 * (sqrtA - sqrtB) / (sqrtA * sqrtB)
+            needed = Fraction(liquidity * Q96 * (sqrt_now - target), sqrt_now * target)
+        else:
+            # amount1 = L * (sqrtB - sqrtA) / Q96
+            needed = Fraction(liquidity * (target - sqrt_now), Q96)
+        amount_in = int(needed / fee_keep) + 1
+        underlying_in = (token0 == self.underlying.address) == zero_for_one
+        token_in, token_out = (self.underlying, self.quote) if underlying_in else (self.quote, self.underlying)
+        send(self.w3, token_in.functions.mint(trader, amount_in), trader)
+        swap_exact_input(self.w3, self.uniswap, token_in, token_out, self.config.pool_fee, amount_in, trader)
+
+
+def link(artifact: Artifact, libraries: dict[str, str]) -> Artifact:
+    """Replace solc's ``__$<34 hex>$__`` placeholders for ``{"path:Name": address}``."""
+    bytecode = artifact.bytecode
+    for name, address in libraries.items():
+        placeholder = "__$" + Web3.keccak(text=name).hex().removeprefix("0x")[:34] + "$__"
+        bytecode = bytecode.replace(placeholder, address[2:].lower())
+    if "__$" in bytecode:
+        raise ToolchainError(f"{artifact.name} still has unlinked libraries after linking {sorted(libraries)}")
+    return Artifact(artifact.name, artifact.source, artifact.abi, bytecode, artifact.deployed_bytecode)
+
+
+def _increase_time(w3: Web3, seconds: int) -> None:
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None = None) -> Suite:
+    """Deploy everything on a local chain (Anvil); ``admin`` (default: the first account) gets every role.
+
+    The chain's clock is moved forward by the TWAP window (and the feed refreshed) so that the pool can
+    answer ``observe`` over the window as soon as this returns.
+    """
+    config = config or SuiteConfig()
+    admin = admin or str(w3.eth.accounts[0])
+    fee_recipient = str(list(w3.eth.accounts)[9])
+    artifacts = compile_project()
+    quote = deploy(w3, artifacts["MockERC20"], "Test USD", "tUSD", config.quote_decimals, sender=admin)
+    underlying = deploy(w3, artifacts["MockERC20"], "Test Ether", "tETH", config.underlying_decimals, sender=admin)
+    feed_answer = config.spot_wad * 10**config.feed_decimals // WAD
+    feed = deploy(w3, artifacts["MockAggregator"], config.feed_decimals, feed_answer, sender=admin)
+    sequencer_feed = None
+    if config.with_sequencer_feed:
+        sequencer_feed = deploy(w3, artifacts["MockAggregator"], 0, 0, sender=admin)
+        # up since well before the grace period
+        start = w3.eth.get_block("latest")["timestamp"] - 10 * config.oracle.sequencer_grace_sec - 1
+        send(w3, sequencer_feed.functions.setRound(1, 0, start, start, 1), admin)
+
+    uniswap = deploy_uniswap(w3, underlying.address, admin)
+    pool = create_pool(w3, uniswap, underlying, quote, config.pool_fee, config.spot_wad, admin)
+    pool_underlying = config.pool_underlying * 10**config.underlying_decimals
+    pool_quote = pool_underlying * config.spot_wad // WAD * 10**config.quote_decimals // 10**config.underlying_decimals
+    send(w3, underlying.functions.mint(admin, pool_underlying), admin)
+    send(w3, quote.functions.mint(admin, pool_quote), admin)
+    add_full_range_liquidity(w3, uniswap, pool, {underlying.address: pool_underlying, quote.address: pool_quote}, admin)
+
+    zero = "0x0000000000000000000000000000000000000000"
+    price_oracle = deploy(
+        w3,
+        artifacts["PriceOracle"],
+        admin,
+        feed.address,
+        sequencer_feed.address if sequencer_feed is not None else zero,
+        pool.address,
+        underlying.address,
+        quote.address,
+        config.oracle.as_tuple(),
+        sender=admin,
+    )
+    vol_oracle = deploy(w3, artifacts["VolatilityOracle"], admin, config.vol.as_tuple(), sender=admin)
+    send(w3, vol_oracle.functions.grantRole(vol_oracle.functions.VOL_UPDATER_ROLE().call(), admin), admin)
+    pricer = deploy(w3, artifacts["OptionPricer"], sender=admin)
+    swap_library = deploy(w3, artifacts["SwapExecution"], sender=admin)
+    option_token = deploy(w3, artifacts["OptionToken"], "", sender=admin)
+    vault_config = (
+        quote.address,
+        underlying.address,
+        price_oracle.address,
+        vol_oracle.address,
+        uniswap.router.address,
+        config.pool_fee,
+        option_token.address,
+        pricer.address,
+        admin,
+        fee_recipient,
+    )
+    vault = deploy(
+        w3,
+        link(artifacts["OptionVault"], {SWAP_LIBRARY: swap_library.address}),
+        vault_config,
+        "hedgevault option vault",
+        "hvOPT",
+        config.risk.as_tuple(),
+        config.limits.as_tuple(),
+        config.hedge.as_tuple(),
+        sender=admin,
+    )
+    send(w3, option_token.functions.bindVault(vault.address), admin)
+    for role in ("GUARDIAN_ROLE", "LISTER_ROLE"):
+        send(w3, vault.functions.grantRole(getattr(vault.functions, role)().call(), admin), admin)
+
+    _increase_time(w3, config.oracle.twap_window_sec)
+    send(w3, feed.functions.setAnswer(feed_answer), admin)
+    return Suite(
+        w3=w3,
+        config=config,
+        admin=admin,
+        fee_recipient=fee_recipient,
+        quote=quote,
+        underlying=underlying,
+        feed=feed,
+        sequencer_feed=sequencer_feed,
+        uniswap=uniswap,
+        pool=pool,
+        price_oracle=price_oracle,
+        vol_oracle=vol_oracle,
+        pricer=pricer,
+        swap_library=swap_library,
+        option_token=option_token,
+        vault=vault,
+    )

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IOptionVault
+/// @notice An ERC-4626 vault over a quote token that sells cash-settled European calls and puts on one
+/// underlying at Black-Scholes prices plus a spread, holds the underlying as its delta hedge (bought and
+/// sold on a Uniswap V3 pool by permissionless upkeeps), settles expiries from the price feed and pays
+/// the holders of its ERC-1155 option tokens.
+///
+/// Units (names carry them): `...Wad` is 1e18 fixed point; option amounts and open interest are in
+/// underlying wad (1e18 = options on one unit of the underlying, whatever its decimals); strikes and
+/// spot are quote per underlying in wad; premiums, proceeds, payouts and every ERC-4626 amount are in
+/// quote token units (its own decimals); `...Bps` is 1/10,000; times are unix seconds.
+///
+/// Book (all in quote units, assets rounded down and liabilities rounded up):
+///   assets A      = quote balance + hedge x spot
+///   liabilities L = mark value of open options (Black-Scholes at the oracle spot and posted vol) + payouts owed
+///   NAV           = max(A - L, 0) = totalAssets()
+///   stress M      = max(up, down) + volStress, where with spot S, call and put open interest C and P,
+///                   hedge H, shocks u and d:  up = u S max(C - H, 0), down = d S (P + H) and
+///                   volStress = volShock x sum(open x S (1 + u) sqrt(T) / sqrt(2 pi)).
+///                   Each term bounds the worst loss from above (|delta| <= 1, vega <= S sqrt(T) phi(0)).
+///   HF            = A / (L + M) (type(uint256).max when L + M = 0).
+interface IOptionVault {
+    /// @notice One option series. Packed in one storage slot.
+    struct Series {
+        uint40 expiry;
+        bool isCall;
+        uint96 strikeWad;
+        uint112 openInterestWad;
+    }
+
+    /// @notice Risk and trading parameters (admin; each within a hard bound, see `setRiskParams`).
+    struct RiskParams {
+        uint64 hfFloorWad;
+        uint16 spotShockUpBps;
+        uint16 spotShockDownBps;
+        uint64 volShockWad;
+        uint16 spreadBps;
+        uint16 feeBps;
+        uint32 tradingCutoffSec;
+        uint8 maxLiveSeries;
+        int64 rateWad;
+    }
+
+    /// @notice Exposure limits (admin). Open interest per series; |net delta| (hedge + book delta, in
+    /// underlying wad: a positive book delta that only a short could hedge stays in it); vega of the
+    /// book (quote wad per 1.00 of volatility, the upper bound S sqrt(T) phi(0) per option).
+    struct ExposureLimits {
+        uint112 maxOpenInterestWad;
+        uint112 maxNetDeltaWad;
+        uint128 maxVegaWad;
+    }
+
+    /// @notice Hedging parameters (admin). The hedge target is max(-book delta, 0) underlying.
+    struct HedgeParams {
+        uint112 deltaBandWad;
+        uint112 dustDeltaWad;
+        uint32 hedgeIntervalSec;
+        uint16 maxSlippageBps;
+        uint16 maxNavLossBps;
+    }
+
+    /// @notice A snapshot of the book (see the contract-level notice for the formulas). Net delta is
+    /// `bookDeltaWad + hedgeBalance` (in underlying wad).
+    struct BookView {
+        uint256 spotWad;
+        uint256 quoteBalance;
+        uint256 hedgeBalance;
+        uint256 assetsValue;
+        uint256 markValue;
+        uint256 payoutsOwed;
+        uint256 stressMargin;
+        uint256 healthFactorWad;
+        int256 bookDeltaWad;
+        uint256 vegaWad;
+    }
+
+    // ---------------------------------------------------------------- errors
+    /// @notice An amount of zero.
+    error ZeroAmount();
+    /// @notice A zero address where one is needed.
+    error ZeroAddress();
+    /// @notice No series with this id.
+    error UnknownSeries(uint256 seriesId);
+    /// @notice The series has expired or was settled.
+    error SeriesExpired(uint256 seriesId, uint256 expiry);
+    /// @notice Trading closes `cutoffSec` before expiry.
+    error TradingCutoff(uint256 seriesId, uint256 expiry, uint256 cutoffSec);
+    /// @notice Buyer's bound: the premium plus fee would exceed `maxPremium`.
+    error PremiumAboveMax(uint256 premiumWithFee, uint256 maxPremium);
+    /// @notice Seller's bound: the proceeds after fee would be below `minProceeds`.
+    error ProceedsBelowMin(uint256 proceeds, uint256 minProceeds);
+    /// @notice The operation would leave the health factor below the floor.
+    error HealthFactorTooLow(uint256 healthFactorWad, uint256 floorWad);
+    /// @notice The series' open interest would exceed its cap.
+    error OpenInterestCap(uint256 seriesId, uint256 openInterestWad, uint256 maxWad);
+    /// @notice |net delta| would exceed its limit.
+    error NetDeltaLimit(int256 netDeltaWad, uint256 maxWad);
+    /// @notice Book vega would exceed its limit.
+    error VegaLimit(uint256 vegaWad, uint256 maxWad);
+    /// @notice Not enough free quote (balance minus payouts owed) for the transfer.
+    error InsufficientLiquidity(uint256 needed, uint256 available);
+    /// @notice Listing: the number of live series is at its cap.
+    error LiveSeriesCap(uint256 maxLiveSeries);
+    /// @notice Listing: expiry too close (before now + cutoff) or too far (beyond `MAX_EXPIRY_SEC`).
+    error BadExpiry(uint256 expiry, uint256 minExpiry, uint256 maxExpiry);
+    /// @notice Listing: strike outside [spot / 10, 10 x spot] (or not below 2^96 wad).
+    error BadStrike(uint256 strikeWad);
+    /// @notice Listing: a series with the same expiry, strike and type exists.
+    error SeriesAlreadyListed(uint256 seriesId);
+    /// @notice Settlement before expiry.
+    error NotExpired(uint256 expiry, uint256 nowSec);
+    /// @notice The expiry was already settled.
+    error AlreadySettled(uint256 expiry);
+    /// @notice No live series has this expiry.
+    error NothingToSettle(uint256 expiry);
+    /// @notice Claim before the series' expiry was settled.
+    error NotSettled(uint256 seriesId);
+    /// @notice Claim with no balance (includes a second claim).
+    error NothingToClaim(uint256 seriesId, address holder);
+    /// @notice `performUpkeep` with nothing to do (no due settlement hinted, delta inside its band).
+    error UpkeepNotNeeded(uint256 hedgeGapWad, uint256 deltaBandWad);
+    /// @notice After a hedge the gap to the target is still outside the band.
+    error HedgeOutsideBand(uint256 hedgeGapWad, uint256 deltaBandWad);
+    /// @notice A hedge lost more NAV than the bound.
+    error HedgeNavLoss(uint256 navBefore, uint256 navAfter, uint256 maxNavLossBps);
+    /// @notice A parameter outside its hard bound (signed to carry the rate).
+    error ParamOutOfBounds(bytes32 name, int256 value, int256 min, int256 max);
+    /// @notice Constructor: the option token is not bound to this vault or tokens are inconsistent.
+    error BadConfiguration(bytes32 what);
+
+    // ---------------------------------------------------------------- events
+    event SeriesListed(uint256 indexed seriesId, uint256 expiry, uint256 strikeWad, bool isCall);
+    event Bought(
+        uint256 indexed seriesId, address indexed buyer, address indexed receiver, uint256 amountWad,
+        uint256 premium, uint256 fee
+    );
+    event Sold(
+        uint256 indexed seriesId, address indexed seller, address indexed receiver, uint256 amountWad,
+        uint256 proceeds, uint256 fee
+    );
+    event ExpirySettled(uint256 indexed expiry, uint80 roundId, uint256 priceWad, uint256 payoutsOwedAdded);
+    event Claimed(uint256 indexed seriesId, address indexed holder, address indexed receiver, uint256 amountWad, uint256 payout);
+    event Hedged(bool bought, uint256 underlyingAmount, uint256 quoteAmount, int256 netDeltaAfterWad);
+    event ParametersSet(RiskParams risk, ExposureLimits limits, HedgeParams hedge);
+    event FeeRecipientSet(address feeRecipient);
+
+    // ---------------------------------------------------------------- trading
+    /// @notice Buy `amountWad` options of `seriesId` for `receiver`, paying at most `maxPremium`
+    /// (premium + fee, quote units). Premium = amount x Black-Scholes price x (1 + spread), rounded up;
+    /// fee = premium x feeBps, rounded up, to the fee recipient.
+    /// @dev Reverts: ZeroAmount, UnknownSeries, SeriesExpired, TradingCutoff, PremiumAboveMax,
+    /// OpenInterestCap, HealthFactorTooLow, NetDeltaLimit, VegaLimit, any oracle error, paused.
+    /// Warning: mints ERC-1155 tokens, so a contract receiver gets `onERC1155Received` (reentry is refused).
+    /// @return premium The premium paid to the vault (the fee is on top).
+    function buy(uint256 seriesId, uint256 amountWad, uint256 maxPremium, address receiver)
+        external
+        returns (uint256 premium);
+
+    /// @notice Sell back `amountWad` options of `seriesId` (burned from the caller) for proceeds =
+    /// amount x price x (1 - spread) - fee, rounded down, paid to `receiver`; at least `minProceeds`.
+    /// Selling back reduces risk, so it has no health-factor check.
+    /// @dev Reverts: ZeroAmount, UnknownSeries, SeriesExpired, TradingCutoff, ProceedsBelowMin,
+    /// InsufficientLiquidity, ERC1155InsufficientBalance, oracle errors, paused.
+    function sell(uint256 seriesId, uint256 amountWad, uint256 minProceeds, address receiver)
+        external
+        returns (uint256 proceeds);
+
+    /// @notice Settle every live series expiring at `expiry` with the price of `roundId`, which must be
+    /// the feed's first round updated at or after `expiry`. Anyone may call.
+    /// @dev Reverts: NotExpired, AlreadySettled, NothingToSettle, InvalidSettlementRound and feed errors.
+    function settle(uint256 expiry, uint80 roundId) external;
+
+    /// @notice Burn the caller's whole balance of a settled series and pay its intrinsic value to `receiver`.
+    /// @dev Reverts: UnknownSeries, NotSettled, NothingToClaim. Works while paused.
+    function claim(uint256 seriesId, address receiver) external returns (uint256 payout);
+
+    // ---------------------------------------------------------------- governance
+    function listSeries(uint256 expiry, uint256 strikeWad, bool isCall) external returns (uint256 seriesId);
+    /// @notice Set every risk, exposure and hedge parameter at once (admin), each within its hard bound
+    /// (listed on the implementation); reverts `ParamOutOfBounds` naming the first one outside.
+    function setParameters(RiskParams calldata risk, ExposureLimits calldata limits, HedgeParams calldata hedge)
+        external;
+    function setFeeRecipient(address feeRecipient) external;
+    function pause() external;
+    function unpause() external;
+
+    // ---------------------------------------------------------------- views
+    /// @notice The series `seriesId` (reverts UnknownSeries).
+    function series(uint256 seriesId) external view returns (Series memory);
+    /// @notice Ids of the series not yet settled.
+    function liveSeries() external view returns (uint256[] memory);
+    /// @notice Settlement price of `expiry` (0 when not settled).
+    function settlementPriceWad(uint256 expiry) external view returns (uint256);
+    /// @notice Premium and fee of a buy now (reverts like `buy` on its pricing checks).
+    function quoteBuy(uint256 seriesId, uint256 amountWad) external view returns (uint256 premium, uint256 fee);
+    /// @notice Proceeds (after fee) and fee of a sale now.
+    function quoteSell(uint256 seriesId, uint256 amountWad) external view returns (uint256 proceeds, uint256 fee);
+    /// @notice The whole book now, with deltas (see the contract-level notice).
+    function book() external view returns (BookView memory);
+    /// @notice Quote owed to holders of settled, unclaimed options.
+    function payoutsOwed() external view returns (uint256);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
+
+/// @title IPriceOracle
+/// @notice The spot price of one underlying in one quote token, from a Chainlink AggregatorV3 feed,
+/// failing closed: a positive answer, a complete round, freshness by heartbeat, an L2 sequencer that has
+/// been up for a grace period (when a sequencer feed is configured) and a feed price within a bound of
+/// the Uniswap V3 pool's TWAP. Every failure reverts with a custom error; nothing returns a doubtful
+/// price.
+/// Units: prices are quote per underlying in wad (3000e18 = 3000 quote per underlying), whatever the
+/// feed's and the tokens' decimals.
+interface IPriceOracle {
+    /// @notice Freshness, grace and deviation settings, set by the admin within hard bounds.
+    struct OracleParams {
+        uint32 heartbeatSec;
+        uint32 sequencerGraceSec;
+        uint32 twapWindowSec;
+        uint16 maxTwapDeviationBps;
+        uint16 maxPoolDeviationBps;
+    }
+
+    /// @notice The feed answered zero or a negative price.
+    error FeedAnswerNotPositive(uint80 roundId, int256 answer);
+    /// @notice The round is incomplete (updatedAt 0) or its answer comes from an older round.
+    error FeedRoundIncomplete(uint80 roundId, uint256 updatedAt, uint80 answeredInRound);
+    /// @notice The answer is older than the heartbeat (or dated in the future).
+    error FeedStale(uint256 updatedAt, uint256 nowSec, uint256 heartbeatSec);
+    /// @notice The L2 sequencer reports down.
+    error SequencerDown(int256 status);
+    /// @notice The sequencer came back up less than the grace period ago.
+    error SequencerGracePeriod(uint256 upSinceSec, uint256 graceSec);
+    /// @notice The pool cannot give a TWAP over the window (history too short).
+    error TwapUnavailable(uint32 windowSec);
+    /// @notice The feed and the pool's TWAP differ by more than the bound.
+    error TwapDeviation(uint256 feedWad, uint256 twapWad, uint256 maxDeviationBps);
+    /// @notice The feed and the pool's current price differ by more than the bound.
+    error PoolPriceDeviation(uint256 feedWad, uint256 poolWad, uint256 maxDeviationBps);
+    /// @notice A settlement hint that is not the first complete round at or after `notBefore`.
+    error InvalidSettlementRound(uint80 roundId, uint256 updatedAt, uint256 notBefore);
+    /// @notice A parameter outside its hard bound.
+    error OracleParamOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+    /// @notice Constructor: the pool does not hold exactly the underlying and quote tokens.
+    error PoolTokenMismatch(address pool, address underlying, address quote);
+
+    /// @notice The settings changed.
+    event OracleParamsSet(OracleParams params);
+
+    /// @notice The checked feed price (all checks, including the TWAP cross-check).
+    function spotWad() external view returns (uint256);
+
+    /// @notice `spotWad()` after also checking that the pool's current price (slot0) is within
+    /// `maxPoolDeviationBps` of it: the price to bound a swap on that pool by.
+    function swapSpotWad() external view returns (uint256);
+
+    /// @notice Reverts `PoolPriceDeviation` when the pool's current price (slot0) is more than
+    /// `maxPoolDeviationBps` away from `priceWad` (a price obtained from `spotWad()`).
+    function checkPoolPrice(uint256 priceWad) external view;
+
+    /// @notice The first complete feed round updated at or after `notBefore`, searching back at most
+    /// 256 rounds from the latest; 0 when the latest round is older than `notBefore` or none is found.
+    /// For keepers (`checkUpkeep`); the result is verified by `settlementPriceWad`.
+    function firstRoundAtOrAfter(uint256 notBefore) external view returns (uint80 roundId);
+
+    /// @notice The Chainlink price feed.
+    function feed() external view returns (AggregatorV3Interface);
+
+    /// @notice The pool's current price (slot0), quote per underlying in wad. No checks.
+    function poolSpotWad() external view returns (uint256);
+
+    /// @notice The pool's TWAP over `twapWindowSec`, quote per underlying in wad; reverts `TwapUnavailable`.
+    function twapWad() external view returns (uint256);
+
+    /// @notice The price of round `roundId`, after verifying that it is the first complete round updated
+    /// at or after `notBefore` (the previous round, when it exists, was updated before it).
+    /// @dev Warning: "previous" is `roundId - 1`; a round hint that starts a new aggregator phase has no
+    /// previous round in that sense and is accepted on its own checks.
+    function settlementPriceWad(uint80 roundId, uint256 notBefore) external view returns (uint256);
+
+    /// @notice Set the settings (admin role). Hard bounds: heartbeat [60 s, 2 days], grace [0, 1 day],
+    /// TWAP window [60 s, 1 day], deviations [10, 2000] bps.
+    function setParams(OracleParams calldata params) external;
+}

@@ -1,0 +1,125 @@
+"""A full life: deposits, calls and puts bought and sold back, price moves through the pool and the feed,
+hedges on the real Uniswap pool, two expiries settled by upkeeps, claims, full withdrawals.
+
+Conservation, to the wei, from the vault's own events:
+  CONS_A: quote held by the vault = deposits + premiums + hedge sales - withdrawals - sale proceeds
+          - sale fees - payouts - hedge purchases (buy fees go from the buyer to the fee recipient; sale
+          fees from the vault).
+  CONS_B: underlying held by the vault = hedge purchases - hedge sales.
+  CONS_C: every quote unit ever minted is held by a known account (actors, vault, fee recipient, pool).
+  CONS_D: after every claim, what stays owed is rounding dust: at most one unit per settled series.
+"""
+
+from __future__ import annotations
+
+from vaultkit import (
+    DAY,
+    WAD,
+    Actors,
+    book,
+    buy,
+    deposit,
+    list_series,
+    move_market,
+    now,
+    perform_upkeep,
+    pin_time,
+    post_vol,
+    q,
+    warp,
+)
+
+from hedgevault.suite import Suite
+from hedgevault.txs import send
+
+
+def _logs(s: Suite, event: str, start: int) -> list[dict]:  # type: ignore[type-arg]
+    return [dict(e["args"]) for e in getattr(s.vault.events, event)().get_logs(from_block=start)]
+
+
+def test_full_lifecycle_conserves_every_token(any_suite: Suite, actors: Actors) -> None:
+    s = any_suite
+    w3 = s.w3
+    start = w3.eth.block_number + 1
+    deposit(s, actors.depositor, q(s, 500_000))
+    deposit(s, actors.depositor2, q(s, 200_000))
+    t = now(w3)
+    e1, e2 = t + 30 * DAY, t + 60 * DAY
+    call1 = list_series(s, e1, 3000 * WAD, True)
+    put1 = list_series(s, e1, 2800 * WAD, False)
+    call2 = list_series(s, e2, 3300 * WAD, True)
+    buy(s, actors.buyer, call1, 40 * WAD)
+    buy(s, actors.buyer, put1, 30 * WAD)
+    buy(s, actors.other, call2, 10 * WAD)
+    perform_upkeep(s, actors.keeper)
+    assert abs(book(s)["net_delta_wad"]) <= s.config.hedge.delta_band_wad
+
+    # the market rallies 5%: pool first (arbitrageur), then the feed; vols re-posted
+    warp(w3, 2 * DAY)
+    move_market(s, 3150 * WAD, actors.attacker)
+    post_vol(s, e1, 8 * WAD // 10)
+    post_vol(s, e2, 8 * WAD // 10)
+    needed, _ = s.vault.functions.checkUpkeep(b"").call()
+    if needed:
+        perform_upkeep(s, actors.keeper)
+    send(w3, s.vault.functions.sell(call1, 10 * WAD, 0, actors.buyer), actors.buyer)
+
+    # first expiry at 3200
+    warp(w3, e1 - now(w3) - 900)
+    move_market(s, 3200 * WAD, actors.attacker)
+    post_vol(s, e2, 8 * WAD // 10)
+    warp(w3, 1000)
+    s.set_feed_price(3200 * WAD)
+    perform_upkeep(s, actors.keeper)  # settles e1
+    assert s.vault.functions.settlementPriceWad(e1).call() == 3200 * WAD
+    post_vol(s, e2, 8 * WAD // 10)
+    perform_upkeep(s, actors.keeper)  # re-hedges what is left (call2)
+    send(w3, s.vault.functions.claim(call1, actors.buyer), actors.buyer)
+    send(w3, s.vault.functions.claim(put1, actors.buyer), actors.buyer)
+
+    # second expiry at 3250
+    warp(w3, e2 - now(w3) - 900)
+    move_market(s, 3250 * WAD, actors.attacker)
+    warp(w3, 1000)
+    s.set_feed_price(3250 * WAD)
+    perform_upkeep(s, actors.keeper)  # settles e2
+    perform_upkeep(s, actors.keeper)  # sells the whole hedge
+    send(w3, s.vault.functions.claim(call2, actors.other), actors.other)
+    assert s.underlying.functions.balanceOf(s.vault.address).call() == 0
+
+    for who in (actors.depositor, actors.depositor2):
+        shares = s.vault.functions.balanceOf(who).call()
+        assert s.vault.functions.maxRedeem(who).call() == shares
+        pin_time(w3)
+        send(w3, s.vault.functions.redeem(shares, who, who), who)
+    assert s.vault.functions.totalSupply().call() == 0
+
+    deposits = sum(e["assets"] for e in _logs(s, "Deposit", start))
+    withdrawals = sum(e["assets"] for e in _logs(s, "Withdraw", start))
+    premiums = sum(e["premium"] for e in _logs(s, "Bought", start))
+    sale_fees = sum(e["fee"] for e in _logs(s, "Sold", start))
+    fees = sum(e["fee"] for e in _logs(s, "Bought", start)) + sale_fees
+    proceeds = sum(e["proceeds"] for e in _logs(s, "Sold", start))
+    payouts = sum(e["payout"] for e in _logs(s, "Claimed", start))
+    hedges = _logs(s, "Hedged", start)
+    hedge_buys_quote = sum(e["quoteAmount"] for e in hedges if e["bought"])
+    hedge_sells_quote = sum(e["quoteAmount"] for e in hedges if not e["bought"])
+    hedge_buys = sum(e["underlyingAmount"] for e in hedges if e["bought"])
+    hedge_sells = sum(e["underlyingAmount"] for e in hedges if not e["bought"])
+    held = s.quote.functions.balanceOf(s.vault.address).call()
+    expected = deposits + premiums + hedge_sells_quote - withdrawals - proceeds - sale_fees - payouts - hedge_buys_quote
+    assert held == expected, "CONS_A: vault quote != in - out"
+    assert s.underlying.functions.balanceOf(s.vault.address).call() == hedge_buys - hedge_sells, "CONS_B"
+    assert s.quote.functions.balanceOf(s.fee_recipient).call() == fees
+
+    holders = {s.vault.address, s.fee_recipient, s.pool.address, s.admin}
+    holders |= {getattr(actors, f) for f in actors.__dataclass_fields__}
+    total = sum(s.quote.functions.balanceOf(h).call() for h in holders)
+    assert total == s.quote.functions.totalSupply().call(), "CONS_C: quote outside known holders"
+
+    owed = s.vault.functions.payoutsOwed().call()
+    assert owed <= 3, "CONS_D: more than rounding dust still owed"
+    # the vault keeps only dust: what is owed plus the virtual-share rounding
+    assert held - owed <= 10, f"left in the vault after everyone left: {held - owed}"
+    settles = s.vault.events.ExpirySettled().get_logs(from_block=start)
+    assert {e["args"]["expiry"] for e in settles} == {e1, e2}

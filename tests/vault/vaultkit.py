@@ -1,0 +1,196 @@
+"""Helpers of the vault tests: actors, custom-error decoding, common flows and chain time.
+
+Amounts: ``q(s, x)`` is x whole quote tokens in quote units; options are in underlying wad.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_abi import decode
+from eth_utils import keccak
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from hedgevault.suite import Suite
+from hedgevault.toolchain.compiler import compile_project
+from hedgevault.txs import send
+
+WAD = 10**18
+DAY = 86_400
+YEAR = 365 * DAY
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+@dataclass(frozen=True)
+class Actors:
+    """Named accounts (Anvil's unlocked ones)."""
+
+    admin: str
+    depositor: str
+    buyer: str
+    keeper: str
+    attacker: str
+    other: str
+    depositor2: str
+
+
+def actors(w3: Web3) -> Actors:
+    a = [str(x) for x in w3.eth.accounts]
+    return Actors(admin=a[0], depositor=a[1], buyer=a[2], keeper=a[3], attacker=a[4], other=a[5], depositor2=a[6])
+
+
+def _error_table() -> dict[bytes, tuple[str, list[str]]]:
+    table: dict[bytes, tuple[str, list[str]]] = {}
+    for artifact in compile_project().values():
+        for item in artifact.abi:
+            if item["type"] != "error":
+                continue
+            types = [_abi_type(i) for i in item["inputs"]]
+            selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+            table[selector] = (item["name"], types)
+    return table
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return str(item["type"])
+
+
+_ERRORS: dict[bytes, tuple[str, list[str]]] = {}
+
+
+def decode_error(data: str | bytes) -> tuple[str, tuple[Any, ...]]:
+    """Custom-error revert data -> (name, args)."""
+    if not _ERRORS:
+        _ERRORS.update(_error_table())
+    raw = bytes.fromhex(data[2:]) if isinstance(data, str) else data
+    name, types = _ERRORS[raw[:4]]
+    values = decode(types, raw[4:])
+    return name, tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
+
+
+def reverts(fn: Any, sender: str, name: str, *args: Any) -> tuple[Any, ...]:
+    """Assert that sending ``fn`` from ``sender`` reverts with custom error ``name`` (and ``args`` when
+    given: each ``None`` matches anything); return the decoded arguments."""
+    with pytest.raises(ContractCustomError) as info:
+        fn.call({"from": sender})
+    got_name, got_args = decode_error(str(info.value.data))
+    assert got_name == name, f"expected {name}, got {got_name}{got_args}"
+    if args:
+        assert len(args) == len(got_args)
+        for want, got in zip(args, got_args, strict=True):
+            if want is not None:
+                assert want == got, f"{name}: expected {args}, got {got_args}"
+    return got_args
+
+
+def reverts_with_message(fn: Any, sender: str, fragment: str) -> None:
+    """Assert a revert with a string reason containing ``fragment`` (Uniswap's require messages)."""
+    with pytest.raises(ContractLogicError) as info:
+        fn.call({"from": sender})
+    assert fragment in str(info.value)
+
+
+def now(w3: Web3) -> int:
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def warp(w3: Web3, seconds: int) -> None:
+    """Move the chain clock forward and mine a block."""
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def pin_time(w3: Web3) -> None:
+    """Mine the next block at the latest block's timestamp, the one views called at ``latest`` see: a
+    bound read from a view (maxWithdraw, quoteBuy) then holds exactly for the next transaction (every
+    valuation depends on the time to expiry)."""
+    latest = int(w3.eth.get_block("latest")["timestamp"])
+    w3.provider.make_request("evm_setNextBlockTimestamp", [latest])  # type: ignore[arg-type]
+
+
+def q(s: Suite, whole: int) -> int:
+    return s.quote_units(whole)
+
+
+def fund(s: Suite, who: str, amount: int) -> None:
+    """Mint ``amount`` quote units to ``who`` and approve the vault for everything."""
+    send(s.w3, s.quote.functions.mint(who, amount), who)
+    send(s.w3, s.quote.functions.approve(s.vault.address, 2**256 - 1), who)
+
+
+def deposit(s: Suite, who: str, amount: int) -> int:
+    fund(s, who, amount)
+    shares = int(s.vault.functions.deposit(amount, who).call({"from": who}))
+    send(s.w3, s.vault.functions.deposit(amount, who), who)
+    return shares
+
+
+def post_vol(s: Suite, expiry: int, vol_wad: int) -> None:
+    send(s.w3, s.vol_oracle.functions.postVol(expiry, vol_wad), s.admin)
+
+
+def list_series(s: Suite, expiry: int, strike_wad: int, is_call: bool, vol_wad: int = 8 * WAD // 10) -> int:
+    """List a series and post its expiry's volatility; return its id."""
+    fn = s.vault.functions.listSeries(expiry, strike_wad, is_call)
+    series_id = int(fn.call({"from": s.admin}))
+    send(s.w3, fn, s.admin)
+    post_vol(s, expiry, vol_wad)
+    return series_id
+
+
+def buy(s: Suite, who: str, series_id: int, amount_wad: int, receiver: str | None = None) -> int:
+    """Buy with the quoted cost as the bound; return the premium."""
+    premium, fee = s.vault.functions.quoteBuy(series_id, amount_wad).call()
+    fund(s, who, premium + fee)
+    fn = s.vault.functions.buy(series_id, amount_wad, premium + fee, receiver or who)
+    send(s.w3, fn, who)
+    return int(premium)
+
+
+def refresh_feed(s: Suite, price_wad: int | None = None) -> None:
+    """A new feed round at ``price_wad`` (default: the current feed price)."""
+    if price_wad is None:
+        price_wad = int(s.feed.functions.latestRoundData().call()[1]) * WAD // 10**s.config.feed_decimals
+    s.set_feed_price(price_wad)
+
+
+def move_market(s: Suite, price_wad: int, trader: str) -> None:
+    """Move the pool and the feed to ``price_wad`` and let the TWAP catch up (window + 1 s)."""
+    s.move_pool_price(price_wad, trader)
+    warp(s.w3, s.config.oracle.twap_window_sec + 1)
+    s.set_feed_price(price_wad)
+
+
+def book(s: Suite) -> dict[str, int]:
+    """``IOptionVault.book()`` by name, plus ``net_delta_wad`` = book delta + hedge (underlying wad)."""
+    names = [
+        "spot_wad",
+        "quote_balance",
+        "hedge_balance",
+        "assets_value",
+        "mark_value",
+        "payouts_owed",
+        "stress_margin",
+        "health_factor_wad",
+        "book_delta_wad",
+        "vega_wad",
+    ]
+    out = dict(zip(names, (int(x) for x in s.vault.functions.book().call()), strict=True))
+    out["net_delta_wad"] = out["book_delta_wad"] + out["hedge_balance"] * 10 ** (18 - s.config.underlying_decimals)
+    return out
+
+
+def perform_upkeep(s: Suite, keeper: str) -> Any:
+    needed, data = s.vault.functions.checkUpkeep(b"").call()
+    assert needed, "checkUpkeep says nothing to do"
+    return send(s.w3, s.vault.functions.performUpkeep(data), keeper)
+
+
+Snapshot = Callable[[], None]
