@@ -104,17 +104,7 @@ library BlackScholes {
             // vst < 2^102, |d1| < 2^123
             n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));
         }
-        assembly ("memory-safe") {
-            // `_prices`, inlined: S * N1 < 2^196 (<< 32 < 2^228); kdx * N2 < 2^147 * 2^96: both fit int256
-            let c := sar(128, sub(shl(32, mul(spotWad, n1)), mul(kdx, n2)))
-            let kd := shr(32, kdx)
-            let lower := sub(spotWad, kd)
-            if slt(c, lower) { c := lower }
-            if slt(c, 0) { c := 0 }
-            callWad := c
-            // c >= S - kd, so the put is never negative
-            putWad := add(sub(c, spotWad), kd)
-        }
+        (callWad, putWad) = _prices(spotWad, kdx, n1, n2);
     }
 
     /// @notice Call delta in [0, 1] and put delta = call delta - 1, in wad.
@@ -618,8 +608,7 @@ library BlackScholes {
         phi = NormalDist.pdfQ96(d1);
     }
 
-    /// @dev Prices from N(d1), N(d2) (Q96) and K e^{-rT} (wad * 2^32), as documented on `price`
-    /// (inlined there; used by `greeks`).
+    /// @dev Prices from N(d1), N(d2) (Q96) and K e^{-rT} (wad * 2^32), as documented on `price`.
     function _prices(uint256 spotWad, uint256 kdx, uint256 n1, uint256 n2)
         private
         pure

@@ -22,17 +22,10 @@ library FixedPointMath {
     /// factor 2 of the root, so seven Babylonian steps (each at least doubling the correct bits) reach
     /// floor or floor + 1, and the last line corrects the latter.
     function sqrt(uint256 x) internal pure returns (uint256 z) {
+        uint256 r = msb(x);
         assembly ("memory-safe") {
             // the steps only divide by z >= 1 and add two words below 2^129: no overflow
             if x {
-                let r := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
-                r := or(r, shl(6, lt(0xffffffffffffffff, shr(r, x))))
-                r := or(r, shl(5, lt(0xffffffff, shr(r, x))))
-                r := or(r, shl(4, lt(0xffff, shr(r, x))))
-                r := or(r, shl(3, lt(0xff, shr(r, x))))
-                r := or(r, shl(2, lt(0xf, shr(r, x))))
-                r := or(r, shl(1, lt(0x3, shr(r, x))))
-                r := or(r, lt(0x1, shr(r, x)))
                 z := shl(add(shr(1, r), 1), 1)
                 z := shr(1, add(z, div(x, z)))
                 z := shr(1, add(z, div(x, z)))
