@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hedgevault.chain import local_node
-from hedgevault.suite import Suite, deploy_suite
+from hedgevault.chain import latest_timestamp, local_node, warp
+from hedgevault.suite import deploy_suite
 from hedgevault.txs import send
 
 WAD = 10**18
@@ -33,15 +33,6 @@ def _machine() -> str:
     from _common import machine
 
     return machine()
-
-
-def _warp(s: Suite, seconds: int) -> None:
-    s.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-    s.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-
-
-def _now(s: Suite) -> int:
-    return int(s.w3.eth.get_block("latest")["timestamp"])
 
 
 def measure(n_series: int) -> dict[str, int]:
@@ -57,7 +48,7 @@ def measure(n_series: int) -> dict[str, int]:
             send(w3, s.quote.functions.approve(s.vault.address, 2**256 - 1), who)
         send(w3, v.deposit(s.quote_units(5_000_000), depositor), depositor)
         n_expiries = max(1, min(4, n_series))
-        expiries = [_now(s) + (20 + 10 * i) * DAY for i in range(n_expiries)]
+        expiries = [latest_timestamp(s.w3) + (20 + 10 * i) * DAY for i in range(n_expiries)]
         ids: list[int] = []
         # listed as a chain, expiry by expiry (the vault reads each expiry's volatility once per run of
         # consecutive series)
@@ -87,7 +78,7 @@ def measure(n_series: int) -> dict[str, int]:
         assert needed and data == b"", "the bench expected a hedge to be due"
         gas["performUpkeep (swap)"] = send(w3, v.performUpkeep(b""), keeper)["gasUsed"]
 
-        _warp(s, expiries[0] - _now(s) + 10)
+        warp(s.w3, expiries[0] - latest_timestamp(s.w3) + 10)
         send(w3, s.feed.functions.setAnswer(s.feed_answer(3000 * WAD)), admin)
         round_id = s.price_oracle.functions.firstRoundAtOrAfter(expiries[0]).call()
         gas["settle"] = send(w3, v.settle(expiries[0], round_id), keeper)["gasUsed"]

@@ -143,3 +143,21 @@ def local_node(
         yield node
     finally:
         node.stop()
+
+
+def latest_timestamp(w3: Web3) -> int:
+    """Timestamp of the latest block: what a view called at ``latest`` sees."""
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def warp(w3: Web3, seconds: int) -> None:
+    """Mine a block ``seconds`` after the latest one (local nodes: Anvil, Ganache)."""
+    w3.provider.make_request("evm_setNextBlockTimestamp", [latest_timestamp(w3) + seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def freeze_clock(w3: Web3) -> None:
+    """Anvil only: new blocks keep the latest block's timestamp instead of following the wall clock,
+    so a bound read from a view (quoteSell, maxWithdraw) holds exactly for the next transaction however
+    slow the machine is; time moves only through ``warp``."""
+    w3.provider.make_request("anvil_setBlockTimestampInterval", [0])  # type: ignore[arg-type]

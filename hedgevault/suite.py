@@ -14,6 +14,7 @@ from fractions import Fraction
 from web3 import Web3
 from web3.contract import Contract
 
+from hedgevault.chain import warp
 from hedgevault.errors import ToolchainError
 from hedgevault.toolchain.compiler import Artifact, compile_project
 from hedgevault.toolchain.deploy import deploy
@@ -232,11 +233,6 @@ def link(artifact: Artifact, libraries: dict[str, str]) -> Artifact:
     return Artifact(artifact.name, artifact.source, artifact.abi, bytecode, artifact.deployed_bytecode)
 
 
-def _increase_time(w3: Web3, seconds: int) -> None:
-    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-
-
 def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None = None) -> Suite:
     """Deploy everything on a local chain (Anvil); ``admin`` (default: the first account) gets every role.
 
@@ -311,7 +307,7 @@ def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None 
     for role in ("GUARDIAN_ROLE", "LISTER_ROLE"):
         send(w3, vault.functions.grantRole(getattr(vault.functions, role)().call(), admin), admin)
 
-    _increase_time(w3, config.oracle.twap_window_sec)
+    warp(w3, config.oracle.twap_window_sec)
     send(w3, feed.functions.setAnswer(feed_answer), admin)
     return Suite(
         w3=w3,

@@ -3,7 +3,9 @@
 * ``node``    - one embedded Anvil for the test session (``hedgevault.chain.local_node``): a free
                 port on 127.0.0.1, block gas limit 1e9 for batched harness calls, stopped at exit;
                 its log is kept under the session's temporary folder.
-* ``w3``      - a web3 connection to ``node``.
+* ``w3``      - a web3 connection to ``node``, with its clock frozen (``hedgevault.chain.freeze_clock``):
+                blocks keep the latest timestamp until a test moves time with ``hedgevault.chain.warp``,
+                so what a view returns at ``latest`` holds for the next transaction on any machine load.
 * ``harness`` - ``BlackScholesHarness`` compiled with the project's settings and deployed once
                 (``hedgevault.greeks.onchain.GreeksHarness``): the real compiled library, called
                 with eth_call.
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 import pytest
 from web3 import Web3
 
-from hedgevault.chain import Node, local_node
+from hedgevault.chain import Node, freeze_clock, local_node
 from hedgevault.greeks.onchain import GreeksHarness
 
 
@@ -32,7 +34,9 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
 
 @pytest.fixture(scope="session")
 def w3(node: Node) -> Web3:
-    return node.web3()
+    connection = node.web3()
+    freeze_clock(connection)
+    return connection
 
 
 @pytest.fixture(scope="session")

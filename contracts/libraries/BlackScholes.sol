@@ -519,10 +519,10 @@ library BlackScholes {
     ///   2^(msb(T) / 2) 2^(1/4) 2^96 / sqrt(year), within 19% of the root, five Babylonian steps leave a
     ///   relative error below 2^-110 (each squares it and halves it), so floor or floor + 1, which the
     ///   last line corrects. Exact, so monotonically non-decreasing in T.
-    /// - x = ln(S / K) + r T, with ln as `FixedPointMath.lnRatioQ96` (inlined; S / K within [0.01, 100]);
+    /// - x = ln(S / K) + r T, with `FixedPointMath.lnRatioQ96` (S / K within [0.01, 100]);
     ///   |r T| <= 1e18 * 2^28.3 < 2^89, so (r T) << 96 < 2^185.
-    /// - kdx = K e^{-rT} in wad * 2^32 (< 2^147), if `withKdx` (else 0): e^{-rT} as
-    ///   `FixedPointMath.expQ96` (inlined; |r T| <= 10 so k in [-15, 15], never below its minimum);
+    /// - kdx = K e^{-rT} in wad * 2^32 (< 2^147), if `withKdx` (else 0): e^{-rT} from
+    ///   `FixedPointMath.expQ96` (|r T| <= 10, inside its domain);
     ///   K < 2^100 and e^{-rT} <= e^10 < 2^111, so the product < 2^211.
     /// - vst = sigma sqrt T and d1 = x / (sigma sqrt T) + sigma sqrt T / 2, if volWad > 0 (else 0):
     ///   vst in [2^73, 2^102), |x| < 2^100 so x << 96 < 2^196, |d1| < 2^123.
@@ -532,24 +532,9 @@ library BlackScholes {
         pure
         returns (uint256 sqrtTau, int256 x, uint256 kdx, uint256 vst, int256 d1)
     {
+        x = FixedPointMath.lnRatioQ96(spotWad, strikeWad);
+        int256 rTau;
         assembly ("memory-safe") {
-            {
-                // ln(S / K): see FixedPointMath.lnRatioQ96 (the same integers; S, K < 2^100).
-                // q = (S << 96) / K in [2^89, 2^104); v = (q sqrt2) >> 89 in [1, 2^15); k = msb(v) - 7
-                let v := shr(185, mul(div(shl(96, spotWad), strikeWad), 112045541949572279837463876454))
-                let m := shl(3, lt(0xff, v))
-                m := or(m, shl(2, lt(0xf, shr(m, v))))
-                m := or(m, shl(1, lt(0x3, shr(m, v))))
-                m := or(m, lt(0x1, shr(m, v)))
-                // a = S << (7 - k) < 2^114, b = K << 7 < 2^107: (a - b) << 96 < 2^211; |z| <= 0.1716 * 2^96
-                let a := shl(sub(14, m), spotWad)
-                let b := shl(7, strikeWad)
-                let z := sdiv(shl(96, sub(a, b)), add(a, b))
-                let w := sar(96, mul(z, z))
-                let p := add(79228162514264337593543950336, sar(96, mul(w, add(26409387504754779197847983445, sar(96, mul(w, add(15845632502852867518708790067, sar(96, mul(w, add(11318308930609191084791992905, sar(96, mul(w, add(8803129168251593065949327815, sar(96, mul(w, add(7202560228569485235776722757, sar(96, mul(w, add(6094474039558795199503380795, sar(96, mul(w, add(5281877500950955839569596689, sar(96, mul(w, add(4660480147897902211384938255, sar(96, mul(w, add(4169903290224438820712839491, sar(96, mul(w, add(3772769643536397028263997635, sar(96, mul(w, add(3444702718011492938849736971, sar(96, mul(w, 3169126500570573503741758013))))))))))))))))))))))))))))))))))))
-                // |k| <= 7: k * LN2_Q96 < 2^99
-                x := add(shl(1, sar(96, mul(z, p))), mul(sub(m, 7), 54916777467707473351141471128))
-            }
             {
                 // 0 < timeSec < 2^29: msb in five steps
                 let m := shl(4, lt(0xffff, timeSec))
@@ -569,20 +554,16 @@ library BlackScholes {
                 sqrtTau := sub(z, lt(div(u, z), z))
             }
             // |rate| <= 1e18, T < 2^29: the product < 2^89
-            let rTau := sdiv(shl(96, mul(rateWad, timeSec)), 31536000000000000000000000)
+            rTau := sdiv(shl(96, mul(rateWad, timeSec)), 31536000000000000000000000)
             x := add(x, rTau)
-            if withKdx {
-                let u := sub(0, rTau)
-                // |u| <= 10 * 2^96 and INV_LN2_Q96 < 2^97: the product < 2^201
-                let k := sar(192, add(mul(u, 114302077158074026402637675937), 0x800000000000000000000000000000000000000000000000 /* 2^191 */))
-                let y := sub(u, mul(k, 54916777467707473351141471128))
-                // |y| <= 0.347 * 2^96; all terms stay below 2^121 before the final division
-                let y2 := sar(96, mul(y, y))
-                let e := add(52708911957489778514232919279534080, sar(96, mul(y2, add(5989649086078383922071922645401600, sar(96, mul(y2, add(y2, 66551656511982043578576918282240)))))))
-                let yo := sar(96, mul(y, add(26354455978744889257116459639767040, sar(96, mul(y2, add(mul(42, y2), 798619878143784522942923019386880))))))
-                // e^y < 2^97, << (k + 97) < 2^210 exact; >> 97 gives e^y << k or e^y >> -k
-                kdx := shr(64, mul(strikeWad, shr(97, shl(add(k, 97), div(shl(96, add(e, yo)), sub(e, yo))))))
+        }
+        if (withKdx) {
+            unchecked {
+                // K < 2^100 and e^{-rT} <= e^10 < 2^111 (Q96): the product < 2^211
+                kdx = (strikeWad * FixedPointMath.expQ96(-rTau)) >> 64;
             }
+        }
+        assembly ("memory-safe") {
             if volWad {
                 // vol <= 1e19 < 2^64 and sqrtTau < 2^98: vst < 2^102, and >= 1e15 * 2^83 / 1e18 > 0
                 vst := div(mul(volWad, sqrtTau), WAD)

@@ -23,7 +23,6 @@ from vaultkit import (
     move_market,
     now,
     perform_upkeep,
-    pin_time,
     post_vol,
     q,
     warp,
@@ -90,7 +89,6 @@ def test_full_lifecycle_conserves_every_token(any_suite: Suite, actors: Actors) 
     for who in (actors.depositor, actors.depositor2):
         shares = s.vault.functions.balanceOf(who).call()
         assert s.vault.functions.maxRedeem(who).call() == shares
-        pin_time(w3)
         send(w3, s.vault.functions.redeem(shares, who, who), who)
     assert s.vault.functions.totalSupply().call() == 0
 

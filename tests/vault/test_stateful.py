@@ -32,7 +32,6 @@ from vaultkit import (
     list_series,
     move_market,
     now,
-    pin_time,
     post_vol,
     q,
     warp,
@@ -107,7 +106,6 @@ class VaultMachine:
         amount = s.vault.functions.maxWithdraw(owner).call()
         if amount == 0:
             return
-        pin_time(self.w3)
         error = _try(s.vault.functions.withdraw(amount, owner, owner), owner)
         assert error is None, f"VM_MAX_WITHDRAW: withdraw(maxWithdraw={amount}) failed with {error}"
 
@@ -116,7 +114,6 @@ class VaultMachine:
         owner = self.depositors[who]
         shares = s.vault.functions.maxRedeem(owner).call() * pct // 100
         if shares:
-            pin_time(self.w3)
             error = _try(s.vault.functions.redeem(shares, owner, owner), owner)
             assert error is None, f"VM_MAX_WITHDRAW: redeem within maxRedeem failed with {error}"
 

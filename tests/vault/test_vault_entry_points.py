@@ -21,7 +21,6 @@ from vaultkit import (
     list_series,
     now,
     perform_upkeep,
-    pin_time,
     post_vol,
     q,
     refresh_feed,
@@ -148,7 +147,6 @@ def test_withdraw_that_would_break_the_floor_reports_the_hf(suite: Suite, actors
     )
     assert args[0] < s.config.risk.hf_floor_wad == args[1]
     # exactly maxWithdraw passes and leaves HF at or above the floor
-    pin_time(s.w3)
     send(s.w3, s.vault.functions.withdraw(max_w, actors.depositor, actors.depositor), actors.depositor)
     assert book(s)["health_factor_wad"] >= s.config.risk.hf_floor_wad
     max_r = s.vault.functions.maxRedeem(actors.depositor).call()
@@ -285,7 +283,6 @@ def test_hedge_limited_by_cash_then_sell_needs_free_cash(suite: Suite, actors: A
     buy(s, actors.buyer, market.call_id, 100 * WAD)
     # the depositor leaves with everything the floor allows; the hedge then buys what the rest affords
     max_w = s.vault.functions.maxWithdraw(actors.depositor).call()
-    pin_time(s.w3)
     send(s.w3, s.vault.functions.withdraw(max_w, actors.depositor, actors.depositor), actors.depositor)
     assert book(s)["health_factor_wad"] >= s.config.risk.hf_floor_wad
     perform_upkeep(s, actors.keeper)

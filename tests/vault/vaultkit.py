@@ -15,6 +15,7 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from hedgevault.chain import latest_timestamp, warp
 from hedgevault.suite import Suite
 from hedgevault.toolchain.compiler import compile_project
 from hedgevault.txs import send
@@ -97,22 +98,7 @@ def reverts_with_message(fn: Any, sender: str, fragment: str) -> None:
     assert fragment in str(info.value)
 
 
-def now(w3: Web3) -> int:
-    return int(w3.eth.get_block("latest")["timestamp"])
-
-
-def warp(w3: Web3, seconds: int) -> None:
-    """Move the chain clock forward and mine a block."""
-    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-
-
-def pin_time(w3: Web3) -> None:
-    """Mine the next block at the latest block's timestamp, the one views called at ``latest`` see: a
-    bound read from a view (maxWithdraw, quoteBuy) then holds exactly for the next transaction (every
-    valuation depends on the time to expiry)."""
-    latest = int(w3.eth.get_block("latest")["timestamp"])
-    w3.provider.make_request("evm_setNextBlockTimestamp", [latest])  # type: ignore[arg-type]
+now = latest_timestamp
 
 
 def q(s: Suite, whole: int) -> int:
