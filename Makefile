@@ -46,7 +46,7 @@ bench: setup
 	$(BIN)/python bench/bench_accuracy.py --n 10000 | tee bench/results/accuracy.txt
 	$(BIN)/python bench/bench_mirror.py | tee bench/results/mirror.txt
 	$(BIN)/python bench/bench_float64.py | tee bench/results/float64.txt
-	$(BIN)/python bench/bench_vault_gas.py
+	$(BIN)/python bench/bench_vault_gas.py --out bench/results/vault_gas.md
 
 clean:
 	rm -rf $(VENV) node_modules build .solcx $(STAMPS)
