@@ -108,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the library on an embedded Anvil beside the mirror and mpmath, with gas")
     p.set_defaults(func=_cmd_demo)
+
+    # each part registers its own subcommands (and imports its heavy modules only when run)
+    from hedgevault.deployment.cli import register as register_deploy
+    from hedgevault.keeper.cli import register as register_keeper
+    from hedgevault.ops.cli import register as register_ops
+    from hedgevault.sim.cli import register as register_sim
+
+    for register in (register_deploy, register_ops, register_keeper, register_sim):
+        register(sub)
     return parser
 
 
