@@ -59,6 +59,15 @@ def decode_error(data: str | bytes) -> tuple[str, tuple[Any, ...]]:
     return name, tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
 
 
+def _readable(abi_type: str, value: Any) -> Any:
+    """For people: a ``bytes32`` that holds a short ASCII name (``"hfFloorWad"``) as text."""
+    if abi_type == "bytes32" and isinstance(value, bytes):
+        text = value.rstrip(b"\0")
+        if text and all(32 <= c < 127 for c in text) and b"\0" not in text:
+            return text.decode()
+    return value
+
+
 def describe_data(data: str | bytes) -> str:
     """Human text for revert data: ``Name(arg=value, ...)``, ``Error("...")``, ``Panic(0x11)`` or hex."""
     raw = _raw(data)
@@ -71,8 +80,9 @@ def describe_data(data: str | bytes) -> str:
             return f"Panic({hex(decode(['uint256'], raw[4:])[0])})"
         if raw[:4] in error_table():
             name, args = decode_error(raw)
-            names = error_table()[raw[:4]][2]
-            return f"{name}(" + ", ".join(f"{n}={v}" if n else str(v) for n, v in zip(names, args, strict=True)) + ")"
+            _, types, names = error_table()[raw[:4]]
+            shown = [_readable(t, v) for t, v in zip(types, args, strict=True)]
+            return f"{name}(" + ", ".join(f"{n}={v}" if n else str(v) for n, v in zip(names, shown, strict=True)) + ")"
     except DecodingError:
         pass
     return f"unknown revert 0x{raw.hex()}"

@@ -158,3 +158,11 @@ def test_revert_data_is_named() -> None:
     assert describe_data(panic) == "Panic(0x11)"
     assert describe_data(b"\x12\x34\x56\x78").startswith("unknown revert 0x12345678")
     assert describe_data(b"") == "reverted without a reason"
+
+
+def test_bytes32_names_read_as_text() -> None:
+    selector = Web3.keccak(text="ParamOutOfBounds(bytes32,int256,int256,int256)")[:4]
+    data = (
+        selector + b"spreadBps".ljust(32, b"\0") + (5000).to_bytes(32, "big") + bytes(32) + (2000).to_bytes(32, "big")
+    )
+    assert describe_data(data) == "ParamOutOfBounds(name=spreadBps, value=5000, min=0, max=2000)"
