@@ -31,6 +31,7 @@ from web3 import Web3
 
 from hedgevault.deployment.errors import DeployConfigError
 from hedgevault.suite import ExposureLimits, HedgeParams, OracleParams, RiskParams, SuiteConfig, VolParams
+from hedgevault.uniswap import TICK_SPACING
 
 _PARAM_SECTIONS: dict[str, type[Any]] = {
     "risk": RiskParams,
@@ -193,6 +194,11 @@ def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
         k: (_bool(v, f"local.{k}") if k == "with_sequencer_feed" else _int(v, f"local.{k}")) for k, v in local.items()
     }
     suite = SuiteConfig(**local_values, **params)
+    if suite.pool_fee not in TICK_SPACING:
+        raise DeployConfigError(
+            f"{where}: local.pool_fee {suite.pool_fee} is not a Uniswap V3 fee tier we can create; use one of "
+            f"{', '.join(str(f) for f in sorted(TICK_SPACING))} (pips: 3000 is 0.3%)"
+        )
     vault = raw.get("vault", {})
     roles = raw.get("roles", {})
     infra_raw = raw.get("infrastructure")

@@ -23,13 +23,11 @@ from hedgevault.deployment.manifest import EMPTY_CODE_HASH, ContractRecord, Infr
 from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext, verify_record
 from hedgevault.suite import WAD, SuiteConfig
 from hedgevault.toolchain.compiler import Artifact
-from hedgevault.uniswap import TICK_SPACING, Uniswap, npm_artifact, raw_price, sqrt_price_x96
+from hedgevault.uniswap import FAR_DEADLINE, MAX_TICK, TICK_SPACING, Uniswap, npm_artifact, raw_price, sqrt_price_x96
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 #: Observations the pool keeps, so that a TWAP over the oracle's window is available.
 OBSERVATION_CARDINALITY = 64
-_MAX_TICK = 887272
-_FAR_DEADLINE = 2**63
 
 
 @dataclass(frozen=True)
@@ -156,6 +154,10 @@ def _ensure_pool(
         get_pool = uniswap.factory.functions.getPool(underlying.address, quote.address, config.pool_fee)
         receipt = None
         if get_pool.call() == ZERO_ADDRESS:
+            if int(uniswap.factory.functions.feeAmountTickSpacing(config.pool_fee).call()) == 0:
+                spacing = TICK_SPACING[config.pool_fee]
+                enable = uniswap.factory.functions.enableFeeAmount(config.pool_fee, spacing)
+                ctx.transact(f"enable the {config.pool_fee} pips fee tier (tick spacing {spacing})", enable)
             create = uniswap.factory.functions.createPool(underlying.address, quote.address, config.pool_fee)
             receipt = ctx.transact("create the pool", create)
         address = get_pool.call()
@@ -187,7 +189,8 @@ def _add_full_range_liquidity(ctx: DeployContext, uniswap: Uniswap, pool: Contra
     token0 = pool.functions.token0().call()
     token1 = pool.functions.token1().call()
     fee = int(pool.functions.fee().call())
-    top = _MAX_TICK // TICK_SPACING[fee] * TICK_SPACING[fee]
+    spacing = int(pool.functions.tickSpacing().call())
+    top = MAX_TICK // spacing * spacing
     erc20 = ctx.artifacts["MockERC20"].abi
     for token in (token0, token1):
         contract = bind(ctx.w3, token, erc20)
@@ -195,7 +198,7 @@ def _add_full_range_liquidity(ctx: DeployContext, uniswap: Uniswap, pool: Contra
             "approve the position manager", contract.functions.approve(uniswap.position_manager.address, amounts[token])
         )
     owner = ctx.sender.address
-    params = (token0, token1, fee, -top, top, amounts[token0], amounts[token1], 0, 0, owner, _FAR_DEADLINE)
+    params = (token0, token1, fee, -top, top, amounts[token0], amounts[token1], 0, 0, owner, FAR_DEADLINE)
     ctx.transact("add full-range liquidity", uniswap.position_manager.functions.mint(params))
 
 

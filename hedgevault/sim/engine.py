@@ -40,10 +40,9 @@ from hedgevault.sim.rpc import Call, Reverted, Rpc, decode_log, event_table
 from hedgevault.sim.scenario import Scenario
 from hedgevault.suite import Suite, SuiteConfig, deploy_suite
 from hedgevault.txs import send
-from hedgevault.uniswap import Q96, raw_price, sqrt_price_x96
+from hedgevault.uniswap import FAR_DEADLINE, Q96, raw_price, sqrt_price_x96
 
 WAD = 10**18
-_FAR_DEADLINE = 2**63
 #: Named actors: Anvil's unlocked accounts by index (0 is the admin, 9 the fee recipient of deploy_suite).
 DEPOSITOR_INDEXES = (1, 2, 3)
 BUYER_INDEXES = (4, 5, 6)
@@ -223,7 +222,7 @@ class Arbitrageur:
         amount_in = int(needed * 10**6 / (10**6 - self.fee)) + 2
         underlying_in = self.underlying_is_token0 == zero_for_one
         token_in, token_out = (s.underlying, s.quote) if underlying_in else (s.quote, s.underlying)
-        params = (token_in.address, token_out.address, self.fee, self.address, _FAR_DEADLINE, amount_in, 0, target)
+        params = (token_in.address, token_out.address, self.fee, self.address, FAR_DEADLINE, amount_in, 0, target)
         self.rpc.send(self.address, s.uniswap.router, "exactInputSingle", params)
         return True
 
