@@ -34,12 +34,15 @@ WAD = 10**18
 Q96 = 2**96
 #: Fully qualified name of the swap library the vault links.
 SWAP_LIBRARY = "contracts/vaults/SwapExecution.sol:SwapExecution"
+#: Fully qualified name of the cached-book library the vault links.
+BOOK_LIBRARY = "contracts/vaults/BookMarking.sol:BookMarking"
 
 
 @dataclass(frozen=True)
 class RiskParams:
     """``IOptionVault.RiskParams``: HF floor 1.2, 20% spot shocks, +10 vol points, 1% spread, 0.3% fee,
-    no trading in the last hour, 32 live series, zero rate."""
+    no trading in the last hour, 32 live series, zero rate; the cached book is re-marked when the feed
+    moves more than 1% (100 bps) from its marked spot or after 1 hour (3600 s)."""
 
     hf_floor_wad: int = 12 * WAD // 10
     spot_shock_up_bps: int = 2000
@@ -50,6 +53,8 @@ class RiskParams:
     trading_cutoff_sec: int = 3600
     max_live_series: int = 32
     rate_wad: int = 0
+    cache_spot_band_bps: int = 100
+    cache_max_age_sec: int = 3600
 
     def as_tuple(self) -> tuple[int, ...]:
         return (
@@ -62,6 +67,8 @@ class RiskParams:
             self.trading_cutoff_sec,
             self.max_live_series,
             self.rate_wad,
+            self.cache_spot_band_bps,
+            self.cache_max_age_sec,
         )
 
 
@@ -169,6 +176,7 @@ class Suite:
     vol_oracle: Contract
     pricer: Contract
     swap_library: Contract
+    book_library: Contract
     option_token: Contract
     vault: Contract
 
@@ -279,6 +287,7 @@ def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None 
     send(w3, vol_oracle.functions.grantRole(vol_oracle.functions.VOL_UPDATER_ROLE().call(), admin), admin)
     pricer = deploy(w3, artifacts["OptionPricer"], sender=admin)
     swap_library = deploy(w3, artifacts["SwapExecution"], sender=admin)
+    book_library = deploy(w3, artifacts["BookMarking"], sender=admin)
     option_token = deploy(w3, artifacts["OptionToken"], "", sender=admin)
     vault_config = (
         quote.address,
@@ -294,7 +303,7 @@ def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None 
     )
     vault = deploy(
         w3,
-        link(artifacts["OptionVault"], {SWAP_LIBRARY: swap_library.address}),
+        link(artifacts["OptionVault"], {SWAP_LIBRARY: swap_library.address, BOOK_LIBRARY: book_library.address}),
         vault_config,
         "hedgevault option vault",
         "hvOPT",
@@ -324,6 +333,7 @@ def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None 
         vol_oracle=vol_oracle,
         pricer=pricer,
         swap_library=swap_library,
+        book_library=book_library,
         option_token=option_token,
         vault=vault,
     )
