@@ -15,6 +15,9 @@ pragma solidity ^0.8.24;
 /// Book (all in quote units, assets rounded down and liabilities rounded up):
 ///   assets A      = quote balance + hedge x spot
 ///   liabilities L = mark value of open options (Black-Scholes at the oracle spot and posted vol) + payouts owed
+///                   The mark comes from a cached book (`BookMarking`): between full re-marks it is bounded
+///                   from above (withdrawals, redemptions, totalAssets, HF) and from below (deposits,
+///                   mints), so every bound rounds against the user; see docs/option-vault.md.
 ///   NAV           = max(A - L, 0) = totalAssets()
 ///   stress M      = max(up, down) + volStress, where with spot S, call and put open interest C and P,
 ///                   hedge H, shocks u and d:  up = u S max(C - H, 0), down = d S (P + H) and
