@@ -29,8 +29,9 @@ $(STAMPS)/solc: $(STAMPS)/python $(STAMPS)/node brownie-config.yaml
 	$(BIN)/hedgevault toolchain
 	@mkdir -p $(STAMPS) && touch $@
 
+# the README's demo: the market simulator (7 days, hourly) on an embedded Anvil with the real keeper
 demo: setup
-	$(BIN)/hedgevault demo
+	$(BIN)/hedgevault simulate
 
 lint: setup
 	$(BIN)/ruff check .
@@ -47,6 +48,10 @@ bench: setup
 	$(BIN)/python bench/bench_mirror.py | tee bench/results/mirror.txt
 	$(BIN)/python bench/bench_float64.py | tee bench/results/float64.txt
 	$(BIN)/python bench/bench_vault_gas.py --out bench/results/vault_gas.md
+	$(BIN)/python bench/bench_demo.py
+	$(BIN)/python bench/bench_keeper.py | tee bench/results/keeper.txt
+	# about an hour on 2 cores: 16 seeds x N in (24, 96, 384) x two fee tiers
+	$(BIN)/python bench/bench_hedging.py --seeds 16
 
 clean:
 	rm -rf $(VENV) node_modules build .solcx $(STAMPS)

@@ -76,7 +76,7 @@ def wait_until_answers(url: str, timeout_sec: float, process: subprocess.Popen[b
     deadline = time.monotonic() + timeout_sec
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise ChainError(f"anvil exited with code {process.returncode} before answering at {url}")
+            raise ChainError(f"the node exited with code {process.returncode} before answering at {url}")
         try:
             _ = w3.eth.chain_id
             return
@@ -120,6 +120,64 @@ def start_anvil(
     return node
 
 
+def ganache_path() -> str:
+    """The project's Ganache (``node_modules/.bin/ganache``, npm ``ganache`` 7.9.2)."""
+    local = NODE_MODULES / ".bin" / "ganache"
+    if not local.exists():
+        raise ChainError("ganache not found: run `make setup` (it installs the npm package ganache into node_modules)")
+    return str(local)
+
+
+#: The development mnemonic Ganache is started with, so that ``hedgevault.keys.anvil_account`` keys are funded.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def start_ganache(
+    *,
+    port: int | None = None,
+    log_dir: Path | None = None,
+    chain_id: int = 1337,
+    extra_args: Sequence[str] = (),
+) -> Node:
+    """Start Ganache 7 on 127.0.0.1 (a free port unless given): Shanghai rules, instant mining, 10 accounts of
+    Anvil's development mnemonic with 10,000 ETH each, a 30M block gas limit; its log goes to
+    ``log_dir/ganache-PORT.log``. Ganache has no Cancun opcodes (the contracts target Shanghai) and enforces
+    the 24,576-byte code size limit (EIP-170) unless ``--chain.allowUnlimitedContractSize`` is passed."""
+    port = port or free_port()
+    log_dir = log_dir or Path(tempfile.gettempdir()) / "hedgevault-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"ganache-{port}.log"
+    args = [
+        ganache_path(),
+        "--server.host",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--chain.chainId",
+        str(chain_id),
+        "--chain.hardfork",
+        "shanghai",
+        "--wallet.mnemonic",
+        DEV_MNEMONIC,
+        "--wallet.totalAccounts",
+        "10",
+        "--wallet.defaultBalance",
+        "10000",
+        "--miner.blockGasLimit",
+        str(30_000_000),
+        *extra_args,
+    ]
+    log_file = log_path.open("ab")
+    process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    node = Node(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, _log_file=log_file)
+    try:
+        wait_until_answers(node.url, 60.0, process)
+    except ChainError as exc:
+        node.stop()
+        raise ChainError(f"{exc}; see the log at {log_path}") from exc
+    return node
+
+
 @contextmanager
 def local_node(
     *,
@@ -151,9 +209,37 @@ def latest_timestamp(w3: Web3) -> int:
 
 
 def warp(w3: Web3, seconds: int) -> None:
-    """Mine a block ``seconds`` after the latest one (local nodes: Anvil, Ganache)."""
-    w3.provider.make_request("evm_setNextBlockTimestamp", [latest_timestamp(w3) + seconds])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    """Mine a block ``seconds`` after the latest one (local nodes: Anvil, Ganache).
+
+    Anvil: ``evm_setNextBlockTimestamp`` then ``evm_mine``. Ganache 7 has no ``evm_setNextBlockTimestamp``:
+    there ``evm_setTime`` moves its clock (later blocks follow from there, so time never runs backwards) and
+    ``evm_mine`` mines at it; a Ganache block may then be up to a second later than asked (its clock runs on).
+    """
+    target = latest_timestamp(w3) + seconds
+    answer = _rpc(w3, "evm_setNextBlockTimestamp", [target])
+    if "error" in answer:
+        if not is_ganache(w3):
+            raise ChainError(
+                f"the node refused evm_setNextBlockTimestamp: {answer['error']}; warp needs Anvil or Ganache"
+            )
+        _rpc_checked(w3, "evm_setTime", [target * 1000])
+    _rpc_checked(w3, "evm_mine", [])
+
+
+def is_ganache(w3: Web3) -> bool:
+    """True when the node is Ganache (``web3_clientVersion`` starts with ``Ganache``)."""
+    return str(w3.client_version).startswith("Ganache")
+
+
+def _rpc(w3: Web3, method: str, params: list[object]) -> dict[str, object]:
+    return dict(w3.provider.make_request(method, params))  # type: ignore[arg-type]
+
+
+def _rpc_checked(w3: Web3, method: str, params: list[object]) -> dict[str, object]:
+    answer = _rpc(w3, method, params)
+    if "error" in answer:
+        raise ChainError(f"the node refused {method}: {answer['error']}")
+    return answer
 
 
 def freeze_clock(w3: Web3) -> None:

@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rpc-url", help="with --onchain: attach to this node instead of the embedded Anvil")
     p.set_defaults(func=_cmd_greeks)
 
-    p = sub.add_parser("demo", help="the library on an embedded Anvil beside the mirror and mpmath, with gas")
+    p = sub.add_parser(
+        "greeks-demo", help="the Greeks library on an embedded Anvil beside the mirror and mpmath, with gas"
+    )
     p.set_defaults(func=_cmd_demo)
 
     # each part registers its own subcommands (and imports its heavy modules only when run)

@@ -17,3 +17,11 @@ class CompilationError(ToolchainError):
 
 class ChainError(HedgevaultError):
     """The node could not be started or reached."""
+
+
+class SigningKeyError(HedgevaultError):
+    """No usable signing key: missing, malformed, or kept where it must not be."""
+
+
+class TransactionError(HedgevaultError):
+    """A transaction could not be built, was refused, or reverted."""

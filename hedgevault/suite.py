@@ -1,5 +1,7 @@
-"""Deploy the option-vault suite on a local chain: mock tokens and feeds, a real Uniswap V3 pool with
-liquidity, the oracles, the pricer, the swap library, the option token and the vault.
+"""The option-vault suite: its parameters (``SuiteConfig``), the deployed contracts (``Suite``) and
+``deploy_suite``, which deploys it on a local chain from an unlocked account (mock tokens and feeds, a real
+Uniswap V3 pool with liquidity, the oracles, the pricer, the swap library, the option token and the vault)
+with the same steps as ``hedgevault deploy`` (``hedgevault.deployment``).
 
 Every parameter the suite sets is in ``SuiteConfig`` (defaults documented there), so callers know the
 risk parameters without reading them back. Units: ``..._wad`` is 1e18 fixed point, ``..._bps`` 1/10,000,
@@ -14,21 +16,10 @@ from fractions import Fraction
 from web3 import Web3
 from web3.contract import Contract
 
-from hedgevault.chain import warp
 from hedgevault.errors import ToolchainError
 from hedgevault.toolchain.compiler import Artifact, compile_project
-from hedgevault.toolchain.deploy import deploy
 from hedgevault.txs import send
-from hedgevault.uniswap import (
-    Uniswap,
-    add_full_range_liquidity,
-    create_pool,
-    deploy_uniswap,
-    price_wad_from_sqrt,
-    raw_price,
-    sqrt_price_x96,
-    swap_exact_input,
-)
+from hedgevault.uniswap import Uniswap, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
 WAD = 10**18
 Q96 = 2**96
@@ -242,98 +233,49 @@ def link(artifact: Artifact, libraries: dict[str, str]) -> Artifact:
 
 
 def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None = None) -> Suite:
-    """Deploy everything on a local chain (Anvil); ``admin`` (default: the first account) gets every role.
+    """Deploy everything on a local chain (Anvil) from the unlocked account ``admin`` (default: the first
+    account), which gets every role; the fee recipient is the tenth account.
 
-    The chain's clock is moved forward by the TWAP window (and the feed refreshed) so that the pool can
-    answer ``observe`` over the window as soon as this returns.
+    The same steps as ``hedgevault deploy`` (``hedgevault.deployment``), without a manifest file: the
+    infrastructure (mock tokens and feed, Uniswap V3, the pool with liquidity) then the vault stack. The
+    chain's clock is moved forward by the TWAP window (and the feed refreshed) so that the pool can answer
+    ``observe`` over the window as soon as this returns.
     """
+    from hedgevault.deployment.config import DeployConfig
+    from hedgevault.deployment.infrastructure import deploy_local_infrastructure
+    from hedgevault.deployment.manifest import ChainIdentity, Manifest
+    from hedgevault.deployment.senders import UnlockedSender
+    from hedgevault.deployment.steps import DeployContext
+    from hedgevault.deployment.vault_stack import deploy_vault_stack
+
     config = config or SuiteConfig()
     admin = admin or str(w3.eth.accounts[0])
     fee_recipient = str(list(w3.eth.accounts)[9])
-    artifacts = compile_project()
-    quote = deploy(w3, artifacts["MockERC20"], "Test USD", "tUSD", config.quote_decimals, sender=admin)
-    underlying = deploy(w3, artifacts["MockERC20"], "Test Ether", "tETH", config.underlying_decimals, sender=admin)
-    feed_answer = config.spot_wad * 10**config.feed_decimals // WAD
-    feed = deploy(w3, artifacts["MockAggregator"], config.feed_decimals, feed_answer, sender=admin)
-    sequencer_feed = None
-    if config.with_sequencer_feed:
-        sequencer_feed = deploy(w3, artifacts["MockAggregator"], 0, 0, sender=admin)
-        # up since well before the grace period
-        start = w3.eth.get_block("latest")["timestamp"] - 10 * config.oracle.sequencer_grace_sec - 1
-        send(w3, sequencer_feed.functions.setRound(1, 0, start, start, 1), admin)
-
-    uniswap = deploy_uniswap(w3, underlying.address, admin)
-    pool = create_pool(w3, uniswap, underlying, quote, config.pool_fee, config.spot_wad, admin)
-    pool_underlying = config.pool_underlying * 10**config.underlying_decimals
-    pool_quote = pool_underlying * config.spot_wad // WAD * 10**config.quote_decimals // 10**config.underlying_decimals
-    send(w3, underlying.functions.mint(admin, pool_underlying), admin)
-    send(w3, quote.functions.mint(admin, pool_quote), admin)
-    add_full_range_liquidity(w3, uniswap, pool, {underlying.address: pool_underlying, quote.address: pool_quote}, admin)
-
-    zero = "0x0000000000000000000000000000000000000000"
-    price_oracle = deploy(
-        w3,
-        artifacts["PriceOracle"],
-        admin,
-        feed.address,
-        sequencer_feed.address if sequencer_feed is not None else zero,
-        pool.address,
-        underlying.address,
-        quote.address,
-        config.oracle.as_tuple(),
-        sender=admin,
+    sender = UnlockedSender(w3, admin)
+    ctx = DeployContext(
+        w3=w3,
+        sender=sender,
+        artifacts=compile_project(),
+        manifest=Manifest(chain=ChainIdentity.read(w3), deployer=admin),
     )
-    vol_oracle = deploy(w3, artifacts["VolatilityOracle"], admin, config.vol.as_tuple(), sender=admin)
-    send(w3, vol_oracle.functions.grantRole(vol_oracle.functions.VOL_UPDATER_ROLE().call(), admin), admin)
-    pricer = deploy(w3, artifacts["OptionPricer"], sender=admin)
-    swap_library = deploy(w3, artifacts["SwapExecution"], sender=admin)
-    book_library = deploy(w3, artifacts["BookMarking"], sender=admin)
-    option_token = deploy(w3, artifacts["OptionToken"], "", sender=admin)
-    vault_config = (
-        quote.address,
-        underlying.address,
-        price_oracle.address,
-        vol_oracle.address,
-        uniswap.router.address,
-        config.pool_fee,
-        option_token.address,
-        pricer.address,
-        admin,
-        fee_recipient,
-    )
-    vault = deploy(
-        w3,
-        link(artifacts["OptionVault"], {SWAP_LIBRARY: swap_library.address, BOOK_LIBRARY: book_library.address}),
-        vault_config,
-        "hedgevault option vault",
-        "hvOPT",
-        config.risk.as_tuple(),
-        config.limits.as_tuple(),
-        config.hedge.as_tuple(),
-        sender=admin,
-    )
-    send(w3, option_token.functions.bindVault(vault.address), admin)
-    for role in ("GUARDIAN_ROLE", "LISTER_ROLE"):
-        send(w3, vault.functions.grantRole(getattr(vault.functions, role)().call(), admin), admin)
-
-    warp(w3, config.oracle.twap_window_sec)
-    send(w3, feed.functions.setAnswer(feed_answer), admin)
+    infra = deploy_local_infrastructure(ctx, config)
+    stack = deploy_vault_stack(ctx, infra, DeployConfig(suite=config, fee_recipient=fee_recipient))
     return Suite(
         w3=w3,
         config=config,
         admin=admin,
         fee_recipient=fee_recipient,
-        quote=quote,
-        underlying=underlying,
-        feed=feed,
-        sequencer_feed=sequencer_feed,
-        uniswap=uniswap,
-        pool=pool,
-        price_oracle=price_oracle,
-        vol_oracle=vol_oracle,
-        pricer=pricer,
-        swap_library=swap_library,
-        book_library=book_library,
-        option_token=option_token,
-        vault=vault,
+        quote=infra.quote,
+        underlying=infra.underlying,
+        feed=infra.feed,
+        sequencer_feed=infra.sequencer_feed,
+        uniswap=infra.uniswap,
+        pool=infra.pool,
+        price_oracle=stack.price_oracle,
+        vol_oracle=stack.vol_oracle,
+        pricer=stack.pricer,
+        swap_library=stack.swap_library,
+        book_library=stack.book_library,
+        option_token=stack.option_token,
+        vault=stack.vault,
     )

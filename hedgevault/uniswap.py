@@ -29,9 +29,10 @@ from hedgevault.txs import send
 
 WAD = 10**18
 Q96 = 2**96
-#: Fee tier -> tick spacing of the canonical factory.
-TICK_SPACING = {500: 10, 3000: 60, 10000: 200}
-_MAX_TICK = 887272
+#: Fee tier (pips) -> tick spacing. 500, 3000 and 10000 are enabled by the factory's constructor; 100 and 0
+#: (no swap fee: benchmarks of hedging without costs) are enabled by the factory owner on a local chain.
+TICK_SPACING = {0: 1, 100: 1, 500: 10, 3000: 60, 10000: 200}
+MAX_TICK = 887272
 _ARTIFACTS = {
     "UniswapV3Factory": "@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json",
     "UniswapV3Pool": "@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json",
@@ -40,7 +41,7 @@ _ARTIFACTS = {
         "@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json"
     ),
 }
-_FAR_DEADLINE = 2**63
+FAR_DEADLINE = 2**63
 
 
 def npm_artifact(name: str) -> Artifact:
@@ -130,37 +131,12 @@ def create_pool(
     return pool
 
 
-def add_full_range_liquidity(
-    w3: Web3,
-    uniswap: Uniswap,
-    pool: Contract,
-    amounts: dict[str, int],
-    provider: str,
-) -> int:
-    """Mint a full-range position with up to ``amounts[token address]`` of each token (the provider
-    must hold them); return the liquidity added."""
-    token0 = pool.functions.token0().call()
-    token1 = pool.functions.token1().call()
-    fee = pool.functions.fee().call()
-    spacing = TICK_SPACING[fee]
-    top = _MAX_TICK // spacing * spacing
-    erc20 = _erc20_abi()
-    for token in (token0, token1):
-        contract = w3.eth.contract(address=token, abi=erc20)
-        send(w3, contract.functions.approve(uniswap.position_manager.address, amounts[token]), provider)
-    params = (token0, token1, fee, -top, top, amounts[token0], amounts[token1], 0, 0, provider, _FAR_DEADLINE)
-    mint = uniswap.position_manager.functions.mint(params)
-    _, liquidity, _, _ = mint.call({"from": provider})
-    send(w3, mint, provider)
-    return int(liquidity)
-
-
 def swap_exact_input(
     w3: Web3, uniswap: Uniswap, token_in: Contract, token_out: Contract, fee: int, amount_in: int, trader: str
 ) -> int:
     """Swap exactly ``amount_in`` of ``token_in`` (held by ``trader``) for ``token_out``; return the output."""
     send(w3, token_in.functions.approve(uniswap.router.address, amount_in), trader)
-    params = (token_in.address, token_out.address, fee, trader, _FAR_DEADLINE, amount_in, 0, 0)
+    params = (token_in.address, token_out.address, fee, trader, FAR_DEADLINE, amount_in, 0, 0)
     fn = uniswap.router.functions.exactInputSingle(params)
     out = int(fn.call({"from": trader}))
     send(w3, fn, trader)

@@ -14,26 +14,36 @@ class InputError(HedgevaultError):
     """A value given by the user cannot be used as it is."""
 
 
-def to_wad(text: str, name: str) -> int:
-    """'0.2' -> 200000000000000000. Rejects anything with more than 18 decimals."""
+def to_units(text: str, decimals: int, name: str) -> int:
+    """'1.5' with 6 decimals -> 1500000. Rejects anything finer than one unit."""
     try:
         value = Decimal(text)
     except InvalidOperation as exc:
         raise InputError(f"{name}: {text!r} is not a number (write it like 3000 or 0.25)") from exc
     if not value.is_finite():
         raise InputError(f"{name}: {text!r} is not a finite number")
-    scaled = value * WAD
+    scaled = value.scaleb(decimals)
     if scaled != scaled.to_integral_value():
-        raise InputError(f"{name}: {text!r} has more than 18 decimals")
+        raise InputError(f"{name}: {text!r} has more than {decimals} decimals")
     return int(scaled)
+
+
+def from_units(value: int, decimals: int, places: int | None = None) -> str:
+    """1500000 with 6 decimals -> '1.5' (exact unless ``places`` cuts it; trailing zeros dropped)."""
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(abs(value), 10**decimals)
+    text = f"{frac:0{decimals}d}"[: decimals if places is None else places].rstrip("0") if decimals else ""
+    return f"{sign}{whole}" + (f".{text}" if text else "")
+
+
+def to_wad(text: str, name: str) -> int:
+    """'0.2' -> 200000000000000000. Rejects anything with more than 18 decimals."""
+    return to_units(text, 18, name)
 
 
 def from_wad(value: int, places: int = 18) -> str:
     """200000000000000000 -> '0.2' (exact, trailing zeros dropped)."""
-    sign = "-" if value < 0 else ""
-    whole, frac = divmod(abs(value), WAD)
-    text = f"{frac:018d}"[:places].rstrip("0")
-    return f"{sign}{whole}" + (f".{text}" if text else "")
+    return from_units(value, 18, places)
 
 
 def to_seconds(text: str, name: str) -> int:

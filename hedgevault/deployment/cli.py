@@ -1,9 +1,221 @@
-"""The `hedgevault deploy` subcommand(s): registered by hedgevault.cli."""
+"""The `hedgevault deploy` subcommand: registered by hedgevault.cli."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+
+    from hedgevault.deployment.config import DeployConfig
+    from hedgevault.deployment.manifest import ChainIdentity
+
+_EPILOG = """\
+examples:
+  hedgevault deploy                                   embedded Anvil: everything, then the chain stops
+  hedgevault deploy --keep-running                    ... and keep serving it until Ctrl-C
+  hedgevault deploy --rpc-url http://127.0.0.1:8545   a running node; a second run reuses and verifies
+  hedgevault deploy --rpc-url $URL --config deployments/example.yaml --keystore ~/.hedgevault/key.json
+  hedgevault deploy --fork-url $URL                   Anvil fork of $URL; its manifest is the base
+  hedgevault deploy --rpc-url $URL --check            compare the chain with the manifest, send nothing
+
+Keys: --keystore (password in HEDGEVAULT_KEYSTORE_PASSWORD or a prompt), else HEDGEVAULT_PRIVATE_KEY,
+else on a dev chain (id 31337 or 1337) Anvil's development account --anvil-account (default 0).
+Manifests: deployments/<chain id>.json; dev chains deployments/local/<chain id>-<genesis>.json.
+See docs/deployment.md."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this module's subcommand(s) to the `hedgevault` parser (placeholder until built)."""
+    """Add `deploy` to the `hedgevault` parser."""
+    p = sub.add_parser(
+        "deploy",
+        help="deploy the suite (and on a dev chain tokens, feeds, Uniswap V3), write and verify its manifest",
+        description="Deploy the option-vault suite idempotently and record it in a manifest under deployments/.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    chain = p.add_mutually_exclusive_group()
+    chain.add_argument("--rpc-url", help="attach to this node (default: start an embedded Anvil)")
+    chain.add_argument("--fork-url", help="start Anvil as a fork of this RPC URL and deploy onto the fork")
+    add_deploy_options(p)
+    p.add_argument("--keep-running", action="store_true", help="embedded/fork Anvil: keep serving until Ctrl-C")
+    p.set_defaults(func=_cmd_deploy)
+
+
+def add_deploy_options(p: argparse.ArgumentParser) -> None:
+    """The options of `hedgevault deploy` besides the chain (shared with scripts/deploy.py under brownie)."""
+    p.add_argument("--config", type=Path, help="parameters and addresses: a .yaml or .toml file")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config value, e.g. --set risk.spread_bps=150 (repeatable)",
+    )
+    p.add_argument("--manifest", type=Path, help="manifest to read and write (default: by chain, see below)")
+    p.add_argument("--infrastructure", type=Path, metavar="MANIFEST", help="take tokens, feed and pool from here")
+    p.add_argument("--fresh", action="store_true", help="ignore and replace an existing manifest: deploy anew")
+    p.add_argument("--infrastructure-only", action="store_true", help="stop after tokens, feeds and Uniswap V3")
+    p.add_argument(
+        "--deploy-infrastructure",
+        action="store_true",
+        help="deploy mock tokens and feeds and Uniswap V3 even on a chain that is not a dev chain",
+    )
+    p.add_argument("--check", action="store_true", help="only compare the chain with the manifest; send nothing")
+    p.add_argument("--keystore", type=Path, help="eth-account JSON keystore (outside the repository)")
+    p.add_argument("--anvil-account", type=int, metavar="N", help="dev chains: Anvil's development account N")
+    p.add_argument("--max-fee-gwei", help="cap on maxFeePerGas, in gwei (e.g. 50)")
+
+
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from hedgevault.chain import local_node
+
+    _validate(args)  # bad flags and config fail before a node starts
+    with local_node(rpc_url=args.rpc_url, fork_url=args.fork_url) as node:
+        code = deploy_on(args, node.web3())
+        embedded = args.rpc_url is None
+        if embedded and args.keep_running:
+            _serve(node.url)
+        elif embedded and code == 0:
+            print(f"note: the {'fork' if args.fork_url else 'embedded Anvil'} stops now; --keep-running keeps it")
+        return code
+
+
+def _validate(args: argparse.Namespace) -> None:
+    """Check the flags and read the config (``args.max_fee_cap_wei``, ``args.deploy_config``)."""
+    from hedgevault.deployment.config import load_deploy_config
+    from hedgevault.deployment.errors import DeployConfigError
+
+    if args.check and (args.fresh or args.infrastructure_only or args.deploy_infrastructure):
+        raise DeployConfigError("--check sends nothing: it cannot be combined with --fresh or deployment flags")
+    args.max_fee_cap_wei = _gwei(args.max_fee_gwei) if args.max_fee_gwei is not None else None
+    args.deploy_config = None if args.check else load_deploy_config(args.config, args.overrides)
+
+
+def deploy_on(args: argparse.Namespace, w3: Web3) -> int:
+    """Run `hedgevault deploy` (or `--check`) with parsed ``args`` on the connected ``w3``."""
+    if not hasattr(args, "deploy_config"):
+        _validate(args)
+    if args.check:
+        return _check(args, w3)
+    return _deploy(args, w3, args.deploy_config, args.max_fee_cap_wei)
+
+
+def _gwei(text: str) -> int:
+    from hedgevault.deployment.errors import DeployConfigError
+
+    try:
+        value = Decimal(text) * 10**9
+    except InvalidOperation:
+        value = Decimal(-1)
+    if value <= 0 or value != value.to_integral_value():
+        raise DeployConfigError(f"--max-fee-gwei {text!r}: expected a positive number of gwei, e.g. 50 or 0.5")
+    return int(value)
+
+
+def _manifest_path(args: argparse.Namespace, identity: ChainIdentity) -> tuple[Path, bool]:
+    """(manifest path, whether an existing file there is replaced because the chain is a new fork)."""
+    from hedgevault.deployment.manifest import default_fork_manifest_path, default_manifest_path
+
+    if args.manifest is not None:
+        return args.manifest, False
+    if getattr(args, "fork_url", None):
+        # a fork started here is new: an earlier fork manifest at the default path describes a fork now gone
+        return default_fork_manifest_path(identity), True
+    return default_manifest_path(identity), False
+
+
+def _deploy(args: argparse.Namespace, w3: Web3, config: DeployConfig, max_fee_cap_wei: int | None) -> int:
+    from hedgevault.deployment.manifest import ChainIdentity, default_manifest_path
+    from hedgevault.deployment.runner import run_deploy
+    from hedgevault.deployment.senders import SignedSender
+
+    identity = ChainIdentity.read(w3)
+    path, replace_stale_fork = _manifest_path(args, identity)
+    infrastructure = args.infrastructure
+    if getattr(args, "fork_url", None) and infrastructure is None and config.infrastructure is None:
+        base = default_manifest_path(identity)
+        if base.exists():
+            infrastructure = base
+    account = _account(args, identity.is_dev)
+    sender = SignedSender(w3, account, max_fee_cap_wei=max_fee_cap_wei)
+    print(f"chain      {identity.describe()}")
+    print(f"deployer   {account.address}")
+    result = run_deploy(
+        w3,
+        sender,
+        config,
+        manifest_path=path,
+        fresh=args.fresh or (replace_stale_fork and path.exists()),
+        infrastructure_manifest=infrastructure,
+        deploy_infrastructure=True if args.deploy_infrastructure else None,
+        vault_stack=not args.infrastructure_only,
+        log=lambda line: print(f"  {line}", flush=True),
+    )
+    print(f"manifest   {result.manifest_path}")
+    print(
+        f"done       {len(result.deployed)} deployed, {len(result.reused)} reused after checking their code, "
+        f"{result.transactions} transactions sent"
+    )
+    print("checks     code hashes, wiring, parameters and roles read back from the chain match the manifest")
+    if result.stack is not None:
+        print(f"vault      {result.stack.vault.address}")
+    return 0
+
+
+def _check(args: argparse.Namespace, w3: Web3) -> int:
+    from hedgevault.deployment.checks import check_deployment
+    from hedgevault.deployment.errors import DeploymentMismatch
+    from hedgevault.deployment.manifest import ChainIdentity, load_manifest
+    from hedgevault.deployment.steps import MISMATCH_ADVICE
+    from hedgevault.toolchain.compiler import compile_project
+
+    identity = ChainIdentity.read(w3)
+    path, _ = _manifest_path(args, identity)
+    manifest = load_manifest(path)
+    manifest.check_chain(identity, f"manifest {path}")
+    differences = check_deployment(w3, manifest, compile_project())
+    if differences:
+        raise DeploymentMismatch(f"the chain does not match manifest {path}", differences, MISMATCH_ADVICE)
+    print(f"manifest {path}: code hashes, wiring, parameters and roles on {identity.describe()} match")
+    return 0
+
+
+def _account(args: argparse.Namespace, is_dev: bool) -> LocalAccount:
+    import os
+
+    from hedgevault.deployment.errors import DeployConfigError
+    from hedgevault.keys import DEFAULT_KEY_ENV, anvil_account, load_account
+
+    if args.anvil_account is not None:
+        if not is_dev:
+            raise DeployConfigError("--anvil-account is for dev chains (id 31337 or 1337): use --keystore or a key env")
+        return anvil_account(args.anvil_account)
+    if args.keystore is not None or os.environ.get(DEFAULT_KEY_ENV) or not is_dev:
+        return load_account(keystore=args.keystore)
+    return anvil_account(0)
+
+
+def _serve(url: str) -> None:
+    print(f"serving    {url} until Ctrl-C or SIGTERM", flush=True)
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

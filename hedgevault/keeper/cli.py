@@ -1,9 +1,197 @@
-"""The `hedgevault keeper` subcommand(s): registered by hedgevault.cli."""
+"""The `hedgevault keeper` subcommand: registered by hedgevault.cli (heavy modules load only when run)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+_DESCRIPTION = """\
+Keep option vaults: on each new block call checkUpkeep, simulate performUpkeep and send it (hedges,
+settlements) as a locally signed EIP-1559 transaction under a fee cap; replace transactions stuck for
+--stuck-blocks; survive node restarts. Settings come from --config (TOML or YAML, see
+examples/keeper.toml) and the flags below, which override the file. The key comes from --keystore (an
+eth-account keystore outside the repository, password in $HEDGEVAULT_KEYSTORE_PASSWORD) or the variable
+named by --key-env (default HEDGEVAULT_PRIVATE_KEY); --anvil-account N uses an Anvil dev key (local
+chains only). Logs are JSON lines on stdout (or --log-file). Exit codes: 0 done or stopped (SIGTERM,
+Ctrl-C), 2 bad configuration or unusable node/key."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this module's subcommand(s) to the `hedgevault` parser (placeholder until built)."""
+    """Add ``hedgevault keeper``."""
+    p = sub.add_parser(
+        "keeper",
+        help="run the keeper bot (hedges, settlements, oracle posts on local chains)",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", type=Path, help="config file (.toml, .yaml); flags override it")
+    p.add_argument("--rpc-url", help="the node's HTTP URL (e.g. what `hedgevault node` prints)")
+    p.add_argument(
+        "--vault",
+        action="append",
+        metavar="ADDRESS[:NAME]",
+        help="a vault to keep (repeatable; replaces the file's vaults)",
+    )
+    p.add_argument("--chain-id", type=int, help="refuse to run unless the node has this chain id")
+    p.add_argument("--max-fee", help='fee cap, maxFeePerGas, e.g. "50 gwei" (default 100 gwei)')
+    p.add_argument("--priority-fee", help='tip, maxPriorityFeePerGas, e.g. "1 gwei" (default 1 gwei)')
+    p.add_argument("--stuck-blocks", type=int, help="replace a transaction not mined after N blocks (default 3)")
+    p.add_argument("--poll-interval", type=float, help="seconds between looks for a new block (default 1)")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (default: off)")
+    p.add_argument("--keystore", type=Path, help="eth-account JSON keystore (outside the repository)")
+    p.add_argument("--key-env", help="environment variable holding a hex private key (default HEDGEVAULT_PRIVATE_KEY)")
+    p.add_argument("--password-env", help="environment variable holding the keystore password")
+    p.add_argument("--anvil-account", type=int, metavar="N", help="use Anvil's dev key N (local chains only)")
+    p.add_argument(
+        "--local-oracles",
+        action="store_true",
+        default=None,
+        help="local chains: also re-post the feed from the pool's TWAP and the current vols",
+    )
+    p.add_argument("--once", action="store_true", help="one pass at the current block, then exit")
+    p.add_argument("--dry-run", action="store_true", default=None, help="check and simulate, log, never send")
+    p.add_argument("--log-file", type=Path, help="append JSON-lines logs here instead of stdout")
+    p.add_argument("--log-level", choices=("debug", "info", "warning"), help="default info")
+    p.set_defaults(func=_cmd_keeper)
+
+
+def _vault_flags(values: list[str] | None) -> list[dict[str, str]] | None:
+    if not values:
+        return None
+    out = []
+    for value in values:
+        address, _, name = value.partition(":")
+        out.append({"address": address, "name": name} if name else {"address": address})
+    return out
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "rpc_url": args.rpc_url,
+        "vaults": _vault_flags(args.vault),
+        "chain_id": args.chain_id,
+        "max_fee_per_gas": args.max_fee,
+        "priority_fee": args.priority_fee,
+        "stuck_blocks": args.stuck_blocks,
+        "poll_interval_sec": args.poll_interval,
+        "metrics_port": args.metrics_port,
+        "keystore": args.keystore,
+        "key_env": args.key_env,
+        "password_env": args.password_env,
+        "local_oracles": args.local_oracles,
+        "dry_run": args.dry_run,
+        "log_file": args.log_file,
+        "log_level": args.log_level,
+    }
+
+
+def _cmd_keeper(args: argparse.Namespace) -> int:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+    from web3.providers.rpc import HTTPProvider
+
+    from hedgevault.errors import ChainError
+    from hedgevault.keeper.config import KeeperConfig, KeeperConfigError, load_config
+    from hedgevault.keeper.decisions import backoff_sec
+    from hedgevault.keeper.keeper import Keeper
+    from hedgevault.keeper.logs import configure, emit
+    from hedgevault.keeper.metrics import KeeperMetrics
+    from hedgevault.keeper.oracles import OracleUpdater, PoolMarketSource
+    from hedgevault.keeper.rpc import Rpc, RpcUnavailable
+    from hedgevault.keys import anvil_account, load_account
+
+    config: KeeperConfig = load_config(args.config, _overrides(args))
+    if config.rpc_url is None:
+        raise KeeperConfigError(
+            "no node to talk to: set rpc_url in the config file or pass --rpc-url URL "
+            "(start a local one with `hedgevault node`)"
+        )
+    account: LocalAccount
+    if args.anvil_account is not None:
+        account = anvil_account(args.anvil_account)
+    else:
+        account = load_account(keystore=config.keystore, key_env=config.key_env, password_env=config.password_env)
+    logger = configure(config.log_level, config.log_file)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        emit(logger, logging.INFO, "stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+    w3 = Web3(HTTPProvider(config.rpc_url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
+    rpc = Rpc(w3)
+    attempt = 0
+    while True:  # wait for the node (a long-running keeper may start before it)
+        try:
+            chain_id = int(str(rpc.request("eth_chainId", [])), 16)
+            break
+        except RpcUnavailable as exc:
+            if args.once:
+                raise ChainError(f"no node answered at {config.rpc_url}: {exc}; check rpc_url / --rpc-url") from None
+            if attempt == 0:
+                emit(logger, logging.WARNING, "rpc_unavailable", reason=str(exc))
+            if stop.wait(backoff_sec(attempt, initial_sec=config.backoff_initial_sec, max_sec=config.backoff_max_sec)):
+                return 0
+            attempt += 1
+    if config.chain_id is not None and chain_id != config.chain_id:
+        raise KeeperConfigError(
+            f"the node at {config.rpc_url} is chain {chain_id}, not chain_id {config.chain_id}: "
+            "check rpc_url or chain_id"
+        )
+    for vault in config.vaults:
+        if rpc.request("eth_getCode", [vault.address, "latest"]) in (None, "0x", "0x0"):
+            raise KeeperConfigError(
+                f"no contract at vault {vault.address} ({vault.name}) on chain {chain_id}: check the address "
+                "(deployments/ has the manifest) and rpc_url"
+            )
+
+    metrics = None
+    if config.metrics_port is not None:
+        metrics = KeeperMetrics()
+        try:
+            metrics.serve(config.metrics_port, config.metrics_host)
+        except OSError as exc:
+            raise KeeperConfigError(
+                f"cannot serve metrics on {config.metrics_host}:{config.metrics_port} ({exc.strerror}): "
+                "choose another metrics_port"
+            ) from None
+    updater = None
+    if config.local_oracles:
+        source = PoolMarketSource(w3, [v.address for v in config.vaults])
+        updater = OracleUpdater(
+            w3,
+            account,
+            config.feed_address or source.feed.address,
+            config.vol_oracle_address or source.vol_oracle.address,
+            source,
+        )
+    keeper = Keeper(w3, account, config, oracle_updater=updater, metrics=metrics, logger=logger)
+    emit(
+        logger,
+        logging.INFO,
+        "config",
+        chain_id=chain_id,
+        keeper=account.address,
+        dry_run=config.dry_run,
+        max_fee=config.max_fee_per_gas_wei,
+        tip=config.priority_fee_wei,
+        stuck_blocks=config.stuck_blocks,
+        metrics_port=config.metrics_port,
+        local_oracles=config.local_oracles,
+    )
+    if args.once:
+        try:
+            keeper.tick()
+        except RpcUnavailable as exc:
+            raise ChainError(f"the node at {config.rpc_url} stopped answering: {exc}") from None
+        emit(logger, logging.INFO, "stopped", reason="--once")
+        return 0
+    keeper.run(stop)
+    return 0

@@ -1,9 +1,197 @@
-"""The `hedgevault deposit/withdraw/buy/sell/claim/status` subcommand(s): registered by hedgevault.cli."""
+"""`hedgevault deposit | withdraw | buy | sell | claim | status`: a depositor's and a buyer's commands
+against a deployed vault, found through its deployment manifest."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from hedgevault.errors import HedgevaultError
+from hedgevault.suite import Suite
+from hedgevault.units import from_units, to_units, to_wad
+
+#: Chain ids of local development nodes (Anvil, Hardhat, Ganache), where Anvil's dev keys may sign.
+LOCAL_CHAIN_IDS = frozenset({31337, 1337})
+
+
+class OpsInputError(HedgevaultError):
+    """A command-line value cannot be used."""
+
+
+@contextmanager
+def _suite(args: argparse.Namespace) -> Iterator[Suite]:
+    from hedgevault.chain import local_node
+    from hedgevault.deployment import ChainIdentity, attach_suite, default_manifest_path, load_manifest
+
+    rpc_url = args.rpc_url or os.environ.get("HEDGEVAULT_RPC_URL")
+    if not rpc_url:
+        raise OpsInputError(
+            "give the node with --rpc-url URL (or HEDGEVAULT_RPC_URL): a vault lives on a chain you deployed to "
+            "(`hedgevault node` then `hedgevault deploy --rpc-url URL`)"
+        )
+    with local_node(rpc_url=rpc_url) as node:
+        w3 = node.web3()
+        path = Path(args.manifest) if args.manifest else default_manifest_path(ChainIdentity.read(w3))
+        yield attach_suite(w3, load_manifest(path))
+
+
+def _account(args: argparse.Namespace, suite: Suite) -> LocalAccount:
+    from hedgevault.keys import anvil_account, load_account
+
+    if args.anvil_account is not None:
+        chain_id = int(suite.w3.eth.chain_id)
+        if chain_id not in LOCAL_CHAIN_IDS:
+            raise OpsInputError(f"--anvil-account signs with public development keys: refused on chain {chain_id}")
+        return anvil_account(args.anvil_account)
+    return load_account(keystore=Path(args.keystore) if args.keystore else None, key_env=args.key_env)
+
+
+def _quote_decimals(suite: Suite) -> int:
+    return int(suite.quote.functions.decimals().call())
+
+
+def _print_outcome(suite: Suite, outcome: Any) -> None:
+    decimals = _quote_decimals(suite)
+    shown = {
+        k: (from_units(v, decimals) if k in ("assets", "premium", "proceeds", "fee", "payout") else v)
+        for k, v in outcome.values.items()
+    }
+    print(f"{outcome.action}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    print(f"  tx {outcome.tx_hash}, gas {outcome.gas_used:,}")
+
+
+def _run(action: Callable[[argparse.Namespace, Suite, LocalAccount], Any]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        with _suite(args) as suite:
+            outcome = action(args, suite, _account(args, suite))
+            _print_outcome(suite, outcome)
+        return 0
+
+    return run
+
+
+def _deposit(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
+    from hedgevault.ops import actions
+
+    return actions.deposit(suite, account, to_units(args.amount, _quote_decimals(suite), "--amount"), args.receiver)
+
+
+def _withdraw(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
+    from hedgevault.ops import actions
+
+    if (args.amount is None) == (not args.all):
+        raise OpsInputError("give exactly one of --amount X (quote tokens) or --all")
+    assets = None if args.all else to_units(args.amount, _quote_decimals(suite), "--amount")
+    return actions.withdraw(suite, account, assets, args.receiver)
+
+
+def _limit(text: str | None, suite: Suite, name: str) -> int | None:
+    return None if text is None else to_units(text, _quote_decimals(suite), name)
+
+
+def _buy(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
+    from hedgevault.ops import actions
+
+    return actions.buy(
+        suite,
+        account,
+        args.series,
+        to_wad(args.amount, "--amount"),
+        max_premium=_limit(args.max_premium, suite, "--max-premium"),
+        slippage_bps=args.slippage_bps,
+        receiver=args.receiver,
+    )
+
+
+def _sell(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
+    from hedgevault.ops import actions
+
+    return actions.sell(
+        suite,
+        account,
+        args.series,
+        to_wad(args.amount, "--amount"),
+        min_proceeds=_limit(args.min_proceeds, suite, "--min-proceeds"),
+        slippage_bps=args.slippage_bps,
+        receiver=args.receiver,
+    )
+
+
+def _claim(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
+    from hedgevault.ops import actions
+
+    return actions.claim(suite, account, args.series, args.receiver)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from hedgevault.ops.status import format_status, vault_status
+
+    with _suite(args) as suite:
+        status = vault_status(suite, args.account)
+    print(json.dumps(status, indent=2, default=str) if args.json else format_status(status))
+    return 0
+
+
+def _connection_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rpc-url", help="the node the vault is on (default: $HEDGEVAULT_RPC_URL)")
+    p.add_argument(
+        "--manifest", help="deployment manifest (default: the chain's own under deployments/, as `deploy` wrote it)"
+    )
+
+
+def _signer_flags(p: argparse.ArgumentParser) -> None:
+    _connection_flags(p)
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument("--keystore", help="encrypted eth-account keystore outside the repository")
+    keys.add_argument("--anvil-account", type=int, metavar="N", help="Anvil's dev account N (local chains only)")
+    p.add_argument(
+        "--key-env",
+        default="HEDGEVAULT_PRIVATE_KEY",
+        help="environment variable holding a hex private key (default HEDGEVAULT_PRIVATE_KEY); keystore password "
+        "in HEDGEVAULT_KEYSTORE_PASSWORD",
+    )
+    p.add_argument("--receiver", help="who receives the shares/options/quote (default: the signer)")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this module's subcommand(s) to the `hedgevault` parser (placeholder until built)."""
+    """Add deposit, withdraw, buy, sell, claim and status."""
+    p = sub.add_parser("deposit", help="deposit quote tokens into a vault for shares")
+    _signer_flags(p)
+    p.add_argument("--amount", required=True, help="quote tokens, e.g. 1000 or 12.5")
+    p.set_defaults(func=_run(_deposit))
+
+    p = sub.add_parser("withdraw", help="withdraw quote tokens (or --all: redeem what may leave now)")
+    _signer_flags(p)
+    p.add_argument("--amount", help="quote tokens to withdraw")
+    p.add_argument("--all", action="store_true", help="redeem every share that may leave now (maxRedeem)")
+    p.set_defaults(func=_run(_withdraw))
+
+    for name, fn, bound, what in (
+        ("buy", _buy, "--max-premium", "at most this premium + fee in quote tokens (default: quote + slippage)"),
+        ("sell", _sell, "--min-proceeds", "at least these proceeds in quote tokens (default: quote - slippage)"),
+    ):
+        p = sub.add_parser(name, help=f"{name} options of a listed series")
+        _signer_flags(p)
+        p.add_argument("--series", type=int, required=True, help="series id (see `hedgevault status`)")
+        p.add_argument("--amount", required=True, help="options, in underlying units (e.g. 1.5)")
+        p.add_argument(bound, help=what)
+        p.add_argument("--slippage-bps", type=int, default=50, help="tolerance on the quote (default 50)")
+        p.set_defaults(func=_run(fn))
+
+    p = sub.add_parser("claim", help="claim the payout of a settled series")
+    _signer_flags(p)
+    p.add_argument("--series", type=int, required=True, help="series id")
+    p.set_defaults(func=_run(_claim))
+
+    p = sub.add_parser("status", help="NAV, share price, health factor, Greeks, limits and series of a vault")
+    _connection_flags(p)
+    p.add_argument("--account", help="also show this account's shares, options and what it may withdraw")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_status)

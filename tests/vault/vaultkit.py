@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from eth_abi import decode
-from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from hedgevault.chain import latest_timestamp, warp
+from hedgevault.reverts import decode_error
 from hedgevault.suite import Suite
-from hedgevault.toolchain.compiler import compile_project
 from hedgevault.txs import send
 
 WAD = 10**18
@@ -42,38 +40,6 @@ class Actors:
 def actors(w3: Web3) -> Actors:
     a = [str(x) for x in w3.eth.accounts]
     return Actors(admin=a[0], depositor=a[1], buyer=a[2], keeper=a[3], attacker=a[4], other=a[5], depositor2=a[6])
-
-
-def _error_table() -> dict[bytes, tuple[str, list[str]]]:
-    table: dict[bytes, tuple[str, list[str]]] = {}
-    for artifact in compile_project().values():
-        for item in artifact.abi:
-            if item["type"] != "error":
-                continue
-            types = [_abi_type(i) for i in item["inputs"]]
-            selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
-            table[selector] = (item["name"], types)
-    return table
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){item['type'][5:]}"
-    return str(item["type"])
-
-
-_ERRORS: dict[bytes, tuple[str, list[str]]] = {}
-
-
-def decode_error(data: str | bytes) -> tuple[str, tuple[Any, ...]]:
-    """Custom-error revert data -> (name, args)."""
-    if not _ERRORS:
-        _ERRORS.update(_error_table())
-    raw = bytes.fromhex(data[2:]) if isinstance(data, str) else data
-    name, types = _ERRORS[raw[:4]]
-    values = decode(types, raw[4:])
-    return name, tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
 
 
 def reverts(fn: Any, sender: str, name: str, *args: Any) -> tuple[Any, ...]:

@@ -1,0 +1,202 @@
+"""Read a deployment back from the chain and compare it with its manifest: code, wiring, parameters, roles.
+
+``check_deployment`` returns one line per difference (empty: everything matches). It reads every
+parameter from the chain: the oracles' ``params()``, and the vault's risk, limit and hedge parameters from
+its latest ``ParametersSet`` event (the vault has no getter for them; it emits the event from its
+constructor and from every ``setParameters``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+
+from hedgevault.deployment.manifest import (
+    EMPTY_CODE_HASH,
+    InfrastructureSection,
+    Manifest,
+    VaultStackSection,
+    bind,
+    code_hash,
+)
+from hedgevault.deployment.vault_stack import ADMIN_CONTRACTS, DEFAULT_ADMIN_ROLE, ROLE_GRANTS
+from hedgevault.suite import (
+    BOOK_LIBRARY,
+    SWAP_LIBRARY,
+    ExposureLimits,
+    HedgeParams,
+    OracleParams,
+    RiskParams,
+    VolParams,
+)
+from hedgevault.toolchain.compiler import Artifact
+from hedgevault.uniswap import npm_artifact
+
+_STACK_ABIS = {
+    "price_oracle": "PriceOracle",
+    "vol_oracle": "VolatilityOracle",
+    "pricer": "OptionPricer",
+    "swap_library": "SwapExecution",
+    "book_library": "BookMarking",
+    "option_token": "OptionToken",
+    "vault": "OptionVault",
+}
+
+
+def check_deployment(w3: Web3, manifest: Manifest, artifacts: dict[str, Artifact]) -> list[str]:
+    """Every way the chain differs from ``manifest`` (chain identity aside: check that first)."""
+    differences: list[str] = []
+    for section_name, section in (("infrastructure", manifest.infrastructure), ("vault_stack", manifest.vault_stack)):
+        if section is None:
+            continue
+        for key, record in section.contracts.items():
+            found = code_hash(w3, record.address)
+            if found == EMPTY_CODE_HASH:
+                differences.append(f"{section_name}.{key}: no code at {record.address}")
+            elif found != record.code_hash:
+                differences.append(f"{section_name}.{key}: code hash {found}, the manifest records {record.code_hash}")
+    if differences:
+        return differences  # reading views from missing or foreign code would only add noise
+    if manifest.infrastructure is not None:
+        differences += _check_infrastructure(w3, manifest.infrastructure, artifacts)
+        if manifest.vault_stack is not None:
+            differences += _check_vault_stack(w3, manifest, manifest.infrastructure, manifest.vault_stack, artifacts)
+    return differences
+
+
+def _expect(differences: list[str], what: str, expected: Any, found: Any) -> None:
+    if expected != found:
+        differences.append(f"{what}: expected {expected!r}, the chain has {found!r}")
+
+
+def _check_infrastructure(w3: Web3, section: InfrastructureSection, artifacts: dict[str, Artifact]) -> list[str]:
+    contracts, params = section.contracts, section.parameters
+    diffs: list[str] = []
+    token_abi = artifacts["MockERC20"].abi
+    for key in ("quote", "underlying"):
+        token = bind(w3, contracts[key].address, token_abi)
+        _expect(diffs, f"infrastructure.{key}.decimals", params[f"{key}_decimals"], token.functions.decimals().call())
+    feed = bind(w3, contracts["feed"].address, artifacts["AggregatorV3Interface"].abi)
+    _expect(diffs, "infrastructure.feed.decimals", params["feed_decimals"], feed.functions.decimals().call())
+    pool = bind(w3, contracts["pool"].address, npm_artifact("UniswapV3Pool").abi)
+    _expect(diffs, "infrastructure.pool.fee", params["pool_fee"], pool.functions.fee().call())
+    _expect(
+        diffs,
+        "infrastructure.pool tokens",
+        sorted([contracts["quote"].address, contracts["underlying"].address]),
+        sorted([pool.functions.token0().call(), pool.functions.token1().call()]),
+    )
+    if section.origin == "deployed":
+        factory = contracts["uniswap_factory"].address
+        _expect(diffs, "infrastructure.pool.factory", factory, pool.functions.factory().call())
+        for key in ("swap_router", "position_manager"):
+            bound = bind(w3, contracts[key].address, npm_artifact("SwapRouter").abi)
+            _expect(diffs, f"infrastructure.{key}.factory", factory, bound.functions.factory().call())
+    return diffs
+
+
+def _check_vault_stack(
+    w3: Web3,
+    manifest: Manifest,
+    infra_section: InfrastructureSection,
+    stack: VaultStackSection,
+    artifacts: dict[str, Artifact],
+) -> list[str]:
+    infra = infra_section.contracts
+    missing = [key for key in _STACK_ABIS if key not in stack.contracts]
+    if missing:
+        return [f"vault_stack.{key}: not deployed yet (run `hedgevault deploy` again to finish)" for key in missing]
+    c = {key: bind(w3, record.address, artifacts[_STACK_ABIS[key]].abi) for key, record in stack.contracts.items()}
+    params, roles = stack.parameters, stack.roles
+    diffs: list[str] = []
+    address = {key: record.address for key, record in stack.contracts.items()}
+
+    po = c["price_oracle"].functions
+    _expect(diffs, "price_oracle.feed", infra["feed"].address, po.feed().call())
+    sequencer = infra["sequencer_feed"].address if "sequencer_feed" in infra else "0x" + "00" * 20
+    _expect(diffs, "price_oracle.sequencerFeed", sequencer, po.sequencerFeed().call())
+    _expect(diffs, "price_oracle.pool", infra["pool"].address, po.pool().call())
+    _expect(diffs, "price_oracle.params", OracleParams(**params["oracle"]).as_tuple(), tuple(po.params().call()))
+    _expect(
+        diffs,
+        "vol_oracle.params",
+        VolParams(**params["vol"]).as_tuple(),
+        tuple(c["vol_oracle"].functions.params().call()),
+    )
+    _expect(diffs, "option_token.vault", address["vault"], c["option_token"].functions.vault().call())
+
+    v = c["vault"].functions
+    wiring = {
+        "asset": infra["quote"].address,
+        "underlying": infra["underlying"].address,
+        "priceOracle": address["price_oracle"],
+        "volOracle": address["vol_oracle"],
+        "swapRouter": infra["swap_router"].address,
+        "poolFee": infra_section.parameters["pool_fee"],
+        "optionToken": address["option_token"],
+        "pricer": address["pricer"],
+        "feeRecipient": params["fee_recipient"],
+        "name": params["vault_name"],
+        "symbol": params["vault_symbol"],
+    }
+    for getter, expected in wiring.items():
+        _expect(diffs, f"vault.{getter}", expected, getattr(v, getter)().call())
+    for key, library in (("swap_library", SWAP_LIBRARY), ("book_library", BOOK_LIBRARY)):
+        if not _linked_library(w3, stack.contracts["vault"].address, address[key]):
+            diffs.append(f"vault: its code does not call the recorded {library} at {address[key]}")
+    diffs += _check_vault_parameters(c["vault"], stack.contracts["vault"].block, params)
+
+    for holders_key, contract_key, role_name in ROLE_GRANTS:
+        fns = c[contract_key].functions
+        role = getattr(fns, role_name)().call()
+        for holder in roles[holders_key]:
+            if not fns.hasRole(role, holder).call():
+                diffs.append(f"{contract_key}: {holder} lacks {role_name} (roles.{holders_key})")
+    for key in ADMIN_CONTRACTS:
+        fns = c[key].functions
+        if not fns.hasRole(DEFAULT_ADMIN_ROLE, roles["admin"]).call():
+            diffs.append(f"{key}: the admin {roles['admin']} lacks DEFAULT_ADMIN_ROLE")
+        if roles["admin"] != manifest.deployer and fns.hasRole(DEFAULT_ADMIN_ROLE, manifest.deployer).call():
+            diffs.append(
+                f"{key}: the deployer {manifest.deployer} still holds DEFAULT_ADMIN_ROLE (handover unfinished)"
+            )
+    return diffs
+
+
+def _linked_library(w3: Web3, vault: str, library: str) -> bool:
+    """True when the vault's runtime code contains the library's address (solc links by embedding it)."""
+    code = bytes(w3.eth.get_code(Web3.to_checksum_address(vault)))
+    return bytes.fromhex(library[2:]) in code
+
+
+def vault_parameters_on_chain(vault: Contract, from_block: int | None) -> tuple[tuple[int, ...], ...] | None:
+    """(risk, limits, hedge) as tuples from the vault's latest ``ParametersSet`` event (None when no event)."""
+    logs = vault.events.ParametersSet().get_logs(from_block=from_block or 0)
+    if not logs:
+        return None
+    args = logs[-1]["args"]
+    return tuple(_as_tuple(args[name]) for name in ("risk", "limits", "hedge"))
+
+
+def _as_tuple(value: Any) -> tuple[int, ...]:
+    if isinstance(value, Mapping):  # web3 decodes a struct to an AttributeDict (a Mapping)
+        return tuple(int(v) for v in value.values())
+    return tuple(int(v) for v in value)
+
+
+def _check_vault_parameters(vault: Contract, from_block: int | None, params: dict[str, Any]) -> list[str]:
+    found = vault_parameters_on_chain(vault, from_block)
+    if found is None:
+        return ["vault: no ParametersSet event, cannot read its risk, limit and hedge parameters"]
+    diffs: list[str] = []
+    for name, cls, value in zip(
+        ("risk", "limits", "hedge"), (RiskParams, ExposureLimits, HedgeParams), found, strict=True
+    ):
+        expected = cls(**params[name])
+        for field, want, got in zip(dataclasses.fields(expected), expected.as_tuple(), value, strict=True):
+            _expect(diffs, f"vault.{name}.{field.name}", want, got)
+    return diffs

@@ -1,0 +1,284 @@
+"""What ``hedgevault deploy`` deploys: a YAML or TOML file plus ``--set section.key=value`` flags, on top
+of ``SuiteConfig``'s defaults.
+
+Sections (every key optional; unknown ones are refused; ``deployments/example.yaml`` lists them all):
+
+* ``vault``: ``name``, ``symbol``, ``fee_recipient`` (default: the admin).
+* ``roles``: ``admin`` (default: the deployer; when another address, the deployer hands the admin role over
+  and renounces it), ``guardians``, ``listers``, ``vol_updaters`` (lists of addresses; default: the admin).
+* ``local``: the infrastructure deployed on a dev chain: ``quote_decimals``, ``underlying_decimals``,
+  ``feed_decimals``, ``spot_wad``, ``pool_fee``, ``pool_underlying`` (whole tokens of full-range
+  liquidity), ``with_sequencer_feed``.
+* ``infrastructure``: addresses that already exist (a testnet): ``quote``, ``underlying``, ``feed``,
+  ``sequencer_feed`` (optional), ``uniswap_factory``, ``swap_router``, ``position_manager``, ``pool``.
+* ``risk``, ``limits``, ``hedge``, ``oracle``, ``vol``: the fields of ``RiskParams``, ``ExposureLimits``,
+  ``HedgeParams``, ``OracleParams``, ``VolParams`` (integers in the unit their name says; a string such as
+  ``"1.2e18"`` is read exactly).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from web3 import Web3
+
+from hedgevault.deployment.errors import DeployConfigError
+from hedgevault.suite import ExposureLimits, HedgeParams, OracleParams, RiskParams, SuiteConfig, VolParams
+from hedgevault.uniswap import TICK_SPACING
+
+_PARAM_SECTIONS: dict[str, type[Any]] = {
+    "risk": RiskParams,
+    "limits": ExposureLimits,
+    "hedge": HedgeParams,
+    "oracle": OracleParams,
+    "vol": VolParams,
+}
+_LOCAL_KEYS = (
+    "quote_decimals",
+    "underlying_decimals",
+    "feed_decimals",
+    "spot_wad",
+    "pool_fee",
+    "pool_underlying",
+    "with_sequencer_feed",
+)
+_INFRA_REQUIRED = ("quote", "underlying", "feed", "uniswap_factory", "swap_router", "position_manager", "pool")
+_INFRA_KEYS = (*_INFRA_REQUIRED, "sequencer_feed")
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "vault": ("name", "symbol", "fee_recipient"),
+    "roles": ("admin", "guardians", "listers", "vol_updaters"),
+    "local": _LOCAL_KEYS,
+    "infrastructure": _INFRA_KEYS,
+    **{name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _PARAM_SECTIONS.items()},
+}
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """YAML that keeps ``0x...`` scalars as written (addresses) instead of reading hexadecimal integers."""
+
+
+def _int_or_hex_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    text = str(loader.construct_scalar(node))
+    if text.lstrip("+-").lower().startswith("0x"):
+        return text
+    return int(yaml.SafeLoader.construct_yaml_int(loader, node))
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", _int_or_hex_text)
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader subclass: safe
+
+
+@dataclass(frozen=True)
+class InfrastructureConfig:
+    """Addresses of infrastructure that already exists (checksummed)."""
+
+    quote: str
+    underlying: str
+    feed: str
+    uniswap_factory: str
+    swap_router: str
+    position_manager: str
+    pool: str
+    sequencer_feed: str | None = None
+
+
+@dataclass(frozen=True)
+class RolesConfig:
+    """Role holders; ``None`` means the default (the deployer for ``admin``, ``[admin]`` for the others)."""
+
+    admin: str | None = None
+    guardians: tuple[str, ...] | None = None
+    listers: tuple[str, ...] | None = None
+    vol_updaters: tuple[str, ...] | None = None
+
+    def resolve(self, deployer: str) -> dict[str, Any]:
+        """The role holders as recorded in the manifest."""
+        admin = self.admin or deployer
+        return {
+            "admin": admin,
+            "guardians": list(self.guardians if self.guardians is not None else (admin,)),
+            "listers": list(self.listers if self.listers is not None else (admin,)),
+            "vol_updaters": list(self.vol_updaters if self.vol_updaters is not None else (admin,)),
+        }
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """Everything ``hedgevault deploy`` needs besides the chain and the key."""
+
+    suite: SuiteConfig = field(default_factory=SuiteConfig)
+    vault_name: str = "hedgevault option vault"
+    vault_symbol: str = "hvOPT"
+    fee_recipient: str | None = None
+    roles: RolesConfig = field(default_factory=RolesConfig)
+    infrastructure: InfrastructureConfig | None = None
+    #: ``local`` keys given explicitly (refused together with ``infrastructure``).
+    local_keys_given: frozenset[str] = frozenset()
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The raw sections of a ``.yaml``/``.yml`` or ``.toml`` file."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DeployConfigError(f"cannot read the deployment config {path}: {exc.strerror}") from None
+    try:
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = _yaml(text) or {}
+        else:
+            raise DeployConfigError(f"deployment config {path}: use a .yaml, .yml or .toml file")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise DeployConfigError(f"deployment config {path} does not parse: {exc}") from None
+    if not isinstance(data, dict):
+        raise DeployConfigError(f"deployment config {path}: expected sections ({', '.join(_SECTIONS)}) at the top")
+    return data
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """``--set section.key=value`` flags on top of the file's values (values parsed as YAML scalars)."""
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise DeployConfigError(f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. --set risk.spread_bps=150")
+        try:
+            parsed = _yaml(value) if value.strip() else None
+        except yaml.YAMLError:
+            parsed = value
+        target = merged.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise DeployConfigError(f"--set {item!r}: section {section!r} is not a table in the config file")
+        target[name] = parsed
+    return merged
+
+
+def load_deploy_config(path: Path | None = None, overrides: Sequence[str] = ()) -> DeployConfig:
+    """The config from ``path`` (optional) and ``overrides``; ``DeployConfigError`` naming what is wrong."""
+    raw = read_config_file(path) if path is not None else {}
+    where = str(path) if path is not None else "--set"
+    return build_config(apply_overrides(raw, overrides), where)
+
+
+def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
+    """Validate the raw sections and build a ``DeployConfig``."""
+    raw = {section: {} if values is None else values for section, values in raw.items()}  # a section of comments
+    for section, values in raw.items():
+        if section not in _SECTIONS:
+            raise DeployConfigError(f"{where}: unknown section {section!r}; the sections are {', '.join(_SECTIONS)}")
+        if not isinstance(values, dict):
+            raise DeployConfigError(f"{where}: section {section!r} must be a table of keys")
+        for key in values:
+            if key not in _SECTIONS[section]:
+                raise DeployConfigError(
+                    f"{where}: unknown key {section}.{key}; {section} takes {', '.join(_SECTIONS[section])}"
+                )
+    params = {
+        name: cls(**{k: _int(v, f"{name}.{k}") for k, v in raw.get(name, {}).items()})
+        for name, cls in _PARAM_SECTIONS.items()
+    }
+    local = raw.get("local", {})
+    local_values: dict[str, Any] = {
+        k: (_bool(v, f"local.{k}") if k == "with_sequencer_feed" else _int(v, f"local.{k}")) for k, v in local.items()
+    }
+    suite = SuiteConfig(**local_values, **params)
+    if suite.pool_fee not in TICK_SPACING:
+        raise DeployConfigError(
+            f"{where}: local.pool_fee {suite.pool_fee} is not a Uniswap V3 fee tier we can create; use one of "
+            f"{', '.join(str(f) for f in sorted(TICK_SPACING))} (pips: 3000 is 0.3%)"
+        )
+    vault = raw.get("vault", {})
+    roles = raw.get("roles", {})
+    infra_raw = raw.get("infrastructure")
+    infrastructure = None
+    if infra_raw:
+        missing = [k for k in _INFRA_REQUIRED if not infra_raw.get(k)]
+        if missing:
+            raise DeployConfigError(
+                f"{where}: infrastructure is missing {', '.join(missing)}; give every address of what exists on "
+                "the chain, or leave the section out on a dev chain to deploy mocks and Uniswap V3"
+            )
+        if local:
+            raise DeployConfigError(
+                f"{where}: local.{', local.'.join(local)} only applies when the infrastructure is deployed; with "
+                "an infrastructure section the decimals and pool fee are read from the chain: remove them"
+            )
+        infrastructure = InfrastructureConfig(
+            **{k: _address(v, f"infrastructure.{k}") for k, v in infra_raw.items() if v is not None}
+        )
+    return DeployConfig(
+        suite=suite,
+        vault_name=_str(vault.get("name", DeployConfig.vault_name), "vault.name"),
+        vault_symbol=_str(vault.get("symbol", DeployConfig.vault_symbol), "vault.symbol"),
+        fee_recipient=None
+        if vault.get("fee_recipient") is None
+        else _address(vault["fee_recipient"], "vault.fee_recipient"),
+        roles=RolesConfig(
+            admin=None if roles.get("admin") is None else _address(roles["admin"], "roles.admin"),
+            guardians=_addresses(roles.get("guardians"), "roles.guardians"),
+            listers=_addresses(roles.get("listers"), "roles.listers"),
+            vol_updaters=_addresses(roles.get("vol_updaters"), "roles.vol_updaters"),
+        ),
+        infrastructure=infrastructure,
+        local_keys_given=frozenset(local),
+    )
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise DeployConfigError(f"{what}: expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        raise DeployConfigError(
+            f"{what}: got the float {value!r}; write an integer in the unit of the name (wad = 1e18), or a "
+            f'string read exactly, e.g. "1.2e18"'
+        )
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.replace("_", "").strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if number.is_finite() and number == number.to_integral_value():
+            return int(number)
+    raise DeployConfigError(f'{what}: expected an integer (e.g. 1200000000000000000 or "1.2e18"), got {value!r}')
+
+
+def _bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise DeployConfigError(f"{what}: expected true or false, got {value!r}")
+    return value
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise DeployConfigError(f"{what}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _address(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not Web3.is_address(value):
+        raise DeployConfigError(f"{what}: {value!r} is not an address (0x followed by 40 hex digits)")
+    if value != value.lower() and not Web3.is_checksum_address(value):
+        raise DeployConfigError(f"{what}: {value} has a wrong checksum (mixed case); check for a typo")
+    return str(Web3.to_checksum_address(value))
+
+
+def _addresses(value: Any, what: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise DeployConfigError(f"{what}: expected a list of addresses, got {value!r}")
+    return tuple(_address(v, f"{what}[{i}]") for i, v in enumerate(value))

@@ -1,0 +1,283 @@
+"""The deployment manifest: what is deployed where, with which code and parameters, on which chain.
+
+One JSON file per chain (``deployments/<chain id>.json``; dev chains under ``deployments/local/``)::
+
+    {
+      "format": 1,
+      "chain": {"chain_id": 31337, "genesis_hash": "0x..."},
+      "deployer": "0x...",
+      "infrastructure": {
+        "origin": "deployed" | "external",
+        "source": null | "config" | "<path of the infrastructure manifest>",
+        "parameters": {"quote_decimals": 6, "underlying_decimals": 18, "feed_decimals": 8, "pool_fee": 3000, ...},
+        "contracts": {"quote": CONTRACT, "underlying": ..., "feed": ..., "uniswap_factory": ..., "swap_router": ...,
+                      "position_manager": ..., "pool": ...}
+      },
+      "vault_stack": null | {
+        "parameters": {"vault_name": ..., "vault_symbol": ..., "fee_recipient": "0x...",
+                       "risk": {...}, "limits": {...}, "hedge": {...}, "oracle": {...}, "vol": {...}},
+        "roles": {"admin": "0x...", "guardians": [...], "listers": [...], "vol_updaters": [...]},
+        "contracts": {"price_oracle": ..., "vol_oracle": ..., "pricer": ..., "swap_library": ...,
+                      "book_library": ..., "option_token": ...,
+                      "vault": ...}
+      }
+    }
+
+where CONTRACT is ``{"address", "artifact", "code_hash" (keccak of eth_getCode), "init_code_hash" (keccak of the
+creation code without constructor arguments, null for contracts not deployed by us), "tx_hash", "block"}``.
+Parameter names are the ``hedgevault.suite`` dataclass fields, with their units (``_wad`` 1e18 fixed point,
+``_bps``, ``_sec``); integers are JSON numbers (exact in Python; read them as big integers elsewhere).
+
+The genesis block hash tells two chains with the same id apart (every fresh Anvil is chain 31337 with a
+new genesis hash).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+
+from hedgevault.deployment.errors import ManifestError, WrongChainError
+from hedgevault.toolchain.paths import PROJECT_ROOT
+
+FORMAT = 1
+#: Where manifests live by default.
+DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
+#: Chain ids of development nodes (Anvil/Hardhat 31337, Ganache 1337): their manifests go under
+#: ``deployments/local/`` (not committed) and their infrastructure is deployed rather than configured.
+DEV_CHAIN_IDS = frozenset({31337, 1337})
+
+INFRASTRUCTURE_KEYS = (
+    "quote",
+    "underlying",
+    "feed",
+    "sequencer_feed",
+    "uniswap_factory",
+    "swap_router",
+    "position_manager",
+    "pool",
+)
+VAULT_STACK_KEYS = ("price_oracle", "vol_oracle", "pricer", "swap_library", "book_library", "option_token", "vault")
+
+
+@dataclass(frozen=True)
+class ChainIdentity:
+    """A chain: its id and the hash of its block 0."""
+
+    chain_id: int
+    genesis_hash: str
+
+    @classmethod
+    def read(cls, w3: Web3) -> ChainIdentity:
+        genesis = w3.eth.get_block(0)
+        return cls(chain_id=int(w3.eth.chain_id), genesis_hash=_hex(genesis["hash"]))
+
+    @property
+    def is_dev(self) -> bool:
+        return self.chain_id in DEV_CHAIN_IDS
+
+    def describe(self) -> str:
+        return f"chain id {self.chain_id}, genesis {self.genesis_hash[:10]}..."
+
+
+@dataclass
+class ContractRecord:
+    """One deployed (or configured) contract."""
+
+    address: str
+    artifact: str
+    code_hash: str
+    init_code_hash: str | None = None
+    tx_hash: str | None = None
+    block: int | None = None
+
+
+@dataclass
+class InfrastructureSection:
+    """Tokens, feeds and Uniswap V3: deployed by us (``origin="deployed"``, local chains) or given
+    (``"external"``: from the config or another manifest, as on a testnet)."""
+
+    origin: str
+    source: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    contracts: dict[str, ContractRecord] = field(default_factory=dict)
+
+
+@dataclass
+class VaultStackSection:
+    """Oracles, pricer, swap library, option token and vault, with their parameters and roles."""
+
+    parameters: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, Any] = field(default_factory=dict)
+    contracts: dict[str, ContractRecord] = field(default_factory=dict)
+
+
+@dataclass
+class Manifest:
+    """A deployment on one chain (see the module docstring for the file format)."""
+
+    chain: ChainIdentity
+    deployer: str
+    infrastructure: InfrastructureSection | None = None
+    vault_stack: VaultStackSection | None = None
+
+    def check_chain(self, identity: ChainIdentity, where: str) -> None:
+        """Raise ``WrongChainError`` unless the manifest is for ``identity``."""
+        if identity != self.chain:
+            raise WrongChainError(
+                f"{where} is for {self.chain.describe()} but the node is {identity.describe()}: the manifest "
+                "belongs to another chain (an earlier Anvil, another network). Point --rpc-url at the chain it "
+                "describes, or deploy anew with --fresh (replaces the manifest) or --manifest PATH (another file)"
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "chain": {"chain_id": self.chain.chain_id, "genesis_hash": self.chain.genesis_hash},
+            "deployer": self.deployer,
+            "infrastructure": None
+            if self.infrastructure is None
+            else {
+                "origin": self.infrastructure.origin,
+                "source": self.infrastructure.source,
+                "parameters": self.infrastructure.parameters,
+                "contracts": {k: _record_json(r) for k, r in self.infrastructure.contracts.items()},
+            },
+            "vault_stack": None
+            if self.vault_stack is None
+            else {
+                "parameters": self.vault_stack.parameters,
+                "roles": self.vault_stack.roles,
+                "contracts": {k: _record_json(r) for k, r in self.vault_stack.contracts.items()},
+            },
+        }
+
+
+def _hex(value: Any) -> str:
+    text = value.hex() if isinstance(value, bytes | bytearray) else str(value)
+    return text if text.startswith("0x") else "0x" + text
+
+
+def _record_json(record: ContractRecord) -> dict[str, Any]:
+    return {
+        "address": record.address,
+        "artifact": record.artifact,
+        "code_hash": record.code_hash,
+        "init_code_hash": record.init_code_hash,
+        "tx_hash": record.tx_hash,
+        "block": record.block,
+    }
+
+
+def save_manifest(manifest: Manifest, path: Path) -> None:
+    """Write ``manifest`` to ``path`` atomically (a crash never leaves half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(manifest.to_json(), indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read a manifest written by ``hedgevault deploy``; ``ManifestError`` saying what is wrong otherwise."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ManifestError(f"manifest {path} does not exist: run `hedgevault deploy` first or give its path") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"manifest {path} is not readable JSON: {exc}") from None
+    try:
+        return _parse(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ManifestError(
+            f"manifest {path} is not a hedgevault deployment manifest (format {FORMAT}): bad or missing {exc}; "
+            "write a new one with `hedgevault deploy --fresh`"
+        ) from None
+
+
+def _parse(data: dict[str, Any]) -> Manifest:
+    if data["format"] != FORMAT:
+        raise ValueError(f"format {data['format']!r}")
+    chain = ChainIdentity(chain_id=int(data["chain"]["chain_id"]), genesis_hash=str(data["chain"]["genesis_hash"]))
+    infra = data.get("infrastructure")
+    stack = data.get("vault_stack")
+    return Manifest(
+        chain=chain,
+        deployer=Web3.to_checksum_address(data["deployer"]),
+        infrastructure=None
+        if infra is None
+        else InfrastructureSection(
+            origin=_one_of(infra["origin"], ("deployed", "external"), "infrastructure.origin"),
+            source=infra.get("source"),
+            parameters=dict(infra["parameters"]),
+            contracts=_records(infra["contracts"], INFRASTRUCTURE_KEYS, "infrastructure"),
+        ),
+        vault_stack=None
+        if stack is None
+        else VaultStackSection(
+            parameters=dict(stack["parameters"]),
+            roles=dict(stack["roles"]),
+            contracts=_records(stack["contracts"], VAULT_STACK_KEYS, "vault_stack"),
+        ),
+    )
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} {value!r} (expected one of {', '.join(allowed)})")
+    return str(value)
+
+
+def _records(data: dict[str, Any], allowed: tuple[str, ...], section: str) -> dict[str, ContractRecord]:
+    records = {}
+    for key, raw in data.items():
+        if key not in allowed:
+            raise ValueError(f"{section}.contracts.{key} (expected keys: {', '.join(allowed)})")
+        records[key] = ContractRecord(
+            address=Web3.to_checksum_address(raw["address"]),
+            artifact=str(raw["artifact"]),
+            code_hash=str(raw["code_hash"]),
+            init_code_hash=raw.get("init_code_hash"),
+            tx_hash=raw.get("tx_hash"),
+            block=None if raw.get("block") is None else int(raw["block"]),
+        )
+    return records
+
+
+def default_manifest_path(identity: ChainIdentity, deployments_dir: Path = DEPLOYMENTS_DIR) -> Path:
+    """``deployments/<chain id>.json``; dev chains (a new one per Anvil start) ``deployments/local/<chain
+    id>-<first 8 hex digits of the genesis hash>.json``."""
+    if identity.is_dev:
+        return deployments_dir / "local" / f"{identity.chain_id}-{identity.genesis_hash[2:10]}.json"
+    return deployments_dir / f"{identity.chain_id}.json"
+
+
+def default_fork_manifest_path(identity: ChainIdentity, deployments_dir: Path = DEPLOYMENTS_DIR) -> Path:
+    """Where a deployment onto a fork started by ``--fork-url`` goes: never the forked chain's own manifest."""
+    return deployments_dir / "local" / f"fork-{identity.chain_id}-{identity.genesis_hash[2:10]}.json"
+
+
+def code_hash(w3: Web3, address: str) -> str:
+    """keccak256 of the runtime code at ``address`` (``eth_getCode``); the empty-code hash when there is none."""
+    return _hex(Web3.keccak(bytes(w3.eth.get_code(Web3.to_checksum_address(address)))))
+
+
+#: keccak256 of empty code: an address without a contract.
+EMPTY_CODE_HASH = _hex(Web3.keccak(b""))
+
+
+def bind(w3: Web3, address: str, abi: list[dict[str, Any]]) -> Contract:
+    """The web3 contract at ``address`` (any case) with ``abi``."""
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)

@@ -1,0 +1,106 @@
+"""The idempotent step every deployment is made of: reuse a recorded contract after checking its code,
+or deploy it and record it (saving the manifest at once, so an interrupted run resumes where it stopped)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractLogicError
+from web3.types import TxReceipt
+
+from hedgevault.deployment.errors import DeploymentError, DeploymentMismatch
+from hedgevault.deployment.manifest import EMPTY_CODE_HASH, ContractRecord, Manifest, bind, code_hash
+from hedgevault.deployment.senders import Sender
+from hedgevault.errors import TransactionError
+from hedgevault.reverts import describe
+from hedgevault.toolchain.compiler import Artifact
+
+#: What to do when recorded code is not on the chain.
+MISMATCH_ADVICE = (
+    "The manifest does not describe this chain any more (a reset node, a tampered or copied manifest). "
+    "Nothing was sent. Deploy anew with --fresh (replaces the manifest) or --manifest PATH (another file), "
+    "or point --rpc-url at the chain the manifest was written for."
+)
+
+
+@dataclass
+class DeployContext:
+    """One deployment run: the chain, who sends, the compiled artifacts and the manifest being written.
+
+    ``save`` (when given) is called after every recorded change; ``log`` receives one line per step.
+    """
+
+    w3: Web3
+    sender: Sender
+    artifacts: dict[str, Artifact]
+    manifest: Manifest
+    save: Callable[[Manifest], None] | None = None
+    log: Callable[[str], None] = lambda _line: None
+    deployed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+
+    def persist(self) -> None:
+        if self.save is not None:
+            self.save(self.manifest)
+
+    def ensure_contract(self, records: dict[str, ContractRecord], key: str, artifact: Artifact, *args: Any) -> Contract:
+        """The contract recorded under ``key`` (its code checked against the record) or a new deployment."""
+        record = records.get(key)
+        if record is not None:
+            verify_record(self.w3, key, record)
+            self.reused.append(key)
+            self.log(f"reused   {key:<17} {record.address}")
+            return bind(self.w3, record.address, artifact.abi)
+        contract, receipt = self.transact_deploy(key, artifact, *args)
+        records[key] = ContractRecord(
+            address=str(contract.address),
+            artifact=artifact.name,
+            code_hash=code_hash(self.w3, contract.address),
+            init_code_hash=_hex(Web3.keccak(hexstr=artifact.bytecode)),
+            tx_hash=_hex(receipt["transactionHash"]),
+            block=int(receipt["blockNumber"]),
+        )
+        self.deployed.append(key)
+        self.log(f"deployed {key:<17} {contract.address}")
+        self.persist()
+        return contract
+
+    def transact_deploy(self, what: str, artifact: Artifact, *args: Any) -> tuple[Contract, TxReceipt]:
+        try:
+            return self.sender.deploy(artifact, *args)
+        except ContractLogicError as exc:
+            raise DeploymentError(f"deploying {what} ({artifact.name}) would revert: {describe(exc)}") from None
+        except TransactionError as exc:
+            raise DeploymentError(f"deploying {what} ({artifact.name}): {exc}") from None
+
+    def transact(self, what: str, fn: Any) -> TxReceipt:
+        """Send ``fn``; a revert becomes a ``DeploymentError`` naming the step and the custom error."""
+        try:
+            receipt = self.sender.send(fn)
+        except ContractLogicError as exc:
+            raise DeploymentError(f"{what} would revert: {describe(exc)}") from None
+        except TransactionError as exc:
+            raise DeploymentError(f"{what}: {exc}") from None
+        self.log(f"sent     {what}")
+        return receipt
+
+
+def verify_record(w3: Web3, key: str, record: ContractRecord) -> None:
+    """Raise ``DeploymentMismatch`` unless ``record``'s code is at its address."""
+    found = code_hash(w3, record.address)
+    if found == record.code_hash:
+        return
+    if found == EMPTY_CODE_HASH:
+        difference = f"{key}: no code at {record.address} (the manifest records {record.artifact})"
+    else:
+        difference = f"{key}: code hash at {record.address} is {found}, the manifest records {record.code_hash}"
+    raise DeploymentMismatch("the chain does not match the manifest", [difference], MISMATCH_ADVICE)
+
+
+def _hex(value: Any) -> str:
+    text = value.hex() if isinstance(value, bytes | bytearray) else str(value)
+    return text if text.startswith("0x") else "0x" + text

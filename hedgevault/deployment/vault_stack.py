@@ -1,0 +1,166 @@
+"""The vault stack on top of an infrastructure: PriceOracle, VolatilityOracle, OptionPricer, the
+SwapExecution and BookMarking libraries, OptionToken and OptionVault, then the option token's binding
+and the role grants.
+
+Everything that depends on the vault's constructor or its linked libraries is in this module (``deploy_vault_stack``
+and ``vault_stack_parameters``), so a change there is made in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from web3.contract import Contract
+
+from hedgevault.deployment.config import DeployConfig
+from hedgevault.deployment.errors import DeploymentMismatch
+from hedgevault.deployment.infrastructure import ZERO_ADDRESS, Infrastructure
+from hedgevault.deployment.manifest import VaultStackSection
+from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext
+from hedgevault.suite import (
+    BOOK_LIBRARY,
+    SWAP_LIBRARY,
+    ExposureLimits,
+    HedgeParams,
+    OracleParams,
+    RiskParams,
+    VolParams,
+    link,
+)
+
+#: Role holders per contract: manifest ``roles`` key -> (contract key, role getter); DEFAULT_ADMIN_ROLE is
+#: held by ``roles.admin`` on the three access-controlled contracts.
+ROLE_GRANTS = (
+    ("vol_updaters", "vol_oracle", "VOL_UPDATER_ROLE"),
+    ("guardians", "vault", "GUARDIAN_ROLE"),
+    ("listers", "vault", "LISTER_ROLE"),
+)
+ADMIN_CONTRACTS = ("price_oracle", "vol_oracle", "vault")
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class VaultStack:
+    """The vault stack as web3 contracts."""
+
+    price_oracle: Contract
+    vol_oracle: Contract
+    pricer: Contract
+    swap_library: Contract
+    book_library: Contract
+    option_token: Contract
+    vault: Contract
+
+
+def vault_stack_parameters(config: DeployConfig, roles: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the vault stack is deployed with, as recorded in the manifest."""
+    suite = config.suite
+    return {
+        "vault_name": config.vault_name,
+        "vault_symbol": config.vault_symbol,
+        "fee_recipient": config.fee_recipient or roles["admin"],
+        "risk": dataclasses.asdict(suite.risk),
+        "limits": dataclasses.asdict(suite.limits),
+        "hedge": dataclasses.asdict(suite.hedge),
+        "oracle": dataclasses.asdict(suite.oracle),
+        "vol": dataclasses.asdict(suite.vol),
+    }
+
+
+def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: DeployConfig) -> VaultStack:
+    """Deploy (or reuse what the manifest records of) the vault stack on ``infra``, bind the option token,
+    grant the roles of ``config.roles`` and, when the admin is not the deployer, hand the admin role over.
+
+    The deployer is the initial admin of every contract (to grant the other roles); parameters come from
+    ``config.suite``. Each role or binding step is sent only when the chain shows it is not done yet.
+    """
+    artifacts, deployer = ctx.artifacts, ctx.sender.address
+    roles = config.roles.resolve(deployer)
+    params = vault_stack_parameters(config, roles)
+    if ctx.manifest.vault_stack is None:
+        ctx.manifest.vault_stack = VaultStackSection(parameters=params, roles=roles)
+    section = ctx.manifest.vault_stack
+    records = section.contracts
+    oracle = OracleParams(**params["oracle"])
+    vol = VolParams(**params["vol"])
+
+    price_oracle = ctx.ensure_contract(
+        records,
+        "price_oracle",
+        artifacts["PriceOracle"],
+        deployer,
+        infra.feed.address,
+        infra.sequencer_feed.address if infra.sequencer_feed is not None else ZERO_ADDRESS,
+        infra.pool.address,
+        infra.underlying.address,
+        infra.quote.address,
+        oracle.as_tuple(),
+    )
+    vol_oracle = ctx.ensure_contract(records, "vol_oracle", artifacts["VolatilityOracle"], deployer, vol.as_tuple())
+    pricer = ctx.ensure_contract(records, "pricer", artifacts["OptionPricer"])
+    swap_library = ctx.ensure_contract(records, "swap_library", artifacts["SwapExecution"])
+    book_library = ctx.ensure_contract(records, "book_library", artifacts["BookMarking"])
+    option_token = ctx.ensure_contract(records, "option_token", artifacts["OptionToken"], "")
+    vault_config = (
+        infra.quote.address,
+        infra.underlying.address,
+        price_oracle.address,
+        vol_oracle.address,
+        infra.uniswap.router.address,
+        infra.pool_fee,
+        option_token.address,
+        pricer.address,
+        deployer,
+        params["fee_recipient"],
+    )
+    vault = ctx.ensure_contract(
+        records,
+        "vault",
+        link(artifacts["OptionVault"], {SWAP_LIBRARY: swap_library.address, BOOK_LIBRARY: book_library.address}),
+        vault_config,
+        params["vault_name"],
+        params["vault_symbol"],
+        RiskParams(**params["risk"]).as_tuple(),
+        ExposureLimits(**params["limits"]).as_tuple(),
+        HedgeParams(**params["hedge"]).as_tuple(),
+    )
+
+    bound = option_token.functions.vault().call()
+    if bound == ZERO_ADDRESS:
+        ctx.transact("bind the option token to the vault", option_token.functions.bindVault(vault.address))
+    elif bound != vault.address:
+        raise DeploymentMismatch(
+            "the option token belongs to another vault",
+            [f"option_token {option_token.address} is bound to {bound}, the manifest's vault is {vault.address}"],
+            MISMATCH_ADVICE,
+        )
+    contracts = {"price_oracle": price_oracle, "vol_oracle": vol_oracle, "vault": vault}
+    for holders_key, contract_key, role_name in ROLE_GRANTS:
+        contract = contracts[contract_key]
+        role = getattr(contract.functions, role_name)().call()
+        for holder in section.roles[holders_key]:
+            if not contract.functions.hasRole(role, holder).call():
+                ctx.transact(
+                    f"grant {role_name} on {contract_key} to {holder}", contract.functions.grantRole(role, holder)
+                )
+    admin = section.roles["admin"]
+    if admin != deployer:
+        for key in ADMIN_CONTRACTS:
+            fns = contracts[key].functions
+            if not fns.hasRole(DEFAULT_ADMIN_ROLE, admin).call():
+                ctx.transact(f"grant the admin role on {key} to {admin}", fns.grantRole(DEFAULT_ADMIN_ROLE, admin))
+            if fns.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
+                ctx.transact(
+                    f"renounce the deployer's admin role on {key}", fns.renounceRole(DEFAULT_ADMIN_ROLE, deployer)
+                )
+    return VaultStack(
+        price_oracle=price_oracle,
+        vol_oracle=vol_oracle,
+        pricer=pricer,
+        swap_library=swap_library,
+        book_library=book_library,
+        option_token=option_token,
+        vault=vault,
+    )

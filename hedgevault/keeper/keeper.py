@@ -1,0 +1,620 @@
+"""The keeper: one ``tick`` per new block (oracle updates first, then every vault), and ``run``, the loop
+that survives the node going away.
+
+Per vault and block: ``checkUpkeep``; when it asks for work, simulate ``performUpkeep(performData)`` with
+eth_call and skip (logging the decoded revert) what would revert; otherwise send a locally signed
+EIP-1559 transaction under the fee cap. At most one pending transaction per vault (and per oracle slot):
+each tick first reconciles what is pending by receipt and nonce: mined (record it), nonce used by
+something else (forget it), dropped (re-simulate, resend with the same nonce or abandon it) or stuck for
+``stuck_blocks`` (replace it: same nonce, fees +12.5% under the cap, or a cancel when the action is no
+longer valid). Decisions are in ``decisions.py``; chain I/O in ``chainio.py`` and ``rpc.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import decode
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from hedgevault.keeper import decisions as d
+from hedgevault.keeper.chainio import Head, Signer, TxRequest, TxStatus, VaultAbi, read_head, tx_statuses
+from hedgevault.keeper.config import KeeperConfig, VaultConfig
+from hedgevault.keeper.logs import LOGGER_NAME, emit
+from hedgevault.keeper.metrics import KeeperMetrics
+from hedgevault.keeper.oracles import OracleCall, OracleUpdater
+from hedgevault.keeper.rpc import CallResult, Revert, Rpc, RpcError, RpcUnavailable
+
+INFO, WARNING, ERROR, DEBUG = logging.INFO, logging.WARNING, logging.ERROR, logging.DEBUG
+#: Gas of a plain transfer (the cancel that fills an abandoned nonce).
+CANCEL_GAS = 21_000
+#: A failure that repeats with the same reason is logged again only after this many blocks.
+REPEAT_LOG_BLOCKS = 50
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """What the keeper did (or decided not to do) in a tick.
+
+    * ``kind``: ``hedge`` | ``settle`` | ``oracle`` (a transaction for that purpose), ``replace`` (a pending
+      transaction re-sent with the same nonce), ``skip`` (not sent: ``reason`` says why).
+    * ``status``: ``success`` / ``reverted`` (mined, with ``gas_used``), ``pending`` (sent, not mined yet),
+      ``dry_run`` (would have been sent), ``skipped`` (would revert), ``check_failed`` (checkUpkeep
+      reverted), ``refused`` (fee cap, or the node refused it), ``abandoned`` (dropped and no longer
+      valid), ``unknown`` (its nonce was used by a transaction this keeper did not track).
+    * ``vault``: the vault's address (for oracle actions: the oracle's), ``name`` its configured name.
+    A landed hedge is a record with kind ``hedge`` and status ``success``.
+    """
+
+    block: int
+    vault: str
+    kind: str
+    status: str
+    tx_hash: str | None = None
+    gas_used: int | None = None
+    reason: str | None = None
+    name: str = ""
+    nonce: int | None = None
+
+
+@dataclass
+class _Pending:
+    """A transaction sent and not yet seen mined; every hash it was broadcast under is kept."""
+
+    slot: str
+    target: str
+    name: str
+    kind: str
+    request: TxRequest
+    nonce: int
+    fees: d.Fees
+    hashes: list[str]
+    sent_block: int
+    cancel: bool = False
+
+
+class Keeper:
+    """Keeps the vaults of ``config`` with ``account`` (a local eth-account key) on the node of ``w3``.
+
+    ``oracle_updater`` (local chains) posts feed and vol updates before the vaults are checked; ``metrics``
+    receives gauges and counters; ``logger`` (default ``logging.getLogger("hedgevault.keeper")``) receives
+    one structured event per line (see ``logs.py``)."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        config: KeeperConfig,
+        oracle_updater: OracleUpdater | None = None,
+        metrics: KeeperMetrics | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.config = config
+        self.oracle_updater = oracle_updater
+        self.metrics = metrics
+        self.log = logger or logging.getLogger(LOGGER_NAME)
+        self.rpc = Rpc(w3)
+        self.abi = VaultAbi()
+        self.address = str(account.address)
+        self._signer: Signer | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._next_nonce: int | None = None
+        self._scales: dict[str, int] = {}
+        self._last_block: int | None = None
+        self._last_failure: dict[str, tuple[str, int]] = {}
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def pending(self) -> dict[str, tuple[int, list[str]]]:
+        """What is pending: slot (vault address or ``oracle:...``) -> (nonce, hashes broadcast)."""
+        return {slot: (p.nonce, list(p.hashes)) for slot, p in self._pending.items()}
+
+    def tick(self) -> list[ActionRecord]:
+        """One pass at the current head: reconcile pending transactions, post oracle updates, then check
+        and act on every vault. Raises ``RpcUnavailable`` when the node does not answer."""
+        started = time.perf_counter()
+        head = read_head(self.rpc)
+        signer = self._signer_for_chain()
+        if self._last_block is not None and head.number < self._last_block:
+            emit(self.log, WARNING, "chain_went_back", block=head.number, previous=self._last_block)
+            self._next_nonce = None
+        records: list[ActionRecord] = []
+        self._reconcile(head, signer, records)
+        if self.oracle_updater is not None:
+            posted = len(records)
+            self._post_oracles(head, signer, self.oracle_updater, records)
+            if any(r.kind == "oracle" and r.status == "success" for r in records[posted:]):
+                head = read_head(self.rpc)  # already mined (automine): check the vaults on the fresh prices
+        self._keep_vaults(head, signer, records)
+        if self.metrics is not None:
+            self.metrics.balance.set(signer.balance_wei() / 10**18)
+            self.metrics.last_block.set(head.number)
+            self.metrics.tick_seconds.set(time.perf_counter() - started)
+        self._last_block = head.number
+        emit(
+            self.log,
+            DEBUG,
+            "tick",
+            block=head.number,
+            records=len(records),
+            sec=round(time.perf_counter() - started, 4),
+        )
+        return records
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick once per new block until ``stop`` is set (it finishes the current tick first). While the node
+        is unreachable it retries with doubling delays, then resumes and reconciles by nonce and receipt."""
+        attempt = 0
+        down = False
+        emit(self.log, INFO, "started", keeper=self.address, vaults=[v.address for v in self.config.vaults])
+        while not stop.is_set():
+            try:
+                number = int(str(self.rpc.request("eth_blockNumber", [])), 16)
+                if down:
+                    emit(self.log, INFO, "rpc_restored", block=number, after_attempts=attempt)
+                    down, attempt = False, 0
+                    self._next_nonce = None
+                    self._last_block = None  # tick now even if the head did not move: reconcile pending
+                if number != self._last_block:
+                    self.tick()
+            except RpcUnavailable as exc:
+                if not down:
+                    emit(self.log, WARNING, "rpc_unavailable", reason=str(exc))
+                    self._count_failure("rpc:unavailable")
+                down = True
+                stop.wait(
+                    d.backoff_sec(
+                        attempt, initial_sec=self.config.backoff_initial_sec, max_sec=self.config.backoff_max_sec
+                    )
+                )
+                attempt += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - a keeper left running logs and carries on
+                emit(self.log, ERROR, "tick_failed", reason=f"{type(exc).__name__}: {exc}")
+                self._count_failure(f"tick:{type(exc).__name__}")
+            stop.wait(self.config.poll_interval_sec)
+        emit(self.log, INFO, "stopped", block=self._last_block, pending=len(self._pending))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _signer_for_chain(self) -> Signer:
+        if self._signer is None:
+            chain_id = int(str(self.rpc.request("eth_chainId", [])), 16)
+            self._signer = Signer(self.rpc, self.account, chain_id)
+        return self._signer
+
+    def _count_failure(self, label: str) -> None:
+        if self.metrics is not None:
+            self.metrics.failures.labels(label).inc()
+
+    def _failure(self, head: Head, slot: str, label: str, event: str, **fields: Any) -> None:
+        """Count a failure; log it unless the same reason was logged for ``slot`` in the last blocks."""
+        self._count_failure(label)
+        last = self._last_failure.get(slot)
+        if last is None or last[0] != label or head.number - last[1] >= REPEAT_LOG_BLOCKS:
+            emit(self.log, WARNING, event, block=head.number, **fields)
+            self._last_failure[slot] = (label, head.number)
+
+    def _allocate_nonce(self, signer: Signer) -> int:
+        if self._next_nonce is None:
+            self._next_nonce = signer.nonce("pending")
+        nonce = d.next_nonce(self._next_nonce, (p.nonce for p in self._pending.values()))
+        self._next_nonce = nonce + 1
+        return nonce
+
+    def _simulate(self, head: Head, requests: list[TxRequest]) -> list[Revert | None]:
+        """eth_call each request at the head block (an explicit number, not "latest": Anvil evaluates
+        "latest" with the mempool applied, which would hide a stuck transaction's own effect)."""
+        results = self.rpc.eth_calls(
+            [(r.to, r.data) for r in requests],
+            sender=self.address,
+            block=hex(head.number),
+            gas=[r.gas for r in requests],
+        )
+        return [r.revert for r in results]
+
+    # ------------------------------------------------------------------ sending
+
+    def _send_new(
+        self, head: Head, signer: Signer, *, slot: str, target: str, name: str, kind: str, to: str, data: bytes
+    ) -> ActionRecord:
+        """Estimate, price under the cap, sign, send and (if already mined) record the outcome."""
+        estimate = self.rpc.estimate_gas(sender=self.address, to=to, data=data, block=hex(head.number))
+        if isinstance(estimate, Revert):
+            self._failure(
+                head,
+                slot,
+                d.failure_label("estimate", estimate.name),
+                "skip",
+                vault=target,
+                name=name,
+                action=kind,
+                reason=estimate.text,
+            )
+            return ActionRecord(head.number, target, "skip", "skipped", reason=estimate.text, name=name)
+        fees = d.initial_fees(
+            base_fee_wei=head.base_fee_wei,
+            priority_fee_wei=self.config.priority_fee_wei,
+            fee_cap_wei=self.config.max_fee_per_gas_wei,
+        )
+        if isinstance(fees, d.FeeRefusal):
+            self._failure(
+                head, slot, "send:fee_cap", "fee_cap", vault=target, name=name, action=kind, reason=fees.reason
+            )
+            return ActionRecord(head.number, target, "skip", "refused", reason=fees.reason, name=name)
+        request = TxRequest(to, data, d.gas_limit(estimate, self.config.gas_margin_bps))
+        nonce = self._allocate_nonce(signer)
+        try:
+            tx_hash = signer.send(request, nonce, fees)
+        except RpcError as exc:
+            self._next_nonce = None  # the nonce may be unused: ask the node again next time
+            if "nonce" in exc.rpc_message.lower():
+                nonce = self._allocate_nonce(signer)
+                try:
+                    tx_hash = signer.send(request, nonce, fees)
+                except RpcError as exc2:
+                    return self._refused(head, slot, target, name, kind, exc2)
+            else:
+                return self._refused(head, slot, target, name, kind, exc)
+        pending = _Pending(slot, target, name, kind, request, nonce, fees, [tx_hash], head.number)
+        self._pending[slot] = pending
+        if self.metrics is not None:
+            self.metrics.actions.labels(kind).inc()
+        emit(
+            self.log,
+            INFO,
+            "sent",
+            block=head.number,
+            vault=target,
+            name=name,
+            action=kind,
+            tx=tx_hash,
+            nonce=nonce,
+            gas_limit=request.gas,
+            max_fee=fees.max_fee_per_gas,
+            tip=fees.max_priority_fee_per_gas,
+        )
+        (status,) = tx_statuses(self.rpc, [tx_hash])
+        if status.mined:
+            return self._finish(head, pending, status)
+        return ActionRecord(head.number, target, kind, "pending", tx_hash=tx_hash, name=name, nonce=nonce)
+
+    def _refused(self, head: Head, slot: str, target: str, name: str, kind: str, exc: RpcError) -> ActionRecord:
+        self._failure(
+            head, slot, "send:refused", "send_refused", vault=target, name=name, action=kind, reason=exc.rpc_message
+        )
+        return ActionRecord(head.number, target, "skip", "refused", reason=exc.rpc_message, name=name)
+
+    def _finish(self, head: Head, p: _Pending, status: TxStatus) -> ActionRecord:
+        """A pending transaction was mined: forget it and record the outcome."""
+        del self._pending[p.slot]
+        kind = "replace" if p.cancel else p.kind
+        outcome = "success" if status.success else "reverted"
+        reason = "cancelled: the action was no longer valid" if p.cancel else None
+        if not status.success:
+            reason = "reverted on-chain (the state changed after the simulation, e.g. another keeper acted first)"
+            self._count_failure(f"tx:reverted:{p.kind}")
+        level = INFO if status.success else WARNING
+        emit(
+            self.log,
+            level,
+            "mined",
+            block=status.block,
+            vault=p.target,
+            name=p.name,
+            action=kind,
+            status=outcome,
+            tx=status.tx_hash,
+            gas=status.gas_used,
+            nonce=p.nonce,
+            reason=reason,
+        )
+        return ActionRecord(
+            status.block, p.target, kind, outcome, status.tx_hash, status.gas_used, reason, p.name, p.nonce
+        )
+
+    def _rebroadcast(self, head: Head, signer: Signer, p: _Pending, *, why: str, dropped: bool) -> ActionRecord | None:
+        """Send ``p`` again with the same nonce: the same call if it still simulates, else a cancel."""
+        if not p.cancel:
+            (revert,) = self._simulate(head, [p.request])
+            if revert is not None:
+                others = [q.nonce for q in self._pending.values() if q is not p]
+                if dropped and not d.needs_cancel(p.nonce, others):
+                    # nothing waits behind this nonce: forget it (the next transaction reuses it)
+                    del self._pending[p.slot]
+                    self._next_nonce = None
+                    emit(
+                        self.log,
+                        INFO,
+                        "abandoned",
+                        block=head.number,
+                        vault=p.target,
+                        name=p.name,
+                        action=p.kind,
+                        nonce=p.nonce,
+                        reason=f"{why}; no longer valid: {revert.text}",
+                    )
+                    return ActionRecord(
+                        head.number,
+                        p.target,
+                        "skip",
+                        "abandoned",
+                        p.hashes[-1],
+                        None,
+                        f"{why}; no longer valid: {revert.text}",
+                        p.name,
+                        p.nonce,
+                    )
+                p.cancel = True
+                p.request = TxRequest(self.address, b"", CANCEL_GAS)
+                why = f"{why}; cancelled: {revert.text}"
+        fees = d.bumped_fees(
+            p.fees,
+            base_fee_wei=head.base_fee_wei,
+            priority_fee_wei=self.config.priority_fee_wei,
+            fee_cap_wei=self.config.max_fee_per_gas_wei,
+        )
+        if isinstance(fees, d.FeeRefusal):
+            if not dropped:
+                p.sent_block = head.number  # try again after another stuck_blocks
+                self._failure(
+                    head,
+                    p.slot,
+                    "replace:fee_cap",
+                    "bump_blocked",
+                    vault=p.target,
+                    name=p.name,
+                    action=p.kind,
+                    tx=p.hashes[-1],
+                    nonce=p.nonce,
+                    reason=fees.reason,
+                )
+                return ActionRecord(
+                    head.number, p.target, "skip", "refused", p.hashes[-1], None, fees.reason, p.name, p.nonce
+                )
+            fees = p.fees  # a dropped transaction may go out again at its old fees
+        try:
+            tx_hash = signer.send(p.request, p.nonce, fees)
+        except RpcError as exc:
+            self._failure(
+                head,
+                p.slot,
+                "replace:refused",
+                "replace_refused",
+                vault=p.target,
+                name=p.name,
+                nonce=p.nonce,
+                reason=exc.rpc_message,
+            )
+            p.sent_block = head.number
+            return ActionRecord(
+                head.number, p.target, "skip", "refused", p.hashes[-1], None, exc.rpc_message, p.name, p.nonce
+            )
+        p.fees = fees
+        p.hashes.append(tx_hash)
+        p.sent_block = head.number
+        if self.metrics is not None:
+            self.metrics.actions.labels("replace").inc()
+        emit(
+            self.log,
+            INFO,
+            "replace",
+            block=head.number,
+            vault=p.target,
+            name=p.name,
+            action=p.kind,
+            tx=tx_hash,
+            replaces=p.hashes[-2],
+            nonce=p.nonce,
+            max_fee=fees.max_fee_per_gas,
+            tip=fees.max_priority_fee_per_gas,
+            reason=why,
+        )
+        return ActionRecord(head.number, p.target, "replace", "pending", tx_hash, None, why, p.name, p.nonce)
+
+    # ------------------------------------------------------------------ the three stages
+
+    def _reconcile(self, head: Head, signer: Signer, records: list[ActionRecord]) -> None:
+        if not self._pending:
+            return
+        pendings = sorted(self._pending.values(), key=lambda p: p.nonce)
+        hashes = [h for p in pendings for h in p.hashes]
+        statuses = {s.tx_hash: s for s in tx_statuses(self.rpc, hashes)}
+        mined_nonce = signer.nonce("latest")
+        for p in pendings:
+            mine = [statuses[h] for h in p.hashes]
+            mined = next((s for s in mine if s.mined), None)
+            verdict = d.pending_verdict(
+                receipt_found=mined is not None,
+                tx_known=any(s.known for s in mine),
+                mined_nonce=mined_nonce,
+                nonce=p.nonce,
+                head_block=head.number,
+                sent_block=p.sent_block,
+                stuck_blocks=self.config.stuck_blocks,
+            )
+            if verdict is d.PendingVerdict.MINED and mined is not None:
+                records.append(self._finish(head, p, mined))
+            elif verdict is d.PendingVerdict.NONCE_USED:
+                del self._pending[p.slot]
+                reason = f"nonce {p.nonce} was used by a transaction this keeper did not send or track"
+                emit(self.log, WARNING, "nonce_used", block=head.number, vault=p.target, name=p.name, reason=reason)
+                self._count_failure("reconcile:nonce_used")
+                records.append(
+                    ActionRecord(head.number, p.target, p.kind, "unknown", p.hashes[-1], None, reason, p.name, p.nonce)
+                )
+            elif verdict is d.PendingVerdict.DROPPED:
+                record = self._rebroadcast(head, signer, p, why="dropped by the node", dropped=True)
+                if record is not None:
+                    records.append(record)
+            elif verdict is d.PendingVerdict.STUCK:
+                why = f"not mined after {head.number - p.sent_block} blocks"
+                record = self._rebroadcast(head, signer, p, why=why, dropped=False)
+                if record is not None:
+                    records.append(record)
+
+    def _post_oracles(self, head: Head, signer: Signer, updater: OracleUpdater, records: list[ActionRecord]) -> None:
+        calls: list[OracleCall] = [c for c in updater.calls() if c.slot not in self._pending]
+        if not calls:
+            return
+        reverts = self._simulate(head, [TxRequest(c.to, c.data, 0) for c in calls])
+        for call, revert in zip(calls, reverts, strict=True):
+            if revert is not None:
+                self._failure(
+                    head,
+                    call.slot,
+                    d.failure_label("oracle", revert.name),
+                    "skip",
+                    vault=call.to,
+                    name=call.slot,
+                    action="oracle",
+                    call=call.description,
+                    reason=revert.text,
+                )
+                records.append(
+                    ActionRecord(head.number, call.to, "skip", "skipped", reason=revert.text, name=call.slot)
+                )
+            elif self.config.dry_run:
+                emit(
+                    self.log,
+                    INFO,
+                    "dry_run",
+                    block=head.number,
+                    vault=call.to,
+                    name=call.slot,
+                    action="oracle",
+                    call=call.description,
+                )
+                records.append(
+                    ActionRecord(head.number, call.to, "oracle", "dry_run", reason=call.description, name=call.slot)
+                )
+            else:
+                records.append(
+                    self._send_new(
+                        head,
+                        signer,
+                        slot=call.slot,
+                        target=call.to,
+                        name=call.slot,
+                        kind="oracle",
+                        to=call.to,
+                        data=call.data,
+                    )
+                )
+
+    def _vault_scales(self) -> None:
+        """10^(18 - underlying decimals) per vault, to express the hedge balance in wad (read once)."""
+        todo = [v.address for v in self.config.vaults if v.address not in self._scales]
+        if not todo:
+            return
+        underlyings = self.rpc.eth_calls([(a, self.abi.underlying.calldata()) for a in todo])
+        decimals_selector = Web3.keccak(text="decimals()")[:4]
+        pairs = [(a, r.output) for a, r in zip(todo, underlyings, strict=True) if r.output]
+        tokens = [(self.abi.decode_address(self.abi.underlying, out), a) for a, out in pairs]
+        results = self.rpc.eth_calls([(t, decimals_selector) for t, _ in tokens])
+        for (_, vault), result in zip(tokens, results, strict=True):
+            if result.output:
+                self._scales[vault] = 10 ** (18 - int(decode(["uint8"], result.output)[0]))
+
+    def _keep_vaults(self, head: Head, signer: Signer, records: list[ActionRecord]) -> None:
+        vaults = [v for v in self.config.vaults if v.address not in self._pending]
+        if not vaults:
+            return
+        with_metrics = self.metrics is not None
+        per_vault = 3 if with_metrics else 1
+        calls: list[tuple[str, bytes]] = []
+        for v in vaults:
+            calls.append((v.address, self.abi.check_upkeep_data))
+            if with_metrics:
+                calls += [(v.address, self.abi.book_data), (v.address, self.abi.last_hedge_time_data)]
+        results = self.rpc.eth_calls(calls, sender=self.address, block=hex(head.number))
+        if with_metrics:
+            self._vault_scales()
+        todo: list[tuple[VaultConfig, str, bytes]] = []
+        for i, v in enumerate(vaults):
+            check = results[i * per_vault]
+            if with_metrics:
+                self._observe(head, v, results[i * per_vault + 1], results[i * per_vault + 2])
+            if check.revert is not None or check.output is None:
+                revert = check.revert or Revert(b"", "empty", "checkUpkeep returned nothing")
+                self._failure(
+                    head,
+                    v.address,
+                    d.failure_label("check", revert.name),
+                    "check_failed",
+                    vault=v.address,
+                    name=v.name,
+                    reason=revert.text,
+                )
+                records.append(
+                    ActionRecord(head.number, v.address, "skip", "check_failed", reason=revert.text, name=v.name)
+                )
+                continue
+            needed, perform_data = self.abi.decode_check(check.output)
+            if not needed:
+                emit(self.log, DEBUG, "idle", block=head.number, vault=v.address, name=v.name)
+                continue
+            try:
+                upkeep = d.classify_perform_data(perform_data)
+            except ValueError as exc:
+                self._failure(
+                    head,
+                    v.address,
+                    "check:bad_perform_data",
+                    "check_failed",
+                    vault=v.address,
+                    name=v.name,
+                    reason=str(exc),
+                )
+                continue
+            todo.append((v, upkeep.kind.value, self.abi.perform_upkeep.calldata(perform_data)))
+        if not todo:
+            return
+        simulated = self._simulate(head, [TxRequest(v.address, data, 0) for v, _, data in todo])
+        for (v, kind, data), failed in zip(todo, simulated, strict=True):
+            if failed is not None:
+                self._failure(
+                    head,
+                    v.address,
+                    d.failure_label("simulate", failed.name),
+                    "skip",
+                    vault=v.address,
+                    name=v.name,
+                    action=kind,
+                    reason=failed.text,
+                )
+                records.append(ActionRecord(head.number, v.address, "skip", "skipped", reason=failed.text, name=v.name))
+            elif self.config.dry_run:
+                emit(self.log, INFO, "dry_run", block=head.number, vault=v.address, name=v.name, action=kind)
+                records.append(ActionRecord(head.number, v.address, kind, "dry_run", name=v.name))
+            else:
+                self._last_failure.pop(v.address, None)
+                records.append(
+                    self._send_new(
+                        head, signer, slot=v.address, target=v.address, name=v.name, kind=kind, to=v.address, data=data
+                    )
+                )
+
+    def _observe(self, head: Head, vault: VaultConfig, book: CallResult, last_hedge: CallResult) -> None:
+        if self.metrics is None or book.output is None or last_hedge.output is None:
+            return
+        values = self.abi.decode_book(book.output)
+        scale = self._scales.get(vault.address)
+        if scale is None:
+            return
+        (last_hedge_sec,) = self.abi.last_hedge_time.decode_output(last_hedge.output)
+        self.metrics.observe_vault(
+            vault.name,
+            now_sec=head.timestamp,
+            last_hedge_sec=int(last_hedge_sec),
+            net_delta_wad=values["bookDeltaWad"] + values["hedgeBalance"] * scale,
+            hf_wad=values["healthFactorWad"],
+        )

@@ -1,0 +1,151 @@
+"""Oracle updates the keeper posts on local chains: the feed price (``MockAggregator.setAnswer``) and
+implied volatilities (``VolatilityOracle.postVol``, which needs ``VOL_UPDATER_ROLE``).
+
+A ``MarketSource`` says what to post now; the simulator passes its own scenario, and ``PoolMarketSource``
+(``hedgevault keeper --local-oracles``) re-posts the Uniswap pool's TWAP and the current vols so they stay
+fresh. Units: prices and vols are wad (1e18 = 1.0), expiries unix seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import ContractLogicError
+
+from hedgevault.keeper.chainio import artifact_abi
+
+WAD = 10**18
+
+
+@dataclass(frozen=True)
+class MarketQuote:
+    """What to post now: ``price_wad`` (None: leave the feed) and ``vols_wad`` {expiry: vol wad}."""
+
+    price_wad: int | None = None
+    vols_wad: Mapping[int, int] = field(default_factory=dict)
+
+
+class MarketSource(Protocol):
+    """Where prices and vols come from."""
+
+    def quote(self) -> MarketQuote | None:
+        """The price and vols to post now (None: nothing new)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OracleCall:
+    """One oracle transaction: ``slot`` keys the keeper's one-pending-per-slot rule (``oracle:feed``,
+    ``oracle:vol:<expiry>``); ``description`` goes to the logs."""
+
+    slot: str
+    to: str
+    data: bytes
+    description: str
+
+
+class OracleUpdater:
+    """Turns a ``MarketSource``'s quotes into feed and volatility transactions for the keeper to send.
+
+    The keeper simulates each call first (a vol step beyond the oracle's bound is skipped with its reason)
+    and sends them signed by ``account``, before it checks the vaults."""
+
+    def __init__(
+        self, w3: Web3, account: LocalAccount, feed_address: str, vol_oracle_address: str, source: MarketSource
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.source = source
+        self.feed = w3.eth.contract(address=Web3.to_checksum_address(feed_address), abi=artifact_abi("MockAggregator"))
+        self.vol_oracle = w3.eth.contract(
+            address=Web3.to_checksum_address(vol_oracle_address), abi=artifact_abi("VolatilityOracle")
+        )
+        self._feed_decimals: int | None = None
+
+    def feed_decimals(self) -> int:
+        if self._feed_decimals is None:
+            self._feed_decimals = int(self.feed.functions.decimals().call())
+        return self._feed_decimals
+
+    def calls(self) -> list[OracleCall]:
+        """The transactions for the source's current quote (empty when it has nothing new)."""
+        quote = self.source.quote()
+        if quote is None:
+            return []
+        out: list[OracleCall] = []
+        if quote.price_wad is not None:
+            answer = quote.price_wad * 10 ** self.feed_decimals() // WAD
+            data = bytes.fromhex(self.feed.encode_abi("setAnswer", [answer])[2:])
+            out.append(OracleCall("oracle:feed", self.feed.address, data, f"setAnswer({answer})"))
+        for expiry, vol_wad in sorted(quote.vols_wad.items()):
+            data = bytes.fromhex(self.vol_oracle.encode_abi("postVol", [expiry, vol_wad])[2:])
+            out.append(
+                OracleCall(f"oracle:vol:{expiry}", self.vol_oracle.address, data, f"postVol({expiry}, {vol_wad})")
+            )
+        return out
+
+
+class PoolMarketSource:
+    """Local chains: post the pool's TWAP to the feed when it moved ``min_change_bps`` from the feed or the
+    feed is ``feed_refresh_sec`` old, and re-post each live expiry's current vol when its post is
+    ``vol_refresh_sec`` old (so neither goes stale while the chain's clock moves)."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        vault_addresses: Sequence[str],
+        *,
+        min_change_bps: int = 10,
+        feed_refresh_sec: int = 1800,
+        vol_refresh_sec: int = 43_200,
+    ) -> None:
+        self.w3 = w3
+        self.vaults = [
+            w3.eth.contract(address=Web3.to_checksum_address(a), abi=artifact_abi("OptionVault"))
+            for a in vault_addresses
+        ]
+        first = self.vaults[0]
+        self.price_oracle = w3.eth.contract(
+            address=first.functions.priceOracle().call(), abi=artifact_abi("PriceOracle")
+        )
+        self.feed = w3.eth.contract(
+            address=self.price_oracle.functions.feed().call(), abi=artifact_abi("MockAggregator")
+        )
+        self.vol_oracle = w3.eth.contract(
+            address=first.functions.volOracle().call(), abi=artifact_abi("VolatilityOracle")
+        )
+        self.decimals = int(self.feed.functions.decimals().call())
+        self.min_change_bps = min_change_bps
+        self.feed_refresh_sec = feed_refresh_sec
+        self.vol_refresh_sec = vol_refresh_sec
+
+    def _pool_price_wad(self) -> int:
+        try:
+            return int(self.price_oracle.functions.twapWad().call())
+        except ContractLogicError:  # not enough pool history for the window yet: the current price
+            return int(self.price_oracle.functions.poolSpotWad().call())
+
+    def quote(self) -> MarketQuote | None:
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        _, answer, _, updated_at, _ = self.feed.functions.latestRoundData().call()
+        feed_wad = int(answer) * WAD // 10**self.decimals
+        pool_wad = self._pool_price_wad()
+        moved = feed_wad <= 0 or abs(pool_wad - feed_wad) * 10_000 >= self.min_change_bps * feed_wad
+        price = pool_wad if moved or now - int(updated_at) >= self.feed_refresh_sec else None
+        vols: dict[int, int] = {}
+        expiries = {
+            int(vault.functions.series(sid).call()[0])
+            for vault in self.vaults
+            for sid in vault.functions.liveSeries().call()
+        }
+        for expiry in sorted(e for e in expiries if e > now):
+            vol_wad, posted_at = self.vol_oracle.functions.lastPost(expiry).call()
+            if int(vol_wad) > 0 and now - int(posted_at) >= self.vol_refresh_sec:
+                vols[expiry] = int(vol_wad)
+        if price is None and not vols:
+            return None
+        return MarketQuote(price, vols)

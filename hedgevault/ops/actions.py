@@ -1,0 +1,189 @@
+"""What a depositor or an option buyer does with a deployed vault: deposit, withdraw, buy, sell, claim.
+
+Each action checks what the vault will accept first (``maxWithdraw``, ``quoteBuy`` ...), sends locally
+signed transactions (``hedgevault.txs.send_signed``) and returns what happened, read from the receipt's
+events. A call the vault would refuse raises ``ActionError`` naming the custom error and what to do;
+nothing is sent then. Amounts: quote token units for assets, premiums and proceeds; underlying wad for
+option amounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from hedgevault.errors import HedgevaultError
+from hedgevault.reverts import describe
+from hedgevault.suite import Suite
+from hedgevault.txs import Buildable, send_signed
+
+BPS = 10_000
+
+#: What to do next, by the custom error a vault call reverted with.
+HINTS: dict[str, str] = {
+    "HealthFactorTooLow": "the vault's health factor would fall below its floor: take less (see `hedgevault status`)",
+    "InsufficientLiquidity": "the vault's free cash is short: take less, or wait for settlements and hedges",
+    "ERC4626ExceededMaxWithdraw": "that is more than your shares are worth: see `hedgevault status --account`",
+    "ERC4626ExceededMaxRedeem": "that is more shares than you hold",
+    "PremiumAboveMax": "the price moved: quote again, or allow more with --slippage-bps / --max-premium",
+    "ProceedsBelowMin": "the price moved: quote again, or accept less with --slippage-bps / --min-proceeds",
+    "TradingCutoff": "the series is too close to expiry to trade",
+    "SeriesExpired": "the series has expired: claim it after settlement instead",
+    "NotSettled": "the expiry is not settled yet: a keeper (or `settle`) must settle it first",
+    "NothingToClaim": "this account holds none of that series",
+    "OpenInterestCap": "the series is at its open-interest cap: buy less",
+    "NetDeltaLimit": "the vault's delta limit is reached: buy less, or the other side",
+    "VegaLimit": "the vault's vega limit is reached: buy less",
+    "EnforcedPause": "the vault is paused by its guardian",
+    "VolStale": "the posted volatility is stale: the volatility updater (a keeper) must post first",
+    "VolNotPosted": "no volatility is posted for that expiry yet: the volatility updater must post it",
+    "FeedStale": "the price feed is stale: wait for a fresh round (the vault fails closed)",
+    "TwapDeviation": "the feed and the pool's TWAP disagree: the vault fails closed until they agree",
+}
+
+
+class ActionError(HedgevaultError):
+    """The vault would refuse the action (nothing was sent), or the input cannot be used."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did: the event's values by name, the transaction hash and the gas it used."""
+
+    action: str
+    values: dict[str, Any]
+    tx_hash: str
+    gas_used: int
+
+
+def _explain(action: str, exc: Exception) -> ActionError:
+    text = describe(exc)
+    name = text.split("(", 1)[0]
+    hint = HINTS.get(name)
+    return ActionError(f"{action} would revert with {text}" + (f": {hint}" if hint else ""))
+
+
+def _send(suite: Suite, action: str, fn: Buildable, account: LocalAccount) -> TxReceipt:
+    try:
+        return send_signed(suite.w3, fn, account)
+    except (ContractCustomError, ContractLogicError) as exc:
+        raise _explain(action, exc) from None
+
+
+def _call(action: str, fn: Any, sender: str) -> Any:
+    try:
+        return fn.call({"from": sender})
+    except (ContractCustomError, ContractLogicError) as exc:
+        raise _explain(action, exc) from None
+
+
+def _event(suite: Suite, receipt: TxReceipt, name: str) -> dict[str, Any]:
+    events = getattr(suite.vault.events, name)().process_receipt(receipt, errors=DISCARD)
+    if not events:
+        raise ActionError(f"transaction {receipt['transactionHash'].hex()} emitted no {name} event")
+    return dict(events[-1]["args"])
+
+
+def _outcome(suite: Suite, action: str, receipt: TxReceipt, event: str) -> Outcome:
+    return Outcome(action, _event(suite, receipt, event), receipt["transactionHash"].hex(), int(receipt["gasUsed"]))
+
+
+def _ensure_allowance(suite: Suite, account: LocalAccount, amount: int) -> None:
+    token = suite.quote
+    if int(token.functions.allowance(account.address, suite.vault.address).call()) < amount:
+        _send(suite, "approve", token.functions.approve(suite.vault.address, amount), account)
+
+
+def _positive(value: int, what: str) -> None:
+    if value <= 0:
+        raise ActionError(f"{what} must be positive, got {value}")
+
+
+def deposit(suite: Suite, account: LocalAccount, assets: int, receiver: str | None = None) -> Outcome:
+    """Deposit ``assets`` quote units; the shares go to ``receiver`` (default: the depositor)."""
+    _positive(assets, "the amount to deposit")
+    balance = int(suite.quote.functions.balanceOf(account.address).call())
+    if balance < assets:
+        raise ActionError(f"{account.address} holds {balance} quote units, fewer than the {assets} to deposit")
+    _ensure_allowance(suite, account, assets)
+    fn = suite.vault.functions.deposit(assets, receiver or account.address)
+    return _outcome(suite, "deposit", _send(suite, "deposit", fn, account), "Deposit")
+
+
+def withdraw(suite: Suite, account: LocalAccount, assets: int | None, receiver: str | None = None) -> Outcome:
+    """Withdraw ``assets`` quote units, or (``None``) redeem every share that may leave now (``maxRedeem``)."""
+    vault, owner = suite.vault, account.address
+    if assets is None:
+        shares = int(_call("maxRedeem", vault.functions.maxRedeem(owner), owner))
+        if shares == 0:
+            raise ActionError(
+                f"nothing can be redeemed by {owner} now (no shares, vault paused, or the health factor / free cash "
+                "leaves no room): see `hedgevault status`"
+            )
+        fn = vault.functions.redeem(shares, receiver or owner, owner)
+    else:
+        _positive(assets, "the amount to withdraw")
+        room = int(_call("maxWithdraw", vault.functions.maxWithdraw(owner), owner))
+        if assets > room:
+            raise ActionError(
+                f"at most {room} quote units can be withdrawn by {owner} now (limited by the shares, the free cash "
+                "and the health-factor floor): ask for less or use --all"
+            )
+        fn = vault.functions.withdraw(assets, receiver or owner, owner)
+    return _outcome(suite, "withdraw", _send(suite, "withdraw", fn, account), "Withdraw")
+
+
+def _with_slippage(amount: int, slippage_bps: int, up: bool) -> int:
+    if not 0 <= slippage_bps <= 5_000:
+        raise ActionError(f"slippage must be within 0..5000 bps, got {slippage_bps}")
+    return amount * (BPS + slippage_bps) // BPS if up else amount * (BPS - slippage_bps) // BPS
+
+
+def buy(
+    suite: Suite,
+    account: LocalAccount,
+    series_id: int,
+    amount_wad: int,
+    *,
+    max_premium: int | None = None,
+    slippage_bps: int = 50,
+    receiver: str | None = None,
+) -> Outcome:
+    """Buy ``amount_wad`` options of ``series_id``; pay at most ``max_premium`` (premium + fee, quote
+    units), by default the current quote plus ``slippage_bps``."""
+    _positive(amount_wad, "the option amount")
+    premium, fee = _call("quote", suite.vault.functions.quoteBuy(series_id, amount_wad), account.address)
+    limit = max_premium if max_premium is not None else _with_slippage(int(premium) + int(fee), slippage_bps, True)
+    _ensure_allowance(suite, account, limit)
+    fn = suite.vault.functions.buy(series_id, amount_wad, limit, receiver or account.address)
+    return _outcome(suite, "buy", _send(suite, "buy", fn, account), "Bought")
+
+
+def sell(
+    suite: Suite,
+    account: LocalAccount,
+    series_id: int,
+    amount_wad: int,
+    *,
+    min_proceeds: int | None = None,
+    slippage_bps: int = 50,
+    receiver: str | None = None,
+) -> Outcome:
+    """Sell back ``amount_wad`` options of ``series_id`` for at least ``min_proceeds`` quote units, by
+    default the current quote minus ``slippage_bps``."""
+    _positive(amount_wad, "the option amount")
+    proceeds, _fee = _call("quote", suite.vault.functions.quoteSell(series_id, amount_wad), account.address)
+    limit = min_proceeds if min_proceeds is not None else _with_slippage(int(proceeds), slippage_bps, False)
+    fn = suite.vault.functions.sell(series_id, amount_wad, limit, receiver or account.address)
+    return _outcome(suite, "sell", _send(suite, "sell", fn, account), "Sold")
+
+
+def claim(suite: Suite, account: LocalAccount, series_id: int, receiver: str | None = None) -> Outcome:
+    """Claim the payout of the caller's whole balance of a settled series."""
+    fn = suite.vault.functions.claim(series_id, receiver or account.address)
+    return _outcome(suite, "claim", _send(suite, "claim", fn, account), "Claimed")

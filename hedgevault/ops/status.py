@@ -1,0 +1,163 @@
+"""The state of a vault as a depositor or a risk manager reads it: NAV, share price, health factor,
+Greeks, limits, live series, and (for an account) what it holds and may withdraw now.
+
+Values that need the oracles (``book()``, ``totalAssets``) fail closed on-chain; the status then says
+which error stopped them instead of failing as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from hedgevault.reverts import describe
+from hedgevault.suite import Suite
+from hedgevault.units import from_units, from_wad
+
+
+def _try(fn: Callable[[], Any]) -> tuple[Any, str | None]:
+    try:
+        return fn(), None
+    except (ContractCustomError, ContractLogicError) as exc:
+        return None, describe(exc)
+
+
+def _named(abi_outputs: list[dict[str, Any]], values: Any) -> dict[str, Any]:
+    """A returned struct (tuple) as a dict keyed by the ABI's field names."""
+    components = abi_outputs[0]["components"]
+    return {c["name"]: v for c, v in zip(components, values, strict=True)}
+
+
+def _fn_abi(suite: Suite, name: str) -> dict[str, Any]:
+    abi: list[dict[str, Any]] = [dict(item) for item in suite.vault.abi]
+    return next(item for item in abi if item.get("type") == "function" and item.get("name") == name)
+
+
+def parameters(suite: Suite) -> dict[str, dict[str, int]]:
+    """The risk, exposure and hedge parameters in force: from the latest ``ParametersSet`` event (the
+    vault keeps them internal to stay under the code-size limit)."""
+    logs = suite.vault.events.ParametersSet().get_logs(from_block=0)
+    if not logs:
+        return {}
+    args = logs[-1]["args"]
+    return {key: dict(args[key]) for key in ("risk", "limits", "hedge")}
+
+
+def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
+    """Everything ``hedgevault status`` prints, as plain values (ints in their on-chain units)."""
+    vault, w3 = suite.vault, suite.w3
+    quote_decimals = int(suite.quote.functions.decimals().call())
+    share_decimals = int(vault.functions.decimals().call())
+    block = w3.eth.get_block("latest")
+    status: dict[str, Any] = {
+        "chain_id": int(w3.eth.chain_id),
+        "block": int(block["number"]),
+        "timestamp": int(block["timestamp"]),
+        "vault": vault.address,
+        "quote_decimals": quote_decimals,
+        "share_decimals": share_decimals,
+        "paused": bool(vault.functions.paused().call()),
+        "total_supply": int(vault.functions.totalSupply().call()),
+        "last_hedge_time": int(vault.functions.lastHedgeTime().call()),
+        "payouts_owed": int(vault.functions.payoutsOwed().call()),
+        "parameters": parameters(suite),
+    }
+    status["total_assets"], status["total_assets_error"] = _try(lambda: int(vault.functions.totalAssets().call()))
+    status["share_price"], _ = _try(lambda: int(vault.functions.convertToAssets(10**share_decimals).call()))
+    raw_book, status["book_error"] = _try(lambda: vault.functions.book().call())
+    book = _named(_fn_abi(suite, "book")["outputs"], raw_book) if raw_book is not None else None
+    if book is not None:
+        underlying_scale = 10 ** (18 - int(suite.underlying.functions.decimals().call()))
+        book["netDeltaWad"] = int(book["bookDeltaWad"]) + int(book["hedgeBalance"]) * underlying_scale
+    status["book"] = book
+    upkeep, status["upkeep_error"] = _try(lambda: vault.functions.checkUpkeep(b"").call())
+    status["upkeep_needed"] = None if upkeep is None else bool(upkeep[0])
+    series = []
+    for series_id in vault.functions.liveSeries().call():
+        expiry, is_call, strike_wad, open_wad = vault.functions.series(series_id).call()
+        row: dict[str, Any] = {
+            "id": int(series_id),
+            "expiry": int(expiry),
+            "type": "call" if is_call else "put",
+            "strike_wad": int(strike_wad),
+            "open_interest_wad": int(open_wad),
+        }
+        if account is not None:
+            row["held_wad"] = int(suite.option_token.functions.balanceOf(account, series_id).call())
+        series.append(row)
+    status["series"] = series
+    if account is not None:
+        shares = int(vault.functions.balanceOf(account).call())
+        status["account"] = {
+            "address": account,
+            "shares": shares,
+            "quote_balance": int(suite.quote.functions.balanceOf(account).call()),
+            "assets": _try(lambda: int(vault.functions.convertToAssets(shares).call()))[0],
+            "max_withdraw": _try(lambda: int(vault.functions.maxWithdraw(account).call()))[0],
+            "max_redeem": _try(lambda: int(vault.functions.maxRedeem(account).call()))[0],
+        }
+    return status
+
+
+def format_status(status: dict[str, Any]) -> str:
+    """``vault_status`` as text for a terminal."""
+    qd = int(status["quote_decimals"])
+
+    def quote(value: int | None) -> str:
+        return "n/a" if value is None else from_units(int(value), qd, 6)
+
+    lines = [
+        f"vault {status['vault']} on chain {status['chain_id']} at block {status['block']}"
+        + (" (PAUSED)" if status["paused"] else ""),
+        f"  NAV (totalAssets)   {quote(status['total_assets'])}"
+        + (f"   unavailable: {status['total_assets_error']}" if status["total_assets_error"] else ""),
+        f"  share price         {quote(status['share_price'])} per share",
+        f"  shares outstanding  {from_units(status['total_supply'], int(status['share_decimals']), 6)}",
+        f"  payouts owed        {quote(status['payouts_owed'])}",
+    ]
+    book = status["book"]
+    if book is None:
+        lines.append(f"  book                unavailable: {status['book_error']}")
+    else:
+        hf = int(book["healthFactorWad"])
+        lines += [
+            f"  spot                {from_wad(int(book['spotWad']), 6)}",
+            f"  assets / mark       {quote(book['assetsValue'])} / {quote(book['markValue'])}",
+            f"  stress margin       {quote(book['stressMargin'])}",
+            "  health factor       " + ("infinite (no liabilities)" if hf >= 2**255 else from_wad(hf, 4)),
+            f"  net delta           {from_wad(int(book['netDeltaWad']), 6)} underlying "
+            f"(book {from_wad(int(book['bookDeltaWad']), 6)}, hedge {from_wad(int(book['hedgeBalance']), 6)})",
+            f"  vega                {from_wad(int(book['vegaWad']), 4)} quote per 1.00 vol",
+        ]
+    params = status["parameters"]
+    if params:
+        risk, limits, hedge = params["risk"], params["limits"], params["hedge"]
+        lines += [
+            f"  limits              HF floor {from_wad(int(risk['hfFloorWad']), 4)}, |net delta| <= "
+            f"{from_wad(int(limits['maxNetDeltaWad']), 4)}, vega <= {from_wad(int(limits['maxVegaWad']), 4)}, "
+            f"open interest <= {from_wad(int(limits['maxOpenInterestWad']), 4)} per series",
+            f"  hedging             band {from_wad(int(hedge['deltaBandWad']), 4)}, every "
+            f"{int(hedge['hedgeIntervalSec'])} s, slippage <= {int(hedge['maxSlippageBps'])} bps",
+        ]
+    needed = status["upkeep_needed"]
+    lines.append(
+        f"  last hedge          t={status['last_hedge_time']}; upkeep needed now: "
+        + ("unknown (" + str(status["upkeep_error"]) + ")" if needed is None else ("yes" if needed else "no"))
+    )
+    lines.append(f"  live series         {len(status['series'])}")
+    for row in status["series"]:
+        held = f", held {from_wad(row['held_wad'], 6)}" if "held_wad" in row else ""
+        lines.append(
+            f"    #{row['id']:<3} {row['type']:<4} strike {from_wad(row['strike_wad'], 4):>12}  expiry "
+            f"{row['expiry']}  open {from_wad(row['open_interest_wad'], 6)}{held}"
+        )
+    acct = status.get("account")
+    if acct:
+        lines += [
+            f"  account {acct['address']}",
+            f"    shares {from_units(acct['shares'], int(status['share_decimals']), 6)} worth {quote(acct['assets'])}; "
+            f"may withdraw now {quote(acct['max_withdraw'])}; quote balance {quote(acct['quote_balance'])}",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,667 @@
+"""The simulation loop: the real suite on a local Anvil driven through a scenario.
+
+Setup: deploy the suite (``hedgevault.suite.deploy_suite``), start the clock at t0 (one hedge interval
+after the deployment, so that the first upkeep may hedge), post the first price and volatilities, seed
+the depositors, list the series, make the opening trades (if any) and run the keeper once (step 0).
+
+Each step k (at t0 + times[k]):
+
+1. an arbitrageur swaps the Uniswap pool to the step's price, TWAP window + 1 s before the step time
+   (so the pool's TWAP has caught up when the feed moves), then the clock moves to the step time;
+2. the real keeper (``hedgevault.keeper.Keeper.tick``) posts the step's price and volatilities through
+   its ``OracleUpdater`` (our ``ScenarioSource`` is its ``MarketSource``), then runs the vault's upkeep:
+   settling a due expiry or hedging;
+3. holders claim settled series, option buyers trade (bounded by quoteBuy/quoteSell; what the vault
+   would refuse is skipped and its reason counted), depositors come and go (within maxWithdraw), and
+   the keeper passes again (it watches every block), hedging what the trades changed;
+4. the step's receipts are read in one batch, the ledger books them (``hedgevault.sim.accounting``) and
+   the book is read (one batch) into the step's record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from hedgevault.chain import freeze_clock, latest_timestamp
+from hedgevault.keys import anvil_account
+from hedgevault.sim.accounting import Ledger
+from hedgevault.sim.agents import AgentParams, Agents, FlowIntent, TradeIntent
+from hedgevault.sim.errors import SimulationError
+from hedgevault.sim.rpc import Call, Reverted, Rpc, decode_log, event_table
+from hedgevault.sim.scenario import Scenario
+from hedgevault.suite import Suite, SuiteConfig, deploy_suite
+from hedgevault.txs import send
+from hedgevault.uniswap import FAR_DEADLINE, Q96, raw_price, sqrt_price_x96
+
+WAD = 10**18
+#: Named actors: Anvil's unlocked accounts by index (0 is the admin, 9 the fee recipient of deploy_suite).
+DEPOSITOR_INDEXES = (1, 2, 3)
+BUYER_INDEXES = (4, 5, 6)
+ARBITRAGEUR_INDEX = 7
+KEEPER_INDEX = 8
+_BUYER_FUNDS_WHOLE = 10_000_000
+_KEEPER_MIN_ETH_WEI = 10 * WAD
+
+#: (key used here, BookView field)
+_BOOK_FIELDS = (
+    ("spot_wad", "spotWad"),
+    ("quote_balance", "quoteBalance"),
+    ("hedge_balance", "hedgeBalance"),
+    ("assets_value", "assetsValue"),
+    ("mark_value", "markValue"),
+    ("payouts_owed", "payoutsOwed"),
+    ("stress_margin", "stressMargin"),
+    ("health_factor_wad", "healthFactorWad"),
+    ("book_delta_wad", "bookDeltaWad"),
+    ("vega_wad", "vegaWad"),
+)
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """A series to list: expiry ``expiry_offset_sec`` after t0, strike (quote per underlying, wad), type."""
+
+    expiry_offset_sec: int
+    strike_wad: int
+    is_call: bool
+
+
+@dataclass(frozen=True)
+class OpeningTrade:
+    """At setup, the first buyer buys ``amount_wad`` options of ``series[series_index]``."""
+
+    series_index: int
+    amount_wad: int
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Everything a run depends on (same config, same results)."""
+
+    scenario: Scenario
+    seed: int
+    suite: SuiteConfig
+    series: tuple[SeriesSpec, ...]
+    agents: AgentParams | None = field(default_factory=AgentParams)
+    initial_deposits_whole: tuple[int, ...] = (250_000, 250_000, 250_000)
+    opening_trades: tuple[OpeningTrade, ...] = ()
+
+
+def nice_strike(x: float) -> int:
+    """A strike near ``x`` rounded to 3 significant digits, in wad."""
+    magnitude: int = 10 ** max(int(np.floor(np.log10(x))) - 2, 0)
+    return round(x / magnitude) * magnitude * WAD
+
+
+def default_series(spot_wad: int, horizon_sec: int, cutoff_sec: int) -> tuple[SeriesSpec, ...]:
+    """Calls and puts at 90%, 100% and 110% of spot for expiries at 40% and 80% of the horizon (on the
+    hour; they expire and settle during the run when at least an hour past the trading cutoff) and one
+    a week past the horizon (still open at the end)."""
+    hour = 3600
+    expiries = []
+    for fraction in (Fraction(2, 5), Fraction(4, 5)):
+        offset = int(horizon_sec * fraction) // hour * hour
+        if offset >= cutoff_sec + hour and offset not in expiries:
+            expiries.append(offset)
+    expiries.append(horizon_sec + 7 * 86_400)
+    spot = spot_wad / WAD
+    strikes = [nice_strike(spot * m) for m in (0.9, 1.0, 1.1)]
+    return tuple(SeriesSpec(e, k, is_call) for e in expiries for k in strikes for is_call in (True, False))
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass
+class StepRecord:
+    """The state after a step. Quote amounts in quote units (ints) unless named ``..._quote`` (floats in
+    whole tokens); deltas and hedge in underlying (floats); vol and HF as plain numbers."""
+
+    step: int
+    time_sec: int
+    price: float
+    vol: float
+    nav: int
+    total_supply: int
+    share_price: float
+    health_factor: float | None
+    net_delta: float
+    book_delta: float
+    vega: float
+    hedge: float
+    quote_balance: int
+    mark_value: int
+    payouts_owed: int
+    pnl_premium: int
+    pnl_option: int
+    pnl_hedge_quote: float
+    pnl_swap_cost_quote: float
+    flows: int
+    residual_quote: float
+    hedges: int
+    trades: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Counters:
+    """Counts of what happened, and why actions were skipped."""
+
+    trades_done: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    gas: dict[str, list[int]] = field(default_factory=dict)
+    keeper_gas_wei: int = 0
+    keeper_failed: int = 0
+    options_bought_wad: int = 0
+    options_sold_wad: int = 0
+    options_claimed_wad: int = 0
+    claims_paid: int = 0
+    quote_in: int = 0
+    quote_out: int = 0
+
+
+# ---------------------------------------------------------------- market source for the keeper
+
+
+class ScenarioSource:
+    """The keeper's ``MarketSource``: the scenario's price and the volatility of every live expiry at the
+    current step, given once per step (``arm``); afterwards nothing new until the next step."""
+
+    def __init__(self) -> None:
+        self._pending: Any = None
+
+    def arm(self, price_wad: int, vols_wad: Mapping[int, int]) -> None:
+        from hedgevault.keeper import MarketQuote
+
+        self._pending = MarketQuote(price_wad=price_wad, vols_wad=dict(vols_wad))
+
+    def quote(self) -> Any:
+        quote, self._pending = self._pending, None
+        return quote
+
+
+# ---------------------------------------------------------------- the arbitrageur
+
+
+class Arbitrageur:
+    """Swaps the pool to a target price in one ``exactInputSingle`` with the target as its price limit
+    (full-range liquidity is constant, so the input is computed exactly; the limit stops the swap on the
+    target and the router takes only what was used). Holds large balances minted at setup."""
+
+    def __init__(self, rpc: Rpc, suite: Suite, address: str) -> None:
+        self.rpc = rpc
+        self.suite = suite
+        self.address = address
+        self.token0 = str(suite.pool.functions.token0().call())
+        self.underlying_is_token0 = self.token0 == suite.underlying.address
+        self.fee = int(suite.pool.functions.fee().call())
+
+    def fund(self) -> None:
+        s = self.suite
+        pool_underlying = s.underlying_units(s.config.pool_underlying)
+        spot = s.config.spot_wad
+        send(s.w3, s.underlying.functions.mint(self.address, 100 * pool_underlying), self.address)
+        quote_amount = 100 * pool_underlying * spot // WAD * 10**s.config.quote_decimals
+        send(s.w3, s.quote.functions.mint(self.address, quote_amount // 10**s.config.underlying_decimals), self.address)
+        for token in (s.underlying, s.quote):
+            send(s.w3, token.functions.approve(s.uniswap.router.address, 2**256 - 1), self.address)
+
+    def move_to(self, price_wad: int) -> bool:
+        """Send the swap that moves the pool to ``price_wad`` (False if it is already there)."""
+        s = self.suite
+        slot0, liquidity = self.rpc.calls([Call(s.pool, "slot0"), Call(s.pool, "liquidity")])
+        sqrt_now = int(slot0[0])
+        liquidity = int(liquidity)
+        target = sqrt_price_x96(
+            raw_price(price_wad, s.config.underlying_decimals, s.config.quote_decimals, self.underlying_is_token0)
+        )
+        if target == sqrt_now:
+            return False
+        zero_for_one = target < sqrt_now
+        if zero_for_one:  # token0 in: L * Q96 * (sqrtA - sqrtB) / (sqrtA * sqrtB)
+            needed = Fraction(liquidity * Q96 * (sqrt_now - target), sqrt_now * target)
+        else:  # token1 in: L * (sqrtB - sqrtA) / Q96
+            needed = Fraction(liquidity * (target - sqrt_now), Q96)
+        amount_in = int(needed * 10**6 / (10**6 - self.fee)) + 2
+        underlying_in = self.underlying_is_token0 == zero_for_one
+        token_in, token_out = (s.underlying, s.quote) if underlying_in else (s.quote, s.underlying)
+        params = (token_in.address, token_out.address, self.fee, self.address, FAR_DEADLINE, amount_in, 0, target)
+        self.rpc.send(self.address, s.uniswap.router, "exactInputSingle", params)
+        return True
+
+
+# ---------------------------------------------------------------- the simulation
+
+
+def _account_index_address(w3: Web3, index: int) -> str:
+    accounts = list(w3.eth.accounts)
+    if len(accounts) <= max(index, 9):
+        raise SimulationError(
+            f"the node has {len(accounts)} unlocked accounts; the simulator needs Anvil's 10 (start Anvil "
+            "with its defaults or run without --rpc-url)"
+        )
+    return str(accounts[index])
+
+
+class Simulation:
+    """One run of a ``SimConfig`` on the chain of ``w3`` (Anvil: the clock is frozen and warped)."""
+
+    def __init__(self, w3: Web3, config: SimConfig, keeper_logger: logging.Logger | None = None) -> None:
+        self.w3 = w3
+        self.keeper_logger = keeper_logger
+        self.config = config
+        self.rpc = Rpc(w3)
+        self.scenario = config.scenario
+        seq = np.random.SeedSequence(config.seed).spawn(3)
+        self._agent_rng = np.random.Generator(np.random.PCG64(seq[2]))
+        self.records: list[StepRecord] = []
+        self.counters = Counters()
+        self.holdings: dict[tuple[str, int], int] = {}
+        self.settled: dict[int, int] = {}  # expiry -> settlement price wad (as seen by the claimers)
+        self.series_ids: list[int] = []
+        self.series_expiry: dict[int, int] = {}
+        self.series_meta: dict[int, SeriesSpec] = {}
+        self._last_block = 0
+        self.t0 = 0
+
+    # ------------------------------------------------------------ setup
+    def setup(self) -> None:
+        w3 = self.w3
+        try:
+            freeze_clock(w3)
+        except Exception as exc:  # any failure means the node cannot be driven
+            raise SimulationError(f"the simulator needs an Anvil node (it controls the clock): {exc}") from exc
+        cfg = self.config
+        self.admin = _account_index_address(w3, 0)
+        self.depositors = [_account_index_address(w3, i) for i in DEPOSITOR_INDEXES[: len(cfg.initial_deposits_whole)]]
+        self.buyers = [_account_index_address(w3, i) for i in BUYER_INDEXES]
+        self.arb_address = _account_index_address(w3, ARBITRAGEUR_INDEX)
+        self.keeper_account: LocalAccount = anvil_account(KEEPER_INDEX)
+        suite_config = cfg.suite
+        if suite_config.spot_wad != self.scenario.prices_wad[0]:
+            raise SimulationError("the suite's spot must be the scenario's first price")
+        self.suite = s = deploy_suite(w3, suite_config, admin=self.admin)
+        self.cutoff_sec = suite_config.risk.trading_cutoff_sec
+        self.events = event_table(s.vault)
+        self.arb = Arbitrageur(self.rpc, s, self.arb_address)
+        self.arb.fund()
+        # the keeper: may post volatilities, has ETH for gas
+        role = s.vol_oracle.functions.VOL_UPDATER_ROLE().call()
+        send(w3, s.vol_oracle.functions.grantRole(role, self.keeper_account.address), self.admin)
+        if w3.eth.get_balance(self.keeper_account.address) < _KEEPER_MIN_ETH_WEI:
+            self.rpc.send_value(self.admin, self.keeper_account.address, 100 * WAD)
+        # t0: one hedge interval after the deployment, the first price posted there
+        self.t0 = latest_timestamp(w3) + suite_config.hedge.hedge_interval_sec + 1
+        self.rpc.mine(self.t0)
+        s.set_feed_price(self.scenario.prices_wad[0])
+        for depositor, whole in zip(self.depositors, cfg.initial_deposits_whole, strict=True):
+            extra = cfg.agents.deposit_max * 20 if cfg.agents else 0
+            send(w3, s.quote.functions.mint(depositor, s.quote_units(whole + extra)), depositor)
+            send(w3, s.quote.functions.approve(s.vault.address, 2**256 - 1), depositor)
+            send(w3, s.vault.functions.deposit(s.quote_units(whole), depositor), depositor)
+        for buyer in self.buyers:
+            send(w3, s.quote.functions.mint(buyer, s.quote_units(_BUYER_FUNDS_WHOLE)), buyer)
+            send(w3, s.quote.functions.approve(s.vault.address, 2**256 - 1), buyer)
+        for spec in cfg.series:
+            fn = s.vault.functions.listSeries(self.t0 + spec.expiry_offset_sec, spec.strike_wad, spec.is_call)
+            series_id = int(fn.call({"from": self.admin}))
+            send(w3, fn, self.admin)
+            self.series_ids.append(series_id)
+            self.series_expiry[series_id] = self.t0 + spec.expiry_offset_sec
+            self.series_meta[series_id] = spec
+        for expiry, vol in self._live_vols(0).items():
+            send(w3, s.vol_oracle.functions.postVol(expiry, vol), self.admin)
+        self._make_keeper()
+        self._start_books()
+
+    def restart(self, scenario: Scenario, seed: int) -> None:
+        """After ``evm_revert`` to a snapshot taken right after ``setup``: run again with another scenario
+        (same first price and volatility) and seed, with a fresh keeper (its nonces and pending state)."""
+        if scenario.prices_wad[0] != self.scenario.prices_wad[0] or scenario.vols_wad[0] != self.scenario.vols_wad[0]:
+            raise SimulationError("a restarted scenario must start at the price and volatility of the setup")
+        self.scenario = scenario
+        self.config = replace(self.config, scenario=scenario, seed=seed)
+        self._agent_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed).spawn(3)[2]))
+        if hasattr(self, "_agents_cache"):
+            del self._agents_cache
+        self.records = []
+        self.counters = Counters()
+        self.holdings = {}
+        self.settled = {}
+        self._make_keeper()
+        self._start_books()
+
+    def _start_books(self) -> None:
+        suite_config = self.config.suite
+        book = self._read_book()
+        self.ledger = Ledger(
+            quote_scale=10**suite_config.quote_decimals,
+            underlying_scale=10**suite_config.underlying_decimals,
+            spot_wad=book["spot_wad"],
+            hedge=book["hedge_balance"],
+            quote=book["quote_balance"],
+            liability=book["mark_value"] + book["payouts_owed"],
+        )
+        self.nav0 = book["nav"]
+        self.quote0 = book["quote_balance"]
+        self._last_block = self.rpc.block_number()
+
+    def _make_keeper(self) -> None:
+        from hedgevault.keeper import Keeper, KeeperConfig, OracleUpdater, VaultConfig
+
+        s = self.suite
+        self.source = ScenarioSource()
+        updater = OracleUpdater(self.w3, self.keeper_account, s.feed.address, s.vol_oracle.address, self.source)
+        config = KeeperConfig(vaults=[VaultConfig(address=s.vault.address, name="sim")], chain_id=self.rpc.chain_id)
+        self.keeper = Keeper(self.w3, self.keeper_account, config, oracle_updater=updater, logger=self.keeper_logger)
+
+    def _live_vols(self, k: int) -> dict[int, int]:
+        """The step's volatility for every listed expiry still ahead of the step time."""
+        now = self.t0 + self.scenario.times_sec[k]
+        vol = self.scenario.vols_wad[k]
+        return {e: vol for e in sorted(set(self.series_expiry.values())) if e > now}
+
+    # ------------------------------------------------------------ reads
+    def _read_book(self) -> dict[str, int]:
+        s = self.suite
+        book, supply = self.rpc.calls([Call(s.vault, "book"), Call(s.vault, "totalSupply")])
+        # BookView by the ABI's field names (the vault may append fields)
+        fields = [c["name"] for c in s.vault.get_function_by_name("book").abi["outputs"][0]["components"]]
+        view = dict(zip(fields, book, strict=True))
+        out = {snake: int(view[camel]) for snake, camel in _BOOK_FIELDS}
+        out["total_supply"] = int(supply)
+        out["nav"] = max(out["assets_value"] - out["mark_value"] - out["payouts_owed"], 0)
+        return out
+
+    # ------------------------------------------------------------ steps
+    def run(self, progress: Callable[[StepRecord], None] | None = None) -> list[StepRecord]:
+        """Step 0 (opening trades and the first keeper pass at t0), then every scenario step."""
+        self._opening_trades()
+        self._keeper_pass(0)
+        self._close_step(0, progress)
+        for k in range(1, self.scenario.steps + 1):
+            self._market_move(k)
+            self._keeper_pass(k)
+            if self.config.agents is not None:
+                self._claims(k)
+                self._agents(k)
+                self._keeper_tick()  # the keeper watches every block: it hedges what the trades changed
+            self._close_step(k, progress)
+        return self.records
+
+    def _opening_trades(self) -> None:
+        for trade in self.config.opening_trades:
+            series_id = self.series_ids[trade.series_index]
+            self._trade(TradeIntent(self.buyers[0], series_id, trade.amount_wad, True), strict=True)
+
+    def _market_move(self, k: int) -> None:
+        now = self.t0 + self.scenario.times_sec[k]
+        lag = self.suite.config.oracle.twap_window_sec + 1
+        self.rpc.set_next_timestamp(now - lag)
+        self.arb.move_to(self.scenario.prices_wad[k])
+        self.rpc.mine(now)
+
+    def _keeper_pass(self, k: int) -> None:
+        """The keeper's pass at the step time: it posts the step's oracles (and checks the vault on the
+        state before them); those transactions are mined together in one block, then it passes again and
+        settles or hedges on the new prices.
+
+        Anvil mines asynchronously after answering, so with automining on, whether the keeper's vault
+        check saw its own oracle posts would depend on timing; with automining off for the posting pass
+        the outcome is the same on every run (same seed, same results)."""
+        self.source.arm(self.scenario.prices_wad[k], self._live_vols(k))
+        self.rpc.request("evm_setAutomine", [False])
+        try:
+            self.keeper.tick()
+            self.rpc.request("evm_mine", [])
+        finally:
+            self.rpc.request("evm_setAutomine", [True])
+        self._keeper_tick()
+
+    def _keeper_tick(self) -> None:
+        """One keeper pass, then wait until what it sent is mined (Anvil mines right after answering), so
+        that the next action sees it, as on a chain where the keeper's transaction lands in the next block."""
+        self.keeper.tick()
+        for _, hashes in self.keeper.pending.values():
+            for tx_hash in hashes:
+                self.rpc.wait_mined(tx_hash)
+
+    def _claims(self, k: int) -> None:
+        now = self.t0 + self.scenario.times_sec[k]
+        s = self.suite
+        pending = sorted(
+            {self.series_expiry[sid] for (_, sid), amount in self.holdings.items() if amount > 0} - set(self.settled)
+        )
+        pending = [e for e in pending if e <= now]
+        if not pending:
+            return
+        prices = self.rpc.calls([Call(s.vault, "settlementPriceWad", (e,)) for e in pending])
+        for expiry, price in zip(pending, prices, strict=True):
+            if int(price) != 0:
+                self.settled[expiry] = int(price)
+        for (holder, sid), amount in sorted(self.holdings.items()):
+            expiry = self.series_expiry[sid]
+            if amount == 0 or expiry not in self.settled:
+                continue
+            spec = self.series_meta[sid]
+            price = self.settled[expiry]
+            intrinsic = max(price - spec.strike_wad, 0) if spec.is_call else max(spec.strike_wad - price, 0)
+            if intrinsic > 0:  # a worthless option is not worth the gas of a claim
+                self.rpc.send(holder, s.vault, "claim", sid, holder)
+                self.counters.trades_done["claim"] += 1
+            self.holdings[(holder, sid)] = 0
+
+    def _agents(self, k: int) -> None:
+        assert self.config.agents is not None
+        agents = self._agents_obj(self.config.agents)
+        now = self.t0 + self.scenario.times_sec[k]
+        tradable = [sid for sid in self.series_ids if self.series_expiry[sid] > now + self.cutoff_sec]
+        for intent in agents.trades(tradable, self.holdings):
+            self._trade(intent, strict=False)
+        for flow in agents.flows():
+            self._flow(flow)
+
+    def _agents_obj(self, params: AgentParams) -> Agents:
+        if not hasattr(self, "_agents_cache"):
+            self._agents_cache = Agents(params, self._agent_rng, self.buyers, self.depositors)
+        return self._agents_cache
+
+    def _skip(self, kind: str, reason: Reverted) -> None:
+        self.counters.skipped[f"{kind}: {reason.name}"] += 1
+
+    def _trade(self, intent: TradeIntent, *, strict: bool) -> None:
+        s = self.suite
+        kind = "buy" if intent.buy else "sell"
+        try:
+            if intent.buy:
+                premium, fee = self.rpc.call(Call(s.vault, "quoteBuy", (intent.series_id, intent.amount_wad)))
+                args: tuple[Any, ...] = (intent.series_id, intent.amount_wad, int(premium) + int(fee), intent.buyer)
+            else:
+                proceeds, _ = self.rpc.call(Call(s.vault, "quoteSell", (intent.series_id, intent.amount_wad)))
+                args = (intent.series_id, intent.amount_wad, int(proceeds), intent.buyer)
+        except Reverted as exc:
+            if strict:
+                raise SimulationError(f"opening {kind} refused: {exc.detail}") from None
+            self._skip(kind, exc)
+            return
+        refused = self.rpc.simulate(intent.buyer, s.vault, kind, *args)
+        if refused is not None:
+            if strict:
+                raise SimulationError(f"opening {kind} refused: {refused.detail}")
+            self._skip(kind, refused)
+            return
+        self.rpc.send(intent.buyer, s.vault, kind, *args)
+        key = (intent.buyer, intent.series_id)
+        self.holdings[key] = self.holdings.get(key, 0) + (intent.amount_wad if intent.buy else -intent.amount_wad)
+        self.counters.trades_done[kind] += 1
+
+    def _flow(self, flow: FlowIntent) -> None:
+        s = self.suite
+        who = flow.depositor
+        if flow.deposit_whole:
+            amount = s.quote_units(flow.deposit_whole)
+            refused = self.rpc.simulate(who, s.vault, "deposit", amount, who)
+            if refused is not None:
+                self._skip("deposit", refused)
+                return
+            self.rpc.send(who, s.vault, "deposit", amount, who)
+            self.counters.trades_done["deposit"] += 1
+            return
+        try:
+            room = int(self.rpc.call(Call(s.vault, "maxWithdraw", (who,))))
+        except Reverted as exc:
+            self._skip("withdraw", exc)
+            return
+        amount = room * flow.withdraw_bps // 10_000
+        if amount == 0:
+            self.counters.skipped["withdraw: maxWithdraw is 0"] += 1
+            return
+        refused = self.rpc.simulate(who, s.vault, "withdraw", amount, who, who)
+        if refused is not None:
+            self._skip("withdraw", refused)
+            return
+        self.rpc.send(who, s.vault, "withdraw", amount, who, who)
+        self.counters.trades_done["withdraw"] += 1
+
+    # ------------------------------------------------------------ bookkeeping
+    def _book_receipts(self, k: int) -> None:
+        s = self.suite
+        head = self.rpc.block_number()
+        receipts = self.rpc.receipts(self._last_block + 1, head)
+        self._last_block = head
+        feed, vol_oracle, vault = (c.address.lower() for c in (s.feed, s.vol_oracle, s.vault))
+        keeper = self.keeper_account.address.lower()
+        arb = self.arb_address.lower()
+        c = self.counters
+        for r in receipts:
+            sender = str(r["from"]).lower()
+            to = str(r.get("to") or "").lower()
+            gas_used = int(r["gasUsed"], 16)
+            ok = int(r["status"], 16) == 1
+            if sender == keeper:
+                c.keeper_gas_wei += gas_used * int(r["effectiveGasPrice"], 16)
+            if not ok:
+                if sender == keeper:
+                    c.keeper_failed += 1
+                    continue
+                raise SimulationError(f"step {k}: transaction {r['transactionHash']} from {r['from']} reverted")
+            events = [e for e in (decode_log(self.events, log) for log in r["logs"]) if e is not None]
+            kind = self._kind(sender, to, arb, feed, vol_oracle, vault, [name for name, _ in events])
+            c.gas.setdefault(kind, []).append(gas_used)
+            if to == feed:
+                self.ledger.spot_update(self.scenario.prices_wad[k])
+            for name, args in events:
+                self._book_event(name, args)
+
+    @staticmethod
+    def _kind(sender: str, to: str, arb: str, feed: str, vol_oracle: str, vault: str, names: list[str]) -> str:
+        if sender == arb:
+            return "arbitrage swap"
+        if to == feed:
+            return "feed update"
+        if to == vol_oracle:
+            return "vol update"
+        if to == vault:
+            for name, kind in (
+                ("Hedged", "hedge"),
+                ("ExpirySettled", "settle"),
+                ("Bought", "buy"),
+                ("Sold", "sell"),
+                ("Claimed", "claim"),
+                ("Deposit", "deposit"),
+                ("Withdraw", "withdraw"),
+            ):
+                if name in names:
+                    return kind
+        return "other"
+
+    def _book_event(self, name: str, args: dict[str, Any]) -> None:
+        ledger, c = self.ledger, self.counters
+        if name == "Deposit":
+            ledger.deposit(int(args["assets"]))
+            c.quote_in += int(args["assets"])
+        elif name == "Withdraw":
+            ledger.withdraw(int(args["assets"]))
+            c.quote_out += int(args["assets"])
+        elif name == "Bought":
+            ledger.bought(int(args["premium"]))
+            c.quote_in += int(args["premium"])
+            c.options_bought_wad += int(args["amountWad"])
+        elif name == "Sold":
+            ledger.sold(int(args["proceeds"]), int(args["fee"]))
+            c.quote_out += int(args["proceeds"]) + int(args["fee"])
+            c.options_sold_wad += int(args["amountWad"])
+        elif name == "Claimed":
+            ledger.claimed(int(args["payout"]))
+            c.quote_out += int(args["payout"])
+            c.claims_paid += int(args["payout"])
+            c.options_claimed_wad += int(args["amountWad"])
+        elif name == "Hedged":
+            bought = bool(args["bought"])
+            ledger.hedged(bought, int(args["underlyingAmount"]), int(args["quoteAmount"]))
+            if bought:
+                c.quote_out += int(args["quoteAmount"])
+            else:
+                c.quote_in += int(args["quoteAmount"])
+        elif name == "ExpirySettled":
+            ledger.settled()
+
+    def _close_step(self, k: int, progress: Callable[[StepRecord], None] | None) -> None:
+        self._book_receipts(k)
+        book = self._read_book()
+        if book["spot_wad"] != self.scenario.prices_wad[k]:
+            raise SimulationError(
+                f"step {k}: the oracle's spot {book['spot_wad']} is not the scenario's price "
+                f"{self.scenario.prices_wad[k]} (did the keeper post the feed?)"
+            )
+        ledger = self.ledger
+        ledger.close_step(
+            quote_balance=book["quote_balance"],
+            hedge_balance=book["hedge_balance"],
+            liability=book["mark_value"] + book["payouts_owed"],
+        )
+        cfg = self.suite.config
+        qs = 10**cfg.quote_decimals
+        under_wad = 10 ** (18 - cfg.underlying_decimals)
+        residual = Fraction(book["nav"] - self.nav0) - ledger.pnl.explained()
+        hf = book["health_factor_wad"]
+        record = StepRecord(
+            step=k,
+            time_sec=self.scenario.times_sec[k],
+            price=self.scenario.prices_wad[k] / WAD,
+            vol=self.scenario.vols_wad[k] / WAD,
+            nav=book["nav"],
+            total_supply=book["total_supply"],
+            # one whole share (quote decimals + 6) in quote tokens: (NAV + 1) x 10^6 / (supply + 10^6)
+            share_price=float(Fraction((book["nav"] + 1) * 10**6, book["total_supply"] + 10**6)),
+            health_factor=None if hf >= 2**255 else hf / WAD,
+            net_delta=(book["book_delta_wad"] + book["hedge_balance"] * under_wad) / WAD,
+            book_delta=book["book_delta_wad"] / WAD,
+            vega=book["vega_wad"] / WAD,
+            hedge=book["hedge_balance"] * under_wad / WAD,
+            quote_balance=book["quote_balance"],
+            mark_value=book["mark_value"],
+            payouts_owed=book["payouts_owed"],
+            pnl_premium=ledger.pnl.premium,
+            pnl_option=ledger.pnl.option,
+            pnl_hedge_quote=float(ledger.pnl.hedge / qs),
+            pnl_swap_cost_quote=float(ledger.pnl.swap_cost / qs),
+            flows=ledger.pnl.flows,
+            residual_quote=float(residual / qs),
+            hedges=ledger.hedges,
+            trades=sum(v for key, v in self.counters.trades_done.items() if key in ("buy", "sell")),
+        )
+        self.records.append(record)
+        if progress is not None:
+            progress(record)

@@ -1,0 +1,198 @@
+"""Results of a run: the summary (deterministic: no wall-clock values), ``results.json``, the text table
+and the PNG charts (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from hedgevault.sim.engine import Simulation, StepRecord
+
+WAD = 10**18
+
+
+def summary(sim: Simulation) -> dict[str, Any]:
+    """Everything the table shows, as JSON-ready values (quote amounts in whole quote tokens as floats,
+    with the exact integers in quote units beside them where they reconcile)."""
+    records = sim.records
+    first, last = records[0], records[-1]
+    cfg = sim.suite.config
+    qs = 10**cfg.quote_decimals
+    pnl = sim.ledger.pnl
+    c = sim.counters
+    nav_change = last.nav - sim.nav0
+    residual = Fraction(nav_change) - pnl.explained()
+    hfs = [r.health_factor for r in records if r.health_factor is not None]
+    gas = {
+        kind: {"count": len(v), "total": sum(v), "mean": round(sum(v) / len(v))} for kind, v in sorted(c.gas.items())
+    }
+    keeper_gas_eth = c.keeper_gas_wei / WAD
+    return {
+        "steps": len(records) - 1,
+        "horizon_sec": last.time_sec,
+        "nav_start": sim.nav0 / qs,
+        "nav_end": last.nav / qs,
+        "share_price_start": first.share_price,
+        "share_price_end": last.share_price,
+        "share_price_return": last.share_price / first.share_price - 1,
+        "health_factor_end": last.health_factor,
+        "health_factor_min": min(hfs) if hfs else None,
+        "net_delta_end": last.net_delta,
+        "vega_end": last.vega,
+        "hedge_end": last.hedge,
+        "hedges": sim.ledger.hedges,
+        "settlements": sim.ledger.settlements,
+        "trades": dict(sorted(c.trades_done.items())),
+        "skipped": dict(sorted(c.skipped.items())),
+        "keeper_failed_tx": c.keeper_failed,
+        "pnl": {
+            "premium": pnl.premium / qs,
+            "option_mark": pnl.option / qs,
+            "hedge": float(pnl.hedge / qs),
+            "swap_costs": float(pnl.swap_cost / qs),
+            "trading_pnl": float((pnl.explained() - pnl.flows) / qs),
+            "flows": pnl.flows / qs,
+            "nav_change": nav_change / qs,
+            "residual": float(residual / qs),
+            "residual_quote_units": float(residual),
+            "keeper_gas_eth": keeper_gas_eth,
+            "keeper_gas_quote": keeper_gas_eth * last.price,
+        },
+        "tokens": {
+            "quote_in_units": c.quote_in,
+            "quote_out_units": c.quote_out,
+            "quote_balance_start_units": sim.quote0,
+            "quote_balance_end_units": last.quote_balance,
+            "hedge_bought_units": sim.ledger.hedge_bought,
+            "hedge_sold_units": sim.ledger.hedge_sold,
+            "hedge_end_units": sim.ledger.hedge,
+            "options_bought_wad": c.options_bought_wad,
+            "options_sold_wad": c.options_sold_wad,
+            "options_claimed_wad": c.options_claimed_wad,
+            "claims_paid_units": c.claims_paid,
+        },
+        "gas": gas,
+    }
+
+
+def results_document(sim: Simulation, scenario_info: dict[str, Any]) -> dict[str, Any]:
+    """The whole ``results.json``: scenario, configuration, per-step series and summary."""
+    cfg = sim.config
+    return {
+        "scenario": scenario_info,
+        "seed": cfg.seed,
+        "suite": asdict(cfg.suite),
+        "series": [
+            {
+                "id": sid,
+                "expiry_offset_sec": sim.series_meta[sid].expiry_offset_sec,
+                "strike": sim.series_meta[sid].strike_wad / WAD,
+                "type": "call" if sim.series_meta[sid].is_call else "put",
+            }
+            for sid in sim.series_ids
+        ],
+        "agents": asdict(cfg.agents) if cfg.agents is not None else None,
+        "steps": [r.as_dict() for r in sim.records],
+        "summary": summary(sim),
+    }
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+
+
+def _fmt(x: float | None, places: int = 2) -> str:
+    return "-" if x is None else f"{x:,.{places}f}"
+
+
+def table(s: dict[str, Any]) -> str:
+    """The end-of-run table (plain text)."""
+    p = s["pnl"]
+    rows: list[tuple[str, str]] = [
+        ("steps", f"{s['steps']} over {s['horizon_sec'] / 86_400:g} days"),
+        ("NAV (quote)", f"{_fmt(s['nav_start'])} -> {_fmt(s['nav_end'])}"),
+        (
+            "share price (quote)",
+            f"{s['share_price_start']:.6f} -> {s['share_price_end']:.6f} ({100 * s['share_price_return']:+.3f}%)",
+        ),
+        ("health factor", f"end {_fmt(s['health_factor_end'], 3)}, min {_fmt(s['health_factor_min'], 3)}"),
+        ("net delta (underlying)", _fmt(s["net_delta_end"], 4)),
+        ("vega (quote per 1.00 vol)", _fmt(s["vega_end"])),
+        ("hedge held (underlying)", _fmt(s["hedge_end"], 4)),
+        ("hedges / settlements", f"{s['hedges']} / {s['settlements']}"),
+        ("trades", ", ".join(f"{k} {v}" for k, v in s["trades"].items()) or "none"),
+        ("skipped (reason)", ", ".join(f"{k} x{v}" for k, v in s["skipped"].items()) or "none"),
+        ("PnL: premium", _fmt(p["premium"])),
+        ("PnL: option mark + payouts", _fmt(p["option_mark"])),
+        ("PnL: hedge (at oracle)", _fmt(p["hedge"])),
+        ("PnL: swap fees + slippage", _fmt(-p["swap_costs"])),
+        ("PnL: trading total", _fmt(p["trading_pnl"])),
+        ("deposits - withdrawals", _fmt(p["flows"])),
+        ("NAV change (residual)", f"{_fmt(p['nav_change'])} ({p['residual_quote_units']:+.3f} quote units)"),
+        ("keeper gas (not in NAV)", f"{p['keeper_gas_eth']:.6f} ETH ~ {_fmt(p['keeper_gas_quote'])} quote"),
+    ]
+    for kind, g in s["gas"].items():
+        rows.append((f"gas: {kind}", f"{g['count']} tx, mean {g['mean']:,}, total {g['total']:,}"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def charts(records: list[StepRecord], out_dir: Path, quote_decimals: int) -> list[Path]:
+    """PNG charts of the run under ``out_dir`` (records carry quote units; charts show whole tokens);
+    returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    days = [r.time_sec / 86_400 for r in records]
+    paths: list[Path] = []
+
+    def save(fig: Any, name: str) -> None:
+        path = out_dir / name
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+
+    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
+    axes[0].plot(days, [r.price for r in records], color="tab:blue")
+    axes[0].set_ylabel("price (quote)")
+    ax_vol = axes[0].twinx()
+    ax_vol.plot(days, [r.vol for r in records], color="tab:gray", linewidth=0.8)
+    ax_vol.set_ylabel("implied vol")
+    axes[1].plot(days, [r.hedge for r in records], label="hedge held")
+    axes[1].plot(days, [-r.book_delta for r in records], label="-book delta (target)", linestyle="--")
+    axes[1].plot(days, [r.net_delta for r in records], label="net delta")
+    axes[1].set_ylabel("underlying")
+    axes[1].legend(loc="best", fontsize=8)
+    axes[2].plot(days, [r.vega for r in records], color="tab:purple")
+    axes[2].set_ylabel("vega (quote / 1.00 vol)")
+    axes[2].set_xlabel("days")
+    save(fig, "market_and_greeks.png")
+
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    axes[0].plot(days, [r.share_price for r in records])
+    axes[0].set_ylabel("share price (quote)")
+    axes[1].plot(days, [r.health_factor if r.health_factor is not None else float("nan") for r in records])
+    axes[1].set_ylabel("health factor")
+    axes[1].set_xlabel("days")
+    save(fig, "share_price_and_hf.png")
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    qs = 10**quote_decimals
+    ax.plot(days, [r.pnl_premium / qs for r in records], label="premium")
+    ax.plot(days, [r.pnl_option / qs for r in records], label="option mark + payouts")
+    ax.plot(days, [r.pnl_hedge_quote for r in records], label="hedge")
+    ax.plot(days, [-r.pnl_swap_cost_quote for r in records], label="swap costs")
+    total = [(r.pnl_premium + r.pnl_option) / qs + r.pnl_hedge_quote - r.pnl_swap_cost_quote for r in records]
+    ax.plot(days, total, label="trading PnL", color="black", linewidth=1.5)
+    ax.axhline(0, color="gray", linewidth=0.5)
+    ax.set_ylabel("cumulative PnL (quote)")
+    ax.set_xlabel("days")
+    ax.legend(loc="best", fontsize=8)
+    save(fig, "pnl_attribution.png")
+    return paths

@@ -1,0 +1,91 @@
+"""The ``Keeper`` class in-process (the API the simulator uses): settlement of a due expiry, a reverting
+checkUpkeep that is logged and counted without crashing, and oracle posts from a scenario source before
+the vaults are checked."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from keeperkit import DAY, WAD, Market
+from web3 import Web3
+
+from hedgevault.chain import latest_timestamp, warp
+from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics, MarketQuote, OracleUpdater, VaultConfig
+from hedgevault.txs import send
+
+
+def _keeper(market: Market, account: LocalAccount, **kw: object) -> Keeper:
+    config = KeeperConfig(vaults=[VaultConfig(market.suite.vault.address, "v1")])
+    return Keeper(market.w3, account, config, **kw)  # type: ignore[arg-type]
+
+
+def test_due_expiry_is_settled(market: Market, keeper: LocalAccount) -> None:
+    s, w3 = market.suite, market.w3
+    expiry = latest_timestamp(w3) + 2 * 3600
+    fn = s.vault.functions.listSeries(expiry, 3000 * WAD, False)
+    series_id = int(fn.call({"from": s.admin}))
+    send(w3, fn, s.admin)
+    send(w3, s.vol_oracle.functions.postVol(expiry, 8 * WAD // 10), s.admin)
+    market.series_id = series_id
+    market.buy(5 * WAD)
+    warp(w3, 2 * 3600 + 1)
+    s.set_feed_price(2900 * WAD)  # the first round after expiry
+    needed, data = market.check_upkeep()
+    assert needed and data  # performData = abi.encode(expiry, roundId)
+    k = _keeper(market, keeper)
+    records = k.tick()
+    assert [(r.kind, r.status) for r in records] == [("settle", "success")]
+    assert records[0].gas_used and records[0].tx_hash
+    (event,) = s.vault.events.ExpirySettled().get_logs(from_block=w3.eth.block_number)
+    assert event["args"]["expiry"] == expiry and event["args"]["priceWad"] == 2900 * WAD
+    assert s.vault.functions.settlementPriceWad(expiry).call() == 2900 * WAD
+
+
+def test_reverting_check_is_logged_and_counted_never_raised(
+    market: Market, keeper: LocalAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    warp(market.w3, 2 * 3600)  # the feed is older than its 1 h heartbeat: the oracle fails closed
+    metrics = KeeperMetrics()
+    k = _keeper(market, keeper, metrics=metrics)
+    with caplog.at_level(logging.INFO, logger="hedgevault.keeper"):
+        (first,) = k.tick()
+        market.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        (second,) = k.tick()
+    assert (first.kind, first.status) == ("skip", "check_failed")
+    assert first.reason is not None and first.reason.startswith("FeedStale(")
+    assert second.status == "check_failed"
+    value = metrics.registry.get_sample_value("hedgevault_keeper_failures_total", {"reason": "check:FeedStale"})
+    assert value == 2.0
+    logged = [r for r in caplog.records if r.getMessage() == "check_failed"]
+    assert len(logged) == 1  # the same reason again is counted, not logged again every block
+    assert market.w3.eth.get_transaction_count(keeper.address) == 0
+
+
+class _Scenario:
+    """A market source that posts one quote, then has nothing new."""
+
+    def __init__(self, quote: MarketQuote) -> None:
+        self._quotes = [quote]
+
+    def quote(self) -> MarketQuote | None:
+        return self._quotes.pop() if self._quotes else None
+
+
+def test_oracle_updates_go_first_then_the_vaults(market: Market, keeper: LocalAccount) -> None:
+    s, w3 = market.suite, market.w3
+    s.move_pool_price(3100 * WAD, market.trader)
+    warp(w3, s.config.oracle.twap_window_sec + 1)
+    source = _Scenario(MarketQuote(3100 * WAD, {market.expiry: 85 * WAD // 100}))
+    updater = OracleUpdater(w3, keeper, s.feed.address, s.vol_oracle.address, source)
+    k = _keeper(market, keeper, oracle_updater=updater)
+    records = k.tick()
+    assert [(r.kind, r.status) for r in records[:2]] == [("oracle", "success"), ("oracle", "success")]
+    assert s.feed.functions.latestRoundData().call()[1] == s.feed_answer(3100 * WAD)
+    assert s.vol_oracle.functions.lastPost(market.expiry).call()[0] == 85 * WAD // 100
+    # the vault was checked on the new price: the move opened a gap, hedged in the same tick
+    assert [(r.kind, r.status) for r in records[2:]] == [("hedge", "success")]
+    assert k.tick() == []
+    assert Web3.is_address(records[0].vault) and records[0].vault == s.feed.address
+    assert market.expiry > latest_timestamp(w3) + DAY

@@ -1,0 +1,142 @@
+"""The simulator end to end on real Anvil processes (each run starts its own, as `hedgevault simulate`
+does): hedges, settlement and claims, determinism, CSV scenarios and their errors, PnL attribution and
+token conservation. Scenarios are short (1-2 days at 2-4 h steps) to keep the module near a minute."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hedgevault.cli import main
+from hedgevault.sim.errors import ScenarioError
+from hedgevault.sim.run import RunOptions, run
+from hedgevault.sim.scenario import load_csv
+
+DAY = 86_400
+
+
+@pytest.fixture(scope="module")
+def gbm_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two days at 2 h steps, seed 7: the default market (calls and puts, expiries at 19 h and 38 h)."""
+    out = tmp_path_factory.mktemp("sim-a")
+    output = run(RunOptions(seed=7, horizon_sec=2 * DAY, step_sec=7200, out_dir=out, quiet=True))
+    return {"out": out, "doc": json.loads((out / "results.json").read_text()), "charts": output.charts}
+
+
+def test_runs_end_to_end_with_hedges_settlements_and_claims(gbm_run: dict[str, Any]) -> None:
+    s = gbm_run["doc"]["summary"]
+    assert s["steps"] == 24
+    assert s["hedges"] >= 1, "the keeper never hedged"
+    assert s["settlements"] == 2, "both expiries inside the horizon must settle"
+    assert s["trades"].get("claim", 0) >= 1, "no holder claimed a settled series"
+    assert s["trades"].get("buy", 0) >= 1
+    assert s["gas"]["hedge"]["count"] == s["hedges"]
+    assert s["gas"]["settle"]["count"] == 2
+    assert {p.name for p in gbm_run["charts"]} == {
+        "market_and_greeks.png",
+        "pnl_attribution.png",
+        "share_price_and_hf.png",
+    }
+    assert all(p.stat().st_size > 10_000 for p in gbm_run["charts"])
+
+
+def test_pnl_components_reconcile_to_nav_change(gbm_run: dict[str, Any]) -> None:
+    """dNAV = flows + premium + option + hedge - swap costs + residual; the vault rounds H x S down to a
+    quote unit and the mark up, so the residual (it telescopes over the steps) is below 2 quote units."""
+    p = gbm_run["doc"]["summary"]["pnl"]
+    assert abs(p["residual_quote_units"]) < 2
+    explained = p["flows"] + p["premium"] + p["option_mark"] + p["hedge"] - p["swap_costs"]
+    assert explained == pytest.approx(p["nav_change"], abs=2e-6)
+    for step in gbm_run["doc"]["steps"]:
+        assert abs(step["residual_quote"]) < 2e-6, f"step {step['step']} does not reconcile"
+    assert p["swap_costs"] > 0, "hedges on a 0.3% pool cost something"
+
+
+def test_tokens_are_conserved(gbm_run: dict[str, Any]) -> None:
+    """What came into the vault = what went out + the change of what it holds (quote and underlying),
+    and every option bought is sold back, claimed or still held."""
+    t = gbm_run["doc"]["summary"]["tokens"]
+    assert t["quote_in_units"] - t["quote_out_units"] == t["quote_balance_end_units"] - t["quote_balance_start_units"]
+    assert t["hedge_bought_units"] - t["hedge_sold_units"] == t["hedge_end_units"]
+    held = t["options_bought_wad"] - t["options_sold_wad"] - t["options_claimed_wad"]
+    assert held >= 0
+    assert t["options_claimed_wad"] > 0
+
+
+def test_same_seed_same_results(gbm_run: dict[str, Any], tmp_path: Path) -> None:
+    run(RunOptions(seed=7, horizon_sec=2 * DAY, step_sec=7200, out_dir=tmp_path, quiet=True, charts=False))
+    assert (tmp_path / "results.json").read_bytes() == (gbm_run["out"] / "results.json").read_bytes()
+
+
+def test_csv_scenario(tmp_path: Path) -> None:
+    csv = tmp_path / "prices.csv"
+    rows = ["step,price,vol"] + [
+        f"{i},{p},{v}"
+        for i, (p, v) in enumerate(
+            [(3000, 0.8), (3050, 0.8), (2990.5, 0.85), (2900, 0.9), (2950, 0.9), (3010, 0.85), (3100, 0.8)]
+        )
+    ]
+    csv.write_text("\n".join(rows) + "\n")
+    assert (
+        main(
+            [
+                "simulate",
+                "--prices",
+                str(csv),
+                "--step",
+                "4h",
+                "--out",
+                str(tmp_path / "o"),
+                "--quiet",
+                "--no-charts",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
+    doc = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert [s["price"] for s in doc["steps"]] == [3000, 3050, 2990.5, 2900, 2950, 3010, 3100]
+    assert [s["vol"] for s in doc["steps"]][:3] == [0.8, 0.8, 0.85]
+    assert doc["steps"][-1]["time_sec"] == 6 * 4 * 3600
+    assert abs(doc["summary"]["pnl"]["residual_quote_units"]) < 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("step,price\n0,3000\n1,abc\n", "line 3: price 'abc' is not a number"),
+        ("step,price\n0,3000\n0,3100\n", "line 3: step 0 is not after the previous row's 0"),
+        ("step,price,vol\n0,3000,0.8\n1,3000,1.5\n", "line 3: vol moves from 0.8 to 1.5"),
+        ("step,price,vol\n0,3000,0.8\n1,3000,7\n", "line 3: vol 7 is outside the oracle's bounds"),
+        ("step,price\n0,3000\n1,-5\n", "line 3: price '-5' must be positive"),
+        ("time,price\n0,3000\n", "line 1: header 'time,price' is not one of"),
+        ("step,price\n0,3000\n1,3000,9\n", "line 3: expected 2 fields"),
+    ],
+)
+def test_bad_csv_says_which_line_and_what(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(ScenarioError, match=message.replace("(", r"\(")):
+        load_csv(path, step_sec=3600, default_vol=0.8, min_step_sec=660)
+
+
+def test_bad_csv_from_the_cli_is_a_message_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("timestamp,price\n1700000000,3000\n1700000100,3010\n")
+    assert main(["simulate", "--prices", str(path), "--quiet", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "line 3: 100 s after the previous row; steps must be at least 660 s" in err
+    assert "Traceback" not in err
+
+
+def test_conflicting_flags_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("timestamp,price\n1700000000,3000\n1700003600,3010\n")
+    assert main(["simulate", "--prices", str(path), "--days", "2", "--quiet", "--out", str(tmp_path / "o")]) == 2
+    assert "--days does not apply to --prices" in capsys.readouterr().err
+    assert main(["simulate", "--step", "5m", "--quiet", "--out", str(tmp_path / "o")]) == 2
+    assert "--step 300 s is too short" in capsys.readouterr().err
