@@ -36,6 +36,9 @@ CANCEL_GAS = 21_000
 #: A failure that repeats with the same reason is logged again only after this many blocks.
 REPEAT_LOG_BLOCKS = 50
 
+#: How long a tick waits for its own oracle posts to be mined before checking the vaults (local chains).
+ORACLE_WAIT_SEC = 2.0
+
 
 @dataclass(frozen=True)
 class ActionRecord:
@@ -131,6 +134,7 @@ class Keeper:
         if self.oracle_updater is not None:
             posted = len(records)
             self._post_oracles(head, signer, self.oracle_updater, records)
+            self._await_oracle_posts(head, records, posted)
             if any(r.kind == "oracle" and r.status == "success" for r in records[posted:]):
                 head = read_head(self.rpc)  # already mined (automine): check the vaults on the fresh prices
         self._keep_vaults(head, signer, records)
@@ -509,6 +513,23 @@ class Keeper:
                         data=call.data,
                     )
                 )
+
+    def _await_oracle_posts(self, head: Head, records: list[ActionRecord], first: int) -> None:
+        """Wait up to ``ORACLE_WAIT_SEC`` for this tick's oracle posts to be mined, so that the vaults are
+        checked on the prices just posted (a local node's automine can lag behind the send under load);
+        what is still pending then is reconciled on the next tick as usual."""
+        waiting = [
+            i for i in range(first, len(records)) if records[i].kind == "oracle" and records[i].status == "pending"
+        ]
+        deadline = time.monotonic() + ORACLE_WAIT_SEC
+        while waiting and time.monotonic() < deadline:
+            time.sleep(0.02)
+            statuses = tx_statuses(self.rpc, [str(records[i].tx_hash) for i in waiting])
+            for i, status in zip(list(waiting), statuses, strict=True):
+                pending = self._pending.get(str(records[i].name))
+                if status.mined and pending is not None:
+                    records[i] = self._finish(head, pending, status)
+                    waiting.remove(i)
 
     def _vault_scales(self) -> None:
         """10^(18 - underlying decimals) per vault, to express the hedge balance in wad (read once)."""
