@@ -269,9 +269,9 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev With a settlement hint: settles that expiry (the hint is verified) and does nothing else, so
-    /// settlement never depends on the pool. Without: re-marks the book when the cache is stale (and
-    /// stops there when the new marks can be reused: the next upkeep hedges), then hedges when the gap to
-    /// the target leaves the band, or the interval has passed with a non-dust gap, else reverts
+    /// settlement never depends on the pool. Without: re-marks the book when the cache is stale, then
+    /// hedges in the same transaction when the gap to the target leaves the band, or the interval has
+    /// passed with a non-dust gap; a re-mark alone is a valid upkeep; otherwise reverts
     /// `UpkeepNotNeeded`. Everything is recomputed on-chain.
     function performUpkeep(bytes calldata performData) external lockedWhenNotPaused {
         if (performData.length != 0) {
@@ -280,11 +280,14 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             return;
         }
         (BookMarking.Marks memory m, uint256 spot, bool fresh) = BookMarking.freshMarks(_book, _series, _live, _env());
-        if (!fresh && _remarkDue(m)) return;
         BookMath.Book memory b = _value(m, spot);
         BookMath.Ctx memory c = _ctx();
         (uint256 targetWad, uint256 gapWad) = b.hedgeTarget(c);
-        if (!_hedgeNeeded(gapWad)) revert UpkeepNotNeeded(gapWad, _hedgeParams.deltaBandWad);
+        if (!_hedgeNeeded(gapWad)) {
+            // a re-mark of a stale book is an upkeep of its own
+            if (!fresh && _remarkDue(m)) return;
+            revert UpkeepNotNeeded(gapWad, _hedgeParams.deltaBandWad);
+        }
         _rebalance(b, c, targetWad);
     }
 
