@@ -18,6 +18,7 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
 from hedgevault.errors import ChainError
+from hedgevault.keys import ANVIL_MNEMONIC
 from hedgevault.toolchain.paths import NODE_MODULES
 
 _START_TIMEOUT_SEC = 30.0
@@ -85,6 +86,13 @@ def wait_until_answers(url: str, timeout_sec: float, process: subprocess.Popen[b
     raise ChainError(f"no node answered at {url} within {timeout_sec:.0f} s")
 
 
+def _log_path(log_dir: Path | None, name: str) -> Path:
+    """``log_dir/name`` (default folder: ``$TMPDIR/hedgevault-logs``), the folder created."""
+    folder = log_dir or Path(tempfile.gettempdir()) / "hedgevault-logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
 def start_anvil(
     *,
     fork_url: str | None = None,
@@ -94,9 +102,7 @@ def start_anvil(
 ) -> Node:
     """Start Anvil on 127.0.0.1 (a free port unless given); its log goes to ``log_dir/anvil-PORT.log``."""
     port = port or free_port()
-    log_dir = log_dir or Path(tempfile.gettempdir()) / "hedgevault-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"anvil-{port}.log"
+    log_path = _log_path(log_dir, f"anvil-{port}.log")
     args = [
         anvil_path(),
         "--host",
@@ -109,11 +115,17 @@ def start_anvil(
     if fork_url:
         args += ["--fork-url", fork_url]
     args += list(extra_args)
+    return _launch(args, port, log_path, _START_TIMEOUT_SEC)
+
+
+def _launch(args: list[str], port: int, log_path: Path, timeout_sec: float) -> Node:
+    """Start a node process in its own process group (so ``Node.stop`` stops its children too), its output
+    appended to ``log_path``, and wait until it answers on ``port``."""
     log_file = log_path.open("ab")
     process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     node = Node(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, _log_file=log_file)
     try:
-        wait_until_answers(node.url, _START_TIMEOUT_SEC, process)
+        wait_until_answers(node.url, timeout_sec, process)
     except ChainError as exc:
         node.stop()
         raise ChainError(f"{exc}; see the log at {log_path}") from exc
@@ -128,10 +140,6 @@ def ganache_path() -> str:
     return str(local)
 
 
-#: The development mnemonic Ganache is started with, so that ``hedgevault.keys.anvil_account`` keys are funded.
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
-
-
 def start_ganache(
     *,
     port: int | None = None,
@@ -144,9 +152,7 @@ def start_ganache(
     ``log_dir/ganache-PORT.log``. Ganache has no Cancun opcodes (the contracts target Shanghai) and enforces
     the 24,576-byte code size limit (EIP-170) unless ``--chain.allowUnlimitedContractSize`` is passed."""
     port = port or free_port()
-    log_dir = log_dir or Path(tempfile.gettempdir()) / "hedgevault-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"ganache-{port}.log"
+    log_path = _log_path(log_dir, f"ganache-{port}.log")
     args = [
         ganache_path(),
         "--server.host",
@@ -158,7 +164,7 @@ def start_ganache(
         "--chain.hardfork",
         "shanghai",
         "--wallet.mnemonic",
-        DEV_MNEMONIC,
+        ANVIL_MNEMONIC,  # so that the keys of ``hedgevault.keys.anvil_account`` are funded
         "--wallet.totalAccounts",
         "10",
         "--wallet.defaultBalance",
@@ -167,15 +173,7 @@ def start_ganache(
         str(30_000_000),
         *extra_args,
     ]
-    log_file = log_path.open("ab")
-    process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-    node = Node(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, _log_file=log_file)
-    try:
-        wait_until_answers(node.url, 60.0, process)
-    except ChainError as exc:
-        node.stop()
-        raise ChainError(f"{exc}; see the log at {log_path}") from exc
-    return node
+    return _launch(args, port, log_path, 60.0)
 
 
 @contextmanager
