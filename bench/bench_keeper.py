@@ -27,7 +27,7 @@ from web3.contract import Contract
 from hedgevault.chain import local_node, warp
 from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics, VaultConfig
 from hedgevault.keys import anvil_account
-from hedgevault.suite import SWAP_LIBRARY, Suite, SuiteConfig, deploy_suite, link
+from hedgevault.suite import BOOK_LIBRARY, SWAP_LIBRARY, Suite, SuiteConfig, deploy_suite, link
 from hedgevault.toolchain.compiler import compile_project
 from hedgevault.toolchain.deploy import deploy
 from hedgevault.txs import send
@@ -55,7 +55,7 @@ def extra_vault(s: Suite, index: int) -> Contract:
     )
     vault = deploy(
         w3,
-        link(artifacts["OptionVault"], {SWAP_LIBRARY: s.swap_library.address}),
+        link(artifacts["OptionVault"], {SWAP_LIBRARY: s.swap_library.address, BOOK_LIBRARY: s.book_library.address}),
         vault_config,
         f"bench vault {index}",
         f"hvB{index}",

@@ -5,8 +5,9 @@ Figures are whole-transaction gasUsed (21,000 intrinsic gas included). Targets (
 <= 150,000 and buy <= 200,000 with 8 live series; performUpkeep with its swap <= 250,000.
 Series are listed as a chain, expiry by expiry (up to 4 expiries).
 Measured: a deposit by a new depositor, a partial withdraw, a buy for a new holder, a partial sell back,
-a hedging performUpkeep (one exactOutput swap on the pool), the settlement of one expiry (a quarter of
-the series, at least one) and one claim.
+a hedging performUpkeep (one exactOutput swap on the pool) - all on a fresh cached book -, the keeper's
+re-mark upkeep once the cache is older than its maximum age, a deposit that finds the cache stale and
+re-marks it itself, the settlement of one expiry (a quarter of the series, at least one) and one claim.
 
 Usage: python bench/bench_vault_gas.py [--series 1 8 32] [--out bench/results/vault_gas.md]
 """
@@ -26,7 +27,17 @@ from hedgevault.txs import send
 WAD = 10**18
 DAY = 86_400
 TARGETS = {"deposit": 150_000, "buy": 200_000, "performUpkeep (swap)": 250_000}
-OPERATIONS = ("deposit", "withdraw", "buy", "sell", "performUpkeep (swap)", "settle", "claim")
+OPERATIONS = (
+    "deposit",
+    "withdraw",
+    "buy",
+    "sell",
+    "performUpkeep (swap)",
+    "performUpkeep (re-mark)",
+    "deposit (stale cache)",
+    "settle",
+    "claim",
+)
 
 
 def _machine() -> str:
@@ -77,6 +88,16 @@ def measure(n_series: int) -> dict[str, int]:
         needed, data = v.checkUpkeep(b"").call()
         assert needed and data == b"", "the bench expected a hedge to be due"
         gas["performUpkeep (swap)"] = send(w3, v.performUpkeep(b""), keeper)["gasUsed"]
+        # past the cache's maximum age: the keeper's re-mark upkeep, then a deposit that re-marks itself
+        max_age = s.config.risk.cache_max_age_sec
+        warp(s.w3, max_age + 1)
+        send(w3, s.feed.functions.setAnswer(s.feed_answer(3000 * WAD)), admin)
+        needed, data = v.checkUpkeep(b"").call()
+        assert needed and data == b"", "the bench expected a re-mark to be due"
+        gas["performUpkeep (re-mark)"] = send(w3, v.performUpkeep(b""), keeper)["gasUsed"]
+        warp(s.w3, max_age + 1)
+        send(w3, s.feed.functions.setAnswer(s.feed_answer(3000 * WAD)), admin)
+        gas["deposit (stale cache)"] = send(w3, v.deposit(s.quote_units(10_000), newcomer), newcomer)["gasUsed"]
 
         warp(s.w3, expiries[0] - latest_timestamp(s.w3) + 10)
         send(w3, s.feed.functions.setAnswer(s.feed_answer(3000 * WAD)), admin)

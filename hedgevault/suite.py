@@ -25,12 +25,15 @@ WAD = 10**18
 Q96 = 2**96
 #: Fully qualified name of the swap library the vault links.
 SWAP_LIBRARY = "contracts/vaults/SwapExecution.sol:SwapExecution"
+#: Fully qualified name of the cached-book library the vault links.
+BOOK_LIBRARY = "contracts/vaults/BookMarking.sol:BookMarking"
 
 
 @dataclass(frozen=True)
 class RiskParams:
     """``IOptionVault.RiskParams``: HF floor 1.2, 20% spot shocks, +10 vol points, 1% spread, 0.3% fee,
-    no trading in the last hour, 32 live series, zero rate."""
+    no trading in the last hour, 32 live series, zero rate; the cached book is re-marked when the feed
+    moves more than 1% (100 bps) from its marked spot or after 1 hour (3600 s)."""
 
     hf_floor_wad: int = 12 * WAD // 10
     spot_shock_up_bps: int = 2000
@@ -41,6 +44,8 @@ class RiskParams:
     trading_cutoff_sec: int = 3600
     max_live_series: int = 32
     rate_wad: int = 0
+    cache_spot_band_bps: int = 100
+    cache_max_age_sec: int = 3600
 
     def as_tuple(self) -> tuple[int, ...]:
         return (
@@ -53,6 +58,8 @@ class RiskParams:
             self.trading_cutoff_sec,
             self.max_live_series,
             self.rate_wad,
+            self.cache_spot_band_bps,
+            self.cache_max_age_sec,
         )
 
 
@@ -160,6 +167,7 @@ class Suite:
     vol_oracle: Contract
     pricer: Contract
     swap_library: Contract
+    book_library: Contract
     option_token: Contract
     vault: Contract
 
@@ -267,6 +275,7 @@ def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None 
         vol_oracle=stack.vol_oracle,
         pricer=stack.pricer,
         swap_library=stack.swap_library,
+        book_library=stack.book_library,
         option_token=stack.option_token,
         vault=stack.vault,
     )

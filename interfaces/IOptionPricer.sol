@@ -22,4 +22,24 @@ interface IOptionPricer {
         int256 rateWad,
         bool isCall
     ) external pure returns (uint256 priceWad, int256 deltaWad);
+
+    /// @notice Price and delta of one option for valuations, which must never revert on a spot that left
+    /// the library's domain: the spot is clamped to the domain edge E (spot within [strike / 100,
+    /// strike x 100] and [1e-6, 1e12] in wad) and the value continued from E by an upper bound of the
+    /// true price: beyond the upper edge a call is worth at most C(E) + (spot - E) (its delta is at most
+    /// 1) and a put at most P(E) (it falls with the spot); below the lower edge a call at most C(E) and a
+    /// put at most P(E) + (E - spot). Deltas there are the limits (call 1 or 0, put 0 or -1). The
+    /// continuation is convex, as the price is.
+    /// @return priceWad Price (upper bound outside the domain), wad.
+    /// @return deltaWad Delta, wad.
+    /// @return insideMargin True when spot / strike is within [1/50, 50], a factor 2 inside the domain
+    /// edge, so that any spot move up to 50% keeps the option inside the domain.
+    function markAndDelta(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 timeSec,
+        uint256 volWad,
+        int256 rateWad,
+        bool isCall
+    ) external pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin);
 }

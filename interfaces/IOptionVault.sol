@@ -15,6 +15,9 @@ pragma solidity ^0.8.24;
 /// Book (all in quote units, assets rounded down and liabilities rounded up):
 ///   assets A      = quote balance + hedge x spot
 ///   liabilities L = mark value of open options (Black-Scholes at the oracle spot and posted vol) + payouts owed
+///                   The mark comes from a cached book (`BookMarking`): between full re-marks it is bounded
+///                   from above (withdrawals, redemptions, totalAssets, HF) and from below (deposits,
+///                   mints), so every bound rounds against the user; see docs/option-vault.md.
 ///   NAV           = max(A - L, 0) = totalAssets()
 ///   stress M      = max(up, down) + volStress, where with spot S, call and put open interest C and P,
 ///                   hedge H, shocks u and d:  up = u S max(C - H, 0), down = d S (P + H) and
@@ -41,6 +44,10 @@ interface IOptionVault {
         uint32 tradingCutoffSec;
         uint8 maxLiveSeries;
         int64 rateWad;
+        /// @dev The cached book is re-marked when the feed moves more than this from its marked spot.
+        uint16 cacheSpotBandBps;
+        /// @dev ... or when it is this old.
+        uint32 cacheMaxAgeSec;
     }
 
     /// @notice Exposure limits (admin). Open interest per series; |net delta| (hedge + book delta, in
@@ -74,6 +81,14 @@ interface IOptionVault {
         uint256 healthFactorWad;
         int256 bookDeltaWad;
         uint256 vegaWad;
+        /// @dev The lower bound of the mark (quote units) that deposits and mints use; `markValue` is the
+        /// upper bound that withdrawals, redemptions and the health factor use.
+        uint256 markLowerValue;
+        /// @dev When the cached book was marked and until when it may stand in for a re-mark (the values
+        /// above are those of a re-mark now when `cacheFresh` is false).
+        uint256 markedAtSec;
+        uint256 cacheValidUntilSec;
+        bool cacheFresh;
     }
 
     // ---------------------------------------------------------------- errors
@@ -127,6 +142,14 @@ interface IOptionVault {
     error HedgeNavLoss(uint256 navBefore, uint256 navAfter, uint256 maxNavLossBps);
     /// @notice A parameter outside its hard bound (signed to carry the rate).
     error ParamOutOfBounds(bytes32 name, int256 value, int256 min, int256 max);
+    /// @notice A cached aggregate does not fit its storage field (a book far beyond any realistic size).
+    error BookTooLarge(uint256 value);
+    /// @notice Reentrant call (the name and selector of OpenZeppelin's ReentrancyGuard error).
+    error ReentrancyGuardReentrantCall();
+    /// @notice The vault is paused (OpenZeppelin Pausable's name and selector).
+    error EnforcedPause();
+    /// @notice `unpause` while not paused.
+    error ExpectedPause();
     /// @notice Constructor: the option token is not bound to this vault or tokens are inconsistent.
     error BadConfiguration(bytes32 what);
 
@@ -145,6 +168,10 @@ interface IOptionVault {
     event Hedged(bool bought, uint256 underlyingAmount, uint256 quoteAmount, int256 netDeltaAfterWad);
     event ParametersSet(RiskParams risk, ExposureLimits limits, HedgeParams hedge);
     event FeeRecipientSet(address feeRecipient);
+    /// @notice The book was fully re-marked at `spotWad` (the cached marks hold until `validUntil`).
+    event BookMarked(uint256 spotWad, uint256 markWad, int256 optionDeltaWad, uint256 validUntil);
+    event Paused(address account);
+    event Unpaused(address account);
 
     // ---------------------------------------------------------------- trading
     /// @notice Buy `amountWad` options of `seriesId` for `receiver`, paying at most `maxPremium`
@@ -199,6 +226,10 @@ interface IOptionVault {
     function quoteSell(uint256 seriesId, uint256 amountWad) external view returns (uint256 proceeds, uint256 fee);
     /// @notice The whole book now, with deltas (see the contract-level notice).
     function book() external view returns (BookView memory);
+    /// @notice HF = A / (L + M) now (type(uint256).max with no liabilities), as `book().healthFactorWad`.
+    function healthFactor() external view returns (uint256);
+    /// @notice True while paused.
+    function paused() external view returns (bool);
     /// @notice Quote owed to holders of settled, unclaimed options.
     function payoutsOwed() external view returns (uint256);
 }

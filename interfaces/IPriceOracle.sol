@@ -50,6 +50,11 @@ interface IPriceOracle {
     /// @notice The checked feed price (all checks, including the TWAP cross-check).
     function spotWad() external view returns (uint256);
 
+    /// @notice The feed's price in wad with the feed and sequencer checks of `spotWad` but without the TWAP
+    /// cross-check (reverts with the same errors). For readers that cross-checked a recent price with
+    /// `spotWad` and only need to know that the feed stays close to it.
+    function feedSpotWad() external view returns (uint256);
+
     /// @notice `spotWad()` after also checking that the pool's current price (slot0) is within
     /// `maxPoolDeviationBps` of it: the price to bound a swap on that pool by.
     function swapSpotWad() external view returns (uint256);

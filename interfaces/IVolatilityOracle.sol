@@ -43,9 +43,17 @@ interface IVolatilityOracle {
     /// @notice The fresh volatility of `expiry`; reverts `VolNotPosted` / `VolStale`.
     function volWad(uint256 expiry) external view returns (uint256);
 
+    /// @notice The fresh volatility of `expiry` and the time until which it stays fresh (post time + max
+    /// age, unix seconds); reverts like `volWad`.
+    function volWadUntil(uint256 expiry) external view returns (uint256 volWad, uint256 freshUntilSec);
+
+    /// @notice A counter that changes with every post and every change of the bounds (modulo 2^32): a reader
+    /// that cached values computed from the posted volatilities knows they may have changed when it differs.
+    function epoch() external view returns (uint64);
+
     /// @notice The last post of `expiry` without freshness check (0, 0 if none).
     function lastPost(uint256 expiry) external view returns (uint256 volWad, uint256 updatedAt);
 
     /// @notice The current bounds.
-    function params() external view returns (uint64 minVolWad, uint64 maxVolWad, uint64 maxStepWad, uint32 maxAgeSec);
+    function params() external view returns (VolParams memory);
 }

@@ -77,6 +77,11 @@ contract PriceOracle is IPriceOracle, AccessControl {
     }
 
     /// @inheritdoc IPriceOracle
+    function feedSpotWad() external view returns (uint256) {
+        return _checkedFeed(params);
+    }
+
+    /// @inheritdoc IPriceOracle
     function swapSpotWad() external view returns (uint256 priceWad) {
         priceWad = spotWad();
         checkPoolPrice(priceWad);

@@ -22,8 +22,13 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         uint128 updatedAt;
     }
 
-    /// @inheritdoc IVolatilityOracle
-    VolParams public params;
+    /// @dev The bounds and the epoch share one slot: a reader checks the epoch and reads a volatility with
+    /// one cold read of it. The epoch wraps modulo 2^32 (readers compare it for equality).
+    uint64 internal _minVolWad;
+    uint64 internal _maxVolWad;
+    uint64 internal _maxStepWad;
+    uint32 internal _maxAgeSec;
+    uint32 internal _epoch;
     mapping(uint256 expiry => Post) internal _posts;
 
     constructor(address admin, VolParams memory initialParams) {
@@ -34,7 +39,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     /// @inheritdoc IVolatilityOracle
     function postVol(uint256 expiry, uint256 newVolWad) external onlyRole(VOL_UPDATER_ROLE) {
         if (expiry <= block.timestamp) revert VolExpiryPassed(expiry);
-        VolParams memory p = params;
+        VolParams memory p = params();
         if (newVolWad < p.minVolWad || newVolWad > p.maxVolWad) {
             revert VolOutOfBounds(newVolWad, p.minVolWad, p.maxVolWad);
         }
@@ -45,6 +50,9 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         }
         // newVolWad <= 5e18 and block.timestamp < 2^128: both fit
         _posts[expiry] = Post(uint128(newVolWad), uint128(block.timestamp));
+        unchecked {
+            ++_epoch;
+        }
         emit VolPosted(expiry, newVolWad, msg.sender);
     }
 
@@ -54,12 +62,31 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     }
 
     /// @inheritdoc IVolatilityOracle
-    function volWad(uint256 expiry) external view returns (uint256) {
+    function params() public view returns (VolParams memory) {
+        return VolParams(_minVolWad, _maxVolWad, _maxStepWad, _maxAgeSec);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function epoch() external view returns (uint64) {
+        return _epoch;
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function volWad(uint256 expiry) external view returns (uint256 vol) {
+        (vol,) = _fresh(expiry);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function volWadUntil(uint256 expiry) external view returns (uint256, uint256) {
+        return _fresh(expiry);
+    }
+
+    function _fresh(uint256 expiry) internal view returns (uint256, uint256) {
         Post memory post = _posts[expiry];
         if (post.updatedAt == 0) revert VolNotPosted(expiry);
-        uint256 maxAge = params.maxAgeSec;
+        uint256 maxAge = _maxAgeSec;
         if (block.timestamp - post.updatedAt > maxAge) revert VolStale(expiry, post.updatedAt, maxAge);
-        return post.volWad;
+        return (post.volWad, post.updatedAt + maxAge);
     }
 
     /// @inheritdoc IVolatilityOracle
@@ -73,7 +100,10 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         _checkBound("maxVolWad", p.maxVolWad, p.minVolWad, HARD_MAX_VOL_WAD);
         _checkBound("maxStepWad", p.maxStepWad, HARD_MIN_STEP_WAD, HARD_MAX_STEP_WAD);
         _checkBound("maxAgeSec", p.maxAgeSec, HARD_MIN_AGE_SEC, HARD_MAX_AGE_SEC);
-        params = p;
+        (_minVolWad, _maxVolWad, _maxStepWad, _maxAgeSec) = (p.minVolWad, p.maxVolWad, p.maxStepWad, p.maxAgeSec);
+        unchecked {
+            ++_epoch;
+        }
         emit VolParamsSet(p);
     }
 

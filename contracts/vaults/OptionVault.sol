@@ -8,8 +8,6 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {AutomationCompatibleInterface} from "../../interfaces/AutomationCompatibleInterface.sol";
@@ -20,19 +18,22 @@ import {IPriceOracle} from "../../interfaces/IPriceOracle.sol";
 import {ISwapRouterMinimal} from "../../interfaces/IUniswapV3.sol";
 import {IVolatilityOracle} from "../../interfaces/IVolatilityOracle.sol";
 import {FixedPointMath} from "../libraries/FixedPointMath.sol";
+import {BookMarking} from "./BookMarking.sol";
+import {BookMath} from "./BookMath.sol";
 import {SwapExecution} from "./SwapExecution.sol";
 
 /// @title OptionVault
 /// @notice ERC-4626 vault that writes cash-settled European options and delta-hedges them on Uniswap V3.
-/// Formulas and units are on `IOptionVault`.
+/// Formulas and units are on `IOptionVault`; the cached book on `BookMarking` and docs/option-vault.md.
 /// @dev Roles: DEFAULT_ADMIN_ROLE (risk parameters, fee recipient), GUARDIAN_ROLE (pause), LISTER_ROLE
 /// (series). Paused: deposit, mint, withdraw, redeem, buy, sell and performUpkeep stop; settle and
 /// claim go on, so holders are paid what is owed.
-/// Warning: every valuation reads the oracles, so a stale or deviating feed, or a stale posted volatility
+/// Warning: every re-mark reads the oracles, so a stale or deviating feed, or a stale posted volatility
 /// for any expiry with open interest, stops deposits, withdrawals and trades (fail closed).
-contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, AccessControl, Pausable, ReentrancyGuard {
+contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, AccessControl {
     using SafeERC20 for IERC20;
     using FixedPointMath for uint256;
+    using BookMath for BookMath.Book;
 
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
     bytes32 public constant LISTER_ROLE = keccak256("LISTER_ROLE");
@@ -44,11 +45,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     uint256 internal constant MAX_EXPIRY_SEC = 365 days;
     /// @notice Hard cap on `RiskParams.maxLiveSeries`.
     uint256 internal constant HARD_MAX_LIVE_SERIES = 64;
-    /// @dev ceil(1e18 / sqrt(2 pi)): phi(0), the largest value of the normal density.
-    uint256 internal constant INV_SQRT_2PI_WAD_UP = 398942280401432678;
     /// @dev Shares have 6 more decimals than the quote token: a donation must be 1e6 times the
     /// victim's deposit to round it to nothing (virtual shares, OpenZeppelin's mitigation).
     uint8 internal constant DECIMALS_OFFSET = 6;
+    uint8 internal constant UNLOCKED = 1;
+    uint8 internal constant LOCKED = 2;
 
     IERC20 public immutable underlying;
     IPriceOracle public immutable priceOracle;
@@ -62,6 +63,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @dev 10^(18 - underlying decimals): underlying units -> underlying wad.
     uint256 internal immutable _underlyingScale;
 
+    /// @dev The cached book (`BookMarking.Stored`: the head slot also holds the lock and the pause flag).
+    BookMarking.Stored internal _book;
     RiskParams internal _risk;
     ExposureLimits internal _limits;
     HedgeParams internal _hedgeParams;
@@ -79,26 +82,6 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     mapping(uint256 seriesId => Series) internal _series;
     mapping(bytes32 key => uint256) internal _seriesByKey;
     uint256[] internal _live;
-
-    /// @dev The book in wad before conversion to quote units (see `IOptionVault`).
-    struct Book {
-        uint256 spotWad;
-        uint256 quoteBalance;
-        uint256 hedgeBalance;
-        uint256 markWad;
-        uint256 callOpenWad;
-        uint256 putOpenWad;
-        uint256 vegaWad;
-        int256 bookDeltaWad;
-    }
-
-    /// @dev Per-expiry values shared by the series of one expiry while loading the book.
-    struct ExpiryCache {
-        uint256 expiry;
-        uint256 timeSec;
-        uint256 volWad;
-        uint256 vegaUnitWad;
-    }
 
     /// @notice Constructor arguments (a struct keeps the constructor below the stack limit).
     struct Config {
@@ -136,6 +119,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         _quoteScale = 10 ** (18 - quoteDecimals);
         _underlyingScale = 10 ** (18 - underlyingDecimals);
         feeRecipient = config.feeRecipient;
+        _book.lock = UNLOCKED;
         _grantRole(DEFAULT_ADMIN_ROLE, config.admin);
         _setParameters(risk, limits, hedge);
         IERC20(address(config.quote)).forceApprove(address(config.swapRouter), type(uint256).max);
@@ -143,20 +127,46 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         lastHedgeTime = block.timestamp;
     }
 
+    // ================================================================= guards
+
+    /// @dev Reentrancy lock (in the head slot); `whenNotPaused` too when `checkPause`.
+    function _enter(bool checkPause) internal {
+        BookMarking.Stored storage h = _book;
+        if (h.lock == LOCKED) revert ReentrancyGuardReentrantCall();
+        if (checkPause && h.paused) revert EnforcedPause();
+        h.lock = LOCKED;
+    }
+
+    function _exit() internal {
+        _book.lock = UNLOCKED;
+    }
+
+    modifier nonReentrant() {
+        _enter(false);
+        _;
+        _exit();
+    }
+
+    modifier lockedWhenNotPaused() {
+        _enter(true);
+        _;
+        _exit();
+    }
+
     // ================================================================= trading
 
     /// @inheritdoc IOptionVault
     function buy(uint256 seriesId, uint256 amountWad, uint256 maxPremium, address receiver)
         external
-        nonReentrant
-        whenNotPaused
+        lockedWhenNotPaused
         returns (uint256 premium)
     {
         if (receiver == address(0)) revert ZeroAddress();
         Series memory s = _tradable(seriesId, amountWad);
-        uint256 spot = priceOracle.spotWad();
+        (BookMarking.Marks memory m, uint256 spot) = _freshMarks();
+        (uint256 volWad, uint256 volUntil) = volOracle.volWadUntil(s.expiry);
         uint256 fee;
-        (premium, fee) = _buyCost(s, spot, amountWad);
+        (premium, fee) = _buyCost(s, spot, volWad, amountWad);
         if (premium + fee > maxPremium) revert PremiumAboveMax(premium + fee, maxPremium);
         uint256 openWad = s.openInterestWad + amountWad;
         if (openWad > _limits.maxOpenInterestWad) {
@@ -166,7 +176,15 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         _series[seriesId].openInterestWad = uint112(openWad);
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), premium);
         if (fee != 0) IERC20(asset()).safeTransferFrom(msg.sender, feeRecipient, fee);
-        _checkNewRisk(_loadBook(spot, true));
+        _checkNewRisk(
+            BookMarking.applyTrade(
+                _book,
+                m,
+                _env(),
+                s,
+                BookMarking.Trade(s.openInterestWad, openWad, volWad, volUntil, spot, asset(), address(underlying))
+            )
+        );
         optionToken.mint(receiver, seriesId, amountWad);
         emit Bought(seriesId, msg.sender, receiver, amountWad, premium, fee);
     }
@@ -174,25 +192,44 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @inheritdoc IOptionVault
     function sell(uint256 seriesId, uint256 amountWad, uint256 minProceeds, address receiver)
         external
-        nonReentrant
-        whenNotPaused
+        lockedWhenNotPaused
         returns (uint256 proceeds)
     {
         if (receiver == address(0)) revert ZeroAddress();
-        Series memory s = _tradable(seriesId, amountWad);
         uint256 fee;
-        (proceeds, fee) = _sellProceeds(s, priceOracle.spotWad(), amountWad);
-        if (proceeds < minProceeds) revert ProceedsBelowMin(proceeds, minProceeds);
-        uint256 available = _freeQuote(IERC20(asset()).balanceOf(address(this)));
-        if (proceeds + fee > available) revert InsufficientLiquidity(proceeds + fee, available);
-        optionToken.burn(msg.sender, seriesId, amountWad);
-        // the burn succeeded, so amountWad <= the seller's balance <= open interest
-        unchecked {
-            _series[seriesId].openInterestWad = uint112(s.openInterestWad - amountWad);
-        }
+        (proceeds, fee) = _sellBack(seriesId, amountWad, minProceeds);
         IERC20(asset()).safeTransfer(receiver, proceeds);
         if (fee != 0) IERC20(asset()).safeTransfer(feeRecipient, fee);
         emit Sold(seriesId, msg.sender, receiver, amountWad, proceeds, fee);
+    }
+
+    /// @dev The checks and book changes of a sale back: price, bound, free quote, burn, open interest, marks.
+    function _sellBack(uint256 seriesId, uint256 amountWad, uint256 minProceeds)
+        internal
+        returns (uint256 proceeds, uint256 fee)
+    {
+        Series memory s = _tradable(seriesId, amountWad);
+        (BookMarking.Marks memory m, uint256 spot) = _freshMarks();
+        (uint256 volWad, uint256 volUntil) = volOracle.volWadUntil(s.expiry);
+        (proceeds, fee) = _sellProceeds(s, spot, volWad, amountWad);
+        if (proceeds < minProceeds) revert ProceedsBelowMin(proceeds, minProceeds);
+        uint256 balance = IERC20(asset()).balanceOf(address(this));
+        uint256 available = balance > payoutsOwed ? balance - payoutsOwed : 0;
+        if (proceeds + fee > available) revert InsufficientLiquidity(proceeds + fee, available);
+        optionToken.burn(msg.sender, seriesId, amountWad);
+        // the burn succeeded, so amountWad <= the seller's balance <= open interest
+        uint256 openWad;
+        unchecked {
+            openWad = s.openInterestWad - amountWad;
+        }
+        _series[seriesId].openInterestWad = uint112(openWad);
+        BookMarking.applyTrade(
+            _book,
+            m,
+            _env(),
+            s,
+            BookMarking.Trade(s.openInterestWad, openWad, volWad, volUntil, spot, asset(), address(underlying))
+        );
     }
 
     /// @inheritdoc IOptionVault
@@ -219,80 +256,104 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     // ================================================================= upkeep
 
     /// @inheritdoc AutomationCompatibleInterface
-    /// @dev performData is abi.encode(expiry, roundId) when an expiry is due for settlement, else empty.
+    /// @dev performData is abi.encode(expiry, roundId) when an expiry is due for settlement, else empty: a
+    /// re-mark of the cached book when it is stale and has open interest, else a hedge when one is needed.
     function checkUpkeep(bytes calldata) external view returns (bool upkeepNeeded, bytes memory performData) {
         (uint256 expiry, uint80 roundId) = _dueSettlement();
         if (expiry != 0) return (true, abi.encode(expiry, roundId));
-        Book memory b = _loadBook(priceOracle.spotWad(), true);
-        (, uint256 gapWad) = _hedgeTarget(b);
+        (BookMarking.Marks memory m, uint256 spot, bool fresh) = BookMarking.viewMarks(_book, _series, _live, _env());
+        if (!fresh && _remarkDue(m)) return (true, "");
+        (, uint256 gapWad) = BookMath.hedgeTarget(_value(m, spot), _ctx());
         return (_hedgeNeeded(gapWad), "");
     }
 
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev With a settlement hint: settles that expiry (the hint is verified) and does nothing else, so
-    /// settlement never depends on the pool; the next upkeep hedges. Without: hedges when the gap to the
-    /// target leaves the band, or the interval has passed with a non-dust gap, else reverts
+    /// settlement never depends on the pool. Without: re-marks the book when the cache is stale, then
+    /// hedges in the same transaction when the gap to the target leaves the band, or the interval has
+    /// passed with a non-dust gap; a re-mark alone is a valid upkeep; otherwise reverts
     /// `UpkeepNotNeeded`. Everything is recomputed on-chain.
-    function performUpkeep(bytes calldata performData) external nonReentrant whenNotPaused {
+    function performUpkeep(bytes calldata performData) external lockedWhenNotPaused {
         if (performData.length != 0) {
             (uint256 expiry, uint80 roundId) = abi.decode(performData, (uint256, uint80));
             _settle(expiry, roundId);
             return;
         }
-        Book memory b = _loadBook(priceOracle.spotWad(), true);
-        (uint256 targetWad, uint256 gapWad) = _hedgeTarget(b);
-        if (!_hedgeNeeded(gapWad)) revert UpkeepNotNeeded(gapWad, _hedgeParams.deltaBandWad);
-        _rebalance(b, targetWad);
+        (BookMarking.Marks memory m, uint256 spot, bool fresh) = BookMarking.freshMarks(_book, _series, _live, _env());
+        BookMath.Book memory b = _value(m, spot);
+        BookMath.Ctx memory c = _ctx();
+        (uint256 targetWad, uint256 gapWad) = b.hedgeTarget(c);
+        if (!_hedgeNeeded(gapWad)) {
+            // a re-mark of a stale book is an upkeep of its own
+            if (!fresh && _remarkDue(m)) return;
+            revert UpkeepNotNeeded(gapWad, _hedgeParams.deltaBandWad);
+        }
+        _rebalance(b, c, targetWad);
     }
 
     // ================================================================= ERC-4626
 
     /// @inheritdoc ERC4626
+    /// @dev NAV with the mark's upper bound (the lower NAV): what withdrawals and redemptions use.
     function totalAssets() public view override returns (uint256) {
-        return _nav(_loadBook(priceOracle.spotWad(), false));
+        return _viewBook().navLow(_ctx());
     }
 
     /// @inheritdoc ERC4626
     function maxDeposit(address) public view override returns (uint256) {
-        return paused() ? 0 : type(uint256).max;
+        return _book.paused ? 0 : type(uint256).max;
     }
 
     /// @inheritdoc ERC4626
     function maxMint(address) public view override returns (uint256) {
-        return paused() ? 0 : type(uint256).max;
+        return _book.paused ? 0 : type(uint256).max;
     }
 
     /// @inheritdoc ERC4626
     /// @dev The least of the owner's assets, the free quote (balance - payouts owed) and what keeps HF at
     /// the floor: A - floor x (L + M).
     function maxWithdraw(address owner) public view override returns (uint256) {
-        if (paused()) return 0;
-        Book memory b = _loadBook(priceOracle.spotWad(), false);
-        uint256 nav = _nav(b);
-        return Math.min(_toAssets(balanceOf(owner), nav, Math.Rounding.Floor), _withdrawRoom(b));
+        if (_book.paused) return 0;
+        BookMath.Book memory b = _viewBook();
+        BookMath.Ctx memory c = _ctx();
+        return Math.min(_toAssets(balanceOf(owner), b.navLow(c), Math.Rounding.Floor), _withdrawRoom(b, c));
     }
 
     /// @inheritdoc ERC4626
     function maxRedeem(address owner) public view override returns (uint256) {
-        if (paused()) return 0;
-        Book memory b = _loadBook(priceOracle.spotWad(), false);
-        uint256 nav = _nav(b);
+        if (_book.paused) return 0;
+        BookMath.Book memory b = _viewBook();
+        BookMath.Ctx memory c = _ctx();
+        uint256 nav = b.navLow(c);
         uint256 shares = balanceOf(owner);
-        uint256 room = _withdrawRoom(b);
+        uint256 room = _withdrawRoom(b, c);
         if (_toAssets(shares, nav, Math.Rounding.Floor) <= room) return shares;
         return _toShares(room, nav, Math.Rounding.Floor);
     }
 
     /// @inheritdoc ERC4626
-    function deposit(uint256 assets, address receiver) public override nonReentrant whenNotPaused returns (uint256) {
-        if (assets == 0) revert ZeroAmount();
-        return super.deposit(assets, receiver);
+    /// @dev Deposits and mints price shares with the mark's lower bound (the higher NAV), against the user.
+    function previewDeposit(uint256 assets) public view override returns (uint256) {
+        return _toShares(assets, _viewBook().navHigh(_ctx()), Math.Rounding.Floor);
     }
 
     /// @inheritdoc ERC4626
-    function mint(uint256 shares, address receiver) public override nonReentrant whenNotPaused returns (uint256) {
+    function previewMint(uint256 shares) public view override returns (uint256) {
+        return _toAssets(shares, _viewBook().navHigh(_ctx()), Math.Rounding.Ceil);
+    }
+
+    /// @inheritdoc ERC4626
+    function deposit(uint256 assets, address receiver) public override lockedWhenNotPaused returns (uint256 shares) {
+        if (assets == 0) revert ZeroAmount();
+        shares = _toShares(assets, _actionBook().navHigh(_ctx()), Math.Rounding.Floor);
+        _deposit(_msgSender(), receiver, assets, shares);
+    }
+
+    /// @inheritdoc ERC4626
+    function mint(uint256 shares, address receiver) public override lockedWhenNotPaused returns (uint256 assets) {
         if (shares == 0) revert ZeroAmount();
-        return super.mint(shares, receiver);
+        assets = _toAssets(shares, _actionBook().navHigh(_ctx()), Math.Rounding.Ceil);
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc ERC4626
@@ -301,17 +362,17 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function withdraw(uint256 assets, address receiver, address owner)
         public
         override
-        nonReentrant
-        whenNotPaused
+        lockedWhenNotPaused
         returns (uint256 shares)
     {
         if (assets == 0) revert ZeroAmount();
-        Book memory b = _loadBook(priceOracle.spotWad(), false);
-        uint256 nav = _nav(b);
+        BookMath.Book memory b = _actionBook();
+        BookMath.Ctx memory c = _ctx();
+        uint256 nav = b.navLow(c);
         uint256 ownerAssets = _toAssets(balanceOf(owner), nav, Math.Rounding.Floor);
         if (assets > ownerAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, ownerAssets);
         shares = _toShares(assets, nav, Math.Rounding.Ceil);
-        _checkWithdrawal(b, assets);
+        _checkWithdrawal(b, c, assets);
         _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
@@ -320,16 +381,16 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function redeem(uint256 shares, address receiver, address owner)
         public
         override
-        nonReentrant
-        whenNotPaused
+        lockedWhenNotPaused
         returns (uint256 assets)
     {
         if (shares == 0) revert ZeroAmount();
         uint256 ownerShares = balanceOf(owner);
         if (shares > ownerShares) revert ERC4626ExceededMaxRedeem(owner, shares, ownerShares);
-        Book memory b = _loadBook(priceOracle.spotWad(), false);
-        assets = _toAssets(shares, _nav(b), Math.Rounding.Floor);
-        _checkWithdrawal(b, assets);
+        BookMath.Book memory b = _actionBook();
+        BookMath.Ctx memory c = _ctx();
+        assets = _toAssets(shares, b.navLow(c), Math.Rounding.Floor);
+        _checkWithdrawal(b, c, assets);
         _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
@@ -351,10 +412,10 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     // ================================================================= governance
 
     /// @inheritdoc IOptionVault
-    /// @dev Expiry in (now + cutoff, now + MAX_EXPIRY_SEC]; strike in [spot / 10, 10 x spot] and below
-    /// 2^96 wad.
-    /// Warning: valuations revert if spot later moves beyond strike x 100 or strike / 100 (the library's
-    /// moneyness domain); the listing band leaves a factor 10 of room.
+    /// @dev Expiry in (now + cutoff, now + MAX_EXPIRY_SEC]; strike in [spot / 10, 10 x spot], at least
+    /// 1e12 and below 2^96 wad. Valuations never revert on the spot later leaving the library's moneyness
+    /// domain (the pricer continues the price from the domain edge, see `IOptionPricer.markAndDelta`);
+    /// trades of such a series revert with the library's error.
     function listSeries(uint256 expiry, uint256 strikeWad, bool isCall)
         external
         onlyRole(LISTER_ROLE)
@@ -363,10 +424,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         uint256 minExpiry = block.timestamp + _risk.tradingCutoffSec + 1;
         uint256 maxExpiry = block.timestamp + MAX_EXPIRY_SEC;
         if (expiry < minExpiry || expiry > maxExpiry) revert BadExpiry(expiry, minExpiry, maxExpiry);
-        // strike within [spot / 10, 10 x spot] keeps every later valuation inside the library's
-        // moneyness domain [0.01, 100] for spot moves up to a factor 10
         uint256 spotWad = priceOracle.spotWad();
-        if (strikeWad * 10 < spotWad || strikeWad > spotWad * 10 || strikeWad > type(uint96).max) {
+        if (
+            strikeWad * 10 < spotWad || strikeWad > spotWad * 10 || strikeWad > type(uint96).max
+                || strikeWad < 1e12
+        ) {
             revert BadStrike(strikeWad);
         }
         bytes32 key = keccak256(abi.encode(expiry, strikeWad, isCall));
@@ -382,9 +444,10 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @inheritdoc IOptionVault
     /// @dev Hard bounds: hfFloor [1, 3]; shocks [1%, 90%]; volShock [0.01, 2]; spread [0, 20%];
-    /// fee [0, 10%]; cutoff [0, 7 days]; maxLiveSeries [1, 64]; rate [-10%, 50%]; maxOpenInterest
-    /// [1, 1e30]; maxNetDelta [0, 1e30]; maxVega [0, 1e36]; band [1e12, 1e30]; dust [0, band];
-    /// interval [60 s, 7 days]; slippage [1, 500] bps; NAV loss [1, 1000] bps.
+    /// fee [0, 10%]; cutoff [0, 7 days]; maxLiveSeries [1, 64]; rate [-10%, 50%]; cache spot band
+    /// [0.1%, 10%]; cache max age [60 s, 1 day]; maxOpenInterest [1, 1e30]; maxNetDelta [0, 1e30]; maxVega
+    /// [0, 1e36]; band [1e12, 1e30]; dust [0, band]; interval [60 s, 7 days]; slippage [1, 500] bps;
+    /// NAV loss [1, 1000] bps. A change of the rate or of the cache's maximum age invalidates the cached book.
     function setParameters(RiskParams calldata risk, ExposureLimits calldata limits, HedgeParams calldata hedge)
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
@@ -401,15 +464,24 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @inheritdoc IOptionVault
     function pause() external onlyRole(GUARDIAN_ROLE) {
-        _pause();
+        if (_book.paused) revert EnforcedPause();
+        _book.paused = true;
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc IOptionVault
     function unpause() external onlyRole(GUARDIAN_ROLE) {
-        _unpause();
+        if (!_book.paused) revert ExpectedPause();
+        _book.paused = false;
+        emit Unpaused(msg.sender);
     }
 
     // ================================================================= views
+
+    /// @inheritdoc IOptionVault
+    function paused() external view returns (bool) {
+        return _book.paused;
+    }
 
     /// @inheritdoc IOptionVault
     function series(uint256 seriesId) external view returns (Series memory) {
@@ -424,163 +496,135 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @inheritdoc IOptionVault
     function quoteBuy(uint256 seriesId, uint256 amountWad) external view returns (uint256 premium, uint256 fee) {
         Series memory s = _tradable(seriesId, amountWad);
-        return _buyCost(s, priceOracle.spotWad(), amountWad);
+        return _buyCost(s, priceOracle.spotWad(), volOracle.volWad(s.expiry), amountWad);
     }
 
     /// @inheritdoc IOptionVault
     function quoteSell(uint256 seriesId, uint256 amountWad) external view returns (uint256 proceeds, uint256 fee) {
         Series memory s = _tradable(seriesId, amountWad);
-        return _sellProceeds(s, priceOracle.spotWad(), amountWad);
+        return _sellProceeds(s, priceOracle.spotWad(), volOracle.volWad(s.expiry), amountWad);
     }
 
     /// @inheritdoc IOptionVault
     function book() external view returns (BookView memory v) {
-        Book memory b = _loadBook(priceOracle.spotWad(), true);
+        (BookMath.Book memory b, BookMarking.Marks memory m, bool fresh) = _viewBookAndMarks();
         v.spotWad = b.spotWad;
         v.quoteBalance = b.quoteBalance;
         v.hedgeBalance = b.hedgeBalance;
-        v.assetsValue = _assetsValue(b);
-        v.markValue = b.markWad.mulDivUp(1, _quoteScale);
+        BookMath.Ctx memory c = _ctx();
+        v.assetsValue = b.assetsValue(c);
+        v.markValue = b.markUpWad.mulDivUp(1, _quoteScale);
         v.payoutsOwed = payoutsOwed;
-        v.stressMargin = _stressMargin(b);
-        v.healthFactorWad = _healthFactor(b);
+        v.stressMargin = b.stressMargin(c);
+        v.healthFactorWad = b.healthFactor(c);
         v.bookDeltaWad = b.bookDeltaWad;
         v.vegaWad = b.vegaWad;
+        v.markLowerValue = b.markDownWad / _quoteScale;
+        v.markedAtSec = m.markedAt;
+        v.cacheValidUntilSec = m.validUntil;
+        v.cacheFresh = fresh;
     }
 
-    // ================================================================= internal: book
-
-    /// @dev One pass over the live series: mark value, open interest by type, vega bound and (when
-    /// `withDelta`) the book delta, at `spotWad` and the posted volatilities.
-    function _loadBook(uint256 spotWad, bool withDelta) internal view returns (Book memory b) {
-        b.spotWad = spotWad;
-        b.quoteBalance = IERC20(asset()).balanceOf(address(this));
-        b.hedgeBalance = underlying.balanceOf(address(this));
-        int256 rateWad = _risk.rateWad;
-        uint256 n = _live.length;
-        ExpiryCache memory c;
-        for (uint256 i = 0; i < n; ++i) {
-            Series memory s = _series[_live[i]];
-            if (s.openInterestWad == 0) continue;
-            if (s.expiry != c.expiry) _loadExpiry(c, s.expiry, spotWad);
-            _addSeries(b, s, c, rateWad, withDelta);
-        }
+    /// @inheritdoc IOptionVault
+    function healthFactor() external view returns (uint256) {
+        return _viewBook().healthFactor(_ctx());
     }
 
-    /// @dev What every series of one expiry shares: time left, posted volatility (fresh, or the call
-    /// reverts) and the vega bound per option. Consecutive live series of one expiry read it once.
-    function _loadExpiry(ExpiryCache memory c, uint256 expiry, uint256 spotWad) internal view {
-        c.expiry = expiry;
-        if (expiry > block.timestamp) {
-            c.timeSec = expiry - block.timestamp;
-            c.volWad = volOracle.volWad(expiry);
-            c.vegaUnitWad = _vegaBoundWad(spotWad, c.timeSec);
-        } else {
-            // at expiry the library ignores volatility (intrinsic value); any in-domain value does
-            (c.timeSec, c.volWad, c.vegaUnitWad) = (0, WAD, 0);
-        }
+    // ================================================================= internal: cached book
+
+    function _env() internal view returns (BookMarking.Env memory) {
+        return BookMarking.Env(
+            pricer, volOracle, priceOracle, _risk.rateWad, _risk.cacheMaxAgeSec, _risk.cacheSpotBandBps
+        );
     }
 
-    /// @dev Adds one series with open interest to the book.
-    function _addSeries(Book memory b, Series memory s, ExpiryCache memory c, int256 rateWad, bool withDelta)
+    /// @dev A stale book with open interest whose re-mark can be reused is worth an upkeep of its own.
+    function _remarkDue(BookMarking.Marks memory m) internal pure returns (bool) {
+        return m.validUntil > m.markedAt && m.callOpenWad + m.putOpenWad != 0;
+    }
+
+    function _freshMarks() internal returns (BookMarking.Marks memory m, uint256 spotWad) {
+        (m, spotWad,) = BookMarking.freshMarks(_book, _series, _live, _env());
+    }
+
+    function _actionBook() internal returns (BookMath.Book memory) {
+        (BookMarking.Marks memory m, uint256 spotWad) = _freshMarks();
+        return _value(m, spotWad);
+    }
+
+    /// @dev What a state-changing action would see now, without storing a re-mark.
+    function _viewBookAndMarks()
         internal
         view
+        returns (BookMath.Book memory b, BookMarking.Marks memory m, bool fresh)
     {
-        uint256 openWad = s.openInterestWad;
-        uint256 priceWad;
-        if (withDelta) {
-            int256 deltaWad;
-            (priceWad, deltaWad) = pricer.priceAndDelta(b.spotWad, s.strikeWad, c.timeSec, c.volWad, rateWad, s.isCall);
-            // the vault is short: its delta is minus the options'; open interest < 2^112, |delta| <= 1e18
-            b.bookDeltaWad -= int256(openWad) * deltaWad / int256(WAD);
-        } else {
-            priceWad = pricer.price(b.spotWad, s.strikeWad, c.timeSec, c.volWad, rateWad, s.isCall);
-        }
-        // open interest < 2^112, price and vega bound < 2^101 (library domain): no 256-bit overflow
-        b.markWad += (openWad * priceWad + WAD - 1) / WAD;
-        b.vegaWad += (openWad * c.vegaUnitWad + WAD - 1) / WAD;
-        if (s.isCall) b.callOpenWad += openWad;
-        else b.putOpenWad += openWad;
+        uint256 spotWad;
+        (m, spotWad, fresh) = BookMarking.viewMarks(_book, _series, _live, _env());
+        b = _value(m, spotWad);
     }
 
-    /// @dev Upper bound of Black-Scholes vega per option (quote wad per 1.00 of volatility):
-    /// S sqrt(T) phi(d1) <= S sqrt(T) / sqrt(2 pi), rounded up.
-    function _vegaBoundWad(uint256 spotWad, uint256 timeSec) internal pure returns (uint256) {
-        uint256 sqrtYearsWad = FixedPointMath.sqrt(timeSec * WAD * WAD / YEAR_SEC) + 1;
-        return spotWad.mulDivUp(sqrtYearsWad, WAD).mulDivUp(INV_SQRT_2PI_WAD_UP, WAD);
+    function _viewBook() internal view returns (BookMath.Book memory b) {
+        (b,,) = _viewBookAndMarks();
     }
 
-    /// @dev A = quote balance + hedge x spot, rounded down, in quote units.
-    function _assetsValue(Book memory b) internal view returns (uint256) {
-        return b.quoteBalance + (b.hedgeBalance * _underlyingScale).mulDivDown(b.spotWad, WAD * _quoteScale);
+    /// @dev Valuation at `spotWad` and now from the marks (`BookMarking.value`).
+    function _value(BookMarking.Marks memory m, uint256 spotWad) internal view returns (BookMath.Book memory) {
+        return BookMarking.value(
+            m,
+            spotWad,
+            _risk.rateWad,
+            IERC20(asset()).balanceOf(address(this)),
+            underlying.balanceOf(address(this))
+        );
     }
 
-    /// @dev L = mark + payouts owed, rounded up, in quote units.
-    function _liabilities(Book memory b) internal view returns (uint256) {
-        return b.markWad.mulDivUp(1, _quoteScale) + payoutsOwed;
+    function _abs(int256 x) internal pure returns (uint256) {
+        return x < 0 ? uint256(-x) : uint256(x);
     }
 
-    /// @dev M = max(up, down) + volStress, rounded up, in quote units (formulas on `IOptionVault`).
-    function _stressMargin(Book memory b) internal view returns (uint256) {
-        RiskParams memory r = _risk;
-        uint256 hedgeWad = b.hedgeBalance * _underlyingScale;
-        uint256 upExposureWad = b.callOpenWad > hedgeWad ? b.callOpenWad - hedgeWad : 0;
-        uint256 upLossWad = upExposureWad.mulDivUp(b.spotWad * r.spotShockUpBps, WAD * BPS);
-        uint256 downLossWad = (b.putOpenWad + hedgeWad).mulDivUp(b.spotWad * r.spotShockDownBps, WAD * BPS);
-        uint256 volLossWad = b.vegaWad.mulDivUp(uint256(r.volShockWad) * (BPS + r.spotShockUpBps), WAD * BPS);
-        return (Math.max(upLossWad, downLossWad) + volLossWad).mulDivUp(1, _quoteScale);
+    function _pos(int256 x) internal pure returns (uint256) {
+        return x > 0 ? uint256(x) : 0;
     }
 
-    function _nav(Book memory b) internal view returns (uint256) {
-        uint256 assets = _assetsValue(b);
-        uint256 liabilities = _liabilities(b);
-        return assets > liabilities ? assets - liabilities : 0;
-    }
+    // ================================================================= internal: health
 
-    function _healthFactor(Book memory b) internal view returns (uint256) {
-        return _healthFactorAfter(b, _assetsValue(b));
-    }
-
-    /// @dev HF = assetsValue / (L + M) for a given assets value (the stress margin depends on the hedge
-    /// and the book only, not on the quote balance).
-    function _healthFactorAfter(Book memory b, uint256 assetsValue) internal view returns (uint256) {
-        uint256 denominator = _liabilities(b) + _stressMargin(b);
-        if (denominator == 0) return type(uint256).max;
-        return assetsValue.mulDivDown(WAD, denominator);
-    }
-
-    /// @dev Quote balance minus payouts owed (0 if short).
-    function _freeQuote(uint256 quoteBalance) internal view returns (uint256) {
-        uint256 owed = payoutsOwed;
-        return quoteBalance > owed ? quoteBalance - owed : 0;
+    function _ctx() internal view returns (BookMath.Ctx memory) {
+        return BookMath.Ctx(
+            _quoteScale,
+            _underlyingScale,
+            payoutsOwed,
+            _risk.hfFloorWad,
+            _risk.spotShockUpBps,
+            _risk.spotShockDownBps,
+            _risk.volShockWad
+        );
     }
 
     /// @dev The most that may leave now: min(free quote, A - floor x (L + M)).
-    function _withdrawRoom(Book memory b) internal view returns (uint256) {
-        uint256 assetsValue = _assetsValue(b);
-        uint256 needed = (_liabilities(b) + _stressMargin(b)).mulDivUp(_risk.hfFloorWad, WAD);
-        uint256 hfRoom = assetsValue > needed ? assetsValue - needed : 0;
-        return Math.min(hfRoom, _freeQuote(b.quoteBalance));
+    function _withdrawRoom(BookMath.Book memory b, BookMath.Ctx memory c) internal pure returns (uint256) {
+        uint256 needed = (b.liabilities(c) + b.stressMargin(c)).mulDivUp(c.hfFloorWad, WAD);
+        uint256 a = b.assetsValue(c);
+        return Math.min(a > needed ? a - needed : 0, b.freeQuote(c));
     }
 
-    function _checkWithdrawal(Book memory b, uint256 assets) internal view {
-        uint256 available = _freeQuote(b.quoteBalance);
+    function _checkWithdrawal(BookMath.Book memory b, BookMath.Ctx memory c, uint256 assets) internal pure {
+        uint256 available = b.freeQuote(c);
         if (assets > available) revert InsufficientLiquidity(assets, available);
-        uint256 hfAfter = _healthFactorAfter(b, _assetsValue(b) - assets);
-        if (hfAfter < _risk.hfFloorWad) revert HealthFactorTooLow(hfAfter, _risk.hfFloorWad);
+        uint256 hfAfter = b.healthFactorAfter(c, b.assetsValue(c) - assets);
+        if (hfAfter < c.hfFloorWad) revert HealthFactorTooLow(hfAfter, c.hfFloorWad);
     }
 
     /// @dev New risk (a sale of options) must leave HF at or above the floor and the exposure within limits.
-    function _checkNewRisk(Book memory b) internal view {
-        uint256 hf = _healthFactor(b);
-        if (hf < _risk.hfFloorWad) revert HealthFactorTooLow(hf, _risk.hfFloorWad);
-        ExposureLimits memory limits = _limits;
+    function _checkNewRisk(BookMath.Book memory b) internal view {
+        BookMath.Ctx memory c = _ctx();
+        uint256 hf = b.healthFactor(c);
+        if (hf < c.hfFloorWad) revert HealthFactorTooLow(hf, c.hfFloorWad);
         // with a hedge H >= 0, |H + bookDelta| >= max(bookDelta, 0): a positive book delta that only a
         // short could hedge always counts against the limit
         int256 netDeltaWad = b.bookDeltaWad + int256(b.hedgeBalance * _underlyingScale);
-        uint256 absNet = netDeltaWad < 0 ? uint256(-netDeltaWad) : uint256(netDeltaWad);
-        if (absNet > limits.maxNetDeltaWad) revert NetDeltaLimit(netDeltaWad, limits.maxNetDeltaWad);
-        if (b.vegaWad > limits.maxVegaWad) revert VegaLimit(b.vegaWad, limits.maxVegaWad);
+        uint256 absNet = _abs(netDeltaWad);
+        if (absNet > _limits.maxNetDeltaWad) revert NetDeltaLimit(netDeltaWad, _limits.maxNetDeltaWad);
+        if (b.vegaWad > _limits.maxVegaWad) revert VegaLimit(b.vegaWad, _limits.maxVegaWad);
     }
 
     // ================================================================= internal: trading
@@ -590,41 +634,39 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (s.expiry == 0) revert UnknownSeries(seriesId);
     }
 
-    /// @dev The series, if it can be traded now in a non-zero amount.
+    /// @dev The series, if it can be traded now in a non-zero amount (an expiry is settled only once it
+    /// has passed, so a series before its expiry is not settled).
     function _tradable(uint256 seriesId, uint256 amountWad) internal view returns (Series memory s) {
         if (amountWad == 0) revert ZeroAmount();
         s = _seriesOrRevert(seriesId);
-        if (block.timestamp >= s.expiry || settlementPriceWad[s.expiry] != 0) {
-            revert SeriesExpired(seriesId, s.expiry);
-        }
+        if (block.timestamp >= s.expiry) revert SeriesExpired(seriesId, s.expiry);
         uint256 cutoff = _risk.tradingCutoffSec;
         if (block.timestamp + cutoff >= s.expiry) revert TradingCutoff(seriesId, s.expiry, cutoff);
     }
 
-    /// @dev Black-Scholes price of one option of `s` (quote wad), with the fresh posted volatility.
-    function _optionPriceWad(Series memory s, uint256 spotWad) internal view returns (uint256) {
-        uint256 volWad = volOracle.volWad(s.expiry);
+    /// @dev Black-Scholes price of one option of `s` (quote wad) now (reverts outside the library's domain).
+    function _optionPriceWad(Series memory s, uint256 spotWad, uint256 volWad) internal view returns (uint256) {
         return pricer.price(spotWad, s.strikeWad, s.expiry - block.timestamp, volWad, _risk.rateWad, s.isCall);
     }
 
     /// @dev premium = ceil(amount x price x (1 + spread)); fee = ceil(premium x feeBps), quote units.
-    function _buyCost(Series memory s, uint256 spotWad, uint256 amountWad)
+    function _buyCost(Series memory s, uint256 spotWad, uint256 volWad, uint256 amountWad)
         internal
         view
         returns (uint256 premium, uint256 fee)
     {
-        uint256 priceWad = _optionPriceWad(s, spotWad);
+        uint256 priceWad = _optionPriceWad(s, spotWad, volWad);
         premium = amountWad.mulDivUp(priceWad * (BPS + _risk.spreadBps), WAD * BPS * _quoteScale);
         fee = premium.mulDivUp(_risk.feeBps, BPS);
     }
 
     /// @dev gross = floor(amount x price x (1 - spread)); fee = ceil(gross x feeBps); proceeds = gross - fee.
-    function _sellProceeds(Series memory s, uint256 spotWad, uint256 amountWad)
+    function _sellProceeds(Series memory s, uint256 spotWad, uint256 volWad, uint256 amountWad)
         internal
         view
         returns (uint256 proceeds, uint256 fee)
     {
-        uint256 priceWad = _optionPriceWad(s, spotWad);
+        uint256 priceWad = _optionPriceWad(s, spotWad, volWad);
         uint256 gross = amountWad.mulDivDown(priceWad * (BPS - _risk.spreadBps), WAD * BPS * _quoteScale);
         fee = gross.mulDivUp(_risk.feeBps, BPS);
         proceeds = gross - fee;
@@ -636,6 +678,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         return s.strikeWad > priceWad ? s.strikeWad - priceWad : 0;
     }
 
+    /// @dev Settles an expiry and invalidates the cached book (its series leave it).
     function _settle(uint256 expiry, uint80 roundId) internal {
         if (block.timestamp < expiry) revert NotExpired(expiry, block.timestamp);
         if (settlementPriceWad[expiry] != 0) revert AlreadySettled(expiry);
@@ -655,6 +698,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         }
         if (!found) revert NothingToSettle(expiry);
         payoutsOwed += owedAdded;
+        _book.validUntil = 0;
         emit ExpirySettled(expiry, roundId, priceWad, owedAdded);
     }
 
@@ -672,113 +716,40 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (roundId == 0) return (0, 0);
     }
 
-    /// @dev Target hedge max(-bookDelta, 0) and the gap |target - hedge|, in underlying wad.
-    function _hedgeTarget(Book memory b) internal view returns (uint256 targetWad, uint256 gapWad) {
-        targetWad = b.bookDeltaWad < 0 ? uint256(-b.bookDeltaWad) : 0;
-        uint256 hedgeWad = b.hedgeBalance * _underlyingScale;
-        gapWad = targetWad > hedgeWad ? targetWad - hedgeWad : hedgeWad - targetWad;
-    }
-
     function _hedgeNeeded(uint256 gapWad) internal view returns (bool) {
-        HedgeParams memory h = _hedgeParams;
-        if (gapWad > h.deltaBandWad) return true;
-        return block.timestamp >= lastHedgeTime + h.hedgeIntervalSec && gapWad > h.dustDeltaWad;
+        if (gapWad > _hedgeParams.deltaBandWad) return true;
+        return block.timestamp >= lastHedgeTime + _hedgeParams.hedgeIntervalSec && gapWad > _hedgeParams.dustDeltaWad;
     }
 
-    /// @dev Swap toward the target on the pool, bounded by the oracle price and the slippage, then check
-    /// the gap, the NAV change and the health factor on the same marks (only the balances moved). A buy
-    /// is cut to what the free quote affords at the bound; only then may the gap stay outside the band.
-    function _rebalance(Book memory b, uint256 targetWad) internal {
-        priceOracle.checkPoolPrice(b.spotWad);
-        uint256 navBefore = _nav(b);
-        uint256 hfBefore = _healthFactor(b);
-        uint256 hedgeWad = b.hedgeBalance * _underlyingScale;
-        bool buying = targetWad > hedgeWad;
-        uint256 slippageBps = _hedgeParams.maxSlippageBps;
-        uint256 available = _freeQuote(b.quoteBalance);
-        uint256 underlyingAmount;
-        bool cashLimited;
-        if (buying) {
-            underlyingAmount = (targetWad - hedgeWad).mulDivUp(1, _underlyingScale);
-            // the most underlying whose bounded cost fits in the free quote
-            uint256 affordable =
-                available.mulDivDown(WAD * BPS * _quoteScale, b.spotWad * (BPS + slippageBps)) / _underlyingScale;
-            if (affordable < underlyingAmount) (underlyingAmount, cashLimited) = (affordable, true);
-        } else {
-            underlyingAmount = (hedgeWad - targetWad) / _underlyingScale;
-        }
-        // reverts `SwapAmountZero` when nothing is affordable: the upkeep fails instead of looping
-        uint256 quoteAmount = SwapExecution.execute(
-            SwapExecution.Swap({
-                router: swapRouter,
-                quote: asset(),
-                underlying: address(underlying),
-                poolFee: poolFee,
-                buyUnderlying: buying,
-                underlyingAmount: underlyingAmount,
-                spotWad: b.spotWad,
-                maxSlippageBps: slippageBps,
-                quoteScale: _quoteScale,
-                underlyingScale: _underlyingScale,
-                availableQuote: available
-            })
+    /// @dev The hedge swap and its post-trade checks (`SwapExecution.hedge`).
+    function _rebalance(BookMath.Book memory b, BookMath.Ctx memory c, uint256 targetWad) internal {
+        SwapExecution.Swap memory swap;
+        swap.router = swapRouter;
+        swap.quote = asset();
+        swap.underlying = address(underlying);
+        swap.poolFee = poolFee;
+        swap.spotWad = b.spotWad;
+        swap.maxSlippageBps = _hedgeParams.maxSlippageBps;
+        swap.quoteScale = _quoteScale;
+        swap.underlyingScale = _underlyingScale;
+        SwapExecution.hedge(
+            SwapExecution.Hedge(priceOracle, swap, targetWad, _hedgeParams.deltaBandWad, _hedgeParams.maxNavLossBps),
+            b,
+            c
         );
-        b.quoteBalance = IERC20(asset()).balanceOf(address(this));
-        b.hedgeBalance = underlying.balanceOf(address(this));
-        _checkAfterHedge(b, navBefore, hfBefore, cashLimited);
         lastHedgeTime = block.timestamp;
-        emit Hedged(
-            buying, underlyingAmount, quoteAmount, b.bookDeltaWad + int256(b.hedgeBalance * _underlyingScale)
-        );
-    }
-
-    /// @dev Post-trade checks: gap inside the band (unless the buy was cut to the free cash), NAV loss
-    /// within its bound, HF at least min(floor, HF before) (a hedge of a vault already below the floor
-    /// may not make it worse).
-    function _checkAfterHedge(Book memory b, uint256 navBefore, uint256 hfBefore, bool cashLimited)
-        internal
-        view
-    {
-        HedgeParams memory h = _hedgeParams;
-        (, uint256 gapAfter) = _hedgeTarget(b);
-        if (gapAfter > h.deltaBandWad && !cashLimited) revert HedgeOutsideBand(gapAfter, h.deltaBandWad);
-        uint256 navAfter = _nav(b);
-        if (navAfter + navBefore.mulDivDown(h.maxNavLossBps, BPS) < navBefore) {
-            revert HedgeNavLoss(navBefore, navAfter, h.maxNavLossBps);
-        }
-        uint256 hfAfter = _healthFactor(b);
-        uint256 hfRequired = Math.min(_risk.hfFloorWad, hfBefore);
-        if (hfAfter < hfRequired) revert HealthFactorTooLow(hfAfter, hfRequired);
     }
 
     // ================================================================= internal: parameters
 
     function _setParameters(RiskParams memory p, ExposureLimits memory l, HedgeParams memory h) internal {
-        _checkBound("hfFloorWad", int256(uint256(p.hfFloorWad)), 1e18, 3e18);
-        _checkBound("spotShockUpBps", int256(uint256(p.spotShockUpBps)), 100, 9000);
-        _checkBound("spotShockDownBps", int256(uint256(p.spotShockDownBps)), 100, 9000);
-        _checkBound("volShockWad", int256(uint256(p.volShockWad)), 0.01e18, 2e18);
-        _checkBound("spreadBps", int256(uint256(p.spreadBps)), 0, 2000);
-        _checkBound("feeBps", int256(uint256(p.feeBps)), 0, 1000);
-        _checkBound("tradingCutoffSec", int256(uint256(p.tradingCutoffSec)), 0, 7 days);
-        _checkBound("maxLiveSeries", int256(uint256(p.maxLiveSeries)), 1, int256(HARD_MAX_LIVE_SERIES));
-        _checkBound("rateWad", p.rateWad, -0.1e18, 0.5e18);
-        _checkBound("maxOpenInterestWad", int256(uint256(l.maxOpenInterestWad)), 1, 1e30);
-        _checkBound("maxNetDeltaWad", int256(uint256(l.maxNetDeltaWad)), 0, 1e30);
-        _checkBound("maxVegaWad", int256(uint256(l.maxVegaWad)), 0, 1e36);
-        _checkBound("deltaBandWad", int256(uint256(h.deltaBandWad)), 1e12, 1e30);
-        _checkBound("dustDeltaWad", int256(uint256(h.dustDeltaWad)), 0, int256(uint256(h.deltaBandWad)));
-        _checkBound("hedgeIntervalSec", int256(uint256(h.hedgeIntervalSec)), 60, 7 days);
-        _checkBound("maxSlippageBps", int256(uint256(h.maxSlippageBps)), 1, 500);
-        _checkBound("maxNavLossBps", int256(uint256(h.maxNavLossBps)), 1, 1000);
+        BookMarking.checkParameters(p, l, h);
+        // the rate and the maximum age enter the marks and their validity
+        if (p.rateWad != _risk.rateWad || p.cacheMaxAgeSec != _risk.cacheMaxAgeSec) _book.validUntil = 0;
         _risk = p;
         _limits = l;
         _hedgeParams = h;
         emit ParametersSet(p, l, h);
-    }
-
-    function _checkBound(bytes32 name, int256 value, int256 min, int256 max) private pure {
-        if (value < min || value > max) revert ParamOutOfBounds(name, value, min, max);
     }
 
     /// @dev shares = assets x (supply + 10^offset) / (nav + 1), OpenZeppelin's virtual-share formula

@@ -16,6 +16,7 @@ _ABIS = {
     "vol_oracle": "VolatilityOracle",
     "pricer": "OptionPricer",
     "swap_library": "SwapExecution",
+    "book_library": "BookMarking",
     "option_token": "OptionToken",
     "vault": "OptionVault",
 }
@@ -82,6 +83,7 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
         vol_oracle=contracts["vol_oracle"],
         pricer=contracts["pricer"],
         swap_library=contracts["swap_library"],
+        book_library=contracts["book_library"],
         option_token=contracts["option_token"],
         vault=contracts["vault"],
     )

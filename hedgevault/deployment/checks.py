@@ -24,7 +24,15 @@ from hedgevault.deployment.manifest import (
     code_hash,
 )
 from hedgevault.deployment.vault_stack import ADMIN_CONTRACTS, DEFAULT_ADMIN_ROLE, ROLE_GRANTS
-from hedgevault.suite import SWAP_LIBRARY, ExposureLimits, HedgeParams, OracleParams, RiskParams, VolParams
+from hedgevault.suite import (
+    BOOK_LIBRARY,
+    SWAP_LIBRARY,
+    ExposureLimits,
+    HedgeParams,
+    OracleParams,
+    RiskParams,
+    VolParams,
+)
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.uniswap import npm_artifact
 
@@ -33,6 +41,7 @@ _STACK_ABIS = {
     "vol_oracle": "VolatilityOracle",
     "pricer": "OptionPricer",
     "swap_library": "SwapExecution",
+    "book_library": "BookMarking",
     "option_token": "OptionToken",
     "vault": "OptionVault",
 }
@@ -136,9 +145,9 @@ def _check_vault_stack(
     }
     for getter, expected in wiring.items():
         _expect(diffs, f"vault.{getter}", expected, getattr(v, getter)().call())
-    linked = _linked_library(w3, stack.contracts["vault"].address, address["swap_library"])
-    if not linked:
-        diffs.append(f"vault: its code does not call the recorded {SWAP_LIBRARY} at {address['swap_library']}")
+    for key, library in (("swap_library", SWAP_LIBRARY), ("book_library", BOOK_LIBRARY)):
+        if not _linked_library(w3, stack.contracts["vault"].address, address[key]):
+            diffs.append(f"vault: its code does not call the recorded {library} at {address[key]}")
     diffs += _check_vault_parameters(c["vault"], stack.contracts["vault"].block, params)
 
     for holders_key, contract_key, role_name in ROLE_GRANTS:

@@ -17,7 +17,8 @@ One JSON file per chain (``deployments/<chain id>.json``; dev chains under ``dep
         "parameters": {"vault_name": ..., "vault_symbol": ..., "fee_recipient": "0x...",
                        "risk": {...}, "limits": {...}, "hedge": {...}, "oracle": {...}, "vol": {...}},
         "roles": {"admin": "0x...", "guardians": [...], "listers": [...], "vol_updaters": [...]},
-        "contracts": {"price_oracle": ..., "vol_oracle": ..., "pricer": ..., "swap_library": ..., "option_token": ...,
+        "contracts": {"price_oracle": ..., "vol_oracle": ..., "pricer": ..., "swap_library": ...,
+                      "book_library": ..., "option_token": ...,
                       "vault": ...}
       }
     }
@@ -63,7 +64,7 @@ INFRASTRUCTURE_KEYS = (
     "position_manager",
     "pool",
 )
-VAULT_STACK_KEYS = ("price_oracle", "vol_oracle", "pricer", "swap_library", "option_token", "vault")
+VAULT_STACK_KEYS = ("price_oracle", "vol_oracle", "pricer", "swap_library", "book_library", "option_token", "vault")
 
 
 @dataclass(frozen=True)

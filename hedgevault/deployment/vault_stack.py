@@ -1,5 +1,6 @@
 """The vault stack on top of an infrastructure: PriceOracle, VolatilityOracle, OptionPricer, the
-SwapExecution library, OptionToken and OptionVault, then the option token's binding and the role grants.
+SwapExecution and BookMarking libraries, OptionToken and OptionVault, then the option token's binding
+and the role grants.
 
 Everything that depends on the vault's constructor or its linked libraries is in this module (``deploy_vault_stack``
 and ``vault_stack_parameters``), so a change there is made in one place.
@@ -18,7 +19,16 @@ from hedgevault.deployment.errors import DeploymentMismatch
 from hedgevault.deployment.infrastructure import ZERO_ADDRESS, Infrastructure
 from hedgevault.deployment.manifest import VaultStackSection
 from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext
-from hedgevault.suite import SWAP_LIBRARY, ExposureLimits, HedgeParams, OracleParams, RiskParams, VolParams, link
+from hedgevault.suite import (
+    BOOK_LIBRARY,
+    SWAP_LIBRARY,
+    ExposureLimits,
+    HedgeParams,
+    OracleParams,
+    RiskParams,
+    VolParams,
+    link,
+)
 
 #: Role holders per contract: manifest ``roles`` key -> (contract key, role getter); DEFAULT_ADMIN_ROLE is
 #: held by ``roles.admin`` on the three access-controlled contracts.
@@ -39,6 +49,7 @@ class VaultStack:
     vol_oracle: Contract
     pricer: Contract
     swap_library: Contract
+    book_library: Contract
     option_token: Contract
     vault: Contract
 
@@ -90,6 +101,7 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
     vol_oracle = ctx.ensure_contract(records, "vol_oracle", artifacts["VolatilityOracle"], deployer, vol.as_tuple())
     pricer = ctx.ensure_contract(records, "pricer", artifacts["OptionPricer"])
     swap_library = ctx.ensure_contract(records, "swap_library", artifacts["SwapExecution"])
+    book_library = ctx.ensure_contract(records, "book_library", artifacts["BookMarking"])
     option_token = ctx.ensure_contract(records, "option_token", artifacts["OptionToken"], "")
     vault_config = (
         infra.quote.address,
@@ -106,7 +118,7 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
     vault = ctx.ensure_contract(
         records,
         "vault",
-        link(artifacts["OptionVault"], {SWAP_LIBRARY: swap_library.address}),
+        link(artifacts["OptionVault"], {SWAP_LIBRARY: swap_library.address, BOOK_LIBRARY: book_library.address}),
         vault_config,
         params["vault_name"],
         params["vault_symbol"],
@@ -148,6 +160,7 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
         vol_oracle=vol_oracle,
         pricer=pricer,
         swap_library=swap_library,
+        book_library=book_library,
         option_token=option_token,
         vault=vault,
     )

@@ -36,8 +36,9 @@ CANCEL_GAS = 21_000
 #: A failure that repeats with the same reason is logged again only after this many blocks.
 REPEAT_LOG_BLOCKS = 50
 
-#: How long a tick waits for its own oracle posts to be mined before checking the vaults (local chains).
-ORACLE_WAIT_SEC = 2.0
+#: How long a tick waits in all for the transactions it sent to be mined (oracle posts before the vaults are
+#: checked, then the vault actions); on a chain with real block times the rest is reconciled next tick.
+RECEIPT_WAIT_SEC = 2.0
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,12 @@ class Keeper:
         if self.oracle_updater is not None:
             posted = len(records)
             self._post_oracles(head, signer, self.oracle_updater, records)
-            self._await_oracle_posts(head, records, posted)
+            self._await_sent(head, records, posted)
             if any(r.kind == "oracle" and r.status == "success" for r in records[posted:]):
                 head = read_head(self.rpc)  # already mined (automine): check the vaults on the fresh prices
+        acted = len(records)
         self._keep_vaults(head, signer, records)
+        self._await_sent(head, records, acted)
         if self.metrics is not None:
             self.metrics.balance.set(signer.balance_wei() / 10**18)
             self.metrics.last_block.set(head.number)
@@ -230,7 +233,7 @@ class Keeper:
     def _send_new(
         self, head: Head, signer: Signer, *, slot: str, target: str, name: str, kind: str, to: str, data: bytes
     ) -> ActionRecord:
-        """Estimate, price under the cap, sign, send and (if already mined) record the outcome."""
+        """Estimate, price under the cap, sign and send; the outcome is recorded by ``_await_sent``."""
         estimate = self.rpc.estimate_gas(sender=self.address, to=to, data=data, block=hex(head.number))
         if isinstance(estimate, Revert):
             self._failure(
@@ -286,9 +289,6 @@ class Keeper:
             max_fee=fees.max_fee_per_gas,
             tip=fees.max_priority_fee_per_gas,
         )
-        (status,) = tx_statuses(self.rpc, [tx_hash])
-        if status.mined:
-            return self._finish(head, pending, status)
         return ActionRecord(head.number, target, kind, "pending", tx_hash=tx_hash, name=name, nonce=nonce)
 
     def _refused(self, head: Head, slot: str, target: str, name: str, kind: str, exc: RpcError) -> ActionRecord:
@@ -514,22 +514,23 @@ class Keeper:
                     )
                 )
 
-    def _await_oracle_posts(self, head: Head, records: list[ActionRecord], first: int) -> None:
-        """Wait up to ``ORACLE_WAIT_SEC`` for this tick's oracle posts to be mined, so that the vaults are
-        checked on the prices just posted (a local node's automine can lag behind the send under load);
-        what is still pending then is reconciled on the next tick as usual."""
-        waiting = [
-            i for i in range(first, len(records)) if records[i].kind == "oracle" and records[i].status == "pending"
-        ]
-        deadline = time.monotonic() + ORACLE_WAIT_SEC
-        while waiting and time.monotonic() < deadline:
-            time.sleep(0.02)
+    def _await_sent(self, head: Head, records: list[ActionRecord], first: int) -> None:
+        """Wait up to ``RECEIPT_WAIT_SEC`` (in all) for the transactions this tick sent to be mined and record
+        their outcomes: a local node's automine can lag behind the send under load, and oracle posts must
+        land before the vaults are checked on them. What is still pending then is reconciled on a later
+        tick as usual."""
+        waiting = [i for i, r in enumerate(records) if i >= first and r.status == "pending" and r.tx_hash]
+        deadline = time.monotonic() + RECEIPT_WAIT_SEC
+        while waiting:
             statuses = tx_statuses(self.rpc, [str(records[i].tx_hash) for i in waiting])
             for i, status in zip(list(waiting), statuses, strict=True):
-                pending = self._pending.get(str(records[i].name))
+                pending = next((p for p in self._pending.values() if status.tx_hash in p.hashes), None)
                 if status.mined and pending is not None:
                     records[i] = self._finish(head, pending, status)
                     waiting.remove(i)
+            if not waiting or time.monotonic() >= deadline:
+                return
+            time.sleep(0.02)
 
     def _vault_scales(self) -> None:
         """10^(18 - underlying decimals) per vault, to express the hedge balance in wad (read once)."""

@@ -51,6 +51,20 @@ KEEPER_INDEX = 8
 _BUYER_FUNDS_WHOLE = 10_000_000
 _KEEPER_MIN_ETH_WEI = 10 * WAD
 
+#: (key used here, BookView field)
+_BOOK_FIELDS = (
+    ("spot_wad", "spotWad"),
+    ("quote_balance", "quoteBalance"),
+    ("hedge_balance", "hedgeBalance"),
+    ("assets_value", "assetsValue"),
+    ("mark_value", "markValue"),
+    ("payouts_owed", "payoutsOwed"),
+    ("stress_margin", "stressMargin"),
+    ("health_factor_wad", "healthFactorWad"),
+    ("book_delta_wad", "bookDeltaWad"),
+    ("vega_wad", "vegaWad"),
+)
+
 
 @dataclass(frozen=True)
 class SeriesSpec:
@@ -362,19 +376,10 @@ class Simulation:
     def _read_book(self) -> dict[str, int]:
         s = self.suite
         book, supply = self.rpc.calls([Call(s.vault, "book"), Call(s.vault, "totalSupply")])
-        names = (
-            "spot_wad",
-            "quote_balance",
-            "hedge_balance",
-            "assets_value",
-            "mark_value",
-            "payouts_owed",
-            "stress_margin",
-            "health_factor_wad",
-            "book_delta_wad",
-            "vega_wad",
-        )
-        out = {n: int(v) for n, v in zip(names, book, strict=True)}
+        # BookView by the ABI's field names (the vault may append fields)
+        fields = [c["name"] for c in s.vault.get_function_by_name("book").abi["outputs"][0]["components"]]
+        view = dict(zip(fields, book, strict=True))
+        out = {snake: int(view[camel]) for snake, camel in _BOOK_FIELDS}
         out["total_supply"] = int(supply)
         out["nav"] = max(out["assets_value"] - out["mark_value"] - out["payouts_owed"], 0)
         return out

@@ -32,7 +32,7 @@ def test_vault_stack_on_a_fork_of_the_infrastructure_chain(
     fork_path = tmp_path / "fork.json"
     run = hv("deploy", "--rpc-url", fork.url, "--infrastructure", infra_path, "--manifest", fork_path)
     assert run.code == 0, run.err
-    assert "6 deployed" in run.out
+    assert "7 deployed" in run.out
     manifest = load_manifest(fork_path)
     assert manifest.infrastructure is not None and manifest.vault_stack is not None
     assert manifest.infrastructure.origin == "external" and manifest.infrastructure.source == str(infra_path)
@@ -85,6 +85,6 @@ def test_cli_fork_url_starts_a_fork_deploys_onto_it_and_stops_it(
     fork_path = tmp_path / "fork.json"
     run = hv("deploy", "--fork-url", testnet.url, "--infrastructure", infra_path, "--manifest", fork_path)
     assert run.code == 0, run.err
-    assert "6 deployed, 7 reused" in run.out and "the fork stops now" in run.out
+    assert "7 deployed, 7 reused" in run.out and "the fork stops now" in run.out
     vault = load_manifest(fork_path).vault_stack.contracts["vault"].address  # type: ignore[union-attr]
     assert code_hash(testnet.web3(), vault) == EMPTY_CODE_HASH

@@ -10,7 +10,8 @@ settlements, claims and donations on the real suite. Invariants, by id (used as 
                     d x 10^decimals / (supply + 10^6) + 1 and never lowers it.
   VM_MAX_WITHDRAW   a depositor can always withdraw exactly what maxWithdraw says.
   VM_BAND           after every successful hedging upkeep the gap to the hedge target is inside the band,
-                    unless the buy was cut to the vault's free cash.
+                    unless the buy was cut to the vault's free cash (an upkeep that only re-marked the
+                    stale cached book is not a hedge).
   VM_OPEN_INTEREST  for every live series, open interest = sum of the option token balances.
   VM_ACCESS         no unprivileged caller changes parameters, lists series, pauses or posts vols.
 """
@@ -165,12 +166,17 @@ class VaultMachine:
             return
         if not needed:
             return
+        hedged_before = int(s.vault.functions.lastHedgeTime().call())
         error = _try(s.vault.functions.performUpkeep(data), self.actors.keeper)
         if error is not None:
             assert error in ALLOWED_UPKEEP_ERRORS or error.startswith("message:"), error
             return
         if data:
             RULES_RUN["settle"] = RULES_RUN.get("settle", 0) + 1
+            return
+        if int(s.vault.functions.lastHedgeTime().call()) == hedged_before and book(s)["cache_fresh"]:
+            # a re-mark of the stale cached book (the next upkeep hedges)
+            RULES_RUN["remark"] = RULES_RUN.get("remark", 0) + 1
             return
         RULES_RUN["hedge"] = RULES_RUN.get("hedge", 0) + 1
         b = book(s)

@@ -30,7 +30,7 @@ from vaultkit import (
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
-from hedgevault.suite import SWAP_LIBRARY, ExposureLimits, HedgeParams, RiskParams, Suite, link
+from hedgevault.suite import BOOK_LIBRARY, SWAP_LIBRARY, ExposureLimits, HedgeParams, RiskParams, Suite, link
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.toolchain.deploy import deploy
 from hedgevault.txs import send
@@ -545,7 +545,7 @@ def test_constructor_refuses_tokens_above_18_decimals(
         s.admin,
         s.fee_recipient,
     )
-    vault = link(artifacts["OptionVault"], {SWAP_LIBRARY: s.swap_library.address})
+    vault = link(artifacts["OptionVault"], {SWAP_LIBRARY: s.swap_library.address, BOOK_LIBRARY: s.book_library.address})
     factory = s.w3.eth.contract(abi=vault.abi, bytecode=vault.bytecode)
     c = s.config
     with pytest.raises(ContractCustomError) as info:

@@ -133,6 +133,10 @@ def book(s: Suite) -> dict[str, int]:
         "health_factor_wad",
         "book_delta_wad",
         "vega_wad",
+        "mark_lower_value",
+        "marked_at_sec",
+        "cache_valid_until_sec",
+        "cache_fresh",
     ]
     out = dict(zip(names, (int(x) for x in s.vault.functions.book().call()), strict=True))
     out["net_delta_wad"] = out["book_delta_wad"] + out["hedge_balance"] * 10 ** (18 - s.config.underlying_decimals)

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {FixedPointMath} from "../libraries/FixedPointMath.sol";
+
+/// @title BookMath
+/// @notice The option vault's valuation and health formulas (see `IOptionVault`), shared by the vault and
+/// the hedge library: assets, liabilities, stress margin, NAV bounds and health factor of a `Book`.
+/// Units: `...Wad` in wad; values returned in quote token units; assets rounded down, liabilities and
+/// the stress margin rounded up (against the user).
+library BookMath {
+    using FixedPointMath for uint256;
+
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant BPS = 10_000;
+
+    /// @notice A valuation at one spot and now (wad before conversion to quote units).
+    struct Book {
+        uint256 spotWad;
+        /// @dev Token units.
+        uint256 quoteBalance;
+        uint256 hedgeBalance;
+        /// @dev Upper and lower bounds of the mark of the open options.
+        uint256 markUpWad;
+        uint256 markDownWad;
+        int256 bookDeltaWad;
+        uint256 vegaWad;
+        uint256 callOpenWad;
+        uint256 putOpenWad;
+    }
+
+    /// @notice The vault's values the formulas need.
+    struct Ctx {
+        uint256 quoteScale;
+        uint256 underlyingScale;
+        uint256 payoutsOwed;
+        uint256 hfFloorWad;
+        uint256 spotShockUpBps;
+        uint256 spotShockDownBps;
+        uint256 volShockWad;
+    }
+
+    /// @notice A = quote balance + hedge x spot, rounded down, in quote units.
+    function assetsValue(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        return b.quoteBalance + (b.hedgeBalance * c.underlyingScale).mulDivDown(b.spotWad, WAD * c.quoteScale);
+    }
+
+    /// @notice L = mark (upper bound) + payouts owed, rounded up, in quote units.
+    function liabilities(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        return b.markUpWad.mulDivUp(1, c.quoteScale) + c.payoutsOwed;
+    }
+
+    /// @notice M = max(up, down) + volStress, rounded up, in quote units (formulas on `IOptionVault`).
+    function stressMargin(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        uint256 hedgeWad = b.hedgeBalance * c.underlyingScale;
+        uint256 upExposureWad = b.callOpenWad > hedgeWad ? b.callOpenWad - hedgeWad : 0;
+        uint256 upLossWad = upExposureWad.mulDivUp(b.spotWad * c.spotShockUpBps, WAD * BPS);
+        uint256 downLossWad = (b.putOpenWad + hedgeWad).mulDivUp(b.spotWad * c.spotShockDownBps, WAD * BPS);
+        uint256 volLossWad = b.vegaWad.mulDivUp(c.volShockWad * (BPS + c.spotShockUpBps), WAD * BPS);
+        return (Math.max(upLossWad, downLossWad) + volLossWad).mulDivUp(1, c.quoteScale);
+    }
+
+    /// @notice NAV with the mark's upper bound (withdrawals, redemptions, totalAssets).
+    function navLow(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        uint256 a = assetsValue(b, c);
+        uint256 l = liabilities(b, c);
+        return a > l ? a - l : 0;
+    }
+
+    /// @notice NAV with the mark's lower bound (deposits, mints).
+    function navHigh(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        uint256 a = assetsValue(b, c);
+        uint256 l = b.markDownWad / c.quoteScale + c.payoutsOwed;
+        return a > l ? a - l : 0;
+    }
+
+    /// @notice HF = A / (L + M), type(uint256).max when L + M = 0.
+    function healthFactor(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        return healthFactorAfter(b, c, assetsValue(b, c));
+    }
+
+    /// @notice HF for a given assets value (the stress margin depends on the hedge and the book only).
+    function healthFactorAfter(Book memory b, Ctx memory c, uint256 assets) internal pure returns (uint256) {
+        uint256 denominator = liabilities(b, c) + stressMargin(b, c);
+        if (denominator == 0) return type(uint256).max;
+        return assets.mulDivDown(WAD, denominator);
+    }
+
+    /// @notice Quote balance minus payouts owed (0 if short).
+    function freeQuote(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        return b.quoteBalance > c.payoutsOwed ? b.quoteBalance - c.payoutsOwed : 0;
+    }
+
+    /// @notice Target hedge max(-bookDelta, 0) and the gap |target - hedge|, in underlying wad.
+    function hedgeTarget(Book memory b, Ctx memory c) internal pure returns (uint256 targetWad, uint256 gapWad) {
+        targetWad = b.bookDeltaWad < 0 ? uint256(-b.bookDeltaWad) : 0;
+        uint256 hedgeWad = b.hedgeBalance * c.underlyingScale;
+        gapWad = targetWad > hedgeWad ? targetWad - hedgeWad : hedgeWad - targetWad;
+    }
+}
