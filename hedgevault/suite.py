@@ -10,8 +10,10 @@ risk parameters without reading them back. Units: ``..._wad`` is 1e18 fixed poin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
@@ -188,6 +190,18 @@ class Suite:
     def set_feed_price(self, price_wad: int) -> None:
         """A new feed round at ``price_wad``."""
         send(self.w3, self.feed.functions.setAnswer(self.feed_answer(price_wad)), self.admin)
+
+    def book_view(self, values: Sequence[Any] | None = None) -> dict[str, int]:
+        """``IOptionVault.book()`` (called now unless its decoded ``values`` are given) keyed by the ABI's
+        field names (``spotWad``, ``healthFactorWad`` ...; fields the contract appends are kept), plus
+        ``netDeltaWad`` = book delta + hedge balance, in underlying wad."""
+        if values is None:
+            values = self.vault.functions.book().call()
+        outputs = self.vault.get_function_by_name("book").abi["outputs"]
+        names = [str(c["name"]) for c in outputs[0]["components"]]
+        view = {name: int(v) for name, v in zip(names, values, strict=True)}
+        view["netDeltaWad"] = view["bookDeltaWad"] + view["hedgeBalance"] * 10 ** (18 - self.config.underlying_decimals)
+        return view
 
     def pool_price_wad(self) -> Fraction:
         sqrt_x96 = int(self.pool.functions.slot0().call()[0])

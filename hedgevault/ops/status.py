@@ -24,17 +24,6 @@ def _try(fn: Callable[[], Any]) -> tuple[Any, str | None]:
         return None, describe(exc)
 
 
-def _named(abi_outputs: list[dict[str, Any]], values: Any) -> dict[str, Any]:
-    """A returned struct (tuple) as a dict keyed by the ABI's field names."""
-    components = abi_outputs[0]["components"]
-    return {c["name"]: v for c, v in zip(components, values, strict=True)}
-
-
-def _fn_abi(suite: Suite, name: str) -> dict[str, Any]:
-    abi: list[dict[str, Any]] = [dict(item) for item in suite.vault.abi]
-    return next(item for item in abi if item.get("type") == "function" and item.get("name") == name)
-
-
 def parameters(suite: Suite) -> dict[str, dict[str, int]]:
     """The risk, exposure and hedge parameters in force: from the latest ``ParametersSet`` event (the
     vault keeps them internal to stay under the code-size limit)."""
@@ -67,11 +56,7 @@ def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
     status["total_assets"], status["total_assets_error"] = _try(lambda: int(vault.functions.totalAssets().call()))
     status["share_price"], _ = _try(lambda: int(vault.functions.convertToAssets(10**share_decimals).call()))
     raw_book, status["book_error"] = _try(lambda: vault.functions.book().call())
-    book = _named(_fn_abi(suite, "book")["outputs"], raw_book) if raw_book is not None else None
-    if book is not None:
-        underlying_scale = 10 ** (18 - int(suite.underlying.functions.decimals().call()))
-        book["netDeltaWad"] = int(book["bookDeltaWad"]) + int(book["hedgeBalance"]) * underlying_scale
-    status["book"] = book
+    status["book"] = suite.book_view(raw_book) if raw_book is not None else None
     upkeep, status["upkeep_error"] = _try(lambda: vault.functions.checkUpkeep(b"").call())
     status["upkeep_needed"] = None if upkeep is None else bool(upkeep[0])
     series = []

@@ -376,10 +376,8 @@ class Simulation:
     def _read_book(self) -> dict[str, int]:
         s = self.suite
         book, supply = self.rpc.calls([Call(s.vault, "book"), Call(s.vault, "totalSupply")])
-        # BookView by the ABI's field names (the vault may append fields)
-        fields = [c["name"] for c in s.vault.get_function_by_name("book").abi["outputs"][0]["components"]]
-        view = dict(zip(fields, book, strict=True))
-        out = {snake: int(view[camel]) for snake, camel in _BOOK_FIELDS}
+        view = s.book_view(book)
+        out = {snake: view[camel] for snake, camel in _BOOK_FIELDS}
         out["total_supply"] = int(supply)
         out["nav"] = max(out["assets_value"] - out["mark_value"] - out["payouts_owed"], 0)
         return out
@@ -413,20 +411,9 @@ class Simulation:
         self.rpc.mine(now)
 
     def _keeper_pass(self, k: int) -> None:
-        """The keeper's pass at the step time: it posts the step's oracles (and checks the vault on the
-        state before them); those transactions are mined together in one block, then it passes again and
-        settles or hedges on the new prices.
-
-        Anvil mines asynchronously after answering, so with automining on, whether the keeper's vault
-        check saw its own oracle posts would depend on timing; with automining off for the posting pass
-        the outcome is the same on every run (same seed, same results)."""
+        """The keeper's pass at the step time: it posts the step's oracles, waits for them to be mined
+        (``Keeper.tick`` does), then settles or hedges on the new prices."""
         self.source.arm(self.scenario.prices_wad[k], self._live_vols(k))
-        self.rpc.request("evm_setAutomine", [False])
-        try:
-            self.keeper.tick()
-            self.rpc.request("evm_mine", [])
-        finally:
-            self.rpc.request("evm_setAutomine", [True])
         self._keeper_tick()
 
     def _keeper_tick(self) -> None:

@@ -5,6 +5,7 @@ Amounts: ``q(s, x)`` is x whole quote tokens in quote units; options are in unde
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -121,26 +122,8 @@ def move_market(s: Suite, price_wad: int, trader: str) -> None:
 
 
 def book(s: Suite) -> dict[str, int]:
-    """``IOptionVault.book()`` by name, plus ``net_delta_wad`` = book delta + hedge (underlying wad)."""
-    names = [
-        "spot_wad",
-        "quote_balance",
-        "hedge_balance",
-        "assets_value",
-        "mark_value",
-        "payouts_owed",
-        "stress_margin",
-        "health_factor_wad",
-        "book_delta_wad",
-        "vega_wad",
-        "mark_lower_value",
-        "marked_at_sec",
-        "cache_valid_until_sec",
-        "cache_fresh",
-    ]
-    out = dict(zip(names, (int(x) for x in s.vault.functions.book().call()), strict=True))
-    out["net_delta_wad"] = out["book_delta_wad"] + out["hedge_balance"] * 10 ** (18 - s.config.underlying_decimals)
-    return out
+    """``IOptionVault.book()`` with snake_case names (``health_factor_wad`` ...), plus ``net_delta_wad``."""
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): value for name, value in s.book_view().items()}
 
 
 def perform_upkeep(s: Suite, keeper: str) -> Any:
