@@ -173,11 +173,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--all", action="store_true", help="redeem every share that may leave now (maxRedeem)")
     p.set_defaults(func=_run(_withdraw))
 
-    for name, fn, bound, what in (
-        ("buy", _buy, "--max-premium", "at most this premium + fee in quote tokens (default: quote + slippage)"),
-        ("sell", _sell, "--min-proceeds", "at least these proceeds in quote tokens (default: quote - slippage)"),
+    for name, fn, bound, what, summary in (
+        (
+            "buy",
+            _buy,
+            "--max-premium",
+            "at most this premium + fee in quote tokens (default: quote + slippage)",
+            "buy options of a listed series from the vault",
+        ),
+        (
+            "sell",
+            _sell,
+            "--min-proceeds",
+            "at least these proceeds in quote tokens (default: quote - slippage)",
+            "sell options back to the vault",
+        ),
     ):
-        p = sub.add_parser(name, help=f"{name} options of a listed series")
+        p = sub.add_parser(name, help=summary)
         _signer_flags(p)
         p.add_argument("--series", type=int, required=True, help="series id (see `hedgevault status`)")
         p.add_argument("--amount", required=True, help="options, in underlying units (e.g. 1.5)")
