@@ -6,20 +6,10 @@ from web3 import Web3
 
 from hedgevault.deployment.errors import DeploymentError
 from hedgevault.deployment.infrastructure import load_infrastructure
-from hedgevault.deployment.manifest import VAULT_STACK_KEYS, ChainIdentity, Manifest, bind
+from hedgevault.deployment.manifest import VAULT_STACK_ARTIFACTS, VAULT_STACK_KEYS, ChainIdentity, Manifest, bind
 from hedgevault.deployment.steps import verify_record
 from hedgevault.suite import ExposureLimits, HedgeParams, OracleParams, RiskParams, Suite, SuiteConfig, VolParams
 from hedgevault.toolchain.compiler import compile_project
-
-_ABIS = {
-    "price_oracle": "PriceOracle",
-    "vol_oracle": "VolatilityOracle",
-    "pricer": "OptionPricer",
-    "swap_library": "SwapExecution",
-    "book_library": "BookMarking",
-    "option_token": "OptionToken",
-    "vault": "OptionVault",
-}
 
 
 def suite_config_of(manifest: Manifest) -> SuiteConfig:
@@ -67,7 +57,9 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
     infra = load_infrastructure(w3, infra_section, artifacts)
     for key, record in stack.contracts.items():
         verify_record(w3, f"vault_stack.{key}", record)
-    contracts = {key: bind(w3, stack.contracts[key].address, artifacts[name].abi) for key, name in _ABIS.items()}
+    contracts = {
+        key: bind(w3, stack.contracts[key].address, artifacts[name].abi) for key, name in VAULT_STACK_ARTIFACTS.items()
+    }
     return Suite(
         w3=w3,
         config=config,

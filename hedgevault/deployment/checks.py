@@ -17,6 +17,7 @@ from web3.contract import Contract
 
 from hedgevault.deployment.manifest import (
     EMPTY_CODE_HASH,
+    VAULT_STACK_ARTIFACTS,
     InfrastructureSection,
     Manifest,
     VaultStackSection,
@@ -35,16 +36,6 @@ from hedgevault.suite import (
 )
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.uniswap import npm_artifact
-
-_STACK_ABIS = {
-    "price_oracle": "PriceOracle",
-    "vol_oracle": "VolatilityOracle",
-    "pricer": "OptionPricer",
-    "swap_library": "SwapExecution",
-    "book_library": "BookMarking",
-    "option_token": "OptionToken",
-    "vault": "OptionVault",
-}
 
 
 def check_deployment(w3: Web3, manifest: Manifest, artifacts: dict[str, Artifact]) -> list[str]:
@@ -107,10 +98,13 @@ def _check_vault_stack(
     artifacts: dict[str, Artifact],
 ) -> list[str]:
     infra = infra_section.contracts
-    missing = [key for key in _STACK_ABIS if key not in stack.contracts]
+    missing = [key for key in VAULT_STACK_ARTIFACTS if key not in stack.contracts]
     if missing:
         return [f"vault_stack.{key}: not deployed yet (run `hedgevault deploy` again to finish)" for key in missing]
-    c = {key: bind(w3, record.address, artifacts[_STACK_ABIS[key]].abi) for key, record in stack.contracts.items()}
+    c = {
+        key: bind(w3, record.address, artifacts[VAULT_STACK_ARTIFACTS[key]].abi)
+        for key, record in stack.contracts.items()
+    }
     params, roles = stack.parameters, stack.roles
     diffs: list[str] = []
     address = {key: record.address for key, record in stack.contracts.items()}

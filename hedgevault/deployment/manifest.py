@@ -64,7 +64,17 @@ INFRASTRUCTURE_KEYS = (
     "position_manager",
     "pool",
 )
-VAULT_STACK_KEYS = ("price_oracle", "vol_oracle", "pricer", "swap_library", "book_library", "option_token", "vault")
+#: The vault stack's manifest keys and the compiled artifact each one is.
+VAULT_STACK_ARTIFACTS = {
+    "price_oracle": "PriceOracle",
+    "vol_oracle": "VolatilityOracle",
+    "pricer": "OptionPricer",
+    "swap_library": "SwapExecution",
+    "book_library": "BookMarking",
+    "option_token": "OptionToken",
+    "vault": "OptionVault",
+}
+VAULT_STACK_KEYS = tuple(VAULT_STACK_ARTIFACTS)
 
 
 @dataclass(frozen=True)
