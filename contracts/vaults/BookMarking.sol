@@ -25,8 +25,12 @@ import {BookMath} from "./BookMath.sol";
 ///   strikeOpen  sum o_i K_i                              (rate terms)
 ///   vegaRoot    sum o_i sqrt(tau_i) / sqrt(2 pi)         (vega_i <= S vegaRoot_i)
 ///   callOpen, putOpen                                    (open interest by type)
+///   stressUp    sum o_i C_i(S0 (1 + up), sigma_i + volShock, t0)     (the stress scenarios of
+///   stressDown  sum o_i C_i(S0 (1 - down), sigma_i + volShock, t0)    `BookMath.stressMargin`)
 /// A trade of one series changes its terms by term(o_new) - term(o_old) with the same roundings, so the
-/// aggregates always equal a full re-mark at (S0, t0) to the wei.
+/// aggregates always equal a full re-mark at (S0, t0) to the wei; except the two stress aggregates, exact
+/// at a re-mark and moved by a trade by bounds that keep them at or above a full re-mark (gas: a trade
+/// prices no scenario; see `_addStressBound`).
 library BookMarking {
     using FixedPointMath for uint256;
 
