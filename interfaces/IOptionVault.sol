@@ -19,10 +19,10 @@ pragma solidity ^0.8.24;
 ///                   from above (withdrawals, redemptions, totalAssets, HF) and from below (deposits,
 ///                   mints), so every bound rounds against the user; see docs/option-vault.md.
 ///   NAV           = max(A - L, 0) = totalAssets()
-///   stress M      = max(up, down) + volStress, where with spot S, call and put open interest C and P,
-///                   hedge H, shocks u and d:  up = u S max(C - H, 0), down = d S (P + H) and
-///                   volStress = volShock x sum(open x S (1 + u) sqrt(T) / sqrt(2 pi)).
-///                   Each term bounds the worst loss from above (|delta| <= 1, vega <= S sqrt(T) phi(0)).
+///   stress M      = the worst loss of book and hedge H when the cached book's spot S0 moves to S0 (1 + u)
+///                   or S0 (1 - d) with every volatility + volShock: max(stressK - mark -/+ H (SK - S0), 0),
+///                   the series re-priced in both scenarios at each re-mark (exact then) and bounded from
+///                   above after trades until the next re-mark (`BookMath.stressMargin`, docs/option-vault.md).
 ///   HF            = A / (L + M) (type(uint256).max when L + M = 0).
 interface IOptionVault {
     /// @notice One option series. Packed in one storage slot.

@@ -25,8 +25,12 @@ import {BookMath} from "./BookMath.sol";
 ///   strikeOpen  sum o_i K_i                              (rate terms)
 ///   vegaRoot    sum o_i sqrt(tau_i) / sqrt(2 pi)         (vega_i <= S vegaRoot_i)
 ///   callOpen, putOpen                                    (open interest by type)
+///   stressUp    sum o_i C_i(S0 (1 + up), sigma_i + volShock, t0)     (the stress scenarios of
+///   stressDown  sum o_i C_i(S0 (1 - down), sigma_i + volShock, t0)    `BookMath.stressMargin`)
 /// A trade of one series changes its terms by term(o_new) - term(o_old) with the same roundings, so the
-/// aggregates always equal a full re-mark at (S0, t0) to the wei.
+/// aggregates always equal a full re-mark at (S0, t0) to the wei; except the two stress aggregates, exact
+/// at a re-mark and moved by a trade by bounds that keep them at or above a full re-mark (gas: a trade
+/// prices no scenario; see `_addStressBound`).
 library BookMarking {
     using FixedPointMath for uint256;
 
@@ -54,9 +58,13 @@ library BookMarking {
         uint256 vegaRootWad;
         uint256 callOpenWad;
         uint256 putOpenWad;
+        /// @dev The book in the two stress scenarios (see the library's notice): exact at a re-mark, upper
+        /// bounds after trades.
+        uint256 stressUpWad;
+        uint256 stressDownWad;
     }
 
-    /// @notice The marks in the vault's storage (five slots), with the vault's reentrancy lock and pause
+    /// @notice The marks in the vault's storage (six slots), with the vault's reentrancy lock and pause
     /// flag in the head slot that every action reads.
     struct Stored {
         uint104 spotWad;
@@ -73,6 +81,8 @@ library BookMarking {
         uint128 vegaRootWad;
         uint128 callOpenWad;
         uint128 putOpenWad;
+        uint128 stressUpWad;
+        uint128 stressDownWad;
     }
 
     /// @notice What marking needs besides the series.
@@ -83,6 +93,10 @@ library BookMarking {
         int256 rateWad;
         uint256 maxAgeSec;
         uint256 spotBandBps;
+        /// @dev The stress scenarios: spot x (1 + up) and spot x (1 - down), each with vol + volShock.
+        uint256 shockUpBps;
+        uint256 shockDownBps;
+        uint256 volShockWad;
     }
 
     /// @dev Per-expiry values shared by the series of one expiry.
@@ -133,6 +147,7 @@ library BookMarking {
         uint256 w2 = uint256(_fit(m.gammaCoefWad, 128)) | (uint256(_fit(m.thetaCoefWad, 128)) << 128);
         uint256 w3 = uint256(_fit(m.strikeOpenWad, 128)) | (uint256(_fit(m.vegaRootWad, 128)) << 128);
         uint256 w4 = uint256(_fit(m.callOpenWad, 128)) | (uint256(_fit(m.putOpenWad, 128)) << 128);
+        uint256 w5 = uint256(_fit(m.stressUpWad, 128)) | (uint256(_fit(m.stressDownWad, 128)) << 128);
         assembly ("memory-safe") {
             // `Stored`: the head in the first slot, then four slots of two 128-bit fields each, low field first
             let base := st.slot
@@ -140,6 +155,7 @@ library BookMarking {
             sstore(add(base, 2), w2)
             sstore(add(base, 3), w3)
             sstore(add(base, 4), w4)
+            sstore(add(base, 5), w5)
         }
     }
 
@@ -181,6 +197,8 @@ library BookMarking {
         m.vegaRootWad = st.vegaRootWad;
         m.callOpenWad = st.callOpenWad;
         m.putOpenWad = st.putOpenWad;
+        m.stressUpWad = st.stressUpWad;
+        m.stressDownWad = st.stressDownWad;
     }
 
     function _storeRemark(Stored storage st, Marks memory m) private {
@@ -212,6 +230,7 @@ library BookMarking {
             if (s.openInterestWad == 0) continue;
             if (s.expiry != e.expiry) _loadExpiry(e, m, env.volOracle, s.expiry);
             _addTerms(m, e, env, s, 0, s.openInterestWad);
+            _addStressExact(m, e, env, s);
         }
     }
 
@@ -240,7 +259,8 @@ library BookMarking {
     ) external returns (BookMath.Book memory) {
         Expiry memory e;
         _setExpiry(e, m, s.expiry, t.volWad, t.volFreshUntil);
-        _addTerms(m, e, env, s, t.oldOpenWad, t.newOpenWad);
+        (uint256 priceWad, int256 deltaWad) = _addTerms(m, e, env, s, t.oldOpenWad, t.newOpenWad);
+        _addStressBound(m, e, env, s, t.oldOpenWad, t.newOpenWad, priceWad, deltaWad);
         store(st, m);
         return _value(
             m,
@@ -288,8 +308,9 @@ library BookMarking {
         IOptionVault.Series memory s,
         uint256 oldOpenWad,
         uint256 newOpenWad
-    ) private view {
-        (uint256 priceWad, int256 deltaWad, bool insideMargin) =
+    ) private view returns (uint256 priceWad, int256 deltaWad) {
+        bool insideMargin;
+        (priceWad, deltaWad, insideMargin) =
             env.pricer.markAndDelta(m.spotWad, s.strikeWad, e.timeSec, e.volWad, env.rateWad, s.isCall);
         if (!insideMargin) m.validUntil = m.markedAt;
         m.markWad = m.markWad + _up(newOpenWad, priceWad) - _up(oldOpenWad, priceWad);
@@ -298,7 +319,7 @@ library BookMarking {
         m.strikeOpenWad = m.strikeOpenWad + _up(newOpenWad, s.strikeWad) - _up(oldOpenWad, s.strikeWad);
         if (s.isCall) m.callOpenWad = m.callOpenWad + newOpenWad - oldOpenWad;
         else m.putOpenWad = m.putOpenWad + newOpenWad - oldOpenWad;
-        if (e.rootDownWad == 0) return;
+        if (e.rootDownWad == 0) return (priceWad, deltaWad);
         // per option: 1 / (sigma sqrt(2 pi tau)), sigma / sqrt(2 pi tau), sqrt(tau) / sqrt(2 pi); all up
         // vol in [1e15, 1e19] and root >= 1 (tau >= 1 s): every intermediate < 2^200
         uint256 gammaUnit = ((INV_SQRT_2PI_WAD_UP * WAD + e.volWad - 1) / e.volWad * WAD + e.rootDownWad - 1) / e.rootDownWad;
@@ -307,6 +328,95 @@ library BookMarking {
         m.gammaCoefWad = m.gammaCoefWad + _up(newOpenWad, gammaUnit) - _up(oldOpenWad, gammaUnit);
         m.thetaCoefWad = m.thetaCoefWad + _up(newOpenWad, thetaUnit) - _up(oldOpenWad, thetaUnit);
         m.vegaRootWad = m.vegaRootWad + _up(newOpenWad, vegaUnit) - _up(oldOpenWad, vegaUnit);
+    }
+
+    /// @dev The scenario spots: floor(S0 x (1 + up)) and floor(S0 x (1 - down)).
+    function _stressSpots(Marks memory m, Env memory env) private pure returns (uint256 upWad, uint256 downWad) {
+        upWad = m.spotWad * (BPS + env.shockUpBps) / BPS;
+        downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;
+    }
+
+    /// @dev A re-mark: the series' exact terms ceil(open x price) in both scenarios (the pricer at the
+    /// scenario spot and the expiry's volatility + volShock, at the marks' time).
+    function _addStressExact(Marks memory m, Expiry memory e, Env memory env, IOptionVault.Series memory s)
+        private
+        view
+    {
+        (uint256 upWad, uint256 downWad) = _stressSpots(m, env);
+        uint256 vol = e.volWad + env.volShockWad;
+        (uint256 pUp,,) = env.pricer.markAndDelta(upWad, s.strikeWad, e.timeSec, vol, env.rateWad, s.isCall);
+        (uint256 pDown,,) = env.pricer.markAndDelta(downWad, s.strikeWad, e.timeSec, vol, env.rateWad, s.isCall);
+        m.stressUpWad += _up(s.openInterestWad, pUp);
+        m.stressDownWad += _up(s.openInterestWad, pDown);
+    }
+
+    /// @dev A trade: no scenario pricing (gas). A sale of d more options adds ceil(d x an upper bound) of
+    /// the scenario price; a buy-back of d subtracts floor(d x a lower bound), so each aggregate stays at or
+    /// above the exact sum of ceil(open x scenario price) until the next re-mark. From the price p and
+    /// delta D at the marks' spot S0 (same call as the mark), for a scenario spot Sk:
+    ///   upper = p + (call: max(Sk - S0, 0); put: max(S0 - Sk, 0)) + volShock x Sk x sqrt(tau) phi(0) + err
+    ///   lower = max(p + D (Sk - S0) - err, 0)
+    /// (|delta| <= 1 and each price is monotone in S; vega <= S sqrt(tau) phi(0) and vega >= 0; convexity
+    /// in S gives the tangent); err = (2 max(Sk, K) + |Sk - S0|) / 1e16 + 8 wei covers the library's error
+    /// in the evaluations compared, ten times over.
+    function _addStressBound(
+        Marks memory m,
+        Expiry memory e,
+        Env memory env,
+        IOptionVault.Series memory s,
+        uint256 oldOpenWad,
+        uint256 newOpenWad,
+        uint256 priceWad,
+        int256 deltaWad
+    ) private pure {
+        (uint256 upWad, uint256 downWad) = _stressSpots(m, env);
+        if (newOpenWad > oldOpenWad) {
+            uint256 d = newOpenWad - oldOpenWad;
+            m.stressUpWad += _up(d, _scenarioUpper(m, e, env, s, priceWad, upWad));
+            m.stressDownWad += _up(d, _scenarioUpper(m, e, env, s, priceWad, downWad));
+        } else {
+            uint256 d = oldOpenWad - newOpenWad;
+            m.stressUpWad = _sub0(m.stressUpWad, d * _scenarioLower(m, s, priceWad, deltaWad, upWad) / WAD);
+            m.stressDownWad = _sub0(m.stressDownWad, d * _scenarioLower(m, s, priceWad, deltaWad, downWad) / WAD);
+        }
+    }
+
+    function _scenarioUpper(
+        Marks memory m,
+        Expiry memory e,
+        Env memory env,
+        IOptionVault.Series memory s,
+        uint256 priceWad,
+        uint256 spotWad
+    ) private pure returns (uint256 upper) {
+        upper = priceWad + _err(m, s, spotWad);
+        if (s.isCall && spotWad > m.spotWad) upper += spotWad - m.spotWad;
+        if (!s.isCall && spotWad < m.spotWad) upper += m.spotWad - spotWad;
+        // vol shock <= 2e18, spot < 2^104, root < 2^40 wad: the product fits
+        upper += (env.volShockWad * spotWad * e.rootUpWad) / (WAD * WAD) * INV_SQRT_2PI_WAD_UP / WAD + 1;
+    }
+
+    function _scenarioLower(
+        Marks memory m,
+        IOptionVault.Series memory s,
+        uint256 priceWad,
+        int256 deltaWad,
+        uint256 spotWad
+    ) private pure returns (uint256) {
+        int256 lower = int256(priceWad) + deltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD)
+            - int256(_err(m, s, spotWad)) - 1;
+        return lower > 0 ? uint256(lower) : 0;
+    }
+
+    /// @dev The library's error allowance per option for a scenario spot, rounded up (see `_addStressBound`).
+    function _err(Marks memory m, IOptionVault.Series memory s, uint256 spotWad) private pure returns (uint256) {
+        uint256 maxSK = spotWad > s.strikeWad ? spotWad : s.strikeWad;
+        uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
+        return (2 * maxSK + absDs) / 1e16 + 8;
+    }
+
+    function _sub0(uint256 a, uint256 b) private pure returns (uint256) {
+        return a > b ? a - b : 0;
     }
 
     /// @dev ceil(a x b / 1e18); open interest < 2^128 and the per-option values < 2^128: no overflow.
@@ -339,11 +449,13 @@ library BookMarking {
         b.quoteBalance = quoteBalance;
         b.hedgeBalance = hedgeBalance;
         b.bookDeltaWad = -m.optionDeltaWad;
-        b.callOpenWad = m.callOpenWad;
-        b.putOpenWad = m.putOpenWad;
         b.vegaWad = m.vegaRootWad.mulDivUp(spotWad, WAD);
-        // no open interest: no options, mark exactly zero
+        b.markSpotWad = m.spotWad;
+        // no open interest: no options, mark exactly zero in every scenario
         if (m.callOpenWad + m.putOpenWad == 0) return b;
+        b.markWad = m.markWad;
+        b.stressUpWad = m.stressUpWad;
+        b.stressDownWad = m.stressDownWad;
         uint256 dt = block.timestamp - m.markedAt;
         uint256 absRate = rateWad < 0 ? uint256(-rateWad) : uint256(rateWad);
         // |r| <= 0.5e18, dt < 2^40

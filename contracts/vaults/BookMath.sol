@@ -27,8 +27,12 @@ library BookMath {
         uint256 markDownWad;
         int256 bookDeltaWad;
         uint256 vegaWad;
-        uint256 callOpenWad;
-        uint256 putOpenWad;
+        /// @dev The stress scenarios' reference (`BookMarking`): the marked spot S0, the mark there, and
+        /// the book's value in the up and down scenarios (exact at a re-mark, upper bounds after trades).
+        uint256 markSpotWad;
+        uint256 markWad;
+        uint256 stressUpWad;
+        uint256 stressDownWad;
     }
 
     /// @notice The vault's values the formulas need.
@@ -39,7 +43,6 @@ library BookMath {
         uint256 hfFloorWad;
         uint256 spotShockUpBps;
         uint256 spotShockDownBps;
-        uint256 volShockWad;
     }
 
     /// @notice A = quote balance + hedge x spot, rounded down, in quote units.
@@ -52,14 +55,20 @@ library BookMath {
         return b.markUpWad.mulDivUp(1, c.quoteScale) + c.payoutsOwed;
     }
 
-    /// @notice M = max(up, down) + volStress, rounded up, in quote units (formulas on `IOptionVault`).
+    /// @notice M = max(lossUp, lossDown, 0), rounded up, in quote units: the worst loss of book and hedge
+    /// when the marked spot S0 moves to S0 (1 + up) or S0 (1 - down) with every volatility + volShock:
+    ///   lossUp   = stressUp   - mark - H x (floor(S0 (1 + up)) - S0)     (the hedge gains: rounded down)
+    ///   lossDown = stressDown - mark + H x (S0 - floor(S0 (1 - down)))   (the hedge loses: rounded up)
+    /// with the book's scenario values and mark at S0 from `BookMarking` and the current hedge H.
     function stressMargin(Book memory b, Ctx memory c) internal pure returns (uint256) {
         uint256 hedgeWad = b.hedgeBalance * c.underlyingScale;
-        uint256 upExposureWad = b.callOpenWad > hedgeWad ? b.callOpenWad - hedgeWad : 0;
-        uint256 upLossWad = upExposureWad.mulDivUp(b.spotWad * c.spotShockUpBps, WAD * BPS);
-        uint256 downLossWad = (b.putOpenWad + hedgeWad).mulDivUp(b.spotWad * c.spotShockDownBps, WAD * BPS);
-        uint256 volLossWad = b.vegaWad.mulDivUp(c.volShockWad * (BPS + c.spotShockUpBps), WAD * BPS);
-        return (Math.max(upLossWad, downLossWad) + volLossWad).mulDivUp(1, c.quoteScale);
+        uint256 s0 = b.markSpotWad;
+        uint256 gainUpWad = hedgeWad * (s0 * (BPS + c.spotShockUpBps) / BPS - s0) / WAD;
+        uint256 lossDownWad = (hedgeWad * (s0 - s0 * (BPS - c.spotShockDownBps) / BPS)).mulDivUp(1, WAD);
+        int256 lossUp = int256(b.stressUpWad) - int256(b.markWad) - int256(gainUpWad);
+        int256 lossDown = int256(b.stressDownWad) - int256(b.markWad) + int256(lossDownWad);
+        int256 worst = lossUp > lossDown ? lossUp : lossDown;
+        return worst > 0 ? uint256(worst).mulDivUp(1, c.quoteScale) : 0;
     }
 
     /// @notice NAV with the mark's upper bound (withdrawals, redemptions, totalAssets).

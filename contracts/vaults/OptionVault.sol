@@ -534,7 +534,15 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     function _env() internal view returns (BookMarking.Env memory) {
         return BookMarking.Env(
-            pricer, volOracle, priceOracle, _risk.rateWad, _risk.cacheMaxAgeSec, _risk.cacheSpotBandBps
+            pricer,
+            volOracle,
+            priceOracle,
+            _risk.rateWad,
+            _risk.cacheMaxAgeSec,
+            _risk.cacheSpotBandBps,
+            _risk.spotShockUpBps,
+            _risk.spotShockDownBps,
+            _risk.volShockWad
         );
     }
 
@@ -595,8 +603,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             payoutsOwed,
             _risk.hfFloorWad,
             _risk.spotShockUpBps,
-            _risk.spotShockDownBps,
-            _risk.volShockWad
+            _risk.spotShockDownBps
         );
     }
 
@@ -744,8 +751,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     function _setParameters(RiskParams memory p, ExposureLimits memory l, HedgeParams memory h) internal {
         BookMarking.checkParameters(p, l, h);
-        // the rate and the maximum age enter the marks and their validity
-        if (p.rateWad != _risk.rateWad || p.cacheMaxAgeSec != _risk.cacheMaxAgeSec) _book.validUntil = 0;
+        // the rate, the shocks and the maximum age enter the marks and their validity: re-mark
+        _book.validUntil = 0;
         _risk = p;
         _limits = l;
         _hedgeParams = h;

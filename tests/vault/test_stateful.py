@@ -5,40 +5,55 @@ settlements, claims and donations on the real suite. Invariants, by id (used as 
   VM_NEW_RISK_HF    after every successful buy, HF >= the floor.
   VM_PREVIEW        previews never favour the user: previewDeposit <= convertToShares,
                     previewMint >= convertToAssets, previewWithdraw >= convertToShares,
-                    previewRedeem <= convertToAssets (same block).
+                    previewRedeem <= convertToAssets (same block; the conversions computed here from
+                    totalAssets and totalSupply with OpenZeppelin's virtual-share formula, floor).
   VM_DONATION       a donation of d quote raises the price of 10^decimals shares by at most
                     d x 10^decimals / (supply + 10^6) + 1 and never lowers it.
   VM_MAX_WITHDRAW   a depositor can always withdraw exactly what maxWithdraw says.
   VM_BAND           after every successful hedging upkeep the gap to the hedge target is inside the band,
                     unless the buy was cut to the vault's free cash (an upkeep that only re-marked the
                     stale cached book is not a hedge).
+  VM_PREVIEW_ACTION previews never favour the user against the action itself (same block, frozen clock):
+                    deposit mints >= previewDeposit shares, mint takes <= previewMint assets, withdraw
+                    burns <= previewWithdraw shares, redeem pays >= previewRedeem assets.
   VM_OPEN_INTEREST  for every live series, open interest = sum of the option token balances.
   VM_ACCESS         no unprivileged caller changes parameters, lists series, pauses or posts vols.
+  VM_CACHE_LOW      the NAV that totalAssets, withdrawals, redemptions and maxWithdraw use (mark upper
+                    bound of the cached book) is never above the NAV of a full re-mark: totalAssets <=
+                    max(A - ceil(full / scale) - owed, 0), and the book's mark >= ceil(full / scale).
+  VM_CACHE_HIGH     the NAV that deposits and mints use (mark lower bound) is never below the NAV of a full
+                    re-mark: markLower <= floor(full / scale), and previewDeposit(x) <= the shares the
+                    full re-mark's NAV would give.
+  The full re-mark ("full") is computed here from the pricer: sum over live series of ceil(open x
+  markAndDelta(spot, K, T, vol) / 1e18) at the spot the book uses and the block's time (wad), exactly as
+  ``BookMarking`` re-marks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from vaultkit import (
     DAY,
     WAD,
     Actors,
     book,
-    decode_error,
     deposit,
-    fund,
     list_series,
     move_market,
     now,
     post_vol,
     q,
-    warp,
 )
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from hedgevault.chain import latest_timestamp, warp
+from hedgevault.errors import HedgevaultError
+from hedgevault.greeks import mirror
+from hedgevault.reverts import decode_error
 from hedgevault.suite import Suite
 from hedgevault.txs import send
 
@@ -62,8 +77,13 @@ def _try(fn: Any, sender: str) -> str | None:
         return decode_error(str(exc.data))[0]
     except ContractLogicError as exc:
         return f"message:{exc}"
-    send(fn.w3, fn, sender)
+    # simulated above: a fixed gas limit saves the node an estimate (a binary search of executions)
+    send(fn.w3, fn, sender, gas=8_000_000)
     return None
+
+
+def _mul_div(a: int, b: int, c: int) -> int:
+    return a * b // c
 
 
 class VaultMachine:
@@ -89,6 +109,12 @@ class VaultMachine:
         for days, strike, is_call in ((30, 3000, True), (30, 2800, False), (5, 3200, True)):
             expiry = t + days * DAY
             self.series.append((list_series(s, expiry, strike * WAD, is_call), expiry))
+        for who in (self.actors.depositor2, self.actors.buyer):
+            send(self.w3, s.quote.functions.approve(s.vault.address, 2**256 - 1), who)
+
+    def _mint_quote(self, who: str, amount: int) -> None:
+        """Mint quote to ``who`` (every actor approved the vault for everything in ``setup``)."""
+        send(self.w3, self.suite.quote.functions.mint(who, amount), who, gas=200_000)
 
     # ------------------------------------------------------------------ helpers
     def _repost_vols(self, vol_wad: int | None = None) -> None:
@@ -98,8 +124,36 @@ class VaultMachine:
                 post_vol(self.suite, expiry, vol_wad or last)
 
     # ------------------------------------------------------------------ rules
+    def _shares(self, owner: str) -> int:
+        return int(self.suite.vault.functions.balanceOf(owner).call())
+
+    def _quote(self, owner: str) -> int:
+        return int(self.suite.quote.functions.balanceOf(owner).call())
+
     def deposit(self, who: int, whole: int) -> None:
-        deposit(self.suite, self.depositors[who], q(self.suite, whole))
+        s = self.suite
+        owner = self.depositors[who]
+        amount = q(s, whole)
+        self._mint_quote(owner, amount)
+        preview = int(s.vault.functions.previewDeposit(amount).call())
+        before = self._shares(owner)
+        error = _try(s.vault.functions.deposit(amount, owner), owner)
+        if error is None:
+            assert self._shares(owner) - before >= preview, "VM_PREVIEW_ACTION: deposit minted fewer than previewed"
+
+    def mint(self, who: int, shares_units: int) -> None:
+        s = self.suite
+        owner = self.depositors[who]
+        shares = shares_units * 10 ** (s.config.quote_decimals + 6)
+        try:
+            preview = int(s.vault.functions.previewMint(shares).call())
+        except ContractCustomError:
+            return
+        self._mint_quote(owner, preview)
+        before = self._quote(owner)
+        error = _try(s.vault.functions.mint(shares, owner), owner)
+        if error is None:
+            assert before - self._quote(owner) <= preview, "VM_PREVIEW_ACTION: mint took more than previewed"
 
     def withdraw_max(self, who: int) -> None:
         s = self.suite
@@ -107,22 +161,29 @@ class VaultMachine:
         amount = s.vault.functions.maxWithdraw(owner).call()
         if amount == 0:
             return
+        preview = int(s.vault.functions.previewWithdraw(amount).call())
+        shares_before, quote_before = self._shares(owner), self._quote(owner)
         error = _try(s.vault.functions.withdraw(amount, owner, owner), owner)
         assert error is None, f"VM_MAX_WITHDRAW: withdraw(maxWithdraw={amount}) failed with {error}"
+        assert self._quote(owner) - quote_before == amount, "VM_MAX_WITHDRAW: paid other than maxWithdraw"
+        assert shares_before - self._shares(owner) <= preview, "VM_PREVIEW_ACTION: withdraw burned more"
 
     def redeem_part(self, who: int, pct: int) -> None:
         s = self.suite
         owner = self.depositors[who]
         shares = s.vault.functions.maxRedeem(owner).call() * pct // 100
         if shares:
+            preview = int(s.vault.functions.previewRedeem(shares).call())
+            before = self._quote(owner)
             error = _try(s.vault.functions.redeem(shares, owner, owner), owner)
             assert error is None, f"VM_MAX_WITHDRAW: redeem within maxRedeem failed with {error}"
+            assert self._quote(owner) - before >= preview, "VM_PREVIEW_ACTION: redeem paid less than previewed"
 
     def buy(self, index: int, amount: int) -> None:
         s = self.suite
         series_id, _ = self.series[index]
         b = self.actors.buyer
-        fund(s, b, q(s, 2_000_000))
+        self._mint_quote(b, q(s, 2_000_000))
         error = _try(s.vault.functions.buy(series_id, amount * WAD, 2**255, b), b)
         if error is None:
             RULES_RUN["buy"] = RULES_RUN.get("buy", 0) + 1
@@ -227,46 +288,109 @@ class VaultMachine:
         assert _try(calls[which], a) == "AccessControlUnauthorizedAccount", "VM_ACCESS"
 
     # ------------------------------------------------------------------ invariants
-    def check_solvent_and_previews(self) -> None:
+    def check_invariants(self, op: str) -> None:
+        """Every invariant on the state after operation ``op`` (the reads are kept few: each is an RPC)."""
         s = self.suite
         v = s.vault.functions
         try:
-            b = book(s)
+            b = dict(zip(BOOK_FIELDS, (int(x) for x in v.book().call()), strict=True))
         except ContractCustomError:
-            return  # an oracle is failing closed (e.g. an expiry vol not re-posted yet)
+            return  # an oracle is failing closed (e.g. an expiry vol not re-posted yet): no valuation at all
         if b["health_factor_wad"] >= WAD:
             assert b["assets_value"] >= b["mark_value"] + b["payouts_owed"], "VM_SOLVENT"
-        block = s.w3.eth.block_number
-        x = q(s, 12_345) + 7
+        total = int(v.totalAssets().call())
+        supply = int(v.totalSupply().call()) + 10**6  # OpenZeppelin's virtual shares (offset 6)
+        x = q(s, 54_321) + 3
         sh = 10 ** (s.config.quote_decimals + 6) * 3 + 11
-        assert v.previewDeposit(x).call(block_identifier=block) <= v.convertToShares(x).call(block_identifier=block), (
-            "VM_PREVIEW"
-        )
-        assert v.previewMint(sh).call(block_identifier=block) >= v.convertToAssets(sh).call(block_identifier=block), (
-            "VM_PREVIEW"
-        )
-        assert v.previewWithdraw(x).call(block_identifier=block) >= v.convertToShares(x).call(block_identifier=block), (
-            "VM_PREVIEW"
-        )
-        assert v.previewRedeem(sh).call(block_identifier=block) <= v.convertToAssets(sh).call(block_identifier=block), (
-            "VM_PREVIEW"
-        )
+        # convertToShares / convertToAssets (floor, on totalAssets) computed here from the same state
+        preview_deposit = int(v.previewDeposit(x).call())
+        assert preview_deposit <= _mul_div(x, supply, total + 1), "VM_PREVIEW: previewDeposit"
+        assert int(v.previewMint(sh).call()) >= _mul_div(sh, total + 1, supply), "VM_PREVIEW: previewMint"
+        assert int(v.previewWithdraw(x).call()) >= _mul_div(x, supply, total + 1), "VM_PREVIEW: previewWithdraw"
+        assert int(v.previewRedeem(sh).call()) <= _mul_div(sh, total + 1, supply), "VM_PREVIEW: previewRedeem"
+        opens = self._check_cache(b, total, supply, x, preview_deposit)
+        if op in {"buy", "sell", "claim", "upkeep"}:
+            self._check_open_interest(opens)
 
-    def check_open_interest(self) -> None:
+    def _check_cache(self, b: dict[str, int], total: int, supply: int, x: int, preview_deposit: int) -> dict[int, int]:
+        """VM_CACHE_LOW / VM_CACHE_HIGH against a full re-mark; returns the open interest of live series."""
         s = self.suite
-        live = set(s.vault.functions.liveSeries().call())
-        holders = [self.actors.buyer]
-        for series_id, _ in self.series:
-            if series_id in live:
-                total = sum(s.option_token.functions.balanceOf(h, series_id).call() for h in holders)
-                assert s.vault.functions.series(series_id).call()[3] == total, "VM_OPEN_INTEREST"
+        v = s.vault.functions
+        t = latest_timestamp(self.w3)
+        rate = s.config.risk.rate_wad
+        full_wad = 0
+        opens: dict[int, int] = {}
+        vols: dict[int, int] = {}
+        for series_id in v.liveSeries().call():
+            expiry, is_call, strike, open_wad = v.series(series_id).call()
+            opens[int(series_id)] = int(open_wad)
+            if open_wad == 0:
+                continue
+            if expiry > t:
+                if expiry not in vols:
+                    vols[expiry] = int(s.vol_oracle.functions.volWad(expiry).call())
+                tau, vol = expiry - t, vols[expiry]
+            else:
+                tau, vol = 0, WAD  # at expiry the library ignores volatility (intrinsic value)
+            full_wad += -(-open_wad * _mark(s, b["spot_wad"], strike, tau, vol, rate, is_call) // WAD)
+        scale = 10 ** (18 - s.config.quote_decimals)
+        full_up, full_down = -(-full_wad // scale), full_wad // scale
+        assets, owed = b["assets_value"], b["payouts_owed"]
+        assert b["mark_value"] >= full_up, f"VM_CACHE_LOW: mark {b['mark_value']} < full re-mark {full_up}"
+        nav_full_low = max(assets - full_up - owed, 0)
+        assert total <= nav_full_low, f"VM_CACHE_LOW: totalAssets {total} > full re-mark NAV {nav_full_low}"
+        assert b["mark_lower_value"] <= full_down, (
+            f"VM_CACHE_HIGH: mark lower bound {b['mark_lower_value']} > full re-mark {full_down}"
+        )
+        shares_full = _mul_div(x, supply, max(assets - full_down - owed, 0) + 1)
+        assert preview_deposit <= shares_full, f"VM_CACHE_HIGH: previewDeposit {preview_deposit} > {shares_full}"
+        CHECKS_RUN["cache"] = CHECKS_RUN.get("cache", 0) + 1
+        if full_wad:
+            CHECKS_RUN["cache_with_options"] = CHECKS_RUN.get("cache_with_options", 0) + 1
+        return opens
+
+    def _check_open_interest(self, opens: dict[int, int]) -> None:
+        s = self.suite
+        for series_id, open_wad in opens.items():
+            held = int(s.option_token.functions.balanceOf(self.actors.buyer, series_id).call())
+            assert open_wad == held, "VM_OPEN_INTEREST"
+
+
+def _mark(s: Suite, spot: int, strike: int, tau: int, vol: int, rate: int, is_call: bool) -> int:
+    """The pricer's ``markAndDelta`` price: the integer mirror inside the library's domain, else the pricer."""
+    try:
+        call, put = mirror.price(spot, strike, tau, vol, rate)
+    except HedgevaultError:
+        return int(s.pricer.functions.markAndDelta(spot, strike, tau, vol, rate, is_call).call()[0])
+    return call if is_call else put
 
 
 #: Operations that did something (the programs must exercise trades, hedges and settlements).
 RULES_RUN: dict[str, int] = {}
+#: Invariant checks that ran on a valuation (not skipped because an oracle failed closed).
+CHECKS_RUN: dict[str, int] = {}
+#: ``IOptionVault.book()`` fields in order.
+BOOK_FIELDS = (
+    "spot_wad",
+    "quote_balance",
+    "hedge_balance",
+    "assets_value",
+    "mark_value",
+    "payouts_owed",
+    "stress_margin",
+    "health_factor_wad",
+    "book_delta_wad",
+    "vega_wad",
+    "mark_lower_value",
+    "marked_at_sec",
+    "cache_valid_until_sec",
+    "cache_fresh",
+)
 
 OPERATIONS = st.one_of(
+    st.tuples(st.just("buy"), st.integers(0, 2), st.integers(1, 40)),
     st.tuples(st.just("deposit"), st.integers(0, 1), st.integers(1, 100_000)),
+    st.tuples(st.just("mint"), st.integers(0, 1), st.integers(1, 50_000)),
     st.tuples(st.just("withdraw_max"), st.integers(0, 1)),
     st.tuples(st.just("redeem_part"), st.integers(0, 1), st.integers(1, 100)),
     st.tuples(st.just("buy"), st.integers(0, 2), st.integers(1, 40)),
@@ -283,18 +407,42 @@ OPERATIONS = st.one_of(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-@given(program=st.lists(OPERATIONS, min_size=8, max_size=20))
-def test_vault_state_machine(suite: Suite, actors: Actors, program: list[tuple[Any, ...]]) -> None:
+@pytest.fixture
+def listed(suite: Suite, actors: Actors) -> list[tuple[int, int]]:
+    """The common start of every program, done once per test (each example reverts to it): 300,000 quote
+    deposited, three series listed (30-day 3000 call, 30-day 2800 put, 5-day 3200 call)."""
+    machine = VaultMachine(suite, actors)
+    machine.setup()
+    return machine.series
+
+
+# no shrinking: a failure reports the program as drawn (at most 30 steps), and the run stays bounded
+@settings(
+    max_examples=24,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(program=st.lists(OPERATIONS, min_size=20, max_size=26))
+def test_vault_state_machine(
+    suite: Suite, actors: Actors, listed: list[tuple[int, int]], program: list[tuple[Any, ...]]
+) -> None:
     w3 = suite.w3
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     try:
         machine = VaultMachine(suite, actors)
-        machine.setup()
+        machine.series = list(listed)
+        checked_block = -1
         for name, *args in program:
             getattr(machine, name)(*args)
-            machine.check_solvent_and_previews()
-            machine.check_open_interest()
+            RULES_RUN["steps"] = RULES_RUN.get("steps", 0) + 1
+            # every state change mines a block (automine): an unchanged block number is an unchanged state
+            block = w3.eth.block_number
+            if block == checked_block:
+                continue
+            checked_block = block
+            machine.check_invariants(name)
     finally:
         w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
 
@@ -302,3 +450,4 @@ def test_vault_state_machine(suite: Suite, actors: Actors, program: list[tuple[A
 def test_state_machine_exercised_trades_and_hedges() -> None:
     """Runs after the machine (file order): the programs bought, hedged and settled."""
     assert RULES_RUN.get("buy", 0) > 0 and RULES_RUN.get("hedge", 0) > 0, RULES_RUN
+    assert CHECKS_RUN.get("cache_with_options", 0) > 0, CHECKS_RUN
