@@ -3,7 +3,7 @@ deployment code, and a rerun with a changed parameter is refused (exit code 2).
 
 brownie keeps its networks in ``~/.brownie``: the test gives it a private HOME and adds a network for
 its own Anvil there. It runs brownie in a copy of the project's brownie-config.yaml (contracts, scripts,
-node_modules and the build cache linked, so nothing is recompiled that brownie compiled before) without
+node_modules and the build cache linked, scripts copied, so nothing is recompiled that brownie compiled before) without
 the ``dotenv`` key: brownie 1.22 refuses ``dotenv: false`` when loading a project for ``brownie run``.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,8 +29,11 @@ _TIMEOUT_SEC = 600  # a first brownie compile of the project over solc-js takes 
 def _brownie_project(root: Path) -> Path:
     project = root / "project"
     project.mkdir()
-    for name in ("contracts", "interfaces", "scripts", "node_modules", "build"):
+    for name in ("contracts", "interfaces", "node_modules", "build"):
         (project / name).symlink_to(PROJECT_ROOT / name)
+    # a copy, not a link: brownie imports the script by its resolved path turned into a dotted module
+    # name, which breaks when a folder above the checkout has a dot in its name (e.g. mktemp's tmp.XXXX)
+    shutil.copytree(PROJECT_ROOT / "scripts", project / "scripts")
     config = yaml.safe_load((PROJECT_ROOT / "brownie-config.yaml").read_text())
     config.pop("dotenv", None)
     (project / "brownie-config.yaml").write_text(yaml.safe_dump(config))
