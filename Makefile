@@ -50,8 +50,8 @@ bench: setup
 	$(BIN)/python bench/bench_vault_gas.py --out bench/results/vault_gas.md
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_keeper.py | tee bench/results/keeper.txt
-	# about an hour on 2 cores: 16 seeds x N in (24, 96, 384) x two fee tiers
-	$(BIN)/python bench/bench_hedging.py --seeds 16
+	# about 50 minutes on 2 cores: 12 seeds x N in (24, 96, 384) x two fee tiers
+	$(BIN)/python bench/bench_hedging.py --seeds 12
 
 clean:
 	rm -rf $(VENV) node_modules build .solcx $(STAMPS)
