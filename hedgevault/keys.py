@@ -18,6 +18,8 @@ from hedgevault.toolchain.paths import PROJECT_ROOT
 
 #: Anvil's (and Hardhat's) public development mnemonic: its keys hold nothing on any real chain.
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+#: Chain ids of local development nodes (Anvil, Hardhat: 31337; Ganache: 1337), where the dev keys may sign.
+DEV_CHAIN_IDS = frozenset({31337, 1337})
 DEFAULT_KEY_ENV = "HEDGEVAULT_PRIVATE_KEY"
 DEFAULT_PASSWORD_ENV = "HEDGEVAULT_KEYSTORE_PASSWORD"
 

@@ -45,14 +45,12 @@ from web3 import Web3
 from web3.contract import Contract
 
 from hedgevault.deployment.errors import ManifestError, WrongChainError
+from hedgevault.keys import DEV_CHAIN_IDS
 from hedgevault.toolchain.paths import PROJECT_ROOT
 
 FORMAT = 1
 #: Where manifests live by default.
 DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
-#: Chain ids of development nodes (Anvil/Hardhat 31337, Ganache 1337): their manifests go under
-#: ``deployments/local/`` (not committed) and their infrastructure is deployed rather than configured.
-DEV_CHAIN_IDS = frozenset({31337, 1337})
 
 INFRASTRUCTURE_KEYS = (
     "quote",

@@ -102,7 +102,7 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
     from hedgevault.keeper.metrics import KeeperMetrics
     from hedgevault.keeper.oracles import OracleUpdater, PoolMarketSource
     from hedgevault.keeper.rpc import Rpc, RpcUnavailable
-    from hedgevault.keys import anvil_account, load_account
+    from hedgevault.keys import DEV_CHAIN_IDS, anvil_account, load_account
 
     config: KeeperConfig = load_config(args.config, _overrides(args))
     if config.rpc_url is None:
@@ -140,6 +140,11 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
             if stop.wait(backoff_sec(attempt, initial_sec=config.backoff_initial_sec, max_sec=config.backoff_max_sec)):
                 return 0
             attempt += 1
+    if args.anvil_account is not None and chain_id not in DEV_CHAIN_IDS:
+        raise KeeperConfigError(
+            f"--anvil-account signs with public development keys: refused on chain {chain_id}; "
+            "use --keystore or a key in the environment"
+        )
     if config.chain_id is not None and chain_id != config.chain_id:
         raise KeeperConfigError(
             f"the node at {config.rpc_url} is chain {chain_id}, not chain_id {config.chain_id}: "

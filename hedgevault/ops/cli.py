@@ -17,9 +17,6 @@ from hedgevault.errors import HedgevaultError
 from hedgevault.suite import Suite
 from hedgevault.units import from_units, to_units, to_wad
 
-#: Chain ids of local development nodes (Anvil, Hardhat, Ganache), where Anvil's dev keys may sign.
-LOCAL_CHAIN_IDS = frozenset({31337, 1337})
-
 
 class OpsInputError(HedgevaultError):
     """A command-line value cannot be used."""
@@ -43,11 +40,11 @@ def _suite(args: argparse.Namespace) -> Iterator[Suite]:
 
 
 def _account(args: argparse.Namespace, suite: Suite) -> LocalAccount:
-    from hedgevault.keys import anvil_account, load_account
+    from hedgevault.keys import DEV_CHAIN_IDS, anvil_account, load_account
 
     if args.anvil_account is not None:
         chain_id = int(suite.w3.eth.chain_id)
-        if chain_id not in LOCAL_CHAIN_IDS:
+        if chain_id not in DEV_CHAIN_IDS:
             raise OpsInputError(f"--anvil-account signs with public development keys: refused on chain {chain_id}")
         return anvil_account(args.anvil_account)
     return load_account(keystore=Path(args.keystore) if args.keystore else None, key_env=args.key_env)

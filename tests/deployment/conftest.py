@@ -11,25 +11,16 @@ these tests need chains of their own, with real clocks, to tell chains apart and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from flows import Run
 
 from hedgevault.chain import Node, start_anvil
 from hedgevault.cli import main
 from hedgevault.keys import anvil_account
-
-
-@dataclass(frozen=True)
-class Run:
-    """One ``hedgevault`` run."""
-
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
@@ -13,6 +14,15 @@ from hedgevault.suite import WAD, Suite
 from hedgevault.txs import send_signed
 
 DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Run:
+    """One ``hedgevault`` run."""
+
+    code: int
+    out: str
+    err: str
 
 
 def deposit(s: Suite, who: LocalAccount, whole: int) -> int:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
 from eth_account.signers.local import LocalAccount
+from flows import Run
 from web3 import Web3
 
 from hedgevault.chain import Node

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Run
-from flows import buy, deposit, hedge_balance, keep_until_hedged, list_call
+from flows import Run, buy, deposit, hedge_balance, keep_until_hedged, list_call
 
 from hedgevault.chain import Node
 from hedgevault.deployment import attach_suite, load_manifest

@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Run
-from flows import buy, deposit, hedge_balance, keep_until_hedged, list_call
+from flows import Run, buy, deposit, hedge_balance, keep_until_hedged, list_call
 
 from hedgevault.chain import Node, is_ganache, latest_timestamp, start_ganache, warp
 from hedgevault.deployment import attach_suite, load_manifest
