@@ -235,6 +235,16 @@ class Suite:
         swap_exact_input(self.w3, self.uniswap, token_in, token_out, self.config.pool_fee, amount_in, trader)
 
 
+def latest_parameters(vault: Contract, from_block: int = 0) -> dict[str, dict[str, int]] | None:
+    """The vault's risk, limits and hedge parameters by field name, from its latest ``ParametersSet`` event
+    (the vault keeps them internal to stay under the code-size limit); None before any event."""
+    logs = vault.events.ParametersSet().get_logs(from_block=from_block)
+    if not logs:
+        return None
+    args = logs[-1]["args"]
+    return {key: {name: int(value) for name, value in dict(args[key]).items()} for key in ("risk", "limits", "hedge")}
+
+
 def link(artifact: Artifact, libraries: dict[str, str]) -> Artifact:
     """Replace solc's ``__$<34 hex>$__`` placeholders for ``{"path:Name": address}``."""
     bytecode = artifact.bytecode

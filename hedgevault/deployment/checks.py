@@ -9,7 +9,6 @@ constructor and from every ``setParameters``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 from web3 import Web3
@@ -33,6 +32,7 @@ from hedgevault.suite import (
     OracleParams,
     RiskParams,
     VolParams,
+    latest_parameters,
 )
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.uniswap import npm_artifact
@@ -169,17 +169,8 @@ def _linked_library(w3: Web3, vault: str, library: str) -> bool:
 
 def vault_parameters_on_chain(vault: Contract, from_block: int | None) -> tuple[tuple[int, ...], ...] | None:
     """(risk, limits, hedge) as tuples from the vault's latest ``ParametersSet`` event (None when no event)."""
-    logs = vault.events.ParametersSet().get_logs(from_block=from_block or 0)
-    if not logs:
-        return None
-    args = logs[-1]["args"]
-    return tuple(_as_tuple(args[name]) for name in ("risk", "limits", "hedge"))
-
-
-def _as_tuple(value: Any) -> tuple[int, ...]:
-    if isinstance(value, Mapping):  # web3 decodes a struct to an AttributeDict (a Mapping)
-        return tuple(int(v) for v in value.values())
-    return tuple(int(v) for v in value)
+    found = latest_parameters(vault, from_block or 0)
+    return None if found is None else tuple(tuple(found[name].values()) for name in ("risk", "limits", "hedge"))
 
 
 def _check_vault_parameters(vault: Contract, from_block: int | None, params: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from hedgevault.reverts import describe
-from hedgevault.suite import Suite
+from hedgevault.suite import Suite, latest_parameters
 from hedgevault.units import from_units, from_wad
 
 
@@ -22,16 +22,6 @@ def _try(fn: Callable[[], Any]) -> tuple[Any, str | None]:
         return fn(), None
     except (ContractCustomError, ContractLogicError) as exc:
         return None, describe(exc)
-
-
-def parameters(suite: Suite) -> dict[str, dict[str, int]]:
-    """The risk, exposure and hedge parameters in force: from the latest ``ParametersSet`` event (the
-    vault keeps them internal to stay under the code-size limit)."""
-    logs = suite.vault.events.ParametersSet().get_logs(from_block=0)
-    if not logs:
-        return {}
-    args = logs[-1]["args"]
-    return {key: dict(args[key]) for key in ("risk", "limits", "hedge")}
 
 
 def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
@@ -51,7 +41,7 @@ def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
         "total_supply": int(vault.functions.totalSupply().call()),
         "last_hedge_time": int(vault.functions.lastHedgeTime().call()),
         "payouts_owed": int(vault.functions.payoutsOwed().call()),
-        "parameters": parameters(suite),
+        "parameters": latest_parameters(suite.vault) or {},
     }
     status["total_assets"], status["total_assets_error"] = _try(lambda: int(vault.functions.totalAssets().call()))
     status["share_price"], _ = _try(lambda: int(vault.functions.convertToAssets(10**share_decimals).call()))
