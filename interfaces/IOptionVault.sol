@@ -15,6 +15,7 @@ pragma solidity ^0.8.24;
 /// Book (all in quote units, assets rounded down and liabilities rounded up):
 ///   assets A      = quote balance + hedge x spot
 ///   liabilities L = mark value of open options (Black-Scholes at the oracle spot and posted vol) + payouts owed
+///                   + fees owed (trading fees stay in the vault until `collectFees` sends them)
 ///                   The mark comes from a cached book (`BookMarking`): between full re-marks it is bounded
 ///                   from above (withdrawals, redemptions, totalAssets, HF) and from below (deposits,
 ///                   mints), so every bound rounds against the user; see docs/option-vault.md.
@@ -134,6 +135,8 @@ interface IOptionVault {
     error NotSettled(uint256 seriesId);
     /// @notice Claim with no balance (includes a second claim).
     error NothingToClaim(uint256 seriesId, address holder);
+    /// @notice `collectFees` with less than two units owed (one always stays owed, see `collectFees`).
+    error NoFeesToCollect(uint256 feesOwed);
     /// @notice `performUpkeep` with nothing to do (no due settlement hinted, delta inside its band).
     error UpkeepNotNeeded(uint256 hedgeGapWad, uint256 deltaBandWad);
     /// @notice After a hedge the gap to the target is still outside the band.
@@ -168,6 +171,7 @@ interface IOptionVault {
     event Hedged(bool bought, uint256 underlyingAmount, uint256 quoteAmount, int256 netDeltaAfterWad);
     event ParametersSet(RiskParams risk, ExposureLimits limits, HedgeParams hedge);
     event FeeRecipientSet(address feeRecipient);
+    event FeesCollected(address indexed feeRecipient, uint256 amount);
     /// @notice The book was fully re-marked at `spotWad` (the cached marks hold until `validUntil`).
     event BookMarked(uint256 spotWad, uint256 markWad, int256 optionDeltaWad, uint256 validUntil);
     event Paused(address account);
@@ -176,7 +180,8 @@ interface IOptionVault {
     // ---------------------------------------------------------------- trading
     /// @notice Buy `amountWad` options of `seriesId` for `receiver`, paying at most `maxPremium`
     /// (premium + fee, quote units). Premium = amount x Black-Scholes price x (1 + spread), rounded up;
-    /// fee = premium x feeBps, rounded up, to the fee recipient.
+    /// fee = premium x feeBps, rounded up, owed to the fee recipient (`collectFees`). One transfer of
+    /// premium + fee from the caller.
     /// @dev Reverts: ZeroAmount, UnknownSeries, SeriesExpired, TradingCutoff, PremiumAboveMax,
     /// OpenInterestCap, HealthFactorTooLow, NetDeltaLimit, VegaLimit, any oracle error, paused.
     /// Warning: mints ERC-1155 tokens, so a contract receiver gets `onERC1155Received` (reentry is refused).
@@ -187,7 +192,8 @@ interface IOptionVault {
 
     /// @notice Sell back `amountWad` options of `seriesId` (burned from the caller) for proceeds =
     /// amount x price x (1 - spread) - fee, rounded down, paid to `receiver`; at least `minProceeds`.
-    /// Selling back reduces risk, so it has no health-factor check.
+    /// The fee stays in the vault, owed to the fee recipient. Selling back reduces risk, so it has no
+    /// health-factor check.
     /// @dev Reverts: ZeroAmount, UnknownSeries, SeriesExpired, TradingCutoff, ProceedsBelowMin,
     /// InsufficientLiquidity, ERC1155InsufficientBalance, oracle errors, paused.
     function sell(uint256 seriesId, uint256 amountWad, uint256 minProceeds, address receiver)
@@ -202,6 +208,11 @@ interface IOptionVault {
     /// @notice Burn the caller's whole balance of a settled series and pay its intrinsic value to `receiver`.
     /// @dev Reverts: UnknownSeries, NotSettled, NothingToClaim. Works while paused.
     function claim(uint256 seriesId, address receiver) external returns (uint256 payout);
+
+    /// @notice Send the trading fees owed, but one unit, to the fee recipient. Anyone may call.
+    /// @dev Reverts: NoFeesToCollect. Works while paused.
+    /// @return amount Quote units sent.
+    function collectFees() external returns (uint256 amount);
 
     // ---------------------------------------------------------------- governance
     function listSeries(uint256 expiry, uint256 strikeWad, bool isCall) external returns (uint256 seriesId);
@@ -232,4 +243,6 @@ interface IOptionVault {
     function paused() external view returns (bool);
     /// @notice Quote owed to holders of settled, unclaimed options.
     function payoutsOwed() external view returns (uint256);
+    /// @notice Trading fees owed to the fee recipient, not yet collected.
+    function feesOwed() external view returns (uint256);
 }

@@ -116,6 +116,11 @@ library FixedPointMath {
         }
     }
 
+    /// @notice x / d rounded up (d > 0), without overflow.
+    function divUp(uint256 x, uint256 d) internal pure returns (uint256) {
+        return x == 0 ? 0 : (x - 1) / d + 1;
+    }
+
     /// @notice x * y / d rounded down, with a full 512-bit intermediate (reverts if the result overflows).
     function mulDivDown(uint256 x, uint256 y, uint256 d) internal pure returns (uint256) {
         return Math.mulDiv(x, y, d);

@@ -75,9 +75,9 @@ contract OptionPricer is IOptionPricer {
         int256 rateWad,
         bool isCall
     ) internal pure returns (uint256, int256) {
-        (uint256 callWad, uint256 putWad) = BlackScholes.price(spotWad, strikeWad, timeSec, volWad, rateWad);
-        (uint256 callDeltaWad, int256 putDeltaWad) = BlackScholes.delta(spotWad, strikeWad, timeSec, volWad, rateWad);
-        // callDeltaWad <= 1e18
-        return isCall ? (callWad, int256(callDeltaWad)) : (putWad, putDeltaWad);
+        (uint256 callWad, uint256 putWad, uint256 callDeltaWad) =
+            BlackScholes.priceAndDelta(spotWad, strikeWad, timeSec, volWad, rateWad);
+        // callDeltaWad <= 1e18; the put's delta is the call's - 1 (`BlackScholes.delta`)
+        return isCall ? (callWad, int256(callDeltaWad)) : (putWad, int256(callDeltaWad) - int256(WAD));
     }
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-
 import {IOptionPricer} from "../../interfaces/IOptionPricer.sol";
 import {IOptionVault} from "../../interfaces/IOptionVault.sol";
 import {IPriceOracle} from "../../interfaces/IPriceOracle.sol";
@@ -24,7 +22,7 @@ import {BookMath} from "./BookMath.sol";
 ///   thetaCoef   sum o_i sigma_i / sqrt(2 pi tau_i)       (decay per year <= S thetaCoef_i / 2)
 ///   strikeOpen  sum o_i K_i                              (rate terms)
 ///   vegaRoot    sum o_i sqrt(tau_i) / sqrt(2 pi)         (vega_i <= S vegaRoot_i)
-///   callOpen, putOpen                                    (open interest by type)
+///   open        sum o_i                                  (open interest)
 ///   stressUp    sum o_i C_i(S0 (1 + up), sigma_i + volShock, t0)     (the stress scenarios of
 ///   stressDown  sum o_i C_i(S0 (1 - down), sigma_i + volShock, t0)    `BookMath.stressMargin`)
 /// A trade of one series changes its terms by term(o_new) - term(o_old) with the same roundings, so the
@@ -56,16 +54,16 @@ library BookMarking {
         uint256 thetaCoefWad;
         uint256 strikeOpenWad;
         uint256 vegaRootWad;
-        uint256 callOpenWad;
-        uint256 putOpenWad;
+        uint256 openWad;
         /// @dev The book in the two stress scenarios (see the library's notice): exact at a re-mark, upper
         /// bounds after trades.
         uint256 stressUpWad;
         uint256 stressDownWad;
     }
 
-    /// @notice The marks in the vault's storage (six slots), with the vault's reentrancy lock and pause
-    /// flag in the head slot that every action reads.
+    /// @notice The marks in the vault's storage (six slots), with two of the vault's own fields that every
+    /// action reads where the marks are read anyway: the reentrancy lock and the pause flag in the head
+    /// slot, the trading fees owed (quote units) in the last slot's high half. `_store` keeps all three.
     struct Stored {
         uint104 spotWad;
         uint40 markedAt;
@@ -79,10 +77,10 @@ library BookMarking {
         uint128 thetaCoefWad;
         uint128 strikeOpenWad;
         uint128 vegaRootWad;
-        uint128 callOpenWad;
-        uint128 putOpenWad;
+        uint128 openWad;
         uint128 stressUpWad;
         uint128 stressDownWad;
+        uint128 feesOwed;
     }
 
     /// @notice What marking needs besides the series.
@@ -132,30 +130,50 @@ library BookMarking {
         return _current(st, series, live, env);
     }
 
-    /// @notice Store marks `m` (after a trade).
-    function store(Stored storage st, Marks memory m) public {
-        st.spotWad = uint104(_fit(m.spotWad, 104));
-        // times are block timestamps (or one year after), below 2^40; the epoch is compared modulo 2^32
-        st.markedAt = uint40(m.markedAt);
-        st.validUntil = uint40(m.validUntil);
-        st.volEpoch = uint32(m.volEpoch);
+    /// @dev Store marks `m`, keeping the lock and the pause flag. Reverts `BookTooLarge` with the largest
+    /// value when a field does not fit (the spot 104 bits, the others 128).
+    function _store(Stored storage st, Marks memory m) private {
         int256 delta = m.optionDeltaWad;
-        if (delta < type(int128).min || delta > type(int128).max) {
-            revert IOptionVault.BookTooLarge(uint256(delta < 0 ? -delta : delta));
+        uint256 unsignedOr = m.markWad | m.gammaCoefWad | m.thetaCoefWad | m.strikeOpenWad | m.vegaRootWad
+            | m.openWad | m.stressUpWad | m.stressDownWad;
+        if (
+            unsignedOr >> 128 != 0 || m.spotWad >> 104 != 0 || delta < type(int128).min
+                || delta > type(int128).max
+        ) {
+            revert IOptionVault.BookTooLarge(_largest(m));
         }
-        uint256 w1 = uint256(_fit(m.markWad, 128)) | (uint256(uint128(int128(delta))) << 128);
-        uint256 w2 = uint256(_fit(m.gammaCoefWad, 128)) | (uint256(_fit(m.thetaCoefWad, 128)) << 128);
-        uint256 w3 = uint256(_fit(m.strikeOpenWad, 128)) | (uint256(_fit(m.vegaRootWad, 128)) << 128);
-        uint256 w4 = uint256(_fit(m.callOpenWad, 128)) | (uint256(_fit(m.putOpenWad, 128)) << 128);
-        uint256 w5 = uint256(_fit(m.stressUpWad, 128)) | (uint256(_fit(m.stressDownWad, 128)) << 128);
+        // times are block timestamps (or one year after), below 2^40; the epoch is compared modulo 2^32
+        uint256 head = m.spotWad | (uint256(uint40(m.markedAt)) << 104) | (uint256(uint40(m.validUntil)) << 144)
+            | (uint256(uint32(m.volEpoch)) << 184);
+        uint256 w1 = m.markWad | (uint256(uint128(int128(delta))) << 128);
+        uint256 w2 = m.gammaCoefWad | (m.thetaCoefWad << 128);
+        uint256 w3 = m.strikeOpenWad | (m.vegaRootWad << 128);
+        uint256 w4 = m.openWad | (m.stressUpWad << 128);
+        uint256 w5 = m.stressDownWad;
         assembly ("memory-safe") {
-            // `Stored`: the head in the first slot, then four slots of two 128-bit fields each, low field first
+            // `Stored`: the head (spot, markedAt, validUntil, epoch, then the lock and pause flag in bits
+            // 216-231, kept), then two 128-bit fields per slot, low field first (the fees owed, kept)
             let base := st.slot
+            sstore(base, or(and(sload(base), shl(216, 0xffff)), head))
             sstore(add(base, 1), w1)
             sstore(add(base, 2), w2)
             sstore(add(base, 3), w3)
             sstore(add(base, 4), w4)
-            sstore(add(base, 5), w5)
+            let last := add(base, 5)
+            sstore(last, or(and(sload(last), shl(128, 0xffffffffffffffffffffffffffffffff)), w5))
+        }
+    }
+
+    /// @dev The largest magnitude among the marks' fields (the error's context).
+    function _largest(Marks memory m) private pure returns (uint256 x) {
+        int256 delta = m.optionDeltaWad;
+        x = uint256(delta < 0 ? -delta : delta);
+        uint256[9] memory fields = [
+            m.spotWad, m.markWad, m.gammaCoefWad, m.thetaCoefWad, m.strikeOpenWad, m.vegaRootWad, m.openWad,
+            m.stressUpWad, m.stressDownWad
+        ];
+        for (uint256 i = 0; i < 9; ++i) {
+            if (fields[i] > x) x = fields[i];
         }
     }
 
@@ -195,20 +213,14 @@ library BookMarking {
         m.thetaCoefWad = st.thetaCoefWad;
         m.strikeOpenWad = st.strikeOpenWad;
         m.vegaRootWad = st.vegaRootWad;
-        m.callOpenWad = st.callOpenWad;
-        m.putOpenWad = st.putOpenWad;
+        m.openWad = st.openWad;
         m.stressUpWad = st.stressUpWad;
         m.stressDownWad = st.stressDownWad;
     }
 
     function _storeRemark(Stored storage st, Marks memory m) private {
-        store(st, m);
+        _store(st, m);
         emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
-    }
-
-    function _fit(uint256 x, uint256 bits) private pure returns (uint128) {
-        if (x >> bits != 0) revert IOptionVault.BookTooLarge(x);
-        return uint128(x);
     }
 
     /// @notice A full re-mark at `spotWad` and now: prices every live series with open interest.
@@ -234,41 +246,44 @@ library BookMarking {
         }
     }
 
-    /// @notice One trade of a series for `applyTrade`: open interest from `oldOpenWad` to `newOpenWad`, the
-    /// posted volatility of the series' expiry (of the marks' epoch) and until when it is fresh, and the
-    /// spot and tokens of the valuation returned.
-    struct Trade {
-        uint256 oldOpenWad;
-        uint256 newOpenWad;
-        uint256 volWad;
-        uint256 volFreshUntil;
-        uint256 spotWad;
-        address quote;
-        address underlying;
-    }
-
-    /// @notice Apply trade `t` of `s` to marks `m` and store them: the series is priced at the marks' spot
-    /// and time, so the aggregates stay those of a full re-mark at that point. Returns the valuation at
-    /// `t.spotWad` (`value`) with the vault's balances read now.
-    function applyTrade(
+    /// @notice A trade of series `s` (its stored open interest) to `newOpenWad`, in one call: fresh marks
+    /// as `freshMarks` gives them, the posted volatility of the series' expiry, and the Black-Scholes
+    /// price of one option at the action's spot and now (`priceWad`, reverts outside the library's
+    /// domain). The series is then priced at the marks' spot and time and its terms moved, so the
+    /// aggregates stay those of a full re-mark at that point, and the marks are stored (event `BookMarked`
+    /// first when they were re-marked). Returns the valuation at the action's spot (`value`) with zero
+    /// balances: the vault fills them in after its token transfers.
+    function trade(
         Stored storage st,
-        Marks memory m,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
         Env memory env,
         IOptionVault.Series memory s,
-        Trade memory t
-    ) external returns (BookMath.Book memory) {
+        uint256 newOpenWad
+    ) external returns (uint256 priceWad, BookMath.Book memory) {
+        (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
+        if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
         Expiry memory e;
-        _setExpiry(e, m, s.expiry, t.volWad, t.volFreshUntil);
-        (uint256 priceWad, int256 deltaWad) = _addTerms(m, e, env, s, t.oldOpenWad, t.newOpenWad);
-        _addStressBound(m, e, env, s, t.oldOpenWad, t.newOpenWad, priceWad, deltaWad);
-        store(st, m);
-        return _value(
-            m,
-            t.spotWad,
-            env.rateWad,
-            IERC20(t.quote).balanceOf(address(this)),
-            IERC20(t.underlying).balanceOf(address(this))
-        );
+        {
+            // fresh marks are of the current volatility epoch, so this is the post the marks use
+            (uint256 volWad, uint256 volFreshUntil) = env.volOracle.volWadUntil(s.expiry);
+            _setExpiry(e, m, s.expiry, volWad, volFreshUntil);
+        }
+        // the vault trades a series only before its expiry
+        priceWad = env.pricer.price(spotWad, s.strikeWad, s.expiry - block.timestamp, e.volWad, env.rateWad, s.isCall);
+        _moveSeries(m, e, env, s, newOpenWad);
+        _store(st, m);
+        return (priceWad, _value(m, spotWad, env.rateWad, 0, 0));
+    }
+
+    /// @dev Moves the series' terms from its stored open interest to `newOpenWad` (`_addTerms`, `_addStressBound`).
+    function _moveSeries(Marks memory m, Expiry memory e, Env memory env, IOptionVault.Series memory s, uint256 newOpenWad)
+        private
+        view
+    {
+        uint256 oldOpenWad = s.openInterestWad;
+        (uint256 markPriceWad, int256 deltaWad) = _addTerms(m, e, env, s, oldOpenWad, newOpenWad);
+        _addStressBound(m, e, env, s, oldOpenWad, newOpenWad, markPriceWad, deltaWad);
     }
 
     function _loadExpiry(Expiry memory e, Marks memory m, IVolatilityOracle volOracle, uint256 expiry) private view {
@@ -317,8 +332,7 @@ library BookMarking {
         // open interest < 2^112 and |delta| <= 1e18: the products fit an int256
         m.optionDeltaWad += int256(newOpenWad) * deltaWad / int256(WAD) - int256(oldOpenWad) * deltaWad / int256(WAD);
         m.strikeOpenWad = m.strikeOpenWad + _up(newOpenWad, s.strikeWad) - _up(oldOpenWad, s.strikeWad);
-        if (s.isCall) m.callOpenWad = m.callOpenWad + newOpenWad - oldOpenWad;
-        else m.putOpenWad = m.putOpenWad + newOpenWad - oldOpenWad;
+        m.openWad = m.openWad + newOpenWad - oldOpenWad;
         if (e.rootDownWad == 0) return (priceWad, deltaWad);
         // per option: 1 / (sigma sqrt(2 pi tau)), sigma / sqrt(2 pi tau), sqrt(tau) / sqrt(2 pi); all up
         // vol in [1e15, 1e19] and root >= 1 (tau >= 1 s): every intermediate < 2^200
@@ -449,21 +463,22 @@ library BookMarking {
         b.quoteBalance = quoteBalance;
         b.hedgeBalance = hedgeBalance;
         b.bookDeltaWad = -m.optionDeltaWad;
-        b.vegaWad = m.vegaRootWad.mulDivUp(spotWad, WAD);
+        // vegaRoot < 2^128 and spot < 2^104 (stored fields): the products here fit
+        b.vegaWad = (m.vegaRootWad * spotWad).divUp(WAD);
         b.markSpotWad = m.spotWad;
         // no open interest: no options, mark exactly zero in every scenario
-        if (m.callOpenWad + m.putOpenWad == 0) return b;
+        if (m.openWad == 0) return b;
         b.markWad = m.markWad;
         b.stressUpWad = m.stressUpWad;
         b.stressDownWad = m.stressDownWad;
         uint256 dt = block.timestamp - m.markedAt;
         uint256 absRate = rateWad < 0 ? uint256(-rateWad) : uint256(rateWad);
-        // |r| <= 0.5e18, dt < 2^40
-        uint256 common = m.strikeOpenWad.mulDivUp(absRate * dt * 12, 10 * WAD * YEAR_SEC) + _slop(m, spotWad);
+        // |r| <= 0.5e18 and dt <= the cache's maximum age (1 day), else the marks are re-marked: < 2^80
+        uint256 common = (m.strikeOpenWad * (absRate * dt * 12)).divUp(10 * WAD * YEAR_SEC) + _slop(m, spotWad);
         // open interest < 2^128 and |dS| < 2^104: the product fits
         int256 centre = int256(m.markWad) + m.optionDeltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD);
         b.markUpWad = _pos(centre + int256(_gammaTerm(m, spotWad) + common) + 1);
-        b.markDownWad = _pos(centre - int256(m.thetaCoefWad.mulDivUp(spotWad * dt, WAD * YEAR_SEC) + common) - 1);
+        b.markDownWad = _pos(centre - int256((m.thetaCoefWad * (spotWad * dt)).divUp(WAD * YEAR_SEC) + common) - 1);
     }
 
     /// @notice Reverts `ParamOutOfBounds` naming the first parameter outside its hard bound (listed on
@@ -509,8 +524,7 @@ library BookMarking {
     function _slop(Marks memory m, uint256 spotWad) private pure returns (uint256) {
         uint256 sMax = spotWad > m.spotWad ? spotWad : m.spotWad;
         uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
-        uint256 openWad = m.callOpenWad + m.putOpenWad;
-        return (openWad * (2 * sMax + absDs + 4e17) + 2 * m.strikeOpenWad * WAD) / 1e35 + 2 * MAX_SERIES + 1;
+        return (m.openWad * (2 * sMax + absDs + 4e17) + 2 * m.strikeOpenWad * WAD) / 1e35 + 2 * MAX_SERIES + 1;
     }
 
     function _pos(int256 x) private pure returns (uint256) {

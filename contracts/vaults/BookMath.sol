@@ -39,7 +39,8 @@ library BookMath {
     struct Ctx {
         uint256 quoteScale;
         uint256 underlyingScale;
-        uint256 payoutsOwed;
+        /// @dev Payouts owed + fees owed (quote units).
+        uint256 owed;
         uint256 hfFloorWad;
         uint256 spotShockUpBps;
         uint256 spotShockDownBps;
@@ -50,9 +51,9 @@ library BookMath {
         return b.quoteBalance + (b.hedgeBalance * c.underlyingScale).mulDivDown(b.spotWad, WAD * c.quoteScale);
     }
 
-    /// @notice L = mark (upper bound) + payouts owed, rounded up, in quote units.
+    /// @notice L = mark (upper bound) + payouts and fees owed, rounded up, in quote units.
     function liabilities(Book memory b, Ctx memory c) internal pure returns (uint256) {
-        return b.markUpWad.mulDivUp(1, c.quoteScale) + c.payoutsOwed;
+        return b.markUpWad.divUp(c.quoteScale) + c.owed;
     }
 
     /// @notice M = max(lossUp, lossDown, 0), rounded up, in quote units: the worst loss of book and hedge
@@ -64,11 +65,11 @@ library BookMath {
         uint256 hedgeWad = b.hedgeBalance * c.underlyingScale;
         uint256 s0 = b.markSpotWad;
         uint256 gainUpWad = hedgeWad * (s0 * (BPS + c.spotShockUpBps) / BPS - s0) / WAD;
-        uint256 lossDownWad = (hedgeWad * (s0 - s0 * (BPS - c.spotShockDownBps) / BPS)).mulDivUp(1, WAD);
+        uint256 lossDownWad = (hedgeWad * (s0 - s0 * (BPS - c.spotShockDownBps) / BPS)).divUp(WAD);
         int256 lossUp = int256(b.stressUpWad) - int256(b.markWad) - int256(gainUpWad);
         int256 lossDown = int256(b.stressDownWad) - int256(b.markWad) + int256(lossDownWad);
         int256 worst = lossUp > lossDown ? lossUp : lossDown;
-        return worst > 0 ? uint256(worst).mulDivUp(1, c.quoteScale) : 0;
+        return worst > 0 ? uint256(worst).divUp(c.quoteScale) : 0;
     }
 
     /// @notice NAV with the mark's upper bound (withdrawals, redemptions, totalAssets).
@@ -81,7 +82,7 @@ library BookMath {
     /// @notice NAV with the mark's lower bound (deposits, mints).
     function navHigh(Book memory b, Ctx memory c) internal pure returns (uint256) {
         uint256 a = assetsValue(b, c);
-        uint256 l = b.markDownWad / c.quoteScale + c.payoutsOwed;
+        uint256 l = b.markDownWad / c.quoteScale + c.owed;
         return a > l ? a - l : 0;
     }
 
@@ -97,9 +98,9 @@ library BookMath {
         return assets.mulDivDown(WAD, denominator);
     }
 
-    /// @notice Quote balance minus payouts owed (0 if short).
+    /// @notice Quote balance minus payouts and fees owed (0 if short).
     function freeQuote(Book memory b, Ctx memory c) internal pure returns (uint256) {
-        return b.quoteBalance > c.payoutsOwed ? b.quoteBalance - c.payoutsOwed : 0;
+        return b.quoteBalance > c.owed ? b.quoteBalance - c.owed : 0;
     }
 
     /// @notice Target hedge max(-bookDelta, 0) and the gap |target - hedge|, in underlying wad.

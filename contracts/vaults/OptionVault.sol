@@ -9,6 +9,7 @@ import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.so
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {AutomationCompatibleInterface} from "../../interfaces/AutomationCompatibleInterface.sol";
 import {IOptionPricer} from "../../interfaces/IOptionPricer.sol";
@@ -63,10 +64,13 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @dev 10^(18 - underlying decimals): underlying units -> underlying wad.
     uint256 internal immutable _underlyingScale;
 
-    /// @dev The cached book (`BookMarking.Stored`: the head slot also holds the lock and the pause flag).
+    /// @dev The cached book (`BookMarking.Stored`: the head slot also holds the lock and the pause flag, the
+    /// last slot the fees owed).
     BookMarking.Stored internal _book;
-    RiskParams internal _risk;
-    ExposureLimits internal _limits;
+    /// @dev `RiskParams` with the vega limit in its second slot's free bits, and the other two limits: the
+    /// three slots a trade reads.
+    StoredRisk internal _risk;
+    StoredLimits internal _limits;
     HedgeParams internal _hedgeParams;
     /// @notice Receives trading fees.
     address public feeRecipient;
@@ -82,6 +86,28 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     mapping(uint256 seriesId => Series) internal _series;
     mapping(bytes32 key => uint256) internal _seriesByKey;
     uint256[] internal _live;
+
+    /// @dev `RiskParams`'s fields, then `ExposureLimits.maxVegaWad` (two slots).
+    struct StoredRisk {
+        uint64 hfFloorWad;
+        uint16 spotShockUpBps;
+        uint16 spotShockDownBps;
+        uint64 volShockWad;
+        uint16 spreadBps;
+        uint16 feeBps;
+        uint32 tradingCutoffSec;
+        uint8 maxLiveSeries;
+        int64 rateWad;
+        uint16 cacheSpotBandBps;
+        uint32 cacheMaxAgeSec;
+        uint128 maxVegaWad;
+    }
+
+    /// @dev `ExposureLimits` but the vega limit (one slot).
+    struct StoredLimits {
+        uint112 maxOpenInterestWad;
+        uint112 maxNetDeltaWad;
+    }
 
     /// @notice Constructor arguments (a struct keeps the constructor below the stack limit).
     struct Config {
@@ -156,6 +182,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     // ================================================================= trading
 
     /// @inheritdoc IOptionVault
+    /// @dev The fee stays in the vault, owed to the fee recipient (`collectFees`): one token transfer.
     function buy(uint256 seriesId, uint256 amountWad, uint256 maxPremium, address receiver)
         external
         lockedWhenNotPaused
@@ -163,33 +190,26 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     {
         if (receiver == address(0)) revert ZeroAddress();
         Series memory s = _tradable(seriesId, amountWad);
-        (BookMarking.Marks memory m, uint256 spot) = _freshMarks();
-        (uint256 volWad, uint256 volUntil) = volOracle.volWadUntil(s.expiry);
-        uint256 fee;
-        (premium, fee) = _buyCost(s, spot, volWad, amountWad);
-        if (premium + fee > maxPremium) revert PremiumAboveMax(premium + fee, maxPremium);
         uint256 openWad = s.openInterestWad + amountWad;
-        if (openWad > _limits.maxOpenInterestWad) {
-            revert OpenInterestCap(seriesId, openWad, _limits.maxOpenInterestWad);
-        }
+        uint256 maxOpenWad = _limits.maxOpenInterestWad;
+        if (openWad > maxOpenWad) revert OpenInterestCap(seriesId, openWad, maxOpenWad);
+        (uint256 priceWad, BookMath.Book memory b) = BookMarking.trade(_book, _series, _live, _env(), s, openWad);
+        uint256 fee;
+        (premium, fee) = _buyCost(priceWad, amountWad);
+        if (premium + fee > maxPremium) revert PremiumAboveMax(premium + fee, maxPremium);
         // openWad <= maxOpenInterestWad, a uint112
         _series[seriesId].openInterestWad = uint112(openWad);
-        IERC20(asset()).safeTransferFrom(msg.sender, address(this), premium);
-        if (fee != 0) IERC20(asset()).safeTransferFrom(msg.sender, feeRecipient, fee);
-        _checkNewRisk(
-            BookMarking.applyTrade(
-                _book,
-                m,
-                _env(),
-                s,
-                BookMarking.Trade(s.openInterestWad, openWad, volWad, volUntil, spot, asset(), address(underlying))
-            )
-        );
+        _accrueFee(fee);
+        IERC20(asset()).safeTransferFrom(msg.sender, address(this), premium + fee);
+        b.quoteBalance = IERC20(asset()).balanceOf(address(this));
+        b.hedgeBalance = underlying.balanceOf(address(this));
+        _checkNewRisk(b);
         optionToken.mint(receiver, seriesId, amountWad);
         emit Bought(seriesId, msg.sender, receiver, amountWad, premium, fee);
     }
 
     /// @inheritdoc IOptionVault
+    /// @dev The fee stays in the vault, owed to the fee recipient (`collectFees`).
     function sell(uint256 seriesId, uint256 amountWad, uint256 minProceeds, address receiver)
         external
         lockedWhenNotPaused
@@ -199,37 +219,46 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         uint256 fee;
         (proceeds, fee) = _sellBack(seriesId, amountWad, minProceeds);
         IERC20(asset()).safeTransfer(receiver, proceeds);
-        if (fee != 0) IERC20(asset()).safeTransfer(feeRecipient, fee);
         emit Sold(seriesId, msg.sender, receiver, amountWad, proceeds, fee);
     }
 
-    /// @dev The checks and book changes of a sale back: price, bound, free quote, burn, open interest, marks.
+    /// @dev The checks and book changes of a sale back: burn, price, bound, free quote, open interest, fee.
     function _sellBack(uint256 seriesId, uint256 amountWad, uint256 minProceeds)
         internal
         returns (uint256 proceeds, uint256 fee)
     {
         Series memory s = _tradable(seriesId, amountWad);
-        (BookMarking.Marks memory m, uint256 spot) = _freshMarks();
-        (uint256 volWad, uint256 volUntil) = volOracle.volWadUntil(s.expiry);
-        (proceeds, fee) = _sellProceeds(s, spot, volWad, amountWad);
-        if (proceeds < minProceeds) revert ProceedsBelowMin(proceeds, minProceeds);
-        uint256 balance = IERC20(asset()).balanceOf(address(this));
-        uint256 available = balance > payoutsOwed ? balance - payoutsOwed : 0;
-        if (proceeds + fee > available) revert InsufficientLiquidity(proceeds + fee, available);
+        // reverts beyond the seller's balance (no receiver hook on a burn)
         optionToken.burn(msg.sender, seriesId, amountWad);
         // the burn succeeded, so amountWad <= the seller's balance <= open interest
         uint256 openWad;
         unchecked {
             openWad = s.openInterestWad - amountWad;
         }
+        (uint256 priceWad,) = BookMarking.trade(_book, _series, _live, _env(), s, openWad);
+        (proceeds, fee) = _sellProceeds(priceWad, amountWad);
+        if (proceeds < minProceeds) revert ProceedsBelowMin(proceeds, minProceeds);
+        // the proceeds leave and the fee becomes owed: both must come out of the free quote
+        uint256 balance = IERC20(asset()).balanceOf(address(this));
+        uint256 owed = _owedTotal();
+        uint256 available = balance > owed ? balance - owed : 0;
+        if (proceeds + fee > available) revert InsufficientLiquidity(proceeds + fee, available);
         _series[seriesId].openInterestWad = uint112(openWad);
-        BookMarking.applyTrade(
-            _book,
-            m,
-            _env(),
-            s,
-            BookMarking.Trade(s.openInterestWad, openWad, volWad, volUntil, spot, asset(), address(underlying))
-        );
+        _accrueFee(fee);
+    }
+
+    /// @inheritdoc IOptionVault
+    /// @dev Anyone may call it; the fees go to `feeRecipient`. One unit stays owed (a later collection pays
+    /// it) so that the slot is never cleared: setting it again would cost the next trade 17,100 gas.
+    /// Works while paused, like `settle` and `claim`.
+    function collectFees() external nonReentrant returns (uint256 amount) {
+        uint256 owed = _book.feesOwed;
+        if (owed < 2) revert NoFeesToCollect(owed);
+        amount = owed - 1;
+        _book.feesOwed = 1;
+        address recipient = feeRecipient;
+        IERC20(asset()).safeTransfer(recipient, amount);
+        emit FeesCollected(recipient, amount);
     }
 
     /// @inheritdoc IOptionVault
@@ -479,6 +508,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     // ================================================================= views
 
     /// @inheritdoc IOptionVault
+    function feesOwed() external view returns (uint256) {
+        return _book.feesOwed;
+    }
+
+    /// @inheritdoc IOptionVault
     function paused() external view returns (bool) {
         return _book.paused;
     }
@@ -496,13 +530,13 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @inheritdoc IOptionVault
     function quoteBuy(uint256 seriesId, uint256 amountWad) external view returns (uint256 premium, uint256 fee) {
         Series memory s = _tradable(seriesId, amountWad);
-        return _buyCost(s, priceOracle.spotWad(), volOracle.volWad(s.expiry), amountWad);
+        return _buyCost(_optionPriceWad(s, priceOracle.spotWad(), volOracle.volWad(s.expiry)), amountWad);
     }
 
     /// @inheritdoc IOptionVault
     function quoteSell(uint256 seriesId, uint256 amountWad) external view returns (uint256 proceeds, uint256 fee) {
         Series memory s = _tradable(seriesId, amountWad);
-        return _sellProceeds(s, priceOracle.spotWad(), volOracle.volWad(s.expiry), amountWad);
+        return _sellProceeds(_optionPriceWad(s, priceOracle.spotWad(), volOracle.volWad(s.expiry)), amountWad);
     }
 
     /// @inheritdoc IOptionVault
@@ -513,7 +547,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         v.hedgeBalance = b.hedgeBalance;
         BookMath.Ctx memory c = _ctx();
         v.assetsValue = b.assetsValue(c);
-        v.markValue = b.markUpWad.mulDivUp(1, _quoteScale);
+        v.markValue = b.markUpWad.divUp(_quoteScale);
         v.payoutsOwed = payoutsOwed;
         v.stressMargin = b.stressMargin(c);
         v.healthFactorWad = b.healthFactor(c);
@@ -548,15 +582,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @dev A stale book with open interest whose re-mark can be reused is worth an upkeep of its own.
     function _remarkDue(BookMarking.Marks memory m) internal pure returns (bool) {
-        return m.validUntil > m.markedAt && m.callOpenWad + m.putOpenWad != 0;
-    }
-
-    function _freshMarks() internal returns (BookMarking.Marks memory m, uint256 spotWad) {
-        (m, spotWad,) = BookMarking.freshMarks(_book, _series, _live, _env());
+        return m.validUntil > m.markedAt && m.openWad != 0;
     }
 
     function _actionBook() internal returns (BookMath.Book memory) {
-        (BookMarking.Marks memory m, uint256 spotWad) = _freshMarks();
+        (BookMarking.Marks memory m, uint256 spotWad,) = BookMarking.freshMarks(_book, _series, _live, _env());
         return _value(m, spotWad);
     }
 
@@ -600,11 +630,20 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         return BookMath.Ctx(
             _quoteScale,
             _underlyingScale,
-            payoutsOwed,
+            _owedTotal(),
             _risk.hfFloorWad,
             _risk.spotShockUpBps,
             _risk.spotShockDownBps
         );
+    }
+
+    /// @dev Payouts and fees owed, quote units.
+    function _owedTotal() internal view returns (uint256) {
+        return payoutsOwed + _book.feesOwed;
+    }
+
+    function _accrueFee(uint256 fee) internal {
+        if (fee != 0) _book.feesOwed = SafeCast.toUint128(_book.feesOwed + fee);
     }
 
     /// @dev The most that may leave now: min(free quote, A - floor x (L + M)).
@@ -631,7 +670,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         int256 netDeltaWad = b.bookDeltaWad + int256(b.hedgeBalance * _underlyingScale);
         uint256 absNet = _abs(netDeltaWad);
         if (absNet > _limits.maxNetDeltaWad) revert NetDeltaLimit(netDeltaWad, _limits.maxNetDeltaWad);
-        if (b.vegaWad > _limits.maxVegaWad) revert VegaLimit(b.vegaWad, _limits.maxVegaWad);
+        if (b.vegaWad > _risk.maxVegaWad) revert VegaLimit(b.vegaWad, _risk.maxVegaWad);
     }
 
     // ================================================================= internal: trading
@@ -656,26 +695,23 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         return pricer.price(spotWad, s.strikeWad, s.expiry - block.timestamp, volWad, _risk.rateWad, s.isCall);
     }
 
-    /// @dev premium = ceil(amount x price x (1 + spread)); fee = ceil(premium x feeBps), quote units.
-    function _buyCost(Series memory s, uint256 spotWad, uint256 volWad, uint256 amountWad)
-        internal
-        view
-        returns (uint256 premium, uint256 fee)
-    {
-        uint256 priceWad = _optionPriceWad(s, spotWad, volWad);
-        premium = amountWad.mulDivUp(priceWad * (BPS + _risk.spreadBps), WAD * BPS * _quoteScale);
-        fee = premium.mulDivUp(_risk.feeBps, BPS);
+    /// @dev premium = ceil(amount x price x (1 + spread)); fee = ceil(premium x feeBps), quote units. The
+    /// library's prices are below 1e30 < 2^100 and amounts within the open interest cap (1e30): the
+    /// products fit (a quote of a larger amount reverts).
+    function _buyCost(uint256 priceWad, uint256 amountWad) internal view returns (uint256 premium, uint256 fee) {
+        premium = (amountWad * (priceWad * (BPS + _risk.spreadBps))).divUp(WAD * BPS * _quoteScale);
+        fee = (premium * _risk.feeBps).divUp(BPS);
     }
 
     /// @dev gross = floor(amount x price x (1 - spread)); fee = ceil(gross x feeBps); proceeds = gross - fee.
-    function _sellProceeds(Series memory s, uint256 spotWad, uint256 volWad, uint256 amountWad)
+    function _sellProceeds(uint256 priceWad, uint256 amountWad)
         internal
         view
         returns (uint256 proceeds, uint256 fee)
     {
-        uint256 priceWad = _optionPriceWad(s, spotWad, volWad);
-        uint256 gross = amountWad.mulDivDown(priceWad * (BPS - _risk.spreadBps), WAD * BPS * _quoteScale);
-        fee = gross.mulDivUp(_risk.feeBps, BPS);
+        // bounds as in `_buyCost`
+        uint256 gross = amountWad * (priceWad * (BPS - _risk.spreadBps)) / (WAD * BPS * _quoteScale);
+        fee = (gross * _risk.feeBps).divUp(BPS);
         proceeds = gross - fee;
     }
 
@@ -753,8 +789,21 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         BookMarking.checkParameters(p, l, h);
         // the rate, the shocks and the maximum age enter the marks and their validity: re-mark
         _book.validUntil = 0;
-        _risk = p;
-        _limits = l;
+        _risk = StoredRisk(
+            p.hfFloorWad,
+            p.spotShockUpBps,
+            p.spotShockDownBps,
+            p.volShockWad,
+            p.spreadBps,
+            p.feeBps,
+            p.tradingCutoffSec,
+            p.maxLiveSeries,
+            p.rateWad,
+            p.cacheSpotBandBps,
+            p.cacheMaxAgeSec,
+            l.maxVegaWad
+        );
+        _limits = StoredLimits(l.maxOpenInterestWad, l.maxNetDeltaWad);
         _hedgeParams = h;
         emit ParametersSet(p, l, h);
     }

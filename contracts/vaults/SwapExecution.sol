@@ -76,7 +76,7 @@ library SwapExecution {
         s.availableQuote = BookMath.freeQuote(b, c);
         bool cashLimited;
         if (s.buyUnderlying) {
-            s.underlyingAmount = (h.targetWad - hedgeWad).mulDivUp(1, c.underlyingScale);
+            s.underlyingAmount = (h.targetWad - hedgeWad).divUp(c.underlyingScale);
             // the most underlying whose bounded cost fits in the free quote
             uint256 affordable = s.availableQuote.mulDivDown(WAD * BPS * c.quoteScale, b.spotWad * (BPS + s.maxSlippageBps))
                 / c.underlyingScale;
