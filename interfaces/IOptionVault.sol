@@ -13,9 +13,9 @@ pragma solidity ^0.8.24;
 /// quote token units (its own decimals); `...Bps` is 1/10,000; times are unix seconds.
 ///
 /// Book (all in quote units, assets rounded down and liabilities rounded up):
-///   assets A      = quote balance + hedge x spot
+///   assets A      = quote balance - fees owed + hedge x spot (trading fees stay in the vault, the fee
+///                   recipient's, until `collectFees` sends them)
 ///   liabilities L = mark value of open options (Black-Scholes at the oracle spot and posted vol) + payouts owed
-///                   + fees owed (trading fees stay in the vault until `collectFees` sends them)
 ///                   The mark comes from a cached book (`BookMarking`): between full re-marks it is bounded
 ///                   from above (withdrawals, redemptions, totalAssets, HF) and from below (deposits,
 ///                   mints), so every bound rounds against the user; see docs/option-vault.md.
@@ -75,6 +75,7 @@ interface IOptionVault {
         uint256 spotWad;
         uint256 quoteBalance;
         uint256 hedgeBalance;
+        /// @dev A: net of the trading fees owed (`feesOwed`), which `quoteBalance` includes.
         uint256 assetsValue;
         uint256 markValue;
         uint256 payoutsOwed;

@@ -39,21 +39,25 @@ library BookMath {
     struct Ctx {
         uint256 quoteScale;
         uint256 underlyingScale;
-        /// @dev Payouts owed + fees owed (quote units).
-        uint256 owed;
+        /// @dev Quote units the vault holds for others: payouts to option holders (a liability) and trading
+        /// fees to the fee recipient (not the vault's assets).
+        uint256 payoutsOwed;
+        uint256 feesOwed;
         uint256 hfFloorWad;
         uint256 spotShockUpBps;
         uint256 spotShockDownBps;
     }
 
-    /// @notice A = quote balance + hedge x spot, rounded down, in quote units.
+    /// @notice A = quote balance - fees owed + hedge x spot, rounded down, in quote units (the fees are
+    /// the fee recipient's money in the vault's custody).
     function assetsValue(Book memory b, Ctx memory c) internal pure returns (uint256) {
-        return b.quoteBalance + (b.hedgeBalance * c.underlyingScale).mulDivDown(b.spotWad, WAD * c.quoteScale);
+        uint256 ownQuote = b.quoteBalance > c.feesOwed ? b.quoteBalance - c.feesOwed : 0;
+        return ownQuote + (b.hedgeBalance * c.underlyingScale).mulDivDown(b.spotWad, WAD * c.quoteScale);
     }
 
-    /// @notice L = mark (upper bound) + payouts and fees owed, rounded up, in quote units.
+    /// @notice L = mark (upper bound) + payouts owed, rounded up, in quote units.
     function liabilities(Book memory b, Ctx memory c) internal pure returns (uint256) {
-        return b.markUpWad.divUp(c.quoteScale) + c.owed;
+        return b.markUpWad.divUp(c.quoteScale) + c.payoutsOwed;
     }
 
     /// @notice M = max(lossUp, lossDown, 0), rounded up, in quote units: the worst loss of book and hedge
@@ -82,7 +86,7 @@ library BookMath {
     /// @notice NAV with the mark's lower bound (deposits, mints).
     function navHigh(Book memory b, Ctx memory c) internal pure returns (uint256) {
         uint256 a = assetsValue(b, c);
-        uint256 l = b.markDownWad / c.quoteScale + c.owed;
+        uint256 l = b.markDownWad / c.quoteScale + c.payoutsOwed;
         return a > l ? a - l : 0;
     }
 
@@ -98,9 +102,10 @@ library BookMath {
         return assets.mulDivDown(WAD, denominator);
     }
 
-    /// @notice Quote balance minus payouts and fees owed (0 if short).
+    /// @notice Quote balance minus payouts and fees owed (0 if short): what may leave the vault.
     function freeQuote(Book memory b, Ctx memory c) internal pure returns (uint256) {
-        return b.quoteBalance > c.owed ? b.quoteBalance - c.owed : 0;
+        uint256 owed = c.payoutsOwed + c.feesOwed;
+        return b.quoteBalance > owed ? b.quoteBalance - owed : 0;
     }
 
     /// @notice Target hedge max(-bookDelta, 0) and the gap |target - hedge|, in underlying wad.

@@ -240,7 +240,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (proceeds < minProceeds) revert ProceedsBelowMin(proceeds, minProceeds);
         // the proceeds leave and the fee becomes owed: both must come out of the free quote
         uint256 balance = IERC20(asset()).balanceOf(address(this));
-        uint256 owed = _owedTotal();
+        uint256 owed = payoutsOwed + _book.feesOwed;
         uint256 available = balance > owed ? balance - owed : 0;
         if (proceeds + fee > available) revert InsufficientLiquidity(proceeds + fee, available);
         _series[seriesId].openInterestWad = uint112(openWad);
@@ -630,16 +630,12 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         return BookMath.Ctx(
             _quoteScale,
             _underlyingScale,
-            _owedTotal(),
+            payoutsOwed,
+            _book.feesOwed,
             _risk.hfFloorWad,
             _risk.spotShockUpBps,
             _risk.spotShockDownBps
         );
-    }
-
-    /// @dev Payouts and fees owed, quote units.
-    function _owedTotal() internal view returns (uint256) {
-        return payoutsOwed + _book.feesOwed;
     }
 
     function _accrueFee(uint256 fee) internal {

@@ -36,6 +36,7 @@ HINTS: dict[str, str] = {
     "SeriesExpired": "the series has expired: claim it after settlement instead",
     "NotSettled": "the expiry is not settled yet: a keeper (or `settle`) must settle it first",
     "NothingToClaim": "this account holds none of that series",
+    "NoFeesToCollect": "no trading fees are owed yet (one unit always stays owed)",
     "OpenInterestCap": "the series is at its open-interest cap: buy less",
     "NetDeltaLimit": "the vault's delta limit is reached: buy less, or the other side",
     "VegaLimit": "the vault's vega limit is reached: buy less",
@@ -181,6 +182,12 @@ def sell(
     limit = min_proceeds if min_proceeds is not None else _with_slippage(int(proceeds), slippage_bps, False)
     fn = suite.vault.functions.sell(series_id, amount_wad, limit, receiver or account.address)
     return _outcome(suite, "sell", _send(suite, "sell", fn, account), "Sold")
+
+
+def collect_fees(suite: Suite, account: LocalAccount) -> Outcome:
+    """Send the trading fees the vault owes (but one unit) to its fee recipient; anyone may do it."""
+    fn = suite.vault.functions.collectFees()
+    return _outcome(suite, "collect fees", _send(suite, "collect fees", fn, account), "FeesCollected")
 
 
 def claim(suite: Suite, account: LocalAccount, series_id: int, receiver: str | None = None) -> Outcome:

@@ -1,5 +1,5 @@
-"""`hedgevault deposit | withdraw | buy | sell | claim | status`: a depositor's and a buyer's commands
-against a deployed vault, found through its deployment manifest."""
+"""`hedgevault deposit | withdraw | buy | sell | claim | collect-fees | status`: a depositor's, a buyer's
+and a fee recipient's commands against a deployed vault, found through its deployment manifest."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _quote_decimals(suite: Suite) -> int:
 def _print_outcome(suite: Suite, outcome: Any) -> None:
     decimals = _quote_decimals(suite)
     shown = {
-        k: (from_units(v, decimals) if k in ("assets", "premium", "proceeds", "fee", "payout") else v)
+        k: (from_units(v, decimals) if k in ("assets", "premium", "proceeds", "fee", "payout", "amount") else v)
         for k, v in outcome.values.items()
     }
     print(f"{outcome.action}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
@@ -127,6 +127,12 @@ def _claim(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any
     return actions.claim(suite, account, args.series, args.receiver)
 
 
+def _collect_fees(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
+    from hedgevault.ops import actions
+
+    return actions.collect_fees(suite, account)
+
+
 def _status(args: argparse.Namespace) -> int:
     from hedgevault.ops.status import format_status, vault_status
 
@@ -143,7 +149,7 @@ def _connection_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _signer_flags(p: argparse.ArgumentParser) -> None:
+def _signer_flags(p: argparse.ArgumentParser, receiver: bool = True) -> None:
     _connection_flags(p)
     keys = p.add_mutually_exclusive_group()
     keys.add_argument("--keystore", help="encrypted eth-account keystore outside the repository")
@@ -154,11 +160,12 @@ def _signer_flags(p: argparse.ArgumentParser) -> None:
         help="environment variable holding a hex private key (default HEDGEVAULT_PRIVATE_KEY); keystore password "
         "in HEDGEVAULT_KEYSTORE_PASSWORD",
     )
-    p.add_argument("--receiver", help="who receives the shares/options/quote (default: the signer)")
+    if receiver:
+        p.add_argument("--receiver", help="who receives the shares/options/quote (default: the signer)")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add deposit, withdraw, buy, sell, claim and status."""
+    """Add deposit, withdraw, buy, sell, claim, collect-fees and status."""
     p = sub.add_parser("deposit", help="deposit quote tokens into a vault for shares")
     _signer_flags(p)
     p.add_argument("--amount", required=True, help="quote tokens, e.g. 1000 or 12.5")
@@ -198,6 +205,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _signer_flags(p)
     p.add_argument("--series", type=int, required=True, help="series id")
     p.set_defaults(func=_run(_claim))
+
+    p = sub.add_parser(
+        "collect-fees", help="send the trading fees the vault owes to its fee recipient (anyone may sign)"
+    )
+    _signer_flags(p, receiver=False)
+    p.set_defaults(func=_run(_collect_fees))
 
     p = sub.add_parser("status", help="NAV, share price, health factor, Greeks, limits and series of a vault")
     _connection_flags(p)

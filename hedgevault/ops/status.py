@@ -41,6 +41,7 @@ def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
         "total_supply": int(vault.functions.totalSupply().call()),
         "last_hedge_time": int(vault.functions.lastHedgeTime().call()),
         "payouts_owed": int(vault.functions.payoutsOwed().call()),
+        "fees_owed": int(vault.functions.feesOwed().call()),
         "parameters": latest_parameters(suite.vault) or {},
     }
     status["total_assets"], status["total_assets_error"] = _try(lambda: int(vault.functions.totalAssets().call()))
@@ -91,6 +92,7 @@ def format_status(status: dict[str, Any]) -> str:
         f"  share price         {quote(status['share_price'])} per share",
         f"  shares outstanding  {from_units(status['total_supply'], int(status['share_decimals']), 6)}",
         f"  payouts owed        {quote(status['payouts_owed'])}",
+        f"  fees owed           {quote(status['fees_owed'])}",
     ]
     book = status["book"]
     if book is None:

@@ -1,12 +1,13 @@
 """PnL attribution of the vault, from its events and its book (pure: no chain I/O).
 
-NAV = Q + H S - M - O (quote balance Q, hedge H, oracle spot S, mark M of open options, payouts owed O;
-``IOptionVault``). Over any stretch of blocks, in quote units:
+NAV = Q + H S - M - O - F (quote balance Q, hedge H, oracle spot S, mark M of open options, payouts
+owed O, trading fees owed F; ``IOptionVault``). Over any stretch of blocks, in quote units:
 
     dNAV = flows + premium + option + hedge - swap costs + residual
 
 * flows     = deposits - withdrawals (not PnL: money the depositors bring or take)
-* premium   = premiums received on buys - gross paid on buy-backs (proceeds + fee)
+* premium   = premiums received on buys - gross paid on buy-backs (proceeds + fee); the fees are
+              quote the vault holds for the fee recipient (F), so they move Q and F alike
 * option    = -(dM + dO) - claims paid: the change of the book's liability (a claim lowers O and Q equally)
 * hedge     = sum over feed updates of H x (S_new - S_old): the delta PnL of the hedge at oracle prices
 * swap cost = sum over hedges of (quote paid - a x S) for buys and (a x S - quote received) for sells:
@@ -68,6 +69,7 @@ class Ledger:
     settlements: int = 0
     hedge_bought: int = 0
     hedge_sold: int = 0
+    fees_owed: int = 0
 
     def value(self, underlying: int, spot_wad: int) -> Fraction:
         """``underlying`` token units at ``spot_wad``, in quote units (exact)."""
@@ -87,15 +89,22 @@ class Ledger:
         self.pnl.flows -= assets
         self.quote -= assets
 
-    def bought(self, premium: int) -> None:
-        """A buyer paid ``premium`` to the vault (the fee went to the fee recipient)."""
+    def bought(self, premium: int, fee: int) -> None:
+        """A buyer paid ``premium`` + ``fee`` to the vault; the fee is owed to the fee recipient."""
         self.pnl.premium += premium
-        self.quote += premium
+        self.quote += premium + fee
+        self.fees_owed += fee
 
     def sold(self, proceeds: int, fee: int) -> None:
-        """A holder sold back: the vault paid ``proceeds`` to them and ``fee`` to the fee recipient."""
+        """A holder sold back: the vault paid ``proceeds`` to them and owes ``fee`` to the fee recipient."""
         self.pnl.premium -= proceeds + fee
-        self.quote -= proceeds + fee
+        self.quote -= proceeds
+        self.fees_owed += fee
+
+    def fees_collected(self, amount: int) -> None:
+        """The fee recipient was paid ``amount`` of the fees owed (no NAV change)."""
+        self.quote -= amount
+        self.fees_owed -= amount
 
     def claimed(self, payout: int) -> None:
         self.claims_in_step += payout
@@ -120,13 +129,13 @@ class Ledger:
         self.settlements += 1
 
     # ------------------------------------------------------------ step end
-    def close_step(self, *, quote_balance: int, hedge_balance: int, liability: int) -> None:
+    def close_step(self, *, quote_balance: int, hedge_balance: int, liability: int, fees_owed: int) -> None:
         """Book the option component of the step from the book's liability (mark + payouts owed, quote
-        units) and check the replayed balances against the chain's."""
-        if quote_balance != self.quote or hedge_balance != self.hedge:
+        units) and check the replayed balances and fees owed against the chain's."""
+        if quote_balance != self.quote or hedge_balance != self.hedge or fees_owed != self.fees_owed:
             raise ConservationError(
                 f"vault balances differ from its events: quote {quote_balance} on chain vs {self.quote} "
-                f"replayed, underlying {hedge_balance} vs {self.hedge}"
+                f"replayed, underlying {hedge_balance} vs {self.hedge}, fees owed {fees_owed} vs {self.fees_owed}"
             )
         self.pnl.option -= liability - self.liability + self.claims_in_step
         self.liability = liability

@@ -352,6 +352,7 @@ class Simulation:
             hedge=book["hedge_balance"],
             quote=book["quote_balance"],
             liability=book["mark_value"] + book["payouts_owed"],
+            fees_owed=book["fees_owed"],
         )
         self.nav0 = book["nav"]
         self.quote0 = book["quote_balance"]
@@ -375,10 +376,14 @@ class Simulation:
     # ------------------------------------------------------------ reads
     def _read_book(self) -> dict[str, int]:
         s = self.suite
-        book, supply = self.rpc.calls([Call(s.vault, "book"), Call(s.vault, "totalSupply")])
+        book, supply, fees = self.rpc.calls(
+            [Call(s.vault, "book"), Call(s.vault, "totalSupply"), Call(s.vault, "feesOwed")]
+        )
         view = s.book_view(book)
         out = {snake: view[camel] for snake, camel in _BOOK_FIELDS}
         out["total_supply"] = int(supply)
+        out["fees_owed"] = int(fees)
+        # assets_value is net of the fees owed (the fee recipient's quote in the vault)
         out["nav"] = max(out["assets_value"] - out["mark_value"] - out["payouts_owed"], 0)
         return out
 
@@ -582,12 +587,12 @@ class Simulation:
             ledger.withdraw(int(args["assets"]))
             c.quote_out += int(args["assets"])
         elif name == "Bought":
-            ledger.bought(int(args["premium"]))
-            c.quote_in += int(args["premium"])
+            ledger.bought(int(args["premium"]), int(args["fee"]))
+            c.quote_in += int(args["premium"]) + int(args["fee"])
             c.options_bought_wad += int(args["amountWad"])
         elif name == "Sold":
             ledger.sold(int(args["proceeds"]), int(args["fee"]))
-            c.quote_out += int(args["proceeds"]) + int(args["fee"])
+            c.quote_out += int(args["proceeds"])
             c.options_sold_wad += int(args["amountWad"])
         elif name == "Claimed":
             ledger.claimed(int(args["payout"]))
@@ -603,6 +608,9 @@ class Simulation:
                 c.quote_in += int(args["quoteAmount"])
         elif name == "ExpirySettled":
             ledger.settled()
+        elif name == "FeesCollected":
+            ledger.fees_collected(int(args["amount"]))
+            c.quote_out += int(args["amount"])
 
     def _close_step(self, k: int, progress: Callable[[StepRecord], None] | None) -> None:
         self._book_receipts(k)
@@ -617,6 +625,7 @@ class Simulation:
             quote_balance=book["quote_balance"],
             hedge_balance=book["hedge_balance"],
             liability=book["mark_value"] + book["payouts_owed"],
+            fees_owed=book["fees_owed"],
         )
         cfg = self.suite.config
         qs = 10**cfg.quote_decimals

@@ -88,3 +88,35 @@ def test_valuation_beyond_the_domain_does_not_revert(suite: Suite, is_call: bool
         else:
             assert price == (edge_price if is_call else edge_price + edge - spot)
             assert delta == (0 if is_call else -WAD)
+
+
+def test_price_and_delta_from_one_evaluation_match_the_mirror(suite: Suite) -> None:
+    """The pricer prices and takes the delta from one evaluation (``BlackScholes.priceAndDelta``): the same
+    integers as the library's separate ``price`` and ``delta``, mirrored in Python, at expiry too."""
+    import random
+
+    from hedgevault.greeks import mirror
+
+    p = suite.pricer.functions
+    rng = random.Random(7)
+    cases = [(3000 * WAD, 3000 * WAD, 0, WAD, 0), (3000 * WAD, 2900 * WAD, 1, 5 * WAD // 100, -WAD // 10)]
+    for _ in range(24):
+        strike = rng.randint(10**15, 10**24)
+        spot = strike * rng.randint(60, 150) // 100
+        cases.append(
+            (
+                spot,
+                strike,
+                rng.randint(1, 2 * 365 * DAY),
+                rng.randint(10**16, 3 * WAD),
+                rng.randint(-WAD // 10, WAD // 2),
+            )
+        )
+    for spot, strike, t, vol, rate in cases:
+        call, put = mirror.price(spot, strike, t, vol, rate)
+        call_delta, put_delta = mirror.delta(spot, strike, t, vol, rate)
+        for is_call, want in ((True, (call, call_delta)), (False, (put, put_delta))):
+            args = (spot, strike, t, vol, rate, is_call)
+            assert tuple(p.priceAndDelta(*args).call()) == want, args
+            assert tuple(p.markAndDelta(*args).call())[:2] == want, args
+            assert p.price(*args).call() == want[0], args

@@ -1,7 +1,8 @@
 """Hypothesis-driven stateful test over deposits, withdrawals, trades, price and volatility moves, hedges,
 settlements, claims and donations on the real suite. Invariants, by id (used as assertion messages):
 
-  VM_SOLVENT        while HF >= 1, assets cover liabilities (quote + hedge value >= mark + payouts owed).
+  VM_SOLVENT        while HF >= 1, assets cover liabilities (quote - fees owed + hedge value >= mark
+                    + payouts owed).
   VM_NEW_RISK_HF    after every successful buy, HF >= the floor.
   VM_PREVIEW        previews never favour the user: previewDeposit <= convertToShares,
                     previewMint >= convertToAssets, previewWithdraw >= convertToShares,
@@ -17,6 +18,8 @@ settlements, claims and donations on the real suite. Invariants, by id (used as 
                     deposit mints >= previewDeposit shares, mint takes <= previewMint assets, withdraw
                     burns <= previewWithdraw shares, redeem pays >= previewRedeem assets.
   VM_OPEN_INTEREST  for every live series, open interest = sum of the option token balances.
+  VM_FEES           collecting the fees owed pays the fee recipient all of them but one unit and does
+                    not change totalAssets.
   VM_ACCESS         no unprivileged caller changes parameters, lists series, pauses or posts vols.
   VM_CACHE_LOW      the NAV that totalAssets, withdrawals, redemptions and maxWithdraw use (mark upper
                     bound of the cached book) is never above the NAV of a full re-mark: totalAssets <=
@@ -243,7 +246,8 @@ class VaultMachine:
         b = book(s)
         target = max(-b["book_delta_wad"], 0)
         gap = abs(target - b["hedge_balance"])
-        free_wad = (b["quote_balance"] - b["payouts_owed"]) * 10 ** (18 - s.config.quote_decimals)
+        owed = b["payouts_owed"] + int(s.vault.functions.feesOwed().call())
+        free_wad = (b["quote_balance"] - owed) * 10 ** (18 - s.config.quote_decimals)
         cost_wad = gap * b["spot_wad"] // WAD * (10_000 + s.config.hedge.max_slippage_bps) // 10_000
         cash_limited = target > b["hedge_balance"] and free_wad < cost_wad
         assert gap <= s.config.hedge.delta_band_wad or cash_limited, f"VM_BAND: gap {gap}"
@@ -273,6 +277,25 @@ class VaultMachine:
         after = v.convertToAssets(unit).call()
         assert after >= before, "VM_DONATION: a donation lowered the share price"
         assert after - before <= amount * unit // (supply + 10**6) + 2, "VM_DONATION: moved more than epsilon"
+
+    def collect_fees(self) -> None:
+        s = self.suite
+        v = s.vault.functions
+        owed = int(v.feesOwed().call())
+        if owed < 2:
+            assert _try(v.collectFees(), self.actors.attacker) == "NoFeesToCollect", "VM_FEES"
+            return
+        try:
+            nav = int(v.totalAssets().call())
+        except ContractCustomError:
+            nav = None  # an oracle fails closed: no valuation to compare, the collection still works
+        before = int(s.quote.functions.balanceOf(s.fee_recipient).call())
+        send(self.w3, v.collectFees(), self.actors.attacker)
+        assert int(s.quote.functions.balanceOf(s.fee_recipient).call()) - before == owed - 1, "VM_FEES"
+        assert int(v.feesOwed().call()) == 1, "VM_FEES"
+        if nav is not None:
+            assert int(v.totalAssets().call()) == nav, "VM_FEES: collecting fees moved the NAV"
+        RULES_RUN["collect_fees"] = RULES_RUN.get("collect_fees", 0) + 1
 
     def attacker_governs(self, which: int) -> None:
         s = self.suite
@@ -335,6 +358,7 @@ class VaultMachine:
             full_wad += -(-open_wad * _mark(s, b["spot_wad"], strike, tau, vol, rate, is_call) // WAD)
         scale = 10 ** (18 - s.config.quote_decimals)
         full_up, full_down = -(-full_wad // scale), full_wad // scale
+        # the book's assets are net of the fees owed
         assets, owed = b["assets_value"], b["payouts_owed"]
         assert b["mark_value"] >= full_up, f"VM_CACHE_LOW: mark {b['mark_value']} < full re-mark {full_up}"
         nav_full_low = max(assets - full_up - owed, 0)
@@ -403,6 +427,7 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("upkeep")),
     st.tuples(st.just("claim"), st.integers(0, 2)),
     st.tuples(st.just("donate"), st.integers(1, 50_000)),
+    st.tuples(st.just("collect_fees")),
     st.tuples(st.just("attacker_governs"), st.integers(0, 4)),
 )
 

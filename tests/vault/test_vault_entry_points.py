@@ -189,11 +189,16 @@ def test_buy_charges_price_plus_spread_and_fee(any_suite: Suite, actors: Actors)
     assert fee == -(-premium * s.config.risk.fee_bps // 10_000)
     fund(s, actors.buyer, premium * 2)
     before = s.quote.functions.balanceOf(actors.buyer).call()
-    fee_before = s.quote.functions.balanceOf(s.fee_recipient).call()
-    send(s.w3, s.vault.functions.buy(call_id, amount, premium * 2, actors.other), actors.buyer)
+    vault_before = s.quote.functions.balanceOf(s.vault.address).call()
+    fees_before = s.vault.functions.feesOwed().call()
+    receipt = send(s.w3, s.vault.functions.buy(call_id, amount, premium * 2, actors.other), actors.buyer)
+    (event,) = s.vault.events.Bought().process_receipt(receipt, errors=DISCARD)
     paid = before - s.quote.functions.balanceOf(actors.buyer).call()
-    got_fee = s.quote.functions.balanceOf(s.fee_recipient).call() - fee_before
-    assert got_fee == -(-(paid - got_fee) * s.config.risk.fee_bps // 10_000)
+    # one transfer of premium + fee into the vault; the fee is owed to the fee recipient
+    assert paid == event.args.premium + event.args.fee
+    assert s.quote.functions.balanceOf(s.vault.address).call() - vault_before == paid
+    assert s.vault.functions.feesOwed().call() - fees_before == event.args.fee > 0
+    assert event.args.fee == -(-event.args.premium * s.config.risk.fee_bps // 10_000)
     assert s.option_token.functions.balanceOf(actors.other, call_id).call() == amount
     assert s.vault.functions.series(call_id).call()[3] == amount
 
@@ -278,6 +283,36 @@ def test_sell_back_pays_price_minus_spread(suite: Suite, actors: Actors, market:
     assert s.vault.functions.series(market.call_id).call()[3] == 0
 
 
+def test_fees_are_owed_until_collected(suite: Suite, actors: Actors, market: Market) -> None:
+    s = suite
+    v = s.vault.functions
+    fees0 = v.feesOwed().call()
+    buy(s, actors.buyer, market.call_id, 10 * WAD)
+    fees1 = v.feesOwed().call()
+    assert fees1 > fees0
+    # a sale back owes its fee too; the assets, and so the NAV, do not count the fees owed
+    nav = v.totalAssets().call()
+    b = book(s)
+    spot_value = b["hedge_balance"] * b["spot_wad"] // (WAD * 10 ** (18 - s.config.quote_decimals))
+    assert b["assets_value"] == b["quote_balance"] - fees1 + spot_value
+    assert nav == b["assets_value"] - b["mark_value"] - b["payouts_owed"]
+    receipt = send(s.w3, v.sell(market.call_id, 5 * WAD, 0, actors.buyer), actors.buyer)
+    (sold,) = s.vault.events.Sold().process_receipt(receipt, errors=DISCARD)
+    fees2 = v.feesOwed().call()
+    assert fees2 == fees1 + sold.args.fee and sold.args.fee > 0
+    # anyone collects, also while paused; the fees go to the fee recipient, one unit stays owed
+    send(s.w3, v.pause(), s.admin)
+    recipient_before = s.quote.functions.balanceOf(s.fee_recipient).call()
+    nav_before = v.totalAssets().call()
+    receipt = send(s.w3, v.collectFees(), actors.attacker)
+    (collected,) = s.vault.events.FeesCollected().process_receipt(receipt, errors=DISCARD)
+    assert collected.args.feeRecipient == s.fee_recipient and collected.args.amount == fees2 - 1
+    assert s.quote.functions.balanceOf(s.fee_recipient).call() - recipient_before == fees2 - 1
+    assert v.feesOwed().call() == 1
+    assert v.totalAssets().call() == nav_before
+    reverts(v.collectFees(), actors.attacker, "NoFeesToCollect", 1)
+
+
 def test_hedge_limited_by_cash_then_sell_needs_free_cash(suite: Suite, actors: Actors, market: Market) -> None:
     s = suite
     buy(s, actors.buyer, market.call_id, 100 * WAD)
@@ -289,7 +324,8 @@ def test_hedge_limited_by_cash_then_sell_needs_free_cash(suite: Suite, actors: A
     after = book(s)
     assert after["hedge_balance"] > 0
     assert after["net_delta_wad"] < -s.config.hedge.delta_band_wad  # not fully hedged: no cash left
-    free = s.quote.functions.balanceOf(s.vault.address).call()
+    # the fees owed to the fee recipient are not free cash
+    free = s.quote.functions.balanceOf(s.vault.address).call() - s.vault.functions.feesOwed().call()
     proceeds, fee = s.vault.functions.quoteSell(market.call_id, 100 * WAD).call()
     assert proceeds + fee > free
     reverts(
