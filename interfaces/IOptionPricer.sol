@@ -7,6 +7,19 @@ pragma solidity ^0.8.24;
 /// Units and domain as on `IBlackScholes` (spot and strike wad, time in seconds, vol wad, signed rate
 /// wad); the library's domain errors propagate.
 interface IOptionPricer {
+    /// @notice The two evaluations of a trade (`tradePrices`): the trade's own point and the cached book's
+    /// point, for one option (strike, volatility, rate, type).
+    struct TradeQuote {
+        uint256 spotWad;
+        uint256 timeSec;
+        uint256 markSpotWad;
+        uint256 markTimeSec;
+        uint256 strikeWad;
+        uint256 volWad;
+        int256 rateWad;
+        bool isCall;
+    }
+
     /// @notice Price of one call (`isCall`) or put, wad of quote.
     function price(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad, bool isCall)
         external
@@ -42,4 +55,10 @@ interface IOptionPricer {
         int256 rateWad,
         bool isCall
     ) external pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin);
+
+    /// @notice `price` at (spotWad, timeSec) and `markAndDelta` at (markSpotWad, markTimeSec) in one call.
+    function tradePrices(TradeQuote calldata q)
+        external
+        pure
+        returns (uint256 priceWad, uint256 markWad, int256 deltaWad, bool insideMargin);
 }

@@ -97,7 +97,14 @@ library BlackScholes {
             (callWad, putWad,) = _intrinsic(spotWad, strikeWad);
             return (callWad, putWad);
         }
-        (callWad, putWad,) = _pricesAndN1(spotWad, strikeWad, timeSec, volWad, rateWad);
+        (,, uint256 kdx, uint256 vst, int256 d1) = _core(spotWad, strikeWad, timeSec, volWad, rateWad, true);
+        uint256 n1 = NormalCdfTable.cdfQ96(d1);
+        uint256 n2;
+        unchecked {
+            // vst < 2^102, |d1| < 2^123
+            n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));
+        }
+        (callWad, putWad) = _prices(spotWad, kdx, n1, n2);
     }
 
     /// @notice `price` and the call delta of `delta` from one evaluation: the same values to the wei, for
@@ -110,8 +117,14 @@ library BlackScholes {
     {
         checkInputs(spotWad, strikeWad, timeSec, volWad, rateWad);
         if (timeSec == 0) return _intrinsic(spotWad, strikeWad);
-        uint256 n1;
-        (callWad, putWad, n1) = _pricesAndN1(spotWad, strikeWad, timeSec, volWad, rateWad);
+        // `price`'s evaluation (kept inline there: the helper call would cost `price` 80 gas)
+        (,, uint256 kdx, uint256 vst, int256 d1) = _core(spotWad, strikeWad, timeSec, volWad, rateWad, true);
+        uint256 n1 = NormalCdfTable.cdfQ96(d1);
+        uint256 n2;
+        unchecked {
+            n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));
+        }
+        (callWad, putWad) = _prices(spotWad, kdx, n1, n2);
         assembly ("memory-safe") {
             // n1 <= 2^96: n1 * 1e18 < 2^156 (as in `delta`)
             callDeltaWad := shr(96, mul(n1, WAD))
@@ -598,22 +611,6 @@ library BlackScholes {
             n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));
         }
         phi = NormalDist.pdfQ96(d1);
-    }
-
-    /// @dev Call and put for T > 0 (`price`), with N(d1) in Q96.
-    function _pricesAndN1(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad)
-        private
-        pure
-        returns (uint256 callWad, uint256 putWad, uint256 n1)
-    {
-        (,, uint256 kdx, uint256 vst, int256 d1) = _core(spotWad, strikeWad, timeSec, volWad, rateWad, true);
-        n1 = NormalCdfTable.cdfQ96(d1);
-        uint256 n2;
-        unchecked {
-            // vst < 2^102, |d1| < 2^123
-            n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));
-        }
-        (callWad, putWad) = _prices(spotWad, kdx, n1, n2);
     }
 
     /// @dev Prices from N(d1), N(d2) (Q96) and K e^{-rT} (wad * 2^32), as documented on `price`.

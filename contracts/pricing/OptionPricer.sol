@@ -21,8 +21,7 @@ contract OptionPricer is IOptionPricer {
         pure
         returns (uint256)
     {
-        (uint256 callWad, uint256 putWad) = BlackScholes.price(spotWad, strikeWad, timeSec, volWad, rateWad);
-        return isCall ? callWad : putWad;
+        return _price(spotWad, strikeWad, timeSec, volWad, rateWad, isCall);
     }
 
     /// @inheritdoc IOptionPricer
@@ -46,6 +45,37 @@ contract OptionPricer is IOptionPricer {
         int256 rateWad,
         bool isCall
     ) external pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin) {
+        return _markAndDelta(spotWad, strikeWad, timeSec, volWad, rateWad, isCall);
+    }
+
+    /// @inheritdoc IOptionPricer
+    function tradePrices(TradeQuote calldata q)
+        external
+        pure
+        returns (uint256 priceWad, uint256 markWad, int256 deltaWad, bool insideMargin)
+    {
+        priceWad = _price(q.spotWad, q.strikeWad, q.timeSec, q.volWad, q.rateWad, q.isCall);
+        (markWad, deltaWad, insideMargin) =
+            _markAndDelta(q.markSpotWad, q.strikeWad, q.markTimeSec, q.volWad, q.rateWad, q.isCall);
+    }
+
+    function _price(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad, bool isCall)
+        internal
+        pure
+        returns (uint256)
+    {
+        (uint256 callWad, uint256 putWad) = BlackScholes.price(spotWad, strikeWad, timeSec, volWad, rateWad);
+        return isCall ? callWad : putWad;
+    }
+
+    function _markAndDelta(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 timeSec,
+        uint256 volWad,
+        int256 rateWad,
+        bool isCall
+    ) internal pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin) {
         // strike and spot below 1e30 (listing bounds): the products cannot overflow
         insideMargin = spotWad * 50 >= strikeWad && strikeWad * 50 >= spotWad;
         uint256 edge = _edge(spotWad, strikeWad);

@@ -241,8 +241,7 @@ library BookMarking {
             IOptionVault.Series memory s = series[live[i]];
             if (s.openInterestWad == 0) continue;
             if (s.expiry != e.expiry) _loadExpiry(e, m, env.volOracle, s.expiry);
-            _addTerms(m, e, env, s, 0, s.openInterestWad);
-            _addStressExact(m, e, env, s);
+            _markSeries(m, e, env, s);
         }
     }
 
@@ -269,20 +268,44 @@ library BookMarking {
             (uint256 volWad, uint256 volFreshUntil) = env.volOracle.volWadUntil(s.expiry);
             _setExpiry(e, m, s.expiry, volWad, volFreshUntil);
         }
-        // the vault trades a series only before its expiry
-        priceWad = env.pricer.price(spotWad, s.strikeWad, s.expiry - block.timestamp, e.volWad, env.rateWad, s.isCall);
-        _moveSeries(m, e, env, s, newOpenWad);
+        priceWad = _moveSeries(m, e, env, s, newOpenWad, spotWad);
         _store(st, m);
         return (priceWad, _value(m, spotWad, env.rateWad, 0, 0));
     }
 
-    /// @dev Moves the series' terms from its stored open interest to `newOpenWad` (`_addTerms`, `_addStressBound`).
-    function _moveSeries(Marks memory m, Expiry memory e, Env memory env, IOptionVault.Series memory s, uint256 newOpenWad)
-        private
-        view
-    {
+    /// @dev A re-mark's terms of series `s`: at (S0, t0) and in both stress scenarios.
+    function _markSeries(Marks memory m, Expiry memory e, Env memory env, IOptionVault.Series memory s) private view {
+        (uint256 priceWad, int256 deltaWad, bool insideMargin) =
+            env.pricer.markAndDelta(m.spotWad, s.strikeWad, e.timeSec, e.volWad, env.rateWad, s.isCall);
+        if (!insideMargin) m.validUntil = m.markedAt;
+        _addTerms(m, e, s, 0, s.openInterestWad, priceWad, deltaWad);
+        _addStressExact(m, e, env, s);
+    }
+
+    /// @dev Moves the series' terms from its stored open interest to `newOpenWad` (`_addTerms`,
+    /// `_addStressBound`); one pricer call gives them and the trade's price at `spotWad` and now.
+    function _moveSeries(
+        Marks memory m,
+        Expiry memory e,
+        Env memory env,
+        IOptionVault.Series memory s,
+        uint256 newOpenWad,
+        uint256 spotWad
+    ) private view returns (uint256 priceWad) {
+        uint256 markPriceWad;
+        int256 deltaWad;
+        {
+            bool insideMargin;
+            // the vault trades a series only before its expiry
+            (priceWad, markPriceWad, deltaWad, insideMargin) = env.pricer.tradePrices(
+                IOptionPricer.TradeQuote(
+                    spotWad, s.expiry - block.timestamp, m.spotWad, e.timeSec, s.strikeWad, e.volWad, env.rateWad, s.isCall
+                )
+            );
+            if (!insideMargin) m.validUntil = m.markedAt;
+        }
         uint256 oldOpenWad = s.openInterestWad;
-        (uint256 markPriceWad, int256 deltaWad) = _addTerms(m, e, env, s, oldOpenWad, newOpenWad);
+        _addTerms(m, e, s, oldOpenWad, newOpenWad, markPriceWad, deltaWad);
         _addStressBound(m, e, env, s, oldOpenWad, newOpenWad, markPriceWad, deltaWad);
     }
 
@@ -315,25 +338,23 @@ library BookMarking {
         if (e.rootDownWad == 0) m.validUntil = m.markedAt;
     }
 
-    /// @dev Adds term(newOpen) - term(oldOpen) of one series to every aggregate.
+    /// @dev Adds term(newOpen) - term(oldOpen) of one series to every aggregate, from its price and delta at
+    /// the marks' point (`IOptionPricer.markAndDelta`).
     function _addTerms(
         Marks memory m,
         Expiry memory e,
-        Env memory env,
         IOptionVault.Series memory s,
         uint256 oldOpenWad,
-        uint256 newOpenWad
-    ) private view returns (uint256 priceWad, int256 deltaWad) {
-        bool insideMargin;
-        (priceWad, deltaWad, insideMargin) =
-            env.pricer.markAndDelta(m.spotWad, s.strikeWad, e.timeSec, e.volWad, env.rateWad, s.isCall);
-        if (!insideMargin) m.validUntil = m.markedAt;
+        uint256 newOpenWad,
+        uint256 priceWad,
+        int256 deltaWad
+    ) private pure {
         m.markWad = m.markWad + _up(newOpenWad, priceWad) - _up(oldOpenWad, priceWad);
         // open interest < 2^112 and |delta| <= 1e18: the products fit an int256
         m.optionDeltaWad += int256(newOpenWad) * deltaWad / int256(WAD) - int256(oldOpenWad) * deltaWad / int256(WAD);
         m.strikeOpenWad = m.strikeOpenWad + _up(newOpenWad, s.strikeWad) - _up(oldOpenWad, s.strikeWad);
         m.openWad = m.openWad + newOpenWad - oldOpenWad;
-        if (e.rootDownWad == 0) return (priceWad, deltaWad);
+        if (e.rootDownWad == 0) return;
         // per option: 1 / (sigma sqrt(2 pi tau)), sigma / sqrt(2 pi tau), sqrt(tau) / sqrt(2 pi); all up
         // vol in [1e15, 1e19] and root >= 1 (tau >= 1 s): every intermediate < 2^200
         uint256 gammaUnit = ((INV_SQRT_2PI_WAD_UP * WAD + e.volWad - 1) / e.volWad * WAD + e.rootDownWad - 1) / e.rootDownWad;
@@ -403,11 +424,15 @@ library BookMarking {
         uint256 priceWad,
         uint256 spotWad
     ) private pure returns (uint256 upper) {
-        upper = priceWad + _err(m, s, spotWad);
-        if (s.isCall && spotWad > m.spotWad) upper += spotWad - m.spotWad;
-        if (!s.isCall && spotWad < m.spotWad) upper += m.spotWad - spotWad;
-        // vol shock <= 2e18, spot < 2^104, root < 2^40 wad: the product fits
-        upper += (env.volShockWad * spotWad * e.rootUpWad) / (WAD * WAD) * INV_SQRT_2PI_WAD_UP / WAD + 1;
+        // trades only (`_addStressBound`), whose marks' spot is below 2^104 (`_store` refuses a larger one in
+        // the same transaction): scenario spots < 2^105, strike < 2^96, price < 2^106 (the pricer continues
+        // at most S - E past the domain edge), vol shock <= 2e18, root <= 1e18: every term < 2^230
+        unchecked {
+            upper = priceWad + _err(m, s, spotWad);
+            if (s.isCall && spotWad > m.spotWad) upper += spotWad - m.spotWad;
+            if (!s.isCall && spotWad < m.spotWad) upper += m.spotWad - spotWad;
+            upper += (env.volShockWad * spotWad * e.rootUpWad) / (WAD * WAD) * INV_SQRT_2PI_WAD_UP / WAD + 1;
+        }
     }
 
     function _scenarioLower(
@@ -417,16 +442,22 @@ library BookMarking {
         int256 deltaWad,
         uint256 spotWad
     ) private pure returns (uint256) {
-        int256 lower = int256(priceWad) + deltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD)
-            - int256(_err(m, s, spotWad)) - 1;
-        return lower > 0 ? uint256(lower) : 0;
+        // bounds as in `_scenarioUpper`; |delta| <= 1e18
+        unchecked {
+            int256 lower = int256(priceWad) + deltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD)
+                - int256(_err(m, s, spotWad)) - 1;
+            return lower > 0 ? uint256(lower) : 0;
+        }
     }
 
     /// @dev The library's error allowance per option for a scenario spot, rounded up (see `_addStressBound`).
     function _err(Marks memory m, IOptionVault.Series memory s, uint256 spotWad) private pure returns (uint256) {
         uint256 maxSK = spotWad > s.strikeWad ? spotWad : s.strikeWad;
-        uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
-        return (2 * maxSK + absDs) / 1e16 + 8;
+        // the differences are taken in the order that keeps them non-negative; bounds as in `_scenarioUpper`
+        unchecked {
+            uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
+            return (2 * maxSK + absDs) / 1e16 + 8;
+        }
     }
 
     function _sub0(uint256 a, uint256 b) private pure returns (uint256) {
