@@ -27,8 +27,8 @@ import {SwapExecution} from "./SwapExecution.sol";
 /// @notice ERC-4626 vault that writes cash-settled European options and delta-hedges them on Uniswap V3.
 /// Formulas and units are on `IOptionVault`; the cached book on `BookMarking` and docs/option-vault.md.
 /// @dev Roles: DEFAULT_ADMIN_ROLE (risk parameters, fee recipient), GUARDIAN_ROLE (pause), LISTER_ROLE
-/// (series). Paused: deposit, mint, withdraw, redeem, buy, sell and performUpkeep stop; settle and
-/// claim go on, so holders are paid what is owed.
+/// (series). Paused: deposit, mint, withdraw, redeem, buy, sell and performUpkeep stop; settle, claim
+/// and collectFees go on, so holders and the fee recipient are paid what is owed.
 /// Warning: every re-mark reads the oracles, so a stale or deviating feed, or a stale posted volatility
 /// for any expiry with open interest, stops deposits, withdrawals and trades (fail closed).
 contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, AccessControl {

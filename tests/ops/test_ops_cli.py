@@ -55,7 +55,18 @@ def test_deposit_buy_status_withdraw(
     assert status["account"]["shares"] == shares
     assert status["series"][-1]["held_wad"] == WAD // 2
     assert _cli(node, manifest, "status") == 0
-    assert "health factor" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "health factor" in out and "fees owed" in out
+
+    # the buy's fee is owed in the vault until anyone collects it for the fee recipient
+    recipient = suite.vault.functions.feeRecipient().call()
+    owed = int(suite.vault.functions.feesOwed().call())
+    before = int(suite.quote.functions.balanceOf(recipient).call())
+    assert _cli(node, manifest, "collect-fees", "--anvil-account", "5") == 0
+    assert "collect fees: " in capsys.readouterr().out
+    assert int(suite.quote.functions.balanceOf(recipient).call()) - before == owed - 1
+    assert _cli(node, manifest, "collect-fees", "--anvil-account", "5") == 2
+    assert "no trading fees are owed" in capsys.readouterr().err
 
     assert _cli(node, manifest, "withdraw", "--anvil-account", "3", "--all") == 0
     assert int(suite.vault.functions.balanceOf(anvil_account(3).address).call()) < shares
