@@ -7,7 +7,10 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hedgevault.deployment import Manifest
 
 _DESCRIPTION = """\
 Keep option vaults: on each new block call checkUpkeep, simulate performUpkeep and send it (hedges,
@@ -35,6 +38,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         metavar="ADDRESS[:NAME]",
         help="a vault to keep (repeatable; replaces the file's vaults)",
+    )
+    p.add_argument(
+        "--manifest",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="keep the vault of this deployment manifest, as `hedgevault deploy` wrote it (repeatable; with "
+        "--vault, replaces the file's vaults); the node must be the manifest's chain",
     )
     p.add_argument("--chain-id", type=int, help="refuse to run unless the node has this chain id")
     p.add_argument("--max-fee", help='fee cap, maxFeePerGas, e.g. "50 gwei" (default 100 gwei)')
@@ -69,10 +80,26 @@ def _vault_flags(values: list[str] | None) -> list[dict[str, str]] | None:
     return out
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+def _manifest_vaults(manifests: list[tuple[Path, Manifest]]) -> list[dict[str, str]]:
+    from hedgevault.keeper.config import KeeperConfigError
+
+    out = []
+    for path, manifest in manifests:
+        stack = manifest.vault_stack
+        if stack is None or "vault" not in stack.contracts:
+            raise KeeperConfigError(
+                f"manifest {path} has no vault (only infrastructure): deploy the vault stack with "
+                "`hedgevault deploy --infrastructure`, or give the vault with --vault ADDRESS"
+            )
+        out.append({"address": stack.contracts["vault"].address, "name": path.stem})
+    return out
+
+
+def _overrides(args: argparse.Namespace, manifests: list[tuple[Path, Manifest]]) -> dict[str, Any]:
+    vaults = (_vault_flags(args.vault) or []) + _manifest_vaults(manifests)
     return {
         "rpc_url": args.rpc_url,
-        "vaults": _vault_flags(args.vault),
+        "vaults": vaults or None,
         "chain_id": args.chain_id,
         "max_fee_per_gas": args.max_fee,
         "priority_fee": args.priority_fee,
@@ -94,6 +121,7 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
     from web3 import Web3
     from web3.providers.rpc import HTTPProvider
 
+    from hedgevault.deployment import ChainIdentity, load_manifest
     from hedgevault.errors import ChainError
     from hedgevault.keeper.config import KeeperConfig, KeeperConfigError, load_config
     from hedgevault.keeper.decisions import backoff_sec
@@ -104,7 +132,8 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
     from hedgevault.keeper.rpc import Rpc, RpcUnavailable
     from hedgevault.keys import DEV_CHAIN_IDS, anvil_account, load_account
 
-    config: KeeperConfig = load_config(args.config, _overrides(args))
+    manifests = [(path, load_manifest(path)) for path in args.manifest or []]
+    config: KeeperConfig = load_config(args.config, _overrides(args, manifests))
     if config.rpc_url is None:
         raise KeeperConfigError(
             "no node to talk to: set rpc_url in the config file or pass --rpc-url URL "
@@ -145,6 +174,10 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
             f"--anvil-account signs with public development keys: refused on chain {chain_id}; "
             "use --keystore or a key in the environment"
         )
+    if manifests:
+        identity = ChainIdentity.read(w3)
+        for path, manifest in manifests:
+            manifest.check_chain(identity, f"manifest {path}")
     if config.chain_id is not None and chain_id != config.chain_id:
         raise KeeperConfigError(
             f"the node at {config.rpc_url} is chain {chain_id}, not chain_id {config.chain_id}: "
