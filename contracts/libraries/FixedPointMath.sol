@@ -116,9 +116,9 @@ library FixedPointMath {
         }
     }
 
-    /// @notice x / d rounded up (d > 0), without overflow.
+    /// @notice x / d rounded up, without overflow (OpenZeppelin's `ceilDiv`).
     function divUp(uint256 x, uint256 d) internal pure returns (uint256) {
-        return x == 0 ? 0 : (x - 1) / d + 1;
+        return Math.ceilDiv(x, d);
     }
 
     /// @notice x * y / d rounded down, with a full 512-bit intermediate (reverts if the result overflows).

@@ -17,11 +17,12 @@ contract OptionPricer is IOptionPricer {
 
     /// @inheritdoc IOptionPricer
     function price(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad, bool isCall)
-        external
+        public
         pure
         returns (uint256)
     {
-        return _price(spotWad, strikeWad, timeSec, volWad, rateWad, isCall);
+        (uint256 callWad, uint256 putWad) = BlackScholes.price(spotWad, strikeWad, timeSec, volWad, rateWad);
+        return isCall ? callWad : putWad;
     }
 
     /// @inheritdoc IOptionPricer
@@ -44,38 +45,7 @@ contract OptionPricer is IOptionPricer {
         uint256 volWad,
         int256 rateWad,
         bool isCall
-    ) external pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin) {
-        return _markAndDelta(spotWad, strikeWad, timeSec, volWad, rateWad, isCall);
-    }
-
-    /// @inheritdoc IOptionPricer
-    function tradePrices(TradeQuote calldata q)
-        external
-        pure
-        returns (uint256 priceWad, uint256 markWad, int256 deltaWad, bool insideMargin)
-    {
-        priceWad = _price(q.spotWad, q.strikeWad, q.timeSec, q.volWad, q.rateWad, q.isCall);
-        (markWad, deltaWad, insideMargin) =
-            _markAndDelta(q.markSpotWad, q.strikeWad, q.markTimeSec, q.volWad, q.rateWad, q.isCall);
-    }
-
-    function _price(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad, bool isCall)
-        internal
-        pure
-        returns (uint256)
-    {
-        (uint256 callWad, uint256 putWad) = BlackScholes.price(spotWad, strikeWad, timeSec, volWad, rateWad);
-        return isCall ? callWad : putWad;
-    }
-
-    function _markAndDelta(
-        uint256 spotWad,
-        uint256 strikeWad,
-        uint256 timeSec,
-        uint256 volWad,
-        int256 rateWad,
-        bool isCall
-    ) internal pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin) {
+    ) public pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin) {
         // strike and spot below 1e30 (listing bounds): the products cannot overflow
         insideMargin = spotWad * 50 >= strikeWad && strikeWad * 50 >= spotWad;
         uint256 edge = _edge(spotWad, strikeWad);
@@ -88,6 +58,17 @@ contract OptionPricer is IOptionPricer {
             return isCall ? (callWad + (spotWad - edge), int256(WAD), false) : (putWad, int256(0), false);
         }
         return isCall ? (callWad, int256(0), false) : (putWad + (edge - spotWad), -int256(WAD), false);
+    }
+
+    /// @inheritdoc IOptionPricer
+    function tradePrices(TradeQuote calldata q)
+        external
+        pure
+        returns (uint256 priceWad, uint256 markWad, int256 deltaWad, bool insideMargin)
+    {
+        priceWad = price(q.spotWad, q.strikeWad, q.timeSec, q.volWad, q.rateWad, q.isCall);
+        (markWad, deltaWad, insideMargin) =
+            markAndDelta(q.markSpotWad, q.strikeWad, q.markTimeSec, q.volWad, q.rateWad, q.isCall);
     }
 
     /// @dev The spot clamped to the library's domain for this strike.
