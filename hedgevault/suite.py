@@ -35,7 +35,10 @@ BOOK_LIBRARY = "contracts/vaults/BookMarking.sol:BookMarking"
 class RiskParams:
     """``IOptionVault.RiskParams``: HF floor 1.2, 20% spot shocks, +10 vol points, 1% spread, 0.3% fee,
     no trading in the last hour, 32 live series, zero rate; the cached book is re-marked when the feed
-    moves more than 1% (100 bps) from its marked spot or after 1 hour (3600 s)."""
+    moves more than 1% (100 bps) from its marked spot or after 1 hour (3600 s). Economic safety: trades
+    priced 0.5% (the feed's deviation threshold) against the trader and deposits/withdrawals pay the
+    swing of such a round; a buy pays at least 1% of floor x the stress it adds; withdrawals go on at the
+    conservative valuation 1 day after a reported oracle outage or 3 days into a pause."""
 
     hf_floor_wad: int = 12 * WAD // 10
     spot_shock_up_bps: int = 2000
@@ -48,6 +51,10 @@ class RiskParams:
     rate_wad: int = 0
     cache_spot_band_bps: int = 100
     cache_max_age_sec: int = 3600
+    feed_deviation_bps: int = 50
+    min_premium_bps: int = 100
+    outage_exit_delay_sec: int = 86_400
+    max_pause_sec: int = 3 * 86_400
 
     def as_tuple(self) -> tuple[int, ...]:
         return (
@@ -62,6 +69,10 @@ class RiskParams:
             self.rate_wad,
             self.cache_spot_band_bps,
             self.cache_max_age_sec,
+            self.feed_deviation_bps,
+            self.min_premium_bps,
+            self.outage_exit_delay_sec,
+            self.max_pause_sec,
         )
 
 

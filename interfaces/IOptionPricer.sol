@@ -7,8 +7,9 @@ pragma solidity ^0.8.24;
 /// Units and domain as on `IBlackScholes` (spot and strike wad, time in seconds, vol wad, signed rate
 /// wad); the library's domain errors propagate.
 interface IOptionPricer {
-    /// @notice The two evaluations of a trade (`tradePrices`): the trade's own point and the cached book's
-    /// point, for one option (strike, volatility, rate, type).
+    /// @notice The evaluations of a trade (`tradePrices`): the trade's own point, the cached book's point
+    /// and the book's two stress scenarios (at the book's time, volatility `stressVolWad`), for one option
+    /// (strike, volatility, rate, type).
     struct TradeQuote {
         uint256 spotWad;
         uint256 timeSec;
@@ -18,6 +19,22 @@ interface IOptionPricer {
         uint256 volWad;
         int256 rateWad;
         bool isCall;
+        uint256 upSpotWad;
+        uint256 downSpotWad;
+        uint256 stressVolWad;
+    }
+
+    /// @notice What `tradePrices` returns, wad per option.
+    struct TradePrices {
+        /// @dev `price` at the trade's point.
+        uint256 priceWad;
+        /// @dev `markAndDelta` at the book's point.
+        uint256 markWad;
+        int256 deltaWad;
+        bool insideMargin;
+        /// @dev `markAndDelta`'s price in the up and down scenarios (the same evaluations a re-mark makes).
+        uint256 stressUpWad;
+        uint256 stressDownWad;
     }
 
     /// @notice Price of one call (`isCall`) or put, wad of quote.
@@ -56,9 +73,7 @@ interface IOptionPricer {
         bool isCall
     ) external pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin);
 
-    /// @notice `price` at (spotWad, timeSec) and `markAndDelta` at (markSpotWad, markTimeSec) in one call.
-    function tradePrices(TradeQuote calldata q)
-        external
-        pure
-        returns (uint256 priceWad, uint256 markWad, int256 deltaWad, bool insideMargin);
+    /// @notice `price` at (spotWad, timeSec), `markAndDelta` at (markSpotWad, markTimeSec) and at the two
+    /// scenario spots with `stressVolWad` (same time), in one call.
+    function tradePrices(TradeQuote calldata q) external pure returns (TradePrices memory p);
 }

@@ -49,6 +49,18 @@ interface IOptionVault {
         uint16 cacheSpotBandBps;
         /// @dev ... or when it is this old.
         uint32 cacheMaxAgeSec;
+        /// @dev The feed's deviation threshold: trades are priced at the spot moved this far against the
+        /// trader, and deposits and withdrawals pay the NAV jump a feed round of this size can cause (the
+        /// swing, `swing`), so no round trip across a feed round profits.
+        uint16 feedDeviationBps;
+        /// @dev A buy pays at least this fraction of floor x the stress it adds (per option
+        /// max(stressUp, stressDown) - mark): locking depositors' funds costs the locker.
+        uint16 minPremiumBps;
+        /// @dev After the oracle has been reported down this long (`reportOracleOutage`), withdrawals go
+        /// on at the conservative valuation (`conservativeAssets`).
+        uint32 outageExitDelaySec;
+        /// @dev After a pause this long, withdrawals go on at the conservative valuation.
+        uint32 maxPauseSec;
     }
 
     /// @notice Exposure limits (admin). Open interest per series; |net delta| (hedge + book delta, in
@@ -91,6 +103,29 @@ interface IOptionVault {
         uint256 markedAtSec;
         uint256 cacheValidUntilSec;
         bool cacheFresh;
+        /// @dev What a feed round of `feedDeviationBps` and a maximal volatility post could move NAV by
+        /// (quote units, up): |net delta| S d + gammaCoef S d^2 / 2 + vega x the oracle's maxStep. Deposits
+        /// are priced at the higher NAV plus it, withdrawals at the lower NAV minus it (docs/option-vault.md).
+        uint256 swing;
+    }
+
+    /// @notice What deposits and withdrawals see now (`valuation`), quote units.
+    struct Valuation {
+        /// @dev NAV: with the mark's upper bound (totalAssets), or the conservative NAV in exit mode.
+        uint256 nav;
+        /// @dev Deposits and mints price shares at this NAV: the mark's lower bound plus the swing.
+        uint256 navForDeposits;
+        /// @dev Withdrawals and redemptions: the mark's upper bound minus the swing, or the conservative NAV
+        /// in exit mode.
+        uint256 navForWithdrawals;
+        /// @dev The most that may leave now: min(free quote, (A - P) - floor x (mark + M)); the free quote
+        /// in exit mode; 0 while paused (before `maxPauseSec`) or while the oracles are down (before the
+        /// outage delay).
+        uint256 withdrawRoom;
+        /// @dev False while paused, in exit mode, with the oracles down, or when A <= L (insolvent).
+        bool depositsOpen;
+        /// @dev True in exit mode (`exitMode`).
+        bool conservative;
     }
 
     // ---------------------------------------------------------------- errors
@@ -156,6 +191,18 @@ interface IOptionVault {
     error ExpectedPause();
     /// @notice Constructor: the option token is not bound to this vault or tokens are inconsistent.
     error BadConfiguration(bytes32 what);
+    /// @notice A deposit into a vault whose assets do not cover its liabilities (it would pay the deficit).
+    error VaultInsolvent(uint256 assetsValue, uint256 liabilities);
+    /// @notice A redemption of `shares` that would pay 0 assets (the shares would be burned for nothing).
+    error ZeroAssets(uint256 shares);
+    /// @notice `reportOracleOutage` while the oracles answer (the valuation succeeds).
+    error OracleHealthy();
+    /// @notice `reportOracleOutage` when an outage was already reported at `sinceSec`.
+    error OutageAlreadyReported(uint256 sinceSec);
+    /// @notice A parameter change larger than the per-change step (`setParameters`).
+    error ParamStepTooLarge(bytes32 name, int256 oldValue, int256 newValue, int256 maxStep);
+    /// @notice `setParameters` again before `nextAllowedSec` (one change per `PARAMS_INTERVAL_SEC`).
+    error ParametersChangedTooRecently(uint256 changedAtSec, uint256 nextAllowedSec);
 
     // ---------------------------------------------------------------- events
     event SeriesListed(uint256 indexed seriesId, uint256 expiry, uint256 strikeWad, bool isCall);
@@ -175,6 +222,8 @@ interface IOptionVault {
     event FeesCollected(address indexed feeRecipient, uint256 amount);
     /// @notice The book was fully re-marked at `spotWad` (the cached marks hold until `validUntil`).
     event BookMarked(uint256 spotWad, uint256 markWad, int256 optionDeltaWad, uint256 validUntil);
+    /// @notice The oracles were found down at `sinceSec` (`reportOracleOutage`); a successful re-mark ends it.
+    event OracleOutageReported(uint256 sinceSec);
     event Paused(address account);
     event Unpaused(address account);
 
@@ -210,6 +259,23 @@ interface IOptionVault {
     /// @dev Reverts: UnknownSeries, NotSettled, NothingToClaim. Works while paused.
     function claim(uint256 seriesId, address receiver) external returns (uint256 payout);
 
+    /// @notice Re-mark the cached book now (prices every series with open interest; ends a reported oracle
+    /// outage). Anyone may call, paying its gas; works while paused.
+    /// @dev Reverts with the oracles' errors when they are down.
+    function remark() external;
+
+    /// @notice Record that the oracles are down now (the valuation reverts), starting the outage clock:
+    /// `outageExitDelaySec` later, withdrawals go on at the conservative valuation even if the oracles are
+    /// still down. Anyone may call; works while paused.
+    /// @dev Reverts: OracleHealthy, OutageAlreadyReported.
+    function reportOracleOutage() external;
+
+    /// @notice True when withdrawals are priced at the conservative valuation: the vault has been paused
+    /// for `maxPauseSec`, or an oracle outage was reported `outageExitDelaySec` ago. The conservative NAV
+    /// is A - L - M from the stored marks at their spot, without reading an oracle: each series at the
+    /// worst of its mark and its two stress scenarios, the hedge with it (HF's stress margin).
+    function exitMode() external view returns (bool);
+
     /// @notice Send the trading fees owed, but one unit, to the fee recipient. Anyone may call.
     /// @dev Reverts: NoFeesToCollect. Works while paused.
     /// @return amount Quote units sent.
@@ -238,6 +304,12 @@ interface IOptionVault {
     function quoteSell(uint256 seriesId, uint256 amountWad) external view returns (uint256 proceeds, uint256 fee);
     /// @notice The whole book now, with deltas (see the contract-level notice).
     function book() external view returns (BookView memory);
+    /// @notice What deposits and withdrawals would see now (see `Valuation`).
+    /// @dev Reverts with the oracles' errors when they are down, except in exit mode. The ERC-4626 views
+    /// (totalAssets, max*, convertTo*) never revert: they read this and fall back to the conservative
+    /// figures with deposits and withdrawals closed.
+    function valuation() external view returns (Valuation memory);
+
     /// @notice HF = A / (L + M) now (type(uint256).max with no liabilities), as `book().healthFactorWad`.
     function healthFactor() external view returns (uint256);
     /// @notice True while paused.

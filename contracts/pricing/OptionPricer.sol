@@ -61,14 +61,13 @@ contract OptionPricer is IOptionPricer {
     }
 
     /// @inheritdoc IOptionPricer
-    function tradePrices(TradeQuote calldata q)
-        external
-        pure
-        returns (uint256 priceWad, uint256 markWad, int256 deltaWad, bool insideMargin)
-    {
-        priceWad = price(q.spotWad, q.strikeWad, q.timeSec, q.volWad, q.rateWad, q.isCall);
-        (markWad, deltaWad, insideMargin) =
+    function tradePrices(TradeQuote calldata q) external pure returns (TradePrices memory p) {
+        p.priceWad = price(q.spotWad, q.strikeWad, q.timeSec, q.volWad, q.rateWad, q.isCall);
+        (p.markWad, p.deltaWad, p.insideMargin) =
             markAndDelta(q.markSpotWad, q.strikeWad, q.markTimeSec, q.volWad, q.rateWad, q.isCall);
+        (p.stressUpWad,,) = markAndDelta(q.upSpotWad, q.strikeWad, q.markTimeSec, q.stressVolWad, q.rateWad, q.isCall);
+        (p.stressDownWad,,) =
+            markAndDelta(q.downSpotWad, q.strikeWad, q.markTimeSec, q.stressVolWad, q.rateWad, q.isCall);
     }
 
     /// @dev The spot clamped to the library's domain for this strike.

@@ -26,9 +26,9 @@ import {BookMath} from "./BookMath.sol";
 ///   stressUp    sum o_i C_i(S0 (1 + up), sigma_i + volShock, t0)     (the stress scenarios of
 ///   stressDown  sum o_i C_i(S0 (1 - down), sigma_i + volShock, t0)    `BookMath.stressMargin`)
 /// A trade of one series changes its terms by term(o_new) - term(o_old) with the same roundings, so the
-/// aggregates always equal a full re-mark at (S0, t0) to the wei; except the two stress aggregates, exact
-/// at a re-mark and moved by a trade by bounds that keep them at or above a full re-mark (gas: a trade
-/// prices no scenario; see `_addStressBound`).
+/// aggregates always equal a full re-mark at (S0, t0) to the wei, the two stress aggregates included (a
+/// trade prices its series in both scenarios: a round trip leaves no phantom stress, invariant
+/// VM_STRESS_EXACT).
 library BookMarking {
     using FixedPointMath for uint256;
 
@@ -37,8 +37,13 @@ library BookMarking {
     uint256 internal constant BPS = 10_000;
     /// @dev The vault's hard cap on live series (per-series rounding allowance).
     uint256 internal constant MAX_SERIES = 64;
+    /// @dev Series expire at most this long after listing.
+    uint256 internal constant MAX_EXPIRY_SEC = 365 days;
     /// @dev ceil(1e18 / sqrt(2 pi)): phi(0), the largest value of the normal density.
     uint256 internal constant INV_SQRT_2PI_WAD_UP = 398942280401432678;
+    /// @notice `setParameters` changes the parameters at most once per hour (queued changes cannot be
+    /// executed back to back to move a value by more than its step).
+    uint256 internal constant PARAMS_INTERVAL_SEC = 1 hours;
 
     /// @notice The cached aggregates and where they were marked (see the library's notice).
     struct Marks {
@@ -81,6 +86,39 @@ library BookMarking {
         uint128 stressUpWad;
         uint128 stressDownWad;
         uint128 feesOwed;
+        /// @dev Slot 6, which `_store` never writes: when an oracle outage was reported (0: none; a re-mark
+        /// clears it), when the vault was paused, when the parameters last changed, and the two exit
+        /// delays of `RiskParams` (read on the exit paths only).
+        uint40 outageSince;
+        uint40 pausedAt;
+        uint40 paramsChangedAt;
+        uint32 outageExitDelaySec;
+        uint32 maxPauseSec;
+    }
+
+    /// @notice The vault's risk parameters in storage: `IOptionVault.RiskParams` with the vega limit of
+    /// `ExposureLimits` and the new fields packed into the two slots a trade reads.
+    struct StoredRisk {
+        uint64 hfFloorWad;
+        uint16 spotShockUpBps;
+        uint16 spotShockDownBps;
+        uint64 volShockWad;
+        uint16 spreadBps;
+        uint16 feeBps;
+        uint32 tradingCutoffSec;
+        uint8 maxLiveSeries;
+        uint16 minPremiumBps;
+        int64 rateWad;
+        uint16 cacheSpotBandBps;
+        uint32 cacheMaxAgeSec;
+        uint128 maxVegaWad;
+        uint16 feedDeviationBps;
+    }
+
+    /// @notice `ExposureLimits` but the vega limit (one slot).
+    struct StoredLimits {
+        uint112 maxOpenInterestWad;
+        uint112 maxNetDeltaWad;
     }
 
     /// @notice What marking needs besides the series.
@@ -95,6 +133,8 @@ library BookMarking {
         uint256 shockUpBps;
         uint256 shockDownBps;
         uint256 volShockWad;
+        /// @dev Trades are priced at the spot moved this far against the trader (`tradeSpot`).
+        uint256 deviationBps;
     }
 
     /// @dev Per-expiry values shared by the series of one expiry.
@@ -105,6 +145,8 @@ library BookMarking {
         /// @dev floor and ceil of sqrt(tau) in wad.
         uint256 rootDownWad;
         uint256 rootUpWad;
+        /// @dev An expiry that has passed: its settlement price once the feed has the round (0 before).
+        uint256 settlementPriceWad;
     }
 
     /// @notice Fresh marks and the spot for a state-changing action: the feed price (checked, without the
@@ -220,6 +262,8 @@ library BookMarking {
 
     function _storeRemark(Stored storage st, Marks memory m) private {
         _store(st, m);
+        // the oracles answered: a reported outage is over
+        if (st.outageSince != 0) st.outageSince = 0;
         emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
     }
 
@@ -240,18 +284,20 @@ library BookMarking {
         for (uint256 i = 0; i < n; ++i) {
             IOptionVault.Series memory s = series[live[i]];
             if (s.openInterestWad == 0) continue;
-            if (s.expiry != e.expiry) _loadExpiry(e, m, env.volOracle, s.expiry);
+            if (s.expiry != e.expiry) _loadExpiry(e, m, env, s.expiry);
             _markSeries(m, e, env, s);
         }
     }
 
     /// @notice A trade of series `s` (its stored open interest) to `newOpenWad`, in one call: fresh marks
     /// as `freshMarks` gives them, the posted volatility of the series' expiry, and the Black-Scholes
-    /// price of one option at the action's spot and now (`priceWad`, reverts outside the library's
-    /// domain). The series is then priced at the marks' spot and time and its terms moved, so the
-    /// aggregates stay those of a full re-mark at that point, and the marks are stored (event `BookMarked`
-    /// first when they were re-marked). Returns the valuation at the action's spot (`value`) with zero
-    /// balances: the vault fills them in after its token transfers.
+    /// price of one option now at the trade's spot (`tradeSpot`: the action's spot moved by the feed
+    /// deviation against the trader; reverts outside the library's domain). The series is then priced at
+    /// the marks' spot and time and in both stress scenarios, and its terms moved, so that every aggregate,
+    /// the stress scenarios included, stays that of a full re-mark at that point to the wei; the marks are
+    /// stored (event `BookMarked` first when they were re-marked). Returns the valuation at the action's
+    /// spot (`value`) with zero balances (the vault fills them in after its token transfers) and the
+    /// series' stress per option: max(stressUp, stressDown) - mark, 0 if negative (wad).
     function trade(
         Stored storage st,
         mapping(uint256 => IOptionVault.Series) storage series,
@@ -259,7 +305,7 @@ library BookMarking {
         Env memory env,
         IOptionVault.Series memory s,
         uint256 newOpenWad
-    ) external returns (uint256 priceWad, BookMath.Book memory) {
+    ) external returns (uint256 priceWad, uint256 stressPerOptionWad, BookMath.Book memory) {
         (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
         if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
         Expiry memory e;
@@ -268,13 +314,32 @@ library BookMarking {
             (uint256 volWad, uint256 volFreshUntil) = env.volOracle.volWadUntil(s.expiry);
             _setExpiry(e, m, s.expiry, volWad, volFreshUntil);
         }
-        priceWad = _moveSeries(m, e, env, s, newOpenWad, spotWad);
+        (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
         _store(st, m);
-        return (priceWad, _value(m, spotWad, env.rateWad, 0, 0));
+        return (priceWad, stressPerOptionWad, _value(m, spotWad, env.rateWad, 0, 0));
+    }
+
+    /// @notice The spot a trade is priced at: `spotWad` moved by `deviationBps` in the direction that
+    /// raises what the trader pays (a buy: a call up, a put down) or lowers what the trader gets (a sale:
+    /// a call down, a put up), rounded against the trader. Feed rounds lag the market by up to the feed's
+    /// deviation threshold, so a round trip across one round cannot profit (docs/option-vault.md).
+    function tradeSpot(uint256 spotWad, uint256 deviationBps, bool isCall, bool isBuy) internal pure returns (uint256) {
+        // spot < 2^104 (oracle answers are int256 scaled to wad; the book stores them in 104 bits), bps <= 1e4
+        if (isCall == isBuy) return (spotWad * (BPS + deviationBps)).divUp(BPS);
+        return spotWad * (BPS - deviationBps) / BPS;
     }
 
     /// @dev A re-mark's terms of series `s`: at (S0, t0) and in both stress scenarios.
     function _markSeries(Marks memory m, Expiry memory e, Env memory env, IOptionVault.Series memory s) private view {
+        uint256 settledWad = e.settlementPriceWad;
+        if (settledWad != 0) {
+            // expired with its settlement price known: the payout, in every scenario, with no delta
+            uint256 payoutWad = intrinsicWad(s, settledWad);
+            _addTerms(m, e, s, 0, s.openInterestWad, payoutWad, 0);
+            m.stressUpWad += _up(s.openInterestWad, payoutWad);
+            m.stressDownWad += _up(s.openInterestWad, payoutWad);
+            return;
+        }
         (uint256 priceWad, int256 deltaWad, bool insideMargin) =
             env.pricer.markAndDelta(m.spotWad, s.strikeWad, e.timeSec, e.volWad, env.rateWad, s.isCall);
         if (!insideMargin) m.validUntil = m.markedAt;
@@ -282,8 +347,9 @@ library BookMarking {
         _addStressExact(m, e, env, s);
     }
 
-    /// @dev Moves the series' terms from its stored open interest to `newOpenWad` (`_addTerms`,
-    /// `_addStressBound`); one pricer call gives them and the trade's price at `spotWad` and now.
+    /// @dev Moves the series' terms from its stored open interest to `newOpenWad` (`_addTerms` and the two
+    /// stress terms, ceil(open x scenario price) as a re-mark adds them); one pricer call gives them and the
+    /// trade's price at the trade's spot (`tradeSpot` of `spotWad`) and now.
     function _moveSeries(
         Marks memory m,
         Expiry memory e,
@@ -291,33 +357,51 @@ library BookMarking {
         IOptionVault.Series memory s,
         uint256 newOpenWad,
         uint256 spotWad
-    ) private view returns (uint256 priceWad) {
-        uint256 markPriceWad;
-        int256 deltaWad;
-        {
-            bool insideMargin;
-            // the vault trades a series only before its expiry
-            (priceWad, markPriceWad, deltaWad, insideMargin) = env.pricer.tradePrices(
-                IOptionPricer.TradeQuote(
-                    spotWad, s.expiry - block.timestamp, m.spotWad, e.timeSec, s.strikeWad, e.volWad, env.rateWad, s.isCall
-                )
-            );
-            if (!insideMargin) m.validUntil = m.markedAt;
-        }
+    ) private view returns (uint256 priceWad, uint256 stressPerOptionWad) {
+        IOptionPricer.TradePrices memory p = env.pricer.tradePrices(_tradeQuote(m, e, env, s, newOpenWad, spotWad));
+        if (!p.insideMargin) m.validUntil = m.markedAt;
         uint256 oldOpenWad = s.openInterestWad;
-        _addTerms(m, e, s, oldOpenWad, newOpenWad, markPriceWad, deltaWad);
-        _addStressBound(m, e, env, s, oldOpenWad, newOpenWad, markPriceWad, deltaWad);
+        _addTerms(m, e, s, oldOpenWad, newOpenWad, p.markWad, p.deltaWad);
+        m.stressUpWad = m.stressUpWad + _up(newOpenWad, p.stressUpWad) - _up(oldOpenWad, p.stressUpWad);
+        m.stressDownWad = m.stressDownWad + _up(newOpenWad, p.stressDownWad) - _up(oldOpenWad, p.stressDownWad);
+        uint256 worst = p.stressUpWad > p.stressDownWad ? p.stressUpWad : p.stressDownWad;
+        stressPerOptionWad = worst > p.markWad ? worst - p.markWad : 0;
+        priceWad = p.priceWad;
     }
 
-    function _loadExpiry(Expiry memory e, Marks memory m, IVolatilityOracle volOracle, uint256 expiry) private view {
+    function _tradeQuote(
+        Marks memory m,
+        Expiry memory e,
+        Env memory env,
+        IOptionVault.Series memory s,
+        uint256 newOpenWad,
+        uint256 spotWad
+    ) private view returns (IOptionPricer.TradeQuote memory q) {
+        (q.upSpotWad, q.downSpotWad) = _stressSpots(m, env);
+        q.spotWad = tradeSpot(spotWad, env.deviationBps, s.isCall, newOpenWad > s.openInterestWad);
+        // the vault trades a series only before its expiry
+        q.timeSec = s.expiry - block.timestamp;
+        q.markSpotWad = m.spotWad;
+        q.markTimeSec = e.timeSec;
+        q.strikeWad = s.strikeWad;
+        q.volWad = e.volWad;
+        q.rateWad = env.rateWad;
+        q.isCall = s.isCall;
+        q.stressVolWad = e.volWad + env.volShockWad;
+    }
+
+    function _loadExpiry(Expiry memory e, Marks memory m, Env memory env, uint256 expiry) private view {
         if (expiry > m.markedAt) {
-            (uint256 volWad, uint256 freshUntil) = volOracle.volWadUntil(expiry);
+            (uint256 volWad, uint256 freshUntil) = env.volOracle.volWadUntil(expiry);
             _setExpiry(e, m, expiry, volWad, freshUntil);
         } else {
             // at expiry the library ignores volatility (intrinsic value); any in-domain value does
             e.expiry = expiry;
             (e.timeSec, e.volWad, e.rootDownWad, e.rootUpWad) = (0, WAD, 0, 0);
             m.validUntil = m.markedAt;
+            // the settlement round is fixed on chain once the feed has it: value at it, not at the spot
+            uint80 roundId = env.priceOracle.firstRoundAtOrAfter(expiry);
+            e.settlementPriceWad = roundId == 0 ? 0 : env.priceOracle.settlementPriceWad(roundId, expiry);
         }
     }
 
@@ -385,88 +469,209 @@ library BookMarking {
         m.stressDownWad += _up(s.openInterestWad, pDown);
     }
 
-    /// @dev A trade: no scenario pricing (gas). A sale of d more options adds ceil(d x an upper bound) of
-    /// the scenario price; a buy-back of d subtracts floor(d x a lower bound), so each aggregate stays at or
-    /// above the exact sum of ceil(open x scenario price) until the next re-mark. From the price p and
-    /// delta D at the marks' spot S0 (same call as the mark), for a scenario spot Sk:
-    ///   upper = p + (call: max(Sk - S0, 0); put: max(S0 - Sk, 0)) + volShock x Sk x sqrt(tau) phi(0) + err
-    ///   lower = max(p + D (Sk - S0) - err, 0)
-    /// (|delta| <= 1 and each price is monotone in S; vega <= S sqrt(tau) phi(0) and vega >= 0; convexity
-    /// in S gives the tangent); err = (2 max(Sk, K) + |Sk - S0|) / 1e16 + 8 wei covers the library's error
-    /// in the evaluations compared, ten times over.
-    function _addStressBound(
-        Marks memory m,
-        Expiry memory e,
-        Env memory env,
-        IOptionVault.Series memory s,
-        uint256 oldOpenWad,
-        uint256 newOpenWad,
-        uint256 priceWad,
-        int256 deltaWad
-    ) private pure {
-        (uint256 upWad, uint256 downWad) = _stressSpots(m, env);
-        if (newOpenWad > oldOpenWad) {
-            uint256 d = newOpenWad - oldOpenWad;
-            m.stressUpWad += _up(d, _scenarioUpper(m, e, env, s, priceWad, upWad));
-            m.stressDownWad += _up(d, _scenarioUpper(m, e, env, s, priceWad, downWad));
-        } else {
-            uint256 d = oldOpenWad - newOpenWad;
-            m.stressUpWad = _sub0(m.stressUpWad, d * _scenarioLower(m, s, priceWad, deltaWad, upWad) / WAD);
-            m.stressDownWad = _sub0(m.stressDownWad, d * _scenarioLower(m, s, priceWad, deltaWad, downWad) / WAD);
-        }
-    }
-
-    function _scenarioUpper(
-        Marks memory m,
-        Expiry memory e,
-        Env memory env,
-        IOptionVault.Series memory s,
-        uint256 priceWad,
-        uint256 spotWad
-    ) private pure returns (uint256 upper) {
-        // trades only (`_addStressBound`), whose marks' spot is below 2^104 (`_store` refuses a larger one in
-        // the same transaction): scenario spots < 2^105, strike < 2^96, price < 2^106 (the pricer continues
-        // at most S - E past the domain edge), vol shock <= 2e18, root <= 1e18: every term < 2^230
-        unchecked {
-            upper = priceWad + _err(m, s, spotWad);
-            if (s.isCall && spotWad > m.spotWad) upper += spotWad - m.spotWad;
-            if (!s.isCall && spotWad < m.spotWad) upper += m.spotWad - spotWad;
-            upper += (env.volShockWad * spotWad * e.rootUpWad) / (WAD * WAD) * INV_SQRT_2PI_WAD_UP / WAD + 1;
-        }
-    }
-
-    function _scenarioLower(
-        Marks memory m,
-        IOptionVault.Series memory s,
-        uint256 priceWad,
-        int256 deltaWad,
-        uint256 spotWad
-    ) private pure returns (uint256) {
-        // bounds as in `_scenarioUpper`; |delta| <= 1e18
-        unchecked {
-            int256 lower = int256(priceWad) + deltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD)
-                - int256(_err(m, s, spotWad)) - 1;
-            return lower > 0 ? uint256(lower) : 0;
-        }
-    }
-
-    /// @dev The library's error allowance per option for a scenario spot, rounded up (see `_addStressBound`).
-    function _err(Marks memory m, IOptionVault.Series memory s, uint256 spotWad) private pure returns (uint256) {
-        uint256 maxSK = spotWad > s.strikeWad ? spotWad : s.strikeWad;
-        // the differences are taken in the order that keeps them non-negative; bounds as in `_scenarioUpper`
-        unchecked {
-            uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
-            return (2 * maxSK + absDs) / 1e16 + 8;
-        }
-    }
-
-    function _sub0(uint256 a, uint256 b) private pure returns (uint256) {
-        return a > b ? a - b : 0;
-    }
-
     /// @dev ceil(a x b / 1e18); open interest < 2^128 and the per-option values < 2^128: no overflow.
     function _up(uint256 a, uint256 b) private pure returns (uint256) {
         return (a * b + WAD - 1) / WAD;
+    }
+
+    /// @notice What `trade` would price now without storing anything: the trade's price per option and
+    /// the series' stress per option (`quoteBuy`, `quoteSell`: the same figures as the trade in the same
+    /// block).
+    function quoteTrade(
+        Stored storage st,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        Env memory env,
+        IOptionVault.Series memory s,
+        bool isBuy
+    ) external view returns (uint256 priceWad, uint256 stressPerOptionWad) {
+        (Marks memory m, uint256 spotWad,) = _current(st, series, live, env);
+        Expiry memory e;
+        (uint256 volWad, uint256 volFreshUntil) = env.volOracle.volWadUntil(s.expiry);
+        _setExpiry(e, m, s.expiry, volWad, volFreshUntil);
+        uint256 newOpenWad = isBuy ? uint256(s.openInterestWad) + 1 : 0;
+        return _moveSeries(m, e, env, s, newOpenWad, spotWad);
+    }
+
+    /// @notice The book at the stored marks' spot and time, read without any oracle: the conservative
+    /// valuation of exit mode (`IOptionVault.exitMode`; `BookMath.navConservative`). The mark is the exact
+    /// one of the marks, the stress scenarios as stored.
+    function storedBook(Stored storage st, uint256 quoteBalance, uint256 hedgeBalance)
+        external
+        view
+        returns (BookMath.Book memory b)
+    {
+        Marks memory m = _load(st);
+        b.spotWad = m.spotWad;
+        b.markSpotWad = m.spotWad;
+        b.quoteBalance = quoteBalance;
+        b.hedgeBalance = hedgeBalance;
+        b.bookDeltaWad = -m.optionDeltaWad;
+        b.gammaCoefWad = m.gammaCoefWad;
+        b.vegaWad = (m.vegaRootWad * m.spotWad).divUp(WAD);
+        (b.markUpWad, b.markDownWad, b.markWad) = (m.markWad, m.markWad, m.markWad);
+        (b.stressUpWad, b.stressDownWad) = (m.stressUpWad, m.stressDownWad);
+    }
+
+    /// @notice Check and store the vault's parameters (`OptionVault.setParameters`): every hard bound
+    /// (`checkParameters`); unless `initial`, at most one change per `PARAMS_INTERVAL_SEC` and each
+    /// value-moving field within its step of the stored value (`checkSteps`). Invalidates the cached book
+    /// (the rate, the shocks and the maximum age enter the marks). Emits `ParametersSet`.
+    function storeParameters(
+        Stored storage st,
+        StoredRisk storage r,
+        StoredLimits storage sl,
+        IOptionVault.HedgeParams storage sh,
+        IOptionVault.RiskParams memory p,
+        IOptionVault.ExposureLimits memory l,
+        IOptionVault.HedgeParams memory h,
+        bool initial
+    ) external {
+        checkParameters(p, l, h);
+        if (!initial) {
+            uint256 next = uint256(st.paramsChangedAt) + PARAMS_INTERVAL_SEC;
+            if (block.timestamp < next) revert IOptionVault.ParametersChangedTooRecently(st.paramsChangedAt, next);
+            checkSteps(r, sh, p, h);
+        }
+        st.paramsChangedAt = uint40(block.timestamp);
+        st.outageExitDelaySec = p.outageExitDelaySec;
+        st.maxPauseSec = p.maxPauseSec;
+        st.validUntil = 0;
+        r.hfFloorWad = p.hfFloorWad;
+        r.spotShockUpBps = p.spotShockUpBps;
+        r.spotShockDownBps = p.spotShockDownBps;
+        r.volShockWad = p.volShockWad;
+        r.spreadBps = p.spreadBps;
+        r.feeBps = p.feeBps;
+        r.tradingCutoffSec = p.tradingCutoffSec;
+        r.maxLiveSeries = p.maxLiveSeries;
+        r.minPremiumBps = p.minPremiumBps;
+        r.rateWad = p.rateWad;
+        r.cacheSpotBandBps = p.cacheSpotBandBps;
+        r.cacheMaxAgeSec = p.cacheMaxAgeSec;
+        r.maxVegaWad = l.maxVegaWad;
+        r.feedDeviationBps = p.feedDeviationBps;
+        (sl.maxOpenInterestWad, sl.maxNetDeltaWad) = (l.maxOpenInterestWad, l.maxNetDeltaWad);
+        sh.deltaBandWad = h.deltaBandWad;
+        sh.dustDeltaWad = h.dustDeltaWad;
+        sh.hedgeIntervalSec = h.hedgeIntervalSec;
+        sh.maxSlippageBps = h.maxSlippageBps;
+        sh.maxNavLossBps = h.maxNavLossBps;
+        emit IOptionVault.ParametersSet(p, l, h);
+    }
+
+    /// @notice Reverts `ParamStepTooLarge` naming the first value-moving parameter that changes by more
+    /// than its step from the stored value: hfFloor 0.25, each shock 1,000 bps, volShock 0.10, spread
+    /// 100 bps, fee 50 bps, rate 0.02, feed deviation 50 bps, minimum premium 100 bps, hedge slippage 50 bps.
+    /// With the timelock's delay, depositors see every change coming and each is small.
+    function checkSteps(
+        StoredRisk storage r,
+        IOptionVault.HedgeParams storage sh,
+        IOptionVault.RiskParams memory p,
+        IOptionVault.HedgeParams memory h
+    ) public view {
+        _checkStep("hfFloorWad", int256(uint256(r.hfFloorWad)), int256(uint256(p.hfFloorWad)), 0.25e18);
+        _checkStep("spotShockUpBps", int256(uint256(r.spotShockUpBps)), int256(uint256(p.spotShockUpBps)), 1000);
+        _checkStep("spotShockDownBps", int256(uint256(r.spotShockDownBps)), int256(uint256(p.spotShockDownBps)), 1000);
+        _checkStep("volShockWad", int256(uint256(r.volShockWad)), int256(uint256(p.volShockWad)), 0.1e18);
+        _checkStep("spreadBps", int256(uint256(r.spreadBps)), int256(uint256(p.spreadBps)), 100);
+        _checkStep("feeBps", int256(uint256(r.feeBps)), int256(uint256(p.feeBps)), 50);
+        _checkStep("rateWad", r.rateWad, p.rateWad, 0.02e18);
+        _checkStep("feedDeviationBps", int256(uint256(r.feedDeviationBps)), int256(uint256(p.feedDeviationBps)), 50);
+        _checkStep("minPremiumBps", int256(uint256(r.minPremiumBps)), int256(uint256(p.minPremiumBps)), 100);
+        _checkStep("maxSlippageBps", int256(uint256(sh.maxSlippageBps)), int256(uint256(h.maxSlippageBps)), 50);
+    }
+
+    function _checkStep(bytes32 name, int256 oldValue, int256 newValue, int256 maxStep) private pure {
+        int256 diff = newValue > oldValue ? newValue - oldValue : oldValue - newValue;
+        if (diff > maxStep) revert IOptionVault.ParamStepTooLarge(name, oldValue, newValue, maxStep);
+    }
+
+    /// @notice List series `seriesId` (`OptionVault.listSeries`): expiry in (now + cutoff, now +
+    /// MAX_EXPIRY_SEC]; strike in [spot / 10, 10 x spot], at least 1e12 and below 2^96 wad; no series with
+    /// the same terms; fewer live series than the cap. Emits `SeriesListed`.
+    function listSeries(
+        mapping(uint256 => IOptionVault.Series) storage series,
+        mapping(bytes32 => uint256) storage byKey,
+        uint256[] storage live,
+        uint256 seriesId,
+        uint256 expiry,
+        uint256 strikeWad,
+        bool isCall,
+        uint256 spotWad,
+        StoredRisk storage r
+    ) external returns (uint256) {
+        uint256 minExpiry = block.timestamp + r.tradingCutoffSec + 1;
+        uint256 maxExpiry = block.timestamp + MAX_EXPIRY_SEC;
+        if (expiry < minExpiry || expiry > maxExpiry) revert IOptionVault.BadExpiry(expiry, minExpiry, maxExpiry);
+        if (
+            strikeWad * 10 < spotWad || strikeWad > spotWad * 10 || strikeWad > type(uint96).max
+                || strikeWad < 1e12
+        ) {
+            revert IOptionVault.BadStrike(strikeWad);
+        }
+        bytes32 key = keccak256(abi.encode(expiry, strikeWad, isCall));
+        if (byKey[key] != 0) revert IOptionVault.SeriesAlreadyListed(byKey[key]);
+        if (live.length >= r.maxLiveSeries) revert IOptionVault.LiveSeriesCap(r.maxLiveSeries);
+        // expiry <= now + 1 year < 2^40, strikeWad < 2^96 (checked above)
+        series[seriesId] = IOptionVault.Series(uint40(expiry), isCall, uint96(strikeWad), 0);
+        byKey[key] = seriesId;
+        live.push(seriesId);
+        emit IOptionVault.SeriesListed(seriesId, expiry, strikeWad, isCall);
+        return seriesId;
+    }
+
+    /// @notice Settle every live series of `expiry` at the price of `roundId` (the oracle checks that it is
+    /// the feed's first round at or after the expiry): record the price, remove the series from the live
+    /// list, and return the payouts owed to their holders, sum ceil(open x intrinsic) in quote units (the
+    /// claims' floors never sum above it). Emits `ExpirySettled`. Reverts `NothingToSettle`.
+    function settle(
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        mapping(uint256 => uint256) storage settlementPrices,
+        IPriceOracle priceOracle,
+        uint256 expiry,
+        uint80 roundId,
+        uint256 quoteScale
+    ) external returns (uint256 owedAdded) {
+        uint256 priceWad = priceOracle.settlementPriceWad(roundId, expiry);
+        settlementPrices[expiry] = priceWad;
+        bool found;
+        // walk backwards so that swap-and-pop only moves already visited ids
+        for (uint256 i = live.length; i > 0; --i) {
+            uint256 id = live[i - 1];
+            IOptionVault.Series memory s = series[id];
+            if (s.expiry != expiry) continue;
+            found = true;
+            owedAdded += uint256(s.openInterestWad).mulDivUp(intrinsicWad(s, priceWad), WAD * quoteScale);
+            live[i - 1] = live[live.length - 1];
+            live.pop();
+        }
+        if (!found) revert IOptionVault.NothingToSettle(expiry);
+        emit IOptionVault.ExpirySettled(expiry, roundId, priceWad, owedAdded);
+    }
+
+    /// @notice The earliest live expiry that has passed and the feed round to settle it with (0, 0 if none,
+    /// or if the feed has no round for it yet).
+    function dueSettlement(
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        IPriceOracle priceOracle
+    ) external view returns (uint256 expiry, uint80 roundId) {
+        uint256 n = live.length;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 e = series[live[i]].expiry;
+            if (e <= block.timestamp && (expiry == 0 || e < expiry)) expiry = e;
+        }
+        if (expiry == 0) return (0, 0);
+        roundId = priceOracle.firstRoundAtOrAfter(expiry);
+        if (roundId == 0) return (0, 0);
+    }
+
+    /// @notice Payoff of one option of `s` at `priceWad` (quote wad).
+    function intrinsicWad(IOptionVault.Series memory s, uint256 priceWad) internal pure returns (uint256) {
+        if (s.isCall) return priceWad > s.strikeWad ? priceWad - s.strikeWad : 0;
+        return s.strikeWad > priceWad ? s.strikeWad - priceWad : 0;
     }
 
     /// @notice The valuation at `spotWad` and now from marks `m` made at (S0, t0), with dS = spot - S0 and
@@ -497,6 +702,7 @@ library BookMarking {
         // vegaRoot < 2^128 and spot < 2^104 (stored fields): the products here fit
         b.vegaWad = (m.vegaRootWad * spotWad).divUp(WAD);
         b.markSpotWad = m.spotWad;
+        b.gammaCoefWad = m.gammaCoefWad;
         // no open interest: no options, mark exactly zero in every scenario
         if (m.openWad == 0) return b;
         b.markWad = m.markWad;
@@ -518,7 +724,7 @@ library BookMarking {
         IOptionVault.RiskParams memory p,
         IOptionVault.ExposureLimits memory l,
         IOptionVault.HedgeParams memory h
-    ) external pure {
+    ) public pure {
         _checkBound("hfFloorWad", int256(uint256(p.hfFloorWad)), 1e18, 3e18);
         _checkBound("spotShockUpBps", int256(uint256(p.spotShockUpBps)), 100, 9000);
         _checkBound("spotShockDownBps", int256(uint256(p.spotShockDownBps)), 100, 9000);
@@ -538,6 +744,10 @@ library BookMarking {
         _checkBound("hedgeIntervalSec", int256(uint256(h.hedgeIntervalSec)), 60, 7 days);
         _checkBound("maxSlippageBps", int256(uint256(h.maxSlippageBps)), 1, 500);
         _checkBound("maxNavLossBps", int256(uint256(h.maxNavLossBps)), 1, 1000);
+        _checkBound("feedDeviationBps", int256(uint256(p.feedDeviationBps)), 10, 500);
+        _checkBound("minPremiumBps", int256(uint256(p.minPremiumBps)), 100, 10_000);
+        _checkBound("outageExitDelaySec", int256(uint256(p.outageExitDelaySec)), 1 hours, 7 days);
+        _checkBound("maxPauseSec", int256(uint256(p.maxPauseSec)), 1 days, 30 days);
     }
 
     function _checkBound(bytes32 name, int256 v, int256 min, int256 max) private pure {

@@ -33,6 +33,8 @@ library BookMath {
         uint256 markWad;
         uint256 stressUpWad;
         uint256 stressDownWad;
+        /// @dev sum o_i / (sigma_i sqrt(2 pi tau_i)): Gamma of the book at spot S is at most gammaCoef / S.
+        uint256 gammaCoefWad;
     }
 
     /// @notice The vault's values the formulas need.
@@ -100,6 +102,54 @@ library BookMath {
         uint256 denominator = liabilities(b, c) + stressMargin(b, c);
         if (denominator == 0) return type(uint256).max;
         return assets.mulDivDown(WAD, denominator);
+    }
+
+    /// @notice The conservative NAV A - L - M (0 if negative): what the book is worth if the spot jumps by
+    /// a stress shock against it (exit mode, `IOptionVault.exitMode`).
+    function navConservative(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        uint256 a = assetsValue(b, c);
+        uint256 lm = liabilities(b, c) + stressMargin(b, c);
+        return a > lm ? a - lm : 0;
+    }
+
+    /// @notice The most NAV can move in one feed round of `deviationBps` and one volatility post of
+    /// `volStepWad`, rounded up, in quote units (the swing deposits and withdrawals pay):
+    ///   |bookDelta + H| S d + gammaCoef S d^2 / 2 + vega x volStep
+    /// (the book's value is convex in S with Gamma <= gammaCoef / S, and linear in each volatility within
+    /// vega's upper bound).
+    function swing(Book memory b, Ctx memory c, uint256 deviationBps, uint256 volStepWad)
+        internal
+        pure
+        returns (uint256)
+    {
+        int256 net = b.bookDeltaWad + int256(b.hedgeBalance * c.underlyingScale);
+        uint256 absNet = net < 0 ? uint256(-net) : uint256(net);
+        // |net| < 2^130 (open interest and balances), spot < 2^104, d <= 1e4: the products fit
+        uint256 deltaWad = (absNet * b.spotWad).mulDivUp(deviationBps, WAD * BPS);
+        uint256 gammaWad = b.gammaCoefWad.mulDivUp(b.spotWad, WAD).mulDivUp(deviationBps * deviationBps, 2 * BPS * BPS);
+        uint256 vegaWad = b.vegaWad.mulDivUp(volStepWad, WAD);
+        return (deltaWad + gammaWad + vegaWad).divUp(c.quoteScale);
+    }
+
+    /// @notice The most that may leave now: min(free quote, (A - P) - floor x (mark + M)). Payouts owed P
+    /// are reserved in quote: they stay out of both sides of the health factor used for withdrawals.
+    function withdrawRoom(Book memory b, Ctx memory c) internal pure returns (uint256) {
+        uint256 a = assetsValue(b, c);
+        a = a > c.payoutsOwed ? a - c.payoutsOwed : 0;
+        uint256 needed = (b.markUpWad.divUp(c.quoteScale) + stressMargin(b, c)).mulDivUp(c.hfFloorWad, WAD);
+        uint256 room = a > needed ? a - needed : 0;
+        uint256 free = freeQuote(b, c);
+        return room < free ? room : free;
+    }
+
+    /// @notice The withdrawals' health factor after `out` quote units leave: (A - P - out) / (mark + M),
+    /// type(uint256).max when mark + M = 0 (see `withdrawRoom`).
+    function withdrawHealthFactorAfter(Book memory b, Ctx memory c, uint256 out) internal pure returns (uint256) {
+        uint256 denominator = b.markUpWad.divUp(c.quoteScale) + stressMargin(b, c);
+        if (denominator == 0) return type(uint256).max;
+        uint256 a = assetsValue(b, c);
+        uint256 left = a > c.payoutsOwed + out ? a - c.payoutsOwed - out : 0;
+        return left.mulDivDown(WAD, denominator);
     }
 
     /// @notice Quote balance minus payouts and fees owed (0 if short): what may leave the vault.

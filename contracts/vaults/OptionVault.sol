@@ -42,8 +42,6 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     uint256 internal constant WAD = 1e18;
     uint256 internal constant BPS = 10_000;
     uint256 internal constant YEAR_SEC = 365 days;
-    /// @notice Series expire at most this long after listing.
-    uint256 internal constant MAX_EXPIRY_SEC = 365 days;
     /// @notice Hard cap on `RiskParams.maxLiveSeries`.
     uint256 internal constant HARD_MAX_LIVE_SERIES = 64;
     /// @dev Shares have 6 more decimals than the quote token: a donation must be 1e6 times the
@@ -69,8 +67,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     BookMarking.Stored internal _book;
     /// @dev `RiskParams` with the vega limit in its second slot's free bits, and the other two limits: the
     /// three slots a trade reads.
-    StoredRisk internal _risk;
-    StoredLimits internal _limits;
+    BookMarking.StoredRisk internal _risk;
+    BookMarking.StoredLimits internal _limits;
     HedgeParams internal _hedgeParams;
     /// @notice Receives trading fees.
     address public feeRecipient;
@@ -86,28 +84,6 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     mapping(uint256 seriesId => Series) internal _series;
     mapping(bytes32 key => uint256) internal _seriesByKey;
     uint256[] internal _live;
-
-    /// @dev `RiskParams`'s fields, then `ExposureLimits.maxVegaWad` (two slots).
-    struct StoredRisk {
-        uint64 hfFloorWad;
-        uint16 spotShockUpBps;
-        uint16 spotShockDownBps;
-        uint64 volShockWad;
-        uint16 spreadBps;
-        uint16 feeBps;
-        uint32 tradingCutoffSec;
-        uint8 maxLiveSeries;
-        int64 rateWad;
-        uint16 cacheSpotBandBps;
-        uint32 cacheMaxAgeSec;
-        uint128 maxVegaWad;
-    }
-
-    /// @dev `ExposureLimits` but the vega limit (one slot).
-    struct StoredLimits {
-        uint112 maxOpenInterestWad;
-        uint112 maxNetDeltaWad;
-    }
 
     /// @notice Constructor arguments (a struct keeps the constructor below the stack limit).
     struct Config {
@@ -147,7 +123,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         feeRecipient = config.feeRecipient;
         _book.lock = UNLOCKED;
         _grantRole(DEFAULT_ADMIN_ROLE, config.admin);
-        _setParameters(risk, limits, hedge);
+        BookMarking.storeParameters(_book, _risk, _limits, _hedgeParams, risk, limits, hedge, true);
         IERC20(address(config.quote)).forceApprove(address(config.swapRouter), type(uint256).max);
         config.underlying.forceApprove(address(config.swapRouter), type(uint256).max);
         lastHedgeTime = block.timestamp;
@@ -193,9 +169,10 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         uint256 openWad = s.openInterestWad + amountWad;
         uint256 maxOpenWad = _limits.maxOpenInterestWad;
         if (openWad > maxOpenWad) revert OpenInterestCap(seriesId, openWad, maxOpenWad);
-        (uint256 priceWad, BookMath.Book memory b) = BookMarking.trade(_book, _series, _live, _env(), s, openWad);
+        (uint256 priceWad, uint256 stressWad, BookMath.Book memory b) =
+            BookMarking.trade(_book, _series, _live, _env(), s, openWad);
         uint256 fee;
-        (premium, fee) = _buyCost(priceWad, amountWad);
+        (premium, fee) = _buyCost(priceWad, stressWad, amountWad);
         if (premium + fee > maxPremium) revert PremiumAboveMax(premium + fee, maxPremium);
         // openWad <= maxOpenInterestWad, a uint112
         _series[seriesId].openInterestWad = uint112(openWad);
@@ -235,7 +212,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         unchecked {
             openWad = s.openInterestWad - amountWad;
         }
-        (uint256 priceWad,) = BookMarking.trade(_book, _series, _live, _env(), s, openWad);
+        (uint256 priceWad,,) = BookMarking.trade(_book, _series, _live, _env(), s, openWad);
         (proceeds, fee) = _sellProceeds(priceWad, amountWad);
         if (proceeds < minProceeds) revert ProceedsBelowMin(proceeds, minProceeds);
         // the proceeds leave and the fee becomes owed: both must come out of the free quote
@@ -262,6 +239,25 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     /// @inheritdoc IOptionVault
+    function remark() external nonReentrant {
+        _book.validUntil = 0;
+        BookMarking.freshMarks(_book, _series, _live, _env());
+    }
+
+    /// @inheritdoc IOptionVault
+    function reportOracleOutage() external nonReentrant {
+        uint256 since = _book.outageSince;
+        if (since != 0) revert OutageAlreadyReported(since);
+        // a full re-mark must fail (the view below sees the invalidated cache); the next action re-marks,
+        // and a successful one ends the outage
+        _book.validUntil = 0;
+        (bool ok,) = address(this).staticcall(abi.encodeCall(this.book, ()));
+        if (ok) revert OracleHealthy();
+        _book.outageSince = uint40(block.timestamp);
+        emit OracleOutageReported(block.timestamp);
+    }
+
+    /// @inheritdoc IOptionVault
     function settle(uint256 expiry, uint80 roundId) external nonReentrant {
         _settle(expiry, roundId);
     }
@@ -274,7 +270,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (priceWad == 0) revert NotSettled(seriesId);
         uint256 amountWad = IERC1155(address(optionToken)).balanceOf(msg.sender, seriesId);
         if (amountWad == 0) revert NothingToClaim(seriesId, msg.sender);
-        payout = amountWad.mulDivDown(_intrinsicWad(s, priceWad), WAD * _quoteScale);
+        payout = amountWad.mulDivDown(BookMarking.intrinsicWad(s, priceWad), WAD * _quoteScale);
         optionToken.burn(msg.sender, seriesId, amountWad);
         // settlement added ceil(open x payout) for the series; the claims' floors never sum above it
         payoutsOwed -= payout;
@@ -288,7 +284,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @dev performData is abi.encode(expiry, roundId) when an expiry is due for settlement, else empty: a
     /// re-mark of the cached book when it is stale and has open interest, else a hedge when one is needed.
     function checkUpkeep(bytes calldata) external view returns (bool upkeepNeeded, bytes memory performData) {
-        (uint256 expiry, uint80 roundId) = _dueSettlement();
+        (uint256 expiry, uint80 roundId) = BookMarking.dueSettlement(_series, _live, priceOracle);
         if (expiry != 0) return (true, abi.encode(expiry, roundId));
         (BookMarking.Marks memory m, uint256 spot, bool fresh) = BookMarking.viewMarks(_book, _series, _live, _env());
         if (!fresh && _remarkDue(m)) return (true, "");
@@ -323,103 +319,111 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     // ================================================================= ERC-4626
 
     /// @inheritdoc ERC4626
-    /// @dev NAV with the mark's upper bound (the lower NAV): what withdrawals and redemptions use.
+    /// @dev NAV with the mark's upper bound (the lower NAV); never reverts: with the oracles down, the
+    /// conservative NAV from the stored marks (`Valuation.nav`).
     function totalAssets() public view override returns (uint256) {
-        return _viewBook().navLow(_ctx());
+        return _safeValuation().nav;
     }
 
     /// @inheritdoc ERC4626
+    /// @dev 0 while deposits are closed (paused, oracles down, exit mode, insolvent); never reverts.
     function maxDeposit(address) public view override returns (uint256) {
-        return _book.paused ? 0 : type(uint256).max;
+        return _safeValuation().depositsOpen ? type(uint256).max : 0;
     }
 
     /// @inheritdoc ERC4626
     function maxMint(address) public view override returns (uint256) {
-        return _book.paused ? 0 : type(uint256).max;
+        return _safeValuation().depositsOpen ? type(uint256).max : 0;
     }
 
     /// @inheritdoc ERC4626
-    /// @dev The least of the owner's assets, the free quote (balance - payouts owed) and what keeps HF at
-    /// the floor: A - floor x (L + M).
+    /// @dev The least of the owner's assets at the withdrawals' NAV and `Valuation.withdrawRoom`; never
+    /// reverts (0 when withdrawals are closed).
     function maxWithdraw(address owner) public view override returns (uint256) {
-        if (_book.paused) return 0;
-        BookMath.Book memory b = _viewBook();
-        BookMath.Ctx memory c = _ctx();
-        return Math.min(_toAssets(balanceOf(owner), b.navLow(c), Math.Rounding.Floor), _withdrawRoom(b, c));
+        Valuation memory v = _safeValuation();
+        return Math.min(_toAssets(balanceOf(owner), v.navForWithdrawals, Math.Rounding.Floor), v.withdrawRoom);
     }
 
     /// @inheritdoc ERC4626
     function maxRedeem(address owner) public view override returns (uint256) {
-        if (_book.paused) return 0;
-        BookMath.Book memory b = _viewBook();
-        BookMath.Ctx memory c = _ctx();
-        uint256 nav = b.navLow(c);
+        Valuation memory v = _safeValuation();
         uint256 shares = balanceOf(owner);
-        uint256 room = _withdrawRoom(b, c);
-        if (_toAssets(shares, nav, Math.Rounding.Floor) <= room) return shares;
-        return _toShares(room, nav, Math.Rounding.Floor);
+        if (_toAssets(shares, v.navForWithdrawals, Math.Rounding.Floor) <= v.withdrawRoom) return shares;
+        return _toShares(v.withdrawRoom, v.navForWithdrawals, Math.Rounding.Floor);
     }
 
     /// @inheritdoc ERC4626
-    /// @dev Deposits and mints price shares with the mark's lower bound (the higher NAV), against the user.
+    /// @dev Deposits and mints price shares with the mark's lower bound plus the swing, against the user.
     function previewDeposit(uint256 assets) public view override returns (uint256) {
-        return _toShares(assets, _viewBook().navHigh(_ctx()), Math.Rounding.Floor);
+        return _toShares(assets, valuation().navForDeposits, Math.Rounding.Floor);
     }
 
     /// @inheritdoc ERC4626
     function previewMint(uint256 shares) public view override returns (uint256) {
-        return _toAssets(shares, _viewBook().navHigh(_ctx()), Math.Rounding.Ceil);
+        return _toAssets(shares, valuation().navForDeposits, Math.Rounding.Ceil);
     }
 
     /// @inheritdoc ERC4626
+    /// @dev Withdrawals and redemptions: the mark's upper bound minus the swing (conservative in exit mode).
+    function previewWithdraw(uint256 assets) public view override returns (uint256) {
+        return _toShares(assets, valuation().navForWithdrawals, Math.Rounding.Ceil);
+    }
+
+    /// @inheritdoc ERC4626
+    function previewRedeem(uint256 shares) public view override returns (uint256) {
+        return _toAssets(shares, valuation().navForWithdrawals, Math.Rounding.Floor);
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev Reverts `VaultInsolvent` when A <= L (the deposit would pay the deficit).
     function deposit(uint256 assets, address receiver) public override lockedWhenNotPaused returns (uint256 shares) {
         if (assets == 0) revert ZeroAmount();
-        shares = _toShares(assets, _actionBook().navHigh(_ctx()), Math.Rounding.Floor);
+        shares = _toShares(assets, _depositNav(), Math.Rounding.Floor);
         _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc ERC4626
     function mint(uint256 shares, address receiver) public override lockedWhenNotPaused returns (uint256 assets) {
         if (shares == 0) revert ZeroAmount();
-        assets = _toAssets(shares, _actionBook().navHigh(_ctx()), Math.Rounding.Ceil);
+        assets = _toAssets(shares, _depositNav(), Math.Rounding.Ceil);
         _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc ERC4626
     /// @dev Reverts `HealthFactorTooLow` with the HF the withdrawal would leave, `InsufficientLiquidity`
-    /// when the free quote is short, `ERC4626ExceededMaxWithdraw` beyond the owner's assets.
+    /// when the free quote is short, `ERC4626ExceededMaxWithdraw` beyond the owner's assets, `EnforcedPause`
+    /// while paused (before `maxPauseSec`).
     function withdraw(uint256 assets, address receiver, address owner)
         public
         override
-        lockedWhenNotPaused
+        nonReentrant
         returns (uint256 shares)
     {
         if (assets == 0) revert ZeroAmount();
-        BookMath.Book memory b = _actionBook();
-        BookMath.Ctx memory c = _ctx();
-        uint256 nav = b.navLow(c);
-        uint256 ownerAssets = _toAssets(balanceOf(owner), nav, Math.Rounding.Floor);
+        (BookMath.Book memory b, BookMath.Ctx memory c, Valuation memory v) = _exitValuation();
+        uint256 ownerAssets = _toAssets(balanceOf(owner), v.navForWithdrawals, Math.Rounding.Floor);
         if (assets > ownerAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, ownerAssets);
-        shares = _toShares(assets, nav, Math.Rounding.Ceil);
-        _checkWithdrawal(b, c, assets);
+        shares = _toShares(assets, v.navForWithdrawals, Math.Rounding.Ceil);
+        _checkWithdrawal(b, c, assets, v.conservative);
         _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
     /// @inheritdoc ERC4626
-    /// @dev Reverts like `withdraw`; `ERC4626ExceededMaxRedeem` beyond the owner's shares.
+    /// @dev Reverts like `withdraw`; `ERC4626ExceededMaxRedeem` beyond the owner's shares; `ZeroAssets` when
+    /// the shares are worth 0 assets (nothing is burned for nothing).
     function redeem(uint256 shares, address receiver, address owner)
         public
         override
-        lockedWhenNotPaused
+        nonReentrant
         returns (uint256 assets)
     {
         if (shares == 0) revert ZeroAmount();
         uint256 ownerShares = balanceOf(owner);
         if (shares > ownerShares) revert ERC4626ExceededMaxRedeem(owner, shares, ownerShares);
-        BookMath.Book memory b = _actionBook();
-        BookMath.Ctx memory c = _ctx();
-        assets = _toAssets(shares, b.navLow(c), Math.Rounding.Floor);
-        _checkWithdrawal(b, c, assets);
+        (BookMath.Book memory b, BookMath.Ctx memory c, Valuation memory v) = _exitValuation();
+        assets = _toAssets(shares, v.navForWithdrawals, Math.Rounding.Floor);
+        if (assets == 0) revert ZeroAssets(shares);
+        _checkWithdrawal(b, c, assets, v.conservative);
         _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
@@ -450,25 +454,10 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         onlyRole(LISTER_ROLE)
         returns (uint256 seriesId)
     {
-        uint256 minExpiry = block.timestamp + _risk.tradingCutoffSec + 1;
-        uint256 maxExpiry = block.timestamp + MAX_EXPIRY_SEC;
-        if (expiry < minExpiry || expiry > maxExpiry) revert BadExpiry(expiry, minExpiry, maxExpiry);
-        uint256 spotWad = priceOracle.spotWad();
-        if (
-            strikeWad * 10 < spotWad || strikeWad > spotWad * 10 || strikeWad > type(uint96).max
-                || strikeWad < 1e12
-        ) {
-            revert BadStrike(strikeWad);
-        }
-        bytes32 key = keccak256(abi.encode(expiry, strikeWad, isCall));
-        if (_seriesByKey[key] != 0) revert SeriesAlreadyListed(_seriesByKey[key]);
-        if (_live.length >= _risk.maxLiveSeries) revert LiveSeriesCap(_risk.maxLiveSeries);
-        seriesId = ++_seriesCount;
-        // expiry <= now + 1 year < 2^40, strikeWad < 2^96 (checked above)
-        _series[seriesId] = Series(uint40(expiry), isCall, uint96(strikeWad), 0);
-        _seriesByKey[key] = seriesId;
-        _live.push(seriesId);
-        emit SeriesListed(seriesId, expiry, strikeWad, isCall);
+        seriesId = BookMarking.listSeries(
+            _series, _seriesByKey, _live, _seriesCount + 1, expiry, strikeWad, isCall, priceOracle.spotWad(), _risk
+        );
+        _seriesCount = seriesId;
     }
 
     /// @inheritdoc IOptionVault
@@ -481,7 +470,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
-        _setParameters(risk, limits, hedge);
+        BookMarking.storeParameters(_book, _risk, _limits, _hedgeParams, risk, limits, hedge, false);
     }
 
     /// @inheritdoc IOptionVault
@@ -495,6 +484,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function pause() external onlyRole(GUARDIAN_ROLE) {
         if (_book.paused) revert EnforcedPause();
         _book.paused = true;
+        _book.pausedAt = uint40(block.timestamp);
         emit Paused(msg.sender);
     }
 
@@ -530,13 +520,15 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @inheritdoc IOptionVault
     function quoteBuy(uint256 seriesId, uint256 amountWad) external view returns (uint256 premium, uint256 fee) {
         Series memory s = _tradable(seriesId, amountWad);
-        return _buyCost(_optionPriceWad(s, priceOracle.spotWad(), volOracle.volWad(s.expiry)), amountWad);
+        (uint256 priceWad, uint256 stressWad) = BookMarking.quoteTrade(_book, _series, _live, _env(), s, true);
+        return _buyCost(priceWad, stressWad, amountWad);
     }
 
     /// @inheritdoc IOptionVault
     function quoteSell(uint256 seriesId, uint256 amountWad) external view returns (uint256 proceeds, uint256 fee) {
         Series memory s = _tradable(seriesId, amountWad);
-        return _sellProceeds(_optionPriceWad(s, priceOracle.spotWad(), volOracle.volWad(s.expiry)), amountWad);
+        (uint256 priceWad,) = BookMarking.quoteTrade(_book, _series, _live, _env(), s, false);
+        return _sellProceeds(priceWad, amountWad);
     }
 
     /// @inheritdoc IOptionVault
@@ -557,6 +549,18 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         v.markedAtSec = m.markedAt;
         v.cacheValidUntilSec = m.validUntil;
         v.cacheFresh = fresh;
+        v.swing = b.swing(c, _risk.feedDeviationBps, _volStepWad());
+    }
+
+    /// @inheritdoc IOptionVault
+    function valuation() public view returns (Valuation memory) {
+        bool conservative = _exitMode();
+        return _valuationOf(conservative ? _storedBook() : _viewBook(), _ctx(), conservative);
+    }
+
+    /// @inheritdoc IOptionVault
+    function exitMode() external view returns (bool) {
+        return _exitMode();
     }
 
     /// @inheritdoc IOptionVault
@@ -576,7 +580,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             _risk.cacheSpotBandBps,
             _risk.spotShockUpBps,
             _risk.spotShockDownBps,
-            _risk.volShockWad
+            _risk.volShockWad,
+            _risk.feedDeviationBps
         );
     }
 
@@ -642,18 +647,88 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (fee != 0) _book.feesOwed = SafeCast.toUint128(_book.feesOwed + fee);
     }
 
-    /// @dev The most that may leave now: min(free quote, A - floor x (L + M)).
-    function _withdrawRoom(BookMath.Book memory b, BookMath.Ctx memory c) internal pure returns (uint256) {
-        uint256 needed = (b.liabilities(c) + b.stressMargin(c)).mulDivUp(c.hfFloorWad, WAD);
-        uint256 a = b.assetsValue(c);
-        return Math.min(a > needed ? a - needed : 0, b.freeQuote(c));
-    }
-
-    function _checkWithdrawal(BookMath.Book memory b, BookMath.Ctx memory c, uint256 assets) internal pure {
+    /// @dev Free quote, then (unless conservative, where leavers take their share of A - L - M) the
+    /// withdrawals' health factor (`BookMath.withdrawHealthFactorAfter`).
+    function _checkWithdrawal(BookMath.Book memory b, BookMath.Ctx memory c, uint256 assets, bool conservative)
+        internal
+        pure
+    {
         uint256 available = b.freeQuote(c);
         if (assets > available) revert InsufficientLiquidity(assets, available);
-        uint256 hfAfter = b.healthFactorAfter(c, b.assetsValue(c) - assets);
+        if (conservative) return;
+        uint256 hfAfter = b.withdrawHealthFactorAfter(c, assets);
         if (hfAfter < c.hfFloorWad) revert HealthFactorTooLow(hfAfter, c.hfFloorWad);
+    }
+
+    // ================================================================= internal: ERC-4626 valuation
+
+    /// @dev `Valuation` of book `b` (conservative: exit mode, from the stored marks).
+    function _valuationOf(BookMath.Book memory b, BookMath.Ctx memory c, bool conservative)
+        internal
+        view
+        returns (Valuation memory v)
+    {
+        v.conservative = conservative;
+        if (conservative) {
+            v.nav = b.navConservative(c);
+            v.navForWithdrawals = v.nav;
+            v.withdrawRoom = b.freeQuote(c);
+            return v;
+        }
+        uint256 swingValue = b.swing(c, _risk.feedDeviationBps, _volStepWad());
+        v.nav = b.navLow(c);
+        v.navForWithdrawals = v.nav > swingValue ? v.nav - swingValue : 0;
+        v.navForDeposits = b.navHigh(c) + swingValue;
+        bool paused_ = _book.paused;
+        if (!paused_) v.withdrawRoom = b.withdrawRoom(c);
+        uint256 l = b.liabilities(c);
+        v.depositsOpen = !paused_ && (l == 0 || b.assetsValue(c) > l);
+    }
+
+    /// @dev `valuation()` without reverting: with the oracles down (outside exit mode), the conservative
+    /// figures with deposits and withdrawals closed.
+    function _safeValuation() internal view returns (Valuation memory v) {
+        (bool ok, bytes memory ret) = address(this).staticcall(abi.encodeCall(this.valuation, ()));
+        if (ok) return abi.decode(ret, (Valuation));
+        v = _valuationOf(_storedBook(), _ctx(), true);
+        v.withdrawRoom = 0;
+    }
+
+    /// @dev The NAV deposits and mints price shares at, after re-marking if needed; reverts
+    /// `VaultInsolvent` when A <= L.
+    function _depositNav() internal returns (uint256) {
+        BookMath.Book memory b = _actionBook();
+        BookMath.Ctx memory c = _ctx();
+        Valuation memory v = _valuationOf(b, c, false);
+        if (!v.depositsOpen) revert VaultInsolvent(b.assetsValue(c), b.liabilities(c));
+        return v.navForDeposits;
+    }
+
+    /// @dev What a withdrawal or redemption sees: in exit mode the stored marks (no oracle), else a fresh
+    /// book (re-marked if needed); reverts `EnforcedPause` while paused outside exit mode.
+    function _exitValuation() internal returns (BookMath.Book memory b, BookMath.Ctx memory c, Valuation memory v) {
+        bool conservative = _exitMode();
+        if (!conservative && _book.paused) revert EnforcedPause();
+        b = conservative ? _storedBook() : _actionBook();
+        c = _ctx();
+        v = _valuationOf(b, c, conservative);
+    }
+
+    /// @dev Paused for `maxPauseSec`, or an oracle outage reported `outageExitDelaySec` ago.
+    function _exitMode() internal view returns (bool) {
+        BookMarking.Stored storage h = _book;
+        if (h.paused && block.timestamp >= uint256(h.pausedAt) + h.maxPauseSec) return true;
+        uint256 since = h.outageSince;
+        return since != 0 && block.timestamp >= since + h.outageExitDelaySec;
+    }
+
+    function _storedBook() internal view returns (BookMath.Book memory) {
+        return BookMarking.storedBook(_book, IERC20(asset()).balanceOf(address(this)), underlying.balanceOf(address(this)));
+    }
+
+    /// @dev The largest step of one volatility post (the swing's volatility term).
+    function _volStepWad() internal view returns (uint256) {
+        return volOracle.params().maxStepWad;
     }
 
     /// @dev New risk (a sale of options) must leave HF at or above the floor and the exposure within limits.
@@ -686,16 +761,20 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (block.timestamp + cutoff >= s.expiry) revert TradingCutoff(seriesId, s.expiry, cutoff);
     }
 
-    /// @dev Black-Scholes price of one option of `s` (quote wad) now (reverts outside the library's domain).
-    function _optionPriceWad(Series memory s, uint256 spotWad, uint256 volWad) internal view returns (uint256) {
-        return pricer.price(spotWad, s.strikeWad, s.expiry - block.timestamp, volWad, _risk.rateWad, s.isCall);
-    }
-
-    /// @dev premium = ceil(amount x price x (1 + spread)); fee = ceil(premium x feeBps), quote units. The
-    /// library's prices are below 1e30 < 2^100 and amounts within the open interest cap (1e30): the
-    /// products fit (a quote of a larger amount reverts).
-    function _buyCost(uint256 priceWad, uint256 amountWad) internal view returns (uint256 premium, uint256 fee) {
-        premium = (amountWad * (priceWad * (BPS + _risk.spreadBps))).divUp(WAD * BPS * _quoteScale);
+    /// @dev premium = ceil(amount x max(price x (1 + spread), stress x floor x minPremium)); fee =
+    /// ceil(premium x feeBps), quote units; `stressWad` is the series' stress per option
+    /// (`BookMarking.trade`). The library's prices are below 1e30 < 2^100, stress below 2^106, floor x
+    /// minPremium below 2^76, amounts within the open interest cap (1e30): the products fit (a quote of a
+    /// larger amount reverts).
+    function _buyCost(uint256 priceWad, uint256 stressWad, uint256 amountWad)
+        internal
+        view
+        returns (uint256 premium, uint256 fee)
+    {
+        uint256 perOption = priceWad * (BPS + _risk.spreadBps);
+        uint256 minimum = (stressWad * (uint256(_risk.hfFloorWad) * _risk.minPremiumBps)).divUp(WAD);
+        if (minimum > perOption) perOption = minimum;
+        premium = (amountWad * perOption).divUp(WAD * BPS * _quoteScale);
         fee = (premium * _risk.feeBps).divUp(BPS);
     }
 
@@ -711,49 +790,15 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         proceeds = gross - fee;
     }
 
-    /// @dev Payoff of one option of `s` at `priceWad` (quote wad).
-    function _intrinsicWad(Series memory s, uint256 priceWad) internal pure returns (uint256) {
-        if (s.isCall) return priceWad > s.strikeWad ? priceWad - s.strikeWad : 0;
-        return s.strikeWad > priceWad ? s.strikeWad - priceWad : 0;
-    }
-
-    /// @dev Settles an expiry and invalidates the cached book (its series leave it).
+    /// @dev Settles an expiry (`BookMarking.settle`) and invalidates the cached book (its series leave it).
     function _settle(uint256 expiry, uint80 roundId) internal {
         if (block.timestamp < expiry) revert NotExpired(expiry, block.timestamp);
         if (settlementPriceWad[expiry] != 0) revert AlreadySettled(expiry);
-        uint256 priceWad = priceOracle.settlementPriceWad(roundId, expiry);
-        settlementPriceWad[expiry] = priceWad;
-        uint256 owedAdded;
-        bool found;
-        // walk backwards so that swap-and-pop only moves already visited ids
-        for (uint256 i = _live.length; i > 0; --i) {
-            uint256 id = _live[i - 1];
-            Series memory s = _series[id];
-            if (s.expiry != expiry) continue;
-            found = true;
-            owedAdded += uint256(s.openInterestWad).mulDivUp(_intrinsicWad(s, priceWad), WAD * _quoteScale);
-            _live[i - 1] = _live[_live.length - 1];
-            _live.pop();
-        }
-        if (!found) revert NothingToSettle(expiry);
-        payoutsOwed += owedAdded;
+        payoutsOwed += BookMarking.settle(_series, _live, settlementPriceWad, priceOracle, expiry, roundId, _quoteScale);
         _book.validUntil = 0;
-        emit ExpirySettled(expiry, roundId, priceWad, owedAdded);
     }
 
     // ================================================================= internal: hedging
-
-    /// @dev The earliest live expiry that has passed and the feed round to settle it with (0, 0 if none).
-    function _dueSettlement() internal view returns (uint256 expiry, uint80 roundId) {
-        uint256 n = _live.length;
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 e = _series[_live[i]].expiry;
-            if (e <= block.timestamp && (expiry == 0 || e < expiry)) expiry = e;
-        }
-        if (expiry == 0) return (0, 0);
-        roundId = priceOracle.firstRoundAtOrAfter(expiry);
-        if (roundId == 0) return (0, 0);
-    }
 
     function _hedgeNeeded(uint256 gapWad) internal view returns (bool) {
         if (gapWad > _hedgeParams.deltaBandWad) return true;
@@ -780,29 +825,6 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     // ================================================================= internal: parameters
-
-    function _setParameters(RiskParams memory p, ExposureLimits memory l, HedgeParams memory h) internal {
-        BookMarking.checkParameters(p, l, h);
-        // the rate, the shocks and the maximum age enter the marks and their validity: re-mark
-        _book.validUntil = 0;
-        _risk = StoredRisk(
-            p.hfFloorWad,
-            p.spotShockUpBps,
-            p.spotShockDownBps,
-            p.volShockWad,
-            p.spreadBps,
-            p.feeBps,
-            p.tradingCutoffSec,
-            p.maxLiveSeries,
-            p.rateWad,
-            p.cacheSpotBandBps,
-            p.cacheMaxAgeSec,
-            l.maxVegaWad
-        );
-        _limits = StoredLimits(l.maxOpenInterestWad, l.maxNetDeltaWad);
-        _hedgeParams = h;
-        emit ParametersSet(p, l, h);
-    }
 
     /// @dev shares = assets x (supply + 10^offset) / (nav + 1), OpenZeppelin's virtual-share formula
     /// on a NAV computed once.
