@@ -53,8 +53,9 @@ interface IOptionVault {
         /// trader, and deposits and withdrawals pay the NAV jump a feed round of this size can cause (the
         /// swing, `swing`), so no round trip across a feed round profits.
         uint16 feedDeviationBps;
-        /// @dev A buy pays at least this fraction of floor x the stress it adds (per option
-        /// max(stressUp, stressDown) - mark): locking depositors' funds costs the locker.
+        /// @dev A buy pays at least this fraction of floor x the option's worst stress-scenario value (per
+        /// option max(stressUp, stressDown), the most it adds to L + M): locking depositors' withdrawable
+        /// funds costs the locker at least this fraction of what is locked.
         uint16 minPremiumBps;
         /// @dev After the oracle has been reported down this long (`reportOracleOutage`), withdrawals go
         /// on at the conservative valuation (`conservativeAssets`).
@@ -229,9 +230,10 @@ interface IOptionVault {
 
     // ---------------------------------------------------------------- trading
     /// @notice Buy `amountWad` options of `seriesId` for `receiver`, paying at most `maxPremium`
-    /// (premium + fee, quote units). Premium = amount x Black-Scholes price x (1 + spread), rounded up;
-    /// fee = premium x feeBps, rounded up, owed to the fee recipient (`collectFees`). One transfer of
-    /// premium + fee from the caller.
+    /// (premium + fee, quote units). Premium = amount x max(P x (1 + spread), floor x minPremium x W),
+    /// rounded up, where P is the Black-Scholes price at the feed spot moved up (a call) or down (a put) by
+    /// `feedDeviationBps` and W the option's worst stress-scenario value; fee = premium x feeBps, rounded
+    /// up, owed to the fee recipient (`collectFees`). One transfer of premium + fee from the caller.
     /// @dev Reverts: ZeroAmount, UnknownSeries, SeriesExpired, TradingCutoff, PremiumAboveMax,
     /// OpenInterestCap, HealthFactorTooLow, NetDeltaLimit, VegaLimit, any oracle error, paused.
     /// Warning: mints ERC-1155 tokens, so a contract receiver gets `onERC1155Received` (reentry is refused).
@@ -241,7 +243,8 @@ interface IOptionVault {
         returns (uint256 premium);
 
     /// @notice Sell back `amountWad` options of `seriesId` (burned from the caller) for proceeds =
-    /// amount x price x (1 - spread) - fee, rounded down, paid to `receiver`; at least `minProceeds`.
+    /// amount x P x (1 - spread) - fee, rounded down, paid to `receiver`; at least `minProceeds`; P is the
+    /// Black-Scholes price at the feed spot moved down (a call) or up (a put) by `feedDeviationBps`.
     /// The fee stays in the vault, owed to the fee recipient. Selling back reduces risk, so it has no
     /// health-factor check.
     /// @dev Reverts: ZeroAmount, UnknownSeries, SeriesExpired, TradingCutoff, ProceedsBelowMin,

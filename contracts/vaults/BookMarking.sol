@@ -297,7 +297,8 @@ library BookMarking {
     /// the stress scenarios included, stays that of a full re-mark at that point to the wei; the marks are
     /// stored (event `BookMarked` first when they were re-marked). Returns the valuation at the action's
     /// spot (`value`) with zero balances (the vault fills them in after its token transfers) and the
-    /// series' stress per option: max(stressUp, stressDown) - mark, 0 if negative (wad).
+    /// series' stress value per option: max(stressUp, stressDown), its worst scenario value (wad), which
+    /// bounds what one option adds to the liabilities and the stress margin together.
     function trade(
         Stored storage st,
         mapping(uint256 => IOptionVault.Series) storage series,
@@ -364,8 +365,7 @@ library BookMarking {
         _addTerms(m, e, s, oldOpenWad, newOpenWad, p.markWad, p.deltaWad);
         m.stressUpWad = m.stressUpWad + _up(newOpenWad, p.stressUpWad) - _up(oldOpenWad, p.stressUpWad);
         m.stressDownWad = m.stressDownWad + _up(newOpenWad, p.stressDownWad) - _up(oldOpenWad, p.stressDownWad);
-        uint256 worst = p.stressUpWad > p.stressDownWad ? p.stressUpWad : p.stressDownWad;
-        stressPerOptionWad = worst > p.markWad ? worst - p.markWad : 0;
+        stressPerOptionWad = p.stressUpWad > p.stressDownWad ? p.stressUpWad : p.stressDownWad;
         priceWad = p.priceWad;
     }
 
@@ -514,8 +514,9 @@ library BookMarking {
     }
 
     /// @notice Check and store the vault's parameters (`OptionVault.setParameters`): every hard bound
-    /// (`checkParameters`); unless `initial`, at most one change per `PARAMS_INTERVAL_SEC` and each
-    /// value-moving field within its step of the stored value (`checkSteps`). Invalidates the cached book
+    /// (`checkParameters`); unless `initial` (the constructor), at most one change per
+    /// `PARAMS_INTERVAL_SEC` (the first change after deployment may come at once) and each value-moving
+    /// field within its step of the stored value (`checkSteps`). Invalidates the cached book
     /// (the rate, the shocks and the maximum age enter the marks). Emits `ParametersSet`.
     function storeParameters(
         Stored storage st,
@@ -532,8 +533,8 @@ library BookMarking {
             uint256 next = uint256(st.paramsChangedAt) + PARAMS_INTERVAL_SEC;
             if (block.timestamp < next) revert IOptionVault.ParametersChangedTooRecently(st.paramsChangedAt, next);
             checkSteps(r, sh, p, h);
+            st.paramsChangedAt = uint40(block.timestamp);
         }
-        st.paramsChangedAt = uint40(block.timestamp);
         st.outageExitDelaySec = p.outageExitDelaySec;
         st.maxPauseSec = p.maxPauseSec;
         st.validUntil = 0;

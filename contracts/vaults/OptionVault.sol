@@ -762,8 +762,9 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     /// @dev premium = ceil(amount x max(price x (1 + spread), stress x floor x minPremium)); fee =
-    /// ceil(premium x feeBps), quote units; `stressWad` is the series' stress per option
-    /// (`BookMarking.trade`). The library's prices are below 1e30 < 2^100, stress below 2^106, floor x
+    /// ceil(premium x feeBps), quote units; `stressWad` is the series' worst scenario value per option
+    /// (`BookMarking.trade`): one option takes at most floor x it from what depositors may withdraw, so
+    /// locking withdrawals costs at least minPremium of what is locked. The library's prices are below 1e30 < 2^100, stress below 2^106, floor x
     /// minPremium below 2^76, amounts within the open interest cap (1e30): the products fit (a quote of a
     /// larger amount reverts).
     function _buyCost(uint256 priceWad, uint256 stressWad, uint256 amountWad)

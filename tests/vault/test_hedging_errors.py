@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from vaultkit import DAY, WAD, Actors, book, buy, deposit, list_series, move_market, now, q, reverts
+from vaultkit import DAY, WAD, Actors, book, buy, deposit, list_series, move_market, now, q, reverts, set_parameters
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
@@ -92,7 +92,7 @@ def _set_band(s: Suite, band_wad: int) -> None:
         max_slippage_bps=c.hedge.max_slippage_bps,
         max_nav_loss_bps=c.hedge.max_nav_loss_bps,
     )
-    send(s.w3, s.vault.functions.setParameters(c.risk.as_tuple(), c.limits.as_tuple(), hedge.as_tuple()), s.admin)
+    set_parameters(s, hedge=hedge)
 
 
 def test_hedge_outside_band_when_the_underlying_is_coarser_than_the_band(coarse_suite: Suite, actors: Actors) -> None:

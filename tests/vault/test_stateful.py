@@ -409,6 +409,7 @@ BOOK_FIELDS = (
     "marked_at_sec",
     "cache_valid_until_sec",
     "cache_fresh",
+    "swing",
 )
 
 OPERATIONS = st.one_of(

@@ -25,6 +25,7 @@ from vaultkit import (
     q,
     refresh_feed,
     reverts,
+    set_parameters,
     warp,
 )
 from web3.exceptions import ContractCustomError
@@ -61,10 +62,7 @@ def set_params(
     limits: ExposureLimits | None = None,
     hedge: HedgeParams | None = None,
 ) -> None:
-    fn = s.vault.functions.setParameters(
-        (risk or s.config.risk).as_tuple(), (limits or s.config.limits).as_tuple(), (hedge or s.config.hedge).as_tuple()
-    )
-    send(s.w3, fn, s.admin)
+    set_parameters(s, risk, limits, hedge)
 
 
 # ----------------------------------------------------------------------------- ERC-4626
@@ -181,8 +179,11 @@ def test_buy_charges_price_plus_spread_and_fee(any_suite: Suite, actors: Actors)
     amount = 10 * WAD
     premium, fee = s.vault.functions.quoteBuy(call_id, amount).call()
     spot = s.price_oracle.functions.spotWad().call()
+    # a buy of a call is priced at the spot moved up by the feed's deviation, rounded up
+    dev = s.config.risk.feed_deviation_bps
+    trade_spot = -(-spot * (10_000 + dev) // 10_000)
     t = expiry - now(s.w3) - 1  # the buy is mined one second later
-    price = s.pricer.functions.price(spot, 3000 * WAD, t, 8 * WAD // 10, 0, True).call()
+    price = s.pricer.functions.price(trade_spot, 3000 * WAD, t, 8 * WAD // 10, 0, True).call()
     scale = 10 ** (18 - s.config.quote_decimals)
     expected = -(-amount * price * (10_000 + s.config.risk.spread_bps) // (WAD * 10_000 * scale))
     assert abs(premium - expected) <= expected // 10**6 + 1

@@ -121,6 +121,25 @@ def move_market(s: Suite, price_wad: int, trader: str) -> None:
     s.set_feed_price(price_wad)
 
 
+def set_parameters(s: Suite, risk: Any = None, limits: Any = None, hedge: Any = None) -> Any:
+    """``setParameters`` from the admin with the config's values unless given. The vault takes one change per
+    hour: when the last one was sooner (``ParametersChangedTooRecently``), warp to the second the next is
+    allowed and refresh the feed first."""
+    c = s.config
+    fn = s.vault.functions.setParameters(
+        (risk or c.risk).as_tuple(), (limits or c.limits).as_tuple(), (hedge or c.hedge).as_tuple()
+    )
+    try:
+        fn.call({"from": s.admin})
+    except ContractCustomError as exc:
+        name, args = decode_error(str(exc.data))
+        if name != "ParametersChangedTooRecently":
+            raise
+        warp(s.w3, int(args[1]) - now(s.w3))
+        refresh_feed(s)
+    return send(s.w3, fn, s.admin)
+
+
 def book(s: Suite) -> dict[str, int]:
     """``IOptionVault.book()`` with snake_case names (``health_factor_wad`` ...), plus ``net_delta_wad``."""
     return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): value for name, value in s.book_view().items()}
