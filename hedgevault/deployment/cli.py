@@ -167,6 +167,12 @@ def _deploy(args: argparse.Namespace, w3: Web3, config: DeployConfig, max_fee_ca
     print("checks     code hashes, wiring, parameters and roles read back from the chain match the manifest")
     if result.stack is not None:
         print(f"vault      {result.stack.vault.address}")
+    if result.stack is not None and result.stack.timelock is not None:
+        delay_sec = int(result.stack.timelock.functions.getMinDelay().call())
+        print(
+            f"timelock   {result.stack.timelock.address} (delay {delay_sec} s) holds the admin role of the vault and "
+            "the oracles; queue changes with `hedgevault governance`"
+        )
     return 0
 
 
