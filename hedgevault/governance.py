@@ -350,4 +350,5 @@ def cancel(
 
 
 def _what(operation: Operation) -> str:
-    return operation.call.describe() if operation.call is not None else f"a call to {operation.target}"
+    call = operation.call
+    return f"{call.contract}.{call.function}" if call is not None else f"a call to {operation.target}"
