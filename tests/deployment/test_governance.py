@@ -322,3 +322,25 @@ def test_deploy_suite_keeps_no_timelock_unless_asked(anvils: Callable[..., Node]
     for contract in (locked.vault, locked.price_oracle, locked.vol_oracle):
         assert contract.functions.hasRole(ZERO_ROLE, locked.timelock.address).call()
         assert not contract.functions.hasRole(ZERO_ROLE, locked.admin).call()
+
+
+def test_a_proposer_cancels_a_queued_fee_recipient_change(
+    hv: Callable[..., Run], chain: Node, suite: Suite, manifest_path: Path, report: Callable[[str], None]
+) -> None:
+    recipient = anvil_account(8).address
+    run = _gov(hv, chain, manifest_path, "queue-fee-recipient", "--anvil-account", "0", "--address", recipient)
+    op_id = _queued_id(run)
+    assert f"vault.setFeeRecipient(recipient={recipient})" in run.out
+    # a non-proposer cannot cancel; the proposer can
+    refused = _gov(hv, chain, manifest_path, "cancel", "--anvil-account", "3", "--id", op_id)
+    assert refused.code == 2 and "AccessControlUnauthorizedAccount" in refused.err and "proposers" in refused.err
+    cancelled = _gov(hv, chain, manifest_path, "cancel", "--anvil-account", "0", "--id", op_id)
+    assert cancelled.code == 0, cancelled.err
+    assert json.loads(_gov(hv, chain, manifest_path, "pending", "--json").out)["operations"] == []
+    listed = json.loads(_gov(hv, chain, manifest_path, "pending", "--json", "--all").out)["operations"]
+    report(f"after cancel: {[(op['call']['function'], op['state']) for op in listed]}")
+    assert [(op["id"], op["state"]) for op in listed] == [(op_id, "cancelled")]
+    _mine_at(suite.w3, listed[0]["ready_at"])
+    late = _gov(hv, chain, manifest_path, "execute", "--anvil-account", "0", "--id", op_id)
+    assert late.code == 2 and "is cancelled: nothing to execute" in late.err
+    assert suite.vault.functions.feeRecipient().call() != recipient
