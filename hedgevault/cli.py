@@ -115,9 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     from hedgevault.deployment.cli import register as register_deploy
     from hedgevault.keeper.cli import register as register_keeper
     from hedgevault.ops.cli import register as register_ops
+    from hedgevault.ops.governance_cli import register as register_governance
     from hedgevault.sim.cli import register as register_sim
 
-    for register in (register_deploy, register_ops, register_keeper, register_sim):
+    for register in (register_deploy, register_ops, register_governance, register_keeper, register_sim):
         register(sub)
     return parser
 

@@ -60,11 +60,14 @@ def decode_error(data: str | bytes) -> tuple[str, tuple[Any, ...]]:
 
 
 def _readable(abi_type: str, value: Any) -> Any:
-    """For people: a ``bytes32`` that holds a short ASCII name (``"hfFloorWad"``) as text."""
+    """For people: a ``bytes32`` that holds a short ASCII name (``"hfFloorWad"``) as text, other bytes (a
+    role, an operation id) as 0x-prefixed hex."""
     if abi_type == "bytes32" and isinstance(value, bytes):
         text = value.rstrip(b"\0")
         if text and all(32 <= c < 127 for c in text) and b"\0" not in text:
             return text.decode()
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
     return value
 
 

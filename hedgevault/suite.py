@@ -183,6 +183,8 @@ class Suite:
     book_library: Contract
     option_token: Contract
     vault: Contract
+    #: The timelock holding DEFAULT_ADMIN_ROLE of the vault and the oracles (None: ``admin`` holds it).
+    timelock: Contract | None = None
 
     @property
     def underlying_is_token0(self) -> bool:
@@ -267,16 +269,23 @@ def link(artifact: Artifact, libraries: dict[str, str]) -> Artifact:
     return Artifact(artifact.name, artifact.source, artifact.abi, bytecode, artifact.deployed_bytecode)
 
 
-def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None = None) -> Suite:
+def deploy_suite(
+    w3: Web3, config: SuiteConfig | None = None, admin: str | None = None, timelock_delay_sec: int | None = None
+) -> Suite:
     """Deploy everything on a local chain (Anvil) from the unlocked account ``admin`` (default: the first
     account), which gets every role; the fee recipient is the tenth account.
+
+    ``timelock_delay_sec=None`` (the default, which the vault tests rely on) deploys no timelock: ``admin``
+    holds DEFAULT_ADMIN_ROLE and changes parameters at once. With a delay (at least 3,600 s) the suite is
+    deployed as ``hedgevault deploy`` deploys it: a ``HedgevaultTimelock`` (proposer and executor ``admin``)
+    gets the admin role of the vault and the oracles and ``admin`` renounces it (``Suite.timelock``).
 
     The same steps as ``hedgevault deploy`` (``hedgevault.deployment``), without a manifest file: the
     infrastructure (mock tokens and feed, Uniswap V3, the pool with liquidity) then the vault stack. The
     chain's clock is moved forward by the TWAP window (and the feed refreshed) so that the pool can answer
     ``observe`` over the window as soon as this returns.
     """
-    from hedgevault.deployment.config import DeployConfig
+    from hedgevault.deployment.config import DeployConfig, GovernanceConfig
     from hedgevault.deployment.infrastructure import deploy_local_infrastructure
     from hedgevault.deployment.manifest import ChainIdentity, Manifest
     from hedgevault.deployment.senders import UnlockedSender
@@ -294,7 +303,10 @@ def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None 
         manifest=Manifest(chain=ChainIdentity.read(w3), deployer=admin),
     )
     infra = deploy_local_infrastructure(ctx, config)
-    stack = deploy_vault_stack(ctx, infra, DeployConfig(suite=config, fee_recipient=fee_recipient))
+    governance = GovernanceConfig(timelock_delay_sec=timelock_delay_sec)
+    stack = deploy_vault_stack(
+        ctx, infra, DeployConfig(suite=config, fee_recipient=fee_recipient, governance=governance)
+    )
     return Suite(
         w3=w3,
         config=config,
@@ -313,4 +325,5 @@ def deploy_suite(w3: Web3, config: SuiteConfig | None = None, admin: str | None 
         book_library=stack.book_library,
         option_token=stack.option_token,
         vault=stack.vault,
+        timelock=stack.timelock,
     )

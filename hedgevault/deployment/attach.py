@@ -6,7 +6,14 @@ from web3 import Web3
 
 from hedgevault.deployment.errors import DeploymentError
 from hedgevault.deployment.infrastructure import load_infrastructure
-from hedgevault.deployment.manifest import VAULT_STACK_ARTIFACTS, VAULT_STACK_KEYS, ChainIdentity, Manifest, bind
+from hedgevault.deployment.manifest import (
+    GOVERNANCE_ARTIFACTS,
+    VAULT_STACK_ARTIFACTS,
+    VAULT_STACK_KEYS,
+    ChainIdentity,
+    Manifest,
+    bind,
+)
 from hedgevault.deployment.steps import verify_record
 from hedgevault.suite import ExposureLimits, HedgeParams, OracleParams, RiskParams, Suite, SuiteConfig, VolParams
 from hedgevault.toolchain.compiler import compile_project
@@ -40,8 +47,9 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
 
     Raises ``WrongChainError`` when the node is another chain (chain id or genesis hash differ), and
     ``DeploymentMismatch`` when a recorded contract's code is not there (a reset node). ``Suite.admin`` is
-    the recorded admin and ``Suite.feed`` has the mock feed's ABI when the infrastructure was deployed by
-    us (settable), the Chainlink interface otherwise.
+    the recorded ``roles.admin`` (the operator; with a timelock, ``Suite.timelock`` holds the admin role) and
+    ``Suite.feed`` has the mock feed's ABI when the infrastructure was deployed by us (settable), the
+    Chainlink interface otherwise.
     """
     manifest.check_chain(ChainIdentity.read(w3), "the manifest")
     config = suite_config_of(manifest)
@@ -60,6 +68,13 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
     contracts = {
         key: bind(w3, stack.contracts[key].address, artifacts[name].abi) for key, name in VAULT_STACK_ARTIFACTS.items()
     }
+    timelock = None
+    if manifest.governance is not None:
+        timelock_record = manifest.governance.contracts.get("timelock")
+        if timelock_record is None:
+            raise DeploymentError("the manifest's timelock is not deployed yet: run `hedgevault deploy` to finish it")
+        verify_record(w3, "governance.timelock", timelock_record)
+        timelock = bind(w3, timelock_record.address, artifacts[GOVERNANCE_ARTIFACTS["timelock"]].abi)
     return Suite(
         w3=w3,
         config=config,
@@ -78,4 +93,5 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
         book_library=contracts["book_library"],
         option_token=contracts["option_token"],
         vault=contracts["vault"],
+        timelock=timelock,
     )

@@ -3,7 +3,9 @@
 ``check_deployment`` returns one line per difference (empty: everything matches). It reads every
 parameter from the chain: the oracles' ``params()``, and the vault's risk, limit and hedge parameters from
 its latest ``ParametersSet`` event (the vault has no getter for them; it emits the event from its
-constructor and from every ``setParameters``).
+constructor and from every ``setParameters``). Admin roles are read from ``RoleGranted`` events (plain
+``AccessControl`` cannot list its members): every account granted ``DEFAULT_ADMIN_ROLE`` that still holds it
+must be the expected admin (the timelock when the manifest records one), so an EOA left holding it is reported.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from web3.contract import Contract
 
 from hedgevault.deployment.manifest import (
     EMPTY_CODE_HASH,
+    GOVERNANCE_ARTIFACTS,
     VAULT_STACK_ARTIFACTS,
+    GovernanceSection,
     InfrastructureSection,
     Manifest,
     VaultStackSection,
@@ -41,7 +45,12 @@ from hedgevault.uniswap import npm_artifact
 def check_deployment(w3: Web3, manifest: Manifest, artifacts: dict[str, Artifact]) -> list[str]:
     """Every way the chain differs from ``manifest`` (chain identity aside: check that first)."""
     differences: list[str] = []
-    for section_name, section in (("infrastructure", manifest.infrastructure), ("vault_stack", manifest.vault_stack)):
+    sections = (
+        ("infrastructure", manifest.infrastructure),
+        ("vault_stack", manifest.vault_stack),
+        ("governance", manifest.governance),
+    )
+    for section_name, section in sections:
         if section is None:
             continue
         for key, record in section.contracts.items():
@@ -54,9 +63,71 @@ def check_deployment(w3: Web3, manifest: Manifest, artifacts: dict[str, Artifact
         return differences  # reading views from missing or foreign code would only add noise
     if manifest.infrastructure is not None:
         differences += _check_infrastructure(w3, manifest.infrastructure, artifacts)
+        if manifest.governance is not None:
+            differences += _check_governance(w3, manifest.governance, artifacts)
         if manifest.vault_stack is not None:
             differences += _check_vault_stack(w3, manifest, manifest.infrastructure, manifest.vault_stack, artifacts)
     return differences
+
+
+def admin_role_holders(contract: Contract, from_block: int | None) -> list[str]:
+    """Every account that holds ``DEFAULT_ADMIN_ROLE`` of ``contract`` now, from its ``RoleGranted`` events
+    since ``from_block`` (its deployment block), in the order they were first granted."""
+    logs = contract.events.RoleGranted().get_logs(
+        from_block=from_block or 0, argument_filters={"role": DEFAULT_ADMIN_ROLE}
+    )
+    granted = list(dict.fromkeys(str(log["args"]["account"]) for log in logs))
+    return [account for account in granted if contract.functions.hasRole(DEFAULT_ADMIN_ROLE, account).call()]
+
+
+def _kind(w3: Web3, address: str) -> str:
+    return "a contract" if w3.eth.get_code(Web3.to_checksum_address(address)) else "an EOA"
+
+
+def _check_admin_holders(
+    w3: Web3, diffs: list[str], key: str, contract: Contract, from_block: int | None, expected: str, manifest: Manifest
+) -> None:
+    """``expected`` holds ``DEFAULT_ADMIN_ROLE`` of ``contract`` and nobody else does."""
+    who = "the timelock" if manifest.governance is not None else "the admin"
+    if not contract.functions.hasRole(DEFAULT_ADMIN_ROLE, expected).call():
+        diffs.append(f"{key}: {who} {expected} lacks DEFAULT_ADMIN_ROLE")
+    for holder in admin_role_holders(contract, from_block):
+        if holder == expected:
+            continue
+        if holder == manifest.deployer:
+            diffs.append(f"{key}: the deployer {holder} still holds DEFAULT_ADMIN_ROLE (handover unfinished)")
+        else:
+            diffs.append(
+                f"{key}: {holder} ({_kind(w3, holder)}) holds DEFAULT_ADMIN_ROLE besides {who} {expected}: "
+                "its changes would take effect at once; revoke it through the timelock"
+            )
+
+
+def _check_governance(w3: Web3, section: GovernanceSection, artifacts: dict[str, Artifact]) -> list[str]:
+    record = section.contracts.get("timelock")
+    if record is None:
+        return ["governance.timelock: not deployed yet (run `hedgevault deploy` again to finish)"]
+    diffs: list[str] = []
+    timelock = bind(w3, record.address, artifacts[GOVERNANCE_ARTIFACTS["timelock"]].abi)
+    fns = timelock.functions
+    params = section.parameters
+    _expect(diffs, "timelock.getMinDelay", params["timelock_delay_sec"], fns.getMinDelay().call())
+    for holders_key, role_names in (
+        ("proposers", ("PROPOSER_ROLE", "CANCELLER_ROLE")),
+        ("executors", ("EXECUTOR_ROLE",)),
+    ):
+        for role_name in role_names:
+            role = getattr(fns, role_name)().call()
+            for holder in params[holders_key]:
+                if not fns.hasRole(role, holder).call():
+                    diffs.append(f"timelock: {holder} lacks {role_name} (governance.{holders_key})")
+    for holder in admin_role_holders(timelock, record.block):
+        if holder != timelock.address:
+            diffs.append(
+                f"timelock: {holder} ({_kind(w3, holder)}) holds the timelock's own DEFAULT_ADMIN_ROLE: it could "
+                "change proposers and executors without delay; the timelock must be its only admin"
+            )
+    return diffs
 
 
 def _expect(differences: list[str], what: str, expected: Any, found: Any) -> None:
@@ -150,14 +221,9 @@ def _check_vault_stack(
         for holder in roles[holders_key]:
             if not fns.hasRole(role, holder).call():
                 diffs.append(f"{contract_key}: {holder} lacks {role_name} (roles.{holders_key})")
+    expected_admin = manifest.admin_holder or roles["admin"]
     for key in ADMIN_CONTRACTS:
-        fns = c[key].functions
-        if not fns.hasRole(DEFAULT_ADMIN_ROLE, roles["admin"]).call():
-            diffs.append(f"{key}: the admin {roles['admin']} lacks DEFAULT_ADMIN_ROLE")
-        if roles["admin"] != manifest.deployer and fns.hasRole(DEFAULT_ADMIN_ROLE, manifest.deployer).call():
-            diffs.append(
-                f"{key}: the deployer {manifest.deployer} still holds DEFAULT_ADMIN_ROLE (handover unfinished)"
-            )
+        _check_admin_holders(w3, diffs, key, c[key], stack.contracts[key].block, expected_admin, manifest)
     return diffs
 
 

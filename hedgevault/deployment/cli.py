@@ -167,6 +167,12 @@ def _deploy(args: argparse.Namespace, w3: Web3, config: DeployConfig, max_fee_ca
     print("checks     code hashes, wiring, parameters and roles read back from the chain match the manifest")
     if result.stack is not None:
         print(f"vault      {result.stack.vault.address}")
+    if result.stack is not None and result.stack.timelock is not None:
+        delay_sec = int(result.stack.timelock.functions.getMinDelay().call())
+        print(
+            f"timelock   {result.stack.timelock.address} (delay {delay_sec} s) holds the admin role of the vault and "
+            "the oracles; queue changes with `hedgevault governance`"
+        )
     return 0
 
 
@@ -174,7 +180,6 @@ def _check(args: argparse.Namespace, w3: Web3) -> int:
     from hedgevault.deployment.checks import check_deployment
     from hedgevault.deployment.errors import DeploymentMismatch
     from hedgevault.deployment.manifest import ChainIdentity, load_manifest
-    from hedgevault.deployment.steps import MISMATCH_ADVICE
     from hedgevault.toolchain.compiler import compile_project
 
     identity = ChainIdentity.read(w3)
@@ -183,9 +188,17 @@ def _check(args: argparse.Namespace, w3: Web3) -> int:
     manifest.check_chain(identity, f"manifest {path}")
     differences = check_deployment(w3, manifest, compile_project())
     if differences:
-        raise DeploymentMismatch(f"the chain does not match manifest {path}", differences, MISMATCH_ADVICE)
+        raise DeploymentMismatch(f"the chain does not match manifest {path}", differences, CHECK_ADVICE)
     print(f"manifest {path}: code hashes, wiring, parameters and roles on {identity.describe()} match")
     return 0
+
+
+#: What to do when ``--check`` finds differences: the manifest may be stale, or the chain was changed.
+CHECK_ADVICE = (
+    "Nothing was sent. Code that differs from the manifest means it does not describe this chain (a reset node, "
+    "a tampered or copied manifest: deploy anew with --fresh or --manifest PATH). Parameters or roles that differ "
+    "were changed on-chain: put them back (or record the change) through the timelock with `hedgevault governance`."
+)
 
 
 def _account(args: argparse.Namespace, is_dev: bool) -> LocalAccount:

@@ -4,8 +4,13 @@ of ``SuiteConfig``'s defaults.
 Sections (every key optional; unknown ones are refused; ``deployments/example.yaml`` lists them all):
 
 * ``vault``: ``name``, ``symbol``, ``fee_recipient`` (default: the admin).
-* ``roles``: ``admin`` (default: the deployer; when another address, the deployer hands the admin role over
-  and renounces it), ``guardians``, ``listers``, ``vol_updaters`` (lists of addresses; default: the admin).
+* ``roles``: ``admin`` (the operator; default: the deployer), ``guardians``, ``listers``, ``vol_updaters``
+  (lists of addresses; default: ``[admin]``). With the timelock (the default) ``DEFAULT_ADMIN_ROLE`` of the
+  vault and the oracles goes to the timelock and ``admin`` is its default proposer and executor; without
+  one (``hedgevault.suite.deploy_suite``'s default) ``admin`` holds it, and when ``admin`` is not the
+  deployer the deployer hands it over and renounces it.
+* ``governance``: ``timelock_delay_sec`` (default 86,400 s = 24 h, at least 3,600 s = 1 h, the
+  contract's hard floor), ``proposers`` and ``executors`` of the timelock (lists; default ``[roles.admin]``).
 * ``local``: the infrastructure deployed on a dev chain: ``quote_decimals``, ``underlying_decimals``,
   ``feed_decimals``, ``spot_wad``, ``pool_fee``, ``pool_underlying`` (whole tokens of full-range
   liquidity), ``with_sequencer_feed``.
@@ -49,11 +54,16 @@ _LOCAL_KEYS = (
     "pool_underlying",
     "with_sequencer_feed",
 )
+#: The timelock's default delay (24 h) and the floor ``HedgevaultTimelock`` enforces (1 h, its
+#: ``MINIMUM_DELAY_SEC``), both in seconds.
+DEFAULT_TIMELOCK_DELAY_SEC = 86_400
+MINIMUM_TIMELOCK_DELAY_SEC = 3_600
 _INFRA_REQUIRED = ("quote", "underlying", "feed", "uniswap_factory", "swap_router", "position_manager", "pool")
 _INFRA_KEYS = (*_INFRA_REQUIRED, "sequencer_feed")
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "vault": ("name", "symbol", "fee_recipient"),
     "roles": ("admin", "guardians", "listers", "vol_updaters"),
+    "governance": ("timelock_delay_sec", "proposers", "executors"),
     "local": _LOCAL_KEYS,
     "infrastructure": _INFRA_KEYS,
     **{name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _PARAM_SECTIONS.items()},
@@ -113,6 +123,39 @@ class RolesConfig:
 
 
 @dataclass(frozen=True)
+class GovernanceConfig:
+    """The timelock that holds ``DEFAULT_ADMIN_ROLE`` of the suite's access-controlled contracts.
+
+    ``timelock_delay_sec=None`` deploys no timelock (``roles.admin`` then holds the admin role directly):
+    what ``hedgevault.suite.deploy_suite`` does by default for the tests; ``hedgevault deploy`` always
+    deploys one. ``proposers`` / ``executors`` default to ``[roles.admin]`` (the deployer by default).
+    """
+
+    timelock_delay_sec: int | None = DEFAULT_TIMELOCK_DELAY_SEC
+    proposers: tuple[str, ...] | None = None
+    executors: tuple[str, ...] | None = None
+
+    def resolve(self, operator: str) -> dict[str, Any] | None:
+        """The timelock's parameters as recorded in the manifest (None: no timelock)."""
+        if self.timelock_delay_sec is None:
+            return None
+        return {
+            "timelock_delay_sec": self.timelock_delay_sec,
+            "proposers": list(self.proposers if self.proposers is not None else (operator,)),
+            "executors": list(self.executors if self.executors is not None else (operator,)),
+        }
+
+
+def check_timelock_delay(delay_sec: int, what: str) -> None:
+    """``DeployConfigError`` unless ``delay_sec`` is at least the contract's 1 h floor."""
+    if delay_sec < MINIMUM_TIMELOCK_DELAY_SEC:
+        raise DeployConfigError(
+            f"{what}: {delay_sec} s is below the timelock's hard minimum of {MINIMUM_TIMELOCK_DELAY_SEC} s (1 h); "
+            f"depositors need time to see a queued change and leave (default {DEFAULT_TIMELOCK_DELAY_SEC} s = 24 h)"
+        )
+
+
+@dataclass(frozen=True)
 class DeployConfig:
     """Everything ``hedgevault deploy`` needs besides the chain and the key."""
 
@@ -121,6 +164,7 @@ class DeployConfig:
     vault_symbol: str = "hvOPT"
     fee_recipient: str | None = None
     roles: RolesConfig = field(default_factory=RolesConfig)
+    governance: GovernanceConfig = field(default_factory=GovernanceConfig)
     infrastructure: InfrastructureConfig | None = None
     #: ``local`` keys given explicitly (refused together with ``infrastructure``).
     local_keys_given: frozenset[str] = frozenset()
@@ -201,6 +245,15 @@ def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
         )
     vault = raw.get("vault", {})
     roles = raw.get("roles", {})
+    governance = raw.get("governance", {})
+    delay_sec = _int(governance.get("timelock_delay_sec", DEFAULT_TIMELOCK_DELAY_SEC), "governance.timelock_delay_sec")
+    check_timelock_delay(delay_sec, f"{where}: governance.timelock_delay_sec")
+    for key in ("proposers", "executors"):
+        if governance.get(key) == []:
+            raise DeployConfigError(
+                f"{where}: governance.{key} is empty: nobody could {'queue' if key == 'proposers' else 'execute'} "
+                "admin changes, so the suite's parameters could never change again; name at least one address"
+            )
     infra_raw = raw.get("infrastructure")
     infrastructure = None
     if infra_raw:
@@ -230,6 +283,11 @@ def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
             guardians=_addresses(roles.get("guardians"), "roles.guardians"),
             listers=_addresses(roles.get("listers"), "roles.listers"),
             vol_updaters=_addresses(roles.get("vol_updaters"), "roles.vol_updaters"),
+        ),
+        governance=GovernanceConfig(
+            timelock_delay_sec=delay_sec,
+            proposers=_addresses(governance.get("proposers"), "governance.proposers"),
+            executors=_addresses(governance.get("executors"), "governance.executors"),
         ),
         infrastructure=infrastructure,
         local_keys_given=frozenset(local),

@@ -20,6 +20,10 @@ One JSON file per chain (``deployments/<chain id>.json``; dev chains under ``dep
         "contracts": {"price_oracle": ..., "vol_oracle": ..., "pricer": ..., "swap_library": ...,
                       "book_library": ..., "option_token": ...,
                       "vault": ...}
+      },
+      "governance": null | {
+        "parameters": {"timelock_delay_sec": 86400, "proposers": [...], "executors": [...]},
+        "contracts": {"timelock": CONTRACT}
       }
     }
 
@@ -27,6 +31,9 @@ where CONTRACT is ``{"address", "artifact", "code_hash" (keccak of eth_getCode),
 creation code without constructor arguments, null for contracts not deployed by us), "tx_hash", "block"}``.
 Parameter names are the ``hedgevault.suite`` dataclass fields, with their units (``_wad`` 1e18 fixed point,
 ``_bps``, ``_sec``); integers are JSON numbers (exact in Python; read them as big integers elsewhere).
+
+``governance`` records the timelock that holds ``DEFAULT_ADMIN_ROLE`` of the vault and the oracles (null
+or absent: no timelock; ``roles.admin`` holds the admin role then).
 
 The genesis block hash tells two chains with the same id apart (every fresh Anvil is chain 31337 with a
 new genesis hash).
@@ -73,6 +80,8 @@ VAULT_STACK_ARTIFACTS = {
     "vault": "OptionVault",
 }
 VAULT_STACK_KEYS = tuple(VAULT_STACK_ARTIFACTS)
+#: The governance section's manifest keys and artifacts.
+GOVERNANCE_ARTIFACTS = {"timelock": "HedgevaultTimelock"}
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,19 @@ class VaultStackSection:
 
 
 @dataclass
+class GovernanceSection:
+    """The timelock (``contracts["timelock"]``) and the parameters it was deployed with."""
+
+    parameters: dict[str, Any] = field(default_factory=dict)
+    contracts: dict[str, ContractRecord] = field(default_factory=dict)
+
+    @property
+    def timelock_address(self) -> str | None:
+        record = self.contracts.get("timelock")
+        return None if record is None else record.address
+
+
+@dataclass
 class Manifest:
     """A deployment on one chain (see the module docstring for the file format)."""
 
@@ -135,6 +157,15 @@ class Manifest:
     deployer: str
     infrastructure: InfrastructureSection | None = None
     vault_stack: VaultStackSection | None = None
+    governance: GovernanceSection | None = None
+
+    @property
+    def admin_holder(self) -> str | None:
+        """Who must hold ``DEFAULT_ADMIN_ROLE`` of the vault and the oracles: the timelock when there is one,
+        else ``roles.admin`` (None before the vault stack is recorded)."""
+        if self.governance is not None:
+            return self.governance.timelock_address
+        return None if self.vault_stack is None else str(self.vault_stack.roles["admin"])
 
     def check_chain(self, identity: ChainIdentity, where: str) -> None:
         """Raise ``WrongChainError`` unless the manifest is for ``identity``."""
@@ -164,6 +195,12 @@ class Manifest:
                 "parameters": self.vault_stack.parameters,
                 "roles": self.vault_stack.roles,
                 "contracts": {k: _record_json(r) for k, r in self.vault_stack.contracts.items()},
+            },
+            "governance": None
+            if self.governance is None
+            else {
+                "parameters": self.governance.parameters,
+                "contracts": {k: _record_json(r) for k, r in self.governance.contracts.items()},
             },
         }
 
@@ -221,6 +258,7 @@ def _parse(data: dict[str, Any]) -> Manifest:
     chain = ChainIdentity(chain_id=int(data["chain"]["chain_id"]), genesis_hash=str(data["chain"]["genesis_hash"]))
     infra = data.get("infrastructure")
     stack = data.get("vault_stack")
+    governance = data.get("governance")
     return Manifest(
         chain=chain,
         deployer=Web3.to_checksum_address(data["deployer"]),
@@ -238,6 +276,12 @@ def _parse(data: dict[str, Any]) -> Manifest:
             parameters=dict(stack["parameters"]),
             roles=dict(stack["roles"]),
             contracts=_records(stack["contracts"], VAULT_STACK_KEYS, "vault_stack"),
+        ),
+        governance=None
+        if governance is None
+        else GovernanceSection(
+            parameters=dict(governance["parameters"]),
+            contracts=_records(governance["contracts"], tuple(GOVERNANCE_ARTIFACTS), "governance"),
         ),
     )
 

@@ -39,8 +39,9 @@ from hedgevault.deployment.vault_stack import VaultStack, deploy_vault_stack, va
 from hedgevault.toolchain.compiler import compile_project
 
 CONFIG_ADVICE = (
-    "Nothing was sent. A deployed suite keeps its parameters: change them on-chain with the admin "
-    "(setParameters / setParams) and the manifest by hand, put the recorded values back in the config, "
+    "Nothing was sent. A deployed suite keeps its parameters: change them on-chain through the timelock "
+    "(`hedgevault governance queue-parameters`, then `governance execute` after the delay) and the manifest by "
+    "hand, put the recorded values back in the config, "
     "or deploy a new suite with --fresh (replaces the manifest) or --manifest PATH (another file)."
 )
 
@@ -182,10 +183,21 @@ def _check_config_against_manifest(manifest: Manifest, config: DeployConfig, dep
             "infrastructure: the config gives addresses, the manifest's infrastructure was deployed here"
         )
     stack = manifest.vault_stack
+    roles = config.roles.resolve(manifest.deployer)
     if stack is not None:
-        roles = config.roles.resolve(manifest.deployer)
         _diff_dicts(differences, "", stack.parameters, vault_stack_parameters(config, roles))
         _diff_dicts(differences, "roles", stack.roles, roles)
+    wanted = config.governance.resolve(roles["admin"])
+    recorded_gov = None if manifest.governance is None else manifest.governance.parameters
+    if recorded_gov is not None and wanted is not None:
+        _diff_dicts(differences, "governance", recorded_gov, wanted)
+    elif stack is not None and recorded_gov != wanted:
+        differences.append(
+            "governance: the manifest's suite has no timelock (roles.admin holds the admin role), the config "
+            "asks for one; deploy a suite behind a timelock with --fresh or --manifest PATH"
+            if recorded_gov is None
+            else "governance: the manifest's suite is behind a timelock, the config asks for none"
+        )
     if differences:
         raise DeploymentMismatch(
             f"the config differs from what manifest {path} was deployed with (manifest value first)",

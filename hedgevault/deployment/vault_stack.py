@@ -1,6 +1,7 @@
-"""The vault stack on top of an infrastructure: PriceOracle, VolatilityOracle, OptionPricer, the
-SwapExecution and BookMarking libraries, OptionToken and OptionVault, then the option token's binding
-and the role grants.
+"""The vault stack on top of an infrastructure: the timelock (when the config asks for one, as
+``hedgevault deploy`` always does), PriceOracle, VolatilityOracle, OptionPricer, the SwapExecution and
+BookMarking libraries, OptionToken and OptionVault, then the option token's binding, the role grants and the
+handover of the admin role (to the timelock, or to ``roles.admin`` without one).
 
 Everything that depends on the vault's constructor or its linked libraries is in this module (``deploy_vault_stack``
 and ``vault_stack_parameters``), so a change there is made in one place.
@@ -19,6 +20,7 @@ from hedgevault.deployment.errors import DeploymentMismatch
 from hedgevault.deployment.infrastructure import ZERO_ADDRESS, Infrastructure
 from hedgevault.deployment.manifest import VaultStackSection
 from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext
+from hedgevault.deployment.timelock import deploy_timelock
 from hedgevault.suite import (
     BOOK_LIBRARY,
     SWAP_LIBRARY,
@@ -30,8 +32,9 @@ from hedgevault.suite import (
     link,
 )
 
-#: Role holders per contract: manifest ``roles`` key -> (contract key, role getter); DEFAULT_ADMIN_ROLE is
-#: held by ``roles.admin`` on the three access-controlled contracts.
+#: Role holders per contract: manifest ``roles`` key -> (contract key, role getter). These act at once by
+#: design (a pause, a listing, a volatility post) and stay with their holders; DEFAULT_ADMIN_ROLE of the
+#: access-controlled contracts (``ADMIN_CONTRACTS``) is held by the timelock, or by ``roles.admin`` without one.
 ROLE_GRANTS = (
     ("vol_updaters", "vol_oracle", "VOL_UPDATER_ROLE"),
     ("guardians", "vault", "GUARDIAN_ROLE"),
@@ -52,10 +55,12 @@ class VaultStack:
     book_library: Contract
     option_token: Contract
     vault: Contract
+    timelock: Contract | None = None
 
 
 def vault_stack_parameters(config: DeployConfig, roles: dict[str, Any]) -> dict[str, Any]:
-    """The parameters the vault stack is deployed with, as recorded in the manifest."""
+    """The parameters the vault stack is deployed with, as recorded in the manifest (the fee recipient
+    defaults to ``roles.admin``, the operator, never to the timelock)."""
     suite = config.suite
     return {
         "vault_name": config.vault_name,
@@ -70,12 +75,15 @@ def vault_stack_parameters(config: DeployConfig, roles: dict[str, Any]) -> dict[
 
 
 def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: DeployConfig) -> VaultStack:
-    """Deploy (or reuse what the manifest records of) the vault stack on ``infra``, bind the option token,
-    grant the roles of ``config.roles`` and, when the admin is not the deployer, hand the admin role over.
+    """Deploy (or reuse what the manifest records of) the timelock (when ``config.governance`` asks for one)
+    and the vault stack on ``infra``, bind the option token, grant the roles of ``config.roles`` and hand the
+    admin role over to the timelock (or, without one, to ``roles.admin`` when it is not the deployer); the
+    deployer renounces it.
 
     The deployer is the initial admin of every contract (to grant the other roles); parameters come from
     ``config.suite``. Each role or binding step is sent only when the chain shows it is not done yet.
     """
+    timelock = deploy_timelock(ctx, config)
     artifacts, deployer = ctx.artifacts, ctx.sender.address
     roles = config.roles.resolve(deployer)
     params = vault_stack_parameters(config, roles)
@@ -141,16 +149,23 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
         contract = contracts[contract_key]
         role = getattr(contract.functions, role_name)().call()
         for holder in section.roles[holders_key]:
-            if not contract.functions.hasRole(role, holder).call():
+            if contract.functions.hasRole(role, holder).call():
+                continue
+            if not contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
+                # handed over already: only the admin (the timelock) may grant it now; the final check
+                # reports the missing role
+                ctx.log(f"skipped  grant {role_name} on {contract_key} to {holder}: the deployer is no longer admin")
+            else:
                 ctx.transact(
                     f"grant {role_name} on {contract_key} to {holder}", contract.functions.grantRole(role, holder)
                 )
-    admin = section.roles["admin"]
+    admin = str(timelock.address) if timelock is not None else section.roles["admin"]
+    who = f"the timelock {admin}" if timelock is not None else admin
     if admin != deployer:
         for key in ADMIN_CONTRACTS:
             fns = contracts[key].functions
             if not fns.hasRole(DEFAULT_ADMIN_ROLE, admin).call():
-                ctx.transact(f"grant the admin role on {key} to {admin}", fns.grantRole(DEFAULT_ADMIN_ROLE, admin))
+                ctx.transact(f"grant the admin role on {key} to {who}", fns.grantRole(DEFAULT_ADMIN_ROLE, admin))
             if fns.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
                 ctx.transact(
                     f"renounce the deployer's admin role on {key}", fns.renounceRole(DEFAULT_ADMIN_ROLE, deployer)
@@ -163,4 +178,5 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
         book_library=book_library,
         option_token=option_token,
         vault=vault,
+        timelock=timelock,
     )

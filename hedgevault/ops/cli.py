@@ -9,13 +9,16 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 
 from hedgevault.errors import HedgevaultError
 from hedgevault.suite import Suite
 from hedgevault.units import from_units, to_units, to_wad
+
+if TYPE_CHECKING:
+    from hedgevault.deployment.manifest import Manifest
 
 
 class OpsInputError(HedgevaultError):
@@ -24,6 +27,13 @@ class OpsInputError(HedgevaultError):
 
 @contextmanager
 def _suite(args: argparse.Namespace) -> Iterator[Suite]:
+    with attached(args) as (suite, _manifest):
+        yield suite
+
+
+@contextmanager
+def attached(args: argparse.Namespace) -> Iterator[tuple[Suite, Manifest]]:
+    """The suite of ``--manifest`` (default: the chain's own) on ``--rpc-url``, with its manifest."""
     from hedgevault.chain import local_node
     from hedgevault.deployment import ChainIdentity, attach_suite, default_manifest_path, load_manifest
 
@@ -36,10 +46,11 @@ def _suite(args: argparse.Namespace) -> Iterator[Suite]:
     with local_node(rpc_url=rpc_url) as node:
         w3 = node.web3()
         path = Path(args.manifest) if args.manifest else default_manifest_path(ChainIdentity.read(w3))
-        yield attach_suite(w3, load_manifest(path))
+        manifest = load_manifest(path)
+        yield attach_suite(w3, manifest), manifest
 
 
-def _account(args: argparse.Namespace, suite: Suite) -> LocalAccount:
+def signing_account(args: argparse.Namespace, suite: Suite) -> LocalAccount:
     from hedgevault.keys import DEV_CHAIN_IDS, anvil_account, load_account
 
     if args.anvil_account is not None:
@@ -67,7 +78,7 @@ def _print_outcome(suite: Suite, outcome: Any) -> None:
 def _run(action: Callable[[argparse.Namespace, Suite, LocalAccount], Any]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         with _suite(args) as suite:
-            outcome = action(args, suite, _account(args, suite))
+            outcome = action(args, suite, signing_account(args, suite))
             _print_outcome(suite, outcome)
         return 0
 
@@ -142,15 +153,15 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connection_flags(p: argparse.ArgumentParser) -> None:
+def connection_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rpc-url", help="the node the vault is on (default: $HEDGEVAULT_RPC_URL)")
     p.add_argument(
         "--manifest", help="deployment manifest (default: the chain's own under deployments/, as `deploy` wrote it)"
     )
 
 
-def _signer_flags(p: argparse.ArgumentParser, receiver: bool = True) -> None:
-    _connection_flags(p)
+def signer_flags(p: argparse.ArgumentParser, receiver: bool = True) -> None:
+    connection_flags(p)
     keys = p.add_mutually_exclusive_group()
     keys.add_argument("--keystore", help="encrypted eth-account keystore outside the repository")
     keys.add_argument("--anvil-account", type=int, metavar="N", help="Anvil's dev account N (local chains only)")
@@ -167,12 +178,12 @@ def _signer_flags(p: argparse.ArgumentParser, receiver: bool = True) -> None:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add deposit, withdraw, buy, sell, claim, collect-fees and status."""
     p = sub.add_parser("deposit", help="deposit quote tokens into a vault for shares")
-    _signer_flags(p)
+    signer_flags(p)
     p.add_argument("--amount", required=True, help="quote tokens, e.g. 1000 or 12.5")
     p.set_defaults(func=_run(_deposit))
 
     p = sub.add_parser("withdraw", help="withdraw quote tokens (or --all: redeem what may leave now)")
-    _signer_flags(p)
+    signer_flags(p)
     p.add_argument("--amount", help="quote tokens to withdraw")
     p.add_argument("--all", action="store_true", help="redeem every share that may leave now (maxRedeem)")
     p.set_defaults(func=_run(_withdraw))
@@ -194,7 +205,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     ):
         p = sub.add_parser(name, help=summary)
-        _signer_flags(p)
+        signer_flags(p)
         p.add_argument("--series", type=int, required=True, help="series id (see `hedgevault status`)")
         p.add_argument("--amount", required=True, help="options, in underlying units (e.g. 1.5)")
         p.add_argument(bound, help=what)
@@ -202,18 +213,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.set_defaults(func=_run(fn))
 
     p = sub.add_parser("claim", help="claim the payout of a settled series")
-    _signer_flags(p)
+    signer_flags(p)
     p.add_argument("--series", type=int, required=True, help="series id")
     p.set_defaults(func=_run(_claim))
 
     p = sub.add_parser(
         "collect-fees", help="send the trading fees the vault owes to its fee recipient (anyone may sign)"
     )
-    _signer_flags(p, receiver=False)
+    signer_flags(p, receiver=False)
     p.set_defaults(func=_run(_collect_fees))
 
     p = sub.add_parser("status", help="NAV, share price, health factor, Greeks, limits and series of a vault")
-    _connection_flags(p)
+    connection_flags(p)
     p.add_argument("--account", help="also show this account's shares, options and what it may withdraw")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_status)

@@ -45,11 +45,25 @@ def test_flags_override_the_file_and_wad_strings_are_exact(tmp_path: Path) -> No
         ([f"vault.fee_recipient={ADDRESS.lower()[:-1]}C"], "wrong checksum"),
         (["spread_bps=1"], "expected SECTION.KEY=VALUE"),
         (["infrastructure.quote=" + ADDRESS], "infrastructure is missing underlying"),
+        (["governance.timelock_delay_sec=3599"], "3599 s is below the timelock's hard minimum of 3600 s"),
+        (["governance.proposers=[]"], "governance.proposers is empty: nobody could queue"),
+        (["governance.executors=0x1234"], "expected a list of addresses"),
     ],
 )
 def test_bad_values_say_what_is_wrong(overrides: list[str], message: str) -> None:
     with pytest.raises(DeployConfigError, match=re.escape(message)):
         load_deploy_config(None, overrides)
+
+
+def test_governance_defaults_to_a_24_hour_timelock_run_by_the_operator() -> None:
+    config = load_deploy_config(None, [])
+    assert config.governance.resolve(ADDRESS) == {
+        "timelock_delay_sec": 86_400,
+        "proposers": [ADDRESS],
+        "executors": [ADDRESS],
+    }
+    floor = load_deploy_config(None, ["governance.timelock_delay_sec=3600"])
+    assert floor.governance.timelock_delay_sec == 3600
 
 
 def test_infrastructure_addresses_exclude_local_settings() -> None:

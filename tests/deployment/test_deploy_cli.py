@@ -1,6 +1,7 @@
 """`hedgevault deploy` against a real Anvil: the manifest, the idempotent rerun, mismatch detection
-(tampered manifest, changed config, changes made on the chain), attaching to the wrong chain, admin handover,
-and a chain that is not a dev chain."""
+(tampered manifest, changed config, changes made on the chain through the timelock), attaching to the wrong
+chain, admin handover to the timelock, and a chain that is not a dev chain. The timelock itself:
+test_governance.py."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from eth_account.signers.local import LocalAccount
 from flows import Run
 from web3 import Web3
 
-from hedgevault.chain import Node
+from hedgevault import governance
+from hedgevault.chain import Node, warp
 from hedgevault.deployment import WrongChainError, attach_suite, load_manifest
 from hedgevault.deployment.manifest import INFRASTRUCTURE_KEYS, VAULT_STACK_KEYS
 from hedgevault.keys import anvil_account
-from hedgevault.txs import send_signed
 
 WAD = 10**18
 
@@ -78,7 +79,13 @@ def test_manifest_records_chain_code_hashes_and_parameters(
     assert data["infrastructure"]["origin"] == "deployed"
     assert set(data["infrastructure"]["contracts"]) == set(INFRASTRUCTURE_KEYS) - {"sequencer_feed"}
     assert set(data["vault_stack"]["contracts"]) == set(VAULT_STACK_KEYS)
-    for section in ("infrastructure", "vault_stack"):
+    assert set(data["governance"]["contracts"]) == {"timelock"}
+    assert data["governance"]["parameters"] == {
+        "timelock_delay_sec": 86_400,
+        "proposers": [deployer.address],
+        "executors": [deployer.address],
+    }
+    for section in ("infrastructure", "vault_stack", "governance"):
         for record in data[section]["contracts"].values():
             code = bytes(w3.eth.get_code(record["address"]))
             assert code, record
@@ -101,7 +108,7 @@ def test_second_run_reuses_verifies_and_sends_nothing(
     before_text, before_nonce = manifest_path.read_text(), _nonce(w3, deployer)
     run = hv("deploy", "--rpc-url", chain.url, "--manifest", manifest_path)
     assert run.code == 0, run.err
-    assert "0 deployed, 14 reused after checking their code, 0 transactions sent" in run.out
+    assert "0 deployed, 15 reused after checking their code, 0 transactions sent" in run.out
     assert _nonce(w3, deployer) == before_nonce
     assert manifest_path.read_text() == before_text
 
@@ -152,6 +159,20 @@ def test_changed_config_is_refused_before_sending(
     assert _nonce(w3, deployer) == before
 
 
+def test_a_manifest_without_a_timelock_is_not_silently_upgraded(
+    hv: Callable[..., Run], chain: Node, w3: Web3, manifest_path: Path, tmp_path: Path, deployer: LocalAccount
+) -> None:
+    before = _nonce(w3, deployer)
+    run = hv("deploy", "--rpc-url", chain.url, "--manifest", _tampered(manifest_path, tmp_path, _drop_governance))
+    assert run.code == 2
+    assert "governance: the manifest's suite has no timelock" in run.err and "Nothing was sent" in run.err
+    assert _nonce(w3, deployer) == before
+
+
+def _drop_governance(data: dict[str, Any]) -> None:
+    data["governance"] = None
+
+
 def test_parameter_and_role_changes_on_chain_are_reported(
     hv: Callable[..., Run], chain: Node, w3: Web3, manifest_path: Path, deployer: LocalAccount, isolated: None
 ) -> None:
@@ -159,10 +180,16 @@ def test_parameter_and_role_changes_on_chain_are_reported(
     risk = suite.config.risk
     changed = (*risk.as_tuple()[:4], 150, *risk.as_tuple()[5:])
     limits, hedge = suite.config.limits.as_tuple(), suite.config.hedge.as_tuple()
-    send_signed(w3, suite.vault.functions.setParameters(changed, limits, hedge), deployer)
     guardian = suite.vault.functions.GUARDIAN_ROLE().call()
-    send_signed(w3, suite.vault.functions.revokeRole(guardian, deployer.address), deployer)
-    send_signed(w3, suite.vol_oracle.functions.setParams((10**16, 3 * WAD, WAD // 2, 86_400)), deployer)
+    changes = [
+        (suite.vault, "setParameters", [changed, limits, hedge]),
+        (suite.vault, "revokeRole", [guardian, deployer.address]),
+        (suite.vol_oracle, "setParams", [(10**16, 3 * WAD, WAD // 2, 86_400)]),
+    ]
+    queued = [governance.schedule(suite, deployer, target, name, args) for target, name, args in changes]
+    warp(w3, 86_400)  # the timelock's delay
+    for operation in queued:
+        governance.execute(suite, deployer, operation.id)
 
     run = hv("deploy", "--rpc-url", chain.url, "--manifest", manifest_path, "--check")
     assert run.code == 2
@@ -203,7 +230,7 @@ def test_bad_config_is_a_message_not_a_traceback(hv: Callable[..., Run], tmp_pat
     assert run.code == 2 and "float" in run.err
 
 
-def test_resumes_after_infrastructure_and_hands_admin_over(
+def test_resumes_after_infrastructure_and_hands_admin_to_the_timelock(
     hv: Callable[..., Run], anvils: Callable[..., Node], tmp_path: Path
 ) -> None:
     node = anvils()
@@ -217,12 +244,18 @@ def test_resumes_after_infrastructure_and_hands_admin_over(
     config.write_text(f'[roles]\nadmin = "{admin}"\nguardians = ["{guardian}"]\n')
     second = hv("deploy", "--rpc-url", node.url, "--manifest", path, "--config", config)
     assert second.code == 0, second.err
-    assert "7 deployed, 7 reused" in second.out
+    assert "8 deployed, 7 reused" in second.out
     suite = attach_suite(w3, load_manifest(path))
+    assert suite.timelock is not None
     zero_role = b"\x00" * 32
     for contract in (suite.vault, suite.vol_oracle, suite.price_oracle):
-        assert contract.functions.hasRole(zero_role, admin).call()
+        assert contract.functions.hasRole(zero_role, suite.timelock.address).call()
+        assert not contract.functions.hasRole(zero_role, admin).call()
         assert not contract.functions.hasRole(zero_role, anvil_account(0).address).call()
+    # roles.admin (the operator) is the timelock's default proposer and executor
+    timelock = suite.timelock.functions
+    assert timelock.hasRole(timelock.PROPOSER_ROLE().call(), admin).call()
+    assert not timelock.hasRole(timelock.PROPOSER_ROLE().call(), anvil_account(0).address).call()
     assert suite.vault.functions.hasRole(suite.vault.functions.GUARDIAN_ROLE().call(), guardian).call()
     assert not suite.vault.functions.hasRole(suite.vault.functions.GUARDIAN_ROLE().call(), admin).call()
     again = hv("deploy", "--rpc-url", node.url, "--manifest", path, "--config", config)

@@ -31,13 +31,15 @@ def test_vault_stack_on_a_fork_of_the_infrastructure_chain(
     fork_path = tmp_path / "fork.json"
     run = hv("deploy", "--rpc-url", fork.url, "--infrastructure", infra_path, "--manifest", fork_path)
     assert run.code == 0, run.err
-    assert "7 deployed" in run.out
+    assert "8 deployed" in run.out  # the vault stack and its timelock
     manifest = load_manifest(fork_path)
     assert manifest.infrastructure is not None and manifest.vault_stack is not None
+    assert manifest.governance is not None and manifest.governance.timelock_address is not None
     assert manifest.infrastructure.origin == "external" and manifest.infrastructure.source == str(infra_path)
     assert manifest.infrastructure.contracts == load_manifest(infra_path).infrastructure.contracts  # type: ignore[union-attr]
     # the forked chain never sees the vault
     assert code_hash(testnet.web3(), manifest.vault_stack.contracts["vault"].address) == EMPTY_CODE_HASH
+    assert code_hash(testnet.web3(), manifest.governance.timelock_address) == EMPTY_CODE_HASH
 
     suite = attach_suite(w3, manifest)
     admin, alice, bob, buyer, keeper_key = (anvil_account(i) for i in (0, 1, 2, 3, 4))
@@ -84,6 +86,6 @@ def test_cli_fork_url_starts_a_fork_deploys_onto_it_and_stops_it(
     fork_path = tmp_path / "fork.json"
     run = hv("deploy", "--fork-url", testnet.url, "--infrastructure", infra_path, "--manifest", fork_path)
     assert run.code == 0, run.err
-    assert "7 deployed, 7 reused" in run.out and "the fork stops now" in run.out
+    assert "8 deployed, 7 reused" in run.out and "the fork stops now" in run.out
     vault = load_manifest(fork_path).vault_stack.contracts["vault"].address  # type: ignore[union-attr]
     assert code_hash(testnet.web3(), vault) == EMPTY_CODE_HASH
