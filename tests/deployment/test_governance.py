@@ -208,7 +208,7 @@ def test_a_depositor_sees_the_pending_change_and_withdraws_before_it(
 ) -> None:
     depositor = anvil_account(3)
     shares = deposit(suite, depositor, 10_000)
-    overrides = ["--set", "risk.hf_floor_wad=1.5e18", "--set", "risk.spot_shock_down_bps=3000"]
+    overrides = ["--set", "risk.hf_floor_wad=1.4e18", "--set", "risk.spot_shock_down_bps=3000"]
     op_id = _queued_id(_gov(hv, chain, manifest_path, "queue-parameters", "--anvil-account", "0", *overrides))
 
     listing = _gov(hv, chain, manifest_path, "pending", "--json")
@@ -219,7 +219,7 @@ def test_a_depositor_sees_the_pending_change_and_withdraws_before_it(
     assert seen["id"] == op_id and seen["state"] == "waiting"
     assert seen["call"]["contract"] == "vault" and seen["call"]["function"] == "setParameters"
     risk = seen["call"]["args"]["risk"]
-    assert (risk["hfFloorWad"], risk["spotShockDownBps"]) == (15 * WAD // 10, 3000)
+    assert (risk["hfFloorWad"], risk["spotShockDownBps"]) == (14 * WAD // 10, 3000)
     now = latest_timestamp(suite.w3)
     wait_sec = seen["ready_at"] - now
     report(
