@@ -121,6 +121,19 @@ contract MockAggregator is AggregatorProxyInterface {
         aggregator.write(roundId, answer, block.timestamp, block.timestamp, roundId);
     }
 
+    /// @notice `count` complete rounds with `answer` appended to the current phase, the k-th (from 0)
+    /// started and updated at `firstUpdatedAt + k * stepSec`: many rounds in one transaction for tests and
+    /// benchmarks (the caller keeps them after the phase's latest, as a real feed's are).
+    function appendRounds(int256 answer, uint256 count, uint256 firstUpdatedAt, uint256 stepSec) external {
+        MockPhaseAggregator aggregator = _aggregators[phaseId];
+        uint64 roundId = aggregator.latestRound();
+        for (uint256 k = 0; k < count; ++k) {
+            ++roundId;
+            uint256 t = firstUpdatedAt + k * stepSec;
+            aggregator.write(roundId, answer, t, t, roundId);
+        }
+    }
+
     /// @notice Write round `roundId` (a proxy round id) as given; it becomes its phase's latest when above
     /// it. `answeredInRound` is read as a proxy round id of the same phase (its low 64 bits are stored).
     function setRound(uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
