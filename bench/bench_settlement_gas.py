@@ -44,7 +44,7 @@ def _append(s: Suite, count: int, first_updated_at: int) -> None:
 
 def _estimate(s: Suite, fn_name: str, *args: int) -> int:
     data = s.price_oracle.encode_abi(fn_name, list(args))
-    return int(s.w3.eth.estimate_gas({"to": s.price_oracle.address, "data": data}))  # type: ignore[typeddict-item]
+    return int(s.w3.eth.estimate_gas({"to": s.price_oracle.address, "data": data}))
 
 
 def measure(after: int, phase_change: bool) -> tuple[int, int, int]:
@@ -71,7 +71,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {_machine()}")
     print(f"{BEFORE:,} rounds before the expiry; gas by eth_estimateGas (21,000 intrinsic included)")
-    print(f"{'rounds after':>12}  {'phases':<13} {'round found':>20}  {'firstRoundAtOrAfter':>19}  {'settlementPriceWad':>18}")
+    header = ("rounds after", "phases", "round found", "firstRoundAtOrAfter", "settlementPriceWad")
+    print(f"{header[0]:>12}  {header[1]:<13} {header[2]:>20}  {header[3]:>19}  {header[4]:>18}")
     for after in args.after:
         for phase_change in (False, True):
             found, search, check = measure(after, phase_change)

@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from vaultkit import DAY, WAD, Actors, book, buy, deposit, list_series, now, post_vol, q, reverts, warp
+from vaultkit import DAY, WAD, Actors, book, buy, deposit, list_series, now, post_vol, q, reverts
+from web3.exceptions import ContractCustomError
 
+from hedgevault.chain import warp
 from hedgevault.suite import Suite
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.toolchain.deploy import deploy
@@ -36,9 +38,10 @@ def answer(s: Suite, price_wad: int) -> int:
 
 def _round_or_none(s: Suite, round_id: int) -> tuple[int, int, int, int, int] | None:
     try:
-        return tuple(s.feed.functions.getRoundData(round_id).call())  # type: ignore[return-value]
-    except Exception:  # noqa: BLE001 - the feed reverts for a round that does not exist
+        r = s.feed.functions.getRoundData(round_id).call()
+    except ContractCustomError:  # the feed reverts NoDataPresent for a round that does not exist
         return None
+    return int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4])
 
 
 def _old_first_round(s: Suite, not_before: int) -> int:
@@ -125,8 +128,8 @@ def test_phase_change_cannot_pick_a_later_settlement_round(suite: Suite, actors:
 
     # now: the round that opens phase 1 is refused because phase 0 already crossed the expiry
     o = s.price_oracle.functions
-    reverts(o.settlementPriceWad(late_round, e.expiry), actors.other, "SettlementRoundNotFirst",
-            late_round, true_round, t_true, e.expiry)  # fmt: skip
+    args = (late_round, true_round, t_true, e.expiry)
+    reverts(o.settlementPriceWad(late_round, e.expiry), actors.other, "SettlementRoundNotFirst", *args)
     reverts(s.vault.functions.settle(e.expiry, late_round), actors.attacker, "SettlementRoundNotFirst")
     assert o.settlementPriceWad(true_round, e.expiry).call() == 3100 * WAD
     assert o.firstRoundAtOrAfter(e.expiry).call() == true_round
@@ -158,9 +161,7 @@ def test_hint_found_300_rounds_after_expiry_settles(suite: Suite, actors: Actors
     reverts(s.vault.functions.performUpkeep(stale), actors.keeper, "InvalidSettlementRound", old_hint, None, e.expiry)
 
     assert s.price_oracle.functions.firstRoundAtOrAfter(e.expiry).call() == true_round
-    gas = s.w3.eth.estimate_gas(
-        {"to": s.vault.address, "data": s.vault.encode_abi("checkUpkeep", [b""])}  # type: ignore[typeddict-item]
-    )
+    gas = s.w3.eth.estimate_gas({"to": s.vault.address, "data": s.vault.encode_abi("checkUpkeep", [b""])})
     needed, data = s.vault.functions.checkUpkeep(b"").call()
     assert needed and data == s.w3.codec.encode(["uint256", "uint80"], [e.expiry, true_round])
     send(s.w3, s.vault.functions.performUpkeep(data), actors.keeper)
@@ -218,7 +219,9 @@ def test_incomplete_round_at_expiry_gives_no_hint(suite: Suite, actors: Actors) 
     t = now(s.w3)
     send(s.w3, s.feed.functions.setRound(incomplete, answer(s, 3000 * WAD), t, t, incomplete - 1), s.admin)
     args = (incomplete, t, incomplete - 1)
-    reverts(s.price_oracle.functions.settlementPriceWad(incomplete, not_before), actors.other, "FeedRoundIncomplete", *args)
+    reverts(
+        s.price_oracle.functions.settlementPriceWad(incomplete, not_before), actors.other, "FeedRoundIncomplete", *args
+    )
     assert s.price_oracle.functions.firstRoundAtOrAfter(not_before).call() == 0
 
 
@@ -261,7 +264,9 @@ def test_boundaries_across_phases(suite: Suite, actors: Actors) -> None:
     assert o.settlementPriceWad(first2, nb).call() == 3300 * WAD  # phase 1 is empty, phase 0 ended at nb - 1
     assert o.firstRoundAtOrAfter(nb).call() == first2
     assert _old_accepts(s, first2, nb - 1)  # the hole: a phase's first round passed on its own
-    reverts(o.settlementPriceWad(first2, nb - 1), actors.other, "SettlementRoundNotFirst", first2, last0, nb - 1, nb - 1)
+    reverts(
+        o.settlementPriceWad(first2, nb - 1), actors.other, "SettlementRoundNotFirst", first2, last0, nb - 1, nb - 1
+    )
     assert o.firstRoundAtOrAfter(nb - 1).call() == last0
     # the previous phase's latest exactly at notBefore: it is the settlement round, not the new phase's first
     _set_round(s, last0, 3000 * WAD, nb)
