@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 
+import {AggregatorProxyInterface} from "../../interfaces/AggregatorProxyInterface.sol";
 import {AggregatorV3Interface} from "../../interfaces/AggregatorV3Interface.sol";
 import {IPriceOracle} from "../../interfaces/IPriceOracle.sol";
 import {IUniswapV3PoolMinimal} from "../../interfaces/IUniswapV3.sol";
@@ -19,6 +20,8 @@ contract PriceOracle is IPriceOracle, AccessControl {
     int256 internal constant LN_TICK_BASE_Q96 = 7922420137021269396801471;
     uint256 internal constant WAD = 1e18;
     uint256 internal constant BPS = 10_000;
+    /// @dev Chainlink proxy round ids: (phaseId << PHASE_OFFSET) | aggregator round id.
+    uint256 internal constant PHASE_OFFSET = 64;
 
     /// @inheritdoc IPriceOracle
     AggregatorV3Interface public immutable feed;
@@ -29,6 +32,9 @@ contract PriceOracle is IPriceOracle, AccessControl {
     bool public immutable underlyingIsToken0;
     /// @dev 10^(18 - feed decimals): feed answer -> wad.
     uint256 internal immutable _feedScale;
+    /// @dev True when the feed is a proxy with phases (answers `phaseId()`); otherwise the feed is its own
+    /// one and only phase 0, its round ids plain aggregator round ids.
+    bool internal immutable _feedHasPhases;
     /// @dev 10^underlyingDecimals * 1e18 / 10^quoteDecimals: raw pool price (quote raw per underlying
     /// raw) -> wad price.
     uint256 internal immutable _poolScaleWad;
@@ -56,6 +62,9 @@ contract PriceOracle is IPriceOracle, AccessControl {
         }
         underlyingIsToken0 = isToken0;
         _feedScale = 10 ** (18 - feed_.decimals());
+        (bool answered, bytes memory phaseData) =
+            address(feed_).staticcall(abi.encodeCall(AggregatorProxyInterface.phaseId, ()));
+        _feedHasPhases = answered && phaseData.length == 32;
         _poolScaleWad = 10 ** (18 + uint256(underlying.decimals()) - uint256(quote.decimals()));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setParams(initialParams);
@@ -96,18 +105,46 @@ contract PriceOracle is IPriceOracle, AccessControl {
 
     /// @inheritdoc IPriceOracle
     function firstRoundAtOrAfter(uint256 notBefore) external view returns (uint80 roundId) {
-        (uint80 latest,,, uint256 updatedAt,) = feed.latestRoundData();
-        if (updatedAt < notBefore) return 0;
-        roundId = latest;
-        for (uint256 i = 0; i < 256 && roundId > 1; ++i) {
-            try feed.getRoundData(roundId - 1) returns (uint80, int256, uint256, uint256 previousUpdatedAt, uint80) {
-                if (previousUpdatedAt < notBefore) return roundId;
-                roundId -= 1;
-            } catch {
-                return roundId;
+        (bool ok, uint16 phase) = _currentPhase();
+        if (!ok) return 0;
+        // phases from the current one back: stop at the phase that holds the crossing of notBefore, or
+        // at a phase that ended before notBefore (the candidate is then the first round of a later phase)
+        for (uint256 p = uint256(phase) + 1; p > 0;) {
+            --p;
+            (bool read, AggregatorV3Interface aggregator, uint64 latest, uint256 latestUpdatedAt) = _phaseLatest(p);
+            if (!read) return 0;
+            if (latest == 0) continue; // a phase without rounds
+            if (latestUpdatedAt < notBefore) break;
+            uint256 firstUpdatedAt;
+            (read, firstUpdatedAt) = _updatedAt(aggregator, 1);
+            if (!read) return 0;
+            if (firstUpdatedAt >= notBefore) {
+                // the whole phase is at or after notBefore: its first round, unless an earlier phase has one
+                roundId = _proxyRoundId(p, 1);
+                continue;
             }
+            // updatedAt(low) < notBefore <= updatedAt(high); rounds are monotone in time within a phase
+            uint64 low = 1;
+            uint64 high = latest;
+            while (high - low > 1) {
+                // low < mid < high: no overflow, and the gap halves on every step
+                uint64 mid = low + (high - low) / 2;
+                uint256 midUpdatedAt;
+                (read, midUpdatedAt) = _updatedAt(aggregator, mid);
+                if (!read) return 0;
+                if (midUpdatedAt >= notBefore) high = mid;
+                else low = mid;
+            }
+            roundId = _proxyRoundId(p, high);
+            break;
         }
-        return roundId;
+        if (roundId == 0) return 0;
+        // the hint is one that settlement accepts, or none: checked by the very code that settles
+        try this.settlementPriceWad(roundId, notBefore) returns (uint256) {
+            return roundId;
+        } catch {
+            return 0;
+        }
     }
 
     /// @inheritdoc IPriceOracle
@@ -135,14 +172,88 @@ contract PriceOracle is IPriceOracle, AccessControl {
             revert FeedRoundIncomplete(roundId, updatedAt, answeredInRound);
         }
         if (updatedAt < notBefore) revert InvalidSettlementRound(roundId, updatedAt, notBefore);
-        if (roundId > 0) {
+        _checkRoundBefore(roundId, updatedAt, notBefore);
+        return uint256(answer) * _feedScale;
+    }
+
+    /// @dev Reverts unless the round before `roundId` (updated at `updatedAt` >= `notBefore`) was updated
+    /// before `notBefore`: `roundId - 1` within the phase; for a phase's first round, the latest round of
+    /// the nearest earlier phase that has rounds (none before the first phase).
+    function _checkRoundBefore(uint80 roundId, uint256 updatedAt, uint256 notBefore) internal view {
+        if (uint64(roundId) > 1) {
             try feed.getRoundData(roundId - 1) returns (uint80, int256, uint256, uint256 previousUpdatedAt, uint80) {
                 if (previousUpdatedAt >= notBefore) revert InvalidSettlementRound(roundId, updatedAt, notBefore);
+                return;
             } catch {
-                // no previous round in this phase: the hint is the first one there is
+                revert SettlementRoundUnverifiable(roundId, roundId - 1);
             }
         }
-        return uint256(answer) * _feedScale;
+        for (uint256 p = roundId >> PHASE_OFFSET; p > 0;) {
+            --p;
+            (bool read,, uint64 latest, uint256 latestUpdatedAt) = _phaseLatest(p);
+            if (!read) revert SettlementRoundUnverifiable(roundId, _proxyRoundId(p, 0));
+            if (latest == 0) continue; // a phase without rounds
+            if (latestUpdatedAt >= notBefore) {
+                revert SettlementRoundNotFirst(roundId, _proxyRoundId(p, latest), latestUpdatedAt, notBefore);
+            }
+            return;
+        }
+    }
+
+    /// @dev The feed's current phase (0 for a feed without phases); `ok` false when it cannot be read.
+    function _currentPhase() internal view returns (bool ok, uint16 phase) {
+        if (!_feedHasPhases) return (true, 0);
+        try AggregatorProxyInterface(address(feed)).phaseId() returns (uint16 current) {
+            return (true, current);
+        } catch {
+            return (false, 0);
+        }
+    }
+
+    /// @dev Phase `phase`'s aggregator and its latest round (plain aggregator round id, 0 when the phase has
+    /// no aggregator or no round yet); `read` false when the proxy or the aggregator cannot be read.
+    function _phaseLatest(uint256 phase)
+        internal
+        view
+        returns (bool read, AggregatorV3Interface aggregator, uint64 latest, uint256 latestUpdatedAt)
+    {
+        if (!_feedHasPhases) {
+            aggregator = feed;
+        } else {
+            try AggregatorProxyInterface(address(feed)).phaseAggregators(uint16(phase)) returns (
+                AggregatorV3Interface a
+            ) {
+                aggregator = a;
+            } catch {
+                return (false, aggregator, 0, 0);
+            }
+            if (address(aggregator) == address(0)) return (true, aggregator, 0, 0);
+            // a call to an address without code would fail to decode outside the try
+            if (address(aggregator).code.length == 0) return (false, aggregator, 0, 0);
+        }
+        try aggregator.latestRoundData() returns (uint80 r, int256, uint256, uint256 u, uint80) {
+            if (r > type(uint64).max) return (false, aggregator, 0, 0);
+            return (true, aggregator, uint64(r), u);
+        } catch {
+            return (false, aggregator, 0, 0);
+        }
+    }
+
+    /// @dev `updatedAt` of `aggregator`'s round `aggregatorRoundId`; `read` false when the read reverts.
+    function _updatedAt(AggregatorV3Interface aggregator, uint64 aggregatorRoundId)
+        internal
+        view
+        returns (bool read, uint256 updatedAt)
+    {
+        try aggregator.getRoundData(aggregatorRoundId) returns (uint80, int256, uint256, uint256 u, uint80) {
+            return (true, u);
+        } catch {
+            return (false, 0);
+        }
+    }
+
+    function _proxyRoundId(uint256 phase, uint64 aggregatorRoundId) internal pure returns (uint80) {
+        return uint80((phase << PHASE_OFFSET) | aggregatorRoundId);
     }
 
     function _checkedFeed(OracleParams memory p) internal view returns (uint256) {
