@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python bench/bench_mirror.py | tee bench/results/mirror.txt
 	$(BIN)/python bench/bench_float64.py | tee bench/results/float64.txt
 	$(BIN)/python bench/bench_vault_gas.py --out bench/results/vault_gas.md
+	$(BIN)/python bench/bench_settlement_gas.py | tee bench/results/settlement_gas.txt
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_keeper.py | tee bench/results/keeper.txt
 	# about 50 minutes on 2 cores: 12 seeds x N in (24, 96, 384) x two fee tiers
