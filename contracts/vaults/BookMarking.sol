@@ -652,21 +652,27 @@ library BookMarking {
         emit IOptionVault.ExpirySettled(expiry, roundId, priceWad, owedAdded);
     }
 
-    /// @notice The earliest live expiry that has passed and the feed round to settle it with (0, 0 if none,
-    /// or if the feed has no round for it yet).
+    /// @notice The earliest live expiry that has passed and has a feed round that settles it, and that round
+    /// (0, 0 if none). An expiry whose round is missing or invalid does not hide a later one.
     function dueSettlement(
         mapping(uint256 => IOptionVault.Series) storage series,
         uint256[] storage live,
         IPriceOracle priceOracle
     ) external view returns (uint256 expiry, uint80 roundId) {
         uint256 n = live.length;
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 e = series[live[i]].expiry;
-            if (e <= block.timestamp && (expiry == 0 || e < expiry)) expiry = e;
+        uint256 after_;
+        while (true) {
+            // the earliest passed expiry later than the ones already tried
+            expiry = 0;
+            for (uint256 i = 0; i < n; ++i) {
+                uint256 e = series[live[i]].expiry;
+                if (e > after_ && e <= block.timestamp && (expiry == 0 || e < expiry)) expiry = e;
+            }
+            if (expiry == 0) return (0, 0);
+            roundId = priceOracle.firstRoundAtOrAfter(expiry);
+            if (roundId != 0) return (expiry, roundId);
+            after_ = expiry;
         }
-        if (expiry == 0) return (0, 0);
-        roundId = priceOracle.firstRoundAtOrAfter(expiry);
-        if (roundId == 0) return (0, 0);
     }
 
     /// @notice Payoff of one option of `s` at `priceWad` (quote wad).
