@@ -45,6 +45,13 @@ HINTS: dict[str, str] = {
     "VolNotPosted": "no volatility is posted for that expiry yet: the volatility updater must post it",
     "FeedStale": "the price feed is stale: wait for a fresh round (the vault fails closed)",
     "TwapDeviation": "the feed and the pool's TWAP disagree: the vault fails closed until they agree",
+    "VaultInsolvent": "the vault's assets do not cover its liabilities: a deposit would pay the deficit",
+    "ZeroAssets": "those shares are worth 0 quote units: redeem more shares",
+    "OracleHealthy": "the oracles answer: there is no outage to report",
+    "OutageAlreadyReported": "an outage is already reported: withdrawals open at the conservative valuation "
+    "once the outage delay has passed",
+    "ParamStepTooLarge": "the change is larger than one step: queue it as several changes an hour apart",
+    "ParametersChangedTooRecently": "the parameters changed less than an hour ago: execute later",
 }
 
 
@@ -126,6 +133,11 @@ def withdraw(suite: Suite, account: LocalAccount, assets: int | None, receiver: 
                 f"nothing can be redeemed by {owner} now (no shares, vault paused, or the health factor / free cash "
                 "leaves no room): see `hedgevault status`"
             )
+        worth = int(_call("previewRedeem", vault.functions.previewRedeem(shares), owner))
+        if worth == 0:
+            raise ActionError(
+                f"the {shares} shares {owner} may redeem now are worth 0 quote units: nothing was sent"
+            )
         fn = vault.functions.redeem(shares, receiver or owner, owner)
     else:
         _positive(assets, "the amount to withdraw")
@@ -188,6 +200,19 @@ def collect_fees(suite: Suite, account: LocalAccount) -> Outcome:
     """Send the trading fees the vault owes (but one unit) to its fee recipient; anyone may do it."""
     fn = suite.vault.functions.collectFees()
     return _outcome(suite, "collect fees", _send(suite, "collect fees", fn, account), "FeesCollected")
+
+
+def remark(suite: Suite, account: LocalAccount) -> Outcome:
+    """Re-mark the vault's cached book now (anyone may, paying the gas); ends a reported oracle outage."""
+    fn = suite.vault.functions.remark()
+    return _outcome(suite, "re-mark", _send(suite, "re-mark", fn, account), "BookMarked")
+
+
+def report_outage(suite: Suite, account: LocalAccount) -> Outcome:
+    """Record that the vault's oracles are down (anyone may): the outage delay starts, after which
+    withdrawals open at the conservative valuation."""
+    fn = suite.vault.functions.reportOracleOutage()
+    return _outcome(suite, "report outage", _send(suite, "report outage", fn, account), "OracleOutageReported")
 
 
 def claim(suite: Suite, account: LocalAccount, series_id: int, receiver: str | None = None) -> Outcome:

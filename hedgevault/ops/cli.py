@@ -144,6 +144,18 @@ def _collect_fees(args: argparse.Namespace, suite: Suite, account: LocalAccount)
     return actions.collect_fees(suite, account)
 
 
+def _remark(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
+    from hedgevault.ops import actions
+
+    return actions.remark(suite, account)
+
+
+def _report_outage(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
+    from hedgevault.ops import actions
+
+    return actions.report_outage(suite, account)
+
+
 def _status(args: argparse.Namespace) -> int:
     from hedgevault.ops.status import format_status, vault_status
 
@@ -176,7 +188,7 @@ def signer_flags(p: argparse.ArgumentParser, receiver: bool = True) -> None:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add deposit, withdraw, buy, sell, claim, collect-fees and status."""
+    """Add deposit, withdraw, buy, sell, claim, collect-fees, remark, report-outage and status."""
     p = sub.add_parser("deposit", help="deposit quote tokens into a vault for shares")
     signer_flags(p)
     p.add_argument("--amount", required=True, help="quote tokens, e.g. 1000 or 12.5")
@@ -222,6 +234,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     signer_flags(p, receiver=False)
     p.set_defaults(func=_run(_collect_fees))
+
+    p = sub.add_parser("remark", help="re-mark the vault's cached book now (anyone may sign; ends an outage)")
+    signer_flags(p, receiver=False)
+    p.set_defaults(func=_run(_remark))
+
+    p = sub.add_parser(
+        "report-outage",
+        help="record that the vault's oracles are down (anyone may sign): withdrawals open at the conservative "
+        "valuation once the outage delay has passed",
+    )
+    signer_flags(p, receiver=False)
+    p.set_defaults(func=_run(_report_outage))
 
     p = sub.add_parser("status", help="NAV, share price, health factor, Greeks, limits and series of a vault")
     connection_flags(p)
