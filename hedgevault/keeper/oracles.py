@@ -78,7 +78,8 @@ class OraclePlan:
 
 @dataclass
 class VolPostStats:
-    """Counts of vol posts planned: as asked, clipped to the allowed step, held for the minimum interval."""
+    """Counts of vol posts planned: sent (as asked or clipped), of which clipped to the allowed step, and the
+    source's targets held back for the minimum interval (re-checks of a remembered target not counted)."""
 
     posted: int = 0
     clipped: int = 0
@@ -149,7 +150,7 @@ class OracleUpdater:
             plan = plan_vol_post(target, last_vol_wad=last_vol, last_updated_at=last_at, now_sec=now, params=params)
             self._remember(expiry, plan)
             if plan.vol_wad is None:
-                self.stats.held += 1
+                self.stats.held += expiry in fresh  # a remembered target waiting again is not counted twice
                 held.append(HeldPost(slot, self.vol_oracle.address, plan.reason, expiry in fresh))
                 continue
             self.stats.clipped += plan.clipped
