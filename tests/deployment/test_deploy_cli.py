@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,8 @@ def test_parameter_and_role_changes_on_chain_are_reported(
     send_signed(w3, suite.vault.functions.setParameters(changed, limits, hedge), deployer)
     guardian = suite.vault.functions.GUARDIAN_ROLE().call()
     send_signed(w3, suite.vault.functions.revokeRole(guardian, deployer.address), deployer)
-    send_signed(w3, suite.vol_oracle.functions.setParams((10**16, 3 * WAD, WAD // 2, 86_400)), deployer)
+    changed_vol = replace(suite.config.vol, min_vol_wad=10**16)
+    send_signed(w3, suite.vol_oracle.functions.setParams(changed_vol.as_tuple()), deployer)
 
     run = hv("deploy", "--rpc-url", chain.url, "--manifest", manifest_path, "--check")
     assert run.code == 2
