@@ -132,15 +132,46 @@ class OracleParams:
 
 @dataclass(frozen=True)
 class VolParams:
-    """``IVolatilityOracle.VolParams``: vol in [5%, 300%], steps of at most 50 points, 1 day staleness."""
+    """``IVolatilityOracle.VolParams``: vol in [5%, 300%], 1 day staleness; a post moves an expiry's vol by
+    at most min(5 points, 5 points per hour since its previous post) and comes at least 300 s after it, so
+    one expiry's vol moves at most 10 points in any hour (``maxStep + rate x 1 h``)."""
 
     min_vol_wad: int = WAD // 20
     max_vol_wad: int = 3 * WAD
-    max_step_wad: int = WAD // 2
+    max_step_wad: int = WAD // 20
     max_age_sec: int = 86_400
+    max_rate_per_hour_wad: int = WAD // 20
+    min_interval_sec: int = 300
 
     def as_tuple(self) -> tuple[int, ...]:
-        return (self.min_vol_wad, self.max_vol_wad, self.max_step_wad, self.max_age_sec)
+        return (
+            self.min_vol_wad,
+            self.max_vol_wad,
+            self.max_step_wad,
+            self.max_age_sec,
+            self.max_rate_per_hour_wad,
+            self.min_interval_sec,
+        )
+
+    def hard_bounds(self) -> dict[str, tuple[int, int]]:
+        """Each field's [min, max] as ``VolatilityOracle._setParams`` enforces it (some depend on another
+        field: maxVol >= minVol, minInterval <= maxAge)."""
+        return {
+            "min_vol_wad": (WAD // 100, 5 * WAD),
+            "max_vol_wad": (self.min_vol_wad, 5 * WAD),
+            "max_step_wad": (WAD // 1000, WAD),
+            "max_age_sec": (60, 7 * 86_400),
+            "max_rate_per_hour_wad": (WAD // 1000, WAD),
+            "min_interval_sec": (60, min(86_400, self.max_age_sec)),
+        }
+
+    def out_of_bounds(self) -> list[str]:
+        """What the oracle would refuse (``VolParamOutOfBounds``), one message per field; empty when valid."""
+        return [
+            f"{name} {getattr(self, name)} is outside [{lo}, {hi}]"
+            for name, (lo, hi) in self.hard_bounds().items()
+            if not lo <= getattr(self, name) <= hi
+        ]
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,34 @@
 pragma solidity ^0.8.24;
 
 /// @title IVolatilityOracle
-/// @notice Implied volatilities posted per expiry by an updater role. Every post is bounded (min/max
-/// and a maximum step from the previous post); reads fail closed when nothing was posted or the post
-/// is older than the staleness limit.
+/// @notice Implied volatilities posted per expiry by an updater role. Every post is bounded: within
+/// [minVolWad, maxVolWad], at least `minIntervalSec` after the previous post of the same expiry, and by
+/// a step that grows with the time since that post at `maxRatePerHourWad` up to `maxStepWad`. Reads fail
+/// closed when nothing was posted or the post is older than the staleness limit.
 /// Units: `volWad` is annual volatility in wad (0.8e18 = 80%); `expiry` is a unix time in seconds.
+///
+/// Rate bound: a post at time t after the previous post of the same expiry at time t0 may move the
+/// volatility by at most allowedStepWad = min(maxStepWad, floor(maxRatePerHourWad x (t - t0) / 3600)), and
+/// only when t - t0 >= minIntervalSec. Hence, with the parameters unchanged, over any window of W seconds the
+/// volatility of one expiry changes by at most maxStepWad + maxRatePerHourWad x W / 3600 (the first post in
+/// the window takes at most maxStepWad, the others at most the rate times the time between them). At the
+/// defaults (maxStepWad 0.05e18, maxRatePerHourWad 0.05e18, minIntervalSec 300) that is 10 vol points in
+/// any hour, so a compromised updater key cannot walk 80% -> 5% -> 300% in one block.
+/// @dev Warning: the first post of an expiry is bounded only by [minVolWad, maxVolWad]; nothing trades
+/// against an expiry before its first post (reads revert `VolNotPosted`), but a series listed on an expiry
+/// the updater has not posted yet gets whatever volatility the first post says.
+/// Warning: `setParams` (admin) takes effect at once; the bound above holds between parameter changes.
 interface IVolatilityOracle {
-    /// @notice Bounds of the oracle, set by the admin within hard bounds.
+    /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
+    /// the first four with the epoch (one cold read for a reader that checks the epoch), the last two
+    /// together.
     struct VolParams {
         uint64 minVolWad;
         uint64 maxVolWad;
-        uint64 maxStepWad;
+        uint64 maxStepWad; // largest change of one post, vol wad (0.05e18 = 5 vol points)
         uint32 maxAgeSec;
+        uint64 maxRatePerHourWad; // vol wad the allowed step grows by per hour since the previous post
+        uint32 minIntervalSec; // least time between two posts of one expiry
     }
 
     /// @notice Nothing was ever posted for `expiry`.
@@ -21,8 +38,11 @@ interface IVolatilityOracle {
     error VolStale(uint256 expiry, uint256 updatedAt, uint256 maxAgeSec);
     /// @notice A post outside [minVolWad, maxVolWad].
     error VolOutOfBounds(uint256 volWad, uint256 minVolWad, uint256 maxVolWad);
-    /// @notice A post that moves more than `maxStepWad` from the previous one.
-    error VolStepTooLarge(uint256 previousVolWad, uint256 volWad, uint256 maxStepWad);
+    /// @notice A post of `expiry` less than `minIntervalSec` after its previous post at `lastUpdatedAt`.
+    error VolPostTooSoon(uint256 expiry, uint256 lastUpdatedAt, uint256 minIntervalSec);
+    /// @notice A post that moves more than `allowedStepWad` (= min(maxStepWad, maxRatePerHourWad x
+    /// seconds since the previous post / 3600), rounded down) from the previous one.
+    error VolRateExceeded(uint256 previousVolWad, uint256 newVolWad, uint256 allowedStepWad);
     /// @notice A post for an expiry in the past.
     error VolExpiryPassed(uint256 expiry);
     /// @notice A parameter outside its hard bound.
@@ -33,12 +53,20 @@ interface IVolatilityOracle {
     /// @notice The bounds changed.
     event VolParamsSet(VolParams params);
 
-    /// @notice Post `volWad` for `expiry` (updater role).
+    /// @notice Post `volWad` for `expiry` (updater role). Reverts `VolExpiryPassed`, `VolOutOfBounds`,
+    /// and for an expiry posted before `VolPostTooSoon` or `VolRateExceeded` (see the rate bound above).
     function postVol(uint256 expiry, uint256 volWad) external;
 
-    /// @notice Set the bounds (admin role). Hard bounds: min/max within [0.01, 5], maxStep in
-    /// [0.001, 1], maxAge in [60 s, 7 days].
+    /// @notice Set the bounds (admin role). Hard bounds: min/max within [0.01, 5] (max >= min), maxStep in
+    /// [0.001, 1], maxAge in [60 s, 7 days], maxRatePerHour in [0.001, 1], minInterval in [60 s, 1 day] and
+    /// at most maxAge (so an expiry can be re-posted before its post goes stale).
     function setParams(VolParams calldata params) external;
+
+    /// @notice The largest |change| a post of `expiry` may make now, in vol wad: 0 when no post is possible
+    /// now (the expiry has passed, or less than `minIntervalSec` since its previous post); maxVolWad -
+    /// minVolWad when it was never posted (any value within the bounds is accepted); else
+    /// min(maxStepWad, floor(maxRatePerHourWad x (now - lastUpdatedAt) / 3600)).
+    function maxStepNowWad(uint256 expiry) external view returns (uint256);
 
     /// @notice The fresh volatility of `expiry`; reverts `VolNotPosted` / `VolStale`.
     function volWad(uint256 expiry) external view returns (uint256);

@@ -16,6 +16,10 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     uint256 internal constant HARD_MAX_STEP_WAD = 1e18;
     uint256 internal constant HARD_MIN_AGE_SEC = 60;
     uint256 internal constant HARD_MAX_AGE_SEC = 7 days;
+    uint256 internal constant HARD_MIN_RATE_PER_HOUR_WAD = 0.001e18;
+    uint256 internal constant HARD_MAX_RATE_PER_HOUR_WAD = 1e18;
+    uint256 internal constant HARD_MIN_INTERVAL_SEC = 60;
+    uint256 internal constant HARD_MAX_INTERVAL_SEC = 1 days;
 
     struct Post {
         uint128 volWad;
@@ -29,6 +33,9 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     uint64 internal _maxStepWad;
     uint32 internal _maxAgeSec;
     uint32 internal _epoch;
+    /// @dev The rate limit: its own slot, read by posts only.
+    uint64 internal _maxRatePerHourWad;
+    uint32 internal _minIntervalSec;
     mapping(uint256 expiry => Post) internal _posts;
 
     constructor(address admin, VolParams memory initialParams) {
@@ -43,10 +50,14 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         if (newVolWad < p.minVolWad || newVolWad > p.maxVolWad) {
             revert VolOutOfBounds(newVolWad, p.minVolWad, p.maxVolWad);
         }
-        uint256 previous = _posts[expiry].volWad;
-        if (previous != 0) {
+        Post memory last = _posts[expiry];
+        if (last.updatedAt != 0) {
+            uint256 elapsedSec = block.timestamp - last.updatedAt;
+            if (elapsedSec < p.minIntervalSec) revert VolPostTooSoon(expiry, last.updatedAt, p.minIntervalSec);
+            uint256 allowedStepWad = _allowedStepWadDown(p, elapsedSec);
+            uint256 previous = last.volWad;
             uint256 step = newVolWad > previous ? newVolWad - previous : previous - newVolWad;
-            if (step > p.maxStepWad) revert VolStepTooLarge(previous, newVolWad, p.maxStepWad);
+            if (step > allowedStepWad) revert VolRateExceeded(previous, newVolWad, allowedStepWad);
         }
         // newVolWad <= 5e18 and block.timestamp < 2^128: both fit
         _posts[expiry] = Post(uint128(newVolWad), uint128(block.timestamp));
@@ -63,7 +74,28 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
 
     /// @inheritdoc IVolatilityOracle
     function params() public view returns (VolParams memory) {
-        return VolParams(_minVolWad, _maxVolWad, _maxStepWad, _maxAgeSec);
+        return VolParams(_minVolWad, _maxVolWad, _maxStepWad, _maxAgeSec, _maxRatePerHourWad, _minIntervalSec);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function maxStepNowWad(uint256 expiry) external view returns (uint256) {
+        if (expiry <= block.timestamp) return 0;
+        VolParams memory p = params();
+        uint256 updatedAt = _posts[expiry].updatedAt;
+        if (updatedAt == 0) return p.maxVolWad - p.minVolWad;
+        uint256 elapsedSec = block.timestamp - updatedAt;
+        if (elapsedSec < p.minIntervalSec) return 0;
+        return _allowedStepWadDown(p, elapsedSec);
+    }
+
+    /// @dev min(maxStepWad, maxRatePerHourWad x elapsedSec / 3600), rounded down (against the updater).
+    function _allowedStepWadDown(VolParams memory p, uint256 elapsedSec) private pure returns (uint256) {
+        uint256 rateStepWad;
+        unchecked {
+            // maxRatePerHourWad < 2^64 and elapsedSec <= block.timestamp < 2^128 (stored in 128 bits): below 2^192
+            rateStepWad = uint256(p.maxRatePerHourWad) * elapsedSec / 1 hours;
+        }
+        return rateStepWad < p.maxStepWad ? rateStepWad : p.maxStepWad;
     }
 
     /// @inheritdoc IVolatilityOracle
@@ -100,7 +132,12 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         _checkBound("maxVolWad", p.maxVolWad, p.minVolWad, HARD_MAX_VOL_WAD);
         _checkBound("maxStepWad", p.maxStepWad, HARD_MIN_STEP_WAD, HARD_MAX_STEP_WAD);
         _checkBound("maxAgeSec", p.maxAgeSec, HARD_MIN_AGE_SEC, HARD_MAX_AGE_SEC);
+        _checkBound("maxRatePerHourWad", p.maxRatePerHourWad, HARD_MIN_RATE_PER_HOUR_WAD, HARD_MAX_RATE_PER_HOUR_WAD);
+        // at most maxAge: an expiry can be re-posted before its post goes stale
+        uint256 maxIntervalSec = p.maxAgeSec < HARD_MAX_INTERVAL_SEC ? p.maxAgeSec : HARD_MAX_INTERVAL_SEC;
+        _checkBound("minIntervalSec", p.minIntervalSec, HARD_MIN_INTERVAL_SEC, maxIntervalSec);
         (_minVolWad, _maxVolWad, _maxStepWad, _maxAgeSec) = (p.minVolWad, p.maxVolWad, p.maxStepWad, p.maxAgeSec);
+        (_maxRatePerHourWad, _minIntervalSec) = (p.maxRatePerHourWad, p.minIntervalSec);
         unchecked {
             ++_epoch;
         }

@@ -18,7 +18,8 @@ Sections (every key optional; unknown ones are refused; ``deployments/example.ya
   ``sequencer_feed`` (optional), ``uniswap_factory``, ``swap_router``, ``position_manager``, ``pool``.
 * ``risk``, ``limits``, ``hedge``, ``oracle``, ``vol``: the fields of ``RiskParams``, ``ExposureLimits``,
   ``HedgeParams``, ``OracleParams``, ``VolParams`` (integers in the unit their name says; a string such as
-  ``"1.2e18"`` is read exactly).
+  ``"1.2e18"`` is read exactly). The ``vol`` fields are checked against the volatility oracle's hard bounds
+  (``VolParams.hard_bounds``) before anything is sent.
 """
 
 from __future__ import annotations
@@ -238,6 +239,12 @@ def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
         k: (_bool(v, f"local.{k}") if k == "with_sequencer_feed" else _int(v, f"local.{k}")) for k, v in local.items()
     }
     suite = SuiteConfig(**local_values, **params)
+    vol_errors = suite.vol.out_of_bounds()
+    if vol_errors:
+        raise DeployConfigError(
+            f"{where}: vol.{'; vol.'.join(vol_errors)} (the volatility oracle's hard bounds; it would revert "
+            "VolParamOutOfBounds): change the value"
+        )
     if suite.pool_fee not in TICK_SPACING:
         raise DeployConfigError(
             f"{where}: local.pool_fee {suite.pool_fee} is not a Uniswap V3 fee tier we can create; use one of "

@@ -466,7 +466,32 @@ class Keeper:
                     records.append(record)
 
     def _post_oracles(self, head: Head, signer: Signer, updater: OracleUpdater, records: list[ActionRecord]) -> None:
-        calls: list[OracleCall] = [c for c in updater.calls() if c.slot not in self._pending]
+        plan = updater.plan(block=head.number, now_sec=head.timestamp)
+        for held in plan.held:
+            emit(
+                self.log,
+                INFO if held.fresh else DEBUG,
+                "oracle_held",
+                block=head.number,
+                vault=held.to,
+                name=held.slot,
+                action="oracle",
+                reason=held.reason,
+            )
+        calls: list[OracleCall] = [c for c in plan.calls if c.slot not in self._pending]
+        for call in calls:
+            if call.note:
+                emit(
+                    self.log,
+                    INFO,
+                    "oracle_clipped",
+                    block=head.number,
+                    vault=call.to,
+                    name=call.slot,
+                    action="oracle",
+                    call=call.description,
+                    reason=call.note,
+                )
         if not calls:
             return
         reverts = self._simulate(head, [TxRequest(c.to, c.data, 0) for c in calls])

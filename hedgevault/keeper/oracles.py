@@ -1,6 +1,11 @@
 """Oracle updates the keeper posts on local chains: the feed price (``MockAggregator.setAnswer``) and
 implied volatilities (``VolatilityOracle.postVol``, which needs ``VOL_UPDATER_ROLE``).
 
+Volatility posts follow the oracle's rate rule (``hedgevault.volrule.plan_vol_post``): a target further from
+the last post than the oracle allows now is posted clipped to the allowed step toward it, a post sooner than
+the minimum interval after the last one waits, and the updater keeps walking toward an unreached target on
+later ticks until it is reached or the source gives a new one.
+
 A ``MarketSource`` says what to post now; the simulator passes its own scenario, and ``PoolMarketSource``
 (``hedgevault keeper --local-oracles``) re-posts the Uniswap pool's TWAP and the current vols so they stay
 fresh. Units: prices and vols are wad (1e18 = 1.0), expiries unix seconds.
@@ -17,6 +22,8 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from hedgevault.keeper.chainio import artifact_abi
+from hedgevault.suite import VolParams
+from hedgevault.volrule import VolPostPlan, plan_vol_post
 
 WAD = 10**18
 
@@ -40,19 +47,52 @@ class MarketSource(Protocol):
 @dataclass(frozen=True)
 class OracleCall:
     """One oracle transaction: ``slot`` keys the keeper's one-pending-per-slot rule (``oracle:feed``,
-    ``oracle:vol:<expiry>``); ``description`` goes to the logs."""
+    ``oracle:vol:<expiry>``); ``description`` goes to the logs; ``note`` says why a vol post is not the
+    source's target (clipped to the oracle's allowed step), "" otherwise."""
 
     slot: str
     to: str
     data: bytes
     description: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class HeldPost:
+    """A vol post that may not be sent yet (the oracle's minimum interval): ``fresh`` when the target came
+    from the source's quote in this pass (the keeper logs it at INFO), else a remembered target (DEBUG)."""
+
+    slot: str
+    to: str
+    reason: str
+    fresh: bool
+
+
+@dataclass(frozen=True)
+class OraclePlan:
+    """The transactions for now and the vol posts held back."""
+
+    calls: list[OracleCall]
+    held: list[HeldPost]
+
+
+@dataclass
+class VolPostStats:
+    """Counts of vol posts planned: sent (as asked or clipped), of which clipped to the allowed step, and the
+    source's targets held back for the minimum interval (re-checks of a remembered target not counted)."""
+
+    posted: int = 0
+    clipped: int = 0
+    held: int = 0
 
 
 class OracleUpdater:
     """Turns a ``MarketSource``'s quotes into feed and volatility transactions for the keeper to send.
 
-    The keeper simulates each call first (a vol step beyond the oracle's bound is skipped with its reason)
-    and sends them signed by ``account``, before it checks the vaults."""
+    Volatility targets pass through the oracle's rate rule (``plan_vol_post``, on the oracle's ``params()``,
+    the expiry's ``lastPost`` and the head block's time); a target not reached at once is remembered and
+    walked toward on later passes. The keeper simulates each call first (what would still revert is skipped
+    with its reason) and sends them signed by ``account``, before it checks the vaults."""
 
     def __init__(
         self, w3: Web3, account: LocalAccount, feed_address: str, vol_oracle_address: str, source: MarketSource
@@ -65,6 +105,9 @@ class OracleUpdater:
             address=Web3.to_checksum_address(vol_oracle_address), abi=artifact_abi("VolatilityOracle")
         )
         self._feed_decimals: int | None = None
+        #: Targets not reached yet: expiry -> vol wad.
+        self.targets: dict[int, int] = {}
+        self.stats = VolPostStats()
 
     def feed_decimals(self) -> int:
         if self._feed_decimals is None:
@@ -73,20 +116,56 @@ class OracleUpdater:
 
     def calls(self) -> list[OracleCall]:
         """The transactions for the source's current quote (empty when it has nothing new)."""
+        return self.plan().calls
+
+    def plan(self, *, block: int | None = None, now_sec: int | None = None) -> OraclePlan:
+        """The transactions for the source's current quote and the remembered vol targets, and the vol posts
+        held back for the oracle's minimum interval; the oracle is read at ``block`` whose time is ``now_sec``
+        (the keeper's head; default: the latest block)."""
         quote = self.source.quote()
-        if quote is None:
-            return []
+        if quote is None and not self.targets:
+            return OraclePlan([], [])
         out: list[OracleCall] = []
-        if quote.price_wad is not None:
+        held: list[HeldPost] = []
+        if quote is not None and quote.price_wad is not None:
             answer = quote.price_wad * 10 ** self.feed_decimals() // WAD
             data = bytes.fromhex(self.feed.encode_abi("setAnswer", [answer])[2:])
             out.append(OracleCall("oracle:feed", self.feed.address, data, f"setAnswer({answer})"))
-        for expiry, vol_wad in sorted(quote.vols_wad.items()):
-            data = bytes.fromhex(self.vol_oracle.encode_abi("postVol", [expiry, vol_wad])[2:])
+        fresh = dict(quote.vols_wad) if quote is not None else {}
+        wanted = {**self.targets, **fresh}
+        if not wanted:
+            return OraclePlan(out, held)
+        if block is None or now_sec is None:
+            latest = self.w3.eth.get_block("latest")
+            block, now_sec = int(latest["number"]), int(latest["timestamp"])
+        now = now_sec
+        params = VolParams(*(int(v) for v in self.vol_oracle.functions.params().call(block_identifier=block)))
+        for expiry, target in sorted(wanted.items()):
+            slot = f"oracle:vol:{expiry}"
+            last = self.vol_oracle.functions.lastPost(expiry).call(block_identifier=block)
+            last_vol, last_at = int(last[0]), int(last[1])
+            if expiry <= now or (expiry not in fresh and last_vol == target):
+                self.targets.pop(expiry, None)  # expired, or a remembered target reached
+                continue
+            plan = plan_vol_post(target, last_vol_wad=last_vol, last_updated_at=last_at, now_sec=now, params=params)
+            self._remember(expiry, plan)
+            if plan.vol_wad is None:
+                self.stats.held += expiry in fresh  # a remembered target waiting again is not counted twice
+                held.append(HeldPost(slot, self.vol_oracle.address, plan.reason, expiry in fresh))
+                continue
+            self.stats.clipped += plan.clipped
+            self.stats.posted += 1
+            data = bytes.fromhex(self.vol_oracle.encode_abi("postVol", [expiry, plan.vol_wad])[2:])
             out.append(
-                OracleCall(f"oracle:vol:{expiry}", self.vol_oracle.address, data, f"postVol({expiry}, {vol_wad})")
+                OracleCall(slot, self.vol_oracle.address, data, f"postVol({expiry}, {plan.vol_wad})", note=plan.reason)
             )
-        return out
+        return OraclePlan(out, held)
+
+    def _remember(self, expiry: int, plan: VolPostPlan) -> None:
+        if plan.vol_wad == plan.target_wad:
+            self.targets.pop(expiry, None)
+        else:
+            self.targets[expiry] = plan.target_wad
 
 
 class PoolMarketSource:

@@ -135,9 +135,7 @@ def withdraw(suite: Suite, account: LocalAccount, assets: int | None, receiver: 
             )
         worth = int(_call("previewRedeem", vault.functions.previewRedeem(shares), owner))
         if worth == 0:
-            raise ActionError(
-                f"the {shares} shares {owner} may redeem now are worth 0 quote units: nothing was sent"
-            )
+            raise ActionError(f"the {shares} shares {owner} may redeem now are worth 0 quote units: nothing was sent")
         fn = vault.functions.redeem(shares, receiver or owner, owner)
     else:
         _positive(assets, "the amount to withdraw")

@@ -130,6 +130,7 @@ class StepRecord:
     time_sec: int
     price: float
     vol: float
+    vol_posted: float
     nav: int
     total_supply: int
     share_price: float
@@ -374,6 +375,12 @@ class Simulation:
         return {e: vol for e in sorted(set(self.series_expiry.values())) if e > now}
 
     # ------------------------------------------------------------ reads
+    def _posted_vol_wad(self) -> int:
+        """The oracle's last post for the latest listed expiry (live throughout; every live expiry gets the
+        same targets, so the same posts): the scenario's vol as far as the oracle's rate rule let it move."""
+        ((vol_wad, _),) = self.rpc.calls([Call(self.suite.vol_oracle, "lastPost", (max(self.series_expiry.values()),))])
+        return int(vol_wad)
+
     def _read_book(self) -> dict[str, int]:
         s = self.suite
         book, supply, fees = self.rpc.calls(
@@ -418,7 +425,9 @@ class Simulation:
     def _keeper_pass(self, k: int) -> None:
         """The keeper's pass at the step time: it posts the step's oracles, waits for them to be mined
         (``Keeper.tick`` does), then settles or hedges on the new prices."""
-        self.source.arm(self.scenario.prices_wad[k], self._live_vols(k))
+        # step 0: the setup has just posted the vols (their first posts); posting them again now would be
+        # held for the oracle's minimum interval
+        self.source.arm(self.scenario.prices_wad[k], self._live_vols(k) if k > 0 else {})
         self._keeper_tick()
 
     def _keeper_tick(self) -> None:
@@ -637,6 +646,7 @@ class Simulation:
             time_sec=self.scenario.times_sec[k],
             price=self.scenario.prices_wad[k] / WAD,
             vol=self.scenario.vols_wad[k] / WAD,
+            vol_posted=self._posted_vol_wad() / WAD,
             nav=book["nav"],
             total_supply=book["total_supply"],
             # one whole share (quote decimals + 6) in quote tokens: (NAV + 1) x 10^6 / (supply + 10^6)

@@ -48,6 +48,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "trades": dict(sorted(c.trades_done.items())),
         "skipped": dict(sorted(c.skipped.items())),
         "keeper_failed_tx": c.keeper_failed,
+        "vol_posts": _vol_posts(sim),
         "pnl": {
             "premium": pnl.premium / qs,
             "option_mark": pnl.option / qs,
@@ -75,6 +76,21 @@ def summary(sim: Simulation) -> dict[str, Any]:
             "claims_paid_units": c.claims_paid,
         },
         "gas": gas,
+    }
+
+
+def _vol_posts(sim: Simulation) -> dict[str, Any]:
+    """How the keeper's vol posts followed the scenario under the oracle's rate rule: posts sent as asked,
+    clipped to the allowed step, held for the minimum interval, and the largest gap between the posted
+    and the scenario's vol at a step's end (vol points as a fraction: 0.01 is 1 point)."""
+    updater = sim.keeper.oracle_updater
+    stats = updater.stats if updater is not None else None
+    return {
+        "posted": stats.posted if stats else 0,
+        "clipped": stats.clipped if stats else 0,
+        "held": stats.held if stats else 0,
+        "steps_off_scenario": sum(r.vol_posted != r.vol for r in sim.records),
+        "max_gap": max((abs(r.vol_posted - r.vol) for r in sim.records), default=0.0),
     }
 
 
@@ -125,6 +141,11 @@ def table(s: dict[str, Any]) -> str:
         ("hedges / settlements", f"{s['hedges']} / {s['settlements']}"),
         ("trades", ", ".join(f"{k} {v}" for k, v in s["trades"].items()) or "none"),
         ("skipped (reason)", ", ".join(f"{k} x{v}" for k, v in s["skipped"].items()) or "none"),
+        (
+            "vol posts (rate rule)",
+            f"{s['vol_posts']['posted']} sent, {s['vol_posts']['clipped']} clipped, {s['vol_posts']['held']} held; "
+            f"max gap to the scenario {s['vol_posts']['max_gap']:.4f}",
+        ),
         ("PnL: premium", _fmt(p["premium"])),
         ("PnL: option mark + payouts", _fmt(p["option_mark"])),
         ("PnL: hedge (at oracle)", _fmt(p["hedge"])),
@@ -162,7 +183,9 @@ def charts(records: list[StepRecord], out_dir: Path, quote_decimals: int) -> lis
     axes[0].plot(days, [r.price for r in records], color="tab:blue")
     axes[0].set_ylabel("price (quote)")
     ax_vol = axes[0].twinx()
-    ax_vol.plot(days, [r.vol for r in records], color="tab:gray", linewidth=0.8)
+    ax_vol.plot(days, [r.vol for r in records], color="tab:gray", linewidth=0.8, label="scenario vol")
+    ax_vol.plot(days, [r.vol_posted for r in records], color="tab:orange", linewidth=0.8, label="posted vol")
+    ax_vol.legend(loc="upper right", fontsize=8)
     ax_vol.set_ylabel("implied vol")
     axes[1].plot(days, [r.hedge for r in records], label="hedge held")
     axes[1].plot(days, [-r.book_delta for r in records], label="-book delta (target)", linestyle="--")

@@ -2,8 +2,9 @@
 
 A scenario is pure data: step times (seconds after the start, the first is 0), the underlying price at
 each step (quote per underlying in wad, quantised to the feed's 8 decimals so that the feed, the pool and
-the accounting all see the same number) and the annual volatility posted at each step (wad, quantised to
-1e-6). Step 0 is the market when the suite is deployed; steps 1..n are simulated.
+the accounting all see the same number) and the annual volatility wanted at each step (wad, quantised to
+1e-6; the keeper posts it within the oracle's rate rule). Step 0 is the market when the suite is
+deployed; steps 1..n are simulated.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ YEAR_SEC = 365 * 86_400
 FEED_DECIMALS = 8
 #: Volatilities are quantised to 1e-6 (0.0001 vol points).
 VOL_DECIMALS = 6
-#: Bounds the volatility oracle accepts (``hedgevault.suite.VolParams`` defaults): [5%, 300%], step <= 0.5.
+#: Bounds the volatility oracle accepts (``hedgevault.suite.VolParams`` defaults): [5%, 300%]. How fast the
+#: posted vol may move is the oracle's rate rule (``hedgevault.volrule``): the keeper posts a scenario vol
+#: that moves faster clipped toward it, so the posted path may lag the scenario's (``StepRecord.vol_posted``).
 MIN_VOL_WAD = WAD // 20
 MAX_VOL_WAD = 3 * WAD
-MAX_VOL_STEP_WAD = WAD // 2
 
 
 @dataclass(frozen=True)
@@ -194,11 +196,6 @@ def load_csv(path: Path, *, step_sec: int | None, default_vol: float, min_step_s
             vol_wad = _to_wad_on_grid(_decimal(row[2], "vol", where), VOL_DECIMALS)
             if not MIN_VOL_WAD <= vol_wad <= MAX_VOL_WAD:
                 raise ScenarioError(f"{where}: vol {row[2].strip()} is outside the oracle's bounds [0.05, 3]")
-            if vols and abs(vol_wad - vols[-1]) > MAX_VOL_STEP_WAD:
-                raise ScenarioError(
-                    f"{where}: vol moves from {vols[-1] / WAD} to {vol_wad / WAD}, more than the oracle's "
-                    "maximum step of 0.5 per post"
-                )
         marks.append(int(mark))
         prices.append(price_wad)
         vols.append(vol_wad)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +185,7 @@ def test_parameter_and_role_changes_on_chain_are_reported(
     changes = [
         (suite.vault, "setParameters", [changed, limits, hedge]),
         (suite.vault, "revokeRole", [guardian, deployer.address]),
-        (suite.vol_oracle, "setParams", [(10**16, 3 * WAD, WAD // 2, 86_400)]),
+        (suite.vol_oracle, "setParams", [replace(suite.config.vol, min_vol_wad=10**16).as_tuple()]),
     ]
     queued = [governance.schedule(suite, deployer, target, name, args) for target, name, args in changes]
     warp(w3, 86_400)  # the timelock's delay

@@ -32,7 +32,11 @@ def test_cached_bounds_bracket_a_full_remark(suite: Suite, actors: Actors, move_
     deposit(s, actors.depositor, q(s, 1_000_000))
     expiry = now(s.w3) + 20 * DAY
     listed = [(3000 * WAD, True), (2800 * WAD, False), (3300 * WAD, True)]
-    series = [(list_series(s, expiry, k, c), expiry, k, c) for k, c in listed]
+    series = []
+    for i, (k, c) in enumerate(listed):
+        if i:
+            warp(s.w3, s.config.vol.min_interval_sec)  # list_series posts the expiry's vol: the oracle's interval
+        series.append((list_series(s, expiry, k, c), expiry, k, c))
     for series_id, _, _, _ in series:
         buy(s, actors.buyer, series_id, 5 * WAD)
     before = book(s)

@@ -174,16 +174,25 @@ def test_volatility_oracle(suite: Suite, actors: Actors) -> None:
     reverts(v.postVol(now(s.w3) - 1, WAD), actors.admin, "VolExpiryPassed")
     send(s.w3, v.postVol(expiry, 8 * WAD // 10), actors.admin)
     assert v.volWad(expiry).call() == 8 * WAD // 10
-    reverts(v.postVol(expiry, 14 * WAD // 10), actors.admin, "VolStepTooLarge", 8 * WAD // 10, 14 * WAD // 10, WAD // 2)
-    send(s.w3, v.postVol(expiry, 13 * WAD // 10), actors.admin)
+    warp(s.w3, 3600)  # the rate limit allows the whole maxStep (5 points) an hour after the last post
+    step = s.config.vol.max_step_wad
+    reverts(v.postVol(expiry, 8 * WAD // 10 + step + 1), actors.admin, "VolRateExceeded", 8 * WAD // 10, None, step)
+    send(s.w3, v.postVol(expiry, 8 * WAD // 10 + step), actors.admin)
     warp(s.w3, s.config.vol.max_age_sec + 1)
     reverts(v.volWad(expiry), actors.other, "VolStale", expiry, None, s.config.vol.max_age_sec)
-    assert v.lastPost(expiry).call()[0] == 13 * WAD // 10
+    assert v.lastPost(expiry).call()[0] == 8 * WAD // 10 + step
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("min_vol_wad", WAD // 1000), ("max_vol_wad", 6 * WAD), ("max_step_wad", 2 * WAD), ("max_age_sec", 30)],
+    [
+        ("min_vol_wad", WAD // 1000),
+        ("max_vol_wad", 6 * WAD),
+        ("max_step_wad", 2 * WAD),
+        ("max_age_sec", 30),
+        ("max_rate_per_hour_wad", 2 * WAD),
+        ("min_interval_sec", 30),
+    ],
 )
 def test_vol_params_are_bounded(suite: Suite, actors: Actors, name: str, value: int) -> None:
     s = suite

@@ -111,6 +111,8 @@ class VaultMachine:
         t = now(self.w3)
         for days, strike, is_call in ((30, 3000, True), (30, 2800, False), (5, 3200, True)):
             expiry = t + days * DAY
+            if any(e == expiry for _, e in self.series):
+                warp(self.w3, s.config.vol.min_interval_sec)  # list_series posts the vol: the oracle's interval
             self.series.append((list_series(s, expiry, strike * WAD, is_call), expiry))
         for who in (self.actors.depositor2, self.actors.buyer):
             send(self.w3, s.quote.functions.approve(s.vault.address, 2**256 - 1), who)
@@ -121,10 +123,16 @@ class VaultMachine:
 
     # ------------------------------------------------------------------ helpers
     def _repost_vols(self, vol_wad: int | None = None) -> None:
-        for _, expiry in self.series:
+        """Re-post each live expiry's vol (or ``vol_wad``) as the oracle's rate rule allows now: nothing when
+        the last post is younger than its minimum interval, else clipped to ``maxStepNowWad``."""
+        oracle = self.suite.vol_oracle.functions
+        for expiry in sorted({e for _, e in self.series}):
             if expiry > now(self.w3) + 60:
-                last = int(self.suite.vol_oracle.functions.lastPost(expiry).call()[0])
-                post_vol(self.suite, expiry, vol_wad or last)
+                allowed = int(oracle.maxStepNowWad(expiry).call())
+                last = int(oracle.lastPost(expiry).call()[0])
+                if allowed:
+                    target = vol_wad or last
+                    post_vol(self.suite, expiry, last + max(-allowed, min(allowed, target - last)))
 
     # ------------------------------------------------------------------ rules
     def _shares(self, owner: str) -> int:
@@ -215,12 +223,7 @@ class VaultMachine:
         self._repost_vols()
 
     def vol_moves(self, vol_pct: int) -> None:
-        for _, expiry in self.series:
-            if expiry > now(self.w3) + 60:
-                last = int(self.suite.vol_oracle.functions.lastPost(expiry).call()[0])
-                target = vol_pct * WAD // 100
-                step = max(-WAD // 2, min(WAD // 2, target - last))
-                post_vol(self.suite, expiry, last + step)
+        self._repost_vols(vol_pct * WAD // 100)
 
     def upkeep(self) -> None:
         s = self.suite

@@ -49,11 +49,9 @@ def market(suite: Suite, actors: Actors) -> Market:
     """1,000,000 quote deposited; a 30-day 3000 call and 2800 put listed at 80% vol."""
     deposit(suite, actors.depositor, q(suite, 1_000_000))
     expiry = now(suite.w3) + 30 * DAY
-    return Market(
-        expiry=expiry,
-        call_id=list_series(suite, expiry, 3000 * WAD, True),
-        put_id=list_series(suite, expiry, 2800 * WAD, False),
-    )
+    call_id = list_series(suite, expiry, 3000 * WAD, True)
+    warp(suite.w3, suite.config.vol.min_interval_sec)  # list_series posts the expiry's vol: the oracle's interval
+    return Market(expiry=expiry, call_id=call_id, put_id=list_series(suite, expiry, 2800 * WAD, False))
 
 
 def set_params(
@@ -468,6 +466,7 @@ def test_list_series_errors(suite: Suite, actors: Actors) -> None:
     first = list_series(s, t + 30 * DAY, 3000 * WAD, True)
     reverts(v.listSeries(t + 30 * DAY, 3000 * WAD, True), s.admin, "SeriesAlreadyListed", first)
     set_params(s, risk=replace(s.config.risk, max_live_series=2))
+    warp(s.w3, s.config.vol.min_interval_sec)  # list_series posts the expiry's vol: the oracle's interval
     list_series(s, t + 30 * DAY, 3100 * WAD, True)
     reverts(v.listSeries(t + 30 * DAY, 3200 * WAD, True), s.admin, "LiveSeriesCap", 2)
     reverts(v.series(42), s.admin, "UnknownSeries", 42)

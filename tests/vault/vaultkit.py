@@ -90,11 +90,14 @@ def post_vol(s: Suite, expiry: int, vol_wad: int) -> None:
 
 
 def list_series(s: Suite, expiry: int, strike_wad: int, is_call: bool, vol_wad: int = 8 * WAD // 10) -> int:
-    """List a series and post its expiry's volatility; return its id."""
+    """List a series and post its expiry's volatility (unless the expiry already has that one: a second
+    series of an expiry needs no post, and the oracle takes one post per expiry per minimum interval);
+    return its id."""
     fn = s.vault.functions.listSeries(expiry, strike_wad, is_call)
     series_id = int(fn.call({"from": s.admin}))
     send(s.w3, fn, s.admin)
-    post_vol(s, expiry, vol_wad)
+    if int(s.vol_oracle.functions.lastPost(expiry).call()[0]) != vol_wad:
+        post_vol(s, expiry, vol_wad)
     return series_id
 
 
