@@ -345,11 +345,14 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     /// @inheritdoc ERC4626
+    /// @dev 0 when the shares that may leave are worth 0 assets (`redeem` reverts `ZeroAssets`); never reverts.
     function maxRedeem(address owner) public view override returns (uint256) {
         Valuation memory v = _safeValuation();
         uint256 shares = balanceOf(owner);
-        if (_toAssets(shares, v.navForWithdrawals, Math.Rounding.Floor) <= v.withdrawRoom) return shares;
-        return _toShares(v.withdrawRoom, v.navForWithdrawals, Math.Rounding.Floor);
+        if (_toAssets(shares, v.navForWithdrawals, Math.Rounding.Floor) > v.withdrawRoom) {
+            shares = _toShares(v.withdrawRoom, v.navForWithdrawals, Math.Rounding.Floor);
+        }
+        return _toAssets(shares, v.navForWithdrawals, Math.Rounding.Floor) == 0 ? 0 : shares;
     }
 
     /// @inheritdoc ERC4626

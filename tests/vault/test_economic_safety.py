@@ -601,3 +601,52 @@ def test_redeeming_for_zero_assets_reverts(suite: Suite, actors: Actors) -> None
     assert v.previewRedeem(10**6).call() == 1  # one share unit per 1e-6 of a quote unit at par
     send(s.w3, v.redeem(10**6, actors.depositor, actors.depositor), actors.depositor)
     assert int(v.balanceOf(actors.depositor).call()) == shares - 10**6
+
+
+# ----------------------------------------------------------------------------- 3. compromised vol updater
+
+
+def test_compromised_vol_updater_takes_at_most_one_percent_in_an_hour(suite: Suite, actors: Actors) -> None:
+    """The attacker holds the volatility updater's key: buys the most vega the vault sells, walks the vol up
+    as fast as the oracle allows for an hour (a full step, then the rate), and sells everything back."""
+    s = suite
+    v = s.vault.functions
+    oracle = s.vol_oracle.functions
+    deposit(s, actors.depositor, q(s, 1_000_000))
+    expiry = now(s.w3) + 30 * DAY
+    call_id = list_series(s, expiry, 3000 * WAD, True)
+    warp(s.w3, HOUR)  # the updater waits until a full step is allowed
+    refresh_feed(s)
+    nav_before = int(v.totalAssets().call())
+    # the most options the vega limit allows (vega bound per option: S sqrt(tau) phi(0))
+    spot = 3000 * WAD
+    tau_wad = (expiry - now(s.w3)) * WAD // (365 * DAY)
+    vega_per_option = spot * int((tau_wad * WAD) ** 0.5) // WAD * 398942280401432678 // WAD
+    amount = s.config.limits.max_vega_wad * WAD // vega_per_option * 99 // 100
+    paid = _buy_paid(s, actors.attacker, call_id, amount)
+    path = [int(oracle.lastPost(expiry).call()[0])]
+    start = now(s.w3)
+    while True:
+        step = int(oracle.maxStepNowWad(expiry).call())
+        if step:
+            post_vol(s, expiry, path[-1] + step)
+            path.append(path[-1] + step)
+        if now(s.w3) + s.config.vol.min_interval_sec > start + HOUR:
+            break
+        warp(s.w3, s.config.vol.min_interval_sec)
+        refresh_feed(s)
+    proceeds = _sell(s, actors.attacker, call_id, amount)
+    nav_after = int(v.totalAssets().call())
+    loss = nav_before - nav_after
+    bound = s.config.limits.max_vega_wad * (s.config.vol.max_step_wad + s.config.vol.max_rate_per_hour_wad) // WAD
+    report(
+        f"updater key: {amount / WAD:,.0f} calls (vega limit {s.config.limits.max_vega_wad / WAD:,.0f}), vol "
+        f"{path[0] / WAD:.2f} -> {path[-1] / WAD:.2f} in {len(path) - 1} posts within an hour; attacker P&L "
+        f"{_units(s, proceeds - paid)}, depositors' NAV {_units(s, nav_before)} -> {_units(s, nav_after)} "
+        f"({loss / nav_before:+.3%}; bound maxVega x (maxStep + rate x 1 h) = {bound / WAD:,.0f} quote); before "
+        "the fix: 968,163 (97.1% of NAV) in one block"
+    )
+    assert path[-1] - path[0] <= s.config.vol.max_step_wad + s.config.vol.max_rate_per_hour_wad
+    assert loss * 100 <= nav_before, "the updater key took more than 1% of NAV in an hour"
+    # the documented bound itself is within 1% of this vault's NAV at default parameters
+    assert bound // 10 ** (18 - s.config.quote_decimals) * 100 <= nav_before
