@@ -78,11 +78,14 @@ class RiskParams:
 
 @dataclass(frozen=True)
 class ExposureLimits:
-    """``IOptionVault.ExposureLimits``: 10,000 options per series, |net delta| 5,000, vega 1e12 wad."""
+    """``IOptionVault.ExposureLimits``: 10,000 options per series, |net delta| 5,000, vega 100,000 quote per
+    1.00 of volatility. The vega limit bounds what a compromised volatility updater can take in an hour:
+    vega x (maxStep + rate x 1 h) = 100,000 x 0.10 = 10,000 quote, 1% of a 1,000,000 vault; size it to NAV
+    (docs/option-vault.md, threat model)."""
 
     max_open_interest_wad: int = 10_000 * WAD
     max_net_delta_wad: int = 5_000 * WAD
-    max_vega_wad: int = 10**12 * WAD
+    max_vega_wad: int = 100_000 * WAD
 
     def as_tuple(self) -> tuple[int, ...]:
         return (self.max_open_interest_wad, self.max_net_delta_wad, self.max_vega_wad)

@@ -35,7 +35,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from hedgevault.chain import warp
-from hedgevault.suite import Suite
+from hedgevault.suite import Suite, SuiteConfig, deploy_suite
 from hedgevault.txs import send
 
 HOUR = 3600
@@ -144,7 +144,9 @@ def test_round_trip_across_a_feed_round_loses(
 def test_trade_spot_boundary_is_the_deviation(suite: Suite, actors: Actors) -> None:
     """quoteBuy prices a call at ceil(S (1 + d)) and a put at floor(S (1 - d)), quoteSell the other way: the
     vault's quotes equal the pricer at exactly those spots (a bound moved by one unit shows here)."""
-    s = suite
+    # an 18-decimal feed and quote token: a wei of spot shows in the premium (an 8-decimal feed's spot is a
+    # multiple of 1e10 wad, where the shift is exact)
+    s = deploy_suite(suite.w3, SuiteConfig(quote_decimals=18, feed_decimals=18))
     deposit(s, actors.depositor, q(s, 1_000_000))
     expiry = now(s.w3) + 7 * DAY
     call_id = list_series(s, expiry, 3000 * WAD, True)
@@ -175,9 +177,12 @@ def test_round_trips_leave_no_phantom_stress(suite: Suite, actors: Actors) -> No
     wei, HF and maxWithdraw do not fall (the vault keeps the spread and fees)."""
     s = suite
     deposit(s, actors.depositor, q(s, 1_000_000))
+    held = list_series(s, now(s.w3) + 30 * DAY, 3000 * WAD, True)
+    buy(s, actors.buyer, held, 100 * WAD)  # an honest book: the stress margin is not zero
     expiry = now(s.w3) + 5 * HOUR
     series_id = list_series(s, expiry, 3300 * WAD, True)  # 10% out of the money, hours from expiry
-    send(s.w3, s.vault.functions.remark(), actors.attacker)  # anyone may force a re-mark
+    receipt = send(s.w3, s.vault.functions.remark(), actors.attacker)  # anyone may force a re-mark
+    assert len(s.vault.events.BookMarked().process_receipt(receipt, errors=DISCARD)) == 1
     before = book(s)
     withdraw_before = int(s.vault.functions.maxWithdraw(actors.depositor).call())
     cost = 0
@@ -195,7 +200,7 @@ def test_round_trips_leave_no_phantom_stress(suite: Suite, actors: Actors) -> No
         "took HF 25.6 -> 1.20 and maxWithdraw 863,027 -> 852)"
     )
     assert after["marked_at_sec"] == before["marked_at_sec"], "the round trips ran between re-marks"
-    assert after["stress_margin"] == before["stress_margin"], "VM_NO_PHANTOM_STRESS"
+    assert after["stress_margin"] == before["stress_margin"] > 0, "VM_NO_PHANTOM_STRESS"
     assert after["health_factor_wad"] >= before["health_factor_wad"], "VM_NO_PHANTOM_STRESS"
     assert withdraw_after >= withdraw_before, "VM_NO_PHANTOM_STRESS"
     assert cost > 0
@@ -592,6 +597,29 @@ def test_last_depositor_withdraws_all_but_the_reserved_payouts(suite: Suite, act
     )
 
 
+def test_withdraw_room_leaves_reserved_payouts_out_of_both_sides(suite: Suite, actors: Actors) -> None:
+    """With payouts owed and a live book, maxWithdraw is exactly (A - P) - ceil(floor x (mark + M))."""
+    s = suite
+    v = s.vault.functions
+    deposit(s, actors.depositor, q(s, 100_000))
+    expiry = now(s.w3) + 2 * HOUR
+    call_id = list_series(s, expiry, 3000 * WAD, True)
+    buy(s, actors.buyer, call_id, 100 * WAD)
+    s.w3.provider.make_request("evm_setNextBlockTimestamp", [expiry + 10])  # type: ignore[arg-type]
+    refresh_feed(s, 3100 * WAD)
+    _needed, data = v.checkUpkeep(b"").call()
+    send(s.w3, v.performUpkeep(data), actors.keeper)
+    live = list_series(s, now(s.w3) + 30 * DAY, 3000 * WAD, True)
+    buy(s, actors.buyer, live, 100 * WAD)
+    b = book(s)
+    floor = s.config.risk.hf_floor_wad
+    needed = -(-(b["mark_value"] + b["stress_margin"]) * floor // WAD)
+    room = b["assets_value"] - b["payouts_owed"] - needed
+    assert b["payouts_owed"] > 0 and 0 < room < int(v.totalAssets().call())
+    assert int(v.maxWithdraw(actors.depositor).call()) == room
+    assert int(v.valuation().call()[3]) == room
+
+
 def test_redeeming_for_zero_assets_reverts(suite: Suite, actors: Actors) -> None:
     s = suite
     deposit(s, actors.depositor, q(s, 1_000))
@@ -650,3 +678,56 @@ def test_compromised_vol_updater_takes_at_most_one_percent_in_an_hour(suite: Sui
     assert loss * 100 <= nav_before, "the updater key took more than 1% of NAV in an hour"
     # the documented bound itself is within 1% of this vault's NAV at default parameters
     assert bound // 10 ** (18 - s.config.quote_decimals) * 100 <= nav_before
+
+
+# ----------------------------------------------------------------------------- boundaries a mutant hid behind
+
+
+def test_withdraw_burns_the_ceiling_of_the_shares(suite: Suite, actors: Actors) -> None:
+    """withdraw(assets) burns ceil(assets x (supply + 10^6) / (navForWithdrawals + 1)) shares (a withdraw that
+    burned the floor passed the suite before)."""
+    s = suite
+    v = s.vault.functions
+    deposit(s, actors.depositor, q(s, 1_000_000))
+    call_id = list_series(s, now(s.w3) + 30 * DAY, 3000 * WAD, True)
+    buy(s, actors.buyer, call_id, 10 * WAD)  # NAV no longer a round multiple of the supply
+    assets = q(s, 1_000) + 7
+    nav_w = int(v.valuation().call()[2])
+    supply = int(v.totalSupply().call())
+    numerator = assets * (supply + 10**6)
+    assert numerator % (nav_w + 1) != 0, "the case must round"
+    expected = -(-numerator // (nav_w + 1))
+    assert int(v.previewWithdraw(assets).call()) == expected
+    before = int(v.balanceOf(actors.depositor).call())
+    send(s.w3, v.withdraw(assets, actors.depositor, actors.depositor), actors.depositor)
+    assert before - int(v.balanceOf(actors.depositor).call()) == expected
+
+
+def test_sell_fee_is_rounded_up_against_the_seller(suite: Suite, actors: Actors) -> None:
+    s = suite
+    deposit(s, actors.depositor, q(s, 1_000_000))
+    call_id = list_series(s, now(s.w3) + 30 * DAY, 3000 * WAD, True)
+    buy(s, actors.buyer, call_id, 10 * WAD)
+    for amount in (WAD + 12_345, 3 * WAD + 7):
+        proceeds, fee = s.vault.functions.quoteSell(call_id, amount).call()
+        gross = proceeds + fee
+        assert gross * s.config.risk.fee_bps % 10_000 != 0, "the case must round"
+        assert fee == -(-gross * s.config.risk.fee_bps // 10_000)
+
+
+def test_trading_cutoff_at_its_second(suite: Suite, actors: Actors) -> None:
+    """Trading closes cutoff seconds before expiry: a buy mined at expiry - cutoff - 1 goes through, at
+    expiry - cutoff it reverts TradingCutoff (and so does a sale)."""
+    s = suite
+    v = s.vault.functions
+    deposit(s, actors.depositor, q(s, 1_000_000))
+    expiry = now(s.w3) + 2 * HOUR
+    call_id = list_series(s, expiry, 3000 * WAD, True)
+    cutoff = s.config.risk.trading_cutoff_sec
+    fund(s, actors.buyer, q(s, 10_000))
+    last = expiry - cutoff - 1
+    refresh_feed(s)
+    assert _mined_at(s, last, v.buy(call_id, WAD, 2**255, actors.buyer), actors.buyer) == 1
+    assert _mined_at(s, last + 1, v.buy(call_id, WAD, 2**255, actors.buyer), actors.buyer) == 0
+    reverts(v.sell(call_id, WAD, 0, actors.buyer), actors.buyer, "TradingCutoff", call_id, expiry, cutoff)
+    reverts(v.buy(call_id, WAD, 2**255, actors.buyer), actors.buyer, "TradingCutoff", call_id, expiry, cutoff)

@@ -1,0 +1,155 @@
+"""Mutation check of the economic-safety defences (issue 9): each mutant flips a rounding direction, moves a
+bound by one or drops a check in the vault, runs the tests that should catch it, and prints KILLED or
+SURVIVED; the source is restored after each. `python bench/mutants.py [M1 M4 ...]`. About 6 minutes.
+A mutant that survives is a missing test. Results: bench/RESULTS.md.
+"""
+
+import pathlib
+import subprocess
+import sys
+
+root = pathlib.Path(__file__).resolve().parents[1]
+T = "tests/vault/test_economic_safety.py"
+E = "tests/vault/test_vault_entry_points.py"
+mutants = [
+    (
+        "M1 withdraw burns floor",
+        "contracts/vaults/OptionVault.sol",
+        "shares = _toShares(assets, v.navForWithdrawals, Math.Rounding.Ceil);",
+        "shares = _toShares(assets, v.navForWithdrawals, Math.Rounding.Floor);",
+        [T + "::test_withdraw_burns_the_ceiling_of_the_shares"],
+    ),
+    (
+        "M2 sell fee floor",
+        "contracts/vaults/OptionVault.sol",
+        "fee = (gross * _risk.feeBps).divUp(BPS);",
+        "fee = (gross * _risk.feeBps) / BPS;",
+        [T + "::test_sell_fee_is_rounded_up_against_the_seller"],
+    ),
+    (
+        "M3 cutoff off by one",
+        "contracts/vaults/OptionVault.sol",
+        "if (block.timestamp + cutoff >= s.expiry)",
+        "if (block.timestamp + cutoff > s.expiry)",
+        [T + "::test_trading_cutoff_at_its_second"],
+    ),
+    (
+        "M4 trade spot floor",
+        "contracts/vaults/BookMarking.sol",
+        "if (isCall == isBuy) return (spotWad * (BPS + deviationBps)).divUp(BPS);",
+        "if (isCall == isBuy) return (spotWad * (BPS + deviationBps)) / BPS;",
+        [T + "::test_trade_spot_boundary_is_the_deviation"],
+    ),
+    (
+        "M5 pause bound",
+        "contracts/vaults/OptionVault.sol",
+        "block.timestamp >= uint256(h.pausedAt) + h.maxPauseSec",
+        "block.timestamp > uint256(h.pausedAt) + h.maxPauseSec",
+        [T + "::test_a_pause_stops_withdrawals_for_at_most_max_pause"],
+    ),
+    (
+        "M6 outage bound",
+        "contracts/vaults/OptionVault.sol",
+        "block.timestamp >= since + h.outageExitDelaySec",
+        "block.timestamp > since + h.outageExitDelaySec",
+        [T + "::test_views_never_revert_and_exits_open_after_a_reported_outage"],
+    ),
+    (
+        "M7 step bound",
+        "contracts/vaults/BookMarking.sol",
+        "if (diff > maxStep) revert",
+        "if (diff >= maxStep) revert",
+        [T + "::test_parameter_changes_are_bounded_in_size_and_rate"],
+    ),
+    (
+        "M8 interval",
+        "contracts/vaults/BookMarking.sol",
+        "if (block.timestamp < next) revert",
+        "if (block.timestamp <= next) revert",
+        [T + "::test_parameter_changes_are_bounded_in_size_and_rate"],
+    ),
+    (
+        "M9 payouts in room",
+        "contracts/vaults/BookMath.sol",
+        "a = a > c.payoutsOwed ? a - c.payoutsOwed : 0;\n        uint256 needed",
+        "a = a > c.payoutsOwed ? a - c.payoutsOwed / 2 : 0;\n        uint256 needed",
+        [T + "::test_withdraw_room_leaves_reserved_payouts_out_of_both_sides"],
+    ),
+    (
+        "M10 no min premium",
+        "contracts/vaults/OptionVault.sol",
+        "if (minimum > perOption) perOption = minimum;",
+        "",
+        [
+            T + "::test_minimum_premium_binds_only_where_the_stress_exceeds_the_price",
+            T + "::test_locking_withdrawals_costs_the_locker",
+        ],
+    ),
+    (
+        "M11 swing without vega",
+        "contracts/vaults/BookMath.sol",
+        "return (deltaWad + gammaWad + vegaWad).divUp(c.quoteScale);",
+        "return (deltaWad + gammaWad).divUp(c.quoteScale);",
+        [
+            T + "::test_swing_is_what_a_feed_round_and_a_vol_post_can_move",
+            T + "::test_jit_deposit_around_a_maximal_vol_post_does_not_profit",
+        ],
+    ),
+    (
+        "M12 no HF on withdraw",
+        "contracts/vaults/OptionVault.sol",
+        "if (hfAfter < c.hfFloorWad) revert HealthFactorTooLow(hfAfter, c.hfFloorWad);\n    }\n\n    // ===",
+        "\n    }\n\n    // ===",
+        [E + "::test_withdraw_that_would_break_the_floor_reports_the_hf"],
+    ),
+    (
+        "M13 stress bound not exact (sell keeps)",
+        "contracts/vaults/BookMarking.sol",
+        "m.stressUpWad = m.stressUpWad + _up(newOpenWad, p.stressUpWad) - _up(oldOpenWad, p.stressUpWad);",
+        "m.stressUpWad = newOpenWad > oldOpenWad ? m.stressUpWad + _up(newOpenWad, p.stressUpWad) - _up(oldOpenWad, p.stressUpWad) : m.stressUpWad;",
+        [T + "::test_round_trips_leave_no_phantom_stress"],
+    ),
+    (
+        "M14 insolvency check",
+        "contracts/vaults/OptionVault.sol",
+        "v.depositsOpen = !paused_ && (l == 0 || b.assetsValue(c) > l);",
+        "v.depositsOpen = !paused_;",
+        [T + "::test_deposits_refused_while_insolvent"],
+    ),
+    (
+        "M15 settlement value at spot",
+        "contracts/vaults/BookMarking.sol",
+        "e.settlementPriceWad = roundId == 0 ? 0 : env.priceOracle.settlementPriceWad(roundId, expiry);",
+        "e.settlementPriceWad = 0;",
+        [T + "::test_redeeming_before_settle_gains_nothing"],
+    ),
+    (
+        "M16 zero assets redeem",
+        "contracts/vaults/OptionVault.sol",
+        "if (assets == 0) revert ZeroAssets(shares);",
+        "",
+        [T + "::test_redeeming_for_zero_assets_reverts"],
+    ),
+]
+only = sys.argv[1:]
+for name, f, old, new, tests in mutants:
+    if only and name.split()[0] not in only:
+        continue
+    p = root / f
+    src = p.read_text()
+    if src.count(old) != 1:
+        print(f"{name}: pattern count {src.count(old)}")
+        continue
+    p.write_text(src.replace(old, new))
+    try:
+        r = subprocess.run(
+            [str(root / ".venv/bin/pytest"), "-q", "-x", "-p", "no:cacheprovider", *tests],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        tail = [l for l in r.stdout.splitlines() if "passed" in l or "failed" in l or "error" in l.lower()][-1:]
+        print(f"{name}: {'KILLED' if r.returncode != 0 else 'SURVIVED'} {tail}", flush=True)
+    finally:
+        p.write_text(src)
