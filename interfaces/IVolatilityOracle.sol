@@ -79,6 +79,10 @@ interface IVolatilityOracle {
     /// that cached values computed from the posted volatilities knows they may have changed when it differs.
     function epoch() external view returns (uint64);
 
+    /// @notice The largest step of any one post (`VolParams.maxStepWad`): what one post can move an
+    /// expiry's vol by at most. One storage read (the slot `epoch` reads), for the vault's swing.
+    function maxStepWad() external view returns (uint256);
+
     /// @notice The last post of `expiry` without freshness check (0, 0 if none).
     function lastPost(uint256 expiry) external view returns (uint256 volWad, uint256 updatedAt);
 

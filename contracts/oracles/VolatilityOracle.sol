@@ -99,6 +99,11 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     }
 
     /// @inheritdoc IVolatilityOracle
+    function maxStepWad() external view returns (uint256) {
+        return _maxStepWad;
+    }
+
+    /// @inheritdoc IVolatilityOracle
     function epoch() external view returns (uint64) {
         return _epoch;
     }

@@ -124,10 +124,13 @@ library BookMath {
     {
         int256 net = b.bookDeltaWad + int256(b.hedgeBalance * c.underlyingScale);
         uint256 absNet = net < 0 ? uint256(-net) : uint256(net);
-        // |net| < 2^130 (open interest and balances), spot < 2^104, d <= 1e4: the products fit
-        uint256 deltaWad = (absNet * b.spotWad).mulDivUp(deviationBps, WAD * BPS);
-        uint256 gammaWad = b.gammaCoefWad.mulDivUp(b.spotWad, WAD).mulDivUp(deviationBps * deviationBps, 2 * BPS * BPS);
-        uint256 vegaWad = b.vegaWad.mulDivUp(volStepWad, WAD);
+        // |net| < 2^129 (the book's delta is stored in 128 bits, a hedge balance beyond 2^128 wad is not a
+        // token), spot < 2^104 (stored in 104 bits), d <= 500 < 2^9: < 2^242. gammaCoef < 2^128 (stored),
+        // so gammaCoef S / 1e18 < 2^173, times d^2 < 2^18. vega < 2^173 (vegaRoot < 2^128 times the spot,
+        // over 1e18), the step <= 1e18 < 2^60. Every product fits; each term rounds up.
+        uint256 deltaWad = (absNet * b.spotWad * deviationBps).divUp(WAD * BPS);
+        uint256 gammaWad = ((b.gammaCoefWad * b.spotWad).divUp(WAD) * (deviationBps * deviationBps)).divUp(2 * BPS * BPS);
+        uint256 vegaWad = (b.vegaWad * volStepWad).divUp(WAD);
         return (deltaWad + gammaWad + vegaWad).divUp(c.quoteScale);
     }
 

@@ -702,9 +702,10 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function _depositNav() internal returns (uint256) {
         BookMath.Book memory b = _actionBook();
         BookMath.Ctx memory c = _ctx();
-        Valuation memory v = _valuationOf(b, c, false);
-        if (!v.depositsOpen) revert VaultInsolvent(b.assetsValue(c), b.liabilities(c));
-        return v.navForDeposits;
+        uint256 a = b.assetsValue(c);
+        uint256 l = b.liabilities(c);
+        if (l != 0 && a <= l) revert VaultInsolvent(a, l);
+        return b.navHigh(c) + b.swing(c, _risk.feedDeviationBps, _volStepWad());
     }
 
     /// @dev What a withdrawal or redemption sees: in exit mode the stored marks (no oracle), else a fresh
@@ -731,7 +732,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @dev The largest step of one volatility post (the swing's volatility term).
     function _volStepWad() internal view returns (uint256) {
-        return volOracle.params().maxStepWad;
+        return volOracle.maxStepWad();
     }
 
     /// @dev New risk (a sale of options) must leave HF at or above the floor and the exposure within limits.
