@@ -76,6 +76,9 @@ library BookMarking {
         uint32 volEpoch;
         uint8 lock;
         bool paused;
+        /// @dev An oracle outage is reported (`outageSince` in slot 6 says since when): a flag in the head
+        /// slot, so that actions without an outage read no other slot.
+        bool outage;
         uint128 markWad;
         int128 optionDeltaWad;
         uint128 gammaCoefWad;
@@ -193,10 +196,10 @@ library BookMarking {
         uint256 w4 = m.openWad | (m.stressUpWad << 128);
         uint256 w5 = m.stressDownWad;
         assembly ("memory-safe") {
-            // `Stored`: the head (spot, markedAt, validUntil, epoch, then the lock and pause flag in bits
-            // 216-231, kept), then two 128-bit fields per slot, low field first (the fees owed, kept)
+            // `Stored`: the head (spot, markedAt, validUntil, epoch, then the lock, pause and outage flags in
+            // bits 216-239, kept), then two 128-bit fields per slot, low field first (the fees owed, kept)
             let base := st.slot
-            sstore(base, or(and(sload(base), shl(216, 0xffff)), head))
+            sstore(base, or(and(sload(base), shl(216, 0xffffff)), head))
             sstore(add(base, 1), w1)
             sstore(add(base, 2), w2)
             sstore(add(base, 3), w3)
@@ -263,7 +266,7 @@ library BookMarking {
     function _storeRemark(Stored storage st, Marks memory m) private {
         _store(st, m);
         // the oracles answered: a reported outage is over
-        if (st.outageSince != 0) st.outageSince = 0;
+        if (st.outage) (st.outage, st.outageSince) = (false, 0);
         emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
     }
 

@@ -246,14 +246,13 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @inheritdoc IOptionVault
     function reportOracleOutage() external nonReentrant {
-        uint256 since = _book.outageSince;
-        if (since != 0) revert OutageAlreadyReported(since);
+        if (_book.outage) revert OutageAlreadyReported(_book.outageSince);
         // a full re-mark must fail (the view below sees the invalidated cache); the next action re-marks,
         // and a successful one ends the outage
         _book.validUntil = 0;
         (bool ok,) = address(this).staticcall(abi.encodeCall(this.book, ()));
         if (ok) revert OracleHealthy();
-        _book.outageSince = uint40(block.timestamp);
+        (_book.outage, _book.outageSince) = (true, uint40(block.timestamp));
         emit OracleOutageReported(block.timestamp);
     }
 
@@ -403,11 +402,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         returns (uint256 shares)
     {
         if (assets == 0) revert ZeroAmount();
-        (BookMath.Book memory b, BookMath.Ctx memory c, Valuation memory v) = _exitValuation();
-        uint256 ownerAssets = _toAssets(balanceOf(owner), v.navForWithdrawals, Math.Rounding.Floor);
+        (BookMath.Book memory b, BookMath.Ctx memory c, uint256 nav, bool conservative) = _exitValuation();
+        uint256 ownerAssets = _toAssets(balanceOf(owner), nav, Math.Rounding.Floor);
         if (assets > ownerAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, ownerAssets);
-        shares = _toShares(assets, v.navForWithdrawals, Math.Rounding.Ceil);
-        _checkWithdrawal(b, c, assets, v.conservative);
+        shares = _toShares(assets, nav, Math.Rounding.Ceil);
+        _checkWithdrawal(b, c, assets, conservative);
         _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
@@ -423,10 +422,10 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (shares == 0) revert ZeroAmount();
         uint256 ownerShares = balanceOf(owner);
         if (shares > ownerShares) revert ERC4626ExceededMaxRedeem(owner, shares, ownerShares);
-        (BookMath.Book memory b, BookMath.Ctx memory c, Valuation memory v) = _exitValuation();
-        assets = _toAssets(shares, v.navForWithdrawals, Math.Rounding.Floor);
+        (BookMath.Book memory b, BookMath.Ctx memory c, uint256 nav, bool conservative) = _exitValuation();
+        assets = _toAssets(shares, nav, Math.Rounding.Floor);
         if (assets == 0) revert ZeroAssets(shares);
-        _checkWithdrawal(b, c, assets, v.conservative);
+        _checkWithdrawal(b, c, assets, conservative);
         _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
@@ -672,16 +671,14 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         returns (Valuation memory v)
     {
         v.conservative = conservative;
+        v.navForWithdrawals = _withdrawNav(b, c, conservative);
         if (conservative) {
-            v.nav = b.navConservative(c);
-            v.navForWithdrawals = v.nav;
+            v.nav = v.navForWithdrawals;
             v.withdrawRoom = b.freeQuote(c);
             return v;
         }
-        uint256 swingValue = b.swing(c, _risk.feedDeviationBps, _volStepWad());
         v.nav = b.navLow(c);
-        v.navForWithdrawals = v.nav > swingValue ? v.nav - swingValue : 0;
-        v.navForDeposits = b.navHigh(c) + swingValue;
+        v.navForDeposits = b.navHigh(c) + b.swing(c, _risk.feedDeviationBps, _volStepWad());
         bool paused_ = _book.paused;
         if (!paused_) v.withdrawRoom = b.withdrawRoom(c);
         uint256 l = b.liabilities(c);
@@ -710,20 +707,35 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @dev What a withdrawal or redemption sees: in exit mode the stored marks (no oracle), else a fresh
     /// book (re-marked if needed); reverts `EnforcedPause` while paused outside exit mode.
-    function _exitValuation() internal returns (BookMath.Book memory b, BookMath.Ctx memory c, Valuation memory v) {
-        bool conservative = _exitMode();
+    function _exitValuation()
+        internal
+        returns (BookMath.Book memory b, BookMath.Ctx memory c, uint256 nav, bool conservative)
+    {
+        conservative = _exitMode();
         if (!conservative && _book.paused) revert EnforcedPause();
         b = conservative ? _storedBook() : _actionBook();
         c = _ctx();
-        v = _valuationOf(b, c, conservative);
+        nav = _withdrawNav(b, c, conservative);
+    }
+
+    /// @dev `Valuation.navForWithdrawals`: the conservative NAV, or the mark's upper bound NAV minus the swing.
+    function _withdrawNav(BookMath.Book memory b, BookMath.Ctx memory c, bool conservative)
+        internal
+        view
+        returns (uint256)
+    {
+        if (conservative) return b.navConservative(c);
+        uint256 nav = b.navLow(c);
+        uint256 swingValue = b.swing(c, _risk.feedDeviationBps, _volStepWad());
+        return nav > swingValue ? nav - swingValue : 0;
     }
 
     /// @dev Paused for `maxPauseSec`, or an oracle outage reported `outageExitDelaySec` ago.
     function _exitMode() internal view returns (bool) {
         BookMarking.Stored storage h = _book;
+        // the flags share the head slot every action reads; slot 6 only when one is set
         if (h.paused && block.timestamp >= uint256(h.pausedAt) + h.maxPauseSec) return true;
-        uint256 since = h.outageSince;
-        return since != 0 && block.timestamp >= since + h.outageExitDelaySec;
+        return h.outage && block.timestamp >= uint256(h.outageSince) + h.outageExitDelaySec;
     }
 
     function _storedBook() internal view returns (BookMath.Book memory) {
