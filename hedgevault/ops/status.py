@@ -38,6 +38,7 @@ def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
         "quote_decimals": quote_decimals,
         "share_decimals": share_decimals,
         "paused": bool(vault.functions.paused().call()),
+        "exit_mode": bool(vault.functions.exitMode().call()),
         "total_supply": int(vault.functions.totalSupply().call()),
         "last_hedge_time": int(vault.functions.lastHedgeTime().call()),
         "payouts_owed": int(vault.functions.payoutsOwed().call()),
@@ -86,7 +87,8 @@ def format_status(status: dict[str, Any]) -> str:
 
     lines = [
         f"vault {status['vault']} on chain {status['chain_id']} at block {status['block']}"
-        + (" (PAUSED)" if status["paused"] else ""),
+        + (" (PAUSED)" if status["paused"] else "")
+        + (" (EXIT MODE: withdrawals at the conservative valuation, deposits closed)" if status["exit_mode"] else ""),
         f"  NAV (totalAssets)   {quote(status['total_assets'])}"
         + (f"   unavailable: {status['total_assets_error']}" if status["total_assets_error"] else ""),
         f"  share price         {quote(status['share_price'])} per share",
@@ -107,6 +109,8 @@ def format_status(status: dict[str, Any]) -> str:
             f"  net delta           {from_wad(int(book['netDeltaWad']), 6)} underlying "
             f"(book {from_wad(int(book['bookDeltaWad']), 6)}, hedge {from_wad(int(book['hedgeBalance']), 6)})",
             f"  vega                {from_wad(int(book['vegaWad']), 4)} quote per 1.00 vol",
+            f"  swing               {quote(book['swing'])} (what one feed round and one vol post can move NAV:"
+            " deposits pay it on top of NAV, withdrawals below)",
         ]
     params = status["parameters"]
     if params:

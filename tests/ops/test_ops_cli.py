@@ -56,7 +56,14 @@ def test_deposit_buy_status_withdraw(
     assert status["series"][-1]["held_wad"] == WAD // 2
     assert _cli(node, manifest, "status") == 0
     out = capsys.readouterr().out
-    assert "health factor" in out and "fees owed" in out
+    assert "health factor" in out and "fees owed" in out and "swing" in out
+    assert "EXIT MODE" not in out
+
+    # anyone may re-mark the cached book; an outage can only be reported while the oracles fail
+    assert _cli(node, manifest, "remark", "--anvil-account", "5") == 0
+    assert "re-mark: " in capsys.readouterr().out
+    assert _cli(node, manifest, "report-outage", "--anvil-account", "5") == 2
+    assert "there is no outage to report" in capsys.readouterr().err
 
     # the buy's fee is owed in the vault until anyone collects it for the fee recipient
     recipient = suite.vault.functions.feeRecipient().call()
