@@ -310,17 +310,25 @@ library BookMarking {
         IOptionVault.Series memory s,
         uint256 newOpenWad
     ) external returns (uint256 priceWad, uint256 stressPerOptionWad, BookMath.Book memory) {
-        (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
+        (Marks memory m, uint256 spotWad, bool fresh, Expiry memory e) = _tradeMarks(st, series, live, env, s);
         if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
-        Expiry memory e;
-        {
-            // fresh marks are of the current volatility epoch, so this is the post the marks use
-            (uint256 volWad, uint256 volFreshUntil) = env.volOracle.volWadUntil(s.expiry);
-            _setExpiry(e, m, s.expiry, volWad, volFreshUntil);
-        }
         (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
         _store(st, m);
         return (priceWad, stressPerOptionWad, _value(m, spotWad, env.rateWad, 0, 0));
+    }
+
+    /// @dev Fresh marks (`_current`) and the traded series' expiry values: fresh marks are of the current
+    /// volatility epoch, so the post read here is the one the marks use.
+    function _tradeMarks(
+        Stored storage st,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        Env memory env,
+        IOptionVault.Series memory s
+    ) private view returns (Marks memory m, uint256 spotWad, bool fresh, Expiry memory e) {
+        (m, spotWad, fresh) = _current(st, series, live, env);
+        (uint256 volWad, uint256 volFreshUntil) = env.volOracle.volWadUntil(s.expiry);
+        _setExpiry(e, m, s.expiry, volWad, volFreshUntil);
     }
 
     /// @notice The spot a trade is priced at: `spotWad` moved by `deviationBps` in the direction that
@@ -488,10 +496,7 @@ library BookMarking {
         IOptionVault.Series memory s,
         bool isBuy
     ) external view returns (uint256 priceWad, uint256 stressPerOptionWad) {
-        (Marks memory m, uint256 spotWad,) = _current(st, series, live, env);
-        Expiry memory e;
-        (uint256 volWad, uint256 volFreshUntil) = env.volOracle.volWadUntil(s.expiry);
-        _setExpiry(e, m, s.expiry, volWad, volFreshUntil);
+        (Marks memory m, uint256 spotWad,, Expiry memory e) = _tradeMarks(st, series, live, env, s);
         uint256 newOpenWad = isBuy ? uint256(s.openInterestWad) + 1 : 0;
         return _moveSeries(m, e, env, s, newOpenWad, spotWad);
     }

@@ -26,11 +26,14 @@ import {SwapExecution} from "./SwapExecution.sol";
 /// @title OptionVault
 /// @notice ERC-4626 vault that writes cash-settled European options and delta-hedges them on Uniswap V3.
 /// Formulas and units are on `IOptionVault`; the cached book on `BookMarking` and docs/option-vault.md.
-/// @dev Roles: DEFAULT_ADMIN_ROLE (risk parameters, fee recipient), GUARDIAN_ROLE (pause), LISTER_ROLE
-/// (series). Paused: deposit, mint, withdraw, redeem, buy, sell and performUpkeep stop; settle, claim
-/// and collectFees go on, so holders and the fee recipient are paid what is owed.
+/// @dev Roles: DEFAULT_ADMIN_ROLE (risk parameters, fee recipient; a timelock in a `hedgevault deploy`
+/// deployment), GUARDIAN_ROLE (pause), LISTER_ROLE (series). Paused: deposit, mint, buy, sell and
+/// performUpkeep stop, withdraw and redeem stop until `maxPauseSec` and then go on at the conservative
+/// valuation (exit mode); settle, claim, collectFees, remark and reportOracleOutage go on.
 /// Warning: every re-mark reads the oracles, so a stale or deviating feed, or a stale posted volatility
-/// for any expiry with open interest, stops deposits, withdrawals and trades (fail closed).
+/// for any expiry with open interest, stops deposits, withdrawals and trades (fail closed) until an outage
+/// reported `outageExitDelaySec` ago opens withdrawals at the conservative valuation. Threat model:
+/// docs/option-vault.md.
 contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, AccessControl {
     using SafeERC20 for IERC20;
     using FixedPointMath for uint256;

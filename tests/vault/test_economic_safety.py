@@ -385,6 +385,28 @@ def test_swing_is_what_a_feed_round_and_a_vol_post_can_move(suite: Suite, actors
 # ----------------------------------------------------------------------------- 5. admin and pause
 
 
+def _exit_at(s: Suite, end: int, who: str) -> tuple[int, int]:
+    """Exit mode opens at ``end``, not a second before: a withdrawal mined at ``end - 1`` reverts; at ``end``
+    ``who`` withdraws maxWithdraw, and the stayers' conservative value per share (virtual share and asset
+    included) does not fall (VM_EXIT_OUTAGE). Returns (what ``who`` got, the conservative NAV before)."""
+    v = s.vault.functions
+    assert _mined_at(s, end - 1, v.withdraw(q(s, 1_000), who, who), who) == 0
+    assert not v.exitMode().call()
+    s.w3.provider.make_request("evm_setNextBlockTimestamp", [end])  # type: ignore[arg-type]
+    s.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    assert v.exitMode().call()
+    nav, supply = int(v.totalAssets().call()), int(v.totalSupply().call())
+    most = int(v.maxWithdraw(who).call())
+    assert most > 0 and int(v.previewWithdraw(most).call()) > 0
+    before = _quote_balance(s, who)
+    send(s.w3, v.withdraw(most, who, who), who)
+    got = _quote_balance(s, who) - before
+    assert got == most
+    nav_after, supply_after = int(v.totalAssets().call()), int(v.totalSupply().call())
+    assert (nav_after + 1) * (supply + 10**6) >= (nav + 1) * (supply_after + 10**6), "VM_EXIT_OUTAGE"
+    return got, nav
+
+
 def test_parameter_changes_are_bounded_in_size_and_rate(suite: Suite, actors: Actors) -> None:
     s = suite
     r = s.config.risk
@@ -433,23 +455,7 @@ def test_a_pause_stops_withdrawals_for_at_most_max_pause(suite: Suite, actors: A
     assert v.maxDeposit(actors.depositor).call() == 0
     amount = q(s, 1_000)
     end = paused_at + s.config.risk.max_pause_sec
-    assert _mined_at(s, end - 1, v.withdraw(amount, actors.depositor, actors.depositor), actors.depositor) == 0
-    assert not v.exitMode().call()
-    s.w3.provider.make_request("evm_setNextBlockTimestamp", [end])  # type: ignore[arg-type]
-    s.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-    assert v.exitMode().call()
-    supply = int(v.totalSupply().call())
-    nav = int(v.totalAssets().call())
-    most = int(v.maxWithdraw(actors.depositor).call())
-    assert most > 0
-    before = _quote_balance(s, actors.depositor)
-    send(s.w3, v.withdraw(most, actors.depositor, actors.depositor), actors.depositor)
-    got = _quote_balance(s, actors.depositor) - before
-    nav_after = int(v.totalAssets().call())
-    supply_after = int(v.totalSupply().call())
-    # the stayers' conservative value per share (with the virtual share and asset) does not fall
-    assert (nav_after + 1) * (supply + 10**6) >= (nav + 1) * (supply_after + 10**6), "VM_EXIT_OUTAGE"
-    assert got == most
+    got, nav = _exit_at(s, end, actors.depositor)
     reverts(v.deposit(amount, actors.depositor), actors.depositor, "EnforcedPause")
     report(
         f"paused {s.config.risk.max_pause_sec // DAY} days: withdraw reverts at {end - 1}, at {end} the depositor "
@@ -538,20 +544,7 @@ def test_views_never_revert_and_exits_open_after_a_reported_outage(suite: Suite,
     since = int(event.args.sinceSec)
     reverts(v.reportOracleOutage(), actors.other, "OutageAlreadyReported", since)
     end = since + s.config.risk.outage_exit_delay_sec
-    fn = v.withdraw(q(s, 1_000), actors.depositor, actors.depositor)
-    assert _mined_at(s, end - 1, fn, actors.depositor) == 0
-    assert not v.exitMode().call()
-    s.w3.provider.make_request("evm_setNextBlockTimestamp", [end])  # type: ignore[arg-type]
-    s.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-    assert v.exitMode().call()
-    nav, supply = int(v.totalAssets().call()), int(v.totalSupply().call())
-    most = int(v.maxWithdraw(actors.depositor).call())
-    assert most > 0 and int(v.previewWithdraw(most).call()) > 0
-    before = _quote_balance(s, actors.depositor)
-    send(s.w3, v.withdraw(most, actors.depositor, actors.depositor), actors.depositor)
-    got = _quote_balance(s, actors.depositor) - before
-    nav_after, supply_after = int(v.totalAssets().call()), int(v.totalSupply().call())
-    assert (nav_after + 1) * (supply + 10**6) >= (nav + 1) * (supply_after + 10**6), "VM_EXIT_OUTAGE"
+    got, nav = _exit_at(s, end, actors.depositor)
     report(
         f"feed stale since {since}: exits closed until {end - 1}, at {end} the depositor leaves with "
         f"{_units(s, got)} at the conservative NAV {_units(s, nav)} (before the fix: frozen with no time limit)"
