@@ -33,6 +33,8 @@ settlements, claims and donations on the real suite. Invariants, by id (used as 
   VM_VIEWS_NEVER_REVERT   with the feed stale, totalAssets, convertTo* and max* answer (max* 0).
   VM_EXIT_OUTAGE    an outage reported outageExitDelaySec ago lets a depositor withdraw maxWithdraw, and the
                     stayers' conservative value per share (virtual share and asset included) does not fall.
+  VM_LOCK_COST      a buy that lowers what depositors may withdraw (valuation().withdrawRoom) pays at least
+                    1% of the amount it locks (the minimum premium).
   VM_SETTLEMENT_VALUE an expired series whose settlement round exists is valued at it (the full re-mark
                     below values it there), so settling moves no value.
   The full re-mark ("full") is computed here from the pricer: sum over live series of ceil(open x
@@ -211,13 +213,25 @@ class VaultMachine:
         series_id, _ = self.series[index]
         b = self.actors.buyer
         self._mint_quote(b, q(s, 2_000_000))
+        room_before, quote_before = self._withdraw_room(), self._quote(b)
         error = _try(s.vault.functions.buy(series_id, amount * WAD, 2**255, b), b)
         if error is None:
             RULES_RUN["buy"] = RULES_RUN.get("buy", 0) + 1
             hf = book(s)["health_factor_wad"]
             assert hf >= s.config.risk.hf_floor_wad, f"VM_NEW_RISK_HF: {hf}"
+            room_after, paid = self._withdraw_room(), quote_before - self._quote(b)
+            if room_before is not None and room_after is not None and room_after < room_before:
+                locked = room_before - room_after
+                assert paid * 100 >= locked, f"VM_LOCK_COST: paid {paid} to lock {locked}"
         else:
             assert error in ALLOWED_BUY_ERRORS, error
+
+    def _withdraw_room(self) -> int | None:
+        """``valuation().withdrawRoom``, or None while the oracles fail closed."""
+        try:
+            return int(self.suite.vault.functions.valuation().call()[3])
+        except ContractCustomError:
+            return None
 
     def sell(self, index: int, pct: int) -> None:
         s = self.suite
