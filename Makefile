@@ -39,7 +39,8 @@ lint: setup
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q
+	# both cores; a file's tests stay in one worker (the stateful test's exercise check runs after it)
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: setup
 	@mkdir -p bench/results
