@@ -4,7 +4,9 @@
 after that post, and only within ``allowedStepWad`` of it (``IVolatilityOracle``). ``plan_vol_post`` mirrors
 that check and turns a wanted volatility (the target) into what may be posted now: the target itself, the
 target clipped to the allowed step (toward the target), or nothing yet. The keeper's ``OracleUpdater`` (and
-through it the simulator) posts only what it says. The first post of an expiry is not rate limited.
+through it the simulator) posts only what it says. The first post of an expiry is not rate limited, but it
+must be within ``maxStepWad`` of the oracle's latest post of any expiry (``referenceVolWad``; none before the
+oracle's first post).
 
 Units: volatilities are annual in wad (1e18 = 100%), times unix seconds.
 """
@@ -47,13 +49,32 @@ class VolPostPlan:
 
 
 def plan_vol_post(
-    target_wad: int, *, last_vol_wad: int, last_updated_at: int, now_sec: int, params: VolParams
+    target_wad: int,
+    *,
+    last_vol_wad: int,
+    last_updated_at: int,
+    now_sec: int,
+    params: VolParams,
+    reference_vol_wad: int = 0,
 ) -> VolPostPlan:
     """The post of ``target_wad`` allowed at ``now_sec`` after the expiry's last post (``lastPost``: vol and
     time, (0, 0) if none). ``now_sec`` should be the head block's time: the allowed step only grows with
-    time, so a post planned on it is still accepted when mined in a later block."""
-    if last_updated_at == 0:  # the first post: bounded by [minVol, maxVol] only
-        return VolPostPlan(target_wad, target_wad, None, "")
+    time, so a post planned on it is still accepted when mined in a later block. ``reference_vol_wad`` is the
+    oracle's ``referenceVolWad()`` (its latest post of any expiry), which bounds a first post."""
+    if last_updated_at == 0:
+        # Solidity (VolatilityOracle.postVol, first post of an expiry):
+        #   if (reference_ != 0 && |newVolWad - reference_| > p.maxStepWad) revert VolFirstPostTooFar(...)
+        if reference_vol_wad == 0 or abs(target_wad - reference_vol_wad) <= params.max_step_wad:
+            return VolPostPlan(target_wad, target_wad, None, "")
+        step = params.max_step_wad
+        clipped = reference_vol_wad + step if target_wad > reference_vol_wad else reference_vol_wad - step
+        return VolPostPlan(
+            clipped,
+            target_wad,
+            step,
+            f"clipped: the first post of an expiry must be within {step} of the oracle's latest post "
+            f"{reference_vol_wad}; target {target_wad}",
+        )
     elapsed = now_sec - last_updated_at
     # Solidity (VolatilityOracle.postVol):
     #   if (elapsedSec < p.minIntervalSec) revert VolPostTooSoon(expiry, last.updatedAt, p.minIntervalSec);

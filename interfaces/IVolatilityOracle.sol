@@ -15,9 +15,9 @@ pragma solidity ^0.8.24;
 /// the window takes at most maxStepWad, the others at most the rate times the time between them). At the
 /// defaults (maxStepWad 0.05e18, maxRatePerHourWad 0.05e18, minIntervalSec 300) that is 10 vol points in
 /// any hour, so a compromised updater key cannot walk 80% -> 5% -> 300% in one block.
-/// @dev Warning: the first post of an expiry is bounded only by [minVolWad, maxVolWad]; nothing trades
-/// against an expiry before its first post (reads revert `VolNotPosted`), but a series listed on an expiry
-/// the updater has not posted yet gets whatever volatility the first post says.
+/// The first post of an expiry must be within maxStepWad of the oracle's latest post of any expiry
+/// (`referenceVolWad`). @dev Warning: the oracle's very first post is bounded only by [minVolWad,
+/// maxVolWad]; nothing trades against an expiry before its first post (reads revert `VolNotPosted`).
 /// Warning: `setParams` (admin) takes effect at once; the bound above holds between parameter changes.
 interface IVolatilityOracle {
     /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
@@ -43,6 +43,9 @@ interface IVolatilityOracle {
     /// @notice A post that moves more than `allowedStepWad` (= min(maxStepWad, maxRatePerHourWad x
     /// seconds since the previous post / 3600), rounded down) from the previous one.
     error VolRateExceeded(uint256 previousVolWad, uint256 newVolWad, uint256 allowedStepWad);
+    /// @notice The first post of an expiry more than `maxStepWad` from the oracle's latest post of any expiry
+    /// (`referenceVolWad`): a new expiry starts next to the curve and then moves at the rate.
+    error VolFirstPostTooFar(uint256 expiry, uint256 volWad, uint256 referenceVolWad, uint256 maxStepWad);
     /// @notice A post for an expiry in the past.
     error VolExpiryPassed(uint256 expiry);
     /// @notice A parameter outside its hard bound.
@@ -54,7 +57,10 @@ interface IVolatilityOracle {
     event VolParamsSet(VolParams params);
 
     /// @notice Post `volWad` for `expiry` (updater role). Reverts `VolExpiryPassed`, `VolOutOfBounds`,
-    /// and for an expiry posted before `VolPostTooSoon` or `VolRateExceeded` (see the rate bound above).
+    /// for an expiry posted before `VolPostTooSoon` or `VolRateExceeded` (see the rate bound above), and for
+    /// the first post of an expiry `VolFirstPostTooFar` beyond `maxStepWad` of `referenceVolWad()` (the
+    /// oracle's latest post of any expiry; unbounded for the oracle's very first post), so a compromised
+    /// updater cannot open a newly listed expiry at the bottom of the bounds.
     function postVol(uint256 expiry, uint256 volWad) external;
 
     /// @notice Set the bounds (admin role). Hard bounds: min/max within [0.01, 5] (max >= min), maxStep in
@@ -64,9 +70,13 @@ interface IVolatilityOracle {
 
     /// @notice The largest |change| a post of `expiry` may make now, in vol wad: 0 when no post is possible
     /// now (the expiry has passed, or less than `minIntervalSec` since its previous post); maxVolWad -
-    /// minVolWad when it was never posted (any value within the bounds is accepted); else
+    /// minVolWad when it was never posted (the first post is bounded by `referenceVolWad()` instead); else
     /// min(maxStepWad, floor(maxRatePerHourWad x (now - lastUpdatedAt) / 3600)).
     function maxStepNowWad(uint256 expiry) external view returns (uint256);
+
+    /// @notice The oracle's latest post of any expiry (0 before the first): a first post of an expiry must be
+    /// within `maxStepWad` of it.
+    function referenceVolWad() external view returns (uint256);
 
     /// @notice The fresh volatility of `expiry`; reverts `VolNotPosted` / `VolStale`.
     function volWad(uint256 expiry) external view returns (uint256);

@@ -36,6 +36,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     /// @dev The rate limit: its own slot, read by posts only.
     uint64 internal _maxRatePerHourWad;
     uint32 internal _minIntervalSec;
+    /// @dev The latest post of any expiry (the first post of a new expiry's reference), in the same slot.
+    uint64 internal _referenceVolWad;
     mapping(uint256 expiry => Post) internal _posts;
 
     constructor(address admin, VolParams memory initialParams) {
@@ -58,7 +60,15 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             uint256 previous = last.volWad;
             uint256 step = newVolWad > previous ? newVolWad - previous : previous - newVolWad;
             if (step > allowedStepWad) revert VolRateExceeded(previous, newVolWad, allowedStepWad);
+        } else {
+            uint256 reference_ = _referenceVolWad;
+            uint256 distance = newVolWad > reference_ ? newVolWad - reference_ : reference_ - newVolWad;
+            if (reference_ != 0 && distance > p.maxStepWad) {
+                revert VolFirstPostTooFar(expiry, newVolWad, reference_, p.maxStepWad);
+            }
         }
+        // newVolWad <= maxVolWad <= 5e18 < 2^64
+        _referenceVolWad = uint64(newVolWad);
         // newVolWad <= 5e18 and block.timestamp < 2^128: both fit
         _posts[expiry] = Post(uint128(newVolWad), uint128(block.timestamp));
         unchecked {
@@ -86,6 +96,11 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         uint256 elapsedSec = block.timestamp - updatedAt;
         if (elapsedSec < p.minIntervalSec) return 0;
         return _allowedStepWadDown(p, elapsedSec);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function referenceVolWad() external view returns (uint256) {
+        return _referenceVolWad;
     }
 
     /// @dev min(maxStepWad, maxRatePerHourWad x elapsedSec / 3600), rounded down (against the updater).

@@ -140,6 +140,8 @@ class OracleUpdater:
             block, now_sec = int(latest["number"]), int(latest["timestamp"])
         now = now_sec
         params = VolParams(*(int(v) for v in self.vol_oracle.functions.params().call(block_identifier=block)))
+        # the first post of an expiry is bounded by the oracle's latest post, which each post here moves
+        reference = int(self.vol_oracle.functions.referenceVolWad().call(block_identifier=block))
         for expiry, target in sorted(wanted.items()):
             slot = f"oracle:vol:{expiry}"
             last = self.vol_oracle.functions.lastPost(expiry).call(block_identifier=block)
@@ -147,7 +149,14 @@ class OracleUpdater:
             if expiry <= now or (expiry not in fresh and last_vol == target):
                 self.targets.pop(expiry, None)  # expired, or a remembered target reached
                 continue
-            plan = plan_vol_post(target, last_vol_wad=last_vol, last_updated_at=last_at, now_sec=now, params=params)
+            plan = plan_vol_post(
+                target,
+                last_vol_wad=last_vol,
+                last_updated_at=last_at,
+                now_sec=now,
+                params=params,
+                reference_vol_wad=reference,
+            )
             self._remember(expiry, plan)
             if plan.vol_wad is None:
                 self.stats.held += expiry in fresh  # a remembered target waiting again is not counted twice
@@ -155,6 +164,7 @@ class OracleUpdater:
                 continue
             self.stats.clipped += plan.clipped
             self.stats.posted += 1
+            reference = plan.vol_wad
             data = bytes.fromhex(self.vol_oracle.encode_abi("postVol", [expiry, plan.vol_wad])[2:])
             out.append(
                 OracleCall(slot, self.vol_oracle.address, data, f"postVol({expiry}, {plan.vol_wad})", note=plan.reason)

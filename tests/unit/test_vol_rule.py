@@ -26,6 +26,14 @@ def test_first_post_is_not_rate_limited() -> None:
     assert (plan.vol_wad, plan.allowed_step_wad, plan.reason) == (3 * WAD, None, "")
 
 
+def test_first_post_of_an_expiry_is_clipped_to_the_reference() -> None:
+    step = P.max_step_wad
+    at = plan_vol_post(V0 + step, last_vol_wad=0, last_updated_at=0, now_sec=T0, params=P, reference_vol_wad=V0)
+    assert (at.vol_wad, at.reason) == (V0 + step, "")
+    far = plan_vol_post(V0 - step - 1, last_vol_wad=0, last_updated_at=0, now_sec=T0, params=P, reference_vol_wad=V0)
+    assert far.clipped and far.vol_wad == V0 - step and "within" in far.reason
+
+
 def test_held_until_the_minimum_interval() -> None:
     early = plan_vol_post(V0, last_vol_wad=V0, last_updated_at=T0, now_sec=T0 + P.min_interval_sec - 1, params=P)
     assert early.held and early.vol_wad is None

@@ -104,15 +104,26 @@ def test_many_posts_in_one_block_revert(suite: Suite, actors: Actors) -> None:
     reverts(v.postVol(expiry, walk[1]), actors.admin, "VolPostTooSoon", expiry, posted_at, None)
 
 
-def test_first_post_of_an_expiry_is_bounded_only_by_min_and_max(suite: Suite, actors: Actors) -> None:
-    """The documented exception (``@dev Warning`` on ``IVolatilityOracle``)."""
+def test_first_post_of_an_expiry_starts_next_to_the_reference(suite: Suite, actors: Actors) -> None:
+    """The oracle's very first post is bounded by [minVol, maxVol] only; every later first post of an expiry
+    within maxStep of the oracle's latest post (``referenceVolWad``), so a compromised updater cannot open a
+    newly listed expiry at 5% while the curve is at 80%."""
     s = suite
     v = s.vol_oracle.functions
     p = s.config.vol
-    expiry = now(s.w3) + 30 * DAY
-    assert v.maxStepNowWad(expiry).call() == p.max_vol_wad - p.min_vol_wad
-    reverts(v.postVol(expiry, p.max_vol_wad + 1), actors.admin, "VolOutOfBounds")
-    send(s.w3, v.postVol(expiry, p.max_vol_wad), actors.admin)
+    first = now(s.w3) + 30 * DAY
+    assert v.referenceVolWad().call() == 0
+    assert v.maxStepNowWad(first).call() == p.max_vol_wad - p.min_vol_wad
+    reverts(v.postVol(first, p.max_vol_wad + 1), actors.admin, "VolOutOfBounds")
+    send(s.w3, v.postVol(first, V0), actors.admin)
+    assert v.referenceVolWad().call() == V0
+    new = now(s.w3) + 60 * DAY
+    step = p.max_step_wad
+    reverts(v.postVol(new, p.min_vol_wad), actors.admin, "VolFirstPostTooFar", new, p.min_vol_wad, V0, step)
+    reverts(v.postVol(new, V0 - step - 1), actors.admin, "VolFirstPostTooFar", new, V0 - step - 1, V0, step)
+    reverts(v.postVol(new, V0 + step + 1), actors.admin, "VolFirstPostTooFar", new, V0 + step + 1, V0, step)
+    send(s.w3, v.postVol(new, V0 - step), actors.admin)
+    assert v.referenceVolWad().call() == V0 - step
     assert v.maxStepNowWad(now(s.w3)).call() == 0  # an expiry that has come: no post is possible
 
 
