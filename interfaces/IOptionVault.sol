@@ -194,6 +194,9 @@ interface IOptionVault {
     error BadConfiguration(bytes32 what);
     /// @notice A deposit into a vault whose assets do not cover its liabilities (it would pay the deficit).
     error VaultInsolvent(uint256 assetsValue, uint256 liabilities);
+    /// @notice previewDeposit / previewMint while deposits are closed: paused, in exit mode or insolvent (A <=
+    /// L); `valuation()` says which.
+    error DepositsClosed();
     /// @notice A redemption of `shares` that would pay 0 assets (the shares would be burned for nothing).
     error ZeroAssets(uint256 shares);
     /// @notice `reportOracleOutage` while the oracles answer (the valuation succeeds).

@@ -359,13 +359,20 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @inheritdoc ERC4626
     /// @dev Deposits and mints price shares with the mark's lower bound plus the swing, against the user.
+    /// Reverts `DepositsClosed` while deposits are (paused, exit mode, insolvent; `Valuation.depositsOpen`).
     function previewDeposit(uint256 assets) public view override returns (uint256) {
-        return _toShares(assets, valuation().navForDeposits, Math.Rounding.Floor);
+        return _toShares(assets, _previewDepositNav(), Math.Rounding.Floor);
     }
 
     /// @inheritdoc ERC4626
     function previewMint(uint256 shares) public view override returns (uint256) {
-        return _toAssets(shares, valuation().navForDeposits, Math.Rounding.Ceil);
+        return _toAssets(shares, _previewDepositNav(), Math.Rounding.Ceil);
+    }
+
+    function _previewDepositNav() internal view returns (uint256) {
+        Valuation memory v = valuation();
+        if (!v.depositsOpen) revert DepositsClosed();
+        return v.navForDeposits;
     }
 
     /// @inheritdoc ERC4626
@@ -688,13 +695,12 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         v.depositsOpen = !paused_ && (l == 0 || b.assetsValue(c) > l);
     }
 
-    /// @dev `valuation()` without reverting: with the oracles down (outside exit mode), the conservative
-    /// figures with deposits and withdrawals closed.
+    /// @dev `valuation()` without reverting: with the oracles down (outside exit mode), the conservative NAV
+    /// (totalAssets) with deposits and withdrawals closed (every other field 0).
     function _safeValuation() internal view returns (Valuation memory v) {
         (bool ok, bytes memory ret) = address(this).staticcall(abi.encodeCall(this.valuation, ()));
         if (ok) return abi.decode(ret, (Valuation));
-        v = _valuationOf(_storedBook(), _ctx(), true);
-        v.withdrawRoom = 0;
+        v.nav = _storedBook().navConservative(_ctx());
     }
 
     /// @dev The NAV deposits and mints price shares at, after re-marking if needed; reverts

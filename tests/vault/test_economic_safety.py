@@ -513,6 +513,8 @@ def test_deposits_refused_while_insolvent(suite: Suite, actors: Actors) -> None:
     args = reverts(v.deposit(q(s, 100_000), actors.attacker), actors.attacker, "VaultInsolvent")
     assert args[0] <= args[1]
     reverts(v.mint(10**12, actors.attacker), actors.attacker, "VaultInsolvent")
+    reverts(v.previewDeposit(q(s, 100_000)), actors.attacker, "DepositsClosed")
+    reverts(v.previewMint(10**12), actors.attacker, "DepositsClosed")
     report(
         f"assets {_units(s, args[0])} vs liabilities {_units(s, args[1])}: a 100,000 deposit is refused "
         "(before the fix: accepted and worth 0.00)"

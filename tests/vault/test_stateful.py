@@ -101,6 +101,15 @@ def _try(fn: Any, sender: str) -> str | None:
     return None
 
 
+def _call_error(fn: Any) -> str | None:
+    """The custom error a view call reverts with, or None."""
+    try:
+        fn.call()
+    except ContractCustomError as exc:
+        return decode_error(str(exc.data))[0]
+    return None
+
+
 def _mul_div(a: int, b: int, c: int) -> int:
     return a * b // c
 
@@ -162,20 +171,34 @@ class VaultMachine:
         owner = self.depositors[who]
         amount = q(s, whole)
         self._mint_quote(owner, amount)
-        preview = int(s.vault.functions.previewDeposit(amount).call())
+        preview = self._preview(s.vault.functions.previewDeposit(amount), owner)
         before = self._shares(owner)
         error = _try(s.vault.functions.deposit(amount, owner), owner)
         if error is None:
+            assert preview is not None, "a deposit went through while previewDeposit said deposits are closed"
             assert self._shares(owner) - before >= preview, "VM_PREVIEW_ACTION: deposit minted fewer than previewed"
         else:
             assert error in ALLOWED_DEPOSIT_ERRORS, error
             assert int(s.vault.functions.maxDeposit(owner).call()) == 0, "maxDeposit must say 0 when deposits revert"
 
+    def _preview(self, fn: Any, owner: str) -> int | None:
+        """A deposit-side preview, or None when it reverts `DepositsClosed` (then maxDeposit must say 0)."""
+        error = _call_error(fn)
+        if error is None:
+            return int(fn.call())
+        assert error == "DepositsClosed", error
+        assert int(self.suite.vault.functions.maxDeposit(owner).call()) == 0, "DepositsClosed with maxDeposit > 0"
+        return None
+
     def mint(self, who: int, shares_units: int) -> None:
         s = self.suite
         owner = self.depositors[who]
         shares = shares_units * 10 ** (s.config.quote_decimals + 6)
-        preview = int(s.vault.functions.previewMint(shares).call())
+        preview = self._preview(s.vault.functions.previewMint(shares), owner)
+        if preview is None:
+            error = _try(s.vault.functions.mint(shares, owner), owner)
+            assert error in ALLOWED_DEPOSIT_ERRORS, error
+            return
         self._mint_quote(owner, preview)
         before = self._quote(owner)
         error = _try(s.vault.functions.mint(shares, owner), owner)
@@ -430,9 +453,13 @@ class VaultMachine:
         x = q(s, 54_321) + 3
         sh = 10 ** (s.config.quote_decimals + 6) * 3 + 11
         # convertToShares / convertToAssets (floor, on totalAssets) computed here from the same state
-        preview_deposit = int(v.previewDeposit(x).call())
-        assert preview_deposit <= _mul_div(x, supply, total + 1), "VM_PREVIEW: previewDeposit"
-        assert int(v.previewMint(sh).call()) >= _mul_div(sh, total + 1, supply), "VM_PREVIEW: previewMint"
+        if _call_error(v.previewDeposit(x)) == "DepositsClosed":  # insolvent: previews revert, maxDeposit 0
+            assert int(v.maxDeposit(self.depositors[0]).call()) == 0, "VM_PREVIEW: DepositsClosed, maxDeposit > 0"
+            preview_deposit = 0
+        else:
+            preview_deposit = int(v.previewDeposit(x).call())
+            assert preview_deposit <= _mul_div(x, supply, total + 1), "VM_PREVIEW: previewDeposit"
+            assert int(v.previewMint(sh).call()) >= _mul_div(sh, total + 1, supply), "VM_PREVIEW: previewMint"
         assert int(v.previewWithdraw(x).call()) >= _mul_div(x, supply, total + 1), "VM_PREVIEW: previewWithdraw"
         assert int(v.previewRedeem(sh).call()) <= _mul_div(sh, total + 1, supply), "VM_PREVIEW: previewRedeem"
         opens = self._check_cache(b, total, supply, x, preview_deposit)
