@@ -15,8 +15,8 @@ mutants = [
     (
         "M1 withdraw burns floor",
         "contracts/vaults/OptionVault.sol",
-        "shares = _toShares(assets, v.navForWithdrawals, Math.Rounding.Ceil);",
-        "shares = _toShares(assets, v.navForWithdrawals, Math.Rounding.Floor);",
+        "shares = _toShares(assets, nav, Math.Rounding.Ceil);",
+        "shares = _toShares(assets, nav, Math.Rounding.Floor);",
         [T + "::test_withdraw_burns_the_ceiling_of_the_shares"],
     ),
     (
@@ -25,6 +25,11 @@ mutants = [
         "fee = (gross * _risk.feeBps).divUp(BPS);",
         "fee = (gross * _risk.feeBps) / BPS;",
         [T + "::test_sell_fee_is_rounded_up_against_the_seller"],
+        # the vault is 5 bytes under EIP-170: room for the longer code, in a view the test does not read
+        (
+            "function exitMode() external view returns (bool) {\n        return _exitMode();",
+            "function exitMode() external view returns (bool) {\n        return false;",
+        ),
     ),
     (
         "M3 cutoff off by one",
@@ -50,8 +55,8 @@ mutants = [
     (
         "M6 outage bound",
         "contracts/vaults/OptionVault.sol",
-        "block.timestamp >= since + h.outageExitDelaySec",
-        "block.timestamp > since + h.outageExitDelaySec",
+        "block.timestamp >= uint256(h.outageSince) + h.outageExitDelaySec",
+        "block.timestamp > uint256(h.outageSince) + h.outageExitDelaySec",
         [T + "::test_views_never_revert_and_exits_open_after_a_reported_outage"],
     ),
     (
@@ -72,7 +77,7 @@ mutants = [
         "M9 payouts in room",
         "contracts/vaults/BookMath.sol",
         "a = a > c.payoutsOwed ? a - c.payoutsOwed : 0;\n        uint256 needed",
-        "a = a > c.payoutsOwed ? a - c.payoutsOwed / 2 : 0;\n        uint256 needed",
+        "a = a > c.payoutsOwed ? a - c.feesOwed : 0;\n        uint256 needed",
         [T + "::test_withdraw_room_leaves_reserved_payouts_out_of_both_sides"],
     ),
     (
@@ -133,7 +138,7 @@ mutants = [
     ),
 ]
 only = sys.argv[1:]
-for name, f, old, new, tests in mutants:
+for name, f, old, new, tests, *extra in mutants:
     if only and name.split()[0] not in only:
         continue
     p = root / f
@@ -141,7 +146,10 @@ for name, f, old, new, tests in mutants:
     if src.count(old) != 1:
         print(f"{name}: pattern count {src.count(old)}")
         continue
-    p.write_text(src.replace(old, new))
+    mutated = src.replace(old, new)
+    for extra_old, extra_new in extra:
+        mutated = mutated.replace(extra_old, extra_new)
+    p.write_text(mutated)
     try:
         r = subprocess.run(
             [str(root / ".venv/bin/pytest"), "-q", "-x", "-p", "no:cacheprovider", *tests],
@@ -150,7 +158,10 @@ for name, f, old, new, tests in mutants:
             text=True,
             timeout=900,
         )
-        tail = [line for line in r.stdout.splitlines() if "passed" in line or "failed" in line][-1:]
-        print(f"{name}: {'KILLED' if r.returncode != 0 else 'SURVIVED'} {tail}", flush=True)
+        lines = [line for line in r.stdout.splitlines() if line.strip()]
+        tail = lines[-1] if lines else r.stderr.strip()[-200:]
+        # a mutant that does not compile (or a test that errors) proves nothing: only failed tests kill
+        verdict = "KILLED" if " failed" in tail else ("SURVIVED" if r.returncode == 0 else "BROKEN")
+        print(f"{name}: {verdict} ({tail})", flush=True)
     finally:
         p.write_text(src)
