@@ -22,9 +22,14 @@ pragma solidity ^0.8.24;
 ///   NAV           = max(A - L, 0) = totalAssets()
 ///   stress M      = the worst loss of book and hedge H when the cached book's spot S0 moves to S0 (1 + u)
 ///                   or S0 (1 - d) with every volatility + volShock: max(stressK - mark -/+ H (SK - S0), 0),
-///                   the series re-priced in both scenarios at each re-mark (exact then) and bounded from
-///                   above after trades until the next re-mark (`BookMath.stressMargin`, docs/option-vault.md).
-///   HF            = A / (L + M) (type(uint256).max when L + M = 0).
+///                   the series re-priced in both scenarios at each re-mark and by each trade of it, so the
+///                   scenarios are always exact at (S0, t0) (`BookMath.stressMargin`, docs/option-vault.md).
+///   HF            = A / (L + M) (type(uint256).max when L + M = 0). Withdrawals use (A - P) / (mark + M):
+///                   payouts owed P are reserved in quote.
+///   swing         = what one feed round of `feedDeviationBps` and one volatility post can move NAV: deposits
+///                   price shares at NAV + swing, withdrawals at NAV - swing (`book().swing`).
+/// Economic safety (threat model in docs/option-vault.md): trades priced across the feed's deviation, a
+/// minimum premium tied to the stress a buy adds, the swing, exit mode after a reported outage or a long pause.
 interface IOptionVault {
     /// @notice One option series. Packed in one storage slot.
     struct Series {
