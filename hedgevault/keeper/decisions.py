@@ -78,6 +78,26 @@ def gas_limit(estimate: int, margin_bps: int) -> int:
 class UpkeepKind(enum.Enum):
     HEDGE = "hedge"
     SETTLE = "settle"
+    #: ``reportOracleOutage()``: the vault's valuation reverts with an oracle error (``ORACLE_DOWN_ERRORS``).
+    REPORT_OUTAGE = "report_outage"
+
+
+#: The oracles' fail-closed errors: when checkUpkeep reverts with one, the oracles are down, and the keeper
+#: reports the outage (``reportOracleOutage``) so that the vault's exit clock starts; its withdrawals open at
+#: the conservative valuation ``outageExitDelaySec`` later unless a re-mark succeeds first.
+ORACLE_DOWN_ERRORS = frozenset(
+    {
+        "FeedStale",
+        "FeedAnswerNotPositive",
+        "FeedRoundIncomplete",
+        "SequencerDown",
+        "SequencerGracePeriod",
+        "TwapDeviation",
+        "TwapUnavailable",
+        "VolStale",
+        "VolNotPosted",
+    }
+)
 
 
 @dataclass(frozen=True)

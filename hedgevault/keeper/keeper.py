@@ -113,6 +113,8 @@ class Keeper:
         self._scales: dict[str, int] = {}
         self._last_block: int | None = None
         self._last_failure: dict[str, tuple[str, int]] = {}
+        #: Vaults whose oracle outage this keeper reported (or found reported), until checkUpkeep works again.
+        self._outage_reported: set[str] = set()
 
     # ------------------------------------------------------------------ public
 
@@ -604,7 +606,10 @@ class Keeper:
                 records.append(
                     ActionRecord(head.number, v.address, "skip", "check_failed", reason=revert.text, name=v.name)
                 )
+                if revert.name in d.ORACLE_DOWN_ERRORS and v.address not in self._outage_reported:
+                    todo.append((v, d.UpkeepKind.REPORT_OUTAGE.value, self.abi.report_outage_data))
                 continue
+            self._outage_reported.discard(v.address)
             needed, perform_data = self.abi.decode_check(check.output)
             if not needed:
                 emit(self.log, DEBUG, "idle", block=head.number, vault=v.address, name=v.name)
@@ -627,6 +632,10 @@ class Keeper:
             return
         simulated = self._simulate(head, [TxRequest(v.address, data, 0) for v, _, data in todo])
         for (v, kind, data), failed in zip(todo, simulated, strict=True):
+            if kind == d.UpkeepKind.REPORT_OUTAGE.value and (failed is None or failed.name == "OutageAlreadyReported"):
+                self._outage_reported.add(v.address)
+                if failed is not None:
+                    continue  # another caller reported it first: nothing to send, nothing failed
             if failed is not None:
                 self._failure(
                     head,
@@ -643,7 +652,8 @@ class Keeper:
                 emit(self.log, INFO, "dry_run", block=head.number, vault=v.address, name=v.name, action=kind)
                 records.append(ActionRecord(head.number, v.address, kind, "dry_run", name=v.name))
             else:
-                self._last_failure.pop(v.address, None)
+                if kind != d.UpkeepKind.REPORT_OUTAGE.value:  # the check still fails: keep its log deduplicated
+                    self._last_failure.pop(v.address, None)
                 records.append(
                     self._send_new(
                         head, signer, slot=v.address, target=v.address, name=v.name, kind=kind, to=v.address, data=data

@@ -46,20 +46,34 @@ def test_due_expiry_is_settled(market: Market, keeper: LocalAccount) -> None:
 def test_reverting_check_is_logged_and_counted_never_raised(
     market: Market, keeper: LocalAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A stale feed: checkUpkeep reverts, which the keeper logs and counts; it reports the oracle outage once
+    (the vault's exit clock starts: withdrawals open at the conservative valuation a day later)."""
     warp(market.w3, 2 * 3600)  # the feed is older than its 1 h heartbeat: the oracle fails closed
     metrics = KeeperMetrics()
     k = _keeper(market, keeper, metrics=metrics)
     with caplog.at_level(logging.INFO, logger="hedgevault.keeper"):
-        (first,) = k.tick()
+        first, report = k.tick()
         market.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
         (second,) = k.tick()
     assert (first.kind, first.status) == ("skip", "check_failed")
     assert first.reason is not None and first.reason.startswith("FeedStale(")
-    assert second.status == "check_failed"
+    assert (report.kind, report.status) == ("report_outage", "success")
+    (event,) = market.suite.vault.events.OracleOutageReported().get_logs(from_block=0)
+    assert event["args"]["sinceSec"] > 0
+    assert second.status == "check_failed"  # reported once: nothing sent again
     value = metrics.registry.get_sample_value("hedgevault_keeper_failures_total", {"reason": "check:FeedStale"})
     assert value == 2.0
     logged = [r for r in caplog.records if r.getMessage() == "check_failed"]
     assert len(logged) == 1  # the same reason again is counted, not logged again every block
+    assert market.w3.eth.get_transaction_count(keeper.address) == 1
+
+
+def test_an_outage_someone_else_reported_is_not_reported_again(market: Market, keeper: LocalAccount) -> None:
+    warp(market.w3, 2 * 3600)
+    send(market.w3, market.suite.vault.functions.reportOracleOutage(), market.suite.admin)
+    k = _keeper(market, keeper)
+    (record,) = k.tick()
+    assert record.status == "check_failed"
     assert market.w3.eth.get_transaction_count(keeper.address) == 0
 
 
