@@ -67,9 +67,8 @@ def plan_vol_post(
         if reference_vol_wad == 0 or abs(target_wad - reference_vol_wad) <= params.max_step_wad:
             return VolPostPlan(target_wad, target_wad, None, "")
         step = params.max_step_wad
-        clipped = reference_vol_wad + step if target_wad > reference_vol_wad else reference_vol_wad - step
         return VolPostPlan(
-            clipped,
+            _toward(reference_vol_wad, target_wad, step),
             target_wad,
             step,
             f"clipped: the first post of an expiry must be within {step} of the oracle's latest post "
@@ -90,12 +89,16 @@ def plan_vol_post(
     #   if (|newVolWad - previous| > allowedStepWad) revert VolRateExceeded(previous, newVolWad, allowedStepWad);
     if abs(target_wad - last_vol_wad) <= allowed:
         return VolPostPlan(target_wad, target_wad, allowed, "")
-    clipped = last_vol_wad + allowed if target_wad > last_vol_wad else last_vol_wad - allowed
     return VolPostPlan(
-        clipped,
+        _toward(last_vol_wad, target_wad, allowed),
         target_wad,
         allowed,
         f"clipped: target {target_wad} is {abs(target_wad - last_vol_wad)} from the last post {last_vol_wad}; "
         f"{elapsed} s after it the oracle allows a step of {allowed} (min(max step {params.max_step_wad}, "
         f"{params.max_rate_per_hour_wad} per hour))",
     )
+
+
+def _toward(from_wad: int, target_wad: int, step_wad: int) -> int:
+    """``from_wad`` moved ``step_wad`` toward ``target_wad`` (which is further than that)."""
+    return from_wad + step_wad if target_wad > from_wad else from_wad - step_wad

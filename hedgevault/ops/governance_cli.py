@@ -205,20 +205,20 @@ def _queue_role(args: argparse.Namespace, function: str) -> int:
 def _execute(args: argparse.Namespace) -> int:
     from hedgevault.governance import execute
 
-    with attached(args) as (suite, manifest):
-        operation, tx_hash = execute(suite, signing_account(args, suite), args.id, from_block=_from_block(manifest))
-    print(f"executed  {operation.id}")
-    print(f"call      {operation.call.describe() if operation.call else operation.target}")
-    print(f"tx        {tx_hash}")
-    return 0
+    return _settle_operation(args, execute, "executed ")
 
 
 def _cancel(args: argparse.Namespace) -> int:
     from hedgevault.governance import cancel
 
+    return _settle_operation(args, cancel, "cancelled")
+
+
+def _settle_operation(args: argparse.Namespace, act: Any, done: str) -> int:
+    """Execute or cancel the queued operation ``args.id`` (``act``) and print what was done."""
     with attached(args) as (suite, manifest):
-        operation, tx_hash = cancel(suite, signing_account(args, suite), args.id, from_block=_from_block(manifest))
-    print(f"cancelled {operation.id}")
+        operation, tx_hash = act(suite, signing_account(args, suite), args.id, from_block=_from_block(manifest))
+    print(f"{done} {operation.id}")
     print(f"call      {operation.call.describe() if operation.call else operation.target}")
     print(f"tx        {tx_hash}")
     return 0

@@ -6,6 +6,8 @@ these tests need chains of their own, with real clocks, to tell chains apart and
 * ``hv`` - runs the ``hedgevault`` command in-process (``hedgevault.cli.main``) and returns its exit code,
   stdout and stderr.
 * ``deployer`` - Anvil's development account 0 (a local key: every deployment is signed locally).
+* ``chain``, ``w3``, ``manifest_path`` - a module's own Anvil, a connection to it, and the suite deployed
+  on it once for the module by `hedgevault deploy` with its defaults (timelock 24 h).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 from flows import Run
+from web3 import Web3
 
 from hedgevault.chain import Node, start_anvil
 from hedgevault.cli import main
@@ -52,3 +55,20 @@ def hv(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
 @pytest.fixture(scope="session")
 def deployer() -> LocalAccount:
     return anvil_account(0)
+
+
+@pytest.fixture(scope="module")
+def chain(anvils: Callable[..., Node]) -> Node:
+    return anvils()
+
+
+@pytest.fixture(scope="module")
+def w3(chain: Node) -> Web3:
+    return chain.web3()
+
+
+@pytest.fixture(scope="module")
+def manifest_path(chain: Node, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("manifests") / "suite.json"
+    assert main(["deploy", "--rpc-url", chain.url, "--manifest", str(path)]) == 0
+    return path

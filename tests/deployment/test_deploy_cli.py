@@ -25,26 +25,6 @@ from hedgevault.keys import anvil_account
 WAD = 10**18
 
 
-@pytest.fixture(scope="module")
-def chain(anvils: Callable[..., Node]) -> Node:
-    return anvils()
-
-
-@pytest.fixture(scope="module")
-def w3(chain: Node) -> Web3:
-    return chain.web3()
-
-
-@pytest.fixture(scope="module")
-def manifest_path(chain: Node, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The suite deployed once for the module with the CLI's defaults."""
-    from hedgevault.cli import main
-
-    path = tmp_path_factory.mktemp("manifests") / "suite.json"
-    assert main(["deploy", "--rpc-url", chain.url, "--manifest", str(path)]) == 0
-    return path
-
-
 @pytest.fixture
 def isolated(w3: Web3, manifest_path: Path) -> Iterator[None]:
     """Undo what a test does to the chain."""

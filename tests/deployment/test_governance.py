@@ -37,26 +37,6 @@ HOUR = 3_600
 ZERO_ROLE = b"\x00" * 32
 
 
-@pytest.fixture(scope="module")
-def chain(anvils: Callable[..., Node]) -> Node:
-    return anvils()
-
-
-@pytest.fixture(scope="module")
-def w3(chain: Node) -> Web3:
-    return chain.web3()
-
-
-@pytest.fixture(scope="module")
-def manifest_path(chain: Node, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The suite deployed once for the module by `hedgevault deploy` with its defaults (timelock 24 h)."""
-    from hedgevault.cli import main
-
-    path = tmp_path_factory.mktemp("governance") / "suite.json"
-    assert main(["deploy", "--rpc-url", chain.url, "--manifest", str(path)]) == 0
-    return path
-
-
 @pytest.fixture
 def suite(w3: Web3, manifest_path: Path) -> Iterator[Suite]:
     """The deployed suite, inside an EVM snapshot undone after the test."""

@@ -241,7 +241,8 @@ def test_minimum_premium_binds_only_where_the_stress_exceeds_the_price(suite: Su
     option hours from expiry pays the minimum: floor x 1% x its worst scenario value."""
     s = suite
     deposit(s, actors.depositor, q(s, 1_000_000))
-    week = list_series(s, now(s.w3) + 7 * DAY, 3000 * WAD, True)
+    week_expiry = now(s.w3) + 7 * DAY
+    week = list_series(s, week_expiry, 3000 * WAD, True)
     expiry = now(s.w3) + 3 * HOUR
     far = list_series(s, expiry, 3600 * WAD, True)
     risk = s.config.risk
@@ -250,8 +251,8 @@ def test_minimum_premium_binds_only_where_the_stress_exceeds_the_price(suite: Su
     premium_week, _ = s.vault.functions.quoteBuy(week, amount).call()
     spot = s.price_oracle.functions.spotWad().call()
     up = -(-spot * (10_000 + risk.feed_deviation_bps) // 10_000)
-    t = now(s.w3) + 7 * DAY - now(s.w3)
-    assert premium_week > 0
+    bs_week = s.pricer.functions.price(up, 3000 * WAD, week_expiry - now(s.w3), 8 * WAD // 10, 0, True).call()
+    assert premium_week == -(-amount * bs_week * (10_000 + risk.spread_bps) // (WAD * 10_000 * scale))
     premium_far, _ = s.vault.functions.quoteBuy(far, amount).call()
     b = book(s)
     s0 = b["spot_wad"]
@@ -271,7 +272,6 @@ def test_minimum_premium_binds_only_where_the_stress_exceeds_the_price(suite: Su
         f"{_units(s, premium_far)} (worst scenario {worst / WAD:,.2f} per option); ATM week {_units(s, premium_week)}"
     )
     assert premium_far == expected
-    assert t > 0
 
 
 # ----------------------------------------------------------------------------- 4. just-in-time deposits
@@ -562,18 +562,25 @@ def test_views_never_revert_and_exits_open_after_a_reported_outage(suite: Suite,
 # ----------------------------------------------------------------------------- 9. smaller ones
 
 
-def test_last_depositor_withdraws_all_but_the_reserved_payouts(suite: Suite, actors: Actors) -> None:
-    s = suite
-    v = s.vault.functions
+def _settled_call(s: Suite, actors: Actors) -> int:
+    """A 100,000 vault that sold 100 two-hour 3000 calls, settled by the keeper's upkeep at 3100 (10,000 owed
+    to the holder); returns the series id."""
     deposit(s, actors.depositor, q(s, 100_000))
     expiry = now(s.w3) + 2 * HOUR
     call_id = list_series(s, expiry, 3000 * WAD, True)
     buy(s, actors.buyer, call_id, 100 * WAD)
     s.w3.provider.make_request("evm_setNextBlockTimestamp", [expiry + 10])  # type: ignore[arg-type]
-    refresh_feed(s, 3100 * WAD)
-    needed, data = v.checkUpkeep(b"").call()
-    assert needed
-    send(s.w3, v.performUpkeep(data), actors.keeper)
+    refresh_feed(s, 3100 * WAD)  # the first round at or after the expiry
+    needed, data = s.vault.functions.checkUpkeep(b"").call()
+    assert needed and data
+    send(s.w3, s.vault.functions.performUpkeep(data), actors.keeper)
+    return call_id
+
+
+def test_last_depositor_withdraws_all_but_the_reserved_payouts(suite: Suite, actors: Actors) -> None:
+    s = suite
+    v = s.vault.functions
+    call_id = _settled_call(s, actors)
     owed = int(v.payoutsOwed().call())
     assert owed == q(s, 10_000)
     nav = int(v.totalAssets().call())
@@ -596,14 +603,7 @@ def test_withdraw_room_leaves_reserved_payouts_out_of_both_sides(suite: Suite, a
     """With payouts owed and a live book, maxWithdraw is exactly (A - P) - ceil(floor x (mark + M))."""
     s = suite
     v = s.vault.functions
-    deposit(s, actors.depositor, q(s, 100_000))
-    expiry = now(s.w3) + 2 * HOUR
-    call_id = list_series(s, expiry, 3000 * WAD, True)
-    buy(s, actors.buyer, call_id, 100 * WAD)
-    s.w3.provider.make_request("evm_setNextBlockTimestamp", [expiry + 10])  # type: ignore[arg-type]
-    refresh_feed(s, 3100 * WAD)
-    _needed, data = v.checkUpkeep(b"").call()
-    send(s.w3, v.performUpkeep(data), actors.keeper)
+    _settled_call(s, actors)
     live = list_series(s, now(s.w3) + 30 * DAY, 3000 * WAD, True)
     buy(s, actors.buyer, live, 100 * WAD)
     b = book(s)

@@ -398,7 +398,7 @@ class VaultMachine:
         v = s.vault.functions
         warp(self.w3, s.config.oracle.heartbeat_sec + 1 + extra_hours * 3600)
         d = self.depositors[0]
-        assert int(v.totalAssets().call()) >= 0
+        v.totalAssets().call()  # answers (no revert)
         v.convertToShares(q(s, 1)).call()
         v.convertToAssets(10**12).call()
         for fn in (v.maxDeposit, v.maxMint, v.maxWithdraw, v.maxRedeem):
