@@ -97,12 +97,13 @@ def test_no_post_sooner_than_the_minimum_interval(
     source.queue.append(MarketQuote(None, {market.expiry: V0 + WAD // 100}))
     assert _oracle(k.tick()) == [("oracle", "success")]
     posted_at = _last(market)[1]
-    nonce = market.w3.eth.get_transaction_count(keeper.address)
     warp(market.w3, params.min_interval_sec - 1)
     source.queue.append(MarketQuote(None, {market.expiry: V0 + 2 * WAD // 100}))
     with caplog.at_level(logging.INFO, logger="hedgevault.keeper"):
         assert _oracle(k.tick()) == []
-    assert market.w3.eth.get_transaction_count(keeper.address) == nonce, "nothing sent"
+    # no vol post went out (the feed, not refreshed here, may have gone stale: the keeper may then report the
+    # oracle outage to the vault, which is not a post)
+    assert _last(market) == (V0 + WAD // 100, posted_at), "nothing posted"
     (held,) = [r for r in caplog.records if r.getMessage() == "oracle_held"]
     assert held.fields["reason"].startswith(  # type: ignore[attr-defined]
         f"too soon: {params.min_interval_sec - 1} s since the last post at {posted_at}"
