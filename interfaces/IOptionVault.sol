@@ -3,9 +3,10 @@ pragma solidity ^0.8.24;
 
 /// @title IOptionVault
 /// @notice An ERC-4626 vault over a quote token that sells cash-settled European calls and puts on one
-/// underlying at Black-Scholes prices plus a spread, holds the underlying as its delta hedge (bought and
-/// sold on a Uniswap V3 pool by permissionless upkeeps), settles expiries from the price feed and pays
-/// the holders of its ERC-1155 option tokens.
+/// underlying at Black-Scholes prices plus a spread, delta-hedges both ways through its hedging module
+/// (`IHedger`: underlying held, or borrowed on a lending market and sold; moved in slices on a Uniswap V3
+/// pool by permissionless upkeeps), settles expiries from the price feed and pays the holders of its
+/// ERC-1155 option tokens.
 ///
 /// Units (names carry them): `...Wad` is 1e18 fixed point; option amounts and open interest are in
 /// underlying wad (1e18 = options on one unit of the underlying, whatever its decimals); strikes and
@@ -13,8 +14,9 @@ pragma solidity ^0.8.24;
 /// quote token units (its own decimals); `...Bps` is 1/10,000; times are unix seconds.
 ///
 /// Book (all in quote units, assets rounded down and liabilities rounded up):
-///   assets A      = quote balance - fees owed + hedge x spot (trading fees stay in the vault, the fee
-///                   recipient's, until `collectFees` sends them)
+///   assets A      = quote balance - fees owed + collateral + H x spot, with the signed hedge H (underlying
+///                   held minus borrowed with interest) and the hedger's collateral (quote supplied with
+///                   interest); trading fees stay in the vault, the fee recipient's, until `collectFees`
 ///   liabilities L = mark value of open options (Black-Scholes at the oracle spot and posted vol) + payouts owed
 ///                   The mark comes from a cached book (`BookMarking`): between full re-marks it is bounded
 ///                   from above (withdrawals, redemptions, totalAssets, HF) and from below (deposits,
@@ -78,7 +80,9 @@ interface IOptionVault {
         uint128 maxVegaWad;
     }
 
-    /// @notice Hedging parameters (admin). The hedge target is max(-book delta, 0) underlying.
+    /// @notice Hedging parameters (admin). The hedge target is -book delta at the current spot (at least 0
+    /// with a hedger that cannot short); an upkeep moves the hedge toward it by one slice of at most
+    /// `maxSlippageBps` from the oracle spot per unit (`IHedger`).
     struct HedgeParams {
         uint112 deltaBandWad;
         uint112 dustDeltaWad;
@@ -88,11 +92,14 @@ interface IOptionVault {
     }
 
     /// @notice A snapshot of the book (see the contract-level notice for the formulas). Net delta is
-    /// `bookDeltaWad + hedgeBalance` (in underlying wad).
+    /// `bookDeltaWad + hedgeWad` (in underlying wad).
     struct BookView {
         uint256 spotWad;
         uint256 quoteBalance;
-        uint256 hedgeBalance;
+        /// @dev The hedge: signed underlying wad (held minus borrowed, `IHedger.Position`) and the quote it
+        /// keeps as collateral with the lending market (quote units, part of A).
+        int256 hedgeWad;
+        uint256 collateral;
         /// @dev A: net of the trading fees owed (`feesOwed`), which `quoteBalance` includes.
         uint256 assetsValue;
         uint256 markValue;
@@ -113,6 +120,9 @@ interface IOptionVault {
         /// (quote units, up): |net delta| S d + gammaCoef S d^2 / 2 + vega x the oracle's maxStep. Deposits
         /// are priced at the higher NAV plus it, withdrawals at the lower NAV minus it (docs/option-vault.md).
         uint256 swing;
+        /// @dev Quote kept for the claims of in-the-money series within a day of expiry (quote units): out
+        /// of what withdrawals and hedge purchases may spend (`BookMarking.claimReserve`).
+        uint256 claimReserve;
     }
 
     /// @notice What deposits and withdrawals see now (`valuation`), quote units.
@@ -212,6 +222,9 @@ interface IOptionVault {
     error ParamStepTooLarge(bytes32 name, int256 oldValue, int256 newValue, int256 maxStep);
     /// @notice `setParameters` again before `nextAllowedSec` (one change per `PARAMS_INTERVAL_SEC`).
     error ParametersChangedTooRecently(uint256 changedAtSec, uint256 nextAllowedSec);
+    /// @notice The hedger's lending position is below its health buffer under the shock: no new short puts
+    /// until an upkeep has de-risked it (`IHedger.Position.deRisking`).
+    error HedgerDeRisking(uint256 seriesId);
 
     // ---------------------------------------------------------------- events
     event SeriesListed(uint256 indexed seriesId, uint256 expiry, uint256 strikeWad, bool isCall);
@@ -321,8 +334,6 @@ interface IOptionVault {
     /// figures with deposits and withdrawals closed.
     function valuation() external view returns (Valuation memory);
 
-    /// @notice HF = A / (L + M) now (type(uint256).max with no liabilities), as `book().healthFactorWad`.
-    function healthFactor() external view returns (uint256);
     /// @notice True while paused.
     function paused() external view returns (bool);
     /// @notice Quote owed to holders of settled, unclaimed options.

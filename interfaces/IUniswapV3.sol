@@ -46,6 +46,18 @@ interface IUniswapV3PoolMinimal {
 
     /// @notice Grow the pool's observation history to at least `observationCardinalityNext` slots.
     function increaseObservationCardinalityNext(uint16 observationCardinalityNext) external;
+
+    /// @notice Swap token0 for token1 (`zeroForOne`) or back; `amountSpecified` > 0 is an exact input, < 0 an
+    /// exact output; the swap stops where the price reaches `sqrtPriceLimitX96`. The pool calls
+    /// `uniswapV3SwapCallback` on the caller to be paid.
+    /// @return amount0 Token0 paid to the pool (> 0) or received (< 0); amount1 likewise.
+    function swap(
+        address recipient,
+        bool zeroForOne,
+        int256 amountSpecified,
+        uint160 sqrtPriceLimitX96,
+        bytes calldata data
+    ) external returns (int256 amount0, int256 amount1);
 }
 
 /// @title ISwapRouterMinimal

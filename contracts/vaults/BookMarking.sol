@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IHedger} from "../../interfaces/IHedger.sol";
 import {IOptionPricer} from "../../interfaces/IOptionPricer.sol";
 import {IOptionVault} from "../../interfaces/IOptionVault.sol";
 import {IPriceOracle} from "../../interfaces/IPriceOracle.sol";
@@ -44,6 +45,9 @@ library BookMarking {
     /// @notice `setParameters` changes the parameters at most once per hour (queued changes cannot be
     /// executed back to back to move a value by more than its step).
     uint256 internal constant PARAMS_INTERVAL_SEC = 1 hours;
+    /// @notice Series this close to expiry (or past it, unsettled) have their intrinsic value kept in quote
+    /// for the claims (`claimReserve`).
+    uint256 internal constant CLAIM_RESERVE_WINDOW_SEC = 1 days;
 
     /// @notice The cached aggregates and where they were marked (see the library's notice).
     struct Marks {
@@ -138,6 +142,10 @@ library BookMarking {
         uint256 volShockWad;
         /// @dev Trades are priced at the spot moved this far against the trader (`tradeSpot`).
         uint256 deviationBps;
+        /// @dev A hedge's marks are also stale when the book's delta may have drifted more than this since
+        /// the mark (gammaCoef |S - S0| / min(S, S0), `isStale`): the hedge targets the delta at the current
+        /// spot. 0 for every other action.
+        uint256 maxDeltaDriftWad;
     }
 
     /// @dev Per-expiry values shared by the series of one expiry.
@@ -229,7 +237,84 @@ library BookMarking {
         if (block.timestamp >= m.validUntil) return true;
         uint256 diff = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
         if (diff * BPS > m.spotWad * env.spotBandBps) return true;
+        if (env.maxDeltaDriftWad != 0 && diff != 0) {
+            uint256 sMin = spotWad < m.spotWad ? spotWad : m.spotWad;
+            if (m.gammaCoefWad.mulDivUp(diff, sMin) > env.maxDeltaDriftWad) return true;
+        }
         return uint32(env.volOracle.epoch()) != uint32(m.volEpoch);
+    }
+
+    /// @notice `IOptionVault.book()`: what a state-changing action would see now (re-marked in memory when
+    /// the cached book is stale), with the vault's quote balance and its hedger's position.
+    function bookView(
+        Stored storage st,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        Env memory env,
+        BookMath.Ctx memory c,
+        uint256 quoteBalance,
+        IHedger hedger,
+        uint256 volStepWad
+    ) external view returns (IOptionVault.BookView memory v) {
+        (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
+        v.markedAtSec = m.markedAt;
+        v.cacheValidUntilSec = m.validUntil;
+        v.cacheFresh = fresh;
+        v.claimReserve = _claimReserve(series, live, spotWad, c.quoteScale);
+        IHedger.Position memory p = hedger.position(spotWad, c.spotShockUpBps);
+        _fillView(v, _value(m, spotWad, env.rateWad, quoteBalance, p), c, env.deviationBps, volStepWad);
+    }
+
+    function _fillView(
+        IOptionVault.BookView memory v,
+        BookMath.Book memory b,
+        BookMath.Ctx memory c,
+        uint256 deviationBps,
+        uint256 volStepWad
+    ) private pure {
+        v.spotWad = b.spotWad;
+        v.quoteBalance = b.quoteBalance;
+        v.hedgeWad = b.hedgeWad;
+        v.collateral = b.collateral;
+        v.assetsValue = BookMath.assetsValue(b, c);
+        v.markValue = b.markUpWad.divUp(c.quoteScale);
+        v.payoutsOwed = c.payoutsOwed;
+        v.stressMargin = BookMath.stressMargin(b, c);
+        v.healthFactorWad = BookMath.healthFactor(b, c);
+        v.bookDeltaWad = b.bookDeltaWad;
+        v.vegaWad = b.vegaWad;
+        v.markLowerValue = b.markDownWad / c.quoteScale;
+        v.swing = BookMath.swing(b, c, deviationBps, volStepWad);
+    }
+
+    /// @notice Quote to keep for claims (quote units, up): sum of open x intrinsic value at `spotWad` over
+    /// the live series that expire within `CLAIM_RESERVE_WINDOW_SEC` or have expired unsettled. Withdrawals
+    /// and hedge purchases may not spend it, so that the quote for an in-the-money expiry's claims is in
+    /// the vault when it settles.
+    function claimReserve(
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        uint256 spotWad,
+        uint256 quoteScale
+    ) external view returns (uint256) {
+        return _claimReserve(series, live, spotWad, quoteScale);
+    }
+
+    function _claimReserve(
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        uint256 spotWad,
+        uint256 quoteScale
+    ) private view returns (uint256) {
+        uint256 reserveWad;
+        uint256 horizon = block.timestamp + CLAIM_RESERVE_WINDOW_SEC;
+        uint256 n = live.length;
+        for (uint256 i = 0; i < n; ++i) {
+            IOptionVault.Series memory s = series[live[i]];
+            if (s.expiry > horizon || s.openInterestWad == 0) continue;
+            reserveWad += (uint256(s.openInterestWad) * intrinsicWad(s, spotWad)).divUp(WAD);
+        }
+        return reserveWad.divUp(quoteScale);
     }
 
     function _current(
@@ -299,7 +384,8 @@ library BookMarking {
     /// the marks' spot and time and in both stress scenarios, and its terms moved, so that every aggregate,
     /// the stress scenarios included, stays that of a full re-mark at that point to the wei; the marks are
     /// stored (event `BookMarked` first when they were re-marked). Returns the valuation at the action's
-    /// spot (`value`) with zero balances (the vault fills them in after its token transfers) and the
+    /// spot (`value`) with `hedger`'s position (none when `hedger` is zero) and a zero quote balance (the
+    /// vault fills it in after its token transfer), and the
     /// series' stress value per option: max(stressUp, stressDown), its worst scenario value (wad), which
     /// bounds what one option adds to the liabilities and the stress margin together.
     function trade(
@@ -308,13 +394,25 @@ library BookMarking {
         uint256[] storage live,
         Env memory env,
         IOptionVault.Series memory s,
-        uint256 newOpenWad
+        uint256 newOpenWad,
+        IHedger hedger
     ) external returns (uint256 priceWad, uint256 stressPerOptionWad, BookMath.Book memory) {
         (Marks memory m, uint256 spotWad, bool fresh, Expiry memory e) = _tradeMarks(st, series, live, env, s);
         if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
         (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
         _store(st, m);
-        return (priceWad, stressPerOptionWad, _value(m, spotWad, env.rateWad, 0, 0));
+        return (priceWad, stressPerOptionWad, _tradeValue(m, spotWad, env, hedger));
+    }
+
+    /// @dev `trade`'s valuation: with `hedger`'s position (none when it is zero) and a zero quote balance.
+    function _tradeValue(Marks memory m, uint256 spotWad, Env memory env, IHedger hedger)
+        private
+        view
+        returns (BookMath.Book memory)
+    {
+        IHedger.Position memory p;
+        if (address(hedger) != address(0)) p = hedger.position(spotWad, env.shockUpBps);
+        return _value(m, spotWad, env.rateWad, 0, p);
     }
 
     /// @dev Fresh marks (`_current`) and the traded series' expiry values: fresh marks are of the current
@@ -504,7 +602,7 @@ library BookMarking {
     /// @notice The book at the stored marks' spot and time, read without any oracle: the conservative
     /// valuation of exit mode (`IOptionVault.exitMode`; `BookMath.navConservative`). The mark is the exact
     /// one of the marks, the stress scenarios as stored.
-    function storedBook(Stored storage st, uint256 quoteBalance, uint256 hedgeBalance)
+    function storedBook(Stored storage st, uint256 quoteBalance, IHedger.Position memory p)
         external
         view
         returns (BookMath.Book memory b)
@@ -512,8 +610,7 @@ library BookMarking {
         Marks memory m = _load(st);
         b.spotWad = m.spotWad;
         b.markSpotWad = m.spotWad;
-        b.quoteBalance = quoteBalance;
-        b.hedgeBalance = hedgeBalance;
+        _setBalances(b, quoteBalance, p);
         b.bookDeltaWad = -m.optionDeltaWad;
         b.gammaCoefWad = m.gammaCoefWad;
         b.vegaWad = (m.vegaRootWad * m.spotWad).divUp(WAD);
@@ -697,22 +794,27 @@ library BookMarking {
     /// evaluations compared (2 x (2 wei + 1e-17 max(S, K)) per option, the delta's 1e-18 per option
     /// times |dS|) and the per-series roundings (2 wei per series).
     /// Book delta = -optionDelta (at S0); vega bound = vegaRoot x S.
-    function value(Marks memory m, uint256 spotWad, int256 rateWad, uint256 quoteBalance, uint256 hedgeBalance)
+    function value(Marks memory m, uint256 spotWad, int256 rateWad, uint256 quoteBalance, IHedger.Position memory p)
         external
         view
         returns (BookMath.Book memory)
     {
-        return _value(m, spotWad, rateWad, quoteBalance, hedgeBalance);
+        return _value(m, spotWad, rateWad, quoteBalance, p);
     }
 
-    function _value(Marks memory m, uint256 spotWad, int256 rateWad, uint256 quoteBalance, uint256 hedgeBalance)
+    /// @notice The vault's quote balance and its hedger's position into book `b`.
+    function _setBalances(BookMath.Book memory b, uint256 quoteBalance, IHedger.Position memory p) private pure {
+        b.quoteBalance = quoteBalance;
+        (b.hedgeWad, b.collateral, b.canShort, b.deRisking) = (p.hedgeWad, p.collateral, p.canShort, p.deRisking);
+    }
+
+    function _value(Marks memory m, uint256 spotWad, int256 rateWad, uint256 quoteBalance, IHedger.Position memory p)
         private
         view
         returns (BookMath.Book memory b)
     {
         b.spotWad = spotWad;
-        b.quoteBalance = quoteBalance;
-        b.hedgeBalance = hedgeBalance;
+        _setBalances(b, quoteBalance, p);
         b.bookDeltaWad = -m.optionDeltaWad;
         // vegaRoot < 2^128 and spot < 2^104 (stored fields): the products here fit
         b.vegaWad = (m.vegaRootWad * spotWad).divUp(WAD);

@@ -19,9 +19,14 @@ library BookMath {
     /// @notice A valuation at one spot and now (wad before conversion to quote units).
     struct Book {
         uint256 spotWad;
-        /// @dev Token units.
+        /// @dev The vault's quote balance (token units).
         uint256 quoteBalance;
-        uint256 hedgeBalance;
+        /// @dev The hedge (`IHedger.Position`): signed underlying wad (held minus owed), the collateral it
+        /// keeps in quote units, whether it can go short and whether its lending position is de-risking.
+        int256 hedgeWad;
+        uint256 collateral;
+        bool canShort;
+        bool deRisking;
         /// @dev Upper and lower bounds of the mark of the open options.
         uint256 markUpWad;
         uint256 markDownWad;
@@ -48,13 +53,20 @@ library BookMath {
         uint256 hfFloorWad;
         uint256 spotShockUpBps;
         uint256 spotShockDownBps;
+        /// @dev Quote kept for the claims of in-the-money series near expiry (`BookMarking.claimReserve`):
+        /// out of the free quote where it is set (withdrawals, hedges), 0 elsewhere.
+        uint256 reservedQuote;
     }
 
-    /// @notice A = quote balance - fees owed + hedge x spot, rounded down, in quote units (the fees are
-    /// the fee recipient's money in the vault's custody).
+    /// @notice A = quote balance - fees owed + collateral + hedge x spot, rounded down (a short hedge's
+    /// value rounded up before it is subtracted; 0 if negative), in quote units. The fees are the fee
+    /// recipient's money in the vault's custody.
     function assetsValue(Book memory b, Ctx memory c) internal pure returns (uint256) {
         uint256 ownQuote = b.quoteBalance > c.feesOwed ? b.quoteBalance - c.feesOwed : 0;
-        return ownQuote + (b.hedgeBalance * c.underlyingScale).mulDivDown(b.spotWad, WAD * c.quoteScale);
+        uint256 cash = ownQuote + b.collateral;
+        if (b.hedgeWad >= 0) return cash + uint256(b.hedgeWad).mulDivDown(b.spotWad, WAD * c.quoteScale);
+        uint256 owed = uint256(-b.hedgeWad).mulDivUp(b.spotWad, WAD * c.quoteScale);
+        return cash > owed ? cash - owed : 0;
     }
 
     /// @notice L = mark (upper bound) + payouts owed, rounded up, in quote units.
@@ -63,19 +75,26 @@ library BookMath {
     }
 
     /// @notice M = max(lossUp, lossDown, 0), rounded up, in quote units: the worst loss of book and hedge
-    /// when the marked spot S0 moves to S0 (1 + up) or S0 (1 - down) with every volatility + volShock:
-    ///   lossUp   = stressUp   - mark - H x (floor(S0 (1 + up)) - S0)     (the hedge gains: rounded down)
-    ///   lossDown = stressDown - mark + H x (S0 - floor(S0 (1 - down)))   (the hedge loses: rounded up)
-    /// with the book's scenario values and mark at S0 from `BookMarking` and the current hedge H.
+    /// when the marked spot S0 moves to Su = floor(S0 (1 + up)) or Sd = floor(S0 (1 - down)) with every
+    /// volatility + volShock:
+    ///   lossUp   = stressUp   - mark - H x (Su - S0)
+    ///   lossDown = stressDown - mark + H x (S0 - Sd)
+    /// with the book's scenario values and mark at S0 from `BookMarking` and the signed hedge H (a long
+    /// hedge gains up and loses down, a short the reverse); hedge gains round down, losses up.
     function stressMargin(Book memory b, Ctx memory c) internal pure returns (uint256) {
-        uint256 hedgeWad = b.hedgeBalance * c.underlyingScale;
         uint256 s0 = b.markSpotWad;
-        uint256 gainUpWad = hedgeWad * (s0 * (BPS + c.spotShockUpBps) / BPS - s0) / WAD;
-        uint256 lossDownWad = (hedgeWad * (s0 - s0 * (BPS - c.spotShockDownBps) / BPS)).divUp(WAD);
-        int256 lossUp = int256(b.stressUpWad) - int256(b.markWad) - int256(gainUpWad);
-        int256 lossDown = int256(b.stressDownWad) - int256(b.markWad) + int256(lossDownWad);
+        int256 pnlUp = _hedgePnl(b.hedgeWad, s0 * (BPS + c.spotShockUpBps) / BPS - s0);
+        int256 pnlDown = _hedgePnl(-b.hedgeWad, s0 - s0 * (BPS - c.spotShockDownBps) / BPS);
+        int256 lossUp = int256(b.stressUpWad) - int256(b.markWad) - pnlUp;
+        int256 lossDown = int256(b.stressDownWad) - int256(b.markWad) - pnlDown;
         int256 worst = lossUp > lossDown ? lossUp : lossDown;
         return worst > 0 ? uint256(worst).divUp(c.quoteScale) : 0;
+    }
+
+    /// @dev hedgeWad x moveWad / 1e18 (wad): a gain rounded down, a loss rounded up.
+    function _hedgePnl(int256 hedgeWad, uint256 moveWad) private pure returns (int256) {
+        if (hedgeWad >= 0) return int256(uint256(hedgeWad) * moveWad / WAD);
+        return -int256((uint256(-hedgeWad) * moveWad).divUp(WAD));
     }
 
     /// @notice NAV with the mark's upper bound (withdrawals, redemptions, totalAssets).
@@ -122,7 +141,7 @@ library BookMath {
         pure
         returns (uint256)
     {
-        int256 net = b.bookDeltaWad + int256(b.hedgeBalance * c.underlyingScale);
+        int256 net = b.bookDeltaWad + b.hedgeWad;
         uint256 absNet = net < 0 ? uint256(-net) : uint256(net);
         // |net| < 2^129 (the book's delta is stored in 128 bits, a hedge balance beyond 2^128 wad is not a
         // token), spot < 2^104 (stored in 104 bits), d <= 500 < 2^9: < 2^242. gammaCoef < 2^128 (stored),
@@ -155,16 +174,19 @@ library BookMath {
         return left.mulDivDown(WAD, denominator);
     }
 
-    /// @notice Quote balance minus payouts and fees owed (0 if short): what may leave the vault.
+    /// @notice Quote balance minus payouts and fees owed and the claims' reserve (0 if short): what may leave
+    /// the vault or buy a hedge.
     function freeQuote(Book memory b, Ctx memory c) internal pure returns (uint256) {
-        uint256 owed = c.payoutsOwed + c.feesOwed;
+        uint256 owed = c.payoutsOwed + c.feesOwed + c.reservedQuote;
         return b.quoteBalance > owed ? b.quoteBalance - owed : 0;
     }
 
-    /// @notice Target hedge max(-bookDelta, 0) and the gap |target - hedge|, in underlying wad.
-    function hedgeTarget(Book memory b, Ctx memory c) internal pure returns (uint256 targetWad, uint256 gapWad) {
-        targetWad = b.bookDeltaWad < 0 ? uint256(-b.bookDeltaWad) : 0;
-        uint256 hedgeWad = b.hedgeBalance * c.underlyingScale;
-        gapWad = targetWad > hedgeWad ? targetWad - hedgeWad : hedgeWad - targetWad;
+    /// @notice The target hedge -bookDelta (at least 0 when the hedger cannot short) and the gap
+    /// |target - hedge|, in underlying wad.
+    function hedgeTarget(Book memory b) internal pure returns (int256 targetWad, uint256 gapWad) {
+        targetWad = -b.bookDeltaWad;
+        if (targetWad < 0 && !b.canShort) targetWad = 0;
+        int256 gap = targetWad - b.hedgeWad;
+        gapWad = gap < 0 ? uint256(-gap) : uint256(gap);
     }
 }

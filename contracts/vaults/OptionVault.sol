@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
@@ -12,19 +11,20 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {AutomationCompatibleInterface} from "../../interfaces/AutomationCompatibleInterface.sol";
+import {IHedger} from "../../interfaces/IHedger.sol";
 import {IOptionPricer} from "../../interfaces/IOptionPricer.sol";
 import {IOptionToken} from "../../interfaces/IOptionToken.sol";
 import {IOptionVault} from "../../interfaces/IOptionVault.sol";
 import {IPriceOracle} from "../../interfaces/IPriceOracle.sol";
-import {ISwapRouterMinimal} from "../../interfaces/IUniswapV3.sol";
 import {IVolatilityOracle} from "../../interfaces/IVolatilityOracle.sol";
 import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 import {BookMarking} from "./BookMarking.sol";
 import {BookMath} from "./BookMath.sol";
-import {SwapExecution} from "./SwapExecution.sol";
+import {HedgeExecution} from "./HedgeExecution.sol";
 
 /// @title OptionVault
-/// @notice ERC-4626 vault that writes cash-settled European options and delta-hedges them on Uniswap V3.
+/// @notice ERC-4626 vault that writes cash-settled European options and delta-hedges them through its
+/// hedging module (`IHedger`: long underlying, or short through a lending market), in slices on Uniswap V3.
 /// Formulas and units are on `IOptionVault`; the cached book on `BookMarking` and docs/option-vault.md.
 /// @dev Roles: DEFAULT_ADMIN_ROLE (risk parameters, fee recipient; a timelock in a `hedgevault deploy`
 /// deployment), GUARDIAN_ROLE (pause), LISTER_ROLE (series). Paused: deposit, mint, buy, sell and
@@ -56,8 +56,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     IERC20 public immutable underlying;
     IPriceOracle public immutable priceOracle;
     IVolatilityOracle public immutable volOracle;
-    ISwapRouterMinimal public immutable swapRouter;
-    uint24 public immutable poolFee;
+    /// @notice The hedging module (bound to this vault; holds the hedge position).
+    IHedger public immutable hedger;
     IOptionToken public immutable optionToken;
     IOptionPricer public immutable pricer;
     /// @dev 10^(18 - quote decimals): quote wad -> quote units.
@@ -94,8 +94,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         IERC20 underlying;
         IPriceOracle priceOracle;
         IVolatilityOracle volOracle;
-        ISwapRouterMinimal swapRouter;
-        uint24 poolFee;
+        IHedger hedger;
         IOptionToken optionToken;
         IOptionPricer pricer;
         address admin;
@@ -117,8 +116,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         underlying = config.underlying;
         priceOracle = config.priceOracle;
         volOracle = config.volOracle;
-        swapRouter = config.swapRouter;
-        poolFee = config.poolFee;
+        hedger = config.hedger;
         optionToken = config.optionToken;
         pricer = config.pricer;
         _quoteScale = 10 ** (18 - quoteDecimals);
@@ -127,8 +125,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         _book.lock = UNLOCKED;
         _grantRole(DEFAULT_ADMIN_ROLE, config.admin);
         BookMarking.storeParameters(_book, _risk, _limits, _hedgeParams, risk, limits, hedge, true);
-        IERC20(address(config.quote)).forceApprove(address(config.swapRouter), type(uint256).max);
-        config.underlying.forceApprove(address(config.swapRouter), type(uint256).max);
+        // the hedger pulls the quote of its orders (only inside them: `IHedger`)
+        IERC20(address(config.quote)).forceApprove(address(config.hedger), type(uint256).max);
         lastHedgeTime = block.timestamp;
     }
 
@@ -173,7 +171,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         uint256 maxOpenWad = _limits.maxOpenInterestWad;
         if (openWad > maxOpenWad) revert OpenInterestCap(seriesId, openWad, maxOpenWad);
         (uint256 priceWad, uint256 stressWad, BookMath.Book memory b) =
-            BookMarking.trade(_book, _series, _live, _env(), s, openWad);
+            BookMarking.trade(_book, _series, _live, _env(), s, openWad, hedger);
         uint256 fee;
         (premium, fee) = _buyCost(priceWad, stressWad, amountWad);
         if (premium + fee > maxPremium) revert PremiumAboveMax(premium + fee, maxPremium);
@@ -182,7 +180,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         _accrueFee(fee);
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), premium + fee);
         b.quoteBalance = IERC20(asset()).balanceOf(address(this));
-        b.hedgeBalance = underlying.balanceOf(address(this));
+        // a hedger de-risking its lending position takes no more short puts (their hedge is a short)
+        if (b.deRisking && !s.isCall) revert HedgerDeRisking(seriesId);
         _checkNewRisk(b);
         optionToken.mint(receiver, seriesId, amountWad);
         emit Bought(seriesId, msg.sender, receiver, amountWad, premium, fee);
@@ -215,7 +214,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         unchecked {
             openWad = s.openInterestWad - amountWad;
         }
-        (uint256 priceWad,,) = BookMarking.trade(_book, _series, _live, _env(), s, openWad);
+        (uint256 priceWad,,) = BookMarking.trade(_book, _series, _live, _env(), s, openWad, IHedger(address(0)));
         (proceeds, fee) = _sellProceeds(priceWad, amountWad);
         if (proceeds < minProceeds) revert ProceedsBelowMin(proceeds, minProceeds);
         // the proceeds leave and the fee becomes owed: both must come out of the free quote
@@ -265,19 +264,26 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     /// @inheritdoc IOptionVault
+    /// @dev A claim short of quote (the hedge still holds it) has the hedger raise it in one slice
+    /// (`HedgeExecution.claim`).
     function claim(uint256 seriesId, address receiver) external nonReentrant returns (uint256 payout) {
-        if (receiver == address(0)) revert ZeroAddress();
-        Series memory s = _seriesOrRevert(seriesId);
-        uint256 priceWad = settlementPriceWad[s.expiry];
-        if (priceWad == 0) revert NotSettled(seriesId);
-        uint256 amountWad = IERC1155(address(optionToken)).balanceOf(msg.sender, seriesId);
-        if (amountWad == 0) revert NothingToClaim(seriesId, msg.sender);
-        payout = amountWad.mulDivDown(BookMarking.intrinsicWad(s, priceWad), WAD * _quoteScale);
-        optionToken.burn(msg.sender, seriesId, amountWad);
+        payout = HedgeExecution.claim(
+            _series,
+            settlementPriceWad,
+            HedgeExecution.Claim(
+                optionToken,
+                IERC20(asset()),
+                hedger,
+                priceOracle,
+                _quoteScale,
+                _hedgeParams.maxSlippageBps,
+                _risk.spotShockUpBps
+            ),
+            seriesId,
+            receiver
+        );
         // settlement added ceil(open x payout) for the series; the claims' floors never sum above it
         payoutsOwed -= payout;
-        if (payout != 0) IERC20(asset()).safeTransfer(receiver, payout);
-        emit Claimed(seriesId, msg.sender, receiver, amountWad, payout);
     }
 
     // ================================================================= upkeep
@@ -288,10 +294,27 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function checkUpkeep(bytes calldata) external view returns (bool upkeepNeeded, bytes memory performData) {
         (uint256 expiry, uint80 roundId) = BookMarking.dueSettlement(_series, _live, priceOracle);
         if (expiry != 0) return (true, abi.encode(expiry, roundId));
-        (BookMarking.Marks memory m, uint256 spot, bool fresh) = BookMarking.viewMarks(_book, _series, _live, _env());
-        if (!fresh && _remarkDue(m)) return (true, "");
-        (, uint256 gapWad) = BookMath.hedgeTarget(_value(m, spot), _ctx());
-        return (_hedgeNeeded(gapWad), "");
+        (BookMarking.Marks memory m, uint256 spot, bool fresh) =
+            BookMarking.viewMarks(_book, _series, _live, _hedgeEnv());
+        (bool hedgeNow, bool remarkOnly,,,) = _upkeep(m, spot, fresh);
+        return (hedgeNow || remarkOnly, "");
+    }
+
+    /// @dev What an upkeep without settlement does with marks `m` at `spot` (`fresh`: not re-marked): a
+    /// hedge when the gap leaves the band, or the interval has passed with a non-dust gap, or the hedger
+    /// is de-risking; else a re-mark of a stale book with open interest alone (reusable marks).
+    function _upkeep(BookMarking.Marks memory m, uint256 spot, bool fresh)
+        internal
+        view
+        returns (bool hedgeNow, bool remarkOnly, BookMath.Book memory b, int256 targetWad, uint256 gapWad)
+    {
+        b = _value(m, spot);
+        (targetWad, gapWad) = b.hedgeTarget();
+        HedgeParams storage hp = _hedgeParams;
+        hedgeNow = gapWad > hp.deltaBandWad || b.deRisking
+            || (block.timestamp >= lastHedgeTime + hp.hedgeIntervalSec && gapWad > hp.dustDeltaWad);
+        // a stale book with open interest whose re-mark can be reused is worth an upkeep of its own
+        remarkOnly = !hedgeNow && !fresh && m.validUntil > m.markedAt && m.openWad != 0;
     }
 
     /// @inheritdoc AutomationCompatibleInterface
@@ -306,16 +329,13 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             _settle(expiry, roundId);
             return;
         }
-        (BookMarking.Marks memory m, uint256 spot, bool fresh) = BookMarking.freshMarks(_book, _series, _live, _env());
-        BookMath.Book memory b = _value(m, spot);
-        BookMath.Ctx memory c = _ctx();
-        (uint256 targetWad, uint256 gapWad) = b.hedgeTarget(c);
-        if (!_hedgeNeeded(gapWad)) {
-            // a re-mark of a stale book is an upkeep of its own
-            if (!fresh && _remarkDue(m)) return;
-            revert UpkeepNotNeeded(gapWad, _hedgeParams.deltaBandWad);
-        }
-        _rebalance(b, c, targetWad);
+        (BookMarking.Marks memory m, uint256 spot, bool fresh) =
+            BookMarking.freshMarks(_book, _series, _live, _hedgeEnv());
+        (bool hedgeNow, bool remarkOnly, BookMath.Book memory b, int256 targetWad, uint256 gapWad) =
+            _upkeep(m, spot, fresh);
+        if (remarkOnly) return;
+        if (!hedgeNow) revert UpkeepNotNeeded(gapWad, _hedgeParams.deltaBandWad);
+        _rebalance(b, _reservingCtx(spot), targetWad);
     }
 
     // ================================================================= ERC-4626
@@ -334,8 +354,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     /// @inheritdoc ERC4626
-    function maxMint(address) public view override returns (uint256) {
-        return _safeValuation().depositsOpen ? type(uint256).max : 0;
+    function maxMint(address owner) public view override returns (uint256) {
+        return maxDeposit(owner);
     }
 
     /// @inheritdoc ERC4626
@@ -548,7 +568,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         (BookMath.Book memory b, BookMarking.Marks memory m, bool fresh) = _viewBookAndMarks();
         v.spotWad = b.spotWad;
         v.quoteBalance = b.quoteBalance;
-        v.hedgeBalance = b.hedgeBalance;
+        v.hedgeWad = b.hedgeWad;
+        v.collateral = b.collateral;
         BookMath.Ctx memory c = _ctx();
         v.assetsValue = b.assetsValue(c);
         v.markValue = b.markUpWad.divUp(_quoteScale);
@@ -562,22 +583,19 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         v.cacheValidUntilSec = m.validUntil;
         v.cacheFresh = fresh;
         v.swing = b.swing(c, _risk.feedDeviationBps, _volStepWad());
+        v.claimReserve = _claimReserve(b.spotWad);
     }
 
     /// @inheritdoc IOptionVault
     function valuation() public view returns (Valuation memory) {
         bool conservative = _exitMode();
-        return _valuationOf(conservative ? _storedBook() : _viewBook(), _ctx(), conservative);
+        BookMath.Book memory b = conservative ? _storedBook() : _viewBook();
+        return _valuationOf(b, _reservingCtx(b.spotWad), conservative);
     }
 
     /// @inheritdoc IOptionVault
     function exitMode() external view returns (bool) {
         return _exitMode();
-    }
-
-    /// @inheritdoc IOptionVault
-    function healthFactor() external view returns (uint256) {
-        return _viewBook().healthFactor(_ctx());
     }
 
     // ================================================================= internal: cached book
@@ -593,13 +611,15 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             _risk.spotShockUpBps,
             _risk.spotShockDownBps,
             _risk.volShockWad,
-            _risk.feedDeviationBps
+            _risk.feedDeviationBps,
+            0
         );
     }
 
-    /// @dev A stale book with open interest whose re-mark can be reused is worth an upkeep of its own.
-    function _remarkDue(BookMarking.Marks memory m) internal pure returns (bool) {
-        return m.validUntil > m.markedAt && m.openWad != 0;
+    /// @dev `_env` for hedges: the marks are also stale once the book's delta may have drifted half the band.
+    function _hedgeEnv() internal view returns (BookMarking.Env memory env) {
+        env = _env();
+        env.maxDeltaDriftWad = _hedgeParams.deltaBandWad / 2;
     }
 
     function _actionBook() internal returns (BookMath.Book memory) {
@@ -624,13 +644,21 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @dev Valuation at `spotWad` and now from the marks (`BookMarking.value`).
     function _value(BookMarking.Marks memory m, uint256 spotWad) internal view returns (BookMath.Book memory) {
-        return BookMarking.value(
-            m,
-            spotWad,
-            _risk.rateWad,
-            IERC20(asset()).balanceOf(address(this)),
-            underlying.balanceOf(address(this))
-        );
+        return BookMarking.value(m, spotWad, _risk.rateWad, IERC20(asset()).balanceOf(address(this)), _position(spotWad));
+    }
+
+    function _position(uint256 spotWad) internal view returns (IHedger.Position memory) {
+        return hedger.position(spotWad, _risk.spotShockUpBps);
+    }
+
+    /// @dev `_ctx` with the claims' reserve at `spotWad` (withdrawals, hedges).
+    function _reservingCtx(uint256 spotWad) internal view returns (BookMath.Ctx memory c) {
+        c = _ctx();
+        c.reservedQuote = _claimReserve(spotWad);
+    }
+
+    function _claimReserve(uint256 spotWad) internal view returns (uint256) {
+        return BookMarking.claimReserve(_series, _live, spotWad, _quoteScale);
     }
 
     function _abs(int256 x) internal pure returns (uint256) {
@@ -651,7 +679,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             _book.feesOwed,
             _risk.hfFloorWad,
             _risk.spotShockUpBps,
-            _risk.spotShockDownBps
+            _risk.spotShockDownBps,
+            0
         );
     }
 
@@ -723,7 +752,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         conservative = _exitMode();
         if (!conservative && _book.paused) revert EnforcedPause();
         b = conservative ? _storedBook() : _actionBook();
-        c = _ctx();
+        c = _reservingCtx(b.spotWad);
         nav = _withdrawNav(b, c, conservative);
     }
 
@@ -748,7 +777,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     function _storedBook() internal view returns (BookMath.Book memory) {
-        return BookMarking.storedBook(_book, IERC20(asset()).balanceOf(address(this)), underlying.balanceOf(address(this)));
+        BookMarking.Stored storage st = _book;
+        return BookMarking.storedBook(st, IERC20(asset()).balanceOf(address(this)), _position(st.spotWad));
     }
 
     /// @dev The largest step of one volatility post (the swing's volatility term).
@@ -761,9 +791,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         BookMath.Ctx memory c = _ctx();
         uint256 hf = b.healthFactor(c);
         if (hf < c.hfFloorWad) revert HealthFactorTooLow(hf, c.hfFloorWad);
-        // with a hedge H >= 0, |H + bookDelta| >= max(bookDelta, 0): a positive book delta that only a
-        // short could hedge always counts against the limit
-        int256 netDeltaWad = b.bookDeltaWad + int256(b.hedgeBalance * _underlyingScale);
+        // with a long-only hedger, a positive book delta always counts against the limit
+        int256 netDeltaWad = b.bookDeltaWad + b.hedgeWad;
         uint256 absNet = _abs(netDeltaWad);
         if (absNet > _limits.maxNetDeltaWad) revert NetDeltaLimit(netDeltaWad, _limits.maxNetDeltaWad);
         if (b.vegaWad > _risk.maxVegaWad) revert VegaLimit(b.vegaWad, _risk.maxVegaWad);
@@ -826,24 +855,20 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     // ================================================================= internal: hedging
 
-    function _hedgeNeeded(uint256 gapWad) internal view returns (bool) {
-        if (gapWad > _hedgeParams.deltaBandWad) return true;
-        return block.timestamp >= lastHedgeTime + _hedgeParams.hedgeIntervalSec && gapWad > _hedgeParams.dustDeltaWad;
-    }
-
-    /// @dev The hedge swap and its post-trade checks (`SwapExecution.hedge`).
-    function _rebalance(BookMath.Book memory b, BookMath.Ctx memory c, uint256 targetWad) internal {
-        SwapExecution.Swap memory swap;
-        swap.router = swapRouter;
-        swap.quote = asset();
-        swap.underlying = address(underlying);
-        swap.poolFee = poolFee;
-        swap.spotWad = b.spotWad;
-        swap.maxSlippageBps = _hedgeParams.maxSlippageBps;
-        swap.quoteScale = _quoteScale;
-        swap.underlyingScale = _underlyingScale;
-        SwapExecution.hedge(
-            SwapExecution.Hedge(priceOracle, swap, targetWad, _hedgeParams.deltaBandWad, _hedgeParams.maxNavLossBps),
+    /// @dev One hedge order and its post-trade checks (`HedgeExecution.hedge`).
+    function _rebalance(BookMath.Book memory b, BookMath.Ctx memory c, int256 targetWad) internal {
+        HedgeParams storage hp = _hedgeParams;
+        HedgeExecution.hedge(
+            HedgeExecution.Hedge(
+                priceOracle,
+                hedger,
+                IERC20(asset()),
+                targetWad,
+                hp.deltaBandWad,
+                hp.maxSlippageBps,
+                hp.maxNavLossBps,
+                _risk.spotShockUpBps
+            ),
             b,
             c
         );

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {IAaveOracleMinimal, IAavePoolMinimal, IPoolAddressesProviderMinimal} from "../../interfaces/IAaveV3.sol";
+import {IHedger} from "../../interfaces/IHedger.sol";
+import {IUniswapV3PoolMinimal} from "../../interfaces/IUniswapV3.sol";
+import {FixedPointMath} from "../libraries/FixedPointMath.sol";
+import {HedgerBase} from "./HedgerBase.sol";
+
+/// @title AaveHedger
+/// @notice A two-sided hedge: long = underlying held; short = underlying borrowed (variable rate) on an Aave
+/// v3 market against quote supplied as collateral, and sold on the Uniswap V3 pool. An order moves the hedge
+/// toward its target through zero in one slice: a sale first sells what is held, then borrows and sells the
+/// rest; a purchase first repays the debt, then holds. Held underlying and debt never coexist after an order
+/// (what a cut slice left unsold repays the debt).
+///
+/// Collateral: the position must keep Aave's own health factor, at the vault's spot moved up by the vault's
+/// shock, at or above 1 + `hfBufferWad`:
+///   hfShock = collateral x LT / (debt x spot x (1 + shockUp))            (LT: the quote reserve's threshold)
+/// so that the market the vault borrows from cannot liquidate it before the vault's own stress margin has
+/// trip. A borrow supplies what that needs plus `collateralHeadroomBps` (so that most borrows supply
+/// nothing), pulled from the vault's free quote; a borrow the collateral cannot carry is cut. A repayment
+/// returns collateral beyond twice the headroom to the vault. When hfShock falls below 1 + buffer (the spot
+/// rose, Aave lowered the threshold, interest accrued) the position is de-risking: the vault stops selling
+/// puts, and the next order first tops the collateral up from the free quote and, if that is not enough,
+/// buys underlying back to repay debt until hfShock is restored.
+///
+/// Before any borrow the Aave oracle (which reads its feeds' `latestAnswer` without a staleness check) must
+/// agree with the vault's fail-closed spot within `maxOracleDeviationBps`; the vault's spot is the one used
+/// in hfShock, and the buffer covers that deviation.
+contract AaveHedger is HedgerBase, AccessControl {
+    using SafeERC20 for IERC20;
+    using FixedPointMath for uint256;
+
+    uint256 internal constant VARIABLE_RATE = 2;
+    uint256 internal constant FROZEN_BIT = 57;
+    uint256 internal constant BORROWING_BIT = 58;
+    uint256 internal constant PAUSED_BIT = 60;
+    uint256 internal constant BORROW_CAP_BIT = 80;
+
+    /// @notice The hedger's parameters (admin; bounds on `setParams`).
+    struct Params {
+        /// @dev Aave's health factor of the position under the vault's spot-up shock stays >= 1 + this.
+        uint64 hfBufferWad;
+        /// @dev A borrow supplies collateral for its requirement plus this much more.
+        uint16 collateralHeadroomBps;
+        /// @dev The Aave oracle's spot must be within this of the vault's spot before a borrow.
+        uint16 maxOracleDeviationBps;
+    }
+
+    IAavePoolMinimal public immutable aavePool;
+    IAaveOracleMinimal public immutable aaveOracle;
+    /// @notice The aToken of the quote reserve (the collateral) and of the underlying reserve (its liquidity).
+    IERC20 public immutable collateralToken;
+    IERC20 public immutable underlyingAToken;
+    /// @notice The variable debt token of the underlying reserve.
+    IERC20 public immutable debtToken;
+
+    Params internal _params;
+    /// @dev Collateral or debt may be non-zero (else the position's Aave balances are not read at all).
+    bool internal _shortOpen;
+
+    /// @notice Parameter outside its hard bound.
+    error HedgerParamOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+    /// @notice The reserve cannot take this operation now (Aave governance froze or paused it, or borrowing
+    /// is disabled).
+    error AaveReserveUnavailable(address asset, bool frozen, bool paused, bool borrowingEnabled);
+    /// @notice The underlying's borrow cap (whole tokens) leaves no room.
+    error AaveBorrowCapReached(uint256 capTokens, uint256 totalDebt);
+    /// @notice The market has no underlying left to lend.
+    error AaveLiquidityShort(uint256 available, uint256 wanted);
+    /// @notice The Aave oracle's spot is off the vault's spot by more than the bound: no borrow.
+    error AaveOracleDeviation(uint256 aaveSpotWad, uint256 vaultSpotWad, uint256 maxDeviationBps);
+    /// @notice After a borrow, Aave's health factor under the shock would be below 1 + buffer.
+    error AaveHealthTooLow(uint256 healthFactorShockWad, uint256 minWad);
+    /// @notice The vault's free quote cannot collateralise any borrow.
+    error CollateralShort(uint256 neededQuote, uint256 availableQuote);
+
+    event ParamsSet(Params params);
+    event CollateralSupplied(uint256 amount);
+    event CollateralWithdrawn(uint256 amount);
+    event Borrowed(uint256 amount, uint256 debtAfter);
+    event Repaid(uint256 amount, uint256 debtAfter);
+    /// @notice The position was de-risking (hfShock below 1 + buffer) and the order restored what it could.
+    event DeRisked(uint256 healthFactorShockBeforeWad, uint256 healthFactorShockAfterWad);
+
+    /// @param provider The Aave v3 market's PoolAddressesProvider (pool and oracle are read from it).
+    /// @param admin Sets the parameters (the timelock in a `hedgevault deploy` deployment).
+    constructor(
+        IERC20Metadata quote_,
+        IERC20Metadata underlying_,
+        IUniswapV3PoolMinimal pool_,
+        IPoolAddressesProviderMinimal provider,
+        address admin,
+        Params memory params_
+    ) HedgerBase(quote_, underlying_, pool_) {
+        IAavePoolMinimal market = IAavePoolMinimal(provider.getPool());
+        aavePool = market;
+        aaveOracle = IAaveOracleMinimal(provider.getPriceOracle());
+        IAavePoolMinimal.ReserveData memory q = market.getReserveData(address(quote_));
+        IAavePoolMinimal.ReserveData memory u = market.getReserveData(address(underlying_));
+        if (q.aTokenAddress == address(0) || u.variableDebtTokenAddress == address(0)) {
+            revert BadBinding(address(market));
+        }
+        collateralToken = IERC20(q.aTokenAddress);
+        underlyingAToken = IERC20(u.aTokenAddress);
+        debtToken = IERC20(u.variableDebtTokenAddress);
+        IERC20(address(quote_)).forceApprove(address(market), type(uint256).max);
+        IERC20(address(underlying_)).forceApprove(address(market), type(uint256).max);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setParams(params_);
+    }
+
+    // ================================================================= IHedger
+
+    /// @inheritdoc IHedger
+    function canShort() external pure returns (bool) {
+        return true;
+    }
+
+    /// @inheritdoc IHedger
+    function position(uint256 spotWad, uint256 shockUpBps) public view returns (Position memory p) {
+        (uint256 held, uint256 debt, uint256 collateral) = _balances();
+        p.hedgeWad = int256(held * _underlyingScale) - int256(debt * _underlyingScale);
+        p.collateral = collateral;
+        p.canShort = true;
+        if (debt != 0) p.deRisking = _hfShock(collateral, debt, spotWad, shockUpBps) < WAD + _params.hfBufferWad;
+    }
+
+    /// @inheritdoc IHedger
+    function hedge(Order calldata o) external onlyVault returns (Position memory p) {
+        (uint256 held, uint256 debt, uint256 collateral) = _balances();
+        int256 hedgeBefore = int256(held * _underlyingScale) - int256(debt * _underlyingScale);
+        uint256 minHf = WAD + _params.hfBufferWad;
+        uint256 hfBefore = debt == 0 ? type(uint256).max : _hfShock(collateral, debt, o.spotWad, o.shockUpBps);
+        if (hfBefore < minHf) {
+            _deRisk(o, debt, collateral);
+            p = position(o.spotWad, o.shockUpBps);
+            (, debt, collateral) = _balances();
+            emit DeRisked(hfBefore, debt == 0 ? type(uint256).max : _hfShock(collateral, debt, o.spotWad, o.shockUpBps));
+        } else if (o.targetWad > hedgeBefore) {
+            _increase(o, uint256(o.targetWad - hedgeBefore), debt);
+            p = position(o.spotWad, o.shockUpBps);
+        } else {
+            _decrease(o, uint256(hedgeBefore - o.targetWad), held, debt, collateral);
+            p = position(o.spotWad, o.shockUpBps);
+        }
+        if (p.hedgeWad == hedgeBefore && p.collateral == collateral) revert NothingToHedge(hedgeBefore, o.targetWad);
+    }
+
+    /// @inheritdoc IHedger
+    /// @dev Collateral the debt does not need first (all of it without debt), then underlying held.
+    function raiseQuote(uint256 amount, uint256 spotWad, uint256 maxSlippageBps, uint256 shockUpBps)
+        external
+        onlyVault
+        returns (uint256 raised)
+    {
+        (, uint256 debt, uint256 collateral) = _balances();
+        uint256 needed = debt == 0 ? 0 : _collateralFor(debt, spotWad, shockUpBps);
+        if (collateral > needed) {
+            raised = Math.min(collateral - needed, amount);
+            _withdrawCollateral(raised, debt == 0 && raised == collateral);
+        }
+        if (raised < amount) {
+            (, uint256 fromLong) = _raiseFromLong(amount - raised, spotWad, maxSlippageBps);
+            raised += fromLong;
+        }
+    }
+
+    /// @inheritdoc IHedger
+    function details(uint256 shockUpBps) external view returns (Details memory d) {
+        (uint256 held, uint256 debt, uint256 collateral) = _balances();
+        (d.longWad, d.debtWad, d.collateral) = (held * _underlyingScale, debt * _underlyingScale, collateral);
+        (,,,,, uint256 hf) = aavePool.getUserAccountData(address(this));
+        d.healthFactorWad = hf;
+        d.healthFactorShockWad = hf == type(uint256).max ? hf : hf * BPS / (BPS + shockUpBps);
+        d.borrowRateRay = aavePool.getReserveData(address(underlying)).currentVariableBorrowRate;
+        d.supplyRateRay = aavePool.getReserveData(address(quote)).currentLiquidityRate;
+    }
+
+    // ================================================================= admin
+
+    /// @notice The parameters now.
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    /// @notice Bounds: buffer [0.02, 1], headroom [0, 20,000] bps, oracle deviation [10, 1,000] bps.
+    function setParams(Params calldata p) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setParams(p);
+    }
+
+    function _setParams(Params memory p) internal {
+        _bound("hfBufferWad", p.hfBufferWad, 0.02e18, 1e18);
+        _bound("collateralHeadroomBps", p.collateralHeadroomBps, 0, 20_000);
+        _bound("maxOracleDeviationBps", p.maxOracleDeviationBps, 10, 1000);
+        _params = p;
+        emit ParamsSet(p);
+    }
+
+    function _bound(bytes32 name, uint256 v, uint256 lo, uint256 hi) private pure {
+        if (v < lo || v > hi) revert HedgerParamOutOfBounds(name, v, lo, hi);
+    }
+
+    // ================================================================= orders
+
+    /// @dev Toward a higher hedge by `gapWad`: buy one slice, repay debt with it, return spare collateral.
+    function _increase(Order calldata o, uint256 gapWad, uint256 debt) private {
+        (uint256 bought, uint256 paid) = _buy(_ceilUnits(gapWad), o.spotWad, o.maxSlippageBps, o.availableQuote);
+        if (bought != 0) emit Slice(true, bought, paid);
+        if (debt != 0) _repayFromHeld(o);
+    }
+
+    /// @dev Toward a lower hedge by `gapWad`: sell what is held, then borrow and sell the rest (one slice).
+    function _decrease(Order calldata o, uint256 gapWad, uint256 held, uint256 debt, uint256 collateral) private {
+        uint256 gap = gapWad / _underlyingScale;
+        uint256 fromHeld = Math.min(gap, held);
+        uint256 borrow;
+        if (gap > fromHeld) borrow = _borrowRoom(o, gap - fromHeld, debt, collateral, fromHeld == 0);
+        if (borrow != 0) {
+            aavePool.borrow(address(underlying), borrow, VARIABLE_RATE, 0, address(this));
+            emit Borrowed(borrow, debt + borrow);
+        }
+        (uint256 sold, uint256 received) = _sell(fromHeld + borrow, false, o.spotWad, o.maxSlippageBps, vault);
+        if (sold != 0) emit Slice(false, sold, received);
+        // what the slice could not sell repays the debt (held and debt never coexist)
+        if (debt + borrow != 0 && sold < fromHeld + borrow) _repayFromHeld(o);
+        if (borrow != 0) _checkHealth(o);
+    }
+
+    /// @dev After a borrow: hfShock >= 1 + buffer (`AaveHealthTooLow`).
+    function _checkHealth(Order calldata o) private view {
+        (, uint256 debt, uint256 collateral) = _balances();
+        uint256 hf = _hfShock(collateral, debt, o.spotWad, o.shockUpBps);
+        uint256 minHf = WAD + _params.hfBufferWad;
+        if (hf < minHf) revert AaveHealthTooLow(hf, minHf);
+    }
+
+    /// @dev hfShock below 1 + buffer: top the collateral up from the free quote, then buy underlying back to
+    /// repay what the collateral cannot carry.
+    function _deRisk(Order calldata o, uint256 debt, uint256 collateral) private {
+        uint256 needed = _collateralFor(debt, o.spotWad, o.shockUpBps);
+        uint256 wanted = needed.mulDivUp(BPS + _params.collateralHeadroomBps, BPS) - collateral;
+        uint256 supplied = Math.min(wanted, o.availableQuote);
+        if (supplied != 0) _supply(supplied);
+        collateral += supplied;
+        if (collateral >= needed) return;
+        uint256 carried = _debtFor(collateral, o.spotWad, o.shockUpBps);
+        uint256 repay = debt > carried ? debt - carried : 0;
+        uint256 held = underlying.balanceOf(address(this));
+        if (repay > held) {
+            (uint256 bought, uint256 paid) =
+                _buy(repay - held, o.spotWad, o.maxSlippageBps, o.availableQuote - supplied);
+            if (bought != 0) emit Slice(true, bought, paid);
+        }
+        _repayFromHeld(o);
+    }
+
+    /// @dev How much of `wanted` may be borrowed now: the oracle check, the reserves' state, the market's
+    /// liquidity and cap, and the collateral (supplied from the vault's free quote as needed, a cut borrow
+    /// otherwise). With `mustBorrow` (nothing else to sell), a reason for zero reverts.
+    function _borrowRoom(Order calldata o, uint256 wanted, uint256 debt, uint256 collateral, bool mustBorrow)
+        private
+        returns (uint256 amount)
+    {
+        _checkAaveOracle(o.spotWad);
+        (bool open, uint256 config) = _reservesOpen(mustBorrow);
+        if (!open) return 0;
+        amount = _marketRoom(wanted, config, mustBorrow);
+        if (amount != 0) amount = _collateralise(o, amount, debt, collateral, mustBorrow);
+    }
+
+    /// @dev Both reserves active for a borrow against supplied quote (neither frozen nor paused, borrowing
+    /// of the underlying enabled); the underlying's configuration word.
+    function _reservesOpen(bool mustBorrow) private view returns (bool, uint256 config) {
+        config = aavePool.getConfiguration(address(underlying));
+        uint256 quoteConfig = aavePool.getConfiguration(address(quote));
+        bool underlyingOpen = !_bit(config, FROZEN_BIT) && !_bit(config, PAUSED_BIT) && _bit(config, BORROWING_BIT);
+        bool quoteOpen = !_bit(quoteConfig, FROZEN_BIT) && !_bit(quoteConfig, PAUSED_BIT);
+        if (underlyingOpen && quoteOpen) return (true, config);
+        if (mustBorrow) {
+            uint256 word = underlyingOpen ? quoteConfig : config;
+            revert AaveReserveUnavailable(
+                underlyingOpen ? address(quote) : address(underlying),
+                _bit(word, FROZEN_BIT),
+                _bit(word, PAUSED_BIT),
+                _bit(config, BORROWING_BIT)
+            );
+        }
+        return (false, config);
+    }
+
+    /// @dev `wanted` cut to the market's liquidity and the underlying's borrow cap.
+    function _marketRoom(uint256 wanted, uint256 config, bool mustBorrow) private view returns (uint256 amount) {
+        amount = wanted;
+        uint256 liquidity = underlying.balanceOf(address(underlyingAToken));
+        if (liquidity < amount) {
+            if (liquidity == 0 && mustBorrow) revert AaveLiquidityShort(liquidity, wanted);
+            amount = liquidity;
+        }
+        uint256 cap = (config >> BORROW_CAP_BIT) & ((1 << 36) - 1);
+        if (cap == 0) return amount;
+        uint256 capUnits = cap * 10 ** IERC20Metadata(address(underlying)).decimals();
+        uint256 total = debtToken.totalSupply();
+        uint256 room = capUnits > total ? capUnits - total : 0;
+        if (room < amount) {
+            if (room == 0 && mustBorrow) revert AaveBorrowCapReached(cap, total);
+            amount = room;
+        }
+    }
+
+    /// @dev Supply what a borrow of `amount` needs (plus the headroom) from the free quote; cut the borrow to
+    /// what the collateral carries when the free quote falls short.
+    function _collateralise(Order calldata o, uint256 amount, uint256 debt, uint256 collateral, bool mustBorrow)
+        private
+        returns (uint256)
+    {
+        uint256 needed = _collateralFor(debt + amount, o.spotWad, o.shockUpBps);
+        if (collateral >= needed) return amount;
+        uint256 supplied =
+            Math.min(needed.mulDivUp(BPS + _params.collateralHeadroomBps, BPS) - collateral, o.availableQuote);
+        if (supplied != 0) _supply(supplied);
+        collateral += supplied;
+        if (collateral >= needed) return amount;
+        uint256 carried = _debtFor(collateral, o.spotWad, o.shockUpBps);
+        amount = carried > debt ? carried - debt : 0;
+        if (amount == 0 && mustBorrow) revert CollateralShort(needed, o.availableQuote);
+        return amount;
+    }
+
+    /// @dev Repay the debt with what is held; return spare collateral (all of it once the debt is gone).
+    function _repayFromHeld(Order calldata o) private {
+        uint256 held = underlying.balanceOf(address(this));
+        (, uint256 debt, uint256 collateral) = _balances();
+        uint256 amount = Math.min(held, debt);
+        if (amount != 0) {
+            // type(uint256).max repays the debt with the interest of this block exactly
+            aavePool.repay(address(underlying), amount == debt ? type(uint256).max : amount, VARIABLE_RATE, address(this));
+            debt = debtToken.balanceOf(address(this));
+            emit Repaid(amount, debt);
+        }
+        if (debt == 0) {
+            if (collateral != 0) _withdrawCollateral(collateral, true);
+            return;
+        }
+        uint256 needed = _collateralFor(debt, o.spotWad, o.shockUpBps);
+        uint256 keep = needed.mulDivUp(BPS + _params.collateralHeadroomBps, BPS);
+        // hysteresis: only beyond twice the headroom
+        if (collateral > needed.mulDivUp(BPS + 2 * uint256(_params.collateralHeadroomBps), BPS)) {
+            _withdrawCollateral(collateral - keep, false);
+        }
+    }
+
+    // ================================================================= Aave
+
+    function _supply(uint256 amount) private {
+        quote.safeTransferFrom(vault, address(this), amount);
+        aavePool.supply(address(quote), amount, address(this), 0);
+        _shortOpen = true;
+        emit CollateralSupplied(amount);
+    }
+
+    /// @dev `all`: the whole balance with its interest of this block (Aave's type(uint256).max).
+    function _withdrawCollateral(uint256 amount, bool all) private {
+        aavePool.withdraw(address(quote), all ? type(uint256).max : amount, vault);
+        if (all && debtToken.balanceOf(address(this)) == 0) _shortOpen = false;
+        emit CollateralWithdrawn(amount);
+    }
+
+    function _balances() private view returns (uint256 held, uint256 debt, uint256 collateral) {
+        held = underlying.balanceOf(address(this));
+        if (!_shortOpen) return (held, 0, 0);
+        debt = debtToken.balanceOf(address(this));
+        collateral = collateralToken.balanceOf(address(this));
+    }
+
+    /// @dev The quote reserve's liquidation threshold (bps), read each time: Aave governance may change it.
+    function _threshold() private view returns (uint256) {
+        return (aavePool.getConfiguration(address(quote)) >> 16) & 0xFFFF;
+    }
+
+    /// @dev collateral x LT / (debt x spot x (1 + up)), wad, rounded down.
+    function _hfShock(uint256 collateral, uint256 debt, uint256 spotWad, uint256 shockUpBps)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 debtValueWad = (debt * _underlyingScale).mulDivUp(spotWad * (BPS + shockUpBps), WAD * BPS);
+        return Math.mulDiv(collateral * _quoteScale * _threshold(), WAD, debtValueWad * BPS);
+    }
+
+    /// @dev The collateral (quote units, up) that keeps hfShock at 1 + buffer with `debt`.
+    function _collateralFor(uint256 debt, uint256 spotWad, uint256 shockUpBps) private view returns (uint256) {
+        uint256 debtValueWad = (debt * _underlyingScale).mulDivUp(spotWad * (BPS + shockUpBps), WAD * BPS);
+        uint256 neededWad = debtValueWad.mulDivUp((WAD + _params.hfBufferWad) * BPS, WAD * _threshold());
+        return neededWad.divUp(_quoteScale);
+    }
+
+    /// @dev The most debt (underlying units, down) `collateral` carries at hfShock = 1 + buffer.
+    function _debtFor(uint256 collateral, uint256 spotWad, uint256 shockUpBps) private view returns (uint256) {
+        uint256 carriedValueWad =
+            (collateral * _quoteScale).mulDivDown(WAD * _threshold(), (WAD + _params.hfBufferWad) * BPS);
+        return carriedValueWad.mulDivDown(WAD * BPS, spotWad * (BPS + shockUpBps)) / _underlyingScale;
+    }
+
+    /// @dev The Aave oracle's underlying price over its quote price, against the vault's spot.
+    function _checkAaveOracle(uint256 spotWad) private view {
+        uint256 aaveSpotWad =
+            aaveOracle.getAssetPrice(address(underlying)).mulDivDown(WAD, aaveOracle.getAssetPrice(address(quote)));
+        uint256 diff = aaveSpotWad > spotWad ? aaveSpotWad - spotWad : spotWad - aaveSpotWad;
+        uint256 maxBps = _params.maxOracleDeviationBps;
+        if (diff * BPS > spotWad * maxBps) revert AaveOracleDeviation(aaveSpotWad, spotWad, maxBps);
+    }
+
+    function _bit(uint256 word, uint256 bit) private pure returns (bool) {
+        return (word >> bit) & 1 == 1;
+    }
+}
