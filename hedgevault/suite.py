@@ -25,8 +25,8 @@ from hedgevault.uniswap import Uniswap, price_wad_from_sqrt, raw_price, sqrt_pri
 
 WAD = 10**18
 Q96 = 2**96
-#: Fully qualified name of the swap library the vault links.
-SWAP_LIBRARY = "contracts/vaults/SwapExecution.sol:SwapExecution"
+#: Fully qualified name of the hedge library the vault links (its orders to the hedger, claims).
+HEDGE_LIBRARY = "contracts/vaults/HedgeExecution.sol:HedgeExecution"
 #: Fully qualified name of the cached-book library the vault links.
 BOOK_LIBRARY = "contracts/vaults/BookMarking.sol:BookMarking"
 
@@ -112,6 +112,36 @@ class HedgeParams:
         )
 
 
+#: The hedging modules ``HedgerParams.kind`` names, and their artifacts.
+HEDGER_ARTIFACTS = {"aave": "AaveHedger", "spot": "SpotHedger"}
+
+
+@dataclass(frozen=True)
+class HedgerParams:
+    """The vault's hedging module (``IHedger``). ``kind="aave"`` (the default): ``AaveHedger``, long or short
+    (underlying borrowed on the Aave v3 market against quote collateral); ``"spot"``: ``SpotHedger``, long
+    only. ``AaveHedger.Params``: Aave's health factor of the position under the vault's spot-up shock stays
+    >= 1 + ``hf_buffer_wad`` (0.10), a borrow supplies 50% more collateral than it needs (so that most
+    borrows supply none), the Aave oracle must agree with the vault's spot within 1% before a borrow."""
+
+    kind: str = "aave"
+    hf_buffer_wad: int = WAD // 10
+    collateral_headroom_bps: int = 5000
+    max_oracle_deviation_bps: int = 100
+
+    def __post_init__(self) -> None:
+        if self.kind not in HEDGER_ARTIFACTS:
+            raise ValueError(f"hedger.kind must be one of {sorted(HEDGER_ARTIFACTS)}, not {self.kind!r}")
+
+    @property
+    def artifact(self) -> str:
+        return HEDGER_ARTIFACTS[self.kind]
+
+    def aave_tuple(self) -> tuple[int, int, int]:
+        """``AaveHedger.Params``."""
+        return (self.hf_buffer_wad, self.collateral_headroom_bps, self.max_oracle_deviation_bps)
+
+
 @dataclass(frozen=True)
 class OracleParams:
     """``IPriceOracle.OracleParams``: 1 h heartbeat, 1 h sequencer grace, 10 min TWAP, feed within 5%
@@ -192,6 +222,7 @@ class SuiteConfig:
     risk: RiskParams = field(default_factory=RiskParams)
     limits: ExposureLimits = field(default_factory=ExposureLimits)
     hedge: HedgeParams = field(default_factory=HedgeParams)
+    hedger: HedgerParams = field(default_factory=HedgerParams)
     oracle: OracleParams = field(default_factory=OracleParams)
     vol: VolParams = field(default_factory=VolParams)
 
@@ -213,10 +244,12 @@ class Suite:
     price_oracle: Contract
     vol_oracle: Contract
     pricer: Contract
-    swap_library: Contract
+    hedge_library: Contract
     book_library: Contract
     option_token: Contract
     vault: Contract
+    #: The vault's hedging module (``AaveHedger`` or ``SpotHedger``; ``config.hedger.kind``).
+    hedger: Contract
     #: The timelock holding DEFAULT_ADMIN_ROLE of the vault and the oracles (None: ``admin`` holds it).
     timelock: Contract | None = None
 
@@ -241,13 +274,13 @@ class Suite:
     def book_view(self, values: Sequence[Any] | None = None) -> dict[str, int]:
         """``IOptionVault.book()`` (called now unless its decoded ``values`` are given) keyed by the ABI's
         field names (``spotWad``, ``healthFactorWad`` ...; fields the contract appends are kept), plus
-        ``netDeltaWad`` = book delta + hedge balance, in underlying wad."""
+        ``netDeltaWad`` = book delta + hedge (signed), in underlying wad."""
         if values is None:
             values = self.vault.functions.book().call()
         outputs = self.vault.get_function_by_name("book").abi["outputs"]
         names = [str(c["name"]) for c in outputs[0]["components"]]
         view = {name: int(v) for name, v in zip(names, values, strict=True)}
-        view["netDeltaWad"] = view["bookDeltaWad"] + view["hedgeBalance"] * 10 ** (18 - self.config.underlying_decimals)
+        view["netDeltaWad"] = view["bookDeltaWad"] + view["hedgeWad"]
         return view
 
     def pool_price_wad(self) -> Fraction:
@@ -355,9 +388,10 @@ def deploy_suite(
         price_oracle=stack.price_oracle,
         vol_oracle=stack.vol_oracle,
         pricer=stack.pricer,
-        swap_library=stack.swap_library,
+        hedge_library=stack.hedge_library,
         book_library=stack.book_library,
         option_token=stack.option_token,
         vault=stack.vault,
+        hedger=stack.hedger,
         timelock=stack.timelock,
     )

@@ -238,7 +238,11 @@ interface IOptionVault {
     );
     event ExpirySettled(uint256 indexed expiry, uint80 roundId, uint256 priceWad, uint256 payoutsOwedAdded);
     event Claimed(uint256 indexed seriesId, address indexed holder, address indexed receiver, uint256 amountWad, uint256 payout);
-    event Hedged(bool bought, uint256 underlyingAmount, uint256 quoteAmount, int256 netDeltaAfterWad);
+    /// @notice The hedge moved (an upkeep's order, or a claim's quote raised from the hedge): the change of
+    /// the signed hedge (underlying wad), of the vault's quote balance and of the hedger's collateral (quote
+    /// units), and the net delta after. At the oracle spot S the order cost -(quote + collateral + hedge x S)
+    /// changes: the slippage and fees.
+    event Hedged(int256 hedgeChangeWad, int256 quoteChange, int256 collateralChange, int256 netDeltaAfterWad);
     event ParametersSet(RiskParams risk, ExposureLimits limits, HedgeParams hedge);
     event FeeRecipientSet(address feeRecipient);
     event FeesCollected(address indexed feeRecipient, uint256 amount);

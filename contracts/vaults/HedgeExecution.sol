@@ -74,12 +74,24 @@ library HedgeExecution {
         k.optionToken.burn(msg.sender, seriesId, amountWad);
         if (payout != 0) {
             uint256 balance = k.quote.balanceOf(address(this));
-            if (balance < payout) {
-                k.hedger.raiseQuote(payout - balance, k.priceOracle.swapSpotWad(), k.maxSlippageBps, k.shockUpBps);
-            }
+            if (balance < payout) _raise(k, payout - balance, balance);
             k.quote.safeTransfer(receiver, payout);
         }
         emit IOptionVault.Claimed(seriesId, msg.sender, receiver, amountWad, payout);
+    }
+
+    /// @dev The hedger raises `amount` quote (event `Hedged`; the net delta is not known here: 0).
+    function _raise(Claim memory k, uint256 amount, uint256 balance) private {
+        uint256 spotWad = k.priceOracle.swapSpotWad();
+        IHedger.Position memory before = k.hedger.position(spotWad, k.shockUpBps);
+        k.hedger.raiseQuote(amount, spotWad, k.maxSlippageBps, k.shockUpBps);
+        IHedger.Position memory p = k.hedger.position(spotWad, k.shockUpBps);
+        emit IOptionVault.Hedged(
+            p.hedgeWad - before.hedgeWad,
+            int256(k.quote.balanceOf(address(this))) - int256(balance),
+            int256(p.collateral) - int256(before.collateral),
+            0
+        );
     }
 
     /// @notice Send one order toward `h.targetWad` and check on the same marks (only the balances moved):
@@ -97,18 +109,17 @@ library HedgeExecution {
         uint256 navBefore = BookMath.navLow(b, c);
         uint256 hfBefore = BookMath.healthFactor(b, c);
         int256 hedgeBefore = b.hedgeWad;
-        uint256 quoteBefore = b.quoteBalance;
+        (uint256 quoteBefore, uint256 collateralBefore) = (b.quoteBalance, b.collateral);
         IHedger.Position memory p = h.hedger.hedge(
             IHedger.Order(h.targetWad, b.spotWad, h.maxSlippageBps, BookMath.freeQuote(b, c), h.shockUpBps)
         );
         b.quoteBalance = h.quote.balanceOf(address(this));
         (b.hedgeWad, b.collateral, b.deRisking) = (p.hedgeWad, p.collateral, p.deRisking);
         _checkAfter(h, b, c, hedgeBefore, navBefore, hfBefore);
-        int256 moved = b.hedgeWad - hedgeBefore;
         emit IOptionVault.Hedged(
-            moved > 0,
-            _abs(moved),
-            b.quoteBalance > quoteBefore ? b.quoteBalance - quoteBefore : quoteBefore - b.quoteBalance,
+            b.hedgeWad - hedgeBefore,
+            int256(b.quoteBalance) - int256(quoteBefore),
+            int256(b.collateral) - int256(collateralBefore),
             b.bookDeltaWad + b.hedgeWad
         );
         return b;

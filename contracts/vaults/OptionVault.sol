@@ -354,8 +354,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     /// @inheritdoc ERC4626
-    function maxMint(address owner) public view override returns (uint256) {
-        return maxDeposit(owner);
+    function maxMint(address) public view override returns (uint256) {
+        return _safeValuation().depositsOpen ? type(uint256).max : 0;
     }
 
     /// @inheritdoc ERC4626

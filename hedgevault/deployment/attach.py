@@ -13,9 +13,19 @@ from hedgevault.deployment.manifest import (
     ChainIdentity,
     Manifest,
     bind,
+    stack_artifact,
 )
 from hedgevault.deployment.steps import verify_record
-from hedgevault.suite import ExposureLimits, HedgeParams, OracleParams, RiskParams, Suite, SuiteConfig, VolParams
+from hedgevault.suite import (
+    ExposureLimits,
+    HedgeParams,
+    HedgerParams,
+    OracleParams,
+    RiskParams,
+    Suite,
+    SuiteConfig,
+    VolParams,
+)
 from hedgevault.toolchain.compiler import compile_project
 
 
@@ -37,6 +47,7 @@ def suite_config_of(manifest: Manifest) -> SuiteConfig:
         risk=RiskParams(**params["risk"]),
         limits=ExposureLimits(**params["limits"]),
         hedge=HedgeParams(**params["hedge"]),
+        hedger=HedgerParams(**params["hedger"]),
         oracle=OracleParams(**params["oracle"]),
         vol=VolParams(**params["vol"]),
     )
@@ -66,7 +77,8 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
     for key, record in stack.contracts.items():
         verify_record(w3, f"vault_stack.{key}", record)
     contracts = {
-        key: bind(w3, stack.contracts[key].address, artifacts[name].abi) for key, name in VAULT_STACK_ARTIFACTS.items()
+        key: bind(w3, stack.contracts[key].address, artifacts[stack_artifact(key, stack.contracts[key])].abi)
+        for key in VAULT_STACK_ARTIFACTS
     }
     timelock = None
     if manifest.governance is not None:
@@ -89,9 +101,10 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
         price_oracle=contracts["price_oracle"],
         vol_oracle=contracts["vol_oracle"],
         pricer=contracts["pricer"],
-        swap_library=contracts["swap_library"],
+        hedge_library=contracts["hedge_library"],
         book_library=contracts["book_library"],
         option_token=contracts["option_token"],
         vault=contracts["vault"],
+        hedger=contracts["hedger"],
         timelock=timelock,
     )

@@ -26,13 +26,15 @@ from hedgevault.deployment.manifest import (
     VaultStackSection,
     bind,
     code_hash,
+    stack_artifact,
 )
-from hedgevault.deployment.vault_stack import ADMIN_CONTRACTS, DEFAULT_ADMIN_ROLE, ROLE_GRANTS
+from hedgevault.deployment.vault_stack import DEFAULT_ADMIN_ROLE, ROLE_GRANTS, admin_contracts
 from hedgevault.suite import (
     BOOK_LIBRARY,
-    SWAP_LIBRARY,
+    HEDGE_LIBRARY,
     ExposureLimits,
     HedgeParams,
+    HedgerParams,
     OracleParams,
     RiskParams,
     VolParams,
@@ -173,7 +175,7 @@ def _check_vault_stack(
     if missing:
         return [f"vault_stack.{key}: not deployed yet (run `hedgevault deploy` again to finish)" for key in missing]
     c = {
-        key: bind(w3, record.address, artifacts[VAULT_STACK_ARTIFACTS[key]].abi)
+        key: bind(w3, record.address, artifacts[stack_artifact(key, record)].abi)
         for key, record in stack.contracts.items()
     }
     params, roles = stack.parameters, stack.roles
@@ -193,6 +195,8 @@ def _check_vault_stack(
         tuple(c["vol_oracle"].functions.params().call()),
     )
     _expect(diffs, "option_token.vault", address["vault"], c["option_token"].functions.vault().call())
+    _expect(diffs, "hedger.vault", address["vault"], c["hedger"].functions.vault().call())
+    _expect(diffs, "hedger.uniswapPool", infra["pool"].address, c["hedger"].functions.uniswapPool().call())
 
     v = c["vault"].functions
     wiring = {
@@ -200,8 +204,7 @@ def _check_vault_stack(
         "underlying": infra["underlying"].address,
         "priceOracle": address["price_oracle"],
         "volOracle": address["vol_oracle"],
-        "swapRouter": infra["swap_router"].address,
-        "poolFee": infra_section.parameters["pool_fee"],
+        "hedger": address["hedger"],
         "optionToken": address["option_token"],
         "pricer": address["pricer"],
         "feeRecipient": params["fee_recipient"],
@@ -210,7 +213,7 @@ def _check_vault_stack(
     }
     for getter, expected in wiring.items():
         _expect(diffs, f"vault.{getter}", expected, getattr(v, getter)().call())
-    for key, library in (("swap_library", SWAP_LIBRARY), ("book_library", BOOK_LIBRARY)):
+    for key, library in (("hedge_library", HEDGE_LIBRARY), ("book_library", BOOK_LIBRARY)):
         if not _linked_library(w3, stack.contracts["vault"].address, address[key]):
             diffs.append(f"vault: its code does not call the recorded {library} at {address[key]}")
     diffs += _check_vault_parameters(c["vault"], stack.contracts["vault"].block, params)
@@ -222,7 +225,7 @@ def _check_vault_stack(
             if not fns.hasRole(role, holder).call():
                 diffs.append(f"{contract_key}: {holder} lacks {role_name} (roles.{holders_key})")
     expected_admin = manifest.admin_holder or roles["admin"]
-    for key in ADMIN_CONTRACTS:
+    for key in admin_contracts(HedgerParams(**params["hedger"])):
         _check_admin_holders(w3, diffs, key, c[key], stack.contracts[key].block, expected_admin, manifest)
     return diffs
 

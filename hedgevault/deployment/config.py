@@ -16,8 +16,9 @@ Sections (every key optional; unknown ones are refused; ``deployments/example.ya
   liquidity), ``with_sequencer_feed``.
 * ``infrastructure``: addresses that already exist (a testnet): ``quote``, ``underlying``, ``feed``,
   ``sequencer_feed`` (optional), ``uniswap_factory``, ``swap_router``, ``position_manager``, ``pool``.
-* ``risk``, ``limits``, ``hedge``, ``oracle``, ``vol``: the fields of ``RiskParams``, ``ExposureLimits``,
-  ``HedgeParams``, ``OracleParams``, ``VolParams`` (integers in the unit their name says; a string such as
+* ``risk``, ``limits``, ``hedge``, ``hedger``, ``oracle``, ``vol``: the fields of ``RiskParams``,
+  ``ExposureLimits``, ``HedgeParams``, ``HedgerParams`` (``kind``: ``aave`` or ``spot``), ``OracleParams``,
+  ``VolParams`` (integers in the unit their name says; a string such as
   ``"1.2e18"`` is read exactly). The ``vol`` fields are checked against the volatility oracle's hard bounds
   (``VolParams.hard_bounds``) before anything is sent.
 """
@@ -36,13 +37,22 @@ import yaml
 from web3 import Web3
 
 from hedgevault.deployment.errors import DeployConfigError
-from hedgevault.suite import ExposureLimits, HedgeParams, OracleParams, RiskParams, SuiteConfig, VolParams
+from hedgevault.suite import (
+    ExposureLimits,
+    HedgeParams,
+    HedgerParams,
+    OracleParams,
+    RiskParams,
+    SuiteConfig,
+    VolParams,
+)
 from hedgevault.uniswap import TICK_SPACING
 
 _PARAM_SECTIONS: dict[str, type[Any]] = {
     "risk": RiskParams,
     "limits": ExposureLimits,
     "hedge": HedgeParams,
+    "hedger": HedgerParams,
     "oracle": OracleParams,
     "vol": VolParams,
 }
@@ -230,10 +240,18 @@ def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
                 raise DeployConfigError(
                     f"{where}: unknown key {section}.{key}; {section} takes {', '.join(_SECTIONS[section])}"
                 )
-    params = {
-        name: cls(**{k: _int(v, f"{name}.{k}") for k, v in raw.get(name, {}).items()})
-        for name, cls in _PARAM_SECTIONS.items()
-    }
+    try:
+        params = {
+            name: cls(
+                **{
+                    k: _str(v, f"{name}.{k}") if k == "kind" else _int(v, f"{name}.{k}")
+                    for k, v in raw.get(name, {}).items()
+                }
+            )
+            for name, cls in _PARAM_SECTIONS.items()
+        }
+    except ValueError as exc:
+        raise DeployConfigError(f"{where}: {exc}") from None
     local = raw.get("local", {})
     local_values: dict[str, Any] = {
         k: (_bool(v, f"local.{k}") if k == "with_sequencer_feed" else _int(v, f"local.{k}")) for k, v in local.items()

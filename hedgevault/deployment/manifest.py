@@ -17,7 +17,7 @@ One JSON file per chain (``deployments/<chain id>.json``; dev chains under ``dep
         "parameters": {"vault_name": ..., "vault_symbol": ..., "fee_recipient": "0x...",
                        "risk": {...}, "limits": {...}, "hedge": {...}, "oracle": {...}, "vol": {...}},
         "roles": {"admin": "0x...", "guardians": [...], "listers": [...], "vol_updaters": [...]},
-        "contracts": {"price_oracle": ..., "vol_oracle": ..., "pricer": ..., "swap_library": ...,
+        "contracts": {"price_oracle": ..., "vol_oracle": ..., "pricer": ..., "hedge_library": ...,
                       "book_library": ..., "option_token": ...,
                       "vault": ...}
       },
@@ -74,12 +74,21 @@ VAULT_STACK_ARTIFACTS = {
     "price_oracle": "PriceOracle",
     "vol_oracle": "VolatilityOracle",
     "pricer": "OptionPricer",
-    "swap_library": "SwapExecution",
+    "hedge_library": "HedgeExecution",
+    #: ``AaveHedger`` or ``SpotHedger`` (``HedgerParams.kind``): the record's own artifact (``stack_artifact``)
+    "hedger": "AaveHedger",
     "book_library": "BookMarking",
     "option_token": "OptionToken",
     "vault": "OptionVault",
 }
 VAULT_STACK_KEYS = tuple(VAULT_STACK_ARTIFACTS)
+
+
+def stack_artifact(key: str, record: ContractRecord) -> str:
+    """The artifact a vault-stack record binds to: the hedger's is the one it was deployed from."""
+    return record.artifact if key == "hedger" else VAULT_STACK_ARTIFACTS[key]
+
+
 #: The governance section's manifest keys and artifacts.
 GOVERNANCE_ARTIFACTS = {"timelock": "HedgevaultTimelock"}
 

@@ -1,6 +1,7 @@
 """The vault stack on top of an infrastructure: the timelock (when the config asks for one, as
-``hedgevault deploy`` always does), PriceOracle, VolatilityOracle, OptionPricer, the SwapExecution and
-BookMarking libraries, OptionToken and OptionVault, then the option token's binding, the role grants and the
+``hedgevault deploy`` always does), PriceOracle, VolatilityOracle, OptionPricer, the HedgeExecution and
+BookMarking libraries, OptionToken, the hedging module (``AaveHedger`` on the infrastructure's Aave market, or
+``SpotHedger``) and OptionVault, then the option token's and the hedger's bindings, the role grants and the
 handover of the admin role (to the timelock, or to ``roles.admin`` without one).
 
 Everything that depends on the vault's constructor or its linked libraries is in this module (``deploy_vault_stack``
@@ -23,9 +24,10 @@ from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext
 from hedgevault.deployment.timelock import deploy_timelock
 from hedgevault.suite import (
     BOOK_LIBRARY,
-    SWAP_LIBRARY,
+    HEDGE_LIBRARY,
     ExposureLimits,
     HedgeParams,
+    HedgerParams,
     OracleParams,
     RiskParams,
     VolParams,
@@ -41,6 +43,15 @@ ROLE_GRANTS = (
     ("listers", "vault", "LISTER_ROLE"),
 )
 ADMIN_CONTRACTS = ("price_oracle", "vol_oracle", "vault")
+#: ``AaveHedger`` has an admin (its parameters) too; ``SpotHedger`` has none.
+HEDGER_ADMIN_KINDS = ("aave",)
+
+
+def admin_contracts(hedger: HedgerParams) -> tuple[str, ...]:
+    """The vault stack's keys whose DEFAULT_ADMIN_ROLE the timelock (or ``roles.admin``) holds."""
+    return ADMIN_CONTRACTS + (("hedger",) if hedger.kind in HEDGER_ADMIN_KINDS else ())
+
+
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 
@@ -51,10 +62,11 @@ class VaultStack:
     price_oracle: Contract
     vol_oracle: Contract
     pricer: Contract
-    swap_library: Contract
+    hedge_library: Contract
     book_library: Contract
     option_token: Contract
     vault: Contract
+    hedger: Contract
     timelock: Contract | None = None
 
 
@@ -69,6 +81,7 @@ def vault_stack_parameters(config: DeployConfig, roles: dict[str, Any]) -> dict[
         "risk": dataclasses.asdict(suite.risk),
         "limits": dataclasses.asdict(suite.limits),
         "hedge": dataclasses.asdict(suite.hedge),
+        "hedger": dataclasses.asdict(suite.hedger),
         "oracle": dataclasses.asdict(suite.oracle),
         "vol": dataclasses.asdict(suite.vol),
     }
@@ -108,16 +121,17 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
     )
     vol_oracle = ctx.ensure_contract(records, "vol_oracle", artifacts["VolatilityOracle"], deployer, vol.as_tuple())
     pricer = ctx.ensure_contract(records, "pricer", artifacts["OptionPricer"])
-    swap_library = ctx.ensure_contract(records, "swap_library", artifacts["SwapExecution"])
+    hedge_library = ctx.ensure_contract(records, "hedge_library", artifacts["HedgeExecution"])
     book_library = ctx.ensure_contract(records, "book_library", artifacts["BookMarking"])
     option_token = ctx.ensure_contract(records, "option_token", artifacts["OptionToken"], "")
+    hedger_params = HedgerParams(**params["hedger"])
+    hedger = _ensure_hedger(ctx, records, infra, hedger_params, deployer)
     vault_config = (
         infra.quote.address,
         infra.underlying.address,
         price_oracle.address,
         vol_oracle.address,
-        infra.uniswap.router.address,
-        infra.pool_fee,
+        hedger.address,
         option_token.address,
         pricer.address,
         deployer,
@@ -126,7 +140,7 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
     vault = ctx.ensure_contract(
         records,
         "vault",
-        link(artifacts["OptionVault"], {SWAP_LIBRARY: swap_library.address, BOOK_LIBRARY: book_library.address}),
+        link(artifacts["OptionVault"], {HEDGE_LIBRARY: hedge_library.address, BOOK_LIBRARY: book_library.address}),
         vault_config,
         params["vault_name"],
         params["vault_symbol"],
@@ -144,7 +158,17 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
             [f"option_token {option_token.address} is bound to {bound}, the manifest's vault is {vault.address}"],
             MISMATCH_ADVICE,
         )
-    contracts = {"price_oracle": price_oracle, "vol_oracle": vol_oracle, "vault": vault}
+    hedger_vault = hedger.functions.vault().call()
+    if hedger_vault == ZERO_ADDRESS:
+        ctx.transact("bind the hedger to the vault", hedger.functions.bind(vault.address))
+    elif hedger_vault != vault.address:
+        raise DeploymentMismatch(
+            "the hedger belongs to another vault",
+            [f"hedger {hedger.address} is bound to {hedger_vault}, the manifest's vault is {vault.address}"],
+            MISMATCH_ADVICE,
+        )
+    contracts = {"price_oracle": price_oracle, "vol_oracle": vol_oracle, "vault": vault, "hedger": hedger}
+
     for holders_key, contract_key, role_name in ROLE_GRANTS:
         contract = contracts[contract_key]
         role = getattr(contract.functions, role_name)().call()
@@ -162,7 +186,7 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
     admin = str(timelock.address) if timelock is not None else section.roles["admin"]
     who = f"the timelock {admin}" if timelock is not None else admin
     if admin != deployer:
-        for key in ADMIN_CONTRACTS:
+        for key in admin_contracts(hedger_params):
             fns = contracts[key].functions
             if not fns.hasRole(DEFAULT_ADMIN_ROLE, admin).call():
                 ctx.transact(f"grant the admin role on {key} to {who}", fns.grantRole(DEFAULT_ADMIN_ROLE, admin))
@@ -174,9 +198,45 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
         price_oracle=price_oracle,
         vol_oracle=vol_oracle,
         pricer=pricer,
-        swap_library=swap_library,
+        hedge_library=hedge_library,
         book_library=book_library,
         option_token=option_token,
         vault=vault,
+        hedger=hedger,
         timelock=timelock,
+    )
+
+
+def _ensure_hedger(
+    ctx: DeployContext, records: dict[str, Any], infra: Infrastructure, params: HedgerParams, deployer: str
+) -> Contract:
+    """The vault's hedging module: ``AaveHedger`` on the infrastructure's Aave market (its admin the deployer
+    until the handover), or ``SpotHedger``. It is bound to the vault once the vault exists."""
+    artifact = ctx.artifacts[params.artifact]
+    recorded = records.get("hedger")
+    if recorded is not None and recorded.artifact != params.artifact:
+        raise DeploymentMismatch(
+            "the manifest's hedger is of another kind",
+            [f"hedger {recorded.address} is a {recorded.artifact}, the config asks for hedger.kind={params.kind}"],
+            MISMATCH_ADVICE,
+        )
+    common = (infra.quote.address, infra.underlying.address, infra.pool.address)
+    if params.kind == "spot":
+        return ctx.ensure_contract(records, "hedger", artifact, *common)
+    aave = getattr(infra, "aave", None)
+    if aave is None:
+        raise DeploymentMismatch(
+            "hedger.kind=aave needs an Aave v3 market",
+            ["the infrastructure records no Aave market"],
+            "give infrastructure.aave_addresses_provider (an existing market), deploy the infrastructure with "
+            "`hedgevault deploy` on a dev chain, or set hedger.kind=spot for a long-only hedge",
+        )
+    return ctx.ensure_contract(
+        records,
+        "hedger",
+        artifact,
+        *common,
+        aave.addresses_provider.address,
+        deployer,
+        params.aave_tuple(),
     )
