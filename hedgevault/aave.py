@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from web3 import Web3
@@ -648,10 +648,11 @@ def _initialize_once(ctx: DeployContext, what: str, fn: Any) -> None:
     """Send an implementation's ``initialize`` unless an eth_call shows it already ran."""
     try:
         fn.call({"from": ctx.sender.address})
-    except ContractLogicError as exc:
+    except Web3Exception as exc:  # Anvil: ContractLogicError; Ganache: Web3RPCError with the reason in it
         if _ALREADY_INITIALIZED in str(exc):
             return
-        raise DeploymentError(f"{what} would revert: {describe(exc)}") from None
+        reason = describe(exc) if isinstance(exc, ContractLogicError) else str(exc)
+        raise DeploymentError(f"{what} would revert: {reason}") from None
     ctx.transact(what, fn)
 
 
