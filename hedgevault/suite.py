@@ -18,6 +18,7 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
+from hedgevault.aave import AaveMarket, AaveParams
 from hedgevault.errors import ToolchainError
 from hedgevault.toolchain.compiler import Artifact, compile_project
 from hedgevault.txs import send
@@ -210,7 +211,9 @@ class VolParams:
 @dataclass(frozen=True)
 class SuiteConfig:
     """What to deploy. The pool gets ``pool_underlying`` of the underlying and the matching quote at
-    ``spot_wad``; the feed has 8 decimals."""
+    ``spot_wad``; the feed has 8 decimals. ``aave``: the Aave v3 market deployed beside the pool
+    (``hedgevault.aave.AaveParams``: the underlying as Aave's WETH reserve, the quote as its USDC reserve, a
+    lender's 5,000 whole underlying to borrow, 1 whole token of each reserve seeded to the burn address)."""
 
     quote_decimals: int = 6
     underlying_decimals: int = 18
@@ -225,6 +228,7 @@ class SuiteConfig:
     hedger: HedgerParams = field(default_factory=HedgerParams)
     oracle: OracleParams = field(default_factory=OracleParams)
     vol: VolParams = field(default_factory=VolParams)
+    aave: AaveParams = field(default_factory=AaveParams)
 
 
 @dataclass
@@ -252,6 +256,9 @@ class Suite:
     hedger: Contract
     #: The timelock holding DEFAULT_ADMIN_ROLE of the vault and the oracles (None: ``admin`` holds it).
     timelock: Contract | None = None
+    #: The Aave v3 market (None only for an infrastructure given by addresses without
+    #: ``infrastructure.aave_addresses_provider``).
+    aave: AaveMarket | None = None
 
     @property
     def underlying_is_token0(self) -> bool:
@@ -394,4 +401,5 @@ def deploy_suite(
         vault=stack.vault,
         hedger=stack.hedger,
         timelock=stack.timelock,
+        aave=infra.aave,
     )

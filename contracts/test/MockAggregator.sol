@@ -199,6 +199,20 @@ contract MockAggregator is AggregatorProxyInterface {
         );
     }
 
+    /// @notice The latest round's answer (Chainlink's legacy `AggregatorInterface`, which Aave's `AaveOracle`
+    /// reads); 0 while the current phase has no round yet.
+    function latestAnswer() external view returns (int256) {
+        MockPhaseAggregator aggregator = _aggregators[phaseId];
+        return aggregator.rawRound(aggregator.latestRound()).answer;
+    }
+
+    /// @notice The latest round's `updatedAt` (legacy `AggregatorInterface`); 0 while the current phase has no
+    /// round yet.
+    function latestTimestamp() external view returns (uint256) {
+        MockPhaseAggregator aggregator = _aggregators[phaseId];
+        return aggregator.rawRound(aggregator.latestRound()).updatedAt;
+    }
+
     function _parse(uint80 roundId) internal pure returns (uint16 phase, uint64 aggregatorRoundId) {
         return (uint16(roundId >> PHASE_OFFSET), uint64(roundId));
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from web3 import Web3
 
+from hedgevault.aave import AaveParams
 from hedgevault.deployment.errors import DeploymentError
 from hedgevault.deployment.infrastructure import load_infrastructure
 from hedgevault.deployment.manifest import (
@@ -31,7 +32,7 @@ from hedgevault.toolchain.compiler import compile_project
 
 def suite_config_of(manifest: Manifest) -> SuiteConfig:
     """The ``SuiteConfig`` a manifest's deployment was made with (``spot_wad`` and ``pool_underlying``: the
-    initial pool price and liquidity when we deployed the infrastructure, else the defaults)."""
+    initial pool price and liquidity when we deployed the infrastructure, else the defaults; ``aave`` likewise)."""
     if manifest.infrastructure is None or manifest.vault_stack is None:
         raise DeploymentError("the manifest records no complete suite: run `hedgevault deploy` to finish it")
     infra, params = manifest.infrastructure.parameters, manifest.vault_stack.parameters
@@ -50,6 +51,7 @@ def suite_config_of(manifest: Manifest) -> SuiteConfig:
         hedger=HedgerParams(**params["hedger"]),
         oracle=OracleParams(**params["oracle"]),
         vol=VolParams(**params["vol"]),
+        aave=AaveParams.from_json(infra["aave"]) if "aave" in infra else defaults.aave,
     )
 
 
@@ -107,4 +109,5 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
         vault=contracts["vault"],
         hedger=contracts["hedger"],
         timelock=timelock,
+        aave=infra.aave,
     )

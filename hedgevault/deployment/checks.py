@@ -16,7 +16,9 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
+from hedgevault.aave import bind_market, market_problems
 from hedgevault.deployment.manifest import (
+    AAVE_CORE_KEYS,
     EMPTY_CODE_HASH,
     GOVERNANCE_ARTIFACTS,
     VAULT_STACK_ARTIFACTS,
@@ -160,6 +162,30 @@ def _check_infrastructure(w3: Web3, section: InfrastructureSection, artifacts: d
         for key in ("swap_router", "position_manager"):
             bound = bind(w3, contracts[key].address, npm_artifact("SwapRouter").abi)
             _expect(diffs, f"infrastructure.{key}.factory", factory, bound.functions.factory().call())
+    if "aave_addresses_provider" in contracts:
+        diffs += _check_aave(w3, section)
+    return diffs
+
+
+def _check_aave(w3: Web3, section: InfrastructureSection) -> list[str]:
+    """The provider still points at the recorded pool, configurator, ACL manager, oracle and data provider; the
+    quote and underlying are reserves, the underlying borrowable."""
+    contracts = section.contracts
+    diffs: list[str] = []
+    if any(key not in contracts for key in AAVE_CORE_KEYS):
+        return [f"infrastructure.{key}: not recorded yet" for key in AAVE_CORE_KEYS if key not in contracts]
+    market = bind_market(w3, {key: contracts[key].address for key in AAVE_CORE_KEYS})
+    fns = market.addresses_provider.functions
+    for key, getter in (
+        ("aave_pool", fns.getPool),
+        ("aave_pool_configurator", fns.getPoolConfigurator),
+        ("aave_acl_manager", fns.getACLManager),
+        ("aave_oracle", fns.getPriceOracle),
+        ("aave_data_provider", fns.getPoolDataProvider),
+    ):
+        _expect(diffs, f"infrastructure.aave_addresses_provider -> {key}", contracts[key].address, getter().call())
+    if not diffs:
+        diffs += market_problems(market, contracts["underlying"].address, contracts["quote"].address)
     return diffs
 
 

@@ -15,7 +15,9 @@ Sections (every key optional; unknown ones are refused; ``deployments/example.ya
   ``feed_decimals``, ``spot_wad``, ``pool_fee``, ``pool_underlying`` (whole tokens of full-range
   liquidity), ``with_sequencer_feed``.
 * ``infrastructure``: addresses that already exist (a testnet): ``quote``, ``underlying``, ``feed``,
-  ``sequencer_feed`` (optional), ``uniswap_factory``, ``swap_router``, ``position_manager``, ``pool``.
+  ``sequencer_feed`` (optional), ``uniswap_factory``, ``swap_router``, ``position_manager``, ``pool``,
+  ``aave_addresses_provider`` (optional: an Aave v3 market's PoolAddressesProvider; its pool, configurator,
+  ACL manager, oracle and data provider are read from it and checked).
 * ``risk``, ``limits``, ``hedge``, ``hedger``, ``oracle``, ``vol``: the fields of ``RiskParams``,
   ``ExposureLimits``, ``HedgeParams``, ``HedgerParams`` (``kind``: ``aave`` or ``spot``), ``OracleParams``,
   ``VolParams`` (integers in the unit their name says; a string such as
@@ -70,7 +72,7 @@ _LOCAL_KEYS = (
 DEFAULT_TIMELOCK_DELAY_SEC = 86_400
 MINIMUM_TIMELOCK_DELAY_SEC = 3_600
 _INFRA_REQUIRED = ("quote", "underlying", "feed", "uniswap_factory", "swap_router", "position_manager", "pool")
-_INFRA_KEYS = (*_INFRA_REQUIRED, "sequencer_feed")
+_INFRA_KEYS = (*_INFRA_REQUIRED, "sequencer_feed", "aave_addresses_provider")
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "vault": ("name", "symbol", "fee_recipient"),
     "roles": ("admin", "guardians", "listers", "vol_updaters"),
@@ -111,6 +113,8 @@ class InfrastructureConfig:
     position_manager: str
     pool: str
     sequencer_feed: str | None = None
+    #: An Aave v3 market's PoolAddressesProvider (the rest of the market is read from it).
+    aave_addresses_provider: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """What a testnet already has and a local chain needs deployed first: the quote and underlying tokens
 (``MockERC20``), a settable price feed (``MockAggregator``), Uniswap V3 (factory, SwapRouter and
-NonfungiblePositionManager from the npm artifacts) and an underlying/quote pool with full-range liquidity.
+NonfungiblePositionManager from the npm artifacts), an underlying/quote pool with full-range liquidity, and an
+Aave v3 market of the two tokens (``hedgevault.aave``, from the npm artifacts) with a lender's underlying.
 
 ``deploy_local_infrastructure`` deploys it (idempotently, recording each contract); ``configured_infrastructure``
 takes the addresses of what exists (config file or another manifest) and records them after checking them;
@@ -16,10 +17,18 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
+from hedgevault.aave import AaveMarket, bind_market, ensure_aave_market, market_from_provider, market_problems
 from hedgevault.chain import latest_timestamp, warp
 from hedgevault.deployment.config import InfrastructureConfig
-from hedgevault.deployment.errors import DeploymentMismatch
-from hedgevault.deployment.manifest import EMPTY_CODE_HASH, ContractRecord, InfrastructureSection, bind, code_hash
+from hedgevault.deployment.errors import DeploymentError, DeploymentMismatch
+from hedgevault.deployment.manifest import (
+    AAVE_CORE_KEYS,
+    EMPTY_CODE_HASH,
+    ContractRecord,
+    InfrastructureSection,
+    bind,
+    code_hash,
+)
 from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext, verify_record
 from hedgevault.suite import WAD, SuiteConfig
 from hedgevault.toolchain.compiler import Artifact
@@ -46,6 +55,9 @@ class Infrastructure:
     pool_fee: int
     #: True when we deployed it (mock tokens and feeds: mintable and settable).
     mocks: bool
+    #: The Aave v3 market of the two tokens (None only for an infrastructure given by addresses without
+    #: ``infrastructure.aave_addresses_provider``).
+    aave: AaveMarket | None
 
 
 def local_parameters(config: SuiteConfig) -> dict[str, Any]:
@@ -58,12 +70,16 @@ def local_parameters(config: SuiteConfig) -> dict[str, Any]:
         "pool_fee": config.pool_fee,
         "pool_underlying": config.pool_underlying,
         "with_sequencer_feed": config.with_sequencer_feed,
+        "aave": config.aave.to_json(),
     }
 
 
 def deploy_local_infrastructure(ctx: DeployContext, config: SuiteConfig, *, warp_clock: bool = True) -> Infrastructure:
     """Deploy (or reuse what the manifest records of) the tokens, feeds, Uniswap V3 and the pool with
-    ``config.pool_underlying`` whole underlying tokens and the matching quote of full-range liquidity.
+    ``config.pool_underlying`` whole underlying tokens and the matching quote of full-range liquidity, and the
+    Aave v3 market (``hedgevault.aave.ensure_aave_market`` with ``config.aave``: seeded reserves and the
+    deployer's ``config.aave.lender_underlying`` whole underlying supplied). Each step only when the chain shows
+    it is not done, so a rerun sends nothing.
 
     When the pool gets its liquidity in this run and ``warp_clock`` is set, the chain's clock moves forward by
     the TWAP window and the feed is refreshed, so the price oracle answers at once (local nodes only).
@@ -118,6 +134,15 @@ def deploy_local_infrastructure(ctx: DeployContext, config: SuiteConfig, *, warp
             warp(w3, config.oracle.twap_window_sec)
             ctx.transact("feed: fresh round after the TWAP warm-up", feed.functions.setAnswer(feed_answer))
             ctx.log(f"warped     the clock by {config.oracle.twap_window_sec} s so the pool has a TWAP")
+    aave = ensure_aave_market(
+        ctx,
+        records,
+        underlying=underlying,
+        quote=quote,
+        underlying_feed=feed,
+        feed_decimals=config.feed_decimals,
+        params=config.aave,
+    )
     return Infrastructure(
         quote=quote,
         underlying=underlying,
@@ -130,6 +155,7 @@ def deploy_local_infrastructure(ctx: DeployContext, config: SuiteConfig, *, warp
         feed_decimals=config.feed_decimals,
         pool_fee=config.pool_fee,
         mocks=True,
+        aave=aave,
     )
 
 
@@ -206,14 +232,17 @@ def configured_infrastructure(
     ctx: DeployContext, addresses: InfrastructureConfig, source: str
 ) -> InfrastructureSection:
     """Record infrastructure that exists on the chain (addresses from the config), after checking that
-    every address has code and that the pool trades the two tokens; decimals and fee are read from the chain."""
+    every address has code and that the pool trades the two tokens; decimals and fee are read from the chain.
+    An Aave v3 market is given by its provider (``aave_addresses_provider``): the pool, configurator, ACL
+    manager, oracle and data provider are read from it and recorded, after checking that they have code and
+    that the quote and underlying are reserves with borrowing of the underlying enabled."""
     w3 = ctx.w3
     erc20 = ctx.artifacts["MockERC20"].abi
     pool = bind(w3, addresses.pool, npm_artifact("UniswapV3Pool").abi)
     problems = []
     records: dict[str, ContractRecord] = {}
     for key, address in dataclasses.asdict(addresses).items():
-        if address is None:
+        if address is None or key == "aave_addresses_provider":
             continue
         found = code_hash(w3, address)
         if found == EMPTY_CODE_HASH:
@@ -235,6 +264,8 @@ def configured_infrastructure(
             ],
             "Give the pool of the underlying/quote pair in infrastructure.pool.",
         )
+    if addresses.aave_addresses_provider is not None:
+        records.update(_configured_aave(ctx, addresses))
     feed = bind(w3, addresses.feed, ctx.artifacts["AggregatorV3Interface"].abi)
     parameters = {
         "quote_decimals": int(bind(w3, addresses.quote, erc20).functions.decimals().call()),
@@ -248,6 +279,36 @@ def configured_infrastructure(
     ctx.log(f"recorded the infrastructure from {source}")
     ctx.persist()
     return section
+
+
+def _configured_aave(ctx: DeployContext, addresses: InfrastructureConfig) -> dict[str, ContractRecord]:
+    """The records of an existing Aave v3 market given by its PoolAddressesProvider, after checking that the
+    provider and what it points at have code and that the tokens are usable reserves."""
+    if addresses.aave_addresses_provider is None:
+        raise DeploymentError("no infrastructure.aave_addresses_provider is configured")
+    market = market_from_provider(ctx.w3, addresses.aave_addresses_provider)
+    problems = market_problems(market, addresses.underlying, addresses.quote)
+    if problems:
+        raise DeploymentMismatch(
+            "the configured Aave market cannot serve the vaults",
+            problems,
+            "Give the PoolAddressesProvider of a market that lists the quote and the underlying with borrowing of "
+            "the underlying enabled (infrastructure.aave_addresses_provider), or the tokens that market lists.",
+        )
+    contracts = {
+        "aave_addresses_provider": market.addresses_provider,
+        "aave_pool": market.pool,
+        "aave_pool_configurator": market.configurator,
+        "aave_acl_manager": market.acl_manager,
+        "aave_oracle": market.oracle,
+        "aave_data_provider": market.data_provider,
+    }
+    return {
+        key: ContractRecord(
+            address=str(contract.address), artifact=f"external:{key}", code_hash=code_hash(ctx.w3, contract.address)
+        )
+        for key, contract in contracts.items()
+    }
 
 
 def load_infrastructure(w3: Web3, section: InfrastructureSection, artifacts: dict[str, Artifact]) -> Infrastructure:
@@ -285,4 +346,7 @@ def load_infrastructure(w3: Web3, section: InfrastructureSection, artifacts: dic
         feed_decimals=int(params["feed_decimals"]),
         pool_fee=int(params["pool_fee"]),
         mocks=mocks,
+        aave=bind_market(w3, {key: contracts[key].address for key in AAVE_CORE_KEYS})
+        if "aave_addresses_provider" in contracts
+        else None,
     )

@@ -11,7 +11,7 @@ One JSON file per chain (``deployments/<chain id>.json``; dev chains under ``dep
         "source": null | "config" | "<path of the infrastructure manifest>",
         "parameters": {"quote_decimals": 6, "underlying_decimals": 18, "feed_decimals": 8, "pool_fee": 3000, ...},
         "contracts": {"quote": CONTRACT, "underlying": ..., "feed": ..., "uniswap_factory": ..., "swap_router": ...,
-                      "position_manager": ..., "pool": ...}
+                      "position_manager": ..., "pool": ..., "aave_addresses_provider": ..., "aave_pool": ..., ...}
       },
       "vault_stack": null | {
         "parameters": {"vault_name": ..., "vault_symbol": ..., "fee_recipient": "0x...",
@@ -31,6 +31,10 @@ where CONTRACT is ``{"address", "artifact", "code_hash" (keccak of eth_getCode),
 creation code without constructor arguments, null for contracts not deployed by us), "tx_hash", "block"}``.
 Parameter names are the ``hedgevault.suite`` dataclass fields, with their units (``_wad`` 1e18 fixed point,
 ``_bps``, ``_sec``); integers are JSON numbers (exact in Python; read them as big integers elsewhere).
+
+The infrastructure's ``aave_*`` keys are the Aave v3 market (``AAVE_KEYS``): deployed by us, every library,
+implementation, proxy, feed and reserve token, and ``parameters.aave`` (``hedgevault.aave.AaveParams``); attached
+by its provider's address, the provider and what it points at (``AAVE_CORE_KEYS``).
 
 ``governance`` records the timelock that holds ``DEFAULT_ADMIN_ROLE`` of the vault and the oracles (null
 or absent: no timelock; ``roles.admin`` holds the admin role then).
@@ -59,6 +63,51 @@ FORMAT = 1
 #: Where manifests live by default.
 DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
 
+#: The Aave v3 market in the infrastructure section (``hedgevault.aave``).
+#: The logic libraries in deployment order (manifest key -> artifact). FlashLoanLogic links BorrowLogic, so
+#: BorrowLogic comes first; Pool links the first seven, PoolConfigurator links ConfiguratorLogic.
+AAVE_LIBRARY_ARTIFACTS = {
+    "aave_supply_logic": "SupplyLogic",
+    "aave_borrow_logic": "BorrowLogic",
+    "aave_liquidation_logic": "LiquidationLogic",
+    "aave_emode_logic": "EModeLogic",
+    "aave_bridge_logic": "BridgeLogic",
+    "aave_pool_logic": "PoolLogic",
+    "aave_flash_loan_logic": "FlashLoanLogic",
+    "aave_configurator_logic": "ConfiguratorLogic",
+}
+#: Every manifest key a locally deployed market records (``AAVE_ROLES`` are the two reserves: underlying, quote).
+AAVE_ROLES = ("underlying", "quote")
+AAVE_KEYS = (
+    *AAVE_LIBRARY_ARTIFACTS,
+    "aave_addresses_provider",
+    "aave_acl_manager",
+    "aave_pool_impl",
+    "aave_pool",
+    "aave_pool_configurator_impl",
+    "aave_pool_configurator",
+    "aave_quote_feed",
+    "aave_oracle",
+    "aave_data_provider",
+    "aave_a_token_impl",
+    "aave_stable_debt_token_impl",
+    "aave_variable_debt_token_impl",
+    *(f"aave_rate_strategy_{role}" for role in AAVE_ROLES),
+    *(
+        f"aave_{token}_{role}"
+        for role in AAVE_ROLES
+        for token in ("a_token", "stable_debt_token", "variable_debt_token")
+    ),
+)
+#: The keys an attached market records: the provider and what it points at.
+AAVE_CORE_KEYS = (
+    "aave_addresses_provider",
+    "aave_pool",
+    "aave_pool_configurator",
+    "aave_acl_manager",
+    "aave_oracle",
+    "aave_data_provider",
+)
 INFRASTRUCTURE_KEYS = (
     "quote",
     "underlying",
@@ -68,6 +117,7 @@ INFRASTRUCTURE_KEYS = (
     "swap_router",
     "position_manager",
     "pool",
+    *AAVE_KEYS,
 )
 #: The vault stack's manifest keys and the compiled artifact each one is.
 VAULT_STACK_ARTIFACTS = {

@@ -223,7 +223,7 @@ def _ensure_hedger(
     common = (infra.quote.address, infra.underlying.address, infra.pool.address)
     if params.kind == "spot":
         return ctx.ensure_contract(records, "hedger", artifact, *common)
-    aave = getattr(infra, "aave", None)
+    aave = infra.aave
     if aave is None:
         raise DeploymentMismatch(
             "hedger.kind=aave needs an Aave v3 market",

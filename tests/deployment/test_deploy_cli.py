@@ -89,7 +89,7 @@ def test_second_run_reuses_verifies_and_sends_nothing(
     before_text, before_nonce = manifest_path.read_text(), _nonce(w3, deployer)
     run = hv("deploy", "--rpc-url", chain.url, "--manifest", manifest_path)
     assert run.code == 0, run.err
-    assert "0 deployed, 15 reused after checking their code, 0 transactions sent" in run.out
+    assert "0 deployed, 43 reused after checking their code, 0 transactions sent" in run.out
     assert _nonce(w3, deployer) == before_nonce
     assert manifest_path.read_text() == before_text
 
@@ -225,7 +225,7 @@ def test_resumes_after_infrastructure_and_hands_admin_to_the_timelock(
     config.write_text(f'[roles]\nadmin = "{admin}"\nguardians = ["{guardian}"]\n')
     second = hv("deploy", "--rpc-url", node.url, "--manifest", path, "--config", config)
     assert second.code == 0, second.err
-    assert "8 deployed, 7 reused" in second.out
+    assert "8 deployed, 35 reused" in second.out
     suite = attach_suite(w3, load_manifest(path))
     assert suite.timelock is not None
     zero_role = b"\x00" * 32
@@ -259,7 +259,10 @@ def test_non_dev_chain_needs_infrastructure_then_takes_it_from_the_config(
     )
     assert made.code == 0, made.err
     contracts = json.loads(infra_path.read_text())["infrastructure"]["contracts"]
-    lines = ["infrastructure:"] + [f'  {key}: "{record["address"]}"' for key, record in contracts.items()]
+    # the Aave market is given by its PoolAddressesProvider alone; the rest is read from it
+    given = {key: record for key, record in contracts.items() if not key.startswith("aave_")}
+    given["aave_addresses_provider"] = contracts["aave_addresses_provider"]
+    lines = ["infrastructure:"] + [f'  {key}: "{record["address"]}"' for key, record in given.items()]
     config = tmp_path / "testnet.yaml"
     config.write_text("\n".join(lines) + "\n")
     stack_path = tmp_path / "stack.json"
@@ -269,6 +272,7 @@ def test_non_dev_chain_needs_infrastructure_then_takes_it_from_the_config(
     assert data["chain"]["chain_id"] == 424242
     assert data["infrastructure"]["origin"] == "external" and data["infrastructure"]["source"] == "config"
     assert data["infrastructure"]["parameters"]["pool_fee"] == 3000
+    assert data["infrastructure"]["contracts"]["aave_pool"]["address"] == contracts["aave_pool"]["address"]
     rerun = hv("deploy", "--rpc-url", node.url, "--manifest", stack_path, "--config", config)
     assert "0 transactions sent" in rerun.out
 

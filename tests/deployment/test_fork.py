@@ -86,6 +86,6 @@ def test_cli_fork_url_starts_a_fork_deploys_onto_it_and_stops_it(
     fork_path = tmp_path / "fork.json"
     run = hv("deploy", "--fork-url", testnet.url, "--infrastructure", infra_path, "--manifest", fork_path)
     assert run.code == 0, run.err
-    assert "8 deployed, 7 reused" in run.out and "the fork stops now" in run.out
+    assert "8 deployed, 35 reused" in run.out and "the fork stops now" in run.out
     vault = load_manifest(fork_path).vault_stack.contracts["vault"].address  # type: ignore[union-attr]
     assert code_hash(testnet.web3(), vault) == EMPTY_CODE_HASH
