@@ -122,12 +122,12 @@ class HedgerParams:
     """The vault's hedging module (``IHedger``). ``kind="aave"`` (the default): ``AaveHedger``, long or short
     (underlying borrowed on the Aave v3 market against quote collateral); ``"spot"``: ``SpotHedger``, long
     only. ``AaveHedger.Params``: Aave's health factor of the position under the vault's spot-up shock stays
-    >= 1 + ``hf_buffer_wad`` (0.10), a borrow supplies 50% more collateral than it needs (so that most
+    >= 1 + ``hf_buffer_wad`` (0.10), a borrow supplies 25% more collateral than it needs (so that most
     borrows supply none), the Aave oracle must agree with the vault's spot within 1% before a borrow."""
 
     kind: str = "aave"
     hf_buffer_wad: int = WAD // 10
-    collateral_headroom_bps: int = 5000
+    collateral_headroom_bps: int = 2500
     max_oracle_deviation_bps: int = 100
 
     def __post_init__(self) -> None:
