@@ -18,6 +18,18 @@ class PortfolioError(ContractError):
 # ----------------------------------------------------------------------------- CovarianceOracle
 
 
+class CovNotPosted(PortfolioError):
+    SIGNATURE = "CovNotPosted()"
+    FIELDS = ()
+    HINT = "nothing was posted yet: the keeper must post the covariance first"
+
+
+class CovStale(PortfolioError):
+    SIGNATURE = "CovStale(uint256,uint256,uint256)"
+    FIELDS = ("updatedAt", "maxAgeSec", "nowSec")
+    HINT = "the latest post is older than maxAgeSec: the keeper must post again"
+
+
 class CovPackingInvalid(PortfolioError):
     SIGNATURE = "CovPackingInvalid(uint256,uint256)"
     FIELDS = ("wordIndex", "word")
@@ -124,6 +136,8 @@ class PmKktGradientBelow(PortfolioError):
 
 
 ALL_ERRORS: tuple[type[PortfolioError], ...] = (
+    CovNotPosted,
+    CovStale,
     CovPackingInvalid,
     CovVolOutOfBounds,
     CovCorrOutOfBounds,
