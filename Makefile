@@ -52,6 +52,9 @@ bench: setup
 	$(BIN)/python bench/bench_settlement_gas.py | tee bench/results/settlement_gas.txt
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_keeper.py | tee bench/results/keeper.txt
+	$(BIN)/python bench/bench_portfolio_gas.py | tee bench/results/portfolio_gas.txt
+	$(BIN)/python bench/bench_portfolio_mirror.py | tee bench/results/portfolio_mirror.txt
+	$(BIN)/python bench/bench_portfolio_optimizer.py | tee bench/results/portfolio_optimizer.txt
 	# about 50 minutes on 2 cores: 12 seeds x N in (24, 96, 384) x two fee tiers
 	$(BIN)/python bench/bench_hedging.py --seeds 12
 

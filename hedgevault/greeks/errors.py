@@ -7,35 +7,11 @@ The Solidity errors are declared in ``interfaces/IBlackScholes.sol``.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from eth_abi.abi import encode
-from eth_utils.crypto import keccak
-
-from hedgevault.errors import HedgevaultError
+from hedgevault.errors import ContractError
 
 
-class GreeksError(HedgevaultError):
+class GreeksError(ContractError):
     """An input the library rejects; mirrors a Solidity custom error."""
-
-    #: Solidity signature, e.g. ``SpotOutOfRange(uint256)``.
-    SIGNATURE: ClassVar[str] = ""
-    #: Names of the arguments, in order.
-    FIELDS: ClassVar[tuple[str, ...]] = ()
-    HINT: ClassVar[str] = ""
-
-    def __init__(self, *args: int) -> None:
-        self.values = tuple(args)
-        named = ", ".join(f"{k}={v}" for k, v in zip(self.FIELDS, args, strict=True))
-        super().__init__(f"{type(self).__name__}({named}): {self.HINT}")
-
-    @classmethod
-    def selector(cls) -> bytes:
-        return keccak(text=cls.SIGNATURE)[:4]
-
-    def revert_data(self) -> bytes:
-        types = self.SIGNATURE[self.SIGNATURE.index("(") + 1 : -1].split(",")
-        return self.selector() + encode(types, list(self.values))
 
 
 class SpotOutOfRange(GreeksError):

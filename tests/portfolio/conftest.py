@@ -1,0 +1,54 @@
+"""Fixtures of the portfolio tests (on top of ``tests/conftest.py``'s session Anvil ``w3``, clock frozen).
+
+* ``artifacts`` - the project compiled once for the session.
+* ``who`` - named actors: admin (every role), keeper (the oracle's updater), attacker.
+* ``harness`` - ``PortfolioHarness`` (the compiled ``CovarianceMath`` and ``PortfolioMath`` behind batched
+  eth_calls, ``hedgevault.portfolio.onchain``), deployed once per module.
+* ``oracle3`` / ``oracle8`` - a ``CovarianceOracle`` over 3 / 8 stand-in assets with the default parameters
+  (``hedgevault.portfolio.mirror.DEFAULT_COV_PARAMS``), deployed once per module.
+* every test runs between ``evm_snapshot`` and ``evm_revert`` (``_isolate``), so tests are independent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from portfoliokit import Actors, actors, deploy_oracle
+from web3 import Web3
+from web3.contract import Contract
+
+from hedgevault.portfolio.onchain import PortfolioHarness
+from hedgevault.toolchain.compiler import Artifact, compile_project
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> dict[str, Artifact]:
+    return compile_project()
+
+
+@pytest.fixture(scope="session")
+def who(w3: Web3) -> Actors:
+    return actors(w3)
+
+
+@pytest.fixture(scope="module")
+def harness(w3: Web3) -> PortfolioHarness:
+    return PortfolioHarness.deploy(w3)
+
+
+@pytest.fixture(scope="module")
+def oracle3(w3: Web3, artifacts: dict[str, Artifact], who: Actors) -> Contract:
+    return deploy_oracle(w3, artifacts["CovarianceOracle"], who, 3)
+
+
+@pytest.fixture(scope="module")
+def oracle8(w3: Web3, artifacts: dict[str, Artifact], who: Actors) -> Contract:
+    return deploy_oracle(w3, artifacts["CovarianceOracle"], who, 8)
+
+
+@pytest.fixture(autouse=True)
+def _isolate(w3: Web3) -> Iterator[None]:
+    snapshot = w3.provider.make_request("evm_snapshot", [])  # type: ignore[arg-type]
+    yield
+    w3.provider.make_request("evm_revert", [snapshot["result"]])  # type: ignore[arg-type]
