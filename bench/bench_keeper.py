@@ -1,7 +1,7 @@
 """Keeper benchmark (prints its figures; not a test).
 
 1. Per-block cost: 100 vaults on one Anvil sharing one set of infrastructure (tokens, feed, Uniswap V3 pool,
-   oracles, pricer, swap library; each vault with its own OptionToken), each with a deposit, a listed
+   oracles, pricer, hedge library; each vault with its own OptionToken and SpotHedger), each with a deposit, a listed
    7-day call, an open position and one hedge done. The in-process ``Keeper`` ticks once per mined block;
    the figure is the wall time of a tick (median, max) with metrics on (checkUpkeep + book + lastHedgeTime
    per vault, one batched request) and off (checkUpkeep only). Target: under 1 s per block.
@@ -27,7 +27,7 @@ from web3.contract import Contract
 from hedgevault.chain import local_node, warp
 from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics, VaultConfig
 from hedgevault.keys import anvil_account
-from hedgevault.suite import BOOK_LIBRARY, SWAP_LIBRARY, Suite, SuiteConfig, deploy_suite, link
+from hedgevault.suite import BOOK_LIBRARY, HEDGE_LIBRARY, Suite, SuiteConfig, deploy_suite, link
 from hedgevault.toolchain.compiler import compile_project
 from hedgevault.toolchain.deploy import deploy
 from hedgevault.txs import send
@@ -37,17 +37,18 @@ DAY = 86_400
 
 
 def extra_vault(s: Suite, index: int) -> Contract:
-    """Another vault on the suite's infrastructure, with its own option token (constructor as deploy_suite)."""
+    """Another vault on the suite's infrastructure, with its own option token and a long-only hedger
+    (``SpotHedger``; constructor as deploy_suite)."""
     artifacts = compile_project()
     w3, admin, c = s.w3, s.admin, s.config
     token = deploy(w3, artifacts["OptionToken"], "", sender=admin)
+    hedger = deploy(w3, artifacts["SpotHedger"], s.quote.address, s.underlying.address, s.pool.address, sender=admin)
     vault_config = (
         s.quote.address,
         s.underlying.address,
         s.price_oracle.address,
         s.vol_oracle.address,
-        s.uniswap.router.address,
-        c.pool_fee,
+        hedger.address,
         token.address,
         s.pricer.address,
         admin,
@@ -55,7 +56,7 @@ def extra_vault(s: Suite, index: int) -> Contract:
     )
     vault = deploy(
         w3,
-        link(artifacts["OptionVault"], {SWAP_LIBRARY: s.swap_library.address, BOOK_LIBRARY: s.book_library.address}),
+        link(artifacts["OptionVault"], {HEDGE_LIBRARY: s.hedge_library.address, BOOK_LIBRARY: s.book_library.address}),
         vault_config,
         f"bench vault {index}",
         f"hvB{index}",
@@ -65,6 +66,7 @@ def extra_vault(s: Suite, index: int) -> Contract:
         sender=admin,
     )
     send(w3, token.functions.bindVault(vault.address), admin)
+    send(w3, hedger.functions.bind(vault.address), admin)
     send(w3, vault.functions.grantRole(vault.functions.LISTER_ROLE().call(), admin), admin)
     return vault
 

@@ -24,8 +24,9 @@ import {HedgerBase} from "./HedgerBase.sol";
 /// shock, at or above 1 + `hfBufferWad`:
 ///   hfShock = collateral x LT / (debt x spot x (1 + shockUp))            (LT: the quote reserve's threshold)
 /// so that the market the vault borrows from cannot liquidate it before the vault's own stress margin has
-/// trip. A borrow supplies what that needs plus `collateralHeadroomBps` (so that most borrows supply
-/// nothing), pulled from the vault's free quote; a borrow the collateral cannot carry is cut. A repayment
+/// tripped. A borrow that would leave less than half of `collateralHeadroomBps` above that requirement supplies
+/// up to the whole headroom (so that most borrows supply nothing, and none ends at the threshold), pulled
+/// from the vault's free quote; a borrow the collateral cannot carry is cut. A repayment
 /// returns collateral beyond twice the headroom to the vault. When hfShock falls below 1 + buffer (the spot
 /// rose, Aave lowered the threshold, interest accrued) the position is de-risking: the vault stops selling
 /// puts, and the next order first tops the collateral up from the free quote and, if that is not enough,
@@ -142,8 +143,11 @@ contract AaveHedger is HedgerBase, AccessControl {
         if (hfBefore < minHf) {
             _deRisk(o, debt, collateral);
             p = position(o.spotWad, o.shockUpBps);
-            (, debt, collateral) = _balances();
-            emit DeRisked(hfBefore, debt == 0 ? type(uint256).max : _hfShock(collateral, debt, o.spotWad, o.shockUpBps));
+            (, uint256 debtAfter, uint256 collateralAfter) = _balances();
+            emit DeRisked(
+                hfBefore,
+                debtAfter == 0 ? type(uint256).max : _hfShock(collateralAfter, debtAfter, o.spotWad, o.shockUpBps)
+            );
         } else if (o.targetWad > hedgeBefore) {
             _increase(o, uint256(o.targetWad - hedgeBefore), debt);
             p = position(o.spotWad, o.shockUpBps);
@@ -322,9 +326,11 @@ contract AaveHedger is HedgerBase, AccessControl {
         returns (uint256)
     {
         uint256 needed = _collateralFor(debt + amount, o.spotWad, o.shockUpBps);
-        if (collateral >= needed) return amount;
-        uint256 supplied =
-            Math.min(needed.mulDivUp(BPS + _params.collateralHeadroomBps, BPS) - collateral, o.availableQuote);
+        // top up below half the headroom (so that a position never ends a borrow at the threshold, where
+        // any rise of the spot would tip it into de-risking), to the whole headroom
+        uint256 headroom = _params.collateralHeadroomBps;
+        if (collateral >= needed.mulDivUp(BPS + headroom / 2, BPS)) return amount;
+        uint256 supplied = Math.min(needed.mulDivUp(BPS + headroom, BPS) - collateral, o.availableQuote);
         if (supplied != 0) _supply(supplied);
         collateral += supplied;
         if (collateral >= needed) return amount;

@@ -57,7 +57,7 @@ def buy(s: Suite, who: LocalAccount, series_id: int, amount_wad: int) -> int:
 
 def hedge_balance(s: Suite) -> int:
     """The vault's underlying (its hedge), in underlying units."""
-    return int(s.underlying.functions.balanceOf(s.vault.address).call())
+    return int(s.hedger.functions.position(0, 0).call()[0])
 
 
 def keep_until_hedged(keeper: Keeper, max_ticks: int = 20) -> list[ActionRecord]:

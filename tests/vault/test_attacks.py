@@ -18,7 +18,6 @@ from vaultkit import (
     q,
     refresh_feed,
     reverts,
-    reverts_with_message,
     warp,
 )
 from web3.logs import DISCARD
@@ -66,11 +65,16 @@ def test_sandwich_beyond_the_pool_bound_reverts(suite: Suite, actors: Actors) ->
     reverts(s.vault.functions.performUpkeep(b""), actors.keeper, "PoolPriceDeviation", 3000 * WAD, None, 200)
 
 
-def test_sandwich_beyond_slippage_reverts_in_the_router(suite: Suite, actors: Actors) -> None:
+def test_sandwich_beyond_slippage_trades_nothing(suite: Suite, actors: Actors) -> None:
+    """A pool pushed beyond the slice's price limit (oracle spot x 1.01, fee included) leaves nothing to buy:
+    the upkeep reverts before the swap with the pool's and the limit's prices, and the vault keeps its quote."""
     s = suite
     _vault_with_delta(s, actors)
     s.move_pool_price(3045 * WAD, actors.attacker)  # +1.5%: inside the pool bound, beyond 1% slippage
-    reverts_with_message(s.vault.functions.performUpkeep(b""), actors.keeper, "Too much requested")
+    quote_before = s.quote.functions.balanceOf(s.vault.address).call()
+    pool_sqrt, limit_sqrt = reverts(s.vault.functions.performUpkeep(b""), actors.keeper, "PoolBeyondLimit")
+    assert pool_sqrt > 0 and limit_sqrt > 0 and pool_sqrt != limit_sqrt
+    assert s.quote.functions.balanceOf(s.vault.address).call() == quote_before
 
 
 def test_sandwich_inside_slippage_loses_at_most_the_bound(suite: Suite, actors: Actors) -> None:
@@ -83,9 +87,10 @@ def test_sandwich_inside_slippage_loses_at_most_the_bound(suite: Suite, actors: 
     got = swap_exact_input(s.w3, s.uniswap, s.quote, s.underlying, 3000, spent, actors.attacker)
     receipt = send(s.w3, s.vault.functions.performUpkeep(b""), actors.keeper)
     hedged = s.vault.events.Hedged().process_receipt(receipt, errors=DISCARD)[0]["args"]
-    bound = hedged["underlyingAmount"] * 3000 * (10_000 + s.config.hedge.max_slippage_bps) // 10_000
+    assert hedged["hedgeChangeWad"] > 0 and hedged["collateralChange"] == 0
+    bound = hedged["hedgeChangeWad"] * 3000 * (10_000 + s.config.hedge.max_slippage_bps) // 10_000
     bound = bound * 10**s.config.quote_decimals // WAD + 1
-    assert hedged["quoteAmount"] <= bound
+    assert -hedged["quoteChange"] <= bound
     # back-run
     swap_exact_input(s.w3, s.uniswap, s.underlying, s.quote, 3000, got, actors.attacker)
     nav_after = s.vault.functions.totalAssets().call()

@@ -11,7 +11,18 @@ EIP170_LIMIT_BYTES = 24_576
 
 
 @pytest.mark.parametrize(
-    "name", ["OptionVault", "OptionToken", "OptionPricer", "SwapExecution", "PriceOracle", "VolatilityOracle"]
+    "name",
+    [
+        "OptionVault",
+        "OptionToken",
+        "OptionPricer",
+        "HedgeExecution",
+        "AaveHedger",
+        "SpotHedger",
+        "BookMarking",
+        "PriceOracle",
+        "VolatilityOracle",
+    ],
 )
 def test_fits_the_code_size_limit(artifacts: dict[str, Artifact], name: str) -> None:
     size = len(artifacts[name].deployed_bytecode) // 2

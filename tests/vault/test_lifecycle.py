@@ -3,10 +3,11 @@ hedges on the real Uniswap pool, two expiries settled by upkeeps, claims, full w
 collected.
 
 Conservation, to the wei, from the vault's own events:
-  CONS_A: quote held by the vault = deposits + premiums + buy fees + hedge sales - withdrawals
-          - sale proceeds - payouts - hedge purchases - fees collected (every fee stays in the vault,
-          owed to the fee recipient, until collected).
-  CONS_B: underlying held by the vault = hedge purchases - hedge sales.
+  CONS_A: quote held by the vault = deposits + premiums + buy fees - withdrawals - sale proceeds - payouts
+          - fees collected + the quote changes of its hedge orders (`Hedged.quoteChange`; every fee stays
+          in the vault, owed to the fee recipient, until collected).
+  CONS_B: the hedge (held minus borrowed) = the sum of the orders' hedge changes (a long hedge here: no
+          interest), and the vault itself holds no underlying.
   CONS_C: every quote unit ever minted is held by a known account (actors, vault, fee recipient, pool).
   CONS_D: after every claim, what stays owed is rounding dust: at most one unit per settled series.
   CONS_E: the fee recipient got every fee but the one unit that stays owed.
@@ -87,7 +88,7 @@ def test_full_lifecycle_conserves_every_token(any_suite: Suite, actors: Actors) 
     perform_upkeep(s, actors.keeper)  # settles e2
     perform_upkeep(s, actors.keeper)  # sells the whole hedge
     send(w3, s.vault.functions.claim(call2, actors.other), actors.other)
-    assert s.underlying.functions.balanceOf(s.vault.address).call() == 0
+    assert s.hedger.functions.position(0, 0).call()[0] == 0
 
     for who in (actors.depositor, actors.depositor2):
         shares = s.vault.functions.balanceOf(who).call()
@@ -105,17 +106,14 @@ def test_full_lifecycle_conserves_every_token(any_suite: Suite, actors: Actors) 
     proceeds = sum(e["proceeds"] for e in _logs(s, "Sold", start))
     payouts = sum(e["payout"] for e in _logs(s, "Claimed", start))
     hedges = _logs(s, "Hedged", start)
-    hedge_buys_quote = sum(e["quoteAmount"] for e in hedges if e["bought"])
-    hedge_sells_quote = sum(e["quoteAmount"] for e in hedges if not e["bought"])
-    hedge_buys = sum(e["underlyingAmount"] for e in hedges if e["bought"])
-    hedge_sells = sum(e["underlyingAmount"] for e in hedges if not e["bought"])
+    hedge_quote = sum(e["quoteChange"] for e in hedges)
+    assert all(e["collateralChange"] == 0 for e in hedges), "a long hedge needs no collateral"
     held = s.quote.functions.balanceOf(s.vault.address).call()
-    expected = (
-        deposits + premiums + buy_fees + hedge_sells_quote
-        - withdrawals - proceeds - payouts - hedge_buys_quote - collected
-    )  # fmt: skip
+    expected = deposits + premiums + buy_fees - withdrawals - proceeds - payouts - collected + hedge_quote
     assert held == expected, "CONS_A: vault quote != in - out"
-    assert s.underlying.functions.balanceOf(s.vault.address).call() == hedge_buys - hedge_sells, "CONS_B"
+    hedge_wad = s.hedger.functions.position(0, 0).call()[0]
+    assert hedge_wad == sum(e["hedgeChangeWad"] for e in hedges) == 0, "CONS_B"
+    assert s.underlying.functions.balanceOf(s.vault.address).call() == 0, "CONS_B"
     assert s.quote.functions.balanceOf(s.fee_recipient).call() == collected == fees - 1, "CONS_E"
     assert s.vault.functions.feesOwed().call() == 1, "CONS_E"
 

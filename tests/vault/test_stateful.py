@@ -11,9 +11,13 @@ settlements, claims and donations on the real suite. Invariants, by id (used as 
   VM_DONATION       a donation of d quote raises the price of 10^decimals shares by at most
                     d x 10^decimals / (supply + 10^6) + 1 and never lowers it.
   VM_MAX_WITHDRAW   a depositor can always withdraw exactly what maxWithdraw says.
-  VM_BAND           after every successful hedging upkeep the gap to the hedge target is inside the band,
-                    unless the buy was cut to the vault's free cash (an upkeep that only re-marked the
-                    stale cached book is not a hedge).
+  VM_HEDGE_PROGRESS after every successful hedging upkeep |net delta| is smaller than before it (one slice:
+                    a large gap closes over several upkeeps) or inside the band; a de-risking order is
+                    exempt (it repays debt whatever the target).
+  VM_SLICE_BOUND    an order's cost at the oracle spot, -(quote + collateral + hedge x S) changes, is at most
+                    the slippage bound of the value it traded (+ 2 units of rounding).
+  VM_AAVE_HF        after every hedge that leaves debt (outside de-risking), Aave's health factor of the
+                    hedger under the spot-up shock is >= 1 + the hedger's buffer.
   VM_PREVIEW_ACTION previews never favour the user against the action itself (same block, frozen clock):
                     deposit mints >= previewDeposit shares, mint takes <= previewMint assets, withdraw
                     burns <= previewWithdraw shares, redeem pays >= previewRedeem assets.
@@ -64,8 +68,11 @@ from vaultkit import (
     q,
 )
 from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.logs import DISCARD
 
+from hedgevault.aave import configure_collateral, set_reserve_frozen
 from hedgevault.chain import latest_timestamp, warp
+from hedgevault.deployment.senders import UnlockedSender
 from hedgevault.errors import HedgevaultError
 from hedgevault.greeks import mirror
 from hedgevault.reverts import decode_error
@@ -82,9 +89,17 @@ ALLOWED_BUY_ERRORS = {
     "VolStale",
 }
 ALLOWED_SELL_ERRORS = {"InsufficientLiquidity", "TradingCutoff", "SeriesExpired"}
-ALLOWED_UPKEEP_ERRORS = {"HedgeNavLoss", "PoolPriceDeviation"}
-#: Uniswap's own require messages when the oracle-derived bound of a hedge swap binds (the bound working).
-ALLOWED_UPKEEP_MESSAGES = ("Too little received", "Too much requested")
+#: A hedge's bounds working: the NAV loss bound, the pool off the oracle, the pool already at the slice's price
+#: limit (arbitrage must come first), a frozen Aave reserve (checked against the model), and HF: moving toward
+#: the delta target can pass the hedge that minimises the stress margin, and no order may leave HF below
+#: min(floor, HF before).
+ALLOWED_UPKEEP_ERRORS = {
+    "HedgeNavLoss",
+    "PoolPriceDeviation",
+    "PoolBeyondLimit",
+    "AaveReserveUnavailable",
+    "HealthFactorTooLow",
+}
 ALLOWED_DEPOSIT_ERRORS = {"VaultInsolvent"}
 
 
@@ -129,6 +144,8 @@ class VaultMachine:
         self.series: list[tuple[int, int]] = []  # (id, expiry)
         self.depositors = [actors.depositor, actors.depositor2]
         self.spot = 3000 * WAD
+        self.aave = suite.config.hedger.kind == "aave"
+        self.aave_frozen = False
 
     def setup(self) -> None:
         s = self.suite
@@ -238,6 +255,15 @@ class VaultMachine:
         self._mint_quote(b, q(s, 2_000_000))
         room_before, quote_before = self._withdraw_room(), self._quote(b)
         error = _try(s.vault.functions.buy(series_id, amount * WAD, 2**255, b), b)
+        if error == "HedgerDeRisking":
+            # only puts, and only while the hedger's Aave position is below its buffer under the shock
+            assert not s.vault.functions.series(series_id).call()[1], "HedgerDeRisking on a call"
+            spot = book(s)["spot_wad"]
+            assert s.hedger.functions.position(spot, s.config.risk.spot_shock_up_bps).call()[3], (
+                "HedgerDeRisking while the hedger is not de-risking"
+            )
+            RULES_RUN["derisk_refused_put"] = RULES_RUN.get("derisk_refused_put", 0) + 1
+            return
         if error is None:
             RULES_RUN["buy"] = RULES_RUN.get("buy", 0) + 1
             hf = book(s)["health_factor_wad"]
@@ -285,18 +311,18 @@ class VaultMachine:
             return
         hedged_before = int(s.vault.functions.lastHedgeTime().call())
         error = _try(s.vault.functions.performUpkeep(data), self.actors.keeper)
-        if error == "SwapAmountZero":
-            # a hedge buy cut to a free quote that affords no unit of the underlying (withdrawals took it)
+        if error in ("NothingToHedge", "CollateralShort"):
+            # a slice cut to a free quote that affords nothing (withdrawals took it), or that cannot
+            # collateralise any borrow: the upkeep fails instead of looping
             b = book(s)
-            owed = b["payouts_owed"] + int(s.vault.functions.feesOwed().call())
+            owed = b["payouts_owed"] + int(s.vault.functions.feesOwed().call()) + b["claim_reserve"]
             free_wad = max(b["quote_balance"] - owed, 0) * 10 ** (18 - s.config.quote_decimals)
-            unit_wad = 10 ** (18 - s.config.underlying_decimals)
-            assert free_wad * WAD < unit_wad * b["spot_wad"] * (10_000 + s.config.hedge.max_slippage_bps) // 10_000, (
-                "SwapAmountZero with free quote to spend"
-            )
+            assert free_wad < 2 * b["spot_wad"], f"{error} with {free_wad} free quote wad to spend"
             return
         if error is not None:
-            assert error in ALLOWED_UPKEEP_ERRORS or any(m in error for m in ALLOWED_UPKEEP_MESSAGES), error
+            assert error in ALLOWED_UPKEEP_ERRORS, error
+            if error == "AaveReserveUnavailable":
+                assert self.aave_frozen, "AaveReserveUnavailable without a frozen reserve"
             return
         if data:
             RULES_RUN["settle"] = RULES_RUN.get("settle", 0) + 1
@@ -306,14 +332,59 @@ class VaultMachine:
             RULES_RUN["remark"] = RULES_RUN.get("remark", 0) + 1
             return
         RULES_RUN["hedge"] = RULES_RUN.get("hedge", 0) + 1
+        receipt = s.w3.eth.get_transaction_receipt(s.w3.eth.get_block("latest")["transactions"][-1])
+        (event,) = [dict(e["args"]) for e in s.vault.events.Hedged().process_receipt(receipt, errors=DISCARD)]
+        self._check_hedge(event, receipt)
+
+    def _check_hedge(self, event: dict[str, Any], receipt: Any) -> None:
+        """VM_HEDGE_PROGRESS, VM_SLICE_BOUND and VM_AAVE_HF after a successful hedge order."""
+        s = self.suite
+        cfg = s.config
         b = book(s)
-        target = max(-b["book_delta_wad"], 0)
-        gap = abs(target - b["hedge_balance"])
-        owed = b["payouts_owed"] + int(s.vault.functions.feesOwed().call())
-        free_wad = (b["quote_balance"] - owed) * 10 ** (18 - s.config.quote_decimals)
-        cost_wad = gap * b["spot_wad"] // WAD * (10_000 + s.config.hedge.max_slippage_bps) // 10_000
-        cash_limited = target > b["hedge_balance"] and free_wad < cost_wad
-        assert gap <= s.config.hedge.delta_band_wad or cash_limited, f"VM_BAND: gap {gap}"
+        band = cfg.hedge.delta_band_wad
+        change = int(event["hedgeChangeWad"])
+        net_after = int(event["netDeltaAfterWad"])
+        # against the book the order saw (its marks): net delta before = net after - the hedge's change
+        net_before = net_after - change
+        de_risked = bool(s.hedger.events.DeRisked().process_receipt(receipt, errors=DISCARD)) if self.aave else False
+        if not de_risked:
+            assert abs(net_after) < abs(net_before) or abs(net_after) <= band, (
+                f"VM_HEDGE_PROGRESS: |net| {net_before} -> {net_after}"
+            )
+        # the order's cost at the oracle spot is at most the slippage bound of what it traded (+ rounding)
+        qs = 10 ** (18 - cfg.quote_decimals)
+        value_change = int(event["quoteChange"]) + int(event["collateralChange"])
+        hedge_value = change * b["spot_wad"] // WAD // qs
+        cost = -(value_change + hedge_value)
+        traded = abs(change) * b["spot_wad"] // WAD // qs
+        bound = traded * cfg.hedge.max_slippage_bps // 10_000 + 2
+        assert cost <= bound, f"VM_SLICE_BOUND: cost {cost} above {bound} for {traded} traded"
+        if self.aave:
+            d = s.hedger.functions.details(cfg.risk.spot_shock_up_bps).call()
+            debt, hf_shock = int(d[1]), int(d[4])
+            minimum = WAD + cfg.hedger.hf_buffer_wad
+            if debt > 0 and not de_risked:
+                # Aave's own health factor under the shock (its oracle reads the same feed), 1e-9 rounding
+                assert hf_shock >= minimum - 10**9, f"VM_AAVE_HF: {hf_shock} below 1 + buffer {minimum}"
+                CHECKS_RUN["aave_hf"] = CHECKS_RUN.get("aave_hf", 0) + 1
+
+    def aave_governs(self, which: int) -> None:
+        """Aave's governance changes the market under the vault: the quote's liquidation threshold moves
+        (toward the position's limit: the vault must de-risk), or the underlying is frozen or unfrozen."""
+        s = self.suite
+        if not self.aave:
+            return
+        market = s.aave
+        assert market is not None
+        sender = UnlockedSender(s.w3, s.admin)
+        if which == 0:
+            self.aave_frozen = not self.aave_frozen
+            set_reserve_frozen(market, s.underlying.address, self.aave_frozen, sender)
+        else:
+            # LT 85% -> 80%, 75%, 70% (LTV follows below it)
+            lt = 8500 - 500 * which
+            configure_collateral(market, s.quote.address, lt - 500, lt, 10_500, sender)
+        RULES_RUN["aave_governs"] = RULES_RUN.get("aave_governs", 0) + 1
 
     def claim(self, index: int) -> None:
         s = self.suite
@@ -534,7 +605,8 @@ CHECKS_RUN: dict[str, int] = {}
 BOOK_FIELDS = (
     "spot_wad",
     "quote_balance",
-    "hedge_balance",
+    "hedge_wad",
+    "collateral",
     "assets_value",
     "mark_value",
     "payouts_owed",
@@ -547,6 +619,7 @@ BOOK_FIELDS = (
     "cache_valid_until_sec",
     "cache_fresh",
     "swing",
+    "claim_reserve",
 )
 
 OPERATIONS = st.one_of(
@@ -569,6 +642,7 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("attacker_governs"), st.integers(0, 4)),
     st.tuples(st.just("round_trip"), st.integers(0, 2), st.integers(1, 40), st.integers(-60, 60)),
     st.tuples(st.just("outage"), st.integers(0, 6)),
+    st.tuples(st.just("aave_governs"), st.integers(0, 3)),
 )
 
 
@@ -615,4 +689,5 @@ def test_vault_state_machine(
 def test_state_machine_exercised_trades_and_hedges() -> None:
     """Runs after the machine (file order): the programs bought, hedged and settled."""
     assert RULES_RUN.get("buy", 0) > 0 and RULES_RUN.get("hedge", 0) > 0, RULES_RUN
+    assert RULES_RUN.get("aave_governs", 0) > 0 and CHECKS_RUN.get("aave_hf", 0) > 0, (RULES_RUN, CHECKS_RUN)
     assert CHECKS_RUN.get("cache_with_options", 0) > 0, CHECKS_RUN

@@ -59,7 +59,7 @@ def repriced_margin(s: Suite, listed: list[Listed]) -> int:
         mark += _ceil_div(open_wad * price, WAD)
         stress_up += _ceil_div(open_wad * up, WAD)
         stress_down += _ceil_div(open_wad * down, WAD)
-    hedge_wad = v["hedge_balance"] * 10 ** (18 - s.config.underlying_decimals)
+    hedge_wad = v["hedge_wad"]
     loss_up = stress_up - mark - hedge_wad * (up_spot - s0) // WAD
     loss_down = stress_down - mark + _ceil_div(hedge_wad * (s0 - down_spot), WAD)
     return _ceil_div(max(loss_up, loss_down, 0), 10 ** (18 - s.config.quote_decimals))
@@ -94,7 +94,7 @@ def test_stress_margin_is_the_repricing_right_after_a_remark(any_suite: Suite, a
         buy(s, actors.buyer, x.series_id, amount * WAD)
     _remark(s, actors)
     v = book(s)
-    assert v["hedge_balance"] > 0, "the upkeep hedged: the hedge enters both scenarios"
+    assert v["hedge_wad"] > 0, "the upkeep hedged: the hedge enters both scenarios"
     # SM_EXACT: equal to the re-pricing to the unit
     expected = repriced_margin(s, listed)
     assert expected > 0
@@ -154,8 +154,8 @@ def test_stress_margin_without_options_is_the_hedge_loss(suite: Suite, actors: A
     v = book(s)
     expected = repriced_margin(s, listed)
     if sell_all:
-        assert v["hedge_balance"] > 0
+        assert v["hedge_wad"] > 0
         s0 = v["spot_wad"]
         down = s0 - s0 * (BPS - s.config.risk.spot_shock_down_bps) // BPS
-        assert expected == _ceil_div(_ceil_div(v["hedge_balance"] * down, WAD), 10**12)
+        assert expected == _ceil_div(_ceil_div(v["hedge_wad"] * down, WAD), 10**12)
     assert v["stress_margin"] == expected

@@ -31,7 +31,7 @@ from vaultkit import (
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
-from hedgevault.suite import BOOK_LIBRARY, SWAP_LIBRARY, ExposureLimits, HedgeParams, RiskParams, Suite, link
+from hedgevault.suite import BOOK_LIBRARY, HEDGE_LIBRARY, ExposureLimits, HedgeParams, RiskParams, Suite, link
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.toolchain.deploy import deploy
 from hedgevault.txs import send
@@ -152,8 +152,8 @@ def test_withdraw_that_would_break_the_floor_reports_the_hf(suite: Suite, actors
 def test_withdraw_limited_by_free_cash(suite: Suite, actors: Actors) -> None:
     s = suite
     deposit(s, actors.depositor, q(s, 1_000))
-    # a donation of underlying raises NAV but not the quote that can leave
-    send(s.w3, s.underlying.functions.mint(s.vault.address, 10 * WAD), actors.attacker)
+    # a donation of underlying to the hedge raises NAV but not the quote that can leave
+    send(s.w3, s.underlying.functions.mint(s.hedger.address, 10 * WAD), actors.attacker)
     own = s.vault.functions.convertToAssets(s.vault.functions.balanceOf(actors.depositor).call()).call()
     assert own > q(s, 1_000)
     assert s.vault.functions.maxWithdraw(actors.depositor).call() == q(s, 1_000)
@@ -292,7 +292,7 @@ def test_fees_are_owed_until_collected(suite: Suite, actors: Actors, market: Mar
     # a sale back owes its fee too; the assets, and so the NAV, do not count the fees owed
     nav = v.totalAssets().call()
     b = book(s)
-    spot_value = b["hedge_balance"] * b["spot_wad"] // (WAD * 10 ** (18 - s.config.quote_decimals))
+    spot_value = b["hedge_wad"] * b["spot_wad"] // (WAD * 10 ** (18 - s.config.quote_decimals))
     assert b["assets_value"] == b["quote_balance"] - fees1 + spot_value
     assert nav == b["assets_value"] - b["mark_value"] - b["payouts_owed"]
     receipt = send(s.w3, v.sell(market.call_id, 5 * WAD, 0, actors.buyer), actors.buyer)
@@ -321,7 +321,7 @@ def test_hedge_limited_by_cash_then_sell_needs_free_cash(suite: Suite, actors: A
     assert book(s)["health_factor_wad"] >= s.config.risk.hf_floor_wad
     perform_upkeep(s, actors.keeper)
     after = book(s)
-    assert after["hedge_balance"] > 0
+    assert after["hedge_wad"] > 0
     assert after["net_delta_wad"] < -s.config.hedge.delta_band_wad  # not fully hedged: no cash left
     # the fees owed to the fee recipient are not free cash
     free = s.quote.functions.balanceOf(s.vault.address).call() - s.vault.functions.feesOwed().call()
@@ -422,7 +422,7 @@ def test_upkeep_hedges_to_delta_zero_then_is_not_needed(suite: Suite, actors: Ac
     perform_upkeep(s, actors.keeper)
     after = book(s)
     assert abs(after["net_delta_wad"]) <= s.config.hedge.delta_band_wad
-    assert after["hedge_balance"] > 0
+    assert after["hedge_wad"] > 0
     needed, _ = s.vault.functions.checkUpkeep(b"").call()
     assert not needed
     reverts(s.vault.functions.performUpkeep(b""), actors.keeper, "UpkeepNotNeeded")
@@ -574,14 +574,15 @@ def test_constructor_refuses_tokens_above_18_decimals(
         s.underlying.address,
         s.price_oracle.address,
         s.vol_oracle.address,
-        s.uniswap.router.address,
-        3000,
+        s.hedger.address,
         s.option_token.address,
         s.pricer.address,
         s.admin,
         s.fee_recipient,
     )
-    vault = link(artifacts["OptionVault"], {SWAP_LIBRARY: s.swap_library.address, BOOK_LIBRARY: s.book_library.address})
+    vault = link(
+        artifacts["OptionVault"], {HEDGE_LIBRARY: s.hedge_library.address, BOOK_LIBRARY: s.book_library.address}
+    )
     factory = s.w3.eth.contract(abi=vault.abi, bytecode=vault.bytecode)
     c = s.config
     with pytest.raises(ContractCustomError) as info:
