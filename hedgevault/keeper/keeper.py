@@ -80,7 +80,8 @@ class _HedgePass:
     """One vault's hedging in the current pass: upkeeps landed, and why the next one waits (if it does)."""
 
     upkeeps: int = 0
-    waiting: str | None = None
+    #: The revert the next hedge would meet (``decisions.HEDGE_WAITING_ERRORS``): name and text.
+    waiting: tuple[str, str] | None = None
 
 
 @dataclass
@@ -670,7 +671,7 @@ class Keeper:
                     vault=v.address,
                     name=v.name,
                     action="hedge",
-                    reason=f"waiting for arbitrage: {state.waiting}",
+                    reason=d.hedge_waiting_reason(*state.waiting),
                     **fields,
                 )
             elif state.upkeeps:
@@ -741,7 +742,7 @@ class Keeper:
             if kind == d.UpkeepKind.HEDGE.value and failed is not None and failed.name in d.HEDGE_WAITING_ERRORS:
                 # the pool sits at the slice's price limit: arbitrage must move it first (reported after the
                 # pass with the gap left, once; not a failure)
-                self._passes.setdefault(v.address, _HedgePass()).waiting = failed.text
+                self._passes.setdefault(v.address, _HedgePass()).waiting = (failed.name, failed.text)
                 records.append(ActionRecord(head.number, v.address, "skip", "waiting", reason=failed.text, name=v.name))
                 continue
             if kind == d.UpkeepKind.REPORT_OUTAGE.value and (failed is None or failed.name == "OutageAlreadyReported"):
