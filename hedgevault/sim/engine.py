@@ -12,10 +12,13 @@ Each step k (at t0 + times[k]):
    its ``OracleUpdater`` (our ``ScenarioSource`` is its ``MarketSource``), then runs the vault's upkeep:
    settling a due expiry or hedging;
 3. holders claim settled series, option buyers trade (bounded by quoteBuy/quoteSell; what the vault
-   would refuse is skipped and its reason counted), depositors come and go (within maxWithdraw), and
-   the keeper passes again (it watches every block), hedging what the trades changed;
-4. the step's receipts are read in one batch, the ledger books them (``hedgevault.sim.accounting``) and
-   the book is read (one batch) into the step's record.
+   would refuse is skipped and its reason counted; puts or calls by the agents' regime), depositors come
+   and go (within maxWithdraw), the arbitrageur moves the pool back to the step's price (the hedge's
+   slices moved it toward their limit), and the keeper passes again (it watches every block), hedging what
+   the trades changed;
+4. the step's receipts are read in one batch, the ledger books them (``hedgevault.sim.accounting``; the
+   hedger's Aave interest before each feed update and at the step's end) and the book is read (one batch,
+   at the head's number) into the step's record.
 """
 
 from __future__ import annotations
@@ -187,6 +190,8 @@ class Counters:
     gas: dict[str, list[int]] = field(default_factory=dict)
     keeper_gas_wei: int = 0
     keeper_failed: int = 0
+    #: Keeper passes whose next hedge waited (``PoolBeyondLimit``, ``NothingToHedge``), by error name.
+    hedge_waits: Counter[str] = field(default_factory=Counter)
     options_bought_wad: int = 0
     options_sold_wad: int = 0
     options_claimed_wad: int = 0
@@ -470,7 +475,9 @@ class Simulation:
     def _keeper_tick(self) -> None:
         """One keeper pass, then wait until what it sent is mined (Anvil mines right after answering), so
         that the next action sees it, as on a chain where the keeper's transaction lands in the next block."""
-        self.keeper.tick()
+        for record in self.keeper.tick():
+            if record.status == "waiting" and record.reason:
+                self.counters.hedge_waits[record.reason.split("(", 1)[0]] += 1
         for _, hashes in self.keeper.pending.values():
             for tx_hash in hashes:
                 self.rpc.wait_mined(tx_hash)

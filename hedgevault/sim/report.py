@@ -52,6 +52,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "hedges": ledger.hedges,
         "slices": ledger.slices,
         "claim_raises": ledger.raises,
+        "hedge_waits": dict(sorted(c.hedge_waits.items())),
         "settlements": ledger.settlements,
         "trades": dict(sorted(c.trades_done.items())),
         "skipped": dict(sorted(c.skipped.items())),
@@ -187,7 +188,10 @@ def table(s: dict[str, Any]) -> str:
         ),
         (
             "hedge upkeeps / slices",
-            f"{s['hedges']} / {s['slices']}" + (f" (+{s['claim_raises']} claims raised)" if s["claim_raises"] else ""),
+            f"{s['hedges']} / {s['slices']}"
+            + (f" (+{s['claim_raises']} claims raised)" if s["claim_raises"] else "")
+            + "; waited: "
+            + (", ".join(f"{k} x{v}" for k, v in s["hedge_waits"].items()) or "never"),
         ),
         ("settlements", str(s["settlements"])),
         ("trades", ", ".join(f"{k} {v}" for k, v in s["trades"].items()) or "none"),
