@@ -72,6 +72,8 @@ class VaultAbi:
         self.live_series = AbiFunction.of(abi, "liveSeries")
         self.series = AbiFunction.of(abi, "series")
         self.report_outage = AbiFunction.of(abi, "reportOracleOutage")
+        self.hedger = AbiFunction.of(abi, "hedger")
+        self.can_short = AbiFunction.of(artifact_abi("AaveHedger"), "canShort")  # IHedger.canShort()
         self.check_upkeep_data = self.check_upkeep.calldata(b"")
         self.report_outage_data = self.report_outage.calldata()
         self.book_data = self.book.calldata()

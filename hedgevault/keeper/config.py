@@ -24,6 +24,9 @@ from hedgevault.toolchain.paths import PROJECT_ROOT
 GWEI = 10**9
 _FEE_UNITS = {"wei": 0, "gwei": 9, "ether": 18, "eth": 18}
 _LOG_LEVELS = ("debug", "info", "warning")
+#: The most hedge upkeeps a pass may send per vault: each is one slice, and a slice that stopped at the
+#: price limit leaves nothing for the next until arbitrage moves the pool, so more would only wait.
+MAX_HEDGES_PER_PASS = 10
 
 
 class KeeperConfigError(HedgevaultError):
@@ -59,6 +62,9 @@ class KeeperConfig:
     * ``chain_id``: when set, refuse to run against another chain.
     * ``poll_interval_sec``: how often the loop looks for a new block.
     * ``stuck_blocks``: a transaction not mined after this many blocks is replaced (same nonce, fees +12.5%).
+    * ``max_hedges_per_pass``: hedge upkeeps one pass may land per vault: after a hedge that landed, while
+      ``checkUpkeep`` still asks for a hedge (a gap larger than one slice), the keeper sends another, up to
+      this many in all (1: one per pass).
     * ``max_fee_per_gas_wei``: the fee cap; ``priority_fee_wei``: the tip.
     * ``gas_margin_bps``: added to each gas estimate.
     * ``metrics_port``: Prometheus endpoint port (None: off). ``metrics_host``: its address.
@@ -75,6 +81,7 @@ class KeeperConfig:
     chain_id: int | None = None
     poll_interval_sec: float = 1.0
     stuck_blocks: int = 3
+    max_hedges_per_pass: int = 3
     max_fee_per_gas_wei: int = 100 * GWEI
     priority_fee_wei: int = 1 * GWEI
     gas_margin_bps: int = 2500
@@ -120,6 +127,11 @@ class KeeperConfig:
         if self.stuck_blocks < 1:
             raise KeeperConfigError(
                 f"stuck_blocks must be 1 or more (blocks before a replacement), got {self.stuck_blocks}"
+            )
+        if not 1 <= self.max_hedges_per_pass <= MAX_HEDGES_PER_PASS:
+            raise KeeperConfigError(
+                f"max_hedges_per_pass must be 1..{MAX_HEDGES_PER_PASS} (hedge upkeeps per vault in one pass), "
+                f"got {self.max_hedges_per_pass}"
             )
         if self.max_fee_per_gas_wei <= 0:
             raise KeeperConfigError('max_fee_per_gas must be positive, e.g. "50 gwei"')
@@ -189,6 +201,7 @@ _KEYS = {
     "chain_id": "chain_id",
     "poll_interval_sec": "poll_interval_sec",
     "stuck_blocks": "stuck_blocks",
+    "max_hedges_per_pass": "max_hedges_per_pass",
     "max_fee_per_gas": "max_fee_per_gas_wei",
     "priority_fee": "priority_fee_wei",
     "gas_margin_bps": "gas_margin_bps",
@@ -265,7 +278,7 @@ def _convert(key: str, value: object, where: str) -> Any:
         return _vaults(value, where)
     if key in ("max_fee_per_gas", "priority_fee"):
         return parse_fee(value, f"{where}: {key}")
-    if key in ("chain_id", "stuck_blocks", "gas_margin_bps", "metrics_port"):
+    if key in ("chain_id", "stuck_blocks", "max_hedges_per_pass", "gas_margin_bps", "metrics_port"):
         return _typed(key, value, int, where)
     if key in ("poll_interval_sec", "backoff_initial_sec", "backoff_max_sec"):
         return _typed(key, value, float, where)

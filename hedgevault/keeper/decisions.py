@@ -100,6 +100,30 @@ ORACLE_DOWN_ERRORS = frozenset(
 )
 
 
+#: A hedge upkeep that reverts with one of these is waiting for arbitrage, not failing: the hedger's slice
+#: cannot trade because the pool already sits at the slice's price limit (oracle spot +/- the slippage
+#: bound, ``PoolBeyondLimit``) or nothing could trade (``NothingToHedge``). The keeper logs the gap left and
+#: tries again on a later block; no failure is counted.
+HEDGE_WAITING_ERRORS = frozenset({"PoolBeyondLimit", "NothingToHedge"})
+
+
+def hedge_waiting_reason(name: str, text: str) -> str:
+    """What a waiting hedge waits for, for the log: arbitrage (the pool at the slice's limit), or, for
+    ``NothingToHedge`` (the order traded nothing: pool at the limit, or no quote to spend), either."""
+    if name == "PoolBeyondLimit":
+        return f"waiting for arbitrage: {text}"
+    return f"nothing could trade (the pool at the slice's limit, or no free quote): {text}"
+
+
+def hedge_gap_wad(book_delta_wad: int, hedge_wad: int, *, can_short: bool) -> tuple[int, int]:
+    """The vault's hedge target and the gap to it (``BookMath.hedgeTarget``), underlying wad: target =
+    -book delta (not below 0 for a hedger that cannot short); gap = |target - hedge|."""
+    target = -book_delta_wad
+    if target < 0 and not can_short:
+        target = 0
+    return target, abs(target - hedge_wad)
+
+
 @dataclass(frozen=True)
 class Upkeep:
     """What ``performUpkeep(performData)`` would do: settle ``expiry`` with feed round ``round_id`` (when

@@ -8,6 +8,13 @@ each tick first reconciles what is pending by receipt and nonce: mined (record i
 something else (forget it), dropped (re-simulate, resend with the same nonce or abandon it) or stuck for
 ``stuck_blocks`` (replace it: same nonce, fees +12.5% under the cap, or a cancel when the action is no
 longer valid). Decisions are in ``decisions.py``; chain I/O in ``chainio.py`` and ``rpc.py``.
+
+A hedge upkeep moves the hedge by one slice (the hedger's swap stops at the oracle spot +/- the slippage
+bound). After a hedge that landed, while ``checkUpkeep`` still asks for one, the same pass sends another, up
+to ``max_hedges_per_pass`` per vault. A hedge that would revert ``PoolBeyondLimit`` or ``NothingToHedge`` is
+waiting for arbitrage to move the pool back: logged once per pass (``hedge_waiting``) with the gap left, not
+counted as a failure. Every pass that hedged or waited ends with the gap left (|target - hedge|) and the
+book's hedge figures (``hedge_pass`` / ``hedge_waiting``; gauges with metrics).
 """
 
 from __future__ import annotations
@@ -15,10 +22,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import decode
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
@@ -48,9 +55,11 @@ class ActionRecord:
     * ``kind``: ``hedge`` | ``settle`` | ``oracle`` (a transaction for that purpose), ``replace`` (a pending
       transaction re-sent with the same nonce), ``skip`` (not sent: ``reason`` says why).
     * ``status``: ``success`` / ``reverted`` (mined, with ``gas_used``), ``pending`` (sent, not mined yet),
-      ``dry_run`` (would have been sent), ``skipped`` (would revert), ``check_failed`` (checkUpkeep
-      reverted), ``refused`` (fee cap, or the node refused it), ``abandoned`` (dropped and no longer
-      valid), ``unknown`` (its nonce was used by a transaction this keeper did not track).
+      ``dry_run`` (would have been sent), ``skipped`` (would revert), ``waiting`` (a hedge that would
+      revert ``PoolBeyondLimit``/``NothingToHedge``: waiting for arbitrage, not a failure),
+      ``check_failed`` (checkUpkeep reverted), ``refused`` (fee cap, or the node refused it), ``abandoned``
+      (dropped and no longer valid), ``unknown`` (its nonce was used by a transaction this keeper did not
+      track).
     * ``vault``: the vault's address (for oracle actions: the oracle's), ``name`` its configured name.
     A landed hedge is a record with kind ``hedge`` and status ``success``.
     """
@@ -64,6 +73,15 @@ class ActionRecord:
     reason: str | None = None
     name: str = ""
     nonce: int | None = None
+
+
+@dataclass
+class _HedgePass:
+    """One vault's hedging in the current pass: upkeeps landed, and why the next one waits (if it does)."""
+
+    upkeeps: int = 0
+    #: The revert the next hedge would meet (``decisions.HEDGE_WAITING_ERRORS``): name and text.
+    waiting: tuple[str, str] | None = None
 
 
 @dataclass
@@ -110,7 +128,9 @@ class Keeper:
         self._signer: Signer | None = None
         self._pending: dict[str, _Pending] = {}
         self._next_nonce: int | None = None
-        self._scales: dict[str, int] = {}
+        #: Whether each vault's hedger can go short (read once; the target of a long-only hedger is >= 0).
+        self._can_short: dict[str, bool] = {}
+        self._passes: dict[str, _HedgePass] = {}
         self._last_block: int | None = None
         self._last_failure: dict[str, tuple[str, int]] = {}
         #: Vaults whose oracle outage this keeper reported (or found reported), until checkUpkeep works again.
@@ -141,8 +161,12 @@ class Keeper:
             if any(r.kind == "oracle" and r.status == "success" for r in records[posted:]):
                 head = read_head(self.rpc)  # already mined (automine): check the vaults on the fresh prices
         acted = len(records)
-        self._keep_vaults(head, signer, records)
+        self._passes = {}
+        self._keep_vaults(head, signer, records, self.config.vaults)
         self._await_sent(head, records, acted)
+        self._follow_up_hedges(signer, records, acted)
+        if self._passes:
+            self._report_hedge_passes(records, acted)
         if self.metrics is not None:
             self.metrics.balance.set(signer.balance_wei() / 10**18)
             self.metrics.last_block.set(head.number)
@@ -559,22 +583,105 @@ class Keeper:
                 return
             time.sleep(0.02)
 
-    def _vault_scales(self) -> None:
-        """10^(18 - underlying decimals) per vault, to express the hedge balance in wad (read once)."""
-        todo = [v.address for v in self.config.vaults if v.address not in self._scales]
+    def _hedge_direction(self, vaults: list[str]) -> None:
+        """Read (once per vault) whether its hedger can go short: ``vault.hedger().canShort()``. A vault whose
+        reads fail is tried again next pass (its gap is not reported meanwhile)."""
+        todo = [a for a in vaults if a not in self._can_short]
         if not todo:
             return
-        underlyings = self.rpc.eth_calls([(a, self.abi.underlying.calldata()) for a in todo])
-        decimals_selector = Web3.keccak(text="decimals()")[:4]
-        pairs = [(a, r.output) for a, r in zip(todo, underlyings, strict=True) if r.output]
-        tokens = [(self.abi.decode_address(self.abi.underlying, out), a) for a, out in pairs]
-        results = self.rpc.eth_calls([(t, decimals_selector) for t, _ in tokens])
-        for (_, vault), result in zip(tokens, results, strict=True):
+        hedgers = self.rpc.eth_calls([(a, self.abi.hedger.calldata()) for a in todo])
+        pairs = [
+            (a, self.abi.decode_address(self.abi.hedger, r.output))
+            for a, r in zip(todo, hedgers, strict=True)
+            if r.output
+        ]
+        results = self.rpc.eth_calls([(h, self.abi.can_short.calldata()) for _, h in pairs])
+        for (vault, _), result in zip(pairs, results, strict=True):
             if result.output:
-                self._scales[vault] = 10 ** (18 - int(decode(["uint8"], result.output)[0]))
+                self._can_short[vault] = bool(self.abi.can_short.decode_output(result.output)[0])
 
-    def _keep_vaults(self, head: Head, signer: Signer, records: list[ActionRecord]) -> None:
-        vaults = [v for v in self.config.vaults if v.address not in self._pending]
+    def _hedge_figures(self, vault: VaultConfig, values: dict[str, int]) -> dict[str, Any] | None:
+        """The book's hedge figures for logs and metrics (None until the hedger's direction is known):
+        underlying amounts as floats in underlying units, quote amounts in quote token units."""
+        can_short = self._can_short.get(vault.address)
+        if can_short is None:
+            return None
+        target, gap = d.hedge_gap_wad(values["bookDeltaWad"], values["hedgeWad"], can_short=can_short)
+        net = values["bookDeltaWad"] + values["hedgeWad"]
+        if self.metrics is not None:
+            self.metrics.observe_hedge(
+                vault.name,
+                net_delta_wad=net,
+                hedge_wad=values["hedgeWad"],
+                gap_wad=gap,
+                collateral=values["collateral"],
+                claim_reserve=values["claimReserve"],
+            )
+        return {
+            "gap_left": round(gap / 10**18, 6),
+            "hedge": round(values["hedgeWad"] / 10**18, 6),
+            "target": round(target / 10**18, 6),
+            "net_delta": round(net / 10**18, 6),
+            "collateral_units": values["collateral"],
+            "claim_reserve_units": values["claimReserve"],
+        }
+
+    def _follow_up_hedges(self, signer: Signer, records: list[ActionRecord], first: int) -> None:
+        """After hedges that landed in this pass: check those vaults again at the new head and, while they
+        still ask for work, act again, up to ``max_hedges_per_pass`` hedges per vault in the pass."""
+        start = first
+        cap = self.config.max_hedges_per_pass
+        while True:
+            for r in records[start:]:
+                if r.kind == "hedge" and r.status == "success":
+                    self._passes.setdefault(r.vault, _HedgePass()).upkeeps += 1
+            landed = {r.vault for r in records[start:] if r.kind == "hedge" and r.status == "success"}
+            again = [
+                v
+                for v in self.config.vaults
+                if v.address in landed and v.address not in self._pending and self._passes[v.address].upkeeps < cap
+            ]
+            if not again:
+                return
+            head = read_head(self.rpc)
+            start = len(records)
+            self._keep_vaults(head, signer, records, again)
+            self._await_sent(head, records, start)
+
+    def _report_hedge_passes(self, records: list[ActionRecord], first: int) -> None:
+        """One event per vault that hedged or waited in this pass, with the gap left and the book's hedge
+        figures at the head after the pass: ``hedge_waiting`` (the next slice waits for arbitrage) or
+        ``hedge_pass``."""
+        vaults = [v for v in self.config.vaults if v.address in self._passes]
+        self._hedge_direction([v.address for v in vaults])
+        head = read_head(self.rpc)
+        results = self.rpc.eth_calls([(v.address, self.abi.book_data) for v in vaults], block=hex(head.number))
+        for v, result in zip(vaults, results, strict=True):
+            state = self._passes[v.address]
+            figures = self._hedge_figures(v, self.abi.decode_book(result.output)) if result.output else None
+            fields: dict[str, Any] = {"upkeeps": state.upkeeps, **(figures or {})}
+            if state.waiting is not None:
+                if self.metrics is not None:
+                    self.metrics.hedge_waits.labels(v.name).inc()
+                emit(
+                    self.log,
+                    INFO,
+                    "hedge_waiting",
+                    block=head.number,
+                    vault=v.address,
+                    name=v.name,
+                    action="hedge",
+                    reason=d.hedge_waiting_reason(*state.waiting),
+                    **fields,
+                )
+            elif state.upkeeps:
+                emit(self.log, INFO, "hedge_pass", block=head.number, vault=v.address, name=v.name, **fields)
+
+    def _keep_vaults(
+        self, head: Head, signer: Signer, records: list[ActionRecord], candidates: Sequence[VaultConfig]
+    ) -> None:
+        """Check ``candidates`` (those without a pending transaction) at ``head`` and act on what they ask."""
+        vaults = [v for v in candidates if v.address not in self._pending]
         if not vaults:
             return
         with_metrics = self.metrics is not None
@@ -586,7 +693,7 @@ class Keeper:
                 calls += [(v.address, self.abi.book_data), (v.address, self.abi.last_hedge_time_data)]
         results = self.rpc.eth_calls(calls, sender=self.address, block=hex(head.number))
         if with_metrics:
-            self._vault_scales()
+            self._hedge_direction([v.address for v in vaults])
         todo: list[tuple[VaultConfig, str, bytes]] = []
         for i, v in enumerate(vaults):
             check = results[i * per_vault]
@@ -632,6 +739,12 @@ class Keeper:
             return
         simulated = self._simulate(head, [TxRequest(v.address, data, 0) for v, _, data in todo])
         for (v, kind, data), failed in zip(todo, simulated, strict=True):
+            if kind == d.UpkeepKind.HEDGE.value and failed is not None and failed.name in d.HEDGE_WAITING_ERRORS:
+                # the pool sits at the slice's price limit: arbitrage must move it first (reported after the
+                # pass with the gap left, once; not a failure)
+                self._passes.setdefault(v.address, _HedgePass()).waiting = (failed.name, failed.text)
+                records.append(ActionRecord(head.number, v.address, "skip", "waiting", reason=failed.text, name=v.name))
+                continue
             if kind == d.UpkeepKind.REPORT_OUTAGE.value and (failed is None or failed.name == "OutageAlreadyReported"):
                 self._outage_reported.add(v.address)
                 if failed is not None:
@@ -664,14 +777,8 @@ class Keeper:
         if self.metrics is None or book.output is None or last_hedge.output is None:
             return
         values = self.abi.decode_book(book.output)
-        scale = self._scales.get(vault.address)
-        if scale is None:
-            return
         (last_hedge_sec,) = self.abi.last_hedge_time.decode_output(last_hedge.output)
         self.metrics.observe_vault(
-            vault.name,
-            now_sec=head.timestamp,
-            last_hedge_sec=int(last_hedge_sec),
-            net_delta_wad=values["bookDeltaWad"] + values["hedgeBalance"] * scale,
-            hf_wad=values["healthFactorWad"],
+            vault.name, now_sec=head.timestamp, last_hedge_sec=int(last_hedge_sec), hf_wad=values["healthFactorWad"]
         )
+        self._hedge_figures(vault, values)

@@ -1,5 +1,7 @@
 """The state of a vault as a depositor or a risk manager reads it: NAV, share price, health factor,
-Greeks, limits, live series, and (for an account) what it holds and may withdraw now.
+Greeks, the hedge (signed, and for an Aave hedger its long, debt, collateral, Aave's health factor now
+and under the vault's spot-up shock, and the rates), limits, live series, and (for an account) what it
+holds and may withdraw now.
 
 Values that need the oracles (``book()``, ``totalAssets``) fail closed on-chain; the status then says
 which error stopped them instead of failing as a whole.
@@ -15,6 +17,30 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite, latest_parameters
 from hedgevault.units import from_units, from_wad
+
+RAY = 10**27
+#: Aave's health factor with no debt (type(uint256).max).
+NO_DEBT_HF = 2**256 - 1
+
+
+def hedger_status(suite: Suite, shock_up_bps: int | None) -> dict[str, Any]:
+    """The hedging module: its address, whether it can go short, and ``IHedger.details(shockUpBps)`` at the
+    vault's spot-up shock (underlying wad, quote units, health factors in wad, rates in ray a year); when
+    ``shock_up_bps`` is unknown (no ParametersSet event found) or ``details`` reverts, ``details_error`` says
+    why and ``details`` is None."""
+    hedger = suite.hedger
+    out: dict[str, Any] = {"address": hedger.address, "can_short": bool(hedger.functions.canShort().call())}
+    if shock_up_bps is None:
+        out["details"], out["details_error"] = None, "the vault's spot-up shock is unknown (no ParametersSet event)"
+        return out
+    raw, out["details_error"] = _try(lambda: hedger.functions.details(shock_up_bps).call())
+    out["shock_up_bps"] = shock_up_bps
+    if raw is None:
+        out["details"] = None
+        return out
+    names = ("longWad", "debtWad", "collateral", "healthFactorWad", "healthFactorShockWad")
+    out["details"] = {name: int(v) for name, v in zip((*names, "borrowRateRay", "supplyRateRay"), raw, strict=True)}
+    return out
 
 
 def _try(fn: Callable[[], Any]) -> tuple[Any, str | None]:
@@ -45,6 +71,8 @@ def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
         "fees_owed": int(vault.functions.feesOwed().call()),
         "parameters": latest_parameters(suite.vault) or {},
     }
+    risk = status["parameters"].get("risk")
+    status["hedger"] = hedger_status(suite, int(risk["spotShockUpBps"]) if risk else None)
     status["total_assets"], status["total_assets_error"] = _try(lambda: int(vault.functions.totalAssets().call()))
     status["share_price"], _ = _try(lambda: int(vault.functions.convertToAssets(10**share_decimals).call()))
     raw_book, status["book_error"] = _try(lambda: vault.functions.book().call())
@@ -107,11 +135,15 @@ def format_status(status: dict[str, Any]) -> str:
             f"  stress margin       {quote(book['stressMargin'])}",
             "  health factor       " + ("infinite (no liabilities)" if hf >= 2**255 else from_wad(hf, 4)),
             f"  net delta           {from_wad(int(book['netDeltaWad']), 6)} underlying "
-            f"(book {from_wad(int(book['bookDeltaWad']), 6)}, hedge {from_wad(int(book['hedgeBalance']), 6)})",
+            f"(book {from_wad(int(book['bookDeltaWad']), 6)} + hedge {from_wad(int(book['hedgeWad']), 6)})",
+            f"  hedge               {from_wad(int(book['hedgeWad']), 6)} underlying (held - owed), "
+            f"collateral {quote(book['collateral'])}",
+            f"  claims' reserve     {quote(book['claimReserve'])} (quote kept for near-expiry in-the-money claims)",
             f"  vega                {from_wad(int(book['vegaWad']), 4)} quote per 1.00 vol",
             f"  swing               {quote(book['swing'])} (what one feed round and one vol post can move NAV:"
             " deposits pay it on top of NAV, withdrawals below)",
         ]
+    lines += hedger_lines(status["hedger"], quote)
     params = status["parameters"]
     if params:
         risk, limits, hedge = params["risk"], params["limits"], params["hedge"]
@@ -142,3 +174,35 @@ def format_status(status: dict[str, Any]) -> str:
             f"may withdraw now {quote(acct['max_withdraw'])}; quote balance {quote(acct['quote_balance'])}",
         ]
     return "\n".join(lines)
+
+
+def _hf(value: int) -> str:
+    return "infinite (no debt)" if value == NO_DEBT_HF else from_wad(value, 4)
+
+
+def _rate(value_ray: int) -> str:
+    """A rate in ray a year as a percentage a year."""
+    return f"{from_units(value_ray * 100, 27, 4)}% a year"
+
+
+def hedger_lines(hedger: dict[str, Any], quote: Callable[[int | None], str]) -> list[str]:
+    """The hedger's lines of ``format_status``."""
+    if not hedger["can_short"]:
+        head = f"  hedger              {hedger['address']} (long-only hedger: holds the underlying, never short)"
+    else:
+        head = f"  hedger              {hedger['address']} (Aave: long held, or short borrowed against collateral)"
+    d = hedger["details"]
+    if d is None:
+        return [head, f"    details unavailable: {hedger['details_error']}"]
+    lines = [head, f"    spot held (long)  {from_wad(d['longWad'], 6)} underlying"]
+    if hedger["can_short"]:
+        shock = int(hedger["shock_up_bps"])
+        lines += [
+            f"    debt              {from_wad(d['debtWad'], 6)} underlying (borrowed, with interest)",
+            f"    collateral        {quote(d['collateral'])}",
+            f"    Aave HF           {_hf(d['healthFactorWad'])} now, {_hf(d['healthFactorShockWad'])} with the spot "
+            f"{shock / 100:g}% up",
+            f"    rates             borrow {_rate(d['borrowRateRay'])} (underlying), supply "
+            f"{_rate(d['supplyRateRay'])} (quote)",
+        ]
+    return lines

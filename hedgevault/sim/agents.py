@@ -18,17 +18,32 @@ WAD = 10**18
 class AgentParams:
     """Option buyers: a Poisson number of trades per step (mean ``trades_per_step``), each a buy with
     probability ``buy_probability`` (else a sale of part of a holding), of 0.5 to ``max_trade_options``
-    options in steps of 0.5. Depositors: each step each one deposits with probability
-    ``deposit_probability`` (``deposit_min``..``deposit_max`` whole quote tokens) or withdraws with
-    probability ``withdraw_probability`` (5%..25% of its ``maxWithdraw``)."""
+    options in steps of 0.5. A buy is of a put with probability ``put_share[r]`` (else a call), where the
+    regime r = (step // ``regime_steps``) mod len(put_share): the default market alternates call-heavy and
+    put-heavy stretches of 36 steps, so the vault's book delta (short calls: negative; short puts:
+    positive) and with it the hedge's target swing both ways. Depositors: each step each one deposits
+    with probability ``deposit_probability`` (``deposit_min``..``deposit_max`` whole quote tokens) or
+    withdraws with probability ``withdraw_probability`` (5%..25% of its ``maxWithdraw``)."""
 
     trades_per_step: float = 1.0
+    put_share: tuple[float, ...] = (0.2, 0.8)
+    regime_steps: int = 36
     buy_probability: float = 0.75
     max_trade_options: int = 5
     deposit_probability: float = 0.03
     withdraw_probability: float = 0.02
     deposit_min: int = 10_000
     deposit_max: int = 50_000
+
+    def __post_init__(self) -> None:
+        if not self.put_share or not all(0.0 <= p <= 1.0 for p in self.put_share):
+            raise ValueError(f"put_share must be one or more probabilities in [0, 1], got {self.put_share}")
+        if self.regime_steps < 1:
+            raise ValueError(f"regime_steps must be at least 1 step, got {self.regime_steps}")
+
+    def put_probability(self, step: int) -> float:
+        """The probability that a buy at ``step`` is of a put (the regime's ``put_share``)."""
+        return self.put_share[(step // self.regime_steps) % len(self.put_share)]
 
 
 @dataclass(frozen=True)
@@ -59,8 +74,17 @@ class Agents:
         self.buyers = list(buyers)
         self.depositors = list(depositors)
 
-    def trades(self, tradable: Sequence[int], holdings: Mapping[tuple[str, int], int]) -> list[TradeIntent]:
-        """This step's option trades among the ``tradable`` series; a sale only of what a buyer holds."""
+    def trades(
+        self,
+        tradable: Sequence[int],
+        holdings: Mapping[tuple[str, int], int],
+        *,
+        step: int,
+        is_call: Mapping[int, bool],
+    ) -> list[TradeIntent]:
+        """This step's option trades among the ``tradable`` series (``is_call``: each series' type); a buy
+        picks the type by the regime of ``step``, then a series of that type (none tradable: no trade); a
+        sale only of what a buyer holds."""
         p = self.params
         out: list[TradeIntent] = []
         holdings = dict(holdings)  # sales earlier in the step reduce what is left to sell
@@ -73,8 +97,11 @@ class Agents:
             if not tradable:
                 continue
             if wants_buy:
-                series_id = int(tradable[int(self.rng.integers(len(tradable)))])
-                out.append(TradeIntent(buyer, series_id, amount, True))
+                wants_put = bool(self.rng.random() < p.put_probability(step))
+                of_type = [sid for sid in tradable if is_call[sid] != wants_put]
+                if of_type:
+                    series_id = int(of_type[int(self.rng.integers(len(of_type)))])
+                    out.append(TradeIntent(buyer, series_id, amount, True))
                 continue
             held = [s for s in tradable if holdings.get((buyer, s), 0) > 0]
             if not held:

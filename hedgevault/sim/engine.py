@@ -12,10 +12,13 @@ Each step k (at t0 + times[k]):
    its ``OracleUpdater`` (our ``ScenarioSource`` is its ``MarketSource``), then runs the vault's upkeep:
    settling a due expiry or hedging;
 3. holders claim settled series, option buyers trade (bounded by quoteBuy/quoteSell; what the vault
-   would refuse is skipped and its reason counted), depositors come and go (within maxWithdraw), and
-   the keeper passes again (it watches every block), hedging what the trades changed;
-4. the step's receipts are read in one batch, the ledger books them (``hedgevault.sim.accounting``) and
-   the book is read (one batch) into the step's record.
+   would refuse is skipped and its reason counted; puts or calls by the agents' regime), depositors come
+   and go (within maxWithdraw), the arbitrageur moves the pool back to the step's price (the hedge's
+   slices moved it toward their limit), and the keeper passes again (it watches every block), hedging what
+   the trades changed;
+4. the step's receipts are read in one batch, the ledger books them (``hedgevault.sim.accounting``; the
+   hedger's Aave interest before each feed update and at the step's end) and the book is read (one batch,
+   at the head's number) into the step's record.
 """
 
 from __future__ import annotations
@@ -55,7 +58,9 @@ _KEEPER_MIN_ETH_WEI = 10 * WAD
 _BOOK_FIELDS = (
     ("spot_wad", "spotWad"),
     ("quote_balance", "quoteBalance"),
-    ("hedge_balance", "hedgeBalance"),
+    ("hedge_wad", "hedgeWad"),
+    ("collateral", "collateral"),
+    ("claim_reserve", "claimReserve"),
     ("assets_value", "assetsValue"),
     ("mark_value", "markValue"),
     ("payouts_owed", "payoutsOwed"),
@@ -96,6 +101,17 @@ class SimConfig:
     opening_trades: tuple[OpeningTrade, ...] = ()
 
 
+def rate_caps_ray(suite: SuiteConfig) -> tuple[int, int]:
+    """The highest variable borrow rate (ray a year) the Aave market's underlying and quote reserves can
+    reach: base + slope1 + slope2, at full utilisation. The quote reserve's also bounds its supply rate
+    (borrow rate x utilisation x (1 - reserve factor)). They bound the interest the ledger accepts."""
+    caps = []
+    for reserve in (suite.aave.underlying, suite.aave.quote):
+        st = reserve.strategy
+        caps.append(st.base_variable_borrow_rate_ray + st.variable_rate_slope1_ray + st.variable_rate_slope2_ray)
+    return caps[0], caps[1]
+
+
 def nice_strike(x: float) -> int:
     """A strike near ``x`` rounded to 3 significant digits, in wad."""
     magnitude: int = 10 ** max(int(np.floor(np.log10(x))) - 2, 0)
@@ -123,8 +139,11 @@ def default_series(spot_wad: int, horizon_sec: int, cutoff_sec: int) -> tuple[Se
 
 @dataclass
 class StepRecord:
-    """The state after a step. Quote amounts in quote units (ints) unless named ``..._quote`` (floats in
-    whole tokens); deltas and hedge in underlying (floats); vol and HF as plain numbers."""
+    """The state after a step (after the keeper's last pass). Quote amounts in quote units (ints) unless
+    named ``..._quote`` (floats in whole tokens); deltas, the signed hedge (held - owed), its target (the
+    vault's: -book delta, not below 0 for a long-only hedger) and the gap between them in underlying
+    (floats); vol and HF as plain numbers; ``hedges`` and ``slices`` count the hedge upkeeps and the pool
+    swaps of the hedger so far."""
 
     step: int
     time_sec: int
@@ -139,6 +158,10 @@ class StepRecord:
     book_delta: float
     vega: float
     hedge: float
+    hedge_target: float
+    hedge_gap: float
+    collateral: int
+    claim_reserve: int
     quote_balance: int
     mark_value: int
     payouts_owed: int
@@ -146,9 +169,12 @@ class StepRecord:
     pnl_option: int
     pnl_hedge_quote: float
     pnl_swap_cost_quote: float
+    pnl_borrow_interest_quote: float
+    pnl_supply_interest: int
     flows: int
     residual_quote: float
     hedges: int
+    slices: int
     trades: int
 
     def as_dict(self) -> dict[str, Any]:
@@ -164,6 +190,8 @@ class Counters:
     gas: dict[str, list[int]] = field(default_factory=dict)
     keeper_gas_wei: int = 0
     keeper_failed: int = 0
+    #: Keeper passes whose next hedge waited (``PoolBeyondLimit``, ``NothingToHedge``), by error name.
+    hedge_waits: Counter[str] = field(default_factory=Counter)
     options_bought_wad: int = 0
     options_sold_wad: int = 0
     options_claimed_wad: int = 0
@@ -294,7 +322,8 @@ class Simulation:
             raise SimulationError("the suite's spot must be the scenario's first price")
         self.suite = s = deploy_suite(w3, suite_config, admin=self.admin)
         self.cutoff_sec = suite_config.risk.trading_cutoff_sec
-        self.events = event_table(s.vault)
+        self.events = event_table(s.vault, s.hedger)
+        self.can_short = bool(s.hedger.functions.canShort().call())
         self.arb = Arbitrageur(self.rpc, s, self.arb_address)
         self.arb.fund()
         # the keeper: may post volatilities, has ETH for gas
@@ -345,19 +374,26 @@ class Simulation:
 
     def _start_books(self) -> None:
         suite_config = self.config.suite
-        book = self._read_book()
+        head = self.rpc.block_number()
+        book = self._read_book(head)
+        borrow_cap, supply_cap = rate_caps_ray(suite_config)
         self.ledger = Ledger(
             quote_scale=10**suite_config.quote_decimals,
-            underlying_scale=10**suite_config.underlying_decimals,
             spot_wad=book["spot_wad"],
-            hedge=book["hedge_balance"],
+            hedge_wad=book["hedge_wad"],
+            collateral=book["collateral"],
             quote=book["quote_balance"],
             liability=book["mark_value"] + book["payouts_owed"],
+            time_sec=book["time_sec"],
+            borrow_rate_cap_ray=borrow_cap,
+            supply_rate_cap_ray=supply_cap,
             fees_owed=book["fees_owed"],
         )
         self.nav0 = book["nav"]
         self.quote0 = book["quote_balance"]
-        self._last_block = self.rpc.block_number()
+        self.hedge0_wad = book["hedge_wad"]
+        self.collateral0 = book["collateral"]
+        self._last_block = head
 
     def _make_keeper(self) -> None:
         from hedgevault.keeper import Keeper, KeeperConfig, OracleUpdater, VaultConfig
@@ -381,15 +417,18 @@ class Simulation:
         ((vol_wad, _),) = self.rpc.calls([Call(self.suite.vol_oracle, "lastPost", (max(self.series_expiry.values()),))])
         return int(vol_wad)
 
-    def _read_book(self) -> dict[str, int]:
+    def _read_book(self, block: int) -> dict[str, int]:
+        """The vault's book, supply and fees owed after ``block`` (read at that block's number, so that the
+        lending market's interest is that of the block's timestamp, ``time_sec``)."""
         s = self.suite
         book, supply, fees = self.rpc.calls(
-            [Call(s.vault, "book"), Call(s.vault, "totalSupply"), Call(s.vault, "feesOwed")]
+            [Call(s.vault, "book"), Call(s.vault, "totalSupply"), Call(s.vault, "feesOwed")], block=block
         )
         view = s.book_view(book)
         out = {snake: view[camel] for snake, camel in _BOOK_FIELDS}
         out["total_supply"] = int(supply)
         out["fees_owed"] = int(fees)
+        out["time_sec"] = self.rpc.block_timestamp(block)
         # assets_value is net of the fees owed (the fee recipient's quote in the vault)
         out["nav"] = max(out["assets_value"] - out["mark_value"] - out["payouts_owed"], 0)
         return out
@@ -406,6 +445,9 @@ class Simulation:
             if self.config.agents is not None:
                 self._claims(k)
                 self._agents(k)
+                # arbitrage brings the pool back to the price the keeper's hedge moved it from (a hedge slice
+                # stops at the oracle +/- the slippage bound: without it the next slice waits)
+                self.arb.move_to(self.scenario.prices_wad[k])
                 self._keeper_tick()  # the keeper watches every block: it hedges what the trades changed
             self._close_step(k, progress)
         return self.records
@@ -433,7 +475,9 @@ class Simulation:
     def _keeper_tick(self) -> None:
         """One keeper pass, then wait until what it sent is mined (Anvil mines right after answering), so
         that the next action sees it, as on a chain where the keeper's transaction lands in the next block."""
-        self.keeper.tick()
+        for record in self.keeper.tick():
+            if record.status == "waiting" and record.reason:
+                self.counters.hedge_waits[record.reason.split("(", 1)[0]] += 1
         for _, hashes in self.keeper.pending.values():
             for tx_hash in hashes:
                 self.rpc.wait_mined(tx_hash)
@@ -468,7 +512,8 @@ class Simulation:
         agents = self._agents_obj(self.config.agents)
         now = self.t0 + self.scenario.times_sec[k]
         tradable = [sid for sid in self.series_ids if self.series_expiry[sid] > now + self.cutoff_sec]
-        for intent in agents.trades(tradable, self.holdings):
+        is_call = {sid: self.series_meta[sid].is_call for sid in tradable}
+        for intent in agents.trades(tradable, self.holdings, step=k, is_call=is_call):
             self._trade(intent, strict=False)
         for flow in agents.flows():
             self._flow(flow)
@@ -536,37 +581,66 @@ class Simulation:
         self.counters.trades_done["withdraw"] += 1
 
     # ------------------------------------------------------------ bookkeeping
-    def _book_receipts(self, k: int) -> None:
+    def _book_receipts(self, k: int, head: int) -> None:
+        """Book the receipts of the blocks since the last step, block by block. Before a block with a feed
+        update, the interest the hedger's debt and collateral accrued up to that block is booked at the old
+        spot (``Ledger.accrue``, from the hedger's position after the block less the block's own orders),
+        so that the hedge PnL H x dS uses the hedge of that moment."""
         s = self.suite
-        head = self.rpc.block_number()
         receipts = self.rpc.receipts(self._last_block + 1, head)
         self._last_block = head
         feed, vol_oracle, vault = (c.address.lower() for c in (s.feed, s.vol_oracle, s.vault))
         keeper = self.keeper_account.address.lower()
         arb = self.arb_address.lower()
         c = self.counters
+        blocks: dict[int, list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]]] = {}
         for r in receipts:
             sender = str(r["from"]).lower()
-            to = str(r.get("to") or "").lower()
             gas_used = int(r["gasUsed"], 16)
-            ok = int(r["status"], 16) == 1
             if sender == keeper:
                 c.keeper_gas_wei += gas_used * int(r["effectiveGasPrice"], 16)
-            if not ok:
+            if int(r["status"], 16) != 1:
                 if sender == keeper:
                     c.keeper_failed += 1
                     continue
                 raise SimulationError(f"step {k}: transaction {r['transactionHash']} from {r['from']} reverted")
             events = [e for e in (decode_log(self.events, log) for log in r["logs"]) if e is not None]
-            kind = self._kind(sender, to, arb, feed, vol_oracle, vault, [name for name, _ in events])
-            c.gas.setdefault(kind, []).append(gas_used)
-            if to == feed:
-                self.ledger.spot_update(self.scenario.prices_wad[k])
-            for name, args in events:
-                self._book_event(name, args)
+            blocks.setdefault(int(r["blockNumber"], 16), []).append((r, events))
+        feed_blocks = [
+            b for b, items in blocks.items() if any(str(r.get("to") or "").lower() == feed for r, _ in items)
+        ]
+        positions = self._hedger_positions(feed_blocks)
+        for block, items in blocks.items():
+            if block in positions:
+                hedge_wad, collateral, time_sec = positions[block]
+                for _, events in items:  # take the block's own orders out of the reading
+                    for name, args in events:
+                        if name == "Hedged":
+                            hedge_wad -= int(args["hedgeChangeWad"])
+                            collateral -= int(args["collateralChange"])
+                self.ledger.accrue(hedge_wad=hedge_wad, collateral=collateral, time_sec=time_sec)
+            for r, events in items:
+                to = str(r.get("to") or "").lower()
+                names = [name for name, _ in events]
+                kind = self._kind(str(r["from"]).lower(), to, arb, feed, vol_oracle, vault, names, keeper)
+                c.gas.setdefault(kind, []).append(int(r["gasUsed"], 16))
+                if to == feed:
+                    self.ledger.spot_update(self.scenario.prices_wad[k])
+                for name, args in events:
+                    self._book_event(name, args, upkeep="Claimed" not in names)
+
+    def _hedger_positions(self, blocks: list[int]) -> dict[int, tuple[int, int, int]]:
+        """The hedger's (hedge wad, collateral, block timestamp) after each of ``blocks``."""
+        out: dict[int, tuple[int, int, int]] = {}
+        for block in blocks:
+            (position,) = self.rpc.calls([Call(self.suite.hedger, "position", (self.ledger.spot_wad, 0))], block=block)
+            out[block] = (int(position[0]), int(position[1]), self.rpc.block_timestamp(block))
+        return out
 
     @staticmethod
-    def _kind(sender: str, to: str, arb: str, feed: str, vol_oracle: str, vault: str, names: list[str]) -> str:
+    def _kind(
+        sender: str, to: str, arb: str, feed: str, vol_oracle: str, vault: str, names: list[str], keeper: str
+    ) -> str:
         if sender == arb:
             return "arbitrage swap"
         if to == feed:
@@ -575,19 +649,23 @@ class Simulation:
             return "vol update"
         if to == vault:
             for name, kind in (
+                ("Claimed", "claim"),  # before Hedged: a claim may raise its quote from the hedge
                 ("Hedged", "hedge"),
                 ("ExpirySettled", "settle"),
                 ("Bought", "buy"),
                 ("Sold", "sell"),
-                ("Claimed", "claim"),
                 ("Deposit", "deposit"),
                 ("Withdraw", "withdraw"),
             ):
                 if name in names:
                     return kind
+            if sender == keeper:
+                return "re-mark"  # an upkeep that only re-marked the stale cached book (no event)
         return "other"
 
-    def _book_event(self, name: str, args: dict[str, Any]) -> None:
+    def _book_event(self, name: str, args: dict[str, Any], *, upkeep: bool) -> None:
+        """One decoded event; ``upkeep``: it came from an upkeep (not a claim), which tells the ledger whose
+        ``Hedged`` it is."""
         ledger, c = self.ledger, self.counters
         if name == "Deposit":
             ledger.deposit(int(args["assets"]))
@@ -609,12 +687,14 @@ class Simulation:
             c.claims_paid += int(args["payout"])
             c.options_claimed_wad += int(args["amountWad"])
         elif name == "Hedged":
-            bought = bool(args["bought"])
-            ledger.hedged(bought, int(args["underlyingAmount"]), int(args["quoteAmount"]))
-            if bought:
-                c.quote_out += int(args["quoteAmount"])
+            quote_change = int(args["quoteChange"])
+            ledger.hedged(int(args["hedgeChangeWad"]), quote_change, int(args["collateralChange"]), upkeep=upkeep)
+            if quote_change >= 0:
+                c.quote_in += quote_change
             else:
-                c.quote_in += int(args["quoteAmount"])
+                c.quote_out -= quote_change
+        elif name == "Slice":
+            ledger.slice()
         elif name == "ExpirySettled":
             ledger.settled()
         elif name == "FeesCollected":
@@ -622,8 +702,9 @@ class Simulation:
             c.quote_out += int(args["amount"])
 
     def _close_step(self, k: int, progress: Callable[[StepRecord], None] | None) -> None:
-        self._book_receipts(k)
-        book = self._read_book()
+        head = self.rpc.block_number()
+        self._book_receipts(k, head)
+        book = self._read_book(head)
         if book["spot_wad"] != self.scenario.prices_wad[k]:
             raise SimulationError(
                 f"step {k}: the oracle's spot {book['spot_wad']} is not the scenario's price "
@@ -632,15 +713,17 @@ class Simulation:
         ledger = self.ledger
         ledger.close_step(
             quote_balance=book["quote_balance"],
-            hedge_balance=book["hedge_balance"],
+            hedge_wad=book["hedge_wad"],
+            collateral=book["collateral"],
+            time_sec=book["time_sec"],
             liability=book["mark_value"] + book["payouts_owed"],
             fees_owed=book["fees_owed"],
         )
-        cfg = self.suite.config
-        qs = 10**cfg.quote_decimals
-        under_wad = 10 ** (18 - cfg.underlying_decimals)
+        qs = 10**self.suite.config.quote_decimals
         residual = Fraction(book["nav"] - self.nav0) - ledger.pnl.explained()
         hf = book["health_factor_wad"]
+        # the vault's target (BookMath.hedgeTarget): -book delta, not below 0 for a long-only hedger
+        target_wad = -book["book_delta_wad"] if self.can_short else max(-book["book_delta_wad"], 0)
         record = StepRecord(
             step=k,
             time_sec=self.scenario.times_sec[k],
@@ -652,10 +735,14 @@ class Simulation:
             # one whole share (quote decimals + 6) in quote tokens: (NAV + 1) x 10^6 / (supply + 10^6)
             share_price=float(Fraction((book["nav"] + 1) * 10**6, book["total_supply"] + 10**6)),
             health_factor=None if hf >= 2**255 else hf / WAD,
-            net_delta=(book["book_delta_wad"] + book["hedge_balance"] * under_wad) / WAD,
+            net_delta=(book["book_delta_wad"] + book["hedge_wad"]) / WAD,
             book_delta=book["book_delta_wad"] / WAD,
             vega=book["vega_wad"] / WAD,
-            hedge=book["hedge_balance"] * under_wad / WAD,
+            hedge=book["hedge_wad"] / WAD,
+            hedge_target=target_wad / WAD,
+            hedge_gap=abs(target_wad - book["hedge_wad"]) / WAD,
+            collateral=book["collateral"],
+            claim_reserve=book["claim_reserve"],
             quote_balance=book["quote_balance"],
             mark_value=book["mark_value"],
             payouts_owed=book["payouts_owed"],
@@ -663,9 +750,12 @@ class Simulation:
             pnl_option=ledger.pnl.option,
             pnl_hedge_quote=float(ledger.pnl.hedge / qs),
             pnl_swap_cost_quote=float(ledger.pnl.swap_cost / qs),
+            pnl_borrow_interest_quote=float(ledger.pnl.borrow_interest / qs),
+            pnl_supply_interest=ledger.pnl.supply_interest,
             flows=ledger.pnl.flows,
             residual_quote=float(residual / qs),
             hedges=ledger.hedges,
+            slices=ledger.slices,
             trades=sum(v for key, v in self.counters.trades_done.items() if key in ("buy", "sell")),
         )
         self.records.append(record)

@@ -30,6 +30,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
         kind: {"count": len(v), "total": sum(v), "mean": round(sum(v) / len(v))} for kind, v in sorted(c.gas.items())
     }
     keeper_gas_eth = c.keeper_gas_wei / WAD
+    ledger = sim.ledger
     return {
         "steps": len(records) - 1,
         "horizon_sec": last.time_sec,
@@ -43,8 +44,16 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "net_delta_end": last.net_delta,
         "vega_end": last.vega,
         "hedge_end": last.hedge,
-        "hedges": sim.ledger.hedges,
-        "settlements": sim.ledger.settlements,
+        "hedge_min": min(r.hedge for r in records),
+        "hedge_max": max(r.hedge for r in records),
+        "collateral_end": last.collateral / qs,
+        "hedger": cfg.hedger.kind,
+        "neutrality": neutrality(records, cfg.hedge.delta_band_wad / WAD),
+        "hedges": ledger.hedges,
+        "slices": ledger.slices,
+        "claim_raises": ledger.raises,
+        "hedge_waits": dict(sorted(c.hedge_waits.items())),
+        "settlements": ledger.settlements,
         "trades": dict(sorted(c.trades_done.items())),
         "skipped": dict(sorted(c.skipped.items())),
         "keeper_failed_tx": c.keeper_failed,
@@ -54,6 +63,8 @@ def summary(sim: Simulation) -> dict[str, Any]:
             "option_mark": pnl.option / qs,
             "hedge": float(pnl.hedge / qs),
             "swap_costs": float(pnl.swap_cost / qs),
+            "borrow_interest": float(pnl.borrow_interest / qs),
+            "supply_interest": pnl.supply_interest / qs,
             "trading_pnl": float((pnl.explained() - pnl.flows) / qs),
             "flows": pnl.flows / qs,
             "nav_change": nav_change / qs,
@@ -67,15 +78,40 @@ def summary(sim: Simulation) -> dict[str, Any]:
             "quote_out_units": c.quote_out,
             "quote_balance_start_units": sim.quote0,
             "quote_balance_end_units": last.quote_balance,
-            "hedge_bought_units": sim.ledger.hedge_bought,
-            "hedge_sold_units": sim.ledger.hedge_sold,
-            "hedge_end_units": sim.ledger.hedge,
+            "hedge_start_wad": sim.hedge0_wad,
+            "hedge_up_wad": ledger.hedge_up_wad,
+            "hedge_down_wad": ledger.hedge_down_wad,
+            "borrow_interest_wad": ledger.borrow_interest_wad,
+            "hedge_end_wad": ledger.hedge_wad,
+            "collateral_start_units": sim.collateral0,
+            "collateral_in_units": ledger.collateral_in,
+            "collateral_out_units": ledger.collateral_out,
+            "supply_interest_units": pnl.supply_interest,
+            "collateral_end_units": ledger.collateral,
             "options_bought_wad": c.options_bought_wad,
             "options_sold_wad": c.options_sold_wad,
             "options_claimed_wad": c.options_claimed_wad,
             "claims_paid_units": c.claims_paid,
         },
         "gas": gas,
+    }
+
+
+def neutrality(records: list[StepRecord], band: float) -> dict[str, Any]:
+    """How well the hedge kept the vault delta-neutral, from the state after each step's last keeper pass:
+    the largest |net delta| (underlying), the share of steps with |net delta| <= ``band`` (the vault's delta
+    band, underlying) and the longest run of consecutive steps outside it."""
+    outside = [abs(r.net_delta) > band for r in records]
+    longest = run = 0
+    for out in outside:
+        run = run + 1 if out else 0
+        longest = max(longest, run)
+    return {
+        "band": band,
+        "max_abs_net_delta": max((abs(r.net_delta) for r in records), default=0.0),
+        "share_in_band": (len(outside) - sum(outside)) / len(outside) if outside else 1.0,
+        "longest_run_outside": longest,
+        "max_gap_to_target": max((r.hedge_gap for r in records), default=0.0),
     }
 
 
@@ -127,6 +163,7 @@ def _fmt(x: float | None, places: int = 2) -> str:
 def table(s: dict[str, Any]) -> str:
     """The end-of-run table (plain text)."""
     p = s["pnl"]
+    n = s["neutrality"]
     rows: list[tuple[str, str]] = [
         ("steps", f"{s['steps']} over {s['horizon_sec'] / 86_400:g} days"),
         ("NAV (quote)", f"{_fmt(s['nav_start'])} -> {_fmt(s['nav_end'])}"),
@@ -136,9 +173,27 @@ def table(s: dict[str, Any]) -> str:
         ),
         ("health factor", f"end {_fmt(s['health_factor_end'], 3)}, min {_fmt(s['health_factor_min'], 3)}"),
         ("net delta (underlying)", _fmt(s["net_delta_end"], 4)),
+        (
+            "delta neutrality",
+            f"|net delta| <= {n['band']:g} in {100 * n['share_in_band']:.1f}% of steps, "
+            f"max {n['max_abs_net_delta']:.4f}, "
+            f"longest run outside {n['longest_run_outside']} steps",
+        ),
         ("vega (quote per 1.00 vol)", _fmt(s["vega_end"])),
-        ("hedge held (underlying)", _fmt(s["hedge_end"], 4)),
-        ("hedges / settlements", f"{s['hedges']} / {s['settlements']}"),
+        (
+            f"hedge ({s['hedger']}, underlying)",
+            f"end {_fmt(s['hedge_end'], 4)} (held - owed), "
+            f"range {_fmt(s['hedge_min'], 4)} .. {_fmt(s['hedge_max'], 4)}; "
+            f"collateral {_fmt(s['collateral_end'])}",
+        ),
+        (
+            "hedge upkeeps / slices",
+            f"{s['hedges']} / {s['slices']}"
+            + (f" (+{s['claim_raises']} claims raised)" if s["claim_raises"] else "")
+            + "; waited: "
+            + (", ".join(f"{k} x{v}" for k, v in s["hedge_waits"].items()) or "never"),
+        ),
+        ("settlements", str(s["settlements"])),
         ("trades", ", ".join(f"{k} {v}" for k, v in s["trades"].items()) or "none"),
         ("skipped (reason)", ", ".join(f"{k} x{v}" for k, v in s["skipped"].items()) or "none"),
         (
@@ -150,6 +205,8 @@ def table(s: dict[str, Any]) -> str:
         ("PnL: option mark + payouts", _fmt(p["option_mark"])),
         ("PnL: hedge (at oracle)", _fmt(p["hedge"])),
         ("PnL: swap fees + slippage", _fmt(-p["swap_costs"])),
+        ("PnL: borrow interest (Aave)", _fmt(-p["borrow_interest"], 4)),
+        ("PnL: supply interest (Aave)", _fmt(p["supply_interest"], 4)),
         ("PnL: trading total", _fmt(p["trading_pnl"])),
         ("deposits - withdrawals", _fmt(p["flows"])),
         ("NAV change (residual)", f"{_fmt(p['nav_change'])} ({p['residual_quote_units']:+.3f} quote units)"),
@@ -161,9 +218,9 @@ def table(s: dict[str, Any]) -> str:
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
-def charts(records: list[StepRecord], out_dir: Path, quote_decimals: int) -> list[Path]:
-    """PNG charts of the run under ``out_dir`` (records carry quote units; charts show whole tokens);
-    returns their paths."""
+def charts(records: list[StepRecord], out_dir: Path, quote_decimals: int, band: float) -> list[Path]:
+    """PNG charts of the run under ``out_dir`` (records carry quote units; charts show whole tokens; ``band``
+    is the vault's delta band, underlying); returns their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -187,8 +244,10 @@ def charts(records: list[StepRecord], out_dir: Path, quote_decimals: int) -> lis
     ax_vol.plot(days, [r.vol_posted for r in records], color="tab:orange", linewidth=0.8, label="posted vol")
     ax_vol.legend(loc="upper right", fontsize=8)
     ax_vol.set_ylabel("implied vol")
-    axes[1].plot(days, [r.hedge for r in records], label="hedge held")
-    axes[1].plot(days, [-r.book_delta for r in records], label="-book delta (target)", linestyle="--")
+    axes[1].axhspan(-band, band, color="tab:green", alpha=0.12, label=f"band +/-{band:g}")
+    axes[1].axhline(0, color="gray", linewidth=0.5)
+    axes[1].plot(days, [r.hedge for r in records], label="hedge (held - owed)")
+    axes[1].plot(days, [r.hedge_target for r in records], label="-book delta (target)", linestyle="--")
     axes[1].plot(days, [r.net_delta for r in records], label="net delta")
     axes[1].set_ylabel("underlying")
     axes[1].legend(loc="best", fontsize=8)
@@ -211,7 +270,12 @@ def charts(records: list[StepRecord], out_dir: Path, quote_decimals: int) -> lis
     ax.plot(days, [r.pnl_option / qs for r in records], label="option mark + payouts")
     ax.plot(days, [r.pnl_hedge_quote for r in records], label="hedge")
     ax.plot(days, [-r.pnl_swap_cost_quote for r in records], label="swap costs")
-    total = [(r.pnl_premium + r.pnl_option) / qs + r.pnl_hedge_quote - r.pnl_swap_cost_quote for r in records]
+    interest = [r.pnl_supply_interest / qs - r.pnl_borrow_interest_quote for r in records]
+    ax.plot(days, interest, label="Aave interest (supply - borrow)")
+    total = [
+        (r.pnl_premium + r.pnl_option) / qs + r.pnl_hedge_quote - r.pnl_swap_cost_quote + x
+        for r, x in zip(records, interest, strict=True)
+    ]
     ax.plot(days, total, label="trading PnL", color="black", linewidth=1.5)
     ax.axhline(0, color="gray", linewidth=0.5)
     ax.set_ylabel("cumulative PnL (quote)")

@@ -82,14 +82,16 @@ class Rpc:
         ordered = sorted(responses, key=lambda r: int(r["id"]))
         return [dict(r) for r in ordered]
 
-    def calls(self, calls: list[Call], sender: str | None = None) -> list[Any]:
-        """Batched view calls at ``latest``; a revert raises ``Reverted``."""
+    def calls(self, calls: list[Call], sender: str | None = None, block: int | None = None) -> list[Any]:
+        """Batched view calls at ``block`` (a number: the state after that block, at its timestamp; None:
+        ``latest``); a revert raises ``Reverted``."""
         requests: list[tuple[str, list[Any]]] = []
+        tag = "latest" if block is None else hex(block)
         for c in calls:
             tx: dict[str, Any] = {"to": c.contract.address, "data": c.data()}
             if sender is not None:
                 tx["from"] = sender
-            requests.append(("eth_call", [tx, "latest"]))
+            requests.append(("eth_call", [tx, tag]))
         out: list[Any] = []
         for c, response in zip(calls, self.batch(requests), strict=True):
             if "error" in response:
@@ -142,6 +144,10 @@ class Rpc:
 
     def block_number(self) -> int:
         return int(self.request("eth_blockNumber", []), 16)
+
+    def block_timestamp(self, number: int) -> int:
+        """Timestamp (unix seconds) of block ``number``."""
+        return int(self.request("eth_getBlockByNumber", [hex(number), False])["timestamp"], 16)
 
     def receipts(self, first_block: int, last_block: int) -> list[dict[str, Any]]:
         """Every receipt of blocks ``first_block..last_block``, in order (one batched round trip)."""

@@ -136,7 +136,8 @@ def run(options: RunOptions, config: SimConfig | None = None) -> RunOutput:
     write_json(out_dir / "results.json", document)
     text = table(document["summary"])
     (out_dir / "summary.txt").write_text(text + "\n")
-    pngs = charts(sim.records, out_dir, config.suite.quote_decimals) if options.charts else []
+    band = config.suite.hedge.delta_band_wad / 10**18
+    pngs = charts(sim.records, out_dir, config.suite.quote_decimals, band) if options.charts else []
     finished = time.perf_counter()
     timing = {
         "setup_sec": round(setup_done - started, 3),

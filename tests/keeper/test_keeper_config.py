@@ -51,6 +51,7 @@ def test_yaml_file_and_defaults(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.vaults[0].name == config.vaults[0].address[:10]
     assert (config.stuck_blocks, config.max_fee_per_gas_wei, config.priority_fee_wei) == (3, 100 * 10**9, 10**9)
+    assert config.max_hedges_per_pass == 3
     assert config.metrics_port is None and not config.dry_run
 
 
@@ -68,6 +69,8 @@ def test_example_config_is_valid() -> None:
         ("[[vaults]]\naddress = '0x1234'\n", "is not an address"),
         (f"max_fee_per_gas = '30 gwie'\n[[vaults]]\naddress = '{VAULT}'\n", "write an amount and a unit"),
         (f"stuck_blocks = 0\n[[vaults]]\naddress = '{VAULT}'\n", "stuck_blocks must be 1 or more"),
+        (f"max_hedges_per_pass = 0\n[[vaults]]\naddress = '{VAULT}'\n", "max_hedges_per_pass must be 1..10"),
+        (f"max_hedges_per_pass = 11\n[[vaults]]\naddress = '{VAULT}'\n", "max_hedges_per_pass must be 1..10"),
         (f"stuck_blocks = '3'\n[[vaults]]\naddress = '{VAULT}'\n", "stuck_blocks must be a whole number"),
         (f"[[vaults]]\naddress = '{VAULT}'\n[[vaults]]\naddress = '{VAULT}'\n", "listed twice"),
         (f"[[vaults]]\naddress = '{VAULT}'\nname = 'a'\n[[vaults]]\naddress = '{VAULT2}'\nname = 'a'\n", "unique"),

@@ -93,3 +93,21 @@ def test_backoff_doubles_up_to_its_maximum() -> None:
     delays = [d.backoff_sec(i, initial_sec=0.5, max_sec=10) for i in range(7)]
     assert delays == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
     assert d.backoff_sec(10_000, initial_sec=0.5, max_sec=10) == 10.0
+
+
+@pytest.mark.parametrize(
+    ("book_delta", "hedge", "can_short", "target", "gap"),
+    [
+        (-5 * 10**18, 2 * 10**18, True, 5 * 10**18, 3 * 10**18),  # short calls: long hedge, 3 to buy
+        (7 * 10**18, -2 * 10**18, True, -7 * 10**18, 5 * 10**18),  # short puts: short hedge, 5 to sell
+        (7 * 10**18, 1 * 10**18, False, 0, 1 * 10**18),  # a long-only hedger's target stops at 0
+    ],
+)
+def test_hedge_target_and_gap(book_delta: int, hedge: int, can_short: bool, target: int, gap: int) -> None:
+    assert d.hedge_gap_wad(book_delta, hedge, can_short=can_short) == (target, gap)
+
+
+def test_waiting_reasons_say_what_the_hedge_waits_for() -> None:
+    assert d.hedge_waiting_reason("PoolBeyondLimit", "PoolBeyondLimit(1, 2)").startswith("waiting for arbitrage: ")
+    assert "no free quote" in d.hedge_waiting_reason("NothingToHedge", "NothingToHedge(-1, 0)")
+    assert {"PoolBeyondLimit", "NothingToHedge"} == d.HEDGE_WAITING_ERRORS

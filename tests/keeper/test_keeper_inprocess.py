@@ -104,3 +104,60 @@ def test_oracle_updates_go_first_then_the_vaults(market: Market, keeper: LocalAc
     assert k.tick() == []
     assert Web3.is_address(records[0].vault) and records[0].vault == s.feed.address
     assert market.expiry > latest_timestamp(w3) + DAY
+
+
+def test_a_gap_larger_than_a_slice_hedges_then_waits_for_arbitrage(
+    market: Market, keeper: LocalAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    """300 at-the-money puts sold: the target is a short of ~145 underlying, more than one slice (the swap
+    stops at the oracle spot - 1%, ~70 underlying into the 20,000-underlying pool). The pass lands one
+    upkeep, checks again, finds the pool at the slice's limit (PoolBeyondLimit) and reports it once as
+    waiting with the gap left: no failure counted. After arbitrage moves the pool back, the next pass
+    hedges again and the gap shrinks."""
+    s, w3 = market.suite, market.w3
+    fn = s.vault.functions.listSeries(market.expiry, 3000 * WAD, False)
+    market.series_id = int(fn.call({"from": s.admin}))
+    send(w3, fn, s.admin)
+    market.buy(300 * WAD)
+    metrics = KeeperMetrics()
+    k = _keeper(market, keeper, metrics=metrics)
+    with caplog.at_level(logging.INFO, logger="hedgevault.keeper"):
+        records = k.tick()
+    assert [(r.kind, r.status) for r in records] == [("hedge", "success"), ("skip", "waiting")]
+    assert records[1].reason is not None and records[1].reason.startswith("PoolBeyondLimit(")
+    (waiting,) = [r for r in caplog.records if r.getMessage() == "hedge_waiting"]
+    fields = waiting.fields  # type: ignore[attr-defined]
+    book = s.book_view()
+    assert book["hedgeWad"] < -50 * WAD, "the first slice sold held underlying and borrowed on Aave"
+    gap = abs(-book["bookDeltaWad"] - book["hedgeWad"])
+    assert fields["upkeeps"] == 1
+    assert fields["gap_left"] == round(gap / WAD, 6) > 50
+    assert fields["hedge"] == round(book["hedgeWad"] / WAD, 6)
+    assert fields["collateral_units"] == book["collateral"] > 0
+    assert "waiting for arbitrage: PoolBeyondLimit(" in fields["reason"]
+    assert not [r for r in caplog.records if r.getMessage() in ("skip", "check_failed")]
+    assert metrics.registry.get_sample_value("hedgevault_keeper_hedge_gap", {"vault": "v1"}) == gap / WAD
+    assert metrics.registry.get_sample_value("hedgevault_keeper_hedge_waits_total", {"vault": "v1"}) == 1.0
+    failures = [m for m in metrics.registry.collect() if m.name == "hedgevault_keeper_failures"]
+    assert not [x for m in failures for x in m.samples], "waiting for arbitrage is not a failure"
+    # arbitrage restores the pool to the oracle: the next pass sells the next slice
+    s.move_pool_price(3000 * WAD, market.trader)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="hedgevault.keeper"):
+        records = k.tick()
+    assert records[0].kind == "hedge" and records[0].status == "success"
+    after = s.book_view()
+    assert abs(-after["bookDeltaWad"] - after["hedgeWad"]) < gap
+    assert [r for r in caplog.records if r.getMessage() in ("hedge_waiting", "hedge_pass")]
+
+
+def test_one_hedge_per_pass_when_capped(market: Market, keeper: LocalAccount) -> None:
+    """max_hedges_per_pass = 1: the pass lands its hedge and does not check the vault again."""
+    s, w3 = market.suite, market.w3
+    fn = s.vault.functions.listSeries(market.expiry, 3000 * WAD, False)
+    market.series_id = int(fn.call({"from": s.admin}))
+    send(w3, fn, s.admin)
+    market.buy(300 * WAD)
+    config = KeeperConfig(vaults=[VaultConfig(s.vault.address, "v1")], max_hedges_per_pass=1)
+    records = Keeper(w3, keeper, config).tick()
+    assert [(r.kind, r.status) for r in records] == [("hedge", "success")]

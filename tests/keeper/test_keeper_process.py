@@ -150,8 +150,12 @@ def test_metrics_endpoint_and_sigterm(chain: Node, market: Market, spawn: Spawn,
     book = market.suite.vault.functions.book().call()  # BookView as a tuple: read by name below
     names = [c["name"] for c in market.suite.vault.functions.book().abi["outputs"][0]["components"]]
     view = dict(zip(names, book, strict=True))
-    net_delta = (view["bookDeltaWad"] + view["hedgeBalance"]) / WAD
+    net_delta = (view["bookDeltaWad"] + view["hedgeWad"]) / WAD
     assert abs(metrics['hedgevault_keeper_net_delta{vault="v1"}'] - net_delta) < 1e-9
+    assert metrics['hedgevault_keeper_hedge{vault="v1"}'] == view["hedgeWad"] / WAD
+    gap = abs(-view["bookDeltaWad"] - view["hedgeWad"]) / WAD
+    assert abs(metrics['hedgevault_keeper_hedge_gap{vault="v1"}'] - gap) < 1e-9
+    assert metrics['hedgevault_keeper_collateral_units{vault="v1"}'] == view["collateral"]
     assert abs(metrics['hedgevault_keeper_health_factor{vault="v1"}'] - view["healthFactorWad"] / WAD) < 1e-9
     assert metrics['hedgevault_keeper_actions_total{kind="hedge"}'] == 1.0
     assert metrics["hedgevault_keeper_balance_ether"] == market.w3.eth.get_balance(keeper.address) / WAD

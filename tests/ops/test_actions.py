@@ -3,6 +3,7 @@ session Anvil, signed locally with Anvil's dev keys (the path a testnet user tak
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,10 +14,11 @@ from hedgevault.chain import latest_timestamp, warp
 from hedgevault.keys import anvil_account
 from hedgevault.ops import actions
 from hedgevault.ops.actions import ActionError
-from hedgevault.ops.status import format_status, vault_status
+from hedgevault.ops.status import format_status, hedger_lines, vault_status
 from hedgevault.reverts import describe_data
 from hedgevault.suite import Suite, SuiteConfig, deploy_suite
 from hedgevault.txs import send
+from hedgevault.units import from_wad
 
 WAD = 10**18
 DAY = 86_400
@@ -123,10 +125,10 @@ def test_status_reports_the_book_and_the_account(suite: Suite, depositor: LocalA
     series_id = _list_call(suite)
     actions.buy(suite, buyer, series_id, 3 * WAD)
     status = vault_status(suite, buyer.address)
-    book = suite.vault.functions.book().call()
+    book = suite.book_view()
     assert status["total_assets"] == int(suite.vault.functions.totalAssets().call())
-    assert status["book"]["healthFactorWad"] == book[7]
-    assert status["book"]["netDeltaWad"] == book[8] + book[2]
+    assert status["book"]["healthFactorWad"] == book["healthFactorWad"]
+    assert status["book"]["netDeltaWad"] == book["bookDeltaWad"] + book["hedgeWad"]
     assert status["series"] == [
         {
             "id": series_id,
@@ -140,6 +142,50 @@ def test_status_reports_the_book_and_the_account(suite: Suite, depositor: LocalA
     assert status["parameters"]["risk"]["hfFloorWad"] == suite.config.risk.hf_floor_wad
     text = format_status(status)
     assert "health factor" in text and f"#{series_id}" in text and "held 3" in text
+
+
+def test_status_shows_the_aave_hedge(suite: Suite, depositor: LocalAccount, buyer: LocalAccount) -> None:
+    """Puts sold and hedged: the hedge is a short borrowed on Aave against collateral; status shows the long,
+    the debt, the collateral, Aave's health factor now and under the vault's 20% spot-up shock, the rates
+    (ray a year as % a year), the signed hedge, the net delta and the claims' reserve (text and JSON)."""
+    actions.deposit(suite, depositor, suite.quote_units(100_000))
+    expiry = latest_timestamp(suite.w3) + 7 * DAY
+    send(suite.w3, suite.vol_oracle.functions.postVol(expiry, 8 * WAD // 10), suite.admin)
+    send(suite.w3, suite.vault.functions.listSeries(expiry, 3000 * WAD, False), suite.admin)
+    series_id = int(suite.vault.functions.liveSeries().call()[-1])
+    actions.buy(suite, buyer, series_id, 10 * WAD)
+    send(suite.w3, suite.vault.functions.performUpkeep(b""), suite.admin)
+    status = vault_status(suite)
+    hedger = status["hedger"]
+    d = hedger["details"]
+    assert hedger["can_short"] and hedger["shock_up_bps"] == suite.config.risk.spot_shock_up_bps
+    assert d["longWad"] == 0 and d["debtWad"] > 4 * WAD and d["collateral"] == status["book"]["collateral"] > 0
+    assert status["book"]["hedgeWad"] == -d["debtWad"]
+    # Aave's HF (collateral x 85% / debt value) divided by 1.2 under the shock
+    assert d["healthFactorShockWad"] == d["healthFactorWad"] * 10_000 // 12_000
+    assert d["borrowRateRay"] > 0
+    text = format_status(status)
+    for line in ("debt ", "Aave HF ", "with the spot 20% up", "rates ", "% a year", "claims' reserve", "held - owed"):
+        assert line in text, line
+    assert f"hedge               -{from_wad(d['debtWad'], 6)} underlying" in text
+    json.dumps(status, default=str)  # what `status --json` prints
+
+
+def test_status_of_a_long_only_hedger_says_so() -> None:
+    """A SpotHedger has no lending leg: status says so and shows only what it holds."""
+    hedger = {"address": "0x" + "11" * 20, "can_short": False, "shock_up_bps": 2000, "details_error": None}
+    hedger["details"] = {
+        "longWad": 3 * WAD,
+        "debtWad": 0,
+        "collateral": 0,
+        "healthFactorWad": 2**256 - 1,
+        "healthFactorShockWad": 2**256 - 1,
+        "borrowRateRay": 0,
+        "supplyRateRay": 0,
+    }
+    lines = "\n".join(hedger_lines(hedger, str))
+    assert "long-only hedger" in lines and "spot held (long)  3 underlying" in lines
+    assert "Aave HF" not in lines and "debt" not in lines
 
 
 def test_status_says_why_the_book_is_unavailable(suite: Suite, depositor: LocalAccount) -> None:

@@ -54,9 +54,12 @@ def test_deposit_buy_status_withdraw(
     status = json.loads(capsys.readouterr().out)
     assert status["account"]["shares"] == shares
     assert status["series"][-1]["held_wad"] == WAD // 2
+    assert status["hedger"]["can_short"] and set(status["hedger"]["details"]) >= {"debtWad", "collateral"}
+    assert {"hedgeWad", "collateral", "claimReserve", "netDeltaWad"} <= set(status["book"])
     assert _cli(node, manifest, "status") == 0
     out = capsys.readouterr().out
     assert "health factor" in out and "fees owed" in out and "swing" in out
+    assert "Aave HF" in out and "claims' reserve" in out
     assert "EXIT MODE" not in out
 
     # anyone may re-mark the cached book; an outage can only be reported while the oracles fail

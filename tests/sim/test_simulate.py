@@ -1,6 +1,7 @@
 """The simulator end to end on real Anvil processes (each run starts its own, as `hedgevault simulate`
-does): hedges, settlement and claims, determinism, CSV scenarios and their errors, PnL attribution and
-token conservation. Scenarios are short (1-2 days at 2-4 h steps) to keep the module near a minute."""
+does): hedges, settlement and claims, determinism, CSV scenarios and their errors, PnL attribution (Aave
+interest included) and token conservation, a put-heavy book hedged short. Scenarios are short (1-2 days at
+2-4 h steps) to keep the module near a minute."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from typing import Any
 import pytest
 
 from hedgevault.cli import main
+from hedgevault.sim.agents import AgentParams
+from hedgevault.sim.engine import OpeningTrade, SimConfig, default_series
 from hedgevault.sim.errors import ScenarioError
-from hedgevault.sim.run import RunOptions, run
+from hedgevault.sim.run import RunOptions, build_scenario, run
 from hedgevault.sim.scenario import load_csv
+from hedgevault.suite import SuiteConfig
 
 DAY = 86_400
+WAD = 10**18
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +39,9 @@ def test_runs_end_to_end_with_hedges_settlements_and_claims(gbm_run: dict[str, A
     assert s["trades"].get("claim", 0) >= 1, "no holder claimed a settled series"
     assert s["trades"].get("buy", 0) >= 1
     assert s["gas"]["hedge"]["count"] == s["hedges"]
+    # an order swaps at most one slice (an upkeep's, or a claim's quote raised from the hedge)
+    assert 1 <= s["slices"] <= s["hedges"] + s["claim_raises"]
+    assert s["hedger"] == "aave"
     assert s["gas"]["settle"]["count"] == 2
     assert {p.name for p in gbm_run["charts"]} == {
         "market_and_greeks.png",
@@ -44,11 +52,20 @@ def test_runs_end_to_end_with_hedges_settlements_and_claims(gbm_run: dict[str, A
 
 
 def test_pnl_components_reconcile_to_nav_change(gbm_run: dict[str, Any]) -> None:
-    """dNAV = flows + premium + option + hedge - swap costs + residual; the vault rounds H x S down to a
-    quote unit and the mark up, so the residual (it telescopes over the steps) is below 2 quote units."""
+    """dNAV = flows + premium + option + hedge - swap costs - borrow interest + supply interest + residual;
+    the vault rounds H x S against itself to a quote unit and the mark up, so the residual (it telescopes
+    over the steps) is below 2 quote units."""
     p = gbm_run["doc"]["summary"]["pnl"]
     assert abs(p["residual_quote_units"]) < 2
-    explained = p["flows"] + p["premium"] + p["option_mark"] + p["hedge"] - p["swap_costs"]
+    explained = (
+        p["flows"]
+        + p["premium"]
+        + p["option_mark"]
+        + p["hedge"]
+        - p["swap_costs"]
+        - p["borrow_interest"]
+        + p["supply_interest"]
+    )
     assert explained == pytest.approx(p["nav_change"], abs=2e-6)
     for step in gbm_run["doc"]["steps"]:
         assert abs(step["residual_quote"]) < 2e-6, f"step {step['step']} does not reconcile"
@@ -56,14 +73,63 @@ def test_pnl_components_reconcile_to_nav_change(gbm_run: dict[str, Any]) -> None
 
 
 def test_tokens_are_conserved(gbm_run: dict[str, Any]) -> None:
-    """What came into the vault = what went out + the change of what it holds (quote and underlying),
-    and every option bought is sold back, claimed or still held."""
+    """What came into the vault = what went out + the change of what it holds (quote), the hedge is its
+    start plus the orders' moves less the debt's interest, the collateral its start plus what orders put in
+    and took out plus its interest, and every option bought is sold back, claimed or still held."""
     t = gbm_run["doc"]["summary"]["tokens"]
     assert t["quote_in_units"] - t["quote_out_units"] == t["quote_balance_end_units"] - t["quote_balance_start_units"]
-    assert t["hedge_bought_units"] - t["hedge_sold_units"] == t["hedge_end_units"]
+    assert (
+        t["hedge_start_wad"] + t["hedge_up_wad"] - t["hedge_down_wad"] - t["borrow_interest_wad"] == t["hedge_end_wad"]
+    )
+    assert (
+        t["collateral_start_units"] + t["collateral_in_units"] - t["collateral_out_units"] + t["supply_interest_units"]
+        == t["collateral_end_units"]
+    )
     held = t["options_bought_wad"] - t["options_sold_wad"] - t["options_claimed_wad"]
     assert held >= 0
     assert t["options_claimed_wad"] > 0
+
+
+@pytest.fixture(scope="module")
+def put_heavy_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A day at 3 h steps, seed 5: 40 at-the-money puts of the last expiry bought at the start, and buyers
+    who buy only puts: the book's delta is positive, so the hedge is a short (borrowed on Aave)."""
+    out = tmp_path_factory.mktemp("sim-puts")
+    options = RunOptions(seed=5, horizon_sec=DAY, step_sec=3 * 3600, out_dir=out, quiet=True, charts=False)
+    suite = SuiteConfig()
+    scenario = build_scenario(options, suite)
+    series = default_series(scenario.prices_wad[0], scenario.horizon_sec, suite.risk.trading_cutoff_sec)
+    atm_put = next(
+        i
+        for i, spec in enumerate(series)
+        if not spec.is_call and spec.strike_wad == suite.spot_wad and spec.expiry_offset_sec > DAY
+    )
+    config = SimConfig(
+        scenario=scenario,
+        seed=5,
+        suite=suite,
+        series=series,
+        agents=AgentParams(put_share=(1.0,), buy_probability=1.0),
+        opening_trades=(OpeningTrade(atm_put, 40 * WAD),),
+    )
+    run(options, config)
+    return json.loads((out / "results.json").read_text())
+
+
+def test_put_heavy_book_is_hedged_short_and_conserves(put_heavy_run: dict[str, Any]) -> None:
+    """The hedge goes and ends negative with debt on Aave against collateral; the debt's interest is booked
+    (no ConservationError stopped the run) and the attribution still reconciles to 2 quote units."""
+    s = put_heavy_run["summary"]
+    steps = put_heavy_run["steps"]
+    assert s["hedge_end"] < -10, "40 short ATM puts (delta ~ +20) should be hedged by a short of the underlying"
+    assert all(step["book_delta"] > 0 for step in steps)
+    assert steps[-1]["collateral"] > 0
+    assert s["pnl"]["borrow_interest"] > 0, "a short hedge held for a day pays interest on its debt"
+    assert s["tokens"]["borrow_interest_wad"] > 0
+    assert abs(s["pnl"]["residual_quote_units"]) < 2
+    assert s["neutrality"]["share_in_band"] >= 0.5
+    # the target line is the true target: -book delta (negative here)
+    assert all(step["hedge_target"] == pytest.approx(-step["book_delta"]) for step in steps)
 
 
 def test_same_seed_same_results(gbm_run: dict[str, Any], tmp_path: Path) -> None:
