@@ -21,16 +21,16 @@ import {HedgerBase} from "./HedgerBase.sol";
 /// (what a cut slice left unsold repays the debt).
 ///
 /// Collateral: the position must keep Aave's own health factor, at the vault's spot moved up by the vault's
-/// shock, at or above 1 + `hfBufferWad`:
-///   hfShock = collateral x LT / (debt x spot x (1 + shockUp))            (LT: the quote reserve's threshold)
+/// shock, at or above 1 + `hfBufferWad`, and pass Aave's own borrow check (debt value <= collateral x LTV):
+///   hfShock = collateral x LT / (debt x spot x (1 + shockUp))            (LT, LTV: the quote reserve's)
 /// so that the market the vault borrows from cannot liquidate it before the vault's own stress margin has
 /// tripped. A borrow that would leave less than half of `collateralHeadroomBps` above that requirement supplies
 /// up to the whole headroom (so that most borrows supply nothing, and none ends at the threshold), pulled
 /// from the vault's free quote; a borrow the collateral cannot carry is cut. A repayment
 /// returns collateral beyond twice the headroom to the vault. When hfShock falls below 1 + buffer (the spot
 /// rose, Aave lowered the threshold, interest accrued) the position is de-risking: the vault stops selling
-/// puts, and the next order first tops the collateral up from the free quote and, if that is not enough,
-/// buys underlying back to repay debt until hfShock is restored.
+/// puts, and the next order reduces the short (buys underlying back with the free quote and repays debt)
+/// until hfShock is restored.
 ///
 /// Before any borrow the Aave oracle (which reads its feeds' `latestAnswer` without a staleness check) must
 /// agree with the vault's fail-closed spot within `maxOracleDeviationBps`; the vault's spot is the one used
@@ -246,21 +246,17 @@ contract AaveHedger is HedgerBase, AccessControl {
         if (hf < minHf) revert AaveHealthTooLow(hf, minHf);
     }
 
-    /// @dev hfShock below 1 + buffer: top the collateral up from the free quote, then buy underlying back to
-    /// repay what the collateral cannot carry.
+    /// @dev hfShock below 1 + buffer: reduce the short. Buy back (one slice, with the free quote) and repay
+    /// what the collateral cannot carry at 1 + buffer. Repaying a unit of debt frees more collateral
+    /// requirement, (1 + buffer)(1 + shockUp) / LT > 1 of it, than a unit of quote supplied would add, so the
+    /// free quote goes to the buy-back; the next orders re-short only as far as the collateral (then topped
+    /// up to the headroom) carries.
     function _deRisk(Order calldata o, uint256 debt, uint256 collateral) private {
-        uint256 needed = _collateralFor(debt, o.spotWad, o.shockUpBps);
-        uint256 wanted = needed.mulDivUp(BPS + _params.collateralHeadroomBps, BPS) - collateral;
-        uint256 supplied = Math.min(wanted, o.availableQuote);
-        if (supplied != 0) _supply(supplied);
-        collateral += supplied;
-        if (collateral >= needed) return;
         uint256 carried = _debtFor(collateral, o.spotWad, o.shockUpBps);
         uint256 repay = debt > carried ? debt - carried : 0;
         uint256 held = underlying.balanceOf(address(this));
         if (repay > held) {
-            (uint256 bought, uint256 paid) =
-                _buy(repay - held, o.spotWad, o.maxSlippageBps, o.availableQuote - supplied);
+            (uint256 bought, uint256 paid) = _buy(repay - held, o.spotWad, o.maxSlippageBps, o.availableQuote);
             if (bought != 0) emit Slice(true, bought, paid);
         }
         _repayFromHeld(o);
@@ -386,9 +382,10 @@ contract AaveHedger is HedgerBase, AccessControl {
         collateral = collateralToken.balanceOf(address(this));
     }
 
-    /// @dev The quote reserve's liquidation threshold (bps), read each time: Aave governance may change it.
-    function _threshold() private view returns (uint256) {
-        return (aavePool.getConfiguration(address(quote)) >> 16) & 0xFFFF;
+    /// @dev The quote reserve's liquidation threshold and LTV (bps), read each time: Aave governance may change them.
+    function _collateralTerms() private view returns (uint256 threshold, uint256 ltv) {
+        uint256 config = aavePool.getConfiguration(address(quote));
+        return ((config >> 16) & 0xFFFF, config & 0xFFFF);
     }
 
     /// @dev collateral x LT / (debt x spot x (1 + up)), wad, rounded down.
@@ -397,22 +394,32 @@ contract AaveHedger is HedgerBase, AccessControl {
         view
         returns (uint256)
     {
+        (uint256 threshold,) = _collateralTerms();
         uint256 debtValueWad = (debt * _underlyingScale).mulDivUp(spotWad * (BPS + shockUpBps), WAD * BPS);
-        return Math.mulDiv(collateral * _quoteScale * _threshold(), WAD, debtValueWad * BPS);
+        return Math.mulDiv(collateral * _quoteScale * threshold, WAD, debtValueWad * BPS);
     }
 
-    /// @dev The collateral (quote units, up) that keeps hfShock at 1 + buffer with `debt`.
+    /// @dev What one unit of collateral value may carry in debt value at the spot (wad, down): the lesser of
+    /// LT / ((1 + buffer)(1 + shockUp)) (hfShock >= 1 + buffer) and the LTV (Aave's own borrow check).
+    function _carryWad(uint256 shockUpBps) private view returns (uint256) {
+        (uint256 threshold, uint256 ltv) = _collateralTerms();
+        uint256 byHealth = (threshold * WAD).mulDivDown(WAD, (WAD + _params.hfBufferWad) * (BPS + shockUpBps));
+        uint256 byLtv = ltv * WAD / BPS;
+        return byHealth < byLtv ? byHealth : byLtv;
+    }
+
+    /// @dev The collateral (quote units, up) that carries `debt` at the spot (`_carryWad`).
     function _collateralFor(uint256 debt, uint256 spotWad, uint256 shockUpBps) private view returns (uint256) {
-        uint256 debtValueWad = (debt * _underlyingScale).mulDivUp(spotWad * (BPS + shockUpBps), WAD * BPS);
-        uint256 neededWad = debtValueWad.mulDivUp((WAD + _params.hfBufferWad) * BPS, WAD * _threshold());
-        return neededWad.divUp(_quoteScale);
+        uint256 carry = _carryWad(shockUpBps);
+        if (carry == 0) return type(uint256).max;
+        uint256 debtValueWad = (debt * _underlyingScale).mulDivUp(spotWad, WAD);
+        return debtValueWad.mulDivUp(WAD, carry).divUp(_quoteScale);
     }
 
-    /// @dev The most debt (underlying units, down) `collateral` carries at hfShock = 1 + buffer.
+    /// @dev The most debt (underlying units, down) `collateral` carries at the spot (`_carryWad`).
     function _debtFor(uint256 collateral, uint256 spotWad, uint256 shockUpBps) private view returns (uint256) {
-        uint256 carriedValueWad =
-            (collateral * _quoteScale).mulDivDown(WAD * _threshold(), (WAD + _params.hfBufferWad) * BPS);
-        return carriedValueWad.mulDivDown(WAD * BPS, spotWad * (BPS + shockUpBps)) / _underlyingScale;
+        uint256 carriedValueWad = (collateral * _quoteScale).mulDivDown(_carryWad(shockUpBps), WAD);
+        return carriedValueWad.mulDivDown(WAD, spotWad) / _underlyingScale;
     }
 
     /// @dev The Aave oracle's underlying price over its quote price, against the vault's spot.

@@ -95,8 +95,8 @@ library HedgeExecution {
     }
 
     /// @notice Send one order toward `h.targetWad` and check on the same marks (only the balances moved):
-    /// the gap to the target strictly smaller and not overshot by more than the band (a slice may stop
-    /// short: larger gaps close over several upkeeps), the NAV loss within its bound, HF at least
+    /// the target not overshot by more than the band (a slice may stop short: larger gaps close over several
+    /// upkeeps; a de-risking order, which reduces the short whatever the target, is exempt), the NAV loss within its bound, HF at least
     /// min(floor, HF before). The hedger may spend the free quote less the claims' reserve (`c`).
     /// Reverts `PoolPriceDeviation` first when the pool is off the oracle; the hedger's errors;
     /// `HedgeOutsideBand` (overshoot), `HedgeNavLoss`, `HealthFactorTooLow`.
@@ -110,12 +110,14 @@ library HedgeExecution {
         uint256 hfBefore = BookMath.healthFactor(b, c);
         int256 hedgeBefore = b.hedgeWad;
         (uint256 quoteBefore, uint256 collateralBefore) = (b.quoteBalance, b.collateral);
+        // a de-risking order reduces the short whatever the target (`IHedger.Position.deRisking`)
+        bool deRisking = b.deRisking;
         IHedger.Position memory p = h.hedger.hedge(
             IHedger.Order(h.targetWad, b.spotWad, h.maxSlippageBps, BookMath.freeQuote(b, c), h.shockUpBps)
         );
         b.quoteBalance = h.quote.balanceOf(address(this));
         (b.hedgeWad, b.collateral, b.deRisking) = (p.hedgeWad, p.collateral, p.deRisking);
-        _checkAfter(h, b, c, hedgeBefore, navBefore, hfBefore);
+        _checkAfter(h, b, c, deRisking ? int256(0) : hedgeBefore - h.targetWad, navBefore, hfBefore);
         emit IOptionVault.Hedged(
             b.hedgeWad - hedgeBefore,
             int256(b.quoteBalance) - int256(quoteBefore),
@@ -129,15 +131,14 @@ library HedgeExecution {
         Hedge memory h,
         BookMath.Book memory b,
         BookMath.Ctx memory c,
-        int256 hedgeBefore,
+        int256 gapBefore,
         uint256 navBefore,
         uint256 hfBefore
     ) private pure {
-        int256 before = hedgeBefore - h.targetWad;
         int256 gap = b.hedgeWad - h.targetWad;
-        // an overshoot (the gap changed sign) must land inside the band; a de-risking order may move away
-        // from the target (it repays debt), which the hedger reports
-        if ((gap > 0) != (before > 0) && gap != 0 && _abs(gap) > h.deltaBandWad) {
+        // an overshoot (the gap changed sign) must land inside the band; a de-risking order (gapBefore 0
+        // here) may move away from the target: it repays debt whatever the target
+        if (gapBefore != 0 && (gap > 0) != (gapBefore > 0) && gap != 0 && _abs(gap) > h.deltaBandWad) {
             revert IOptionVault.HedgeOutsideBand(_abs(gap), h.deltaBandWad);
         }
         uint256 navAfter = BookMath.navLow(b, c);
