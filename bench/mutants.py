@@ -1,6 +1,7 @@
-"""Mutation check of the economic-safety defences (issue 9): each mutant flips a rounding direction, moves a
-bound by one or drops a check in the vault, runs the tests that should catch it, and prints KILLED or
-SURVIVED; the source is restored after each. `python bench/mutants.py [M1 M4 ...]`. About 6 minutes.
+"""Mutation check of the economic-safety defences (issue 9, M*) and the hedging module (issue 10, H*): each
+mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
+it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
+About 12 minutes.
 A mutant that survives is a missing test. Results: bench/RESULTS.md.
 """
 
@@ -11,6 +12,8 @@ import sys
 root = pathlib.Path(__file__).resolve().parents[1]
 T = "tests/vault/test_economic_safety.py"
 E = "tests/vault/test_vault_entry_points.py"
+H = "tests/vault/test_hedger.py"
+S = "tests/vault/test_stress_margin.py"
 mutants = [
     (
         "M1 withdraw burns floor",
@@ -135,6 +138,98 @@ mutants = [
         "if (assets == 0) revert ZeroAssets(shares);",
         "",
         [T + "::test_redeeming_for_zero_assets_reverts"],
+    ),
+    # the hedging module (issue 10)
+    (
+        "H1 buy limit ignores the pool fee",
+        "contracts/hedging/HedgerBase.sol",
+        "uint256 limitWad = spotWad * (BPS + slippageBps) * (PIPS - _poolFee) / (BPS * PIPS);",
+        "uint256 limitWad = spotWad * (BPS + slippageBps) / BPS;",
+        [H + "::test_long_slice_buys_within_the_bound", H + "::test_a_large_gap_closes_in_bounded_slices"],
+    ),
+    (
+        "H2 callback pays anyone",
+        "contracts/hedging/HedgerBase.sol",
+        "if (msg.sender != address(uniswapPool)) revert NotPool(msg.sender);",
+        "",
+        [H + "::test_the_swap_callback_pays_only_the_pool"],
+    ),
+    (
+        "H3 no Aave oracle check",
+        "contracts/hedging/AaveHedger.sol",
+        "        _checkAaveOracle(o.spotWad);\n",
+        "",
+        [H + "::test_the_aave_oracle_must_agree_before_a_borrow"],
+    ),
+    (
+        "H4 paused quote reserve ignored",
+        "contracts/hedging/AaveHedger.sol",
+        "bool quoteOpen = !_bit(quoteConfig, FROZEN_BIT) && !_bit(quoteConfig, PAUSED_BIT);",
+        "bool quoteOpen = !_bit(quoteConfig, FROZEN_BIT);",
+        [H + "::test_a_frozen_or_paused_reserve_refuses_the_borrow"],
+    ),
+    (
+        "H5 borrow cap off by one token",
+        "contracts/hedging/AaveHedger.sol",
+        "uint256 capUnits = cap * 10 ** IERC20Metadata(address(underlying)).decimals();",
+        "uint256 capUnits = (cap + 1) * 10 ** IERC20Metadata(address(underlying)).decimals();",
+        [H + "::test_the_borrow_cap_cuts_then_refuses"],
+    ),
+    (
+        "H6 de-risking repays half",
+        "contracts/hedging/AaveHedger.sol",
+        "uint256 repay = debt > carried ? debt - carried : 0;",
+        "uint256 repay = debt > carried ? (debt - carried) / 2 : 0;",
+        [H + "::test_de_risking_reduces_the_short"],
+    ),
+    (
+        "H7 no top-up below half the headroom",
+        "contracts/hedging/AaveHedger.sol",
+        "if (collateral >= needed.mulDivUp(BPS + headroom / 2, BPS)) return amount;",
+        "if (collateral >= needed) return amount;",
+        [H + "::test_a_put_book_is_hedged_short_with_a_borrow", H + "::test_a_large_gap_closes_in_bounded_slices"],
+    ),
+    (
+        "H8 puts sold while de-risking",
+        "contracts/vaults/OptionVault.sol",
+        "if (b.deRisking && !s.isCall) revert HedgerDeRisking(seriesId);",
+        "",
+        [H + "::test_de_risking_stops_puts_and_restores_the_buffer"],
+    ),
+    (
+        "H9 overshoot unchecked",
+        "contracts/vaults/HedgeExecution.sol",
+        "if (gapBefore != 0 && (gap > 0) != (gapBefore > 0) && gap != 0 && _abs(gap) > h.deltaBandWad) {",
+        "if (false) {",
+        [H + "::test_hedge_outside_band_when_the_underlying_is_coarser_than_the_band"],
+    ),
+    (
+        "H10 short hedge's loss rounded down",
+        "contracts/vaults/BookMath.sol",
+        "return -int256((uint256(-hedgeWad) * moveWad).divUp(WAD));",
+        "return -int256(uint256(-hedgeWad) * moveWad / WAD);",
+        [S + "::test_stress_margin_with_a_short_hedge_is_the_repricing"],
+    ),
+    (
+        "H11 claim reserve window one second short",
+        "contracts/vaults/BookMarking.sol",
+        "if (s.expiry > horizon || s.openInterestWad == 0) continue;",
+        "if (s.expiry >= horizon || s.openInterestWad == 0) continue;",
+        [H + "::test_the_claim_reserve_window_at_its_second"],
+    ),
+    (
+        "H12 no re-mark on delta drift",
+        "contracts/vaults/BookMarking.sol",
+        "if (m.gammaCoefWad.mulDivUp(diff, sMin) > env.maxDeltaDriftWad) return true;",
+        "",
+        [H + "::test_the_target_is_the_delta_at_the_current_spot"],
+    ),
+    (
+        "H13 long-only hedger targets a short",
+        "contracts/vaults/BookMath.sol",
+        "if (targetWad < 0 && !b.canShort) targetWad = 0;",
+        "",
+        [H + "::test_a_long_only_hedger_leaves_a_positive_book_delta_unhedged"],
     ),
 ]
 only = sys.argv[1:]

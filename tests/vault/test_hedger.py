@@ -302,6 +302,12 @@ def test_a_put_book_is_hedged_short_with_a_borrow(suite: Suite, actors: Actors) 
     assert event["hedgeChangeWad"] == b["hedge_wad"] == -d["debt"] < 0
     assert event["collateralChange"] == b["collateral"] == d["collateral"] > 0
     assert d["long"] == 0 and abs(b["net_delta_wad"]) <= s.config.hedge.delta_band_wad
+    # collateral = what the debt needs at the carry rate x (1 + headroom), to within rounding
+    cfg = s.config.hedger
+    carry = min(8500 * WAD * WAD // ((WAD + cfg.hf_buffer_wad) * (BPS + SHOCK)), 8000 * WAD // BPS)
+    needed = d["debt"] * b["spot_wad"] // WAD * WAD // carry // 10**12
+    assert needed * (BPS + cfg.collateral_headroom_bps) // BPS - 2 <= d["collateral"]
+    assert d["collateral"] <= needed * (BPS + cfg.collateral_headroom_bps) // BPS + 2
     # Aave's own health factor, and under the shock at least 1 + buffer
     assert d["hf_shock"] >= WAD + s.config.hedger.hf_buffer_wad - 10**9
     account = user_account_data(s.aave, s.hedger.address)  # type: ignore[arg-type]
@@ -523,6 +529,20 @@ def test_the_target_is_the_delta_at_the_current_spot(suite: Suite, actors: Actor
 
 
 # ----------------------------------------------------------------------------- cash for claims
+
+
+@pytest.mark.parametrize("offset", [0, 1])
+def test_the_claim_reserve_window_at_its_second(suite: Suite, actors: Actors, offset: int) -> None:
+    """A series expiring exactly one day from now is in the claims' reserve; one second later it is not."""
+    s = suite
+    deposit(s, actors.depositor, q(s, 300_000))
+    expiry = now(s.w3) + 3 * DAY
+    put = list_series(s, expiry, 3200 * WAD, False)
+    buy(s, actors.buyer, put, 10 * WAD)
+    warp(s.w3, expiry - now(s.w3) - DAY - offset)
+    refresh_feed(s)
+    post_vol(s, expiry, 8 * WAD // 10)
+    assert book(s)["claim_reserve"] == (10 * 200 * 10**6 if offset == 0 else 0)
 
 
 def test_an_itm_expiry_after_all_withdrawals_pays_every_claim(suite: Suite, actors: Actors) -> None:

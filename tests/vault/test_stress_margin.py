@@ -103,6 +103,21 @@ def test_stress_margin_is_the_repricing_right_after_a_remark(any_suite: Suite, a
     assert v["health_factor_wad"] == v["assets_value"] * WAD // (v["mark_value"] + v["payouts_owed"] + expected)
 
 
+def test_stress_margin_with_a_short_hedge_is_the_repricing(suite: Suite, actors: Actors) -> None:
+    """A put-heavy book hedged short (Aave borrow): the short hedge loses in the up scenario (rounded up) and
+    gains in the down scenario (rounded down); SM_EXACT holds to the unit."""
+    s = suite
+    listed = _market(s, actors)
+    for x, amount in zip(listed, (5, 60, 5, 40), strict=True):
+        buy(s, actors.buyer, x.series_id, amount * WAD)
+    _remark(s, actors)
+    v = book(s)
+    assert v["hedge_wad"] < 0, "the upkeep hedged short"
+    expected = repriced_margin(s, listed)
+    assert expected > 0
+    assert v["stress_margin"] == expected, "SM_EXACT"
+
+
 def test_stress_margin_bounds_the_repricing_after_trades(suite: Suite, actors: Actors) -> None:
     s = suite
     listed = _market(s, actors)
