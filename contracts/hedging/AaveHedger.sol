@@ -388,7 +388,7 @@ contract AaveHedger is HedgerBase, AccessControl {
         return ((config >> 16) & 0xFFFF, config & 0xFFFF);
     }
 
-    /// @dev collateral x LT / (debt x spot x (1 + up)), wad, rounded down.
+    /// @dev collateral x LT / (debt x spot x (1 + up)), wad, rounded down; type(uint256).max without debt value.
     function _hfShock(uint256 collateral, uint256 debt, uint256 spotWad, uint256 shockUpBps)
         private
         view
@@ -396,6 +396,8 @@ contract AaveHedger is HedgerBase, AccessControl {
     {
         (uint256 threshold,) = _collateralTerms();
         uint256 debtValueWad = (debt * _underlyingScale).mulDivUp(spotWad * (BPS + shockUpBps), WAD * BPS);
+        // no debt value (no debt, or a zero spot asked of the view): nothing to liquidate
+        if (debtValueWad == 0) return type(uint256).max;
         return Math.mulDiv(collateral * _quoteScale * threshold, WAD, debtValueWad * BPS);
     }
 

@@ -35,10 +35,12 @@ def deposit(s: Suite, who: LocalAccount, whole: int) -> int:
     return int(s.vault.functions.balanceOf(who.address).call()) - before
 
 
-def list_call(s: Suite, admin: LocalAccount, days: int, strike_wad: int, vol_wad: int = 8 * WAD // 10) -> int:
-    """List a call expiring in ``days`` and post its volatility; return the series id."""
+def list_call(
+    s: Suite, admin: LocalAccount, days: int, strike_wad: int, vol_wad: int = 8 * WAD // 10, is_call: bool = True
+) -> int:
+    """List a call (or a put) expiring in ``days`` and post its volatility; return the series id."""
     expiry = latest_timestamp(s.w3) + days * DAY
-    fn = s.vault.functions.listSeries(expiry, strike_wad, True)
+    fn = s.vault.functions.listSeries(expiry, strike_wad, is_call)
     series_id = int(fn.call({"from": admin.address}))
     send_signed(s.w3, fn, admin)
     send_signed(s.w3, s.vol_oracle.functions.postVol(expiry, vol_wad), admin)
@@ -56,7 +58,7 @@ def buy(s: Suite, who: LocalAccount, series_id: int, amount_wad: int) -> int:
 
 
 def hedge_balance(s: Suite) -> int:
-    """The vault's underlying (its hedge), in underlying units."""
+    """The vault's signed hedge (held - borrowed), in underlying wad."""
     return int(s.hedger.functions.position(0, 0).call()[0])
 
 

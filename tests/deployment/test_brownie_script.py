@@ -65,7 +65,7 @@ def test_brownie_script_deploys_and_refuses_a_changed_config(anvils: Callable[..
 
     first = run("")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "43 deployed, 0 reused" in first.stdout
+    assert "44 deployed, 0 reused" in first.stdout
     data = json.loads(manifest.read_text())
     assert data["chain"]["chain_id"] == 31337 and set(data["vault_stack"]["contracts"]) >= {"vault", "option_token"}
     assert node.web3().eth.get_code(data["vault_stack"]["contracts"]["vault"]["address"])

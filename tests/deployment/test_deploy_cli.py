@@ -89,7 +89,7 @@ def test_second_run_reuses_verifies_and_sends_nothing(
     before_text, before_nonce = manifest_path.read_text(), _nonce(w3, deployer)
     run = hv("deploy", "--rpc-url", chain.url, "--manifest", manifest_path)
     assert run.code == 0, run.err
-    assert "0 deployed, 43 reused after checking their code, 0 transactions sent" in run.out
+    assert "0 deployed, 44 reused after checking their code, 0 transactions sent" in run.out
     assert _nonce(w3, deployer) == before_nonce
     assert manifest_path.read_text() == before_text
 
@@ -225,7 +225,7 @@ def test_resumes_after_infrastructure_and_hands_admin_to_the_timelock(
     config.write_text(f'[roles]\nadmin = "{admin}"\nguardians = ["{guardian}"]\n')
     second = hv("deploy", "--rpc-url", node.url, "--manifest", path, "--config", config)
     assert second.code == 0, second.err
-    assert "8 deployed, 35 reused" in second.out
+    assert "9 deployed, 35 reused" in second.out
     suite = attach_suite(w3, load_manifest(path))
     assert suite.timelock is not None
     zero_role = b"\x00" * 32

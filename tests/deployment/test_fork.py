@@ -1,6 +1,7 @@
-"""The fork test: the infrastructure on one Anvil (a testnet stand-in) with its manifest; a second Anvil
-forking it; the vault stack deployed onto the fork from the first manifest; depositors, a buyer and the
-real keeper (``hedgevault.keeper.Keeper``) working there, while the forked chain stays untouched."""
+"""The fork test: the infrastructure (tokens, feed, Uniswap V3, the Aave v3 market) on one Anvil (a testnet
+stand-in) with its manifest; a second Anvil forking it; the vault stack deployed onto the fork from the first
+manifest, its hedger attached to the forked Aave market; depositors, a buyer and the real keeper
+(``hedgevault.keeper.Keeper``) working there, long then short, while the forked chain stays untouched."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_vault_stack_on_a_fork_of_the_infrastructure_chain(
     fork_path = tmp_path / "fork.json"
     run = hv("deploy", "--rpc-url", fork.url, "--infrastructure", infra_path, "--manifest", fork_path)
     assert run.code == 0, run.err
-    assert "8 deployed" in run.out  # the vault stack and its timelock
+    assert "9 deployed" in run.out  # the vault stack (the hedger included) and its timelock
     manifest = load_manifest(fork_path)
     assert manifest.infrastructure is not None and manifest.vault_stack is not None
     assert manifest.governance is not None and manifest.governance.timelock_address is not None
@@ -57,6 +58,16 @@ def test_vault_stack_on_a_fork_of_the_infrastructure_chain(
     assert not [r for r in records if r.kind == "hedge" and r.status not in ("pending", "success")], records
     assert hedge_balance(suite) > 0
     assert suite.vault.functions.checkUpkeep(b"").call()[0] is False
+
+    # puts flip the book: the hedge goes short on the forked chain's Aave market (borrowed and sold there)
+    put = list_call(suite, admin, days=14, strike_wad=3000 * WAD, is_call=False)
+    buy(suite, buyer, put, 60 * WAD)
+    keep_until_hedged(keeper)
+    assert hedge_balance(suite) < 0
+    assert suite.aave is not None
+    debt_token = suite.aave.variable_debt_token(suite.underlying.address)
+    assert debt_token.functions.balanceOf(suite.hedger.address).call() == -hedge_balance(suite)
+    assert suite.aave.pool.address == load_manifest(infra_path).infrastructure.contracts["aave_pool"].address  # type: ignore[union-attr]
 
     shares = int(suite.vault.functions.balanceOf(bob.address).call())
     redeemable = int(suite.vault.functions.maxRedeem(bob.address).call())
@@ -86,6 +97,6 @@ def test_cli_fork_url_starts_a_fork_deploys_onto_it_and_stops_it(
     fork_path = tmp_path / "fork.json"
     run = hv("deploy", "--fork-url", testnet.url, "--infrastructure", infra_path, "--manifest", fork_path)
     assert run.code == 0, run.err
-    assert "8 deployed, 35 reused" in run.out and "the fork stops now" in run.out
+    assert "9 deployed, 35 reused" in run.out and "the fork stops now" in run.out
     vault = load_manifest(fork_path).vault_stack.contracts["vault"].address  # type: ignore[union-attr]
     assert code_hash(testnet.web3(), vault) == EMPTY_CODE_HASH

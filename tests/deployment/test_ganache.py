@@ -34,7 +34,7 @@ def test_deploys_warps_and_hedges_on_ganache(hv: Callable[..., Run], ganache: No
     path = tmp_path / "ganache.json"
     run = hv("deploy", "--rpc-url", ganache.url, "--manifest", path)
     assert run.code == 0, run.err
-    assert "43 deployed" in run.out
+    assert "44 deployed" in run.out
     assert "0 transactions sent" in hv("deploy", "--rpc-url", ganache.url, "--manifest", path).out
 
     suite = attach_suite(w3, load_manifest(path))
