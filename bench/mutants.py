@@ -145,7 +145,7 @@ mutants = [
         "contracts/hedging/HedgerBase.sol",
         "uint256 limitWad = spotWad * (BPS + slippageBps) * (PIPS - _poolFee) / (BPS * PIPS);",
         "uint256 limitWad = spotWad * (BPS + slippageBps) / BPS;",
-        [H + "::test_long_slice_buys_within_the_bound", H + "::test_a_large_gap_closes_in_bounded_slices"],
+        [H + "::test_every_unit_of_a_slice_is_within_the_bound"],
     ),
     (
         "H2 callback pays anyone",
@@ -187,7 +187,7 @@ mutants = [
         "contracts/hedging/AaveHedger.sol",
         "if (collateral >= needed.mulDivUp(BPS + headroom / 2, BPS)) return amount;",
         "if (collateral >= needed) return amount;",
-        [H + "::test_a_put_book_is_hedged_short_with_a_borrow", H + "::test_a_large_gap_closes_in_bounded_slices"],
+        [H + "::test_a_second_borrow_tops_the_collateral_up_below_half_the_headroom"],
     ),
     (
         "H8 puts sold while de-risking",
@@ -208,7 +208,14 @@ mutants = [
         "contracts/vaults/BookMath.sol",
         "return -int256((uint256(-hedgeWad) * moveWad).divUp(WAD));",
         "return -int256(uint256(-hedgeWad) * moveWad / WAD);",
-        [S + "::test_stress_margin_with_a_short_hedge_is_the_repricing"],
+        ["tests/vault/test_book_math.py::test_stress_margin_rounds_each_hedge_term_against_the_vault"],
+    ),
+    (
+        "H14 a short's value rounded down in A",
+        "contracts/vaults/BookMath.sol",
+        "uint256 owed = uint256(-b.hedgeWad).mulDivUp(b.spotWad, WAD * c.quoteScale);",
+        "uint256 owed = uint256(-b.hedgeWad).mulDivDown(b.spotWad, WAD * c.quoteScale);",
+        ["tests/vault/test_book_math.py::test_assets_count_the_collateral_and_a_short_rounded_up"],
     ),
     (
         "H11 claim reserve window one second short",

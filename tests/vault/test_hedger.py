@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -509,6 +510,51 @@ def test_a_large_gap_closes_in_bounded_slices(suite: Suite, actors: Actors) -> N
         cost = -(e["quoteChange"] + e["collateralChange"]) - e["hedgeChangeWad"] * spot // WAD // 10**12
         assert cost <= traded * s.config.hedge.max_slippage_bps // BPS + 2
     assert abs(book(s)["net_delta_wad"]) <= s.config.hedge.delta_band_wad
+
+
+@pytest.mark.parametrize("is_call", [True, False], ids=["buy-slice", "sell-slice"])
+def test_every_unit_of_a_slice_is_within_the_bound(suite: Suite, actors: Actors, is_call: bool) -> None:
+    """A slice larger than the pool allows stops at the price limit: the last unit it traded cost at most
+    spot x (1 + slippage) with the fee (a buy), or brought at least spot x (1 - slippage) net of the fee (a
+    sale). The pool's price after the slice is that limit, to the pool's sqrt-price precision."""
+    s = suite
+    deposit(s, actors.depositor, q(s, 5_000_000))
+    option = list_series(s, now(s.w3) + 7 * DAY, 3000 * WAD, is_call)
+    buy(s, actors.buyer, option, 400 * WAD)
+    spot = book(s)["spot_wad"]
+    (event,) = hedged_events(s, upkeep(s, actors.keeper))
+    assert abs(book(s)["net_delta_wad"]) > s.config.hedge.delta_band_wad, "the slice stopped at the limit"
+    fee = Fraction(s.config.pool_fee, 10**6)
+    slip = Fraction(s.config.hedge.max_slippage_bps, BPS)
+    last = s.pool_price_wad()
+    if is_call:
+        assert event["hedgeChangeWad"] > 0
+        unit_cost = last / (1 - fee)
+        assert unit_cost <= spot * (1 + slip) * (1 + Fraction(1, 10**12))
+        assert unit_cost >= spot * (1 + slip) * (1 - Fraction(1, 10**6)), "the slice went to the limit"
+    else:
+        assert event["hedgeChangeWad"] < 0
+        unit_gain = last * (1 - fee)
+        assert unit_gain >= spot * (1 - slip) * (1 - Fraction(1, 10**12))
+        assert unit_gain <= spot * (1 - slip) * (1 + Fraction(1, 10**6)), "the slice went to the limit"
+
+
+def test_a_second_borrow_tops_the_collateral_up_below_half_the_headroom(suite: Suite, actors: Actors) -> None:
+    """After the first short, the collateral is the requirement x 1.25. A later borrow that leaves it under
+    the new requirement x 1.125 (but above the requirement) tops it up to the new requirement x 1.25."""
+    s = suite
+    put = short_hedge(s, actors, 60 * WAD)
+    d1 = details(s)
+    buy(s, actors.buyer, put, 9 * WAD)  # about 15% more debt
+    hedge_until_in_band(s, actors)
+    d2 = details(s)
+    assert d2["debt"] > d1["debt"] * 110 // 100
+    cfg = s.config.hedger
+    carry = min(8500 * WAD * WAD // ((WAD + cfg.hf_buffer_wad) * (BPS + SHOCK)), 8000 * WAD // BPS)
+    spot = book(s)["spot_wad"]
+    needed = d2["debt"] * spot // WAD * WAD // carry // 10**12
+    assert needed < d1["collateral"] < needed * (BPS + cfg.collateral_headroom_bps // 2) // BPS, "the case"
+    assert abs(d2["collateral"] - needed * (BPS + cfg.collateral_headroom_bps) // BPS) <= 2
 
 
 def test_the_target_is_the_delta_at_the_current_spot(suite: Suite, actors: Actors) -> None:
