@@ -211,6 +211,13 @@ mutants = [
         ["tests/vault/test_book_math.py::test_stress_margin_rounds_each_hedge_term_against_the_vault"],
     ),
     (
+        "H15 the borrow ignores the slice's capacity",
+        "contracts/hedging/AaveHedger.sol",
+        "uint256 room = capacity > fromHeld ? capacity - fromHeld : 0;",
+        "uint256 room = rest;",
+        [H + "::test_a_large_gap_closes_in_bounded_slices"],
+    ),
+    (
         "H14 a short's value rounded down in A",
         "contracts/vaults/BookMath.sol",
         "uint256 owed = uint256(-b.hedgeWad).mulDivUp(b.spotWad, WAD * c.quoteScale);",

@@ -15,6 +15,9 @@ interface IUniswapV3PoolMinimal {
     /// @notice The pool's fee in hundredths of a bip (3000 = 0.3%).
     function fee() external view returns (uint24);
 
+    /// @notice The liquidity in range at the current price.
+    function liquidity() external view returns (uint128);
+
     /// @notice The current price and oracle state.
     /// @return sqrtPriceX96 sqrt(token1 per token0, raw units) in Q64.96.
     /// @return tick The current tick.

@@ -221,12 +221,25 @@ contract AaveHedger is HedgerBase, AccessControl {
         if (debt != 0) _repayFromHeld(o);
     }
 
-    /// @dev Toward a lower hedge by `gapWad`: sell what is held, then borrow and sell the rest (one slice).
+    /// @dev Toward a lower hedge by `gapWad`: sell what is held, then borrow what the slice can sell of the rest
+    /// within its price limit (`_saleCapacity`), and sell (one slice).
     function _decrease(Order calldata o, uint256 gapWad, uint256 held, uint256 debt, uint256 collateral) private {
         uint256 gap = gapWad / _underlyingScale;
         uint256 fromHeld = Math.min(gap, held);
         uint256 borrow;
-        if (gap > fromHeld) borrow = _borrowRoom(o, gap - fromHeld, debt, collateral, fromHeld == 0);
+        if (gap > fromHeld) {
+            _checkAaveOracle(o.spotWad);
+            // borrow no more than the slice can sell within its price limit (the rest waits for the next);
+            // a room under 1% of what is left is a pool at its limit (no dust slices): wait for arbitrage
+            uint256 capacity = _saleCapacity(o.spotWad, o.maxSlippageBps);
+            uint256 rest = gap - fromHeld;
+            uint256 room = capacity > fromHeld ? capacity - fromHeld : 0;
+            if (room * 100 < rest) {
+                if (fromHeld == 0) _revertBeyondLimit(o);
+            } else {
+                borrow = _borrowRoom(o, Math.min(rest, room), debt, collateral, fromHeld == 0);
+            }
+        }
         if (borrow != 0) {
             aavePool.borrow(address(underlying), borrow, VARIABLE_RATE, 0, address(this));
             emit Borrowed(borrow, debt + borrow);
@@ -246,6 +259,12 @@ contract AaveHedger is HedgerBase, AccessControl {
         if (hf < minHf) revert AaveHealthTooLow(hf, minHf);
     }
 
+    /// @dev `PoolBeyondLimit` with the pool's price and the slice's limit (the slice would be dust).
+    function _revertBeyondLimit(Order calldata o) private view {
+        (uint160 sqrtNow,,,,,,) = uniswapPool.slot0();
+        revert PoolBeyondLimit(sqrtNow, _saleLimit(o.spotWad, o.maxSlippageBps));
+    }
+
     /// @dev hfShock below 1 + buffer: reduce the short. Buy back (one slice, with the free quote) and repay
     /// what the collateral cannot carry at 1 + buffer. Repaying a unit of debt frees more collateral
     /// requirement, (1 + buffer)(1 + shockUp) / LT > 1 of it, than a unit of quote supplied would add, so the
@@ -262,14 +281,13 @@ contract AaveHedger is HedgerBase, AccessControl {
         _repayFromHeld(o);
     }
 
-    /// @dev How much of `wanted` may be borrowed now: the oracle check, the reserves' state, the market's
-    /// liquidity and cap, and the collateral (supplied from the vault's free quote as needed, a cut borrow
+    /// @dev How much of `wanted` may be borrowed now (the Aave oracle checked already): the reserves' state,
+    /// the market's liquidity and cap, and the collateral (supplied from the vault's free quote as needed, a cut borrow
     /// otherwise). With `mustBorrow` (nothing else to sell), a reason for zero reverts.
     function _borrowRoom(Order calldata o, uint256 wanted, uint256 debt, uint256 collateral, bool mustBorrow)
         private
         returns (uint256 amount)
     {
-        _checkAaveOracle(o.spotWad);
         (bool open, uint256 config) = _reservesOpen(mustBorrow);
         if (!open) return 0;
         amount = _marketRoom(wanted, config, mustBorrow);

@@ -109,7 +109,8 @@ abstract contract HedgerBase is IHedger {
         if (affordable < amount) amount = affordable;
         if (amount == 0) return (0, 0);
         uint256 limitWad = spotWad * (BPS + slippageBps) * (PIPS - _poolFee) / (BPS * PIPS);
-        (uint256 underlyingAmount, uint256 quoteAmount) = _swap(true, -int256(amount), limitWad, address(this));
+        (uint256 underlyingAmount, uint256 quoteAmount) =
+            _swap(true, -int256(amount), _sqrtLimit(limitWad, true), address(this));
         (bought, paid) = (underlyingAmount, quoteAmount);
         uint256 bound = (bought * _underlyingScale).mulDivUp(boundWad, WAD * _quoteScale);
         if (paid > bound) revert SliceOutsideBound(bought, paid, bound);
@@ -125,29 +126,53 @@ abstract contract HedgerBase is IHedger {
     {
         if (amount == 0) return (0, 0);
         uint256 boundWad = spotWad * (BPS - slippageBps) / BPS;
-        uint256 limitWad = (spotWad * (BPS - slippageBps) * PIPS).divUp(BPS * (PIPS - _poolFee));
-        (sold, received) = _swap(false, exactQuoteOut ? -int256(amount) : int256(amount), limitWad, recipient);
+        (sold, received) =
+            _swap(false, exactQuoteOut ? -int256(amount) : int256(amount), _saleLimit(spotWad, slippageBps), recipient);
         uint256 bound = (sold * _underlyingScale).mulDivDown(boundWad, WAD * _quoteScale);
         if (received < bound) revert SliceOutsideBound(sold, received, bound);
     }
 
     /// @dev One pool swap (`buyUnderlying`: quote in, else underlying in) of `amountSpecified` of the token
     /// it names (exact input > 0 of the input token, exact output < 0 of the output token: a buy names the
-    /// underlying, a sale the underlying in or the quote out), stopped at the price `limitWad`.
-    function _swap(bool buyUnderlying, int256 amountSpecified, uint256 limitWad, address recipient)
+    /// underlying, a sale the underlying in or the quote out), stopped at the sqrt price `limit`.
+    function _swap(bool buyUnderlying, int256 amountSpecified, uint160 limit, address recipient)
         private
         returns (uint256 underlyingAmount, uint256 quoteAmount)
     {
         bool zeroForOne = buyUnderlying != _underlyingIsToken0;
-        // a sale's exact output names the quote: the specified token is the other one, whose sign the
-        // pool reads from the direction
-        uint160 limit = _sqrtLimit(limitWad, buyUnderlying);
         (uint160 sqrtNow,,,,,,) = uniswapPool.slot0();
         if (zeroForOne ? limit >= sqrtNow : limit <= sqrtNow) revert PoolBeyondLimit(sqrtNow, limit);
         (int256 amount0, int256 amount1) = uniswapPool.swap(recipient, zeroForOne, amountSpecified, limit, "");
         (int256 u, int256 q) = _underlyingIsToken0 ? (amount0, amount1) : (amount1, amount0);
         underlyingAmount = u < 0 ? uint256(-u) : uint256(u);
         quoteAmount = q < 0 ? uint256(-q) : uint256(q);
+    }
+
+    /// @notice How much underlying (units, gross of the fee) a sale can put into the pool before its price
+    /// reaches the slice's limit, if the liquidity in range now holds over the whole move: exact for
+    /// full-range liquidity, an under-estimate when more liquidity lies beyond the current range (the next
+    /// slice sells it), an over-estimate when less (the slice stops at the limit with the rest unsold).
+    /// Rounded down (the sale sells all of it). Reverts `PoolBeyondLimit` when the pool is at or past the limit.
+    function _saleCapacity(uint256 spotWad, uint256 slippageBps) internal view returns (uint256) {
+        uint160 limit = _saleLimit(spotWad, slippageBps);
+        (uint160 sqrtNow,,,,,,) = uniswapPool.slot0();
+        uint256 liquidity = uniswapPool.liquidity();
+        uint256 net;
+        if (_underlyingIsToken0) {
+            // the price falls: token0 in = L 2^96 (sqrtNow - limit) / (sqrtNow limit)
+            if (limit >= sqrtNow) revert PoolBeyondLimit(sqrtNow, limit);
+            net = Math.mulDiv(liquidity << 96, sqrtNow - limit, sqrtNow) / limit;
+        } else {
+            // the price rises: token1 in = L (limit - sqrtNow) / 2^96
+            if (limit <= sqrtNow) revert PoolBeyondLimit(sqrtNow, limit);
+            net = Math.mulDiv(liquidity, limit - sqrtNow, 1 << 96);
+        }
+        return net * PIPS / (PIPS - _poolFee);
+    }
+
+    /// @dev A sale's sqrt price limit: P x (1 - fee) >= spot x (1 - slippage).
+    function _saleLimit(uint256 spotWad, uint256 slippageBps) internal view returns (uint160) {
+        return _sqrtLimit((spotWad * (BPS - slippageBps) * PIPS).divUp(BPS * (PIPS - _poolFee)), false);
     }
 
     /// @dev The pool's sqrt price (token1 per token0, raw, Q64.96) at `priceWad` quote per underlying,

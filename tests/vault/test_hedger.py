@@ -498,8 +498,13 @@ def test_a_large_gap_closes_in_bounded_slices(suite: Suite, actors: Actors) -> N
     sell_puts(s, actors, 300 * WAD, deposit_whole=3_000_000)
     gap0 = book(s)["book_delta_wad"]
     assert gap0 > 120 * WAD, "larger than one slice of the default pool"
-    (first,) = hedged_events(s, upkeep(s, actors.keeper))
+    receipt = upkeep(s, actors.keeper)
+    (first,) = hedged_events(s, receipt)
     assert 0 < -first["hedgeChangeWad"] < gap0
+    # it borrowed what the slice could sell within its limit, no more: nothing left over to repay
+    (borrowed,) = [dict(e["args"]) for e in s.hedger.events.Borrowed().process_receipt(receipt, errors=DISCARD)]
+    assert not s.hedger.events.Repaid().process_receipt(receipt, errors=DISCARD)
+    assert borrowed["amount"] == -first["hedgeChangeWad"]
     # the pool sits at the limit: the next order waits for arbitrage
     reverts(s.vault.functions.performUpkeep(b""), actors.keeper, "PoolBeyondLimit")
     events = [first, *hedge_until_in_band(s, actors)]
