@@ -42,6 +42,7 @@ test: lint
 	# both cores; a file's tests stay in one worker (the stateful test's exercise check runs after it)
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
+# about 2.7 hours on 2 cores in all (the long ones say how long)
 bench: setup
 	@mkdir -p bench/results
 	$(BIN)/python bench/bench_gas.py | tee bench/results/gas.txt
@@ -55,8 +56,13 @@ bench: setup
 	$(BIN)/python bench/bench_portfolio_gas.py | tee bench/results/portfolio_gas.txt
 	$(BIN)/python bench/bench_portfolio_mirror.py | tee bench/results/portfolio_mirror.txt
 	$(BIN)/python bench/bench_portfolio_optimizer.py | tee bench/results/portfolio_optimizer.txt
-	# about 50 minutes on 2 cores: 12 seeds x N in (24, 96, 384) x two fee tiers
-	$(BIN)/python bench/bench_hedging.py --seeds 12
+	$(BIN)/python bench/bench_hedge_gap.py --out bench/results/hedge_gap.txt
+	# about 6 minutes on 2 cores: the demo simulation over 12 seeds
+	$(BIN)/python bench/bench_neutrality.py --seeds 12 --jobs 2
+	# about 30 minutes on 2 cores: 12 seeds x N in (24, 96, 384) x two fee tiers
+	$(BIN)/python bench/bench_hedging.py --seeds 12 --jobs 2
+	# about 37 minutes on 2 cores: a short put, 12 seeds x N in (24 .. 384) on 0.3%, (96, 384) on zero fee
+	$(BIN)/python bench/bench_hedging.py --option put --seeds 12 --jobs 2
 
 clean:
 	rm -rf $(VENV) node_modules build .solcx $(STAMPS)
