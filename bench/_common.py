@@ -15,8 +15,6 @@ from hedgevault.greeks.sampling import Input, random_inputs
 
 #: Anvil options for the long simulations: keep the latest 128 states in memory and none on disk. Without it
 #: Anvil persists older states under ~/.foundry/anvil/tmp (about 2 GB per 384-step hedging seed) and leaves
-#: them there when it is stopped, which filled the disk of a 2-core machine within one bench run.
-ANVIL_ARGS = ("--prune-history", "128")
 
 
 def machine() -> str:

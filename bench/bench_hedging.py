@@ -44,7 +44,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import ANVIL_ARGS, machine
+from _common import machine
 
 from hedgevault.chain import local_node
 from hedgevault.sim.engine import OpeningTrade, SeriesSpec, SimConfig, Simulation
@@ -120,7 +120,7 @@ def run_seeds(n: int, pool_fee: int, is_call: bool, seeds: list[int]) -> tuple[l
     """Deploy once on a fresh Anvil, then run each seed from a snapshot of the setup."""
     started = time.perf_counter()
     out: list[Outcome] = []
-    with local_node(extra_args=ANVIL_ARGS) as node:
+    with local_node() as node:
         w3 = node.web3()
         config = config_for(n, pool_fee, is_call)
         sim = Simulation(w3, config)

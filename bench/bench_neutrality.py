@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import ANVIL_ARGS, machine
+from _common import machine
 
 from hedgevault.chain import local_node
 from hedgevault.sim.engine import Simulation, StepRecord
@@ -99,7 +99,7 @@ def run_seed(seed: int) -> SeedResult:
     options = RunOptions(seed=seed, charts=False, quiet=True)
     config = demo_config(build_scenario(options, SuiteConfig()), seed)
     waits_after: list[int] = []
-    with local_node(extra_args=ANVIL_ARGS) as node:
+    with local_node() as node:
         sim = Simulation(node.web3(), config)
         sim.setup()
 

@@ -93,6 +93,12 @@ def _log_path(log_dir: Path | None, name: str) -> Path:
     return folder / name
 
 
+#: Anvil keeps the states of at most this many recent blocks, in memory only. Without it every mined block's
+#: state is also persisted under ~/.foundry/anvil/tmp and never cleaned up (about 2 GB per 384-step
+#: simulation; 73 GB had piled up on one machine). Calls at older blocks than that are refused by the node.
+PRUNE_HISTORY = ("--prune-history", "128")
+
+
 def start_anvil(
     *,
     fork_url: str | None = None,
@@ -100,7 +106,8 @@ def start_anvil(
     log_dir: Path | None = None,
     extra_args: Sequence[str] = (),
 ) -> Node:
-    """Start Anvil on 127.0.0.1 (a free port unless given); its log goes to ``log_dir/anvil-PORT.log``."""
+    """Start Anvil on 127.0.0.1 (a free port unless given), keeping the last 128 states in memory
+    (``PRUNE_HISTORY``); its log goes to ``log_dir/anvil-PORT.log``."""
     port = port or free_port()
     log_path = _log_path(log_dir, f"anvil-{port}.log")
     args = [
@@ -111,6 +118,7 @@ def start_anvil(
         str(port),
         "--gas-limit",
         str(EMBEDDED_GAS_LIMIT),
+        *PRUNE_HISTORY,
     ]
     if fork_url:
         args += ["--fork-url", fork_url]
