@@ -13,9 +13,6 @@ from hedgevault.greeks import mirror
 from hedgevault.greeks.errors import GreeksError
 from hedgevault.greeks.sampling import Input, random_inputs
 
-#: Anvil options for the long simulations: keep the latest 128 states in memory and none on disk. Without it
-#: Anvil persists older states under ~/.foundry/anvil/tmp (about 2 GB per 384-step hedging seed) and leaves
-
 
 def machine() -> str:
     cpu = "unknown CPU"
