@@ -45,14 +45,13 @@ from hedgevault.deployment.manifest import (
     AAVE_ROLES,
     EMPTY_CODE_HASH,
     ContractRecord,
-    Manifest,
     bind,
     code_hash,
 )
 from hedgevault.deployment.steps import DeployContext, verify_record
 from hedgevault.errors import HedgevaultError, ToolchainError
 from hedgevault.reverts import describe
-from hedgevault.toolchain.compiler import Artifact, compile_project
+from hedgevault.toolchain.compiler import Artifact
 from hedgevault.toolchain.paths import NODE_MODULES
 
 if TYPE_CHECKING:
@@ -814,16 +813,7 @@ def deploy_aave_market(
 ) -> tuple[AaveMarket, dict[str, ContractRecord], int]:
     """``ensure_aave_market`` from the unlocked ``deployer`` without a manifest: the market, what it deployed
     (by manifest key) and the number of transactions sent."""
-    from hedgevault.deployment.manifest import ChainIdentity
-    from hedgevault.deployment.senders import UnlockedSender
-
-    sender = UnlockedSender(w3, deployer)
-    ctx = DeployContext(
-        w3=w3,
-        sender=sender,
-        artifacts=compile_project(),
-        manifest=Manifest(chain=ChainIdentity.read(w3), deployer=deployer),
-    )
+    ctx = DeployContext.local(w3, deployer)
     records: dict[str, ContractRecord] = {}
     market = ensure_aave_market(
         ctx,
@@ -834,4 +824,4 @@ def deploy_aave_market(
         feed_decimals=feed_decimals,
         params=params or AaveParams(),
     )
-    return market, records, sender.transactions
+    return market, records, ctx.sender.transactions

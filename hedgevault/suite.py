@@ -20,7 +20,7 @@ from web3.contract import Contract
 
 from hedgevault.aave import AaveMarket, AaveParams
 from hedgevault.errors import ToolchainError
-from hedgevault.toolchain.compiler import Artifact, compile_project
+from hedgevault.toolchain.compiler import Artifact
 from hedgevault.txs import send
 from hedgevault.uniswap import Uniswap, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
@@ -361,21 +361,13 @@ def deploy_suite(
     """
     from hedgevault.deployment.config import DeployConfig, GovernanceConfig
     from hedgevault.deployment.infrastructure import deploy_local_infrastructure
-    from hedgevault.deployment.manifest import ChainIdentity, Manifest
-    from hedgevault.deployment.senders import UnlockedSender
     from hedgevault.deployment.steps import DeployContext
     from hedgevault.deployment.vault_stack import deploy_vault_stack
 
     config = config or SuiteConfig()
     admin = admin or str(w3.eth.accounts[0])
     fee_recipient = str(list(w3.eth.accounts)[9])
-    sender = UnlockedSender(w3, admin)
-    ctx = DeployContext(
-        w3=w3,
-        sender=sender,
-        artifacts=compile_project(),
-        manifest=Manifest(chain=ChainIdentity.read(w3), deployer=admin),
-    )
+    ctx = DeployContext.local(w3, admin)
     infra = deploy_local_infrastructure(ctx, config)
     governance = GovernanceConfig(timelock_delay_sec=timelock_delay_sec)
     stack = deploy_vault_stack(

@@ -43,6 +43,17 @@ class DeployContext:
     deployed: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
 
+    @classmethod
+    def local(cls, w3: Web3, deployer: str) -> DeployContext:
+        """A run without a manifest file from ``deployer``, an account the node holds unlocked (local chains:
+        ``hedgevault.suite.deploy_suite``, ``hedgevault.aave.deploy_aave_market``), the project compiled."""
+        from hedgevault.deployment.manifest import ChainIdentity
+        from hedgevault.deployment.senders import UnlockedSender
+        from hedgevault.toolchain.compiler import compile_project
+
+        manifest = Manifest(chain=ChainIdentity.read(w3), deployer=deployer)
+        return cls(w3=w3, sender=UnlockedSender(w3, deployer), artifacts=compile_project(), manifest=manifest)
+
     def persist(self) -> None:
         if self.save is not None:
             self.save(self.manifest)

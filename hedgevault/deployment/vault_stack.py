@@ -149,24 +149,8 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
         HedgeParams(**params["hedge"]).as_tuple(),
     )
 
-    bound = option_token.functions.vault().call()
-    if bound == ZERO_ADDRESS:
-        ctx.transact("bind the option token to the vault", option_token.functions.bindVault(vault.address))
-    elif bound != vault.address:
-        raise DeploymentMismatch(
-            "the option token belongs to another vault",
-            [f"option_token {option_token.address} is bound to {bound}, the manifest's vault is {vault.address}"],
-            MISMATCH_ADVICE,
-        )
-    hedger_vault = hedger.functions.vault().call()
-    if hedger_vault == ZERO_ADDRESS:
-        ctx.transact("bind the hedger to the vault", hedger.functions.bind(vault.address))
-    elif hedger_vault != vault.address:
-        raise DeploymentMismatch(
-            "the hedger belongs to another vault",
-            [f"hedger {hedger.address} is bound to {hedger_vault}, the manifest's vault is {vault.address}"],
-            MISMATCH_ADVICE,
-        )
+    _bind_once(ctx, "option_token", option_token, option_token.functions.bindVault, vault.address)
+    _bind_once(ctx, "hedger", hedger, hedger.functions.bind, vault.address)
     contracts = {"price_oracle": price_oracle, "vol_oracle": vol_oracle, "vault": vault, "hedger": hedger}
 
     for holders_key, contract_key, role_name in ROLE_GRANTS:
@@ -205,6 +189,20 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
         hedger=hedger,
         timelock=timelock,
     )
+
+
+def _bind_once(ctx: DeployContext, key: str, contract: Contract, bind: Any, vault: str) -> None:
+    """Bind ``contract`` (the option token or the hedger: one vault each, once) to ``vault`` unless it is
+    already; a binding to another vault is a ``DeploymentMismatch``."""
+    bound = contract.functions.vault().call()
+    if bound == ZERO_ADDRESS:
+        ctx.transact(f"bind the {key.replace('_', ' ')} to the vault", bind(vault))
+    elif bound != vault:
+        raise DeploymentMismatch(
+            f"the {key.replace('_', ' ')} belongs to another vault",
+            [f"{key} {contract.address} is bound to {bound}, the manifest's vault is {vault}"],
+            MISMATCH_ADVICE,
+        )
 
 
 def _ensure_hedger(
