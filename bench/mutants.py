@@ -218,6 +218,13 @@ mutants = [
         [H + "::test_a_large_gap_closes_in_bounded_slices"],
     ),
     (
+        "H16 a trade does not lower the nearest expiry",
+        "contracts/vaults/BookMarking.sol",
+        "if (newOpenWad != 0 && s.expiry < m.nearestExpiry) m.nearestExpiry = s.expiry;",
+        "",
+        [H + "::test_a_trade_in_a_near_series_enters_the_reserve_without_a_re_mark"],
+    ),
+    (
         "H14 a short's value rounded down in A",
         "contracts/vaults/BookMath.sol",
         "uint256 owed = uint256(-b.hedgeWad).mulDivUp(b.spotWad, WAD * c.quoteScale);",

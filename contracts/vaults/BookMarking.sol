@@ -68,6 +68,10 @@ library BookMarking {
         /// bounds after trades.
         uint256 stressUpWad;
         uint256 stressDownWad;
+        /// @dev No series with open interest expires before this time (unix seconds; stored as whole hours after
+        /// `markedAt`, rounded down, so never later than the truth): the claims' reserve skips its loop over the
+        /// live series while this is beyond its window. A re-mark sets it, a trade that opens interest lowers it.
+        uint256 nearestExpiry;
     }
 
     /// @notice The marks in the vault's storage (six slots), with two of the vault's own fields that every
@@ -83,6 +87,8 @@ library BookMarking {
         /// @dev An oracle outage is reported (`outageSince` in slot 6 says since when): a flag in the head
         /// slot, so that actions without an outage read no other slot.
         bool outage;
+        /// @dev `Marks.nearestExpiry` as whole hours after `markedAt` (0xFFFF: none within 7 years).
+        uint16 nearestExpiryHours;
         uint128 markWad;
         int128 optionDeltaWad;
         uint128 gammaCoefWad;
@@ -196,8 +202,10 @@ library BookMarking {
             revert IOptionVault.BookTooLarge(_largest(m));
         }
         // times are block timestamps (or one year after), below 2^40; the epoch is compared modulo 2^32
+        uint256 hours_ = m.nearestExpiry <= m.markedAt ? 0 : (m.nearestExpiry - m.markedAt) / 1 hours;
+        if (hours_ > 0xFFFF) hours_ = 0xFFFF;
         uint256 head = m.spotWad | (uint256(uint40(m.markedAt)) << 104) | (uint256(uint40(m.validUntil)) << 144)
-            | (uint256(uint32(m.volEpoch)) << 184);
+            | (uint256(uint32(m.volEpoch)) << 184) | (hours_ << 240);
         uint256 w1 = m.markWad | (uint256(uint128(int128(delta))) << 128);
         uint256 w2 = m.gammaCoefWad | (m.thetaCoefWad << 128);
         uint256 w3 = m.strikeOpenWad | (m.vegaRootWad << 128);
@@ -205,7 +213,7 @@ library BookMarking {
         uint256 w5 = m.stressDownWad;
         assembly ("memory-safe") {
             // `Stored`: the head (spot, markedAt, validUntil, epoch, then the lock, pause and outage flags in
-            // bits 216-239, kept), then two 128-bit fields per slot, low field first (the fees owed, kept)
+            // bits 216-239, kept, then the nearest expiry's hours), then two 128-bit fields per slot, low field first (the fees owed, kept)
             let base := st.slot
             sstore(base, or(and(sload(base), shl(216, 0xffffff)), head))
             sstore(add(base, 1), w1)
@@ -244,70 +252,32 @@ library BookMarking {
         return uint32(env.volOracle.epoch()) != uint32(m.volEpoch);
     }
 
-    /// @notice `IOptionVault.book()`: what a state-changing action would see now (re-marked in memory when
-    /// the cached book is stale), with the vault's quote balance and its hedger's position.
-    function bookView(
-        Stored storage st,
-        mapping(uint256 => IOptionVault.Series) storage series,
-        uint256[] storage live,
-        Env memory env,
-        BookMath.Ctx memory c,
-        uint256 quoteBalance,
-        IHedger hedger,
-        uint256 volStepWad
-    ) external view returns (IOptionVault.BookView memory v) {
-        (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
-        v.markedAtSec = m.markedAt;
-        v.cacheValidUntilSec = m.validUntil;
-        v.cacheFresh = fresh;
-        v.claimReserve = _claimReserve(series, live, spotWad, c.quoteScale);
-        IHedger.Position memory p = hedger.position(spotWad, c.spotShockUpBps);
-        _fillView(v, _value(m, spotWad, env.rateWad, quoteBalance, p), c, env.deviationBps, volStepWad);
-    }
-
-    function _fillView(
-        IOptionVault.BookView memory v,
-        BookMath.Book memory b,
-        BookMath.Ctx memory c,
-        uint256 deviationBps,
-        uint256 volStepWad
-    ) private pure {
-        v.spotWad = b.spotWad;
-        v.quoteBalance = b.quoteBalance;
-        v.hedgeWad = b.hedgeWad;
-        v.collateral = b.collateral;
-        v.assetsValue = BookMath.assetsValue(b, c);
-        v.markValue = b.markUpWad.divUp(c.quoteScale);
-        v.payoutsOwed = c.payoutsOwed;
-        v.stressMargin = BookMath.stressMargin(b, c);
-        v.healthFactorWad = BookMath.healthFactor(b, c);
-        v.bookDeltaWad = b.bookDeltaWad;
-        v.vegaWad = b.vegaWad;
-        v.markLowerValue = b.markDownWad / c.quoteScale;
-        v.swing = BookMath.swing(b, c, deviationBps, volStepWad);
-    }
-
     /// @notice Quote to keep for claims (quote units, up): sum of open x intrinsic value at `spotWad` over
     /// the live series that expire within `CLAIM_RESERVE_WINDOW_SEC` or have expired unsettled. Withdrawals
     /// and hedge purchases may not spend it, so that the quote for an in-the-money expiry's claims is in
-    /// the vault when it settles.
+    /// the vault when it settles. The loop runs only when the stored marks' nearest expiry with open
+    /// interest (`Marks.nearestExpiry`, never later than the truth) lies within the window.
     function claimReserve(
+        Stored storage st,
         mapping(uint256 => IOptionVault.Series) storage series,
         uint256[] storage live,
         uint256 spotWad,
         uint256 quoteScale
     ) external view returns (uint256) {
-        return _claimReserve(series, live, spotWad, quoteScale);
+        return _claimReserve(st, series, live, spotWad, quoteScale);
     }
 
     function _claimReserve(
+        Stored storage st,
         mapping(uint256 => IOptionVault.Series) storage series,
         uint256[] storage live,
         uint256 spotWad,
         uint256 quoteScale
     ) private view returns (uint256) {
-        uint256 reserveWad;
         uint256 horizon = block.timestamp + CLAIM_RESERVE_WINDOW_SEC;
+        // no open interest expires within the window (the stored bound is never later than the truth)
+        if (uint256(st.markedAt) + uint256(st.nearestExpiryHours) * 1 hours > horizon) return 0;
+        uint256 reserveWad;
         uint256 n = live.length;
         for (uint256 i = 0; i < n; ++i) {
             IOptionVault.Series memory s = series[live[i]];
@@ -346,6 +316,7 @@ library BookMarking {
         m.openWad = st.openWad;
         m.stressUpWad = st.stressUpWad;
         m.stressDownWad = st.stressDownWad;
+        m.nearestExpiry = m.markedAt + uint256(st.nearestExpiryHours) * 1 hours;
     }
 
     function _storeRemark(Stored storage st, Marks memory m) private {
@@ -367,11 +338,13 @@ library BookMarking {
         m.markedAt = block.timestamp;
         m.validUntil = block.timestamp + env.maxAgeSec;
         m.volEpoch = env.volOracle.epoch();
+        m.nearestExpiry = type(uint256).max;
         Expiry memory e;
         uint256 n = live.length;
         for (uint256 i = 0; i < n; ++i) {
             IOptionVault.Series memory s = series[live[i]];
             if (s.openInterestWad == 0) continue;
+            if (s.expiry < m.nearestExpiry) m.nearestExpiry = s.expiry;
             if (s.expiry != e.expiry) _loadExpiry(e, m, env, s.expiry);
             _markSeries(m, e, env, s);
         }
@@ -471,6 +444,7 @@ library BookMarking {
         IOptionPricer.TradePrices memory p = env.pricer.tradePrices(_tradeQuote(m, e, env, s, newOpenWad, spotWad));
         if (!p.insideMargin) m.validUntil = m.markedAt;
         uint256 oldOpenWad = s.openInterestWad;
+        if (newOpenWad != 0 && s.expiry < m.nearestExpiry) m.nearestExpiry = s.expiry;
         _addTerms(m, e, s, oldOpenWad, newOpenWad, p.markWad, p.deltaWad);
         m.stressUpWad = m.stressUpWad + _up(newOpenWad, p.stressUpWad) - _up(oldOpenWad, p.stressUpWad);
         m.stressDownWad = m.stressDownWad + _up(newOpenWad, p.stressDownWad) - _up(oldOpenWad, p.stressDownWad);

@@ -658,7 +658,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     function _claimReserve(uint256 spotWad) internal view returns (uint256) {
-        return BookMarking.claimReserve(_series, _live, spotWad, _quoteScale);
+        return BookMarking.claimReserve(_book, _series, _live, spotWad, _quoteScale);
     }
 
     function _abs(int256 x) internal pure returns (uint256) {

@@ -596,6 +596,22 @@ def test_the_claim_reserve_window_at_its_second(suite: Suite, actors: Actors, of
     assert book(s)["claim_reserve"] == (10 * 200 * 10**6 if offset == 0 else 0)
 
 
+def test_a_trade_in_a_near_series_enters_the_reserve_without_a_re_mark(suite: Suite, actors: Actors) -> None:
+    """The reserve skips its loop while the cached book's nearest expiry with open interest is beyond the
+    window: a trade that opens interest in a nearer series must lower that bound (no re-mark in between)."""
+    s = suite
+    deposit(s, actors.depositor, q(s, 300_000))
+    far = list_series(s, now(s.w3) + 20 * DAY, 3000 * WAD, True)
+    buy(s, actors.buyer, far, 10 * WAD)
+    assert book(s)["claim_reserve"] == 0
+    near = list_series(s, now(s.w3) + DAY // 2 + 7200, 3200 * WAD, False)
+    marked_at = book(s)["marked_at_sec"]
+    buy(s, actors.buyer, near, 10 * WAD)
+    b = book(s)
+    assert b["cache_fresh"] and b["marked_at_sec"] == marked_at, "the trade did not re-mark"
+    assert b["claim_reserve"] == 10 * 200 * 10**6
+
+
 def test_an_itm_expiry_after_all_withdrawals_pays_every_claim(suite: Suite, actors: Actors) -> None:
     s = suite
     deposit(s, actors.depositor, q(s, 300_000))
