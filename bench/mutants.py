@@ -13,7 +13,6 @@ root = pathlib.Path(__file__).resolve().parents[1]
 T = "tests/vault/test_economic_safety.py"
 E = "tests/vault/test_vault_entry_points.py"
 H = "tests/vault/test_hedger.py"
-S = "tests/vault/test_stress_margin.py"
 mutants = [
     (
         "M1 withdraw burns floor",
