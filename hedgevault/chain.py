@@ -14,6 +14,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
@@ -86,6 +87,32 @@ def wait_until_answers(url: str, timeout_sec: float, process: subprocess.Popen[b
     raise ChainError(f"no node answered at {url} within {timeout_sec:.0f} s")
 
 
+def check_answers(url: str, timeout_sec: float = 5.0) -> None:
+    """One ``eth_chainId`` to a node given by URL: a refused connection fails at once, a silent one within
+    ``timeout_sec``, each with what to do."""
+    if not url.startswith(("http://", "https://")):
+        raise ChainError(f"{url!r} is not an HTTP(S) URL (write it like http://127.0.0.1:8545)")
+    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout_sec}))
+    try:
+        _ = w3.eth.chain_id
+    except requests.exceptions.ConnectionError as exc:
+        reason = "connection refused" if "refused" in str(exc).lower() else "cannot connect"
+        raise ChainError(f"no node at {url} ({reason}): start one with `hedgevault node --port 8545`") from None
+    except requests.exceptions.Timeout:
+        raise ChainError(f"the node at {url} did not answer within {timeout_sec:.0f} s") from None
+    except Exception as exc:  # noqa: BLE001 - anything else the endpoint says is not a JSON-RPC node
+        raise ChainError(f"{url} does not answer as an Ethereum JSON-RPC node ({type(exc).__name__})") from None
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _log_path(log_dir: Path | None, name: str) -> Path:
     """``log_dir/name`` (default folder: ``$TMPDIR/hedgevault-logs``), the folder created."""
     folder = log_dir or Path(tempfile.gettempdir()) / "hedgevault-logs"
@@ -108,6 +135,8 @@ def start_anvil(
 ) -> Node:
     """Start Anvil on 127.0.0.1 (a free port unless given), keeping the last 128 states in memory
     (``PRUNE_HISTORY``); its log goes to ``log_dir/anvil-PORT.log``."""
+    if port is not None and not port_is_free(port):
+        raise ChainError(f"port {port} is in use on 127.0.0.1: stop what listens there or choose another --port")
     port = port or free_port()
     log_path = _log_path(log_dir, f"anvil-{port}.log")
     args = [
@@ -159,6 +188,8 @@ def start_ganache(
     Anvil's development mnemonic with 10,000 ETH each, a 30M block gas limit; its log goes to
     ``log_dir/ganache-PORT.log``. Ganache has no Cancun opcodes (the contracts target Shanghai) and enforces
     the 24,576-byte code size limit (EIP-170) unless ``--chain.allowUnlimitedContractSize`` is passed."""
+    if port is not None and not port_is_free(port):
+        raise ChainError(f"port {port} is in use on 127.0.0.1: stop what listens there or choose another --port")
     port = port or free_port()
     log_path = _log_path(log_dir, f"ganache-{port}.log")
     args = [
@@ -191,18 +222,19 @@ def local_node(
     fork_url: str | None = None,
     log_dir: Path | None = None,
     extra_args: Sequence[str] = (),
+    port: int | None = None,
 ) -> Iterator[Node]:
-    """Attach to ``rpc_url``, or start an embedded Anvil (a fork of ``fork_url`` if given).
+    """Attach to ``rpc_url``, or start an embedded Anvil (a fork of ``fork_url`` if given; on ``port`` if given).
 
     An Anvil started here is stopped when the block exits, however it exits.
     """
     if rpc_url and fork_url:
         raise ChainError("give either --rpc-url (attach) or --fork-url (start a fork), not both")
     if rpc_url:
-        wait_until_answers(rpc_url, 10.0, None)
+        check_answers(rpc_url)
         yield Node(url=rpc_url)
         return
-    node = start_anvil(fork_url=fork_url, log_dir=log_dir, extra_args=extra_args)
+    node = start_anvil(fork_url=fork_url, port=port, log_dir=log_dir, extra_args=extra_args)
     try:
         yield node
     finally:

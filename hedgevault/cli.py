@@ -8,8 +8,9 @@ import sys
 import time
 from collections.abc import Sequence
 
+from hedgevault.cliargs import Parser, quiet_broken_pipe, uint
 from hedgevault.errors import HedgevaultError
-from hedgevault.units import from_wad, to_seconds, to_wad
+from hedgevault.units import InputError, from_wad, to_seconds, to_wad
 
 
 def _cmd_toolchain(args: argparse.Namespace) -> int:
@@ -25,10 +26,23 @@ def _cmd_toolchain(args: argparse.Namespace) -> int:
 
 
 def _cmd_node(args: argparse.Namespace) -> int:
-    from hedgevault.chain import local_node
+    from contextlib import ExitStack
 
-    with local_node(fork_url=args.fork_url) as node:
-        print(f"Anvil listening at {node.url} (log: {node.log_path}); Ctrl-C to stop", flush=True)
+    from hedgevault.chain import local_node, start_ganache
+
+    with ExitStack() as stack:
+        if args.ganache:
+            if args.fork_url:
+                raise HedgevaultError(
+                    "--ganache starts a fresh Ganache chain: it cannot fork (--fork-url is for Anvil)"
+                )
+            node = start_ganache(port=args.port)
+            stack.callback(node.stop)
+            kind = "Ganache"
+        else:
+            node = stack.enter_context(local_node(fork_url=args.fork_url, port=args.port))
+            kind = "Anvil fork" if args.fork_url else "Anvil"
+        print(f"{kind} listening at {node.url} (log: {node.log_path}); Ctrl-C to stop", flush=True)
         stop = False
 
         def _stop(*_: object) -> None:
@@ -47,6 +61,14 @@ def _cmd_node(args: argparse.Namespace) -> int:
 def _cmd_greeks(args: argparse.Namespace) -> int:
     from hedgevault.greeks import mirror
 
+    if args.rpc_url and not args.onchain:
+        raise InputError("--rpc-url is where --onchain evaluates: give --onchain too, or drop --rpc-url")
+    if args.type is not None and args.price is None:
+        raise InputError("--type says which option --price is the price of: give --price too, or drop --type")
+    if args.vol is None and args.price is None:
+        raise InputError("give --vol (to price the option) or --price (to solve its implied volatility), or both")
+    if args.vol is None:
+        return _implied_vol_only(args)
     spot = to_wad(args.spot, "--spot")
     strike = to_wad(args.strike, "--strike")
     time_sec = to_seconds(args.time, "--time")
@@ -64,10 +86,28 @@ def _cmd_greeks(args: argparse.Namespace) -> int:
     for name, value in result._asdict().items():
         print(f"{name:<11} {from_wad(value):>32}")
     if args.price is not None:
-        target = to_wad(args.price, "--price")
-        vol_wad = mirror.implied_vol(target, spot, strike, time_sec, rate, args.type == "call")
-        print(f"implied volatility of a {args.type} at {args.price}: {from_wad(vol_wad)}")
+        _print_implied_vol(args, spot, strike, time_sec, rate)
     return 0
+
+
+def _implied_vol_only(args: argparse.Namespace) -> int:
+    _print_implied_vol(
+        args,
+        to_wad(args.spot, "--spot"),
+        to_wad(args.strike, "--strike"),
+        to_seconds(args.time, "--time"),
+        to_wad(args.rate, "--rate"),
+    )
+    return 0
+
+
+def _print_implied_vol(args: argparse.Namespace, spot: int, strike: int, time_sec: int, rate: int) -> None:
+    from hedgevault.greeks import mirror
+
+    kind = args.type or "call"
+    target = to_wad(args.price, "--price")
+    vol_wad = mirror.implied_vol(target, spot, strike, time_sec, rate, kind == "call")
+    print(f"implied volatility of a {kind} at {args.price}: {from_wad(vol_wad)}")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -77,17 +117,27 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = Parser(
         prog="hedgevault",
-        description="hedgevault: hedged option vaults with an on-chain Black-Scholes library.",
+        description="hedgevault: hedged option vaults with an on-chain Black-Scholes library. "
+        "`hedgevault COMMAND --help` explains a command.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"hedgevault {_version()}")
+    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("toolchain", help="install/register the Solidity compiler and compile the contracts")
     p.set_defaults(func=_cmd_toolchain)
 
-    p = sub.add_parser("node", help="run the embedded Anvil (or a fork) until Ctrl-C")
+    p = sub.add_parser(
+        "node",
+        help="run the embedded Anvil (or a fork, or Ganache) until Ctrl-C",
+        description="Runs a local development chain on 127.0.0.1 until Ctrl-C: Anvil by default (chain id 31337), "
+        "a fork of --fork-url, or Ganache 7 (--ganache, chain id 1337). Both fund Anvil's 10 development "
+        "accounts (--anvil-account N). Other commands attach with --rpc-url http://127.0.0.1:PORT.",
+    )
+    p.add_argument("--port", type=uint("port", 65535), help="listen on this port (default: a free one; 8545 is usual)")
     p.add_argument("--fork-url", help="start Anvil as a fork of this RPC URL")
+    p.add_argument("--ganache", action="store_true", help="run Ganache 7 instead of Anvil (Shanghai, no Cancun)")
     p.set_defaults(func=_cmd_node)
 
     p = sub.add_parser(
@@ -95,13 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="price an option and its Greeks with the integer mirror (optionally also on-chain)",
         description="Values are decimals (spot 3000, vol 0.8 for 80%%, rate -0.01); time as 3600, 12h, 30d, 0.5y.",
     )
-    p.add_argument("--spot", required=True)
-    p.add_argument("--strike", required=True)
+    p.add_argument("--spot", required=True, help="underlying price, e.g. 3000")
+    p.add_argument("--strike", required=True, help="strike price, e.g. 3200")
     p.add_argument("--time", required=True, help="time to expiry: seconds, or with a unit s/m/h/d/y")
-    p.add_argument("--vol", required=True, help="annual volatility, e.g. 0.8")
+    p.add_argument("--vol", help="annual volatility, e.g. 0.8 (not needed to only solve --price's implied vol)")
     p.add_argument("--rate", default="0", help="annual rate, e.g. 0.05 (default 0)")
     p.add_argument("--price", help="also solve the implied volatility of this option price")
-    p.add_argument("--type", choices=("call", "put"), default="call", help="option type for --price")
+    p.add_argument("--type", choices=("call", "put"), help="option type for --price (default call)")
     p.add_argument("--onchain", action="store_true", help="also evaluate on a chain and compare")
     p.add_argument("--rpc-url", help="with --onchain: attach to this node instead of the embedded Anvil")
     p.set_defaults(func=_cmd_greeks)
@@ -116,22 +166,79 @@ def build_parser() -> argparse.ArgumentParser:
     from hedgevault.keeper.cli import register as register_keeper
     from hedgevault.ops.cli import register as register_ops
     from hedgevault.ops.governance_cli import register as register_governance
+    from hedgevault.ops.journey_cli import register as register_journey
     from hedgevault.sim.cli import register as register_sim
 
-    for register in (register_deploy, register_ops, register_governance, register_keeper, register_sim):
+    for register in (
+        register_deploy,
+        register_ops,
+        register_journey,
+        register_governance,
+        register_keeper,
+        register_sim,
+    ):
         register(sub)
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hedgevault")
+    except PackageNotFoundError:
+        return "unknown (not installed: run `make setup`)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         return int(args.func(args))
     except HedgevaultError as exc:
-        print(f"hedgevault {args.command}: {exc}", file=sys.stderr)
+        print(f"hedgevault {args.command}: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a traceback
+        return _unexpected(args.command, exc)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _unexpected(command: str, exc: Exception) -> int:
+    """An error no part of hedgevault anticipated: one line naming it (revert data decoded, a dead node named),
+    the traceback only with HEDGEVAULT_DEBUG=1."""
+    import os
+    import traceback
+
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from web3.exceptions import ContractCustomError, ContractLogicError
+
+    if os.environ.get("HEDGEVAULT_DEBUG"):
+        traceback.print_exc()
+    if isinstance(exc, (ContractCustomError, ContractLogicError)):
+        from hedgevault.reverts import describe
+
+        print(f"hedgevault {command}: the contract refused: {describe(exc)}", file=sys.stderr)
+        return 2
+    if isinstance(exc, RequestsConnectionError):
+        print(f"hedgevault {command}: lost the connection to the node: {_one_line(str(exc))[:200]}", file=sys.stderr)
+        return 2
+    print(
+        f"hedgevault {command}: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]} "
+        "(a bug: please report it with HEDGEVAULT_DEBUG=1 for the traceback)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

@@ -67,6 +67,20 @@ class Outcome:
     values: dict[str, Any]
     tx_hash: str
     gas_used: int
+    #: True for a preview (``dry_run``): nothing was sent, ``tx_hash`` is empty and ``gas_used`` 0.
+    dry_run: bool = False
+
+
+def _preview(action: str, values: dict[str, Any]) -> Outcome:
+    return Outcome(action, values, "", 0, dry_run=True)
+
+
+def _tokens(suite: Suite, units: int) -> str:
+    """Quote units as whole tokens with the symbol, for messages: ``12.5 tUSD``."""
+    from hedgevault.units import from_units
+
+    decimals = int(suite.quote.functions.decimals().call())
+    return f"{from_units(units, decimals)} {suite.quote.functions.symbol().call()}"
 
 
 def _explain(action: str, exc: Exception) -> ActionError:
@@ -93,12 +107,13 @@ def _call(action: str, fn: Any, sender: str) -> Any:
 def _event(suite: Suite, receipt: TxReceipt, name: str) -> dict[str, Any]:
     events = getattr(suite.vault.events, name)().process_receipt(receipt, errors=DISCARD)
     if not events:
-        raise ActionError(f"transaction {receipt['transactionHash'].hex()} emitted no {name} event")
+        raise ActionError(f"transaction 0x{bytes(receipt['transactionHash']).hex()} emitted no {name} event")
     return dict(events[-1]["args"])
 
 
 def _outcome(suite: Suite, action: str, receipt: TxReceipt, event: str) -> Outcome:
-    return Outcome(action, _event(suite, receipt, event), receipt["transactionHash"].hex(), int(receipt["gasUsed"]))
+    tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+    return Outcome(action, _event(suite, receipt, event), tx_hash, int(receipt["gasUsed"]))
 
 
 def _ensure_allowance(suite: Suite, account: LocalAccount, amount: int) -> None:
@@ -112,19 +127,34 @@ def _positive(value: int, what: str) -> None:
         raise ActionError(f"{what} must be positive, got {value}")
 
 
-def deposit(suite: Suite, account: LocalAccount, assets: int, receiver: str | None = None) -> Outcome:
-    """Deposit ``assets`` quote units; the shares go to ``receiver`` (default: the depositor)."""
+def deposit(
+    suite: Suite, account: LocalAccount, assets: int, receiver: str | None = None, *, dry_run: bool = False
+) -> Outcome:
+    """Deposit ``assets`` quote units; the shares go to ``receiver`` (default: the depositor). ``dry_run``:
+    the shares it would mint now (``previewDeposit``), nothing sent."""
     _positive(assets, "the amount to deposit")
     balance = int(suite.quote.functions.balanceOf(account.address).call())
     if balance < assets:
-        raise ActionError(f"{account.address} holds {balance} quote units, fewer than the {assets} to deposit")
+        raise ActionError(
+            f"{account.address} holds {_tokens(suite, balance)}, less than the {_tokens(suite, assets)} to deposit"
+            + (" (dev chains: `hedgevault faucet --quote AMOUNT`)" if balance == 0 else "")
+        )
+    room = int(_call("maxDeposit", suite.vault.functions.maxDeposit(receiver or account.address), account.address))
+    if assets > room:
+        raise ActionError(f"the vault takes at most {_tokens(suite, room)} now (paused, insolvent or oracle down?)")
+    if dry_run:
+        shares = int(_call("previewDeposit", suite.vault.functions.previewDeposit(assets), account.address))
+        return _preview("deposit", {"assets": assets, "shares": shares})
     _ensure_allowance(suite, account, assets)
     fn = suite.vault.functions.deposit(assets, receiver or account.address)
     return _outcome(suite, "deposit", _send(suite, "deposit", fn, account), "Deposit")
 
 
-def withdraw(suite: Suite, account: LocalAccount, assets: int | None, receiver: str | None = None) -> Outcome:
-    """Withdraw ``assets`` quote units, or (``None``) redeem every share that may leave now (``maxRedeem``)."""
+def withdraw(
+    suite: Suite, account: LocalAccount, assets: int | None, receiver: str | None = None, *, dry_run: bool = False
+) -> Outcome:
+    """Withdraw ``assets`` quote units, or (``None``) redeem every share that may leave now (``maxRedeem``).
+    ``dry_run``: the shares and assets it would move now, nothing sent."""
     vault, owner = suite.vault, account.address
     if assets is None:
         shares = int(_call("maxRedeem", vault.functions.maxRedeem(owner), owner))
@@ -135,16 +165,21 @@ def withdraw(suite: Suite, account: LocalAccount, assets: int | None, receiver: 
             )
         worth = int(_call("previewRedeem", vault.functions.previewRedeem(shares), owner))
         if worth == 0:
-            raise ActionError(f"the {shares} shares {owner} may redeem now are worth 0 quote units: nothing was sent")
+            raise ActionError(f"the shares {owner} may redeem now are worth 0 quote units: nothing was sent")
+        if dry_run:
+            return _preview("withdraw", {"assets": worth, "shares": shares})
         fn = vault.functions.redeem(shares, receiver or owner, owner)
     else:
         _positive(assets, "the amount to withdraw")
         room = int(_call("maxWithdraw", vault.functions.maxWithdraw(owner), owner))
         if assets > room:
             raise ActionError(
-                f"at most {room} quote units can be withdrawn by {owner} now (limited by the shares, the free cash "
-                "and the health-factor floor): ask for less or use --all"
+                f"at most {_tokens(suite, room)} can be withdrawn by {owner} now (limited by the shares, the free "
+                "cash and the health-factor floor): ask for less or use --all"
             )
+        if dry_run:
+            shares = int(_call("previewWithdraw", vault.functions.previewWithdraw(assets), owner))
+            return _preview("withdraw", {"assets": assets, "shares": shares})
         fn = vault.functions.withdraw(assets, receiver or owner, owner)
     return _outcome(suite, "withdraw", _send(suite, "withdraw", fn, account), "Withdraw")
 
@@ -164,12 +199,16 @@ def buy(
     max_premium: int | None = None,
     slippage_bps: int = 50,
     receiver: str | None = None,
+    dry_run: bool = False,
 ) -> Outcome:
     """Buy ``amount_wad`` options of ``series_id``; pay at most ``max_premium`` (premium + fee, quote
     units), by default the current quote plus ``slippage_bps``."""
     _positive(amount_wad, "the option amount")
     premium, fee = _call("quote", suite.vault.functions.quoteBuy(series_id, amount_wad), account.address)
     limit = max_premium if max_premium is not None else _with_slippage(int(premium) + int(fee), slippage_bps, True)
+    if dry_run:
+        values = {"seriesId": series_id, "amountWad": amount_wad, "premium": int(premium), "fee": int(fee)}
+        return _preview("buy", values | {"maxPremium": limit})
     _ensure_allowance(suite, account, limit)
     fn = suite.vault.functions.buy(series_id, amount_wad, limit, receiver or account.address)
     return _outcome(suite, "buy", _send(suite, "buy", fn, account), "Bought")
@@ -184,12 +223,16 @@ def sell(
     min_proceeds: int | None = None,
     slippage_bps: int = 50,
     receiver: str | None = None,
+    dry_run: bool = False,
 ) -> Outcome:
     """Sell back ``amount_wad`` options of ``series_id`` for at least ``min_proceeds`` quote units, by
     default the current quote minus ``slippage_bps``."""
     _positive(amount_wad, "the option amount")
     proceeds, _fee = _call("quote", suite.vault.functions.quoteSell(series_id, amount_wad), account.address)
     limit = min_proceeds if min_proceeds is not None else _with_slippage(int(proceeds), slippage_bps, False)
+    if dry_run:
+        values = {"seriesId": series_id, "amountWad": amount_wad, "proceeds": int(proceeds), "fee": int(_fee)}
+        return _preview("sell", values | {"minProceeds": limit})
     fn = suite.vault.functions.sell(series_id, amount_wad, limit, receiver or account.address)
     return _outcome(suite, "sell", _send(suite, "sell", fn, account), "Sold")
 

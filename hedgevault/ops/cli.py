@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 
+from hedgevault.cliargs import address, positive_decimal, uint
 from hedgevault.errors import HedgevaultError
 from hedgevault.suite import Suite
 from hedgevault.units import from_units, to_units, to_wad
@@ -65,21 +66,50 @@ def _quote_decimals(suite: Suite) -> int:
     return int(suite.quote.functions.decimals().call())
 
 
-def _print_outcome(suite: Suite, outcome: Any) -> None:
+#: Event and preview fields in quote units, shown as whole quote tokens.
+_QUOTE_FIELDS = frozenset(
+    ("assets", "premium", "proceeds", "fee", "payout", "amount", "maxPremium", "minProceeds", "amountQuote")
+)
+
+
+def shown_values(suite: Suite, values: dict[str, Any]) -> dict[str, Any]:
+    """An outcome's values in the units a user types: quote tokens, options and shares as decimals."""
     decimals = _quote_decimals(suite)
-    shown = {
-        k: (from_units(v, decimals) if k in ("assets", "premium", "proceeds", "fee", "payout", "amount") else v)
-        for k, v in outcome.values.items()
-    }
-    print(f"{outcome.action}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
-    print(f"  tx {outcome.tx_hash}, gas {outcome.gas_used:,}")
+    share_decimals = int(suite.vault.functions.decimals().call())
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if k in _QUOTE_FIELDS:
+            out[k] = from_units(int(v), decimals)
+        elif k == "amountWad":
+            out["amount"] = from_units(int(v), 18)
+        elif k == "shares":
+            out[k] = from_units(int(v), share_decimals)
+        else:
+            out[k] = v
+    return out
+
+
+def _print_outcome(suite: Suite, outcome: Any, as_json: bool = False) -> None:
+    shown = shown_values(suite, outcome.values)
+    if as_json:
+        data = {"action": outcome.action, "dry_run": outcome.dry_run, **shown}
+        if not outcome.dry_run:
+            data |= {"tx": outcome.tx_hash, "gas": outcome.gas_used}
+        print(json.dumps(data, indent=2, default=str))
+        return
+    prefix = "would " if outcome.dry_run else ""
+    print(f"{prefix}{outcome.action}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    if outcome.dry_run:
+        print("  dry run: nothing was sent")
+    else:
+        print(f"  tx {outcome.tx_hash}, gas {outcome.gas_used:,}")
 
 
 def _run(action: Callable[[argparse.Namespace, Suite, LocalAccount], Any]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         with _suite(args) as suite:
             outcome = action(args, suite, signing_account(args, suite))
-            _print_outcome(suite, outcome)
+            _print_outcome(suite, outcome, getattr(args, "json", False))
         return 0
 
     return run
@@ -88,7 +118,8 @@ def _run(action: Callable[[argparse.Namespace, Suite, LocalAccount], Any]) -> Ca
 def _deposit(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
     from hedgevault.ops import actions
 
-    return actions.deposit(suite, account, to_units(args.amount, _quote_decimals(suite), "--amount"), args.receiver)
+    amount = to_units(args.amount, _quote_decimals(suite), "--amount")
+    return actions.deposit(suite, account, amount, args.receiver, dry_run=args.dry_run)
 
 
 def _withdraw(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
@@ -97,7 +128,7 @@ def _withdraw(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> 
     if (args.amount is None) == (not args.all):
         raise OpsInputError("give exactly one of --amount X (quote tokens) or --all")
     assets = None if args.all else to_units(args.amount, _quote_decimals(suite), "--amount")
-    return actions.withdraw(suite, account, assets, args.receiver)
+    return actions.withdraw(suite, account, assets, args.receiver, dry_run=args.dry_run)
 
 
 def _limit(text: str | None, suite: Suite, name: str) -> int | None:
@@ -115,6 +146,7 @@ def _buy(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
         max_premium=_limit(args.max_premium, suite, "--max-premium"),
         slippage_bps=args.slippage_bps,
         receiver=args.receiver,
+        dry_run=args.dry_run,
     )
 
 
@@ -129,6 +161,7 @@ def _sell(args: argparse.Namespace, suite: Suite, account: LocalAccount) -> Any:
         min_proceeds=_limit(args.min_proceeds, suite, "--min-proceeds"),
         slippage_bps=args.slippage_bps,
         receiver=args.receiver,
+        dry_run=args.dry_run,
     )
 
 
@@ -176,7 +209,12 @@ def signer_flags(p: argparse.ArgumentParser, receiver: bool = True) -> None:
     connection_flags(p)
     keys = p.add_mutually_exclusive_group()
     keys.add_argument("--keystore", help="encrypted eth-account keystore outside the repository")
-    keys.add_argument("--anvil-account", type=int, metavar="N", help="Anvil's dev account N (local chains only)")
+    keys.add_argument(
+        "--anvil-account",
+        type=uint("account index", 9),
+        metavar="N",
+        help="Anvil's dev account N, 0-9 (local chains only)",
+    )
     p.add_argument(
         "--key-env",
         default="HEDGEVAULT_PRIVATE_KEY",
@@ -184,20 +222,23 @@ def signer_flags(p: argparse.ArgumentParser, receiver: bool = True) -> None:
         "in HEDGEVAULT_KEYSTORE_PASSWORD",
     )
     if receiver:
-        p.add_argument("--receiver", help="who receives the shares/options/quote (default: the signer)")
+        p.add_argument("--receiver", type=address, help="who receives the shares/options/quote (default: the signer)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add deposit, withdraw, buy, sell, claim, collect-fees, remark, report-outage and status."""
     p = sub.add_parser("deposit", help="deposit quote tokens into a vault for shares")
     signer_flags(p)
-    p.add_argument("--amount", required=True, help="quote tokens, e.g. 1000 or 12.5")
+    p.add_argument("--amount", required=True, type=positive_decimal("--amount"), help="quote tokens, e.g. 1000 or 12.5")
+    p.add_argument("--dry-run", action="store_true", help="show the shares it would mint now; send nothing")
     p.set_defaults(func=_run(_deposit))
 
     p = sub.add_parser("withdraw", help="withdraw quote tokens (or --all: redeem what may leave now)")
     signer_flags(p)
-    p.add_argument("--amount", help="quote tokens to withdraw")
+    p.add_argument("--amount", type=positive_decimal("--amount"), help="quote tokens to withdraw")
     p.add_argument("--all", action="store_true", help="redeem every share that may leave now (maxRedeem)")
+    p.add_argument("--dry-run", action="store_true", help="show the shares and assets it would move; send nothing")
     p.set_defaults(func=_run(_withdraw))
 
     for name, fn, bound, what, summary in (
@@ -218,15 +259,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ):
         p = sub.add_parser(name, help=summary)
         signer_flags(p)
-        p.add_argument("--series", type=int, required=True, help="series id (see `hedgevault status`)")
-        p.add_argument("--amount", required=True, help="options, in underlying units (e.g. 1.5)")
-        p.add_argument(bound, help=what)
-        p.add_argument("--slippage-bps", type=int, default=50, help="tolerance on the quote (default 50)")
+        p.add_argument("--series", type=uint("series id"), required=True, help="series id (see `hedgevault series`)")
+        p.add_argument(
+            "--amount", required=True, type=positive_decimal("--amount"), help="options, in underlying units (e.g. 1.5)"
+        )
+        p.add_argument(bound, type=positive_decimal(bound, allow_zero=True), help=what)
+        p.add_argument(
+            "--slippage-bps",
+            type=uint("--slippage-bps", 10_000),
+            default=50,
+            help="tolerance on the quote (default 50)",
+        )
+        p.add_argument("--dry-run", action="store_true", help="show the quote and the limit; send nothing")
         p.set_defaults(func=_run(fn))
 
     p = sub.add_parser("claim", help="claim the payout of a settled series")
     signer_flags(p)
-    p.add_argument("--series", type=int, required=True, help="series id")
+    p.add_argument("--series", type=uint("series id"), required=True, help="series id")
     p.set_defaults(func=_run(_claim))
 
     p = sub.add_parser(
@@ -249,6 +298,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("status", help="NAV, share price, health factor, Greeks, limits and series of a vault")
     connection_flags(p)
-    p.add_argument("--account", help="also show this account's shares, options and what it may withdraw")
+    p.add_argument("--account", type=address, help="also show this account's shares, options and what it may withdraw")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_status)
