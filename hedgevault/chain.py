@@ -285,3 +285,8 @@ def freeze_clock(w3: Web3) -> None:
     so a bound read from a view (quoteSell, maxWithdraw) holds exactly for the next transaction however
     slow the machine is; time moves only through ``warp``."""
     w3.provider.make_request("anvil_setBlockTimestampInterval", [0])  # type: ignore[arg-type]
+
+
+def unfreeze_clock(w3: Web3) -> None:
+    """Undo ``freeze_clock``: new blocks follow the wall clock again (from the latest block's time on)."""
+    w3.provider.make_request("anvil_removeBlockTimestampInterval", [])  # type: ignore[arg-type]

@@ -141,7 +141,7 @@ def _deploy(args: argparse.Namespace, w3: Web3, config: DeployConfig, max_fee_ca
     path, replace_stale_fork = _manifest_path(args, identity)
     infrastructure = args.infrastructure
     if getattr(args, "fork_url", None) and infrastructure is None and config.infrastructure is None:
-        base = default_manifest_path(identity)
+        base = default_manifest_path(identity.parent)
         if base.exists():
             infrastructure = base
     account = _account(args, identity.is_dev)

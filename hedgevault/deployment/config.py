@@ -261,11 +261,13 @@ def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
         k: (_bool(v, f"local.{k}") if k == "with_sequencer_feed" else _int(v, f"local.{k}")) for k, v in local.items()
     }
     suite = SuiteConfig(**local_values, **params)
-    vol_errors = suite.vol.out_of_bounds()
-    if vol_errors:
+    from hedgevault.bounds import out_of_bounds
+
+    bound_errors = out_of_bounds(suite)
+    if bound_errors:
         raise DeployConfigError(
-            f"{where}: vol.{'; vol.'.join(vol_errors)} (the volatility oracle's hard bounds; it would revert "
-            "VolParamOutOfBounds): change the value"
+            f"{where}: {'; '.join(bound_errors)} (the contracts' hard bounds: they would refuse it, so nothing "
+            "was sent): change the value"
         )
     if suite.pool_fee not in TICK_SPACING:
         raise DeployConfigError(

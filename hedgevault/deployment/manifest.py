@@ -149,11 +149,20 @@ class ChainIdentity:
 
     chain_id: int
     genesis_hash: str
+    #: The parent chain's block this chain forks from, when the node is an Anvil fork (``anvil_nodeInfo``
+    #: reports its fork configuration); a fork keeps its parent's chain id and genesis, so only this tells
+    #: them apart.
+    fork_block: int | None = field(default=None, compare=False)
 
     @classmethod
     def read(cls, w3: Web3) -> ChainIdentity:
         genesis = w3.eth.get_block(0)
-        return cls(chain_id=int(w3.eth.chain_id), genesis_hash=_hex(genesis["hash"]))
+        return cls(chain_id=int(w3.eth.chain_id), genesis_hash=_hex(genesis["hash"]), fork_block=_fork_block(w3))
+
+    @property
+    def parent(self) -> ChainIdentity:
+        """The chain a fork was taken from (itself when not a fork)."""
+        return ChainIdentity(self.chain_id, self.genesis_hash)
 
     @property
     def is_dev(self) -> bool:
@@ -367,17 +376,34 @@ def _records(data: dict[str, Any], allowed: tuple[str, ...], section: str) -> di
     return records
 
 
+def _fork_block(w3: Web3) -> int | None:
+    """The fork block of an Anvil fork, None for any other node (or one without ``anvil_nodeInfo``)."""
+    try:
+        answer = w3.provider.make_request("anvil_nodeInfo", [])  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a node without the method is not an Anvil fork
+        return None
+    result = answer.get("result") if isinstance(answer, dict) else None
+    fork = result.get("forkConfig") if isinstance(result, dict) else None
+    block = fork.get("forkBlockNumber") if isinstance(fork, dict) else None
+    return int(block) if block is not None else None
+
+
 def default_manifest_path(identity: ChainIdentity, deployments_dir: Path = DEPLOYMENTS_DIR) -> Path:
     """``deployments/<chain id>.json``; dev chains (a new one per Anvil start) ``deployments/local/<chain
-    id>-<first 8 hex digits of the genesis hash>.json``."""
+    id>-<first 8 hex digits of the genesis hash>.json``; an Anvil fork (of any chain) its own
+    ``default_fork_manifest_path``, never its parent's."""
+    if identity.fork_block is not None:
+        return default_fork_manifest_path(identity, deployments_dir)
     if identity.is_dev:
         return deployments_dir / "local" / f"{identity.chain_id}-{identity.genesis_hash[2:10]}.json"
     return deployments_dir / f"{identity.chain_id}.json"
 
 
 def default_fork_manifest_path(identity: ChainIdentity, deployments_dir: Path = DEPLOYMENTS_DIR) -> Path:
-    """Where a deployment onto a fork started by ``--fork-url`` goes: never the forked chain's own manifest."""
-    return deployments_dir / "local" / f"fork-{identity.chain_id}-{identity.genesis_hash[2:10]}.json"
+    """Where a deployment onto a fork goes: never the forked chain's own manifest; forks taken at different
+    blocks apart."""
+    at = f"-at{identity.fork_block}" if identity.fork_block is not None else ""
+    return deployments_dir / "local" / f"fork-{identity.chain_id}-{identity.genesis_hash[2:10]}{at}.json"
 
 
 def code_hash(w3: Web3, address: str) -> str:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hedgevault.cliargs import finite_float, positive_decimal, uint
 from hedgevault.units import to_seconds
+
+#: The longest horizon `simulate` takes.
+MAX_DAYS = 366
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -16,13 +20,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     horizon = None
     if args.days is not None:
         horizon = to_seconds(f"{args.days}d", "--days")
-        if horizon <= 0:
-            raise SimulationError(f"--days must be positive, got {args.days}")
+        if horizon > MAX_DAYS * 86_400:
+            raise SimulationError(f"--days {args.days} is more than {MAX_DAYS} days: simulate a year at most")
     step = to_seconds(args.step, "--step") if args.step is not None else None
-    try:
-        spot, drift, vol = float(args.spot), float(args.drift), float(args.vol)
-    except ValueError as exc:
-        raise SimulationError(f"--spot, --drift and --vol take numbers: {exc}") from None
+    spot, drift, vol = args.spot, args.drift, args.vol
     options = RunOptions(
         seed=args.seed,
         horizon_sec=horizon,
@@ -59,15 +60,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Writes results.json, summary.txt, charts and logs to --out (default out/sim-SEED)."
         ),
     )
-    p.add_argument("--days", help="horizon in days (default 7; not with --prices)")
+    p.add_argument(
+        "--days", type=positive_decimal("--days"), help="horizon in days, up to 366 (default 7; not with --prices)"
+    )
     p.add_argument("--step", help="step length: 3600, 30m, 1h, 4h (default 1h)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the price path and the agents (default 1)")
+    p.add_argument(
+        "--seed", type=uint("--seed", 2**32 - 1), default=1, help="seed of the price path and the agents (default 1)"
+    )
     p.add_argument(
         "--prices", metavar="CSV", help="prices from a CSV: header timestamp,price[,vol] or step,price[,vol]"
     )
-    p.add_argument("--spot", default="3000", help="GBM start price, quote per underlying (default 3000)")
-    p.add_argument("--drift", default="0", help="GBM annual drift (default 0)")
-    p.add_argument("--vol", default="0.8", help="annual volatility (GBM; and posted when the CSV has no vol column)")
+    p.add_argument(
+        "--spot",
+        type=finite_float("--spot", 1e-6, 1e12),
+        default=3000.0,
+        help="GBM start price, quote per underlying (default 3000)",
+    )
+    p.add_argument(
+        "--drift", type=finite_float("--drift", -5.0, 5.0), default=0.0, help="GBM annual drift, -5..5 (default 0)"
+    )
+    p.add_argument(
+        "--vol",
+        type=finite_float("--vol", 0.05, 3.0),
+        default=0.8,
+        help="annual volatility, 0.05..3 (GBM; and posted when the CSV has no vol column)",
+    )
     p.add_argument(
         "--vol-model", choices=("constant", "mean-reverting"), default="constant", help="GBM volatility path"
     )

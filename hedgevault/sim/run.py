@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hedgevault.chain import local_node
+from hedgevault.chain import local_node, unfreeze_clock
 from hedgevault.sim.agents import AgentParams
 from hedgevault.sim.engine import SimConfig, Simulation, StepRecord, default_series
 from hedgevault.sim.errors import SimulationError
@@ -106,8 +107,11 @@ def run(options: RunOptions, config: SimConfig | None = None) -> RunOutput:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SimulationError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
-    with local_node(rpc_url=options.rpc_url, log_dir=out_dir) as node:
+    with local_node(rpc_url=options.rpc_url, log_dir=out_dir) as node, ExitStack() as cleanup:
         w3 = node.web3()
+        if options.rpc_url:
+            # a node we attached to is somebody else's: its clock follows the wall clock again afterwards
+            cleanup.callback(unfreeze_clock, w3)
         sim = Simulation(w3, config, keeper_logger=_keeper_logger(out_dir / "keeper.log"))
         sim.setup()
         setup_done = time.perf_counter()

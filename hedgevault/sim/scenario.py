@@ -139,17 +139,31 @@ def _to_wad_on_grid(value: Decimal, decimals: int) -> int:
     return int((value * 10**decimals).to_integral_value()) * step
 
 
+#: The step length of a step-indexed CSV when none is given (`hedgevault simulate --step`'s default).
+DEFAULT_CSV_STEP_SEC = 3600
+
+
 def load_csv(path: Path, *, step_sec: int | None, default_vol: float, min_step_sec: int) -> Scenario:
     """Read a scenario from a CSV with a header: ``timestamp`` (unix seconds) or ``step`` (integers,
-    ``step_sec`` apart), then ``price`` (quote per underlying) and optionally ``vol`` (annual, e.g. 0.8).
+    ``step_sec`` apart, by default an hour), then ``price`` (quote per underlying) and optionally ``vol``
+    (annual, e.g. 0.8). A UTF-8 byte-order mark (Excel's "CSV UTF-8") is accepted.
 
     Without a ``vol`` column every step posts ``default_vol``. Prices are quantised to 8 decimals and
     volatilities to 6. Errors name the line and what is wrong with it.
     """
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"cannot read the prices CSV {path}: {exc.strerror or exc}") from None
+    try:
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path} is not a text CSV (byte {exc.start} is not UTF-8): save it as CSV (UTF-8) text"
+        ) from None
+    if "\x00" in text:
+        raise ScenarioError(f"{path} holds NUL bytes: it is a binary file, not a CSV")
     rows = [(i + 1, row) for i, row in enumerate(csv.reader(text.splitlines())) if any(c.strip() for c in row)]
     if not rows:
         raise ScenarioError(f"{path} is empty: expected a header `timestamp,price[,vol]` or `step,price[,vol]`")
@@ -168,7 +182,7 @@ def load_csv(path: Path, *, step_sec: int | None, default_vol: float, min_step_s
     by_step = columns[0] == "step"
     has_vol = len(columns) == 3
     if by_step and step_sec is None:
-        raise ScenarioError(f"{path}: a `step` column needs the step length (--step)")
+        step_sec = DEFAULT_CSV_STEP_SEC
     if not by_step and step_sec is not None:
         raise ScenarioError(f"{path} has timestamps, which fix the step times: drop --step")
     data = rows[1:]

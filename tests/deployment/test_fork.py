@@ -84,8 +84,13 @@ def test_fork_manifest_is_not_the_forked_chains(anvils: Callable[..., Node], tmp
     origin = anvils()
     fork = anvils(fork_url=origin.url)
     identity = ChainIdentity.read(fork.web3())
-    assert identity == ChainIdentity.read(origin.web3())
-    assert default_fork_manifest_path(identity) != default_manifest_path(identity)
+    origin_identity = ChainIdentity.read(origin.web3())
+    assert identity == origin_identity  # same chain id and genesis ...
+    assert identity.fork_block is not None and origin_identity.fork_block is None  # ... told apart by anvil_nodeInfo
+    # so the commands (status, deploy --rpc-url FORK) never read or overwrite the origin's manifest
+    assert default_manifest_path(identity) == default_fork_manifest_path(identity)
+    assert default_manifest_path(identity) != default_manifest_path(origin_identity)
+    assert default_manifest_path(identity.parent) == default_manifest_path(origin_identity)
 
 
 def test_cli_fork_url_starts_a_fork_deploys_onto_it_and_stops_it(
