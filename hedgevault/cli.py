@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except HedgevaultError as exc:
-        print(f"hedgevault {args.command}: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"hedgevault {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

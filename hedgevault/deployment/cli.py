@@ -7,7 +7,9 @@ import signal
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from hedgevault.cliargs import uint
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -41,7 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     chain = p.add_mutually_exclusive_group()
-    chain.add_argument("--rpc-url", help="attach to this node (default: start an embedded Anvil)")
+    chain.add_argument(
+        "--rpc-url", help="attach to this node (default: $HEDGEVAULT_RPC_URL, else start an embedded Anvil)"
+    )
     chain.add_argument("--fork-url", help="start Anvil as a fork of this RPC URL and deploy onto the fork")
     add_deploy_options(p)
     p.add_argument("--keep-running", action="store_true", help="embedded/fork Anvil: keep serving until Ctrl-C")
@@ -70,14 +74,20 @@ def add_deploy_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--check", action="store_true", help="only compare the chain with the manifest; send nothing")
     p.add_argument("--keystore", type=Path, help="eth-account JSON keystore (outside the repository)")
-    p.add_argument("--anvil-account", type=int, metavar="N", help="dev chains: Anvil's development account N")
+    p.add_argument(
+        "--anvil-account", type=uint("account index", 9), metavar="N", help="dev chains: Anvil's development account N"
+    )
     p.add_argument("--max-fee-gwei", help="cap on maxFeePerGas, in gwei (e.g. 50)")
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
+    import os
+
     from hedgevault.chain import local_node
 
     _validate(args)  # bad flags and config fail before a node starts
+    if args.rpc_url is None and args.fork_url is None:
+        args.rpc_url = os.environ.get("HEDGEVAULT_RPC_URL") or None
     with local_node(rpc_url=args.rpc_url, fork_url=args.fork_url) as node:
         code = deploy_on(args, node.web3())
         embedded = args.rpc_url is None
@@ -96,7 +106,9 @@ def _validate(args: argparse.Namespace) -> None:
     if args.check and (args.fresh or args.infrastructure_only or args.deploy_infrastructure):
         raise DeployConfigError("--check sends nothing: it cannot be combined with --fresh or deployment flags")
     args.max_fee_cap_wei = _gwei(args.max_fee_gwei) if args.max_fee_gwei is not None else None
-    args.deploy_config = None if args.check else load_deploy_config(args.config, args.overrides)
+    # read (and so validate) the config in --check too: a typo, a missing file or a bad --set is an error there
+    args.deploy_config = load_deploy_config(args.config, args.overrides)
+    args.config_given = args.config is not None or bool(args.overrides)
 
 
 def deploy_on(args: argparse.Namespace, w3: Web3) -> int:
@@ -187,10 +199,33 @@ def _check(args: argparse.Namespace, w3: Web3) -> int:
     manifest = load_manifest(path)
     manifest.check_chain(identity, f"manifest {path}")
     differences = check_deployment(w3, manifest, compile_project())
+    if getattr(args, "config_given", False):
+        differences += config_differences(manifest, args.deploy_config)
     if differences:
         raise DeploymentMismatch(f"the chain does not match manifest {path}", differences, CHECK_ADVICE)
     print(f"manifest {path}: code hashes, wiring, parameters and roles on {identity.describe()} match")
     return 0
+
+
+def config_differences(manifest: Any, config: DeployConfig) -> list[str]:
+    """Where the vault parameters ``config`` asks for differ from those the manifest records (and the chain was
+    just checked against): ``risk.spread_bps: config 150, deployed 100``."""
+    from hedgevault.deployment.vault_stack import vault_stack_parameters
+
+    stack = manifest.vault_stack
+    if stack is None:
+        return ["the manifest records no vault stack to compare the config with"]
+    wanted = vault_stack_parameters(config, stack.roles)
+    out = []
+    for key, value in wanted.items():
+        recorded = stack.parameters.get(key)
+        if isinstance(value, dict) and isinstance(recorded, dict):
+            out += [
+                f"{key}.{k}: config {v}, deployed {recorded.get(k)}" for k, v in value.items() if recorded.get(k) != v
+            ]
+        elif key != "fee_recipient" and recorded != value:
+            out.append(f"{key}: config {value}, deployed {recorded}")
+    return out
 
 
 #: What to do when ``--check`` finds differences: the manifest may be stale, or the chain was changed.
