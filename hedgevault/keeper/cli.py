@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +72,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_cmd_keeper)
 
 
+#: Statuses of a `--once` pass that make it exit 1 (a check that failed, a transaction reverted or refused).
+ONCE_FAILURES = frozenset({"check_failed", "reverted", "refused", "abandoned"})
+
+
+def _is_option_vault(w3: Any, address: str) -> bool:
+    """The contract answers the option vault's ``liveSeries()`` and ``hedger()`` views."""
+    from web3 import Web3
+
+    for signature in ("liveSeries()", "hedger()"):
+        try:
+            out = w3.eth.call({"to": address, "data": Web3.keccak(text=signature)[:4]})
+        except Exception:  # noqa: BLE001 - any refusal means it is not that view
+            return False
+        if len(out) < 32:
+            return False
+    return True
+
+
 def _vault_flags(values: list[str] | None) -> list[dict[str, str]] | None:
     if not values:
         return None
@@ -98,7 +118,7 @@ def _manifest_vaults(manifests: list[tuple[Path, Manifest]]) -> list[dict[str, s
 def _overrides(args: argparse.Namespace, manifests: list[tuple[Path, Manifest]]) -> dict[str, Any]:
     vaults = (_vault_flags(args.vault) or []) + _manifest_vaults(manifests)
     return {
-        "rpc_url": args.rpc_url,
+        "rpc_url": args.rpc_url or os.environ.get("HEDGEVAULT_RPC_URL") or None,
         "vaults": vaults or None,
         "chain_id": args.chain_id,
         "max_fee_per_gas": args.max_fee,
@@ -189,6 +209,11 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
                 f"no contract at vault {vault.address} ({vault.name}) on chain {chain_id}: check the address "
                 "(deployments/ has the manifest) and rpc_url"
             )
+        if not _is_option_vault(w3, vault.address):
+            raise KeeperConfigError(
+                f"the contract at {vault.address} ({vault.name}) is not an option vault (it has no liveSeries() "
+                "and hedger()): give the vault's address, not a token's or an oracle's (deployments/ has it)"
+            )
 
     metrics = None
     if config.metrics_port is not None:
@@ -226,10 +251,18 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
     )
     if args.once:
         try:
-            keeper.tick()
+            records = keeper.tick()
         except RpcUnavailable as exc:
             raise ChainError(f"the node at {config.rpc_url} stopped answering: {exc}") from None
         emit(logger, logging.INFO, "stopped", reason="--once")
+        failed = [r for r in records if r.status in ONCE_FAILURES]
+        if failed:
+            print(
+                f"hedgevault keeper --once: {len(failed)} of {len(records)} actions failed "
+                f"({', '.join(sorted({f'{r.name or r.vault}: {r.status}' for r in failed}))}); see the log",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     keeper.run(stop)
     return 0
