@@ -44,7 +44,8 @@ HINTS: dict[str, str] = {
     "VolStale": "the posted volatility is stale: the volatility updater (a keeper) must post first",
     "VolNotPosted": "no volatility is posted for that expiry yet: the volatility updater must post it",
     "FeedStale": "the price feed is stale: wait for a fresh round (the vault fails closed)",
-    "TwapDeviation": "the feed and the pool's TWAP disagree: the vault fails closed until they agree",
+    "TwapDeviation": "the feed and the pool's TWAP disagree: the vault fails closed until they agree (the TWAP "
+    "follows a moved pool within its window, 10 minutes by default)",
     "VaultInsolvent": "the vault's assets do not cover its liabilities: a deposit would pay the deficit",
     "ZeroAssets": "those shares are worth 0 quote units: redeem more shares",
     "OracleHealthy": "the oracles answer: there is no outage to report",
@@ -150,6 +151,19 @@ def deposit(
     return _outcome(suite, "deposit", _send(suite, "deposit", fn, account), "Deposit")
 
 
+def _why_closed(suite: Suite) -> str:
+    """Why withdrawals take nothing now: the oracles refusing (fail closed), a pause, or the floor."""
+    try:
+        suite.vault.functions.book().call()
+    except (ContractCustomError, ContractLogicError) as exc:
+        text = describe(exc)
+        hint = HINTS.get(text.split("(", 1)[0])
+        return f"the vault cannot value itself ({text}{': ' + hint if hint else ''}); try again later"
+    if suite.vault.functions.paused().call():
+        return "the vault is paused (withdrawals reopen at the conservative valuation after maxPauseSec)"
+    return "the health-factor floor or the free cash leaves no room: see `hedgevault status`"
+
+
 def withdraw(
     suite: Suite, account: LocalAccount, assets: int | None, receiver: str | None = None, *, dry_run: bool = False
 ) -> Outcome:
@@ -159,10 +173,10 @@ def withdraw(
     if assets is None:
         shares = int(_call("maxRedeem", vault.functions.maxRedeem(owner), owner))
         if shares == 0:
-            raise ActionError(
-                f"nothing can be redeemed by {owner} now (no shares, vault paused, or the health factor / free cash "
-                "leaves no room): see `hedgevault status`"
-            )
+            held = int(vault.functions.balanceOf(owner).call())
+            if held == 0:
+                raise ActionError(f"{owner} holds no shares of this vault")
+            raise ActionError(f"nothing can be redeemed by {owner} now: {_why_closed(suite)}")
         worth = int(_call("previewRedeem", vault.functions.previewRedeem(shares), owner))
         if worth == 0:
             raise ActionError(f"the shares {owner} may redeem now are worth 0 quote units: nothing was sent")

@@ -236,8 +236,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("withdraw", help="withdraw quote tokens (or --all: redeem what may leave now)")
     signer_flags(p)
-    p.add_argument("--amount", type=positive_decimal("--amount"), help="quote tokens to withdraw")
-    p.add_argument("--all", action="store_true", help="redeem every share that may leave now (maxRedeem)")
+    how_much = p.add_mutually_exclusive_group(required=True)
+    how_much.add_argument("--amount", type=positive_decimal("--amount"), help="quote tokens to withdraw")
+    how_much.add_argument("--all", action="store_true", help="redeem every share that may leave now (maxRedeem)")
     p.add_argument("--dry-run", action="store_true", help="show the shares and assets it would move; send nothing")
     p.set_defaults(func=_run(_withdraw))
 

@@ -177,9 +177,9 @@ def _mine(args: argparse.Namespace) -> int:
 
 def _list_series(args: argparse.Namespace) -> int:
     with _suite(args) as suite:
-        account = signing_account(args, suite)
         expiry = parse_time(args.expiry, _now(suite), "--expiry", expiry=True)
         strike = to_wad(args.strike, "--strike")
+        account = signing_account(args, suite)
         fn = suite.vault.functions.listSeries(expiry, strike, args.type == "call")
         from hedgevault.ops.actions import _call
 
@@ -195,7 +195,6 @@ def _list_series(args: argparse.Namespace) -> int:
 
 def _post_vol(args: argparse.Namespace) -> int:
     with _suite(args) as suite:
-        account = signing_account(args, suite)
         if (args.expiry is None) == (args.series is None):
             raise OpsInputError("give exactly one of --series ID or --expiry TIME")
         if args.series is not None:
@@ -206,6 +205,7 @@ def _post_vol(args: argparse.Namespace) -> int:
         else:
             expiry = parse_time(args.expiry, _now(suite), "--expiry", expiry=True)
         vol = to_wad(args.vol, "--vol")
+        account = signing_account(args, suite)
         tx = _send(suite, "post-vol", suite.vol_oracle.functions.postVol(expiry, vol), account)
         _emit(
             args,
