@@ -14,6 +14,7 @@ from typing import Any
 
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from hedgevault.ops.reads import series_rows, utc_date
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite, latest_parameters
 from hedgevault.units import from_units, from_wad
@@ -79,15 +80,23 @@ def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
     status["book"] = suite.book_view(raw_book) if raw_book is not None else None
     upkeep, status["upkeep_error"] = _try(lambda: vault.functions.checkUpkeep(b"").call())
     status["upkeep_needed"] = None if upkeep is None else bool(upkeep[0])
+    status["upkeep_reason"] = _upkeep_reason(suite, upkeep, status["book"], status["parameters"])
+    quotes = {row["id"]: row for row in series_rows(suite)}
     series = []
     for series_id in vault.functions.liveSeries().call():
         expiry, is_call, strike_wad, open_wad = vault.functions.series(series_id).call()
+        quoted = quotes.get(int(series_id), {})
         row: dict[str, Any] = {
             "id": int(series_id),
             "expiry": int(expiry),
+            "expiry_date": utc_date(int(expiry)),
             "type": "call" if is_call else "put",
             "strike_wad": int(strike_wad),
             "open_interest_wad": int(open_wad),
+            "bid": quoted.get("bid", "-"),
+            "ask": quoted.get("ask", "-"),
+            "iv": quoted.get("iv", "-"),
+            "state": quoted.get("state", "-"),
         }
         if account is not None:
             row["held_wad"] = int(suite.option_token.functions.balanceOf(account, series_id).call())
@@ -106,6 +115,24 @@ def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
     return status
 
 
+def _upkeep_reason(suite: Suite, upkeep: Any, book: dict[str, int] | None, params: dict[str, Any]) -> str:
+    """Why an upkeep is (not) needed now, in words: the settlement it would do, the gap it would hedge."""
+    if upkeep is None:
+        return "unknown: checkUpkeep reverted (the vault fails closed while its oracles refuse)"
+    needed, data = bool(upkeep[0]), bytes(upkeep[1])
+    if needed and len(data) == 64:
+        expiry = int.from_bytes(data[:32], "big")
+        return f"settle the expiry {utc_date(expiry)} at feed round {int.from_bytes(data[32:], 'big')}"
+    if book is None or not params:
+        return "hedge or re-mark" if needed else "nothing to do"
+    band = int(params["hedge"]["deltaBandWad"])
+    net = int(book["netDeltaWad"])
+    gap = f"net delta {from_wad(net, 4)} vs the band +-{from_wad(band, 4)}"
+    if needed:
+        return f"hedge: {gap}" if abs(net) > band else "re-mark the cached book (stale or the spot moved)"
+    return f"nothing to do: {gap}" + (" (outside, but the hedge interval has not passed)" if abs(net) > band else "")
+
+
 def format_status(status: dict[str, Any]) -> str:
     """``vault_status`` as text for a terminal."""
     qd = int(status["quote_decimals"])
@@ -114,7 +141,8 @@ def format_status(status: dict[str, Any]) -> str:
         return "n/a" if value is None else from_units(int(value), qd, 6)
 
     lines = [
-        f"vault {status['vault']} on chain {status['chain_id']} at block {status['block']}"
+        f"vault {status['vault']} on chain {status['chain_id']} at block {status['block']} "
+        f"({utc_date(int(status['timestamp']))})"
         + (" (PAUSED)" if status["paused"] else "")
         + (" (EXIT MODE: withdrawals at the conservative valuation, deposits closed)" if status["exit_mode"] else ""),
         f"  NAV (totalAssets)   {quote(status['total_assets'])}"
@@ -156,15 +184,19 @@ def format_status(status: dict[str, Any]) -> str:
         ]
     needed = status["upkeep_needed"]
     lines.append(
-        f"  last hedge          t={status['last_hedge_time']}; upkeep needed now: "
+        f"  last hedge          {utc_date(int(status['last_hedge_time'])) if status['last_hedge_time'] else 'never'}"
+        "; upkeep needed now: "
         + ("unknown (" + str(status["upkeep_error"]) + ")" if needed is None else ("yes" if needed else "no"))
+        + f" - {status['upkeep_reason']}"
     )
     lines.append(f"  live series         {len(status['series'])}")
     for row in status["series"]:
         held = f", held {from_wad(row['held_wad'], 6)}" if "held_wad" in row else ""
         lines.append(
             f"    #{row['id']:<3} {row['type']:<4} strike {from_wad(row['strike_wad'], 4):>12}  expiry "
-            f"{row['expiry']}  open {from_wad(row['open_interest_wad'], 6)}{held}"
+            f"{row['expiry_date']}  bid/ask {row['bid']} / {row['ask']}  iv {row['iv']}  "
+            f"open {from_wad(row['open_interest_wad'], 6)}{held}"
+            + (f"  [{row['state']}]" if row["state"] != "live" else "")
         )
     acct = status.get("account")
     if acct:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -132,16 +133,21 @@ def test_status_reports_the_book_and_the_account(suite: Suite, depositor: LocalA
     assert status["total_assets"] == int(suite.vault.functions.totalAssets().call())
     assert status["book"]["healthFactorWad"] == book["healthFactorWad"]
     assert status["book"]["netDeltaWad"] == book["bookDeltaWad"] + book["hedgeWad"]
-    assert status["series"] == [
-        {
-            "id": series_id,
-            "expiry": status["series"][0]["expiry"],
-            "type": "call",
-            "strike_wad": 3000 * WAD,
-            "open_interest_wad": 3 * WAD,
-            "held_wad": 3 * WAD,
-        }
-    ]
+    (row,) = [dict(r) for r in status["series"]]
+    quoted = {k: row.pop(k) for k in ("bid", "ask", "iv", "state", "expiry_date")}
+    assert row == {
+        "id": series_id,
+        "expiry": row["expiry"],
+        "type": "call",
+        "strike_wad": 3000 * WAD,
+        "open_interest_wad": 3 * WAD,
+        "held_wad": 3 * WAD,
+    }
+    # the quote of a 0.01 option, per option: the sale below the purchase, both around the mark
+    premium, fee = suite.vault.functions.quoteBuy(series_id, WAD // 100).call()
+    assert Decimal(quoted["ask"]) == Decimal(premium + fee) * 100 / 10**6
+    assert 0 < Decimal(quoted["bid"]) < Decimal(quoted["ask"])
+    assert quoted["state"] == "live" and quoted["expiry_date"].endswith("UTC")
     assert status["parameters"]["risk"]["hfFloorWad"] == suite.config.risk.hf_floor_wad
     text = format_status(status)
     assert "health factor" in text and f"#{series_id}" in text and "held 3" in text

@@ -89,7 +89,7 @@ def test_bad_input_is_a_message_not_a_traceback(
     assert _cli(node, manifest, "deposit", "--anvil-account", "3", "--amount", "1.0000001") == 2
     assert "more than 6 decimals" in capsys.readouterr().err
     assert _cli(node, manifest, "withdraw", "--anvil-account", "3") == 2
-    assert "exactly one of --amount" in capsys.readouterr().err
+    assert "one of the arguments --amount --all is required" in capsys.readouterr().err
     assert _cli(node, manifest, "buy", "--anvil-account", "3", "--series", "999", "--amount", "1") == 2
     assert "UnknownSeries(seriesId=999)" in capsys.readouterr().err
     assert main(["status", "--manifest", str(manifest)]) == 2
