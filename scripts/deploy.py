@@ -35,8 +35,33 @@ def main() -> None:
     # EIP-1559 transactions hedgevault builds (maxFeePerGas), which then cannot be signed. This script sends
     # nothing through brownie, so it removes the strategy for its run.
     web3.eth.set_gas_price_strategy(None)
+    _drop_request_cache()
     try:
         deploy_on(args, web3)
     except HedgevaultError as exc:
-        print(f"scripts/deploy.py: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a message, not brownie's traceback of the script
+        _fail(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it)")
+
+
+def _drop_request_cache() -> None:
+    """brownie switches on its request-caching middleware for any network whose last 50 blocks span 250 s
+    (every real testnet); it serves stale answers (a transaction count) and the next transaction fails
+    `nonce too low`. hedgevault reads fresh state on every call, so the cache goes for this run."""
+    from brownie.network.middlewares.caching import RequestCachingMiddleware
+
+    for builder, middleware in list(web3._custom_middleware):
+        if isinstance(middleware, RequestCachingMiddleware):
+            web3.middleware_onion.remove(builder)
+            middleware.uninstall()
+            web3._custom_middleware.remove((builder, middleware))
+
+
+def _fail(message: str) -> None:
+    """One line on stderr and exit 2, without brownie's traceback (brownie prints one for any exception a
+    script raises, SystemExit included): the network is disconnected first, then the process ends."""
+    print(f"scripts/deploy.py: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    if network.is_connected():
+        network.disconnect()
+    os._exit(2)
