@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "greeks",
         help="price an option and its Greeks with the integer mirror (optionally also on-chain)",
-        description="Values are decimals (spot 3000, vol 0.8 for 80%%, rate -0.01); time as 3600, 12h, 30d, 0.5y.",
+        description="Values are decimals (spot 3000, vol 0.8 for 80%, rate -0.01); time as 3600, 12h, 30d, 0.5y.",
     )
     p.add_argument("--spot", required=True, help="underlying price, e.g. 3000")
     p.add_argument("--strike", required=True, help="strike price, e.g. 3200")
@@ -178,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
         register_sim,
     ):
         register(sub)
+    # every subcommand's --help opens with what it does: its one-line summary where it has no longer text
+    helps = {a.dest: a.help for a in sub._choices_actions}
+    for name, subparser in sub.choices.items():
+        if not subparser.description and helps.get(name):
+            summary = str(helps[name]).replace("%%", "%")
+            subparser.description = summary[0].upper() + summary[1:] + "."
     return parser
 
 

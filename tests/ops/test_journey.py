@@ -280,3 +280,15 @@ def test_status_into_a_closed_pipe_is_quiet(env: dict[str, str]) -> None:
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0 and capsys.readouterr().out.startswith("hedgevault ")
     assert main([]) == 0 and "COMMAND" in capsys.readouterr().out
+
+
+def test_every_subcommand_says_what_it_does(capsys: pytest.CaptureFixture[str]) -> None:
+    from hedgevault.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert len(sub.choices) >= 30
+    for name, subparser in sub.choices.items():  # type: ignore[union-attr]
+        assert subparser.description, name
+        text = subparser.format_help()
+        assert "%%" not in text and "%(" not in text, name
