@@ -89,13 +89,26 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     if args.rpc_url is None and args.fork_url is None:
         args.rpc_url = os.environ.get("HEDGEVAULT_RPC_URL") or None
     with local_node(rpc_url=args.rpc_url, fork_url=args.fork_url) as node:
-        code = deploy_on(args, node.web3())
         embedded = args.rpc_url is None
-        if embedded and args.keep_running:
-            _serve(node.url)
-        elif embedded and code == 0:
-            print(f"note: the {'fork' if args.fork_url else 'embedded Anvil'} stops now; --keep-running keeps it")
+        try:
+            code = deploy_on(args, node.web3())
+            if embedded and args.keep_running:
+                _serve(node.url)
+            elif embedded and code == 0:
+                print(f"note: the {'fork' if args.fork_url else 'embedded Anvil'} stops now; --keep-running keeps it")
+        finally:
+            if embedded and args.manifest is None and not args.check:
+                _forget_manifest(args)
         return code
+
+
+def _forget_manifest(args: argparse.Namespace) -> None:
+    """A chain started here stops with the command: its manifest (at the default path) describes contracts that
+    no longer exist anywhere, so it goes too (give --manifest PATH to keep a record, or --keep-running)."""
+    path = getattr(args, "written_manifest", None)
+    if path is not None and Path(path).exists():
+        Path(path).unlink()
+        print(f"note: removed {path}: it described the stopped chain (keep one with --manifest PATH)")
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -151,6 +164,7 @@ def _deploy(args: argparse.Namespace, w3: Web3, config: DeployConfig, max_fee_ca
 
     identity = ChainIdentity.read(w3)
     path, replace_stale_fork = _manifest_path(args, identity)
+    args.written_manifest = path
     infrastructure = args.infrastructure
     if getattr(args, "fork_url", None) and infrastructure is None and config.infrastructure is None:
         base = default_manifest_path(identity.parent)

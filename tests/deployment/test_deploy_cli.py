@@ -286,3 +286,13 @@ def test_parameter_out_of_the_contracts_bounds_names_the_custom_error(
     # refused before anything is sent (it used to send ~30 transactions and stop at the vault's constructor)
     assert "risk.hf_floor_wad 5000000000000000000 is outside" in run.err and "Traceback" not in run.err
     assert node.web3().eth.block_number == 0 and not (tmp_path / "m.json").exists()
+
+
+def test_embedded_deploy_leaves_no_manifest_of_the_stopped_chain(hv: Callable[..., Run]) -> None:
+    from hedgevault.deployment.manifest import DEPLOYMENTS_DIR
+
+    before = set(DEPLOYMENTS_DIR.glob("local/*.json"))
+    run = hv("deploy", "--infrastructure-only")
+    assert run.code == 0, run.err
+    assert "the embedded Anvil stops now" in run.out and "removed" in run.out
+    assert set(DEPLOYMENTS_DIR.glob("local/*.json")) == before
