@@ -71,8 +71,32 @@ def _readable(abi_type: str, value: Any) -> Any:
     return value
 
 
-def describe_data(data: str | bytes) -> str:
-    """Human text for revert data: ``Name(arg=value, ...)``, ``Error("...")``, ``Panic(0x11)`` or hex."""
+#: Custom-error arguments in quote token units, by error (shown as tokens when the quote's decimals are known).
+QUOTE_ARGUMENTS: dict[str, frozenset[str]] = {
+    "PremiumAboveMax": frozenset(("premiumWithFee", "maxPremium")),
+    "ProceedsBelowMin": frozenset(("proceeds", "minProceeds")),
+    "InsufficientLiquidity": frozenset(("needed", "available")),
+    "VaultInsolvent": frozenset(("assetsValue", "liabilities")),
+}
+
+
+def _in_user_units(error: str, name: str, abi_type: str, value: Any, quote_decimals: int | None) -> Any:
+    """A uint/int argument as the user typed it: quote amounts as tokens, ``...Wad`` values as decimals."""
+    if not isinstance(value, int) or isinstance(value, bool) or not abi_type.startswith(("uint", "int")):
+        return value
+    from hedgevault.units import from_units, from_wad
+
+    if quote_decimals is not None and name in QUOTE_ARGUMENTS.get(error, ()):
+        return from_units(value, quote_decimals)
+    if name.endswith("Wad") and abs(value) < 2**200:
+        return from_wad(value)
+    return value
+
+
+def describe_data(data: str | bytes, quote_decimals: int | None = None) -> str:
+    """Human text for revert data: ``Name(arg=value, ...)``, ``Error("...")``, ``Panic(0x11)`` or hex. With
+    ``quote_decimals``, quote amounts read as tokens (``ProceedsBelowMin(proceeds=24.728098, minProceeds=100)``)
+    and wad values as decimals."""
     raw = _raw(data)
     if not raw:
         return "reverted without a reason"
@@ -84,17 +108,20 @@ def describe_data(data: str | bytes) -> str:
         if raw[:4] in error_table():
             name, args = decode_error(raw)
             _, types, names = error_table()[raw[:4]]
-            shown = [_readable(t, v) for t, v in zip(types, args, strict=True)]
+            shown = [
+                _readable(t, _in_user_units(name, n, t, v, quote_decimals) if quote_decimals is not None else v)
+                for t, v, n in zip(types, args, names, strict=True)
+            ]
             return f"{name}(" + ", ".join(f"{n}={v}" if n else str(v) for n, v in zip(names, shown, strict=True)) + ")"
     except DecodingError:
         pass
     return f"unknown revert 0x{raw.hex()}"
 
 
-def describe(exc: BaseException) -> str:
+def describe(exc: BaseException, quote_decimals: int | None = None) -> str:
     """Human text for a web3 revert exception (custom error, string reason) or any other exception."""
     if isinstance(exc, ContractCustomError):
-        return describe_data(str(exc.data))
+        return describe_data(str(exc.data), quote_decimals)
     if isinstance(exc, ContractLogicError):
         if isinstance(exc.data, (str, bytes)) and _raw(exc.data)[:4] in (_ERROR_STRING, _PANIC):
             return describe_data(exc.data)

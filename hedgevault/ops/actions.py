@@ -84,8 +84,8 @@ def _tokens(suite: Suite, units: int) -> str:
     return f"{from_units(units, decimals)} {suite.quote.functions.symbol().call()}"
 
 
-def _explain(action: str, exc: Exception) -> ActionError:
-    text = describe(exc)
+def _explain(action: str, exc: Exception, quote_decimals: int | None = None) -> ActionError:
+    text = describe(exc, quote_decimals)
     name = text.split("(", 1)[0]
     hint = HINTS.get(name)
     return ActionError(f"{action} would revert with {text}" + (f": {hint}" if hint else ""))
@@ -95,7 +95,7 @@ def _send(suite: Suite, action: str, fn: Buildable, account: LocalAccount) -> Tx
     try:
         return send_signed(suite.w3, fn, account)
     except (ContractCustomError, ContractLogicError) as exc:
-        raise _explain(action, exc) from None
+        raise _explain(action, exc, int(suite.quote.functions.decimals().call())) from None
 
 
 def _call(action: str, fn: Any, sender: str) -> Any:

@@ -292,3 +292,18 @@ def test_every_subcommand_says_what_it_does(capsys: pytest.CaptureFixture[str]) 
         assert subparser.description, name
         text = subparser.format_help()
         assert "%%" not in text and "%(" not in text, name
+
+
+def test_revert_data_reads_in_the_units_a_user_types() -> None:
+    from eth_abi.abi import encode
+    from web3 import Web3
+
+    from hedgevault.reverts import describe_data
+
+    data = Web3.keccak(text="ProceedsBelowMin(uint256,uint256)")[:4] + encode(
+        ["uint256"] * 2, [24_728_098, 100_000_000]
+    )
+    assert describe_data(data, quote_decimals=6) == "ProceedsBelowMin(proceeds=24.728098, minProceeds=100)"
+    assert describe_data(data) == "ProceedsBelowMin(proceeds=24728098, minProceeds=100000000)"
+    other = Web3.keccak(text="AaveLiquidityShort(uint256,uint256)")[:4] + encode(["uint256"] * 2, [5, 7])
+    assert describe_data(other, quote_decimals=6) == "AaveLiquidityShort(available=5, wanted=7)"  # not quote
