@@ -158,19 +158,15 @@ library SviMath {
             grid.points < 2 || grid.points > MAX_GRID_POINTS || grid.kLoWad >= grid.kHiWad
                 || grid.kLoWad < -MAX_ABS_K_WAD || grid.kHiWad > MAX_ABS_K_WAD
         ) revert ISviMath.SviGridInvalid(grid.kLoWad, grid.kHiWad, grid.points);
-        int256 span = grid.kHiWad - grid.kLoWad; // in (0, 1e19]
-        int256 last = int256(grid.points - 1);
-        for (uint256 i; i < grid.points; ++i) {
-            // span * i >= 0: `/` is the floor
-            int256 k = grid.kLoWad + (span * int256(i)) / last;
-            (int256 wLo36, int256 wHi36) = _checkButterflyAt(s, k);
-            if (hasNearer) {
-                (, int256 nearHi36) = _varianceBounds(nearer, k);
-                if (nearHi36 > wLo36) revert ISviMath.SviCalendarArbitrage(k, nearHi36, wLo36);
-            }
-            if (hasFarther) {
-                (int256 farLo36,) = _varianceBounds(farther, k);
-                if (wHi36 > farLo36) revert ISviMath.SviCalendarArbitrage(k, wHi36, farLo36);
+        unchecked {
+            // span in (0, 1e19] and i < 64: span * i < 2^70, k within [kLo, kHi]
+            int256 lo = grid.kLoWad;
+            int256 span = grid.kHiWad - lo;
+            uint256 n = grid.points;
+            int256 last = int256(n - 1);
+            for (uint256 i; i < n; ++i) {
+                // span * i >= 0: `/` is the floor
+                _checkAt(s, lo + (span * int256(i)) / last, nearer, hasNearer, farther, hasFarther);
             }
         }
     }
@@ -323,71 +319,90 @@ library SviMath {
         }
     }
 
-    /// @dev r = sqrt((k - m)^2 + sigma^2) enclosed: rLo = floor(r), rHi = rLo, or rLo + 1 when r is not an
-    /// integer; and d = k - m. |d| <= 1e19 and sigma <= 5e18: the square < 2^134.
-    function _root(ISviMath.SviSlice memory s, int256 kWad) private pure returns (int256 d, int256 rLo, int256 rHi) {
-        d = kWad - s.mWad;
-        (uint256 r, uint256 q) = hypotFloor(d, s.sigmaWad);
-        assembly ("memory-safe") {
-            rLo := r
-            rHi := add(r, iszero(eq(mul(r, r), q)))
+    /// @dev The checks at one grid point k: butterfly, then calendar against each neighbour given.
+    function _checkAt(
+        ISviMath.SviSlice memory s,
+        int256 k,
+        ISviMath.SviSlice memory nearer,
+        bool hasNearer,
+        ISviMath.SviSlice memory farther,
+        bool hasFarther
+    ) private pure {
+        (int256 wLo36, int256 wHi36, int256 g36, int256 wHi) = _point(s, k, true);
+        if (wLo36 <= 0) revert ISviMath.SviVarianceNotPositive(k, wLo36);
+        // |g36| < 2^171 and wHi >= 1: the figure's product and divisor fit
+        if (g36 < 0) revert ISviMath.SviButterflyArbitrage(k, (g36 * WAD) / (16 * wHi * wHi));
+        if (hasNearer) {
+            (, int256 nearHi36,,) = _point(nearer, k, false);
+            if (nearHi36 > wLo36) revert ISviMath.SviCalendarArbitrage(k, nearHi36, wLo36);
+        }
+        if (hasFarther) {
+            (int256 farLo36,,,) = _point(farther, k, false);
+            if (wHi36 > farLo36) revert ISviMath.SviCalendarArbitrage(k, wHi36, farLo36);
         }
     }
 
-    /// @dev [w rounded down, w rounded up] at k, 1e36 units.
-    function _varianceBounds(ISviMath.SviSlice memory s, int256 kWad)
+    /// @dev Everything the arbitrage checks need at k, in one pass (inputs: a slice that passed `checkParams`,
+    /// |k| <= 5):
+    /// - r = sqrt((k - m)^2 + sigma^2) enclosed by rLo = floor(r) and rHi = rLo, or rLo + 1 when r is not an
+    ///   integer (`hypotFloor` inline);
+    /// - [wLo36, wHi36]: w rounded down and up, 1e36 units (rho d + r 1e18 >= 0 at both ends since r >= |d| and
+    ///   |rho| < 1, b >= 0: the floor and the ceiling of non-negative quotients; b (.) < 1e19 * 2.2e37 < 2^188);
+    /// - if `withG` and wLo36 > 0: g36, a lower bound of G = 16 w^2 g = 4 (2w - k w')^2 - 4 w'^2 w - w'^2 w^2
+    ///   + 8 w'' w^2 in 1e36 units, from w in [wLo, wHi] (wad, outward), w' = b (rho + d / r) in [dLo, dHi]
+    ///   (d / r rounded outward, the larger |d / r| at the smaller r) and w'' = b sigma^2 / r^3 >= eLo =
+    ///   floor(b floor(sigma^2 1e18 / rHi^2) / rHi), each term bounded on its side; and wHi (w rounded up, wad).
+    ///   For b = 0, w' = w'' = 0 and G = 16 w^2 > 0: g36 = 1.
+    /// Bounds: |d| <= 1e19, sigma in [1e9, 5e18]: d^2 + sigma^2 < 2^134; w < 1.5e20 wad; |w'| <= 4e18 + 1;
+    /// w'' <= b / sigma < 1e28; |k w'| < 2^66; (2w - k w')^2 < 2^138; w'' w^2 < 2^170: no product nears 2^255.
+    function _point(ISviMath.SviSlice memory s, int256 k, bool withG)
         private
         pure
-        returns (int256 wLo36, int256 wHi36)
+        returns (int256 wLo36, int256 wHi36, int256 g36, int256 wHi)
     {
-        if (s.bWad == 0) return (s.a36, s.a36);
-        (int256 d, int256 rLo, int256 rHi) = _root(s, kWad);
-        return _varianceFromRoot(s, d, rLo, rHi);
-    }
-
-    /// @dev w's bounds from r's. rho d + r 1e18 >= 0 at both ends (r >= |d|, |rho| < 1) and b >= 0: the floor
-    /// and the ceiling of non-negative quotients. b (rho d + r 1e18) <= 1e19 * 2.2e37 < 2^188.
-    function _varianceFromRoot(ISviMath.SviSlice memory s, int256 d, int256 rLo, int256 rHi)
-        private
-        pure
-        returns (int256 wLo36, int256 wHi36)
-    {
+        int256 d;
+        int256 rLo;
+        int256 rHi;
         assembly ("memory-safe") {
             let a := mload(s)
             let b := mload(add(s, 0x20))
-            let rd := mul(mload(add(s, 0x40)), d)
-            wLo36 := add(a, div(mul(b, add(rd, mul(rLo, WAD))), WAD))
-            // ceil of a non-negative quotient: (x + WAD - 1) / WAD
-            wHi36 := add(a, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))
+            wLo36 := a
+            wHi36 := a
+            g36 := 1
+            wHi := 1
+            if b {
+                d := sub(k, mload(add(s, 0x60)))
+                let sig := mload(add(s, 0x80))
+                {
+                    // `hypotFloor` inline
+                    let h := d
+                    if slt(d, 0) { h := sub(0, d) }
+                    let l := sig
+                    if lt(h, l) {
+                        l := h
+                        h := sig
+                    }
+                    let q := add(mul(d, d), mul(sig, sig))
+                    rLo := add(h, div(mul(l, l), shl(1, h)))
+                    rLo := shr(1, add(rLo, div(q, rLo)))
+                    rLo := shr(1, add(rLo, div(q, rLo)))
+                    rLo := shr(1, add(rLo, div(q, rLo)))
+                    rLo := shr(1, add(rLo, div(q, rLo)))
+                    rLo := sub(rLo, lt(div(q, rLo), rLo))
+                    rHi := add(rLo, iszero(eq(mul(rLo, rLo), q)))
+                }
+                let rd := mul(mload(add(s, 0x40)), d)
+                wLo36 := add(a, div(mul(b, add(rd, mul(rLo, WAD))), WAD))
+                wHi36 := add(a, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))
+            }
+        }
+        if (withG && s.bWad != 0 && wLo36 > 0) {
+            (int256 dLo, int256 dHi, int256 eLo) = _slopes(s, d, rLo, rHi);
+            (g36, wHi) = _gLower(k, wLo36, wHi36, dLo, dHi, eLo);
         }
     }
 
-    /// @dev Gatheral's condition at k (see `ISviMath`), decided on a lower bound of
-    /// G = 16 w^2 g = 4 (2w - k w')^2 - 4 w'^2 w - w'^2 w^2 + 8 w'' w^2, each variable enclosed in an interval
-    /// (w in wad, [wLo, wHi]; w' = b (rho + d / r) in [dLo, dHi]; w'' = b sigma^2 / r^3 >= eLo) and each term
-    /// bounded on the side against the slice. Returns w's bounds in 1e36 units for the calendar check.
-    /// Bounds (domain of `checkParams`, |k| <= 5): w < 1.5e20 wad, |w'| <= 4e18 (+1), w'' <= b / sigma < 1e28
-    /// (sigma >= 1e-9), |k w'| < 2^66, (2w - k w')^2 < 2^138, 8 w'' w^2 / 1e18 < 2^170: no product reaches 2^255.
-    function _checkButterflyAt(ISviMath.SviSlice memory s, int256 k)
-        private
-        pure
-        returns (int256 wLo36, int256 wHi36)
-    {
-        if (s.bWad == 0) {
-            // w' = w'' = 0: G = 16 w^2 > 0 where w > 0
-            if (s.a36 <= 0) revert ISviMath.SviVarianceNotPositive(k, s.a36);
-            return (s.a36, s.a36);
-        }
-        (int256 d, int256 rLo, int256 rHi) = _root(s, k);
-        (wLo36, wHi36) = _varianceFromRoot(s, d, rLo, rHi);
-        if (wLo36 <= 0) revert ISviMath.SviVarianceNotPositive(k, wLo36);
-        (int256 dLo, int256 dHi, int256 eLo) = _slopes(s, d, rLo, rHi);
-        (int256 g36, int256 wHi) = _g36Lower(k, wLo36, wHi36, dLo, dHi, eLo);
-        if (g36 < 0) revert ISviMath.SviButterflyArbitrage(k, (g36 * WAD) / (16 * wHi * wHi));
-    }
-
-    /// @dev w' = b (rho + d / r) enclosed in [dLo, dHi], and w'' = b sigma^2 / r^3 >= eLo, wad. |d| <= 1e19:
-    /// d 1e18 < 2^64; sigma^2 1e18 < 2^185; b floor(sigma^2 / r^2) <= 1e37.
+    /// @dev w' = b (rho + d / r) enclosed in [dLo, dHi] and the lower bound eLo of w'' (see `_point`).
     function _slopes(ISviMath.SviSlice memory s, int256 d, int256 rLo, int256 rHi)
         private
         pure
@@ -414,15 +429,13 @@ library SviMath {
             }
             dLo := floorDiv(mul(b, add(rho, floorDiv(mul(d, WAD), rNear))), WAD)
             dHi := ceilDiv(mul(b, add(rho, ceilDiv(mul(d, WAD), rFar))), WAD)
-            // b floor(sigma^2 1e18 / rHi^2) / rHi rounded down (all non-negative)
             eLo := div(mul(b, div(mul(mul(sig, sig), WAD), mul(rHi, rHi))), rHi)
         }
     }
 
-    /// @dev A lower bound of G = 4 (2w - k w')^2 - 4 w'^2 w - w'^2 w^2 + 8 w'' w^2 in 1e36 units, from w in
-    /// [wLo36, wHi36] (1e36 units, wLo36 > 0; taken to wad outward), w' in [dLo, dHi], w'' >= eLo >= 0, each
-    /// term bounded on its side; and w rounded up to wad (for the error's figure).
-    function _g36Lower(int256 k, int256 wLo36, int256 wHi36, int256 dLo, int256 dHi, int256 eLo)
+    /// @dev The lower bound g36 of G (see `_point`) from w in [wLo36, wHi36] (1e36 units, wLo36 > 0), w' in
+    /// [dLo, dHi] and w'' >= eLo; and wHi, w rounded up to wad.
+    function _gLower(int256 k, int256 wLo36, int256 wHi36, int256 dLo, int256 dHi, int256 eLo)
         private
         pure
         returns (int256 g36, int256 wHi)
@@ -439,25 +452,26 @@ library SviMath {
             // w in wad: wLo36 > 0, so `div` is the floor; the ceiling of wHi36 >= wLo36 > 0 likewise
             let wLo := div(wLo36, WAD)
             wHi := div(add(wHi36, 999999999999999999), WAD)
-            // k w' enclosed (the ends swap for k < 0)
-            let kdLo := floorDiv(mul(k, dLo), WAD)
-            let kdHi := ceilDiv(mul(k, dHi), WAD)
-            if slt(k, 0) {
-                kdLo := floorDiv(mul(k, dHi), WAD)
-                kdHi := ceilDiv(mul(k, dLo), WAD)
-            }
-            // (2w - k w')^2 >= the square of the end nearer 0, or 0 when [xLo, xHi] holds 0 (xLo <= xHi)
-            let xLo := sub(shl(1, wLo), kdHi)
-            let xHi := sub(shl(1, wHi), kdLo)
+            // (2w - k w')^2 >= the square of the end of [xLo, xHi] nearer 0, or 0 when it holds 0 (xLo <= xHi),
+            // with k w' enclosed (the ends swap for k < 0)
             let xSq := 0
-            if sgt(xLo, 0) { xSq := mul(xLo, xLo) }
-            if slt(xHi, 0) { xSq := mul(xHi, xHi) }
-            // |w'| <= max(|dLo|, |dHi|)
+            {
+                let kdLo := floorDiv(mul(k, dLo), WAD)
+                let kdHi := ceilDiv(mul(k, dHi), WAD)
+                if slt(k, 0) {
+                    kdLo := floorDiv(mul(k, dHi), WAD)
+                    kdHi := ceilDiv(mul(k, dLo), WAD)
+                }
+                let xLo := sub(shl(1, wLo), kdHi)
+                let xHi := sub(shl(1, wHi), kdLo)
+                if sgt(xLo, 0) { xSq := mul(xLo, xLo) }
+                if slt(xHi, 0) { xSq := mul(xHi, xHi) }
+            }
+            // |w'| <= max(|dLo|, |dHi|); |w'| w rounded up and w'' w rounded down, wad
             let dMax := dLo
             if slt(dLo, 0) { dMax := sub(0, dLo) }
             if sgt(dHi, dMax) { dMax := dHi }
             if sgt(sub(0, dHi), dMax) { dMax := sub(0, dHi) }
-            // |w'| w rounded up and w'' w rounded down, wad (non-negative)
             let dw := div(add(mul(dMax, wHi), 999999999999999999), WAD)
             let ew := div(mul(eLo, wLo), WAD)
             g36 := sub(sub(add(shl(2, xSq), shl(3, mul(ew, wLo))), shl(2, mul(dMax, dw))), mul(dw, dw))

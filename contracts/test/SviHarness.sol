@@ -163,6 +163,13 @@ contract SviHarness {
         gasUsed = before - gasleft();
     }
 
+    /// @notice Gas of `SviMath.volAtLogMoneyness` alone (k given: the logarithm shared with the pricer).
+    function gasVolAtK(ISviMath.SviSlice memory s, int256 kWad, uint256 timeSec) external view returns (uint256 gasUsed) {
+        uint256 before = gasleft();
+        SviMath.volAtLogMoneyness(s, kWad, timeSec);
+        gasUsed = before - gasleft();
+    }
+
     /// @notice Gas of a post's checks alone (`checkParams` + `checkArbitrage` + `checkRateLimit`).
     function gasCheckPost(PostInput memory p) external view returns (uint256 gasUsed) {
         uint256 before = gasleft();

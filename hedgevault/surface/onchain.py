@@ -106,3 +106,10 @@ class SviHarness:
             "batchHypot(int256[],int256[])", ["int256[]", "int256[]"], [list(ds), list(sigmas)], ["uint256[]"]
         )
         return [int(r) for r in roots]
+
+    def gas_vol_at_k(self, s: Slice, k_wad: int, time_sec: int) -> int:
+        """Gas of ``SviMath.volAtLogMoneyness`` alone."""
+        (g,) = self._raw_call(
+            f"gasVolAtK({_SLICE},int256,uint256)", [_SLICE, "int256", "uint256"], [s.as_tuple(), k_wad, time_sec], ["uint256"]
+        )
+        return int(g)
