@@ -110,6 +110,9 @@ class SviHarness:
     def gas_vol_at_k(self, s: Slice, k_wad: int, time_sec: int) -> int:
         """Gas of ``SviMath.volAtLogMoneyness`` alone."""
         (g,) = self._raw_call(
-            f"gasVolAtK({_SLICE},int256,uint256)", [_SLICE, "int256", "uint256"], [s.as_tuple(), k_wad, time_sec], ["uint256"]
+            f"gasVolAtK({_SLICE},int256,uint256)",
+            [_SLICE, "int256", "uint256"],
+            [s.as_tuple(), k_wad, time_sec],
+            ["uint256"],
         )
         return int(g)
