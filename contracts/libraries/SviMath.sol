@@ -409,14 +409,6 @@ library SviMath {
         returns (int256 dLo, int256 dHi, int256 eLo)
     {
         assembly ("memory-safe") {
-            function floorDiv(x, y) -> q {
-                q := sdiv(x, y)
-                if slt(smod(x, y), 0) { q := sub(q, 1) }
-            }
-            function ceilDiv(x, y) -> q {
-                q := sdiv(x, y)
-                if sgt(smod(x, y), 0) { q := add(q, 1) }
-            }
             let b := mload(add(s, 0x20))
             let rho := mload(add(s, 0x40))
             let sig := mload(add(s, 0x80))
@@ -427,8 +419,12 @@ library SviMath {
                 rNear := rHi
                 rFar := rLo
             }
-            dLo := floorDiv(mul(b, add(rho, floorDiv(mul(d, WAD), rNear))), WAD)
-            dHi := ceilDiv(mul(b, add(rho, ceilDiv(mul(d, WAD), rFar))), WAD)
+            // floor and ceiling of signed quotients: sdiv truncates, the remainder's sign corrects it
+            let dw := mul(d, WAD)
+            let x := mul(b, add(rho, sub(sdiv(dw, rNear), slt(smod(dw, rNear), 0))))
+            dLo := sub(sdiv(x, WAD), slt(smod(x, WAD), 0))
+            x := mul(b, add(rho, add(sdiv(dw, rFar), sgt(smod(dw, rFar), 0))))
+            dHi := add(sdiv(x, WAD), sgt(smod(x, WAD), 0))
             eLo := div(mul(b, div(mul(mul(sig, sig), WAD), mul(rHi, rHi))), rHi)
         }
     }
@@ -441,14 +437,6 @@ library SviMath {
         returns (int256 g36, int256 wHi)
     {
         assembly ("memory-safe") {
-            function floorDiv(x, y) -> q {
-                q := sdiv(x, y)
-                if slt(smod(x, y), 0) { q := sub(q, 1) }
-            }
-            function ceilDiv(x, y) -> q {
-                q := sdiv(x, y)
-                if sgt(smod(x, y), 0) { q := add(q, 1) }
-            }
             // w in wad: wLo36 > 0, so `div` is the floor; the ceiling of wHi36 >= wLo36 > 0 likewise
             let wLo := div(wLo36, WAD)
             wHi := div(add(wHi36, 999999999999999999), WAD)
@@ -456,12 +444,15 @@ library SviMath {
             // with k w' enclosed (the ends swap for k < 0)
             let xSq := 0
             {
-                let kdLo := floorDiv(mul(k, dLo), WAD)
-                let kdHi := ceilDiv(mul(k, dHi), WAD)
+                // k w' enclosed (the ends swap for k < 0): floor of the lower, ceiling of the upper product
+                let pLo := mul(k, dLo)
+                let pHi := mul(k, dHi)
                 if slt(k, 0) {
-                    kdLo := floorDiv(mul(k, dHi), WAD)
-                    kdHi := ceilDiv(mul(k, dLo), WAD)
+                    pLo := mul(k, dHi)
+                    pHi := mul(k, dLo)
                 }
+                let kdLo := sub(sdiv(pLo, WAD), slt(smod(pLo, WAD), 0))
+                let kdHi := add(sdiv(pHi, WAD), sgt(smod(pHi, WAD), 0))
                 let xLo := sub(shl(1, wLo), kdHi)
                 let xHi := sub(shl(1, wHi), kdLo)
                 if sgt(xLo, 0) { xSq := mul(xLo, xLo) }
