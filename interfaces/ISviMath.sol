@@ -83,7 +83,8 @@ interface ISviMath {
     /// volatility (evaluation) or no density (butterfly check) there.
     error SviVarianceNotPositive(int256 kWad, int256 variance36);
     /// @notice Gatheral's g at `kWad` is negative: `gWad` is its lower bound 16 w^2 g (rounded down, 1e36
-    /// units) divided by 16 w^2 (w rounded up to wad), truncated. Call prices would not be convex in strike there (a butterfly pays for free).
+    /// units) divided by 16 w^2 (w rounded up to wad), truncated. Call prices would not be convex in strike there
+    /// (a butterfly pays for free).
     error SviButterflyArbitrage(int256 kWad, int256 gWad);
     /// @notice At `kWad` the nearer expiry's total variance (`nearerVariance36`, rounded up) exceeds the
     /// farther one's (`fartherVariance36`, rounded down): a calendar spread pays for free.

@@ -8,11 +8,13 @@ import {FixedPointMath} from "./FixedPointMath.sol";
 /// @notice Raw SVI slices: total variance and implied volatility at a strike, and the checks of a posted slice
 /// (parameters, butterfly and calendar arbitrage on a grid, the per-strike rate limit). Units, rounding and the
 /// rules are documented on `ISviMath`.
-/// @dev Mirrored operation for operation by `hedgevault/surface/mirror.py`. Checked arithmetic throughout:
-/// inside the domain of `checkParams` (and |k| <= 5) no product comes near 2^255 (the largest, 16 w^2 g's
-/// terms, stay below 2^170; bounds beside each line), so a Panic can only come from a slice that was never
-/// checked. Signed divisions that decide a check round outward with `_floorDiv` / `_ceilDiv`; Solidity's `/`
-/// (toward zero) is used only on non-negative operands, where it is the floor.
+/// @dev Mirrored operation for operation by `hedgevault/surface/mirror.py`. The parameter checks are checked
+/// Solidity; the evaluation and the per-point arbitrage arithmetic are assembly (gas), with the bound of every product
+/// beside it: inside the domain of `checkParams` and |k| <= 5 no intermediate comes near 2^255 (the largest, the
+/// terms of 16 w^2 g, stay below 2^171). A slice that never passed `checkParams` may therefore give a wrong number
+/// rather than a revert: the oracle must check every post. Signed divisions that decide a check round outward:
+/// `sdiv` truncates toward zero and the sign of `smod` corrects it (floor = sdiv - (smod < 0), ceiling = sdiv +
+/// (smod > 0)); `div` is used only on non-negative operands, where it is the floor.
 library SviMath {
     int256 internal constant WAD = 1e18;
     int256 internal constant E36 = 1e36;

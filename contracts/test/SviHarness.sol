@@ -87,7 +87,11 @@ contract SviHarness {
     // ------------------------------------------------------------------ batches (revert data kept)
 
     /// @notice Each input's volatility, or its revert data.
-    function batchVol(VolInput[] calldata inputs) external view returns (bytes[] memory reverts, uint256[] memory vols) {
+    function batchVol(VolInput[] calldata inputs)
+        external
+        view
+        returns (bytes[] memory reverts, uint256[] memory vols)
+    {
         reverts = new bytes[](inputs.length);
         vols = new uint256[](inputs.length);
         for (uint256 i; i < inputs.length; ++i) {
@@ -164,7 +168,11 @@ contract SviHarness {
     }
 
     /// @notice Gas of `SviMath.volAtLogMoneyness` alone (k given: the logarithm shared with the pricer).
-    function gasVolAtK(ISviMath.SviSlice memory s, int256 kWad, uint256 timeSec) external view returns (uint256 gasUsed) {
+    function gasVolAtK(ISviMath.SviSlice memory s, int256 kWad, uint256 timeSec)
+        external
+        view
+        returns (uint256 gasUsed)
+    {
         uint256 before = gasleft();
         SviMath.volAtLogMoneyness(s, kWad, timeSec);
         gasUsed = before - gasleft();
