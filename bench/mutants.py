@@ -1,4 +1,5 @@
-"""Mutation check of the economic-safety defences (issue 9, M*) and the hedging module (issue 10, H*): each
+"""Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*) and the volatility
+surface's checks (issue 13, S*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -13,6 +14,8 @@ root = pathlib.Path(__file__).resolve().parents[1]
 T = "tests/vault/test_economic_safety.py"
 E = "tests/vault/test_vault_entry_points.py"
 H = "tests/vault/test_hedger.py"
+S = "tests/surface/test_svi_math.py"
+SVI = "contracts/libraries/SviMath.sol"
 mutants = [
     (
         "M1 withdraw burns floor",
@@ -250,6 +253,91 @@ mutants = [
         "if (targetWad < 0 && !b.canShort) targetWad = 0;",
         "",
         [H + "::test_a_long_only_hedger_leaves_a_positive_book_delta_unhedged"],
+    ),
+    # the volatility surface's checks (issue 13): SviMath
+    (
+        "S1 Lee bound admits equality only one way",
+        SVI,
+        "if (slope36 > LEE_BOUND_36) revert",
+        "if (slope36 >= LEE_BOUND_36) revert",
+        [S + "::test_each_parameter_error_with_its_figure"],
+    ),
+    (
+        "S2 Lee bound moved by 1e-18",
+        SVI,
+        "int256 internal constant LEE_BOUND_36 = 2e36;",
+        "int256 internal constant LEE_BOUND_36 = 2e36 + 1e18;",
+        [S + "::test_each_parameter_error_with_its_figure"],
+    ),
+    (
+        "S3 no rho check",
+        SVI,
+        "if (s.rhoWad <= -WAD || s.rhoWad >= WAD) revert ISviMath.SviRhoOutOfRange(s.rhoWad);",
+        "",
+        [S + "::test_each_parameter_error_with_its_figure"],
+    ),
+    (
+        "S4 minimum variance rounded up",
+        SVI,
+        "int256 minVar36 = s.a36 + (s.bWad * s.sigmaWad * int256(root)) / WAD;",
+        "int256 minVar36 = s.a36 + _ceilDiv(s.bWad * s.sigmaWad * int256(root), WAD);",
+        [S + "::test_mirror_matches_on_random_posts"],
+    ),
+    (
+        "S5 no butterfly check",
+        SVI,
+        "if (g36 < 0) revert ISviMath.SviButterflyArbitrage(k, (g36 * WAD) / (16 * wHi * wHi));",
+        "",
+        [S + "::test_butterfly_arbitrage_constructed_and_refused"],
+    ),
+    (
+        "S6 calendar against the nearer compares w rounded up",
+        SVI,
+        "if (nearHi36 > wLo36) revert",
+        "if (nearHi36 > wHi36) revert",
+        [S + "::test_calendar_arbitrage_against_each_neighbour"],
+    ),
+    (
+        "S7 no calendar check against the farther",
+        SVI,
+        "if (wHi36 > farLo36) revert ISviMath.SviCalendarArbitrage(k, wHi36, farLo36);",
+        "",
+        [S + "::test_calendar_arbitrage_against_each_neighbour"],
+    ),
+    (
+        "S8 w's upper bound rounded down",
+        SVI,
+        "wHi36 := add(a, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))",
+        "wHi36 := add(a, div(mul(b, add(rd, mul(rHi, WAD))), WAD))",
+        [S + "::test_calendar_arbitrage_against_each_neighbour", S + "::test_mirror_matches_on_random_posts"],
+    ),
+    (
+        "S9 (2w - k w')^2 from the far end",
+        SVI,
+        "if sgt(xLo, 0) { xSq := mul(xLo, xLo) }",
+        "if sgt(xLo, 0) { xSq := mul(xHi, xHi) }",
+        [S + "::test_mirror_matches_on_random_posts"],
+    ),
+    (
+        "S10 the grid's last point skipped",
+        SVI,
+        "for (uint256 i; i < n; ++i) {",
+        "for (uint256 i; i + 1 < n; ++i) {",
+        [S + "::test_mirror_matches_on_random_posts"],
+    ),
+    (
+        "S11 rate limit admits the step only strictly",
+        SVI,
+        "if ((next > before ? next - before : before - next) > maxStepWad) {",
+        "if ((next > before ? next - before : before - next) >= maxStepWad) {",
+        [S + "::test_rate_limit_at_every_listed_strike"],
+    ),
+    (
+        "S12 flat slice's a rounded down",
+        SVI,
+        "s.a36 = int256(FixedPointMath.divUp(volWad_ * volWad_ * timeSec, YEAR_SEC));",
+        "s.a36 = int256(volWad_ * volWad_ * timeSec / YEAR_SEC);",
+        [S + "::test_flat_slice_gives_exactly_the_flat_vol"],
     ),
 ]
 only = sys.argv[1:]
