@@ -243,7 +243,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @inheritdoc IOptionVault
     function remark() external nonReentrant {
         _book.validUntil = 0;
-        BookMarking.freshMarks(_book, _series, _live, _env());
+        _actionBook();
     }
 
     /// @inheritdoc IOptionVault
@@ -294,27 +294,28 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function checkUpkeep(bytes calldata) external view returns (bool upkeepNeeded, bytes memory performData) {
         (uint256 expiry, uint80 roundId) = BookMarking.dueSettlement(_series, _live, priceOracle);
         if (expiry != 0) return (true, abi.encode(expiry, roundId));
-        (BookMarking.Marks memory m, uint256 spot, bool fresh) =
-            BookMarking.viewMarks(_book, _series, _live, _hedgeEnv());
-        (bool hedgeNow, bool remarkOnly,,,) = _upkeep(m, spot, fresh);
+        (BookMath.Book memory b, bool fresh, bool reusable,,) = BookMarking.viewBook(
+            _book, _series, _live, _hedgeEnv(), IERC20(asset()).balanceOf(address(this)), hedger
+        );
+        (bool hedgeNow, bool remarkOnly,,) = _upkeep(b, fresh, reusable);
         return (hedgeNow || remarkOnly, "");
     }
 
-    /// @dev What an upkeep without settlement does with marks `m` at `spot` (`fresh`: not re-marked): a
-    /// hedge when the gap leaves the band, or the interval has passed with a non-dust gap, or the hedger
-    /// is de-risking; else a re-mark of a stale book with open interest alone (reusable marks).
-    function _upkeep(BookMarking.Marks memory m, uint256 spot, bool fresh)
+    /// @dev What an upkeep without settlement does with book `b` (`fresh`: not re-marked; `reusable`: marks
+    /// with open interest that may stand in for a re-mark): a hedge when the gap leaves the band, or the
+    /// interval has passed with a non-dust gap, or the hedger is de-risking; else a re-mark of a stale book
+    /// with reusable marks alone.
+    function _upkeep(BookMath.Book memory b, bool fresh, bool reusable)
         internal
         view
-        returns (bool hedgeNow, bool remarkOnly, BookMath.Book memory b, int256 targetWad, uint256 gapWad)
+        returns (bool hedgeNow, bool remarkOnly, int256 targetWad, uint256 gapWad)
     {
-        b = _value(m, spot);
         (targetWad, gapWad) = b.hedgeTarget();
         HedgeParams storage hp = _hedgeParams;
         hedgeNow = gapWad > hp.deltaBandWad || b.deRisking
             || (block.timestamp >= lastHedgeTime + hp.hedgeIntervalSec && gapWad > hp.dustDeltaWad);
         // a stale book with open interest whose re-mark can be reused is worth an upkeep of its own
-        remarkOnly = !hedgeNow && !fresh && m.validUntil > m.markedAt && m.openWad != 0;
+        remarkOnly = !hedgeNow && !fresh && reusable;
     }
 
     /// @inheritdoc AutomationCompatibleInterface
@@ -329,13 +330,13 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             _settle(expiry, roundId);
             return;
         }
-        (BookMarking.Marks memory m, uint256 spot, bool fresh) =
-            BookMarking.freshMarks(_book, _series, _live, _hedgeEnv());
-        (bool hedgeNow, bool remarkOnly, BookMath.Book memory b, int256 targetWad, uint256 gapWad) =
-            _upkeep(m, spot, fresh);
+        (BookMath.Book memory b, bool fresh, bool reusable,,) = BookMarking.actionBook(
+            _book, _series, _live, _hedgeEnv(), IERC20(asset()).balanceOf(address(this)), hedger
+        );
+        (bool hedgeNow, bool remarkOnly, int256 targetWad, uint256 gapWad) = _upkeep(b, fresh, reusable);
         if (remarkOnly) return;
         if (!hedgeNow) revert UpkeepNotNeeded(gapWad, _hedgeParams.deltaBandWad);
-        _rebalance(b, _reservingCtx(spot), targetWad);
+        _rebalance(b, _reservingCtx(b.spotWad), targetWad);
     }
 
     // ================================================================= ERC-4626
@@ -565,7 +566,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @inheritdoc IOptionVault
     function book() external view returns (BookView memory v) {
-        (BookMath.Book memory b, BookMarking.Marks memory m, bool fresh) = _viewBookAndMarks();
+        (BookMath.Book memory b, bool fresh,, uint256 markedAt, uint256 validUntil) =
+            BookMarking.viewBook(_book, _series, _live, _env(), IERC20(asset()).balanceOf(address(this)), hedger);
         v.spotWad = b.spotWad;
         v.quoteBalance = b.quoteBalance;
         v.hedgeWad = b.hedgeWad;
@@ -579,8 +581,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         v.bookDeltaWad = b.bookDeltaWad;
         v.vegaWad = b.vegaWad;
         v.markLowerValue = b.markDownWad / _quoteScale;
-        v.markedAtSec = m.markedAt;
-        v.cacheValidUntilSec = m.validUntil;
+        v.markedAtSec = markedAt;
+        v.cacheValidUntilSec = validUntil;
         v.cacheFresh = fresh;
         v.swing = b.swing(c, _risk.feedDeviationBps, _volStepWad());
         v.claimReserve = _claimReserve(b.spotWad);
@@ -622,33 +624,14 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         env.maxDeltaDriftWad = _hedgeParams.deltaBandWad / 2;
     }
 
-    function _actionBook() internal returns (BookMath.Book memory) {
-        (BookMarking.Marks memory m, uint256 spotWad,) = BookMarking.freshMarks(_book, _series, _live, _env());
-        return _value(m, spotWad);
+    /// @dev The book of a state-changing action, re-marked (and stored) if needed (`BookMarking.actionBook`).
+    function _actionBook() internal returns (BookMath.Book memory b) {
+        (b,,,,) = BookMarking.actionBook(_book, _series, _live, _env(), IERC20(asset()).balanceOf(address(this)), hedger);
     }
 
-    /// @dev What a state-changing action would see now, without storing a re-mark.
-    function _viewBookAndMarks()
-        internal
-        view
-        returns (BookMath.Book memory b, BookMarking.Marks memory m, bool fresh)
-    {
-        uint256 spotWad;
-        (m, spotWad, fresh) = BookMarking.viewMarks(_book, _series, _live, _env());
-        b = _value(m, spotWad);
-    }
-
+    /// @dev What a state-changing action would see now, without storing a re-mark (`BookMarking.viewBook`).
     function _viewBook() internal view returns (BookMath.Book memory b) {
-        (b,,) = _viewBookAndMarks();
-    }
-
-    /// @dev Valuation at `spotWad` and now from the marks (`BookMarking.value`).
-    function _value(BookMarking.Marks memory m, uint256 spotWad) internal view returns (BookMath.Book memory) {
-        return BookMarking.value(m, spotWad, _risk.rateWad, IERC20(asset()).balanceOf(address(this)), _position(spotWad));
-    }
-
-    function _position(uint256 spotWad) internal view returns (IHedger.Position memory) {
-        return hedger.position(spotWad, _risk.spotShockUpBps);
+        (b,,,,) = BookMarking.viewBook(_book, _series, _live, _env(), IERC20(asset()).balanceOf(address(this)), hedger);
     }
 
     /// @dev `_ctx` with the claims' reserve at `spotWad` (withdrawals, hedges).
@@ -778,7 +761,9 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     function _storedBook() internal view returns (BookMath.Book memory) {
         BookMarking.Stored storage st = _book;
-        return BookMarking.storedBook(st, IERC20(asset()).balanceOf(address(this)), _position(st.spotWad));
+        return BookMarking.storedBook(
+            st, IERC20(asset()).balanceOf(address(this)), hedger.position(st.spotWad, _risk.spotShockUpBps)
+        );
     }
 
     /// @dev The largest step of one volatility post (the swing's volatility term).
