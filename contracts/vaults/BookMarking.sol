@@ -128,6 +128,18 @@ library BookMarking {
         uint16 feedDeviationBps;
     }
 
+    /// @notice `IOptionVault.HedgeParams` in storage, with the time of the last hedge in its second slot's free
+    /// bits: an upkeep reads that slot for the slippage bound anyway, and writes the time there.
+    struct StoredHedge {
+        uint112 deltaBandWad;
+        uint112 dustDeltaWad;
+        uint32 hedgeIntervalSec;
+        uint16 maxSlippageBps;
+        uint16 maxNavLossBps;
+        /// @dev Block timestamp (below 2^40).
+        uint40 lastHedgeTime;
+    }
+
     /// @notice `ExposureLimits` but the vega limit (one slot).
     struct StoredLimits {
         uint112 maxOpenInterestWad;
@@ -629,7 +641,7 @@ library BookMarking {
         Stored storage st,
         StoredRisk storage r,
         StoredLimits storage sl,
-        IOptionVault.HedgeParams storage sh,
+        StoredHedge storage sh,
         IOptionVault.RiskParams memory p,
         IOptionVault.ExposureLimits memory l,
         IOptionVault.HedgeParams memory h,
@@ -674,7 +686,7 @@ library BookMarking {
     /// With the timelock's delay, depositors see every change coming and each is small.
     function checkSteps(
         StoredRisk storage r,
-        IOptionVault.HedgeParams storage sh,
+        StoredHedge storage sh,
         IOptionVault.RiskParams memory p,
         IOptionVault.HedgeParams memory h
     ) public view {

@@ -72,13 +72,12 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// three slots a trade reads.
     BookMarking.StoredRisk internal _risk;
     BookMarking.StoredLimits internal _limits;
-    HedgeParams internal _hedgeParams;
+    /// @dev `HedgeParams` and the time of the last hedge.
+    BookMarking.StoredHedge internal _hedgeParams;
     /// @notice Receives trading fees.
     address public feeRecipient;
     /// @inheritdoc IOptionVault
     uint256 public payoutsOwed;
-    /// @notice When the last hedge swap happened.
-    uint256 public lastHedgeTime;
     /// @dev Number of series ever listed (ids are 1.._seriesCount).
     uint256 internal _seriesCount;
     /// @inheritdoc IOptionVault
@@ -127,7 +126,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         BookMarking.storeParameters(_book, _risk, _limits, _hedgeParams, risk, limits, hedge, true);
         // the hedger pulls the quote of its orders (only inside them: `IHedger`)
         IERC20(address(config.quote)).forceApprove(address(config.hedger), type(uint256).max);
-        lastHedgeTime = block.timestamp;
+        _hedgeParams.lastHedgeTime = uint40(block.timestamp);
     }
 
     // ================================================================= guards
@@ -311,9 +310,9 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         returns (bool hedgeNow, bool remarkOnly, int256 targetWad, uint256 gapWad)
     {
         (targetWad, gapWad) = b.hedgeTarget();
-        HedgeParams storage hp = _hedgeParams;
+        BookMarking.StoredHedge storage hp = _hedgeParams;
         hedgeNow = gapWad > hp.deltaBandWad || b.deRisking
-            || (block.timestamp >= lastHedgeTime + hp.hedgeIntervalSec && gapWad > hp.dustDeltaWad);
+            || (block.timestamp >= uint256(hp.lastHedgeTime) + hp.hedgeIntervalSec && gapWad > hp.dustDeltaWad);
         // a stale book with open interest whose re-mark can be reused is worth an upkeep of its own
         remarkOnly = !hedgeNow && !fresh && reusable;
     }
@@ -529,6 +528,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     // ================================================================= views
+
+    /// @notice When the last hedge swap happened.
+    function lastHedgeTime() external view returns (uint256) {
+        return _hedgeParams.lastHedgeTime;
+    }
 
     /// @inheritdoc IOptionVault
     function feesOwed() external view returns (uint256) {
@@ -842,7 +846,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @dev One hedge order and its post-trade checks (`HedgeExecution.hedge`).
     function _rebalance(BookMath.Book memory b, BookMath.Ctx memory c, int256 targetWad) internal {
-        HedgeParams storage hp = _hedgeParams;
+        BookMarking.StoredHedge storage hp = _hedgeParams;
         HedgeExecution.hedge(
             HedgeExecution.Hedge(
                 priceOracle,
@@ -857,7 +861,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             b,
             c
         );
-        lastHedgeTime = block.timestamp;
+        hp.lastHedgeTime = uint40(block.timestamp);
     }
 
     // ================================================================= internal: parameters
