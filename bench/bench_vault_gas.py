@@ -59,6 +59,25 @@ PREVIOUS_8 = {
     "sell (hedge long)": 174_497,
     "upkeep: long buy (spot only)": 213_657,
 }
+#: Figures with the hedging module before its gas work (8 series, measured 2026-12-07 on 8116ba9: RESULTS.md).
+ISSUE10_8 = {
+    "deposit (hedge long)": 160_308,
+    "withdraw (hedge long)": 149_484,
+    "buy (hedge long)": 220_863,
+    "sell (hedge long)": 176_615,
+    "deposit (hedge short)": 214_654,
+    "withdraw (hedge short)": 203_830,
+    "buy (hedge short)": 274_680,
+    "sell (hedge short)": 176_615,
+    "upkeep: long buy (spot only)": 235_314,
+    "upkeep: short slice (borrow, sell)": 542_919,
+    "upkeep: first short (borrow, supply, sell)": 684_694,
+    "upkeep: crossing zero (sell long, borrow, supply)": 665_796,
+    "performUpkeep (re-mark)": 527_927,
+    "deposit (stale cache)": 468_085,
+    "settle": 155_775,
+    "claim": 68_024,
+}
 TARGETS = {
     "deposit (hedge long)": 150_000,
     "buy (hedge long)": 200_000,
@@ -289,8 +308,12 @@ def main() -> None:
         notes += more
     columns = list(results)
     lo, hi = args.series[0], args.series[-1]
-    header = "| operation | " + " | ".join(columns) + " | per extra series | target (8 series) | before issue 10 (8) |"
-    lines = [header, "|" + "---|" * (len(columns) + 4)]
+    header = (
+        "| operation | "
+        + " | ".join(columns)
+        + " | per extra series | target (8 series) | before the gas work (8) | before issue 10 (8) |"
+    )
+    lines = [header, "|" + "---|" * (len(columns) + 5)]
     for op in OPERATIONS:
         figures = [results[c].get(op) for c in columns]
         a, z = results[f"{lo} series"].get(op), results[f"{hi} series"].get(op)
@@ -299,7 +322,7 @@ def main() -> None:
         lines.append(
             f"| {op} | "
             + " | ".join(_fmt(g) for g in figures)
-            + f" | {slope} | {_verdict(op, at8)} | {_fmt(PREVIOUS_8.get(op))} |"
+            + f" | {slope} | {_verdict(op, at8)} | {_fmt(ISSUE10_8.get(op))} | {_fmt(PREVIOUS_8.get(op))} |"
         )
     table = "\n".join(lines)
     text = (

@@ -30,7 +30,7 @@ mutants = [
         "fee = (gross * _risk.feeBps).divUp(BPS);",
         "fee = (gross * _risk.feeBps) / BPS;",
         [T + "::test_sell_fee_is_rounded_up_against_the_seller"],
-        # the vault is 5 bytes under EIP-170: room for the longer code, in a view the test does not read
+        # written when the vault was 5 bytes under EIP-170: room for the longer code, in a view the test does not read
         (
             "function exitMode() external view returns (bool) {\n        return _exitMode();",
             "function exitMode() external view returns (bool) {\n        return false;",

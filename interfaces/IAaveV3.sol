@@ -42,6 +42,14 @@ interface IAavePoolMinimal {
 
     function getReserveData(address asset) external view returns (ReserveData memory);
 
+    /// @notice The reserve's liquidity index with the interest of this block (ray): an aToken's balance is
+    /// its scaled balance times this (`rayMul`).
+    function getReserveNormalizedIncome(address asset) external view returns (uint256);
+
+    /// @notice The reserve's variable borrow index with the interest of this block (ray): a variable debt
+    /// token's balance is its scaled balance times this (`rayMul`).
+    function getReserveNormalizedVariableDebt(address asset) external view returns (uint256);
+
     function getUserAccountData(address user)
         external
         view
@@ -53,6 +61,12 @@ interface IAavePoolMinimal {
             uint256 ltv,
             uint256 healthFactor
         );
+}
+
+/// @title IScaledBalanceTokenMinimal
+/// @notice An Aave v3 aToken or debt token's balance without its interest (the holder's share of the index).
+interface IScaledBalanceTokenMinimal {
+    function scaledBalanceOf(address user) external view returns (uint256);
 }
 
 /// @title IAaveOracleMinimal

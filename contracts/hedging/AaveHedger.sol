@@ -7,7 +7,12 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
-import {IAaveOracleMinimal, IAavePoolMinimal, IPoolAddressesProviderMinimal} from "../../interfaces/IAaveV3.sol";
+import {
+    IAaveOracleMinimal,
+    IAavePoolMinimal,
+    IPoolAddressesProviderMinimal,
+    IScaledBalanceTokenMinimal
+} from "../../interfaces/IAaveV3.sol";
 import {IHedger} from "../../interfaces/IHedger.sol";
 import {IUniswapV3PoolMinimal} from "../../interfaces/IUniswapV3.sol";
 import {FixedPointMath} from "../libraries/FixedPointMath.sol";
@@ -44,6 +49,7 @@ contract AaveHedger is HedgerBase, AccessControl {
     uint256 internal constant BORROWING_BIT = 58;
     uint256 internal constant PAUSED_BIT = 60;
     uint256 internal constant BORROW_CAP_BIT = 80;
+    uint256 internal constant RAY = 1e27;
 
     /// @notice The hedger's parameters (admin; bounds on `setParams`).
     struct Params {
@@ -64,8 +70,6 @@ contract AaveHedger is HedgerBase, AccessControl {
     IERC20 public immutable debtToken;
 
     Params internal _params;
-    /// @dev Collateral or debt may be non-zero (else the position's Aave balances are not read at all).
-    bool internal _shortOpen;
 
     /// @notice Parameter outside its hard bound.
     error HedgerParamOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
@@ -126,36 +130,69 @@ contract AaveHedger is HedgerBase, AccessControl {
     }
 
     /// @inheritdoc IHedger
-    function position(uint256 spotWad, uint256 shockUpBps) public view returns (Position memory p) {
+    function position(uint256 spotWad, uint256 shockUpBps) external view returns (Position memory p) {
         (uint256 held, uint256 debt, uint256 collateral) = _balances();
-        p.hedgeWad = int256(held * _underlyingScale) - int256(debt * _underlyingScale);
-        p.collateral = collateral;
-        p.canShort = true;
-        if (debt != 0) p.deRisking = _hfShock(collateral, debt, spotWad, shockUpBps) < WAD + _params.hfBufferWad;
+        (p,) = _positionOf(held, debt, collateral, spotWad, shockUpBps, debt == 0 ? 0 : _quoteConfig());
     }
 
     /// @inheritdoc IHedger
+    /// @dev The position's balances are read once before the order and once after it; the quote reserve's
+    /// configuration at most once per order (only governance changes it, never within an order), and only
+    /// with debt or for a borrow (a long hedge's order makes no call to Aave).
     function hedge(Order calldata o) external onlyVault returns (Position memory p) {
         (uint256 held, uint256 debt, uint256 collateral) = _balances();
+        uint256 quoteConfig = debt == 0 ? 0 : _quoteConfig();
         int256 hedgeBefore = int256(held * _underlyingScale) - int256(debt * _underlyingScale);
         uint256 minHf = WAD + _params.hfBufferWad;
-        uint256 hfBefore = debt == 0 ? type(uint256).max : _hfShock(collateral, debt, o.spotWad, o.shockUpBps);
+        uint256 hfBefore =
+            debt == 0 ? type(uint256).max : _hfShock(collateral, debt, o.spotWad, o.shockUpBps, quoteConfig);
+        uint256 hfAfter;
         if (hfBefore < minHf) {
-            _deRisk(o, debt, collateral);
-            p = position(o.spotWad, o.shockUpBps);
-            (, uint256 debtAfter, uint256 collateralAfter) = _balances();
-            emit DeRisked(
-                hfBefore,
-                debtAfter == 0 ? type(uint256).max : _hfShock(collateralAfter, debtAfter, o.spotWad, o.shockUpBps)
-            );
+            _deRisk(o, debt, collateral, quoteConfig);
+            (p, hfAfter) = _position(o.spotWad, o.shockUpBps, quoteConfig);
+            emit DeRisked(hfBefore, hfAfter);
         } else if (o.targetWad > hedgeBefore) {
-            _increase(o, uint256(o.targetWad - hedgeBefore), debt);
-            p = position(o.spotWad, o.shockUpBps);
+            _increase(o, uint256(o.targetWad - hedgeBefore), debt, quoteConfig);
+            (p,) = _position(o.spotWad, o.shockUpBps, quoteConfig);
         } else {
-            _decrease(o, uint256(hedgeBefore - o.targetWad), held, debt, collateral);
-            p = position(o.spotWad, o.shockUpBps);
+            uint256 gapWad = uint256(hedgeBefore - o.targetWad);
+            // a borrow (more to sell than is held) needs the configuration
+            if (debt == 0 && gapWad / _underlyingScale > held) quoteConfig = _quoteConfig();
+            bool borrowed = _decrease(o, gapWad, held, debt, collateral, quoteConfig);
+            (p, hfAfter) = _position(o.spotWad, o.shockUpBps, quoteConfig);
+            // after a borrow: hfShock >= 1 + buffer
+            if (borrowed && hfAfter < minHf) revert AaveHealthTooLow(hfAfter, minHf);
         }
         if (p.hedgeWad == hedgeBefore && p.collateral == collateral) revert NothingToHedge(hedgeBefore, o.targetWad);
+    }
+
+    /// @dev The position now (one read of the balances) and its hfShock (type(uint256).max without debt).
+    function _position(uint256 spotWad, uint256 shockUpBps, uint256 quoteConfig)
+        private
+        view
+        returns (Position memory, uint256)
+    {
+        (uint256 held, uint256 debt, uint256 collateral) = _balances();
+        return _positionOf(held, debt, collateral, spotWad, shockUpBps, quoteConfig);
+    }
+
+    /// @dev The position of these balances and its hfShock (type(uint256).max without debt).
+    function _positionOf(
+        uint256 held,
+        uint256 debt,
+        uint256 collateral,
+        uint256 spotWad,
+        uint256 shockUpBps,
+        uint256 quoteConfig
+    ) private view returns (Position memory p, uint256 hf) {
+        p.hedgeWad = int256(held * _underlyingScale) - int256(debt * _underlyingScale);
+        p.collateral = collateral;
+        p.canShort = true;
+        hf = type(uint256).max;
+        if (debt != 0) {
+            hf = _hfShock(collateral, debt, spotWad, shockUpBps, quoteConfig);
+            p.deRisking = hf < WAD + _params.hfBufferWad;
+        }
     }
 
     /// @inheritdoc IHedger
@@ -166,7 +203,7 @@ contract AaveHedger is HedgerBase, AccessControl {
         returns (uint256 raised)
     {
         (, uint256 debt, uint256 collateral) = _balances();
-        uint256 needed = debt == 0 ? 0 : _collateralFor(debt, spotWad, shockUpBps);
+        uint256 needed = debt == 0 ? 0 : _collateralFor(debt, spotWad, shockUpBps, _quoteConfig());
         if (collateral > needed) {
             raised = Math.min(collateral - needed, amount);
             _withdrawCollateral(raised, debt == 0 && raised == collateral);
@@ -215,15 +252,23 @@ contract AaveHedger is HedgerBase, AccessControl {
     // ================================================================= orders
 
     /// @dev Toward a higher hedge by `gapWad`: buy one slice, repay debt with it, return spare collateral.
-    function _increase(Order calldata o, uint256 gapWad, uint256 debt) private {
+    function _increase(Order calldata o, uint256 gapWad, uint256 debt, uint256 quoteConfig) private {
         (uint256 bought, uint256 paid) = _buy(_ceilUnits(gapWad), o.spotWad, o.maxSlippageBps, o.availableQuote);
         if (bought != 0) emit Slice(true, bought, paid);
-        if (debt != 0) _repayFromHeld(o);
+        if (debt != 0) _repayFromHeld(o, quoteConfig);
     }
 
     /// @dev Toward a lower hedge by `gapWad`: sell what is held, then borrow what the slice can sell of the rest
-    /// within its price limit (`_saleCapacity`), and sell (one slice).
-    function _decrease(Order calldata o, uint256 gapWad, uint256 held, uint256 debt, uint256 collateral) private {
+    /// within its price limit (`_saleCapacity`), and sell (one slice). Returns whether it borrowed (the caller
+    /// then checks hfShock >= 1 + buffer, `AaveHealthTooLow`).
+    function _decrease(
+        Order calldata o,
+        uint256 gapWad,
+        uint256 held,
+        uint256 debt,
+        uint256 collateral,
+        uint256 quoteConfig
+    ) private returns (bool) {
         uint256 gap = gapWad / _underlyingScale;
         uint256 fromHeld = Math.min(gap, held);
         uint256 borrow;
@@ -237,7 +282,7 @@ contract AaveHedger is HedgerBase, AccessControl {
             if (room * 100 < rest) {
                 if (fromHeld == 0) _revertBeyondLimit(o);
             } else {
-                borrow = _borrowRoom(o, Math.min(rest, room), debt, collateral, fromHeld == 0);
+                borrow = _borrowRoom(o, Math.min(rest, room), debt, collateral, fromHeld == 0, quoteConfig);
             }
         }
         if (borrow != 0) {
@@ -247,16 +292,8 @@ contract AaveHedger is HedgerBase, AccessControl {
         (uint256 sold, uint256 received) = _sell(fromHeld + borrow, false, o.spotWad, o.maxSlippageBps, vault);
         if (sold != 0) emit Slice(false, sold, received);
         // what the slice could not sell repays the debt (held and debt never coexist)
-        if (debt + borrow != 0 && sold < fromHeld + borrow) _repayFromHeld(o);
-        if (borrow != 0) _checkHealth(o);
-    }
-
-    /// @dev After a borrow: hfShock >= 1 + buffer (`AaveHealthTooLow`).
-    function _checkHealth(Order calldata o) private view {
-        (, uint256 debt, uint256 collateral) = _balances();
-        uint256 hf = _hfShock(collateral, debt, o.spotWad, o.shockUpBps);
-        uint256 minHf = WAD + _params.hfBufferWad;
-        if (hf < minHf) revert AaveHealthTooLow(hf, minHf);
+        if (debt + borrow != 0 && sold < fromHeld + borrow) _repayFromHeld(o, quoteConfig);
+        return borrow != 0;
     }
 
     /// @dev `PoolBeyondLimit` with the pool's price and the slice's limit (the slice would be dust).
@@ -270,35 +307,38 @@ contract AaveHedger is HedgerBase, AccessControl {
     /// requirement, (1 + buffer)(1 + shockUp) / LT > 1 of it, than a unit of quote supplied would add, so the
     /// free quote goes to the buy-back; the next orders re-short only as far as the collateral (then topped
     /// up to the headroom) carries.
-    function _deRisk(Order calldata o, uint256 debt, uint256 collateral) private {
-        uint256 carried = _debtFor(collateral, o.spotWad, o.shockUpBps);
+    function _deRisk(Order calldata o, uint256 debt, uint256 collateral, uint256 quoteConfig) private {
+        uint256 carried = _debtFor(collateral, o.spotWad, o.shockUpBps, quoteConfig);
         uint256 repay = debt > carried ? debt - carried : 0;
         uint256 held = underlying.balanceOf(address(this));
         if (repay > held) {
             (uint256 bought, uint256 paid) = _buy(repay - held, o.spotWad, o.maxSlippageBps, o.availableQuote);
             if (bought != 0) emit Slice(true, bought, paid);
         }
-        _repayFromHeld(o);
+        _repayFromHeld(o, quoteConfig);
     }
 
     /// @dev How much of `wanted` may be borrowed now (the Aave oracle checked already): the reserves' state,
     /// the market's liquidity and cap, and the collateral (supplied from the vault's free quote as needed, a cut borrow
     /// otherwise). With `mustBorrow` (nothing else to sell), a reason for zero reverts.
-    function _borrowRoom(Order calldata o, uint256 wanted, uint256 debt, uint256 collateral, bool mustBorrow)
-        private
-        returns (uint256 amount)
-    {
-        (bool open, uint256 config) = _reservesOpen(mustBorrow);
+    function _borrowRoom(
+        Order calldata o,
+        uint256 wanted,
+        uint256 debt,
+        uint256 collateral,
+        bool mustBorrow,
+        uint256 quoteConfig
+    ) private returns (uint256 amount) {
+        (bool open, uint256 config) = _reservesOpen(mustBorrow, quoteConfig);
         if (!open) return 0;
         amount = _marketRoom(wanted, config, mustBorrow);
-        if (amount != 0) amount = _collateralise(o, amount, debt, collateral, mustBorrow);
+        if (amount != 0) amount = _collateralise(o, amount, debt, collateral, mustBorrow, quoteConfig);
     }
 
     /// @dev Both reserves active for a borrow against supplied quote (neither frozen nor paused, borrowing
     /// of the underlying enabled); the underlying's configuration word.
-    function _reservesOpen(bool mustBorrow) private view returns (bool, uint256 config) {
+    function _reservesOpen(bool mustBorrow, uint256 quoteConfig) private view returns (bool, uint256 config) {
         config = aavePool.getConfiguration(address(underlying));
-        uint256 quoteConfig = aavePool.getConfiguration(address(quote));
         bool underlyingOpen = !_bit(config, FROZEN_BIT) && !_bit(config, PAUSED_BIT) && _bit(config, BORROWING_BIT);
         bool quoteOpen = !_bit(quoteConfig, FROZEN_BIT) && !_bit(quoteConfig, PAUSED_BIT);
         if (underlyingOpen && quoteOpen) return (true, config);
@@ -335,11 +375,15 @@ contract AaveHedger is HedgerBase, AccessControl {
 
     /// @dev Supply what a borrow of `amount` needs (plus the headroom) from the free quote; cut the borrow to
     /// what the collateral carries when the free quote falls short.
-    function _collateralise(Order calldata o, uint256 amount, uint256 debt, uint256 collateral, bool mustBorrow)
-        private
-        returns (uint256)
-    {
-        uint256 needed = _collateralFor(debt + amount, o.spotWad, o.shockUpBps);
+    function _collateralise(
+        Order calldata o,
+        uint256 amount,
+        uint256 debt,
+        uint256 collateral,
+        bool mustBorrow,
+        uint256 quoteConfig
+    ) private returns (uint256) {
+        uint256 needed = _collateralFor(debt + amount, o.spotWad, o.shockUpBps, quoteConfig);
         // top up below half the headroom (so that a position never ends a borrow at the threshold, where
         // any rise of the spot would tip it into de-risking), to the whole headroom
         uint256 headroom = _params.collateralHeadroomBps;
@@ -348,28 +392,27 @@ contract AaveHedger is HedgerBase, AccessControl {
         if (supplied != 0) _supply(supplied);
         collateral += supplied;
         if (collateral >= needed) return amount;
-        uint256 carried = _debtFor(collateral, o.spotWad, o.shockUpBps);
+        uint256 carried = _debtFor(collateral, o.spotWad, o.shockUpBps, quoteConfig);
         amount = carried > debt ? carried - debt : 0;
         if (amount == 0 && mustBorrow) revert CollateralShort(needed, o.availableQuote);
         return amount;
     }
 
     /// @dev Repay the debt with what is held; return spare collateral (all of it once the debt is gone).
-    function _repayFromHeld(Order calldata o) private {
-        uint256 held = underlying.balanceOf(address(this));
-        (, uint256 debt, uint256 collateral) = _balances();
+    function _repayFromHeld(Order calldata o, uint256 quoteConfig) private {
+        (uint256 held, uint256 debt, uint256 collateral) = _balances();
         uint256 amount = Math.min(held, debt);
         if (amount != 0) {
             // type(uint256).max repays the debt with the interest of this block exactly
             aavePool.repay(address(underlying), amount == debt ? type(uint256).max : amount, VARIABLE_RATE, address(this));
-            debt = debtToken.balanceOf(address(this));
+            debt = _debt();
             emit Repaid(amount, debt);
         }
         if (debt == 0) {
             if (collateral != 0) _withdrawCollateral(collateral, true);
             return;
         }
-        uint256 needed = _collateralFor(debt, o.spotWad, o.shockUpBps);
+        uint256 needed = _collateralFor(debt, o.spotWad, o.shockUpBps, quoteConfig);
         uint256 keep = needed.mulDivUp(BPS + _params.collateralHeadroomBps, BPS);
         // hysteresis: only beyond twice the headroom
         if (collateral > needed.mulDivUp(BPS + 2 * uint256(_params.collateralHeadroomBps), BPS)) {
@@ -389,30 +432,52 @@ contract AaveHedger is HedgerBase, AccessControl {
     /// @dev `all`: the whole balance with its interest of this block (Aave's type(uint256).max).
     function _withdrawCollateral(uint256 amount, bool all) private {
         aavePool.withdraw(address(quote), all ? type(uint256).max : amount, vault);
-        if (all && debtToken.balanceOf(address(this)) == 0) _shortOpen = false;
+        if (all && IScaledBalanceTokenMinimal(address(debtToken)).scaledBalanceOf(address(this)) == 0) {
+            _shortOpen = false;
+        }
         emit CollateralWithdrawn(amount);
     }
 
+    /// @dev Underlying held, debt and collateral (units), each with the interest of this block: the Aave
+    /// tokens' own `balanceOf` (scaled balance `rayMul` the reserve's normalised index, v3.0.x), computed here
+    /// from the scaled balances and the pool's indices (the tokens' `balanceOf` would each call the pool).
     function _balances() private view returns (uint256 held, uint256 debt, uint256 collateral) {
         held = underlying.balanceOf(address(this));
         if (!_shortOpen) return (held, 0, 0);
-        debt = debtToken.balanceOf(address(this));
-        collateral = collateralToken.balanceOf(address(this));
+        debt = _debt();
+        uint256 scaled = IScaledBalanceTokenMinimal(address(collateralToken)).scaledBalanceOf(address(this));
+        if (scaled != 0) collateral = _rayMul(scaled, aavePool.getReserveNormalizedIncome(address(quote)));
     }
 
-    /// @dev The quote reserve's liquidation threshold and LTV (bps), read each time: Aave governance may change them.
-    function _collateralTerms() private view returns (uint256 threshold, uint256 ltv) {
-        uint256 config = aavePool.getConfiguration(address(quote));
-        return ((config >> 16) & 0xFFFF, config & 0xFFFF);
+    /// @dev The variable debt with the interest of this block (`VariableDebtToken.balanceOf`).
+    function _debt() private view returns (uint256) {
+        uint256 scaled = IScaledBalanceTokenMinimal(address(debtToken)).scaledBalanceOf(address(this));
+        if (scaled == 0) return 0;
+        return _rayMul(scaled, aavePool.getReserveNormalizedVariableDebt(address(underlying)));
+    }
+
+    /// @dev Aave's `WadRayMath.rayMul`: a x b / 1e27, rounded half up (reverts on overflow, as Aave's does).
+    function _rayMul(uint256 a, uint256 b) private pure returns (uint256) {
+        return (a * b + RAY / 2) / RAY;
+    }
+
+    /// @dev The quote reserve's configuration, read once per call: Aave governance may change it between calls.
+    function _quoteConfig() private view returns (uint256) {
+        return aavePool.getConfiguration(address(quote));
+    }
+
+    /// @dev The quote reserve's liquidation threshold and LTV (bps) in its configuration.
+    function _collateralTerms(uint256 quoteConfig) private pure returns (uint256 threshold, uint256 ltv) {
+        return ((quoteConfig >> 16) & 0xFFFF, quoteConfig & 0xFFFF);
     }
 
     /// @dev collateral x LT / (debt x spot x (1 + up)), wad, rounded down; type(uint256).max without debt value.
-    function _hfShock(uint256 collateral, uint256 debt, uint256 spotWad, uint256 shockUpBps)
+    function _hfShock(uint256 collateral, uint256 debt, uint256 spotWad, uint256 shockUpBps, uint256 quoteConfig)
         private
         view
         returns (uint256)
     {
-        (uint256 threshold,) = _collateralTerms();
+        (uint256 threshold,) = _collateralTerms(quoteConfig);
         uint256 debtValueWad = (debt * _underlyingScale).mulDivUp(spotWad * (BPS + shockUpBps), WAD * BPS);
         // no debt value (no debt, or a zero spot asked of the view): nothing to liquidate
         if (debtValueWad == 0) return type(uint256).max;
@@ -421,24 +486,32 @@ contract AaveHedger is HedgerBase, AccessControl {
 
     /// @dev What one unit of collateral value may carry in debt value at the spot (wad, down): the lesser of
     /// LT / ((1 + buffer)(1 + shockUp)) (hfShock >= 1 + buffer) and the LTV (Aave's own borrow check).
-    function _carryWad(uint256 shockUpBps) private view returns (uint256) {
-        (uint256 threshold, uint256 ltv) = _collateralTerms();
+    function _carryWad(uint256 shockUpBps, uint256 quoteConfig) private view returns (uint256) {
+        (uint256 threshold, uint256 ltv) = _collateralTerms(quoteConfig);
         uint256 byHealth = (threshold * WAD).mulDivDown(WAD, (WAD + _params.hfBufferWad) * (BPS + shockUpBps));
         uint256 byLtv = ltv * WAD / BPS;
         return byHealth < byLtv ? byHealth : byLtv;
     }
 
     /// @dev The collateral (quote units, up) that carries `debt` at the spot (`_carryWad`).
-    function _collateralFor(uint256 debt, uint256 spotWad, uint256 shockUpBps) private view returns (uint256) {
-        uint256 carry = _carryWad(shockUpBps);
+    function _collateralFor(uint256 debt, uint256 spotWad, uint256 shockUpBps, uint256 quoteConfig)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 carry = _carryWad(shockUpBps, quoteConfig);
         if (carry == 0) return type(uint256).max;
         uint256 debtValueWad = (debt * _underlyingScale).mulDivUp(spotWad, WAD);
         return debtValueWad.mulDivUp(WAD, carry).divUp(_quoteScale);
     }
 
     /// @dev The most debt (underlying units, down) `collateral` carries at the spot (`_carryWad`).
-    function _debtFor(uint256 collateral, uint256 spotWad, uint256 shockUpBps) private view returns (uint256) {
-        uint256 carriedValueWad = (collateral * _quoteScale).mulDivDown(_carryWad(shockUpBps), WAD);
+    function _debtFor(uint256 collateral, uint256 spotWad, uint256 shockUpBps, uint256 quoteConfig)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 carriedValueWad = (collateral * _quoteScale).mulDivDown(_carryWad(shockUpBps, quoteConfig), WAD);
         return carriedValueWad.mulDivDown(WAD, spotWad) / _underlyingScale;
     }
 

@@ -49,6 +49,9 @@ abstract contract HedgerBase is IHedger {
 
     /// @inheritdoc IHedger
     address public vault;
+    /// @dev For a hedger that borrows: its lending position may be non-zero (else its balances there are not
+    /// read at all). Beside `vault`, in the slot every order reads for its `onlyVault` check.
+    bool internal _shortOpen;
 
     /// @param pool_ The Uniswap V3 pool of `underlying_` and `quote_`.
     constructor(IERC20Metadata quote_, IERC20Metadata underlying_, IUniswapV3PoolMinimal pool_) {

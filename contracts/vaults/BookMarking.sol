@@ -128,6 +128,18 @@ library BookMarking {
         uint16 feedDeviationBps;
     }
 
+    /// @notice `IOptionVault.HedgeParams` in storage, with the time of the last hedge in its second slot's free
+    /// bits: an upkeep reads that slot for the slippage bound anyway, and writes the time there.
+    struct StoredHedge {
+        uint112 deltaBandWad;
+        uint112 dustDeltaWad;
+        uint32 hedgeIntervalSec;
+        uint16 maxSlippageBps;
+        uint16 maxNavLossBps;
+        /// @dev Block timestamp (below 2^40).
+        uint40 lastHedgeTime;
+    }
+
     /// @notice `ExposureLimits` but the vega limit (one slot).
     struct StoredLimits {
         uint112 maxOpenInterestWad;
@@ -166,27 +178,60 @@ library BookMarking {
         uint256 settlementPriceWad;
     }
 
-    /// @notice Fresh marks and the spot for a state-changing action: the feed price (checked, without the
-    /// TWAP) when the stored marks hold (`fresh`); otherwise the fully checked spot (TWAP cross-check
-    /// included) and a full re-mark, stored (event `BookMarked`).
-    function freshMarks(
+    /// @notice The book of a state-changing action: fresh marks and the spot (the feed price, checked without
+    /// the TWAP, when the stored marks hold; otherwise the fully checked spot, TWAP cross-check included, and a
+    /// full re-mark, stored: event `BookMarked`), valued (`_value`) at that spot with the vault's
+    /// `quoteBalance` and `hedger`'s position there (`IHedger.position` with the spot-up shock).
+    /// `fresh`: not re-marked; `reusable`: the marks have open interest and may stand in for a re-mark later
+    /// (a re-mark alone is then worth an upkeep); when and until when the marks hold.
+    function actionBook(
         Stored storage st,
         mapping(uint256 => IOptionVault.Series) storage series,
         uint256[] storage live,
-        Env memory env
-    ) external returns (Marks memory m, uint256 spotWad, bool fresh) {
-        (m, spotWad, fresh) = _current(st, series, live, env);
+        Env memory env,
+        uint256 quoteBalance,
+        IHedger hedger
+    ) external returns (BookMath.Book memory, bool, bool, uint256, uint256) {
+        (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
         if (!fresh) _storeRemark(st, m);
+        return _bookOf(m, spotWad, fresh, env, quoteBalance, hedger);
     }
 
-    /// @notice What `freshMarks` would return now, without storing; `fresh` is false when it would re-mark.
-    function viewMarks(
+    /// @notice What `actionBook` would return now, without storing a re-mark.
+    function viewBook(
         Stored storage st,
         mapping(uint256 => IOptionVault.Series) storage series,
         uint256[] storage live,
-        Env memory env
-    ) external view returns (Marks memory m, uint256 spotWad, bool fresh) {
-        return _current(st, series, live, env);
+        Env memory env,
+        uint256 quoteBalance,
+        IHedger hedger
+    ) external view returns (BookMath.Book memory, bool, bool, uint256, uint256) {
+        (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
+        return _bookOf(m, spotWad, fresh, env, quoteBalance, hedger);
+    }
+
+    function _bookOf(
+        Marks memory m,
+        uint256 spotWad,
+        bool fresh,
+        Env memory env,
+        uint256 quoteBalance,
+        IHedger hedger
+    ) private view returns (BookMath.Book memory b, bool, bool reusable, uint256, uint256) {
+        b = _bookAt(m, spotWad, env, quoteBalance, hedger);
+        reusable = m.validUntil > m.markedAt && m.openWad != 0;
+        return (b, fresh, reusable, m.markedAt, m.validUntil);
+    }
+
+    /// @dev `_value` with `hedger`'s position at `spotWad` (none when `hedger` is zero).
+    function _bookAt(Marks memory m, uint256 spotWad, Env memory env, uint256 quoteBalance, IHedger hedger)
+        private
+        view
+        returns (BookMath.Book memory)
+    {
+        IHedger.Position memory p;
+        if (address(hedger) != address(0)) p = hedger.position(spotWad, env.shockUpBps);
+        return _value(m, spotWad, env.rateWad, quoteBalance, p);
     }
 
     /// @dev Store marks `m`, keeping the lock and the pause flag. Reverts `BookTooLarge` with the largest
@@ -351,13 +396,13 @@ library BookMarking {
     }
 
     /// @notice A trade of series `s` (its stored open interest) to `newOpenWad`, in one call: fresh marks
-    /// as `freshMarks` gives them, the posted volatility of the series' expiry, and the Black-Scholes
+    /// as `actionBook` gives them, the posted volatility of the series' expiry, and the Black-Scholes
     /// price of one option now at the trade's spot (`tradeSpot`: the action's spot moved by the feed
     /// deviation against the trader; reverts outside the library's domain). The series is then priced at
     /// the marks' spot and time and in both stress scenarios, and its terms moved, so that every aggregate,
     /// the stress scenarios included, stays that of a full re-mark at that point to the wei; the marks are
     /// stored (event `BookMarked` first when they were re-marked). Returns the valuation at the action's
-    /// spot (`value`) with `hedger`'s position (none when `hedger` is zero) and a zero quote balance (the
+    /// spot (`_value`) with `hedger`'s position (none when `hedger` is zero) and a zero quote balance (the
     /// vault fills it in after its token transfer), and the
     /// series' stress value per option: max(stressUp, stressDown), its worst scenario value (wad), which
     /// bounds what one option adds to the liabilities and the stress margin together.
@@ -374,18 +419,7 @@ library BookMarking {
         if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
         (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
         _store(st, m);
-        return (priceWad, stressPerOptionWad, _tradeValue(m, spotWad, env, hedger));
-    }
-
-    /// @dev `trade`'s valuation: with `hedger`'s position (none when it is zero) and a zero quote balance.
-    function _tradeValue(Marks memory m, uint256 spotWad, Env memory env, IHedger hedger)
-        private
-        view
-        returns (BookMath.Book memory)
-    {
-        IHedger.Position memory p;
-        if (address(hedger) != address(0)) p = hedger.position(spotWad, env.shockUpBps);
-        return _value(m, spotWad, env.rateWad, 0, p);
+        return (priceWad, stressPerOptionWad, _bookAt(m, spotWad, env, 0, hedger));
     }
 
     /// @dev Fresh marks (`_current`) and the traded series' expiry values: fresh marks are of the current
@@ -573,6 +607,12 @@ library BookMarking {
         return _moveSeries(m, e, env, s, newOpenWad, spotWad);
     }
 
+    /// @notice The vault's quote balance and its hedger's position into book `b`.
+    function _setBalances(BookMath.Book memory b, uint256 quoteBalance, IHedger.Position memory p) private pure {
+        b.quoteBalance = quoteBalance;
+        (b.hedgeWad, b.collateral, b.canShort, b.deRisking) = (p.hedgeWad, p.collateral, p.canShort, p.deRisking);
+    }
+
     /// @notice The book at the stored marks' spot and time, read without any oracle: the conservative
     /// valuation of exit mode (`IOptionVault.exitMode`; `BookMath.navConservative`). The mark is the exact
     /// one of the marks, the stress scenarios as stored.
@@ -601,7 +641,7 @@ library BookMarking {
         Stored storage st,
         StoredRisk storage r,
         StoredLimits storage sl,
-        IOptionVault.HedgeParams storage sh,
+        StoredHedge storage sh,
         IOptionVault.RiskParams memory p,
         IOptionVault.ExposureLimits memory l,
         IOptionVault.HedgeParams memory h,
@@ -646,7 +686,7 @@ library BookMarking {
     /// With the timelock's delay, depositors see every change coming and each is small.
     function checkSteps(
         StoredRisk storage r,
-        IOptionVault.HedgeParams storage sh,
+        StoredHedge storage sh,
         IOptionVault.RiskParams memory p,
         IOptionVault.HedgeParams memory h
     ) public view {
@@ -768,20 +808,7 @@ library BookMarking {
     /// evaluations compared (2 x (2 wei + 1e-17 max(S, K)) per option, the delta's 1e-18 per option
     /// times |dS|) and the per-series roundings (2 wei per series).
     /// Book delta = -optionDelta (at S0); vega bound = vegaRoot x S.
-    function value(Marks memory m, uint256 spotWad, int256 rateWad, uint256 quoteBalance, IHedger.Position memory p)
-        external
-        view
-        returns (BookMath.Book memory)
-    {
-        return _value(m, spotWad, rateWad, quoteBalance, p);
-    }
-
-    /// @notice The vault's quote balance and its hedger's position into book `b`.
-    function _setBalances(BookMath.Book memory b, uint256 quoteBalance, IHedger.Position memory p) private pure {
-        b.quoteBalance = quoteBalance;
-        (b.hedgeWad, b.collateral, b.canShort, b.deRisking) = (p.hedgeWad, p.collateral, p.canShort, p.deRisking);
-    }
-
+    /// (`actionBook`, `viewBook`, `trade`.)
     function _value(Marks memory m, uint256 spotWad, int256 rateWad, uint256 quoteBalance, IHedger.Position memory p)
         private
         view

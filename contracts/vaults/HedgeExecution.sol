@@ -100,11 +100,7 @@ library HedgeExecution {
     /// min(floor, HF before). The hedger may spend the free quote less the claims' reserve (`c`).
     /// Reverts `PoolPriceDeviation` first when the pool is off the oracle; the hedger's errors;
     /// `HedgeOutsideBand` (overshoot), `HedgeNavLoss`, `HealthFactorTooLow`.
-    /// @return b The book after the order.
-    function hedge(Hedge memory h, BookMath.Book memory b, BookMath.Ctx memory c)
-        external
-        returns (BookMath.Book memory)
-    {
+    function hedge(Hedge memory h, BookMath.Book memory b, BookMath.Ctx memory c) external {
         h.priceOracle.checkPoolPrice(b.spotWad);
         uint256 navBefore = BookMath.navLow(b, c);
         uint256 hfBefore = BookMath.healthFactor(b, c);
@@ -124,7 +120,6 @@ library HedgeExecution {
             int256(b.collateral) - int256(collateralBefore),
             b.bookDeltaWad + b.hedgeWad
         );
-        return b;
     }
 
     function _checkAfter(

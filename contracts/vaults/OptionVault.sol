@@ -72,13 +72,12 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// three slots a trade reads.
     BookMarking.StoredRisk internal _risk;
     BookMarking.StoredLimits internal _limits;
-    HedgeParams internal _hedgeParams;
+    /// @dev `HedgeParams` and the time of the last hedge.
+    BookMarking.StoredHedge internal _hedgeParams;
     /// @notice Receives trading fees.
     address public feeRecipient;
     /// @inheritdoc IOptionVault
     uint256 public payoutsOwed;
-    /// @notice When the last hedge swap happened.
-    uint256 public lastHedgeTime;
     /// @dev Number of series ever listed (ids are 1.._seriesCount).
     uint256 internal _seriesCount;
     /// @inheritdoc IOptionVault
@@ -127,7 +126,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         BookMarking.storeParameters(_book, _risk, _limits, _hedgeParams, risk, limits, hedge, true);
         // the hedger pulls the quote of its orders (only inside them: `IHedger`)
         IERC20(address(config.quote)).forceApprove(address(config.hedger), type(uint256).max);
-        lastHedgeTime = block.timestamp;
+        _hedgeParams.lastHedgeTime = uint40(block.timestamp);
     }
 
     // ================================================================= guards
@@ -243,7 +242,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// @inheritdoc IOptionVault
     function remark() external nonReentrant {
         _book.validUntil = 0;
-        BookMarking.freshMarks(_book, _series, _live, _env());
+        _actionBook();
     }
 
     /// @inheritdoc IOptionVault
@@ -294,27 +293,28 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function checkUpkeep(bytes calldata) external view returns (bool upkeepNeeded, bytes memory performData) {
         (uint256 expiry, uint80 roundId) = BookMarking.dueSettlement(_series, _live, priceOracle);
         if (expiry != 0) return (true, abi.encode(expiry, roundId));
-        (BookMarking.Marks memory m, uint256 spot, bool fresh) =
-            BookMarking.viewMarks(_book, _series, _live, _hedgeEnv());
-        (bool hedgeNow, bool remarkOnly,,,) = _upkeep(m, spot, fresh);
+        (BookMath.Book memory b, bool fresh, bool reusable,,) = BookMarking.viewBook(
+            _book, _series, _live, _hedgeEnv(), IERC20(asset()).balanceOf(address(this)), hedger
+        );
+        (bool hedgeNow, bool remarkOnly,,) = _upkeep(b, fresh, reusable);
         return (hedgeNow || remarkOnly, "");
     }
 
-    /// @dev What an upkeep without settlement does with marks `m` at `spot` (`fresh`: not re-marked): a
-    /// hedge when the gap leaves the band, or the interval has passed with a non-dust gap, or the hedger
-    /// is de-risking; else a re-mark of a stale book with open interest alone (reusable marks).
-    function _upkeep(BookMarking.Marks memory m, uint256 spot, bool fresh)
+    /// @dev What an upkeep without settlement does with book `b` (`fresh`: not re-marked; `reusable`: marks
+    /// with open interest that may stand in for a re-mark): a hedge when the gap leaves the band, or the
+    /// interval has passed with a non-dust gap, or the hedger is de-risking; else a re-mark of a stale book
+    /// with reusable marks alone.
+    function _upkeep(BookMath.Book memory b, bool fresh, bool reusable)
         internal
         view
-        returns (bool hedgeNow, bool remarkOnly, BookMath.Book memory b, int256 targetWad, uint256 gapWad)
+        returns (bool hedgeNow, bool remarkOnly, int256 targetWad, uint256 gapWad)
     {
-        b = _value(m, spot);
         (targetWad, gapWad) = b.hedgeTarget();
-        HedgeParams storage hp = _hedgeParams;
+        BookMarking.StoredHedge storage hp = _hedgeParams;
         hedgeNow = gapWad > hp.deltaBandWad || b.deRisking
-            || (block.timestamp >= lastHedgeTime + hp.hedgeIntervalSec && gapWad > hp.dustDeltaWad);
+            || (block.timestamp >= uint256(hp.lastHedgeTime) + hp.hedgeIntervalSec && gapWad > hp.dustDeltaWad);
         // a stale book with open interest whose re-mark can be reused is worth an upkeep of its own
-        remarkOnly = !hedgeNow && !fresh && m.validUntil > m.markedAt && m.openWad != 0;
+        remarkOnly = !hedgeNow && !fresh && reusable;
     }
 
     /// @inheritdoc AutomationCompatibleInterface
@@ -329,13 +329,13 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             _settle(expiry, roundId);
             return;
         }
-        (BookMarking.Marks memory m, uint256 spot, bool fresh) =
-            BookMarking.freshMarks(_book, _series, _live, _hedgeEnv());
-        (bool hedgeNow, bool remarkOnly, BookMath.Book memory b, int256 targetWad, uint256 gapWad) =
-            _upkeep(m, spot, fresh);
+        (BookMath.Book memory b, bool fresh, bool reusable,,) = BookMarking.actionBook(
+            _book, _series, _live, _hedgeEnv(), IERC20(asset()).balanceOf(address(this)), hedger
+        );
+        (bool hedgeNow, bool remarkOnly, int256 targetWad, uint256 gapWad) = _upkeep(b, fresh, reusable);
         if (remarkOnly) return;
         if (!hedgeNow) revert UpkeepNotNeeded(gapWad, _hedgeParams.deltaBandWad);
-        _rebalance(b, _reservingCtx(spot), targetWad);
+        _rebalance(b, _reservingCtx(b.spotWad), targetWad);
     }
 
     // ================================================================= ERC-4626
@@ -529,6 +529,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     // ================================================================= views
 
+    /// @notice When the last hedge swap happened.
+    function lastHedgeTime() external view returns (uint256) {
+        return _hedgeParams.lastHedgeTime;
+    }
+
     /// @inheritdoc IOptionVault
     function feesOwed() external view returns (uint256) {
         return _book.feesOwed;
@@ -565,7 +570,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @inheritdoc IOptionVault
     function book() external view returns (BookView memory v) {
-        (BookMath.Book memory b, BookMarking.Marks memory m, bool fresh) = _viewBookAndMarks();
+        (BookMath.Book memory b, bool fresh,, uint256 markedAt, uint256 validUntil) =
+            BookMarking.viewBook(_book, _series, _live, _env(), IERC20(asset()).balanceOf(address(this)), hedger);
         v.spotWad = b.spotWad;
         v.quoteBalance = b.quoteBalance;
         v.hedgeWad = b.hedgeWad;
@@ -579,8 +585,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         v.bookDeltaWad = b.bookDeltaWad;
         v.vegaWad = b.vegaWad;
         v.markLowerValue = b.markDownWad / _quoteScale;
-        v.markedAtSec = m.markedAt;
-        v.cacheValidUntilSec = m.validUntil;
+        v.markedAtSec = markedAt;
+        v.cacheValidUntilSec = validUntil;
         v.cacheFresh = fresh;
         v.swing = b.swing(c, _risk.feedDeviationBps, _volStepWad());
         v.claimReserve = _claimReserve(b.spotWad);
@@ -622,33 +628,14 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         env.maxDeltaDriftWad = _hedgeParams.deltaBandWad / 2;
     }
 
-    function _actionBook() internal returns (BookMath.Book memory) {
-        (BookMarking.Marks memory m, uint256 spotWad,) = BookMarking.freshMarks(_book, _series, _live, _env());
-        return _value(m, spotWad);
+    /// @dev The book of a state-changing action, re-marked (and stored) if needed (`BookMarking.actionBook`).
+    function _actionBook() internal returns (BookMath.Book memory b) {
+        (b,,,,) = BookMarking.actionBook(_book, _series, _live, _env(), IERC20(asset()).balanceOf(address(this)), hedger);
     }
 
-    /// @dev What a state-changing action would see now, without storing a re-mark.
-    function _viewBookAndMarks()
-        internal
-        view
-        returns (BookMath.Book memory b, BookMarking.Marks memory m, bool fresh)
-    {
-        uint256 spotWad;
-        (m, spotWad, fresh) = BookMarking.viewMarks(_book, _series, _live, _env());
-        b = _value(m, spotWad);
-    }
-
+    /// @dev What a state-changing action would see now, without storing a re-mark (`BookMarking.viewBook`).
     function _viewBook() internal view returns (BookMath.Book memory b) {
-        (b,,) = _viewBookAndMarks();
-    }
-
-    /// @dev Valuation at `spotWad` and now from the marks (`BookMarking.value`).
-    function _value(BookMarking.Marks memory m, uint256 spotWad) internal view returns (BookMath.Book memory) {
-        return BookMarking.value(m, spotWad, _risk.rateWad, IERC20(asset()).balanceOf(address(this)), _position(spotWad));
-    }
-
-    function _position(uint256 spotWad) internal view returns (IHedger.Position memory) {
-        return hedger.position(spotWad, _risk.spotShockUpBps);
+        (b,,,,) = BookMarking.viewBook(_book, _series, _live, _env(), IERC20(asset()).balanceOf(address(this)), hedger);
     }
 
     /// @dev `_ctx` with the claims' reserve at `spotWad` (withdrawals, hedges).
@@ -778,7 +765,9 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     function _storedBook() internal view returns (BookMath.Book memory) {
         BookMarking.Stored storage st = _book;
-        return BookMarking.storedBook(st, IERC20(asset()).balanceOf(address(this)), _position(st.spotWad));
+        return BookMarking.storedBook(
+            st, IERC20(asset()).balanceOf(address(this)), hedger.position(st.spotWad, _risk.spotShockUpBps)
+        );
     }
 
     /// @dev The largest step of one volatility post (the swing's volatility term).
@@ -857,7 +846,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
 
     /// @dev One hedge order and its post-trade checks (`HedgeExecution.hedge`).
     function _rebalance(BookMath.Book memory b, BookMath.Ctx memory c, int256 targetWad) internal {
-        HedgeParams storage hp = _hedgeParams;
+        BookMarking.StoredHedge storage hp = _hedgeParams;
         HedgeExecution.hedge(
             HedgeExecution.Hedge(
                 priceOracle,
@@ -872,7 +861,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             b,
             c
         );
-        lastHedgeTime = block.timestamp;
+        hp.lastHedgeTime = uint40(block.timestamp);
     }
 
     // ================================================================= internal: parameters
