@@ -6,9 +6,12 @@ arbitrageur's move, as on chain); the policy names the assets to trade to their 
 (they raise the quote), then buys (each spends at most the quote there is: a buy never borrows). Within a
 step the trades move the pools, so a second trade on the same pool pays the first one's impact.
 
-* buy-and-hold: trades to the first step's targets at step 0, then never;
-* calendar: every asset to its target at step 0 and then every ``period_sec`` (a week);
-* band: at step 0 every asset, then each asset whose weight is more than ``band`` (0.05) from its target;
+Every strategy starts at step 0 holding the same weights (the first targets, or the on-chain vault's
+weights once its deposits are invested), bought at the oracle prices at no cost.
+
+* buy-and-hold: never trades;
+* calendar: every asset to its target every ``period_sec`` (a week);
+* band: each asset whose weight is more than ``band`` (0.05) from its target;
 * constant weight: every asset to fixed weights at every step (the crash comparison: the same average
   risky weights as the target-volatility run, held throughout).
 
@@ -37,17 +40,19 @@ MIN_TRADE_FRACTION = 1e-6
 
 @dataclass(frozen=True)
 class Policy:
-    """When a strategy trades: ``kind`` one of buy-and-hold, calendar, band, every-step."""
+    """When a strategy trades: ``kind`` one of buy-and-hold, calendar, band (one fixed band), every-step, and
+    bands (a band per asset and step: the vault's rule in the off-chain model)."""
 
     kind: str
     period_sec: int = WEEK_SEC
     band: float = 0.05
 
-    def assets_to_trade(self, k: int, time_sec: int, last_sec: int, weights: Vector, targets: Vector) -> list[int]:
+    def assets_to_trade(
+        self, k: int, time_sec: int, last_sec: int, weights: Vector, targets: Vector, bands: Vector | None
+    ) -> list[int]:
         n = len(weights)
-        if k == 0:
-            return list(range(n))
-        if self.kind == "buy-and-hold":
+        if k == 0 or self.kind == "buy-and-hold":
+            return []
             return []
         if self.kind == "calendar":
             return list(range(n)) if time_sec - last_sec >= self.period_sec else []
@@ -55,6 +60,10 @@ class Policy:
             return [i for i in range(n) if abs(weights[i] - targets[i]) > self.band]
         if self.kind == "every-step":
             return list(range(n))
+        if self.kind == "bands":
+            if bands is None:
+                raise ValueError("the bands policy needs a band per asset and step")
+            return [i for i in range(n) if abs(weights[i] - targets[i]) > bands[i]]
         raise ValueError(f"unknown policy {self.kind!r}")
 
 
@@ -62,6 +71,7 @@ BUY_AND_HOLD = Policy("buy-and-hold")
 CALENDAR_WEEKLY = Policy("calendar", period_sec=WEEK_SEC)
 BAND_5 = Policy("band", band=0.05)
 EVERY_STEP = Policy("every-step")
+VAULT_BANDS = Policy("bands")
 
 
 @dataclass
@@ -96,15 +106,20 @@ def run_strategy(
     pools: Sequence[PoolModel],
     gas: GasModel,
     nav0: float,
+    bands: Matrix | None = None,
+    start_weights: Vector | None = None,
 ) -> StrategyRun:
-    """Run ``policy`` on ``paths`` from ``nav0`` quote (all in quote at the start)."""
+    """Run ``policy`` on ``paths`` from ``nav0`` quote. The start is the first targets (or ``start_weights``)
+    bought at the oracle prices at no cost: the initial allocation is not rebalancing, and every strategy
+    starts from the same one (the on-chain vault's, after its deposits are invested)."""
     prices = paths.prices()
     steps, n = prices.shape
     t = np.asarray(targets, dtype=np.float64)
     if t.shape != (steps, n):
         raise ValueError(f"targets must be {steps} x {n}, got {t.shape}")
-    balances = np.zeros(n)
-    quote = float(nav0)
+    w0 = t[0] if start_weights is None else np.asarray(start_weights, dtype=np.float64)
+    balances = w0 * nav0 / prices[0]
+    quote = float(nav0 * (1 - w0.sum()))
     out = StrategyRun(
         name=name,
         times_sec=np.array(paths.times_sec, dtype=np.float64),
@@ -126,7 +141,9 @@ def run_strategy(
             pool.reset(float(price))
         nav = quote + float(balances @ p)
         weights = balances * p / nav
-        chosen = policy.assets_to_trade(k, paths.times_sec[k], last_sec, weights, t[k])
+        chosen = policy.assets_to_trade(
+            k, paths.times_sec[k], last_sec, weights, t[k], None if bands is None else bands[k]
+        )
         if chosen:
             last_sec = paths.times_sec[k]
         gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}

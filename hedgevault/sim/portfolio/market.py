@@ -54,16 +54,17 @@ class AssetSpec:
     drift: float = 0.0
 
 
-#: The demo's three assets: WETH-, WBTC- and SOL-like (realistic decimals), and their correlations.
+#: The demo's three assets: WETH-, WBTC- and SOL-like (realistic decimals), and their correlations: those
+#: the deployment's default portfolio config posts first (``hedgevault.portfolio.config.DEFAULT_ASSETS``).
 DEMO_ASSETS: tuple[AssetSpec, ...] = (
-    AssetSpec("WETH", 18, 3000.0, 0.65),
-    AssetSpec("WBTC", 8, 60000.0, 0.50),
-    AssetSpec("SOL", 9, 150.0, 0.90),
+    AssetSpec("tWETH", 18, 3000.0, 0.60),
+    AssetSpec("tWBTC", 8, 60000.0, 0.50),
+    AssetSpec("tSOL", 9, 150.0, 0.80),
 )
 DEMO_CORRELATION: tuple[tuple[float, ...], ...] = (
-    (1.0, 0.8, 0.7),
-    (0.8, 1.0, 0.65),
-    (0.7, 0.65, 1.0),
+    (1.0, 0.8, 0.75),
+    (0.8, 1.0, 0.7),
+    (0.75, 0.7, 1.0),
 )
 
 
