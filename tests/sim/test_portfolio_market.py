@@ -123,3 +123,12 @@ def test_bad_horizon_or_step_is_refused() -> None:
         simulate_paths(MarketParams(), horizon_sec=3600, step_sec=STEP, seed=1)
     with pytest.raises(ScenarioError, match="horizon"):
         simulate_paths(MarketParams(), horizon_sec=11 * 365 * DAY_SEC, step_sec=STEP, seed=1)
+
+
+def test_the_demo_market_is_the_deployed_portfolios_first_post() -> None:
+    """The simulator's default assets, volatilities and correlations are those the deployment's default
+    portfolio config posts first, so the keeper's first estimate agrees with the paths."""
+    from hedgevault.portfolio.config import PortfolioConfig
+    from hedgevault.sim.portfolio.onchain import market_from_config
+
+    assert market_from_config(PortfolioConfig()) == MarketParams()

@@ -60,25 +60,49 @@ def default_rules(mode: str, n: int, target_vol: float = 0.20) -> TargetRules:
     raise ValueError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
 
 
+def icbrt(x: int) -> int:
+    """floor(cbrt(x)) of a non-negative integer (exact)."""
+    if x < 0:
+        raise ValueError("icbrt of a negative number")
+    r = round(x ** (1 / 3)) if x < 2**1000 else 1 << ((x.bit_length() + 2) // 3)
+    while r * r * r > x:
+        r -= 1
+    while (r + 1) ** 3 <= x:
+        r += 1
+    return r
+
+
+def band_wad(cost_bps: int, band_scale_bp: int, sigma_wad: int, min_band_wad: int, max_band_wad: int) -> int:
+    """The vault's no-trade band of an asset (``IPortfolioVault``): clamp(floor(bandScaleBp x
+    floor(cbrt(costBps x 1e14 x sigmaWad^2)) / 1e4), minBandWad, maxBandWad)."""
+    raw = band_scale_bp * icbrt(cost_bps * 10**14 * sigma_wad * sigma_wad) // 10_000
+    return min(max(raw, min_band_wad), max_band_wad)
+
+
 @dataclass(frozen=True)
 class BandRule:
-    """band_i = clamp(scale x cbrt(cost x sigma_i^2), min_band, max_band) (weights)."""
+    """The vault's band parameters (``RebalanceParams``: costBps, bandScaleBp, minBandWad, maxBandWad); the
+    simulator's default scale is 0.1 (bands near 1% of NAV for the demo's 50-80% volatilities)."""
 
-    cost: float = 0.004
-    scale: float = 0.12
-    min_band: float = 0.005
-    max_band: float = 0.10
+    cost_bps: int = 40
+    band_scale_bp: int = 1_000
+    min_band_wad: int = WAD // 200
+    max_band_wad: int = WAD // 10
 
     def bands(self, vols: Vector) -> Vector:
-        raw = self.scale * np.cbrt(self.cost * np.asarray(vols) ** 2)
-        return np.asarray(np.clip(raw, self.min_band, self.max_band), dtype=np.float64)
+        """Bands (weights) for annualised volatilities (floats, rounded to wad as the oracle's are exact)."""
+        out = [
+            band_wad(self.cost_bps, self.band_scale_bp, round(float(v) * WAD), self.min_band_wad, self.max_band_wad)
+            for v in vols
+        ]
+        return np.array(out, dtype=np.float64) / WAD
 
 
 @dataclass(frozen=True)
 class KeeperModel:
     """The keeper's estimator: EWMA with ``decay`` per step."""
 
-    decay: float = 0.97
+    decay: float = 0.94
     cov_params: CovParams = DEFAULT_COV_PARAMS
 
 

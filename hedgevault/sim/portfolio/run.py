@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from hedgevault.sim.portfolio.market import (
 )
 from hedgevault.sim.portfolio.metrics import Metrics, compute
 from hedgevault.sim.portfolio.model import MODES, BandRule, KeeperModel, default_rules, target_series
+from hedgevault.sim.portfolio.onchain import ChainOptions
 from hedgevault.sim.portfolio.report import charts, run_document, table, write_json
 
 SCENARIOS = ("gbm", "crash")
@@ -54,6 +55,7 @@ class PortfolioOptions:
     quiet: bool = False
     market: MarketParams = field(default_factory=MarketParams)
     gas: GasModel = field(default_factory=GasModel)
+    chain: ChainOptions = field(default_factory=ChainOptions)
 
     def check(self) -> None:
         """One-line reasons for bad input (``SimulationError``; the CLI exits 2)."""
@@ -145,7 +147,7 @@ def baseline_runs(paths: Paths, vault: VaultRun, gas: GasModel) -> list[bl.Strat
         ("constant weight", bl.EVERY_STEP, bl.constant_targets(vault.run.weights.mean(axis=0), paths.steps)),
     ):
         pools = [PoolModel(depth=p.depth, fee_pips=p.fee_pips) for p in vault.pools]
-        out.append(bl.run_strategy(name, paths, t, policy, pools, gas, nav0))
+        out.append(bl.run_strategy(name, paths, t, policy, pools, gas, nav0, start_weights=vault.run.weights[0]))
     return out
 
 
@@ -178,7 +180,10 @@ def run_portfolio(options: PortfolioOptions) -> PortfolioOutput:
     else:
         vault = model_vault_run(paths, options)
     chain_done = time.perf_counter()
-    runs = [vault.run, *baseline_runs(paths, vault, options.gas)]
+    # the baselines' trades cost the gas the vault's slices measured (the stated gas per trade without a chain)
+    slice_gas = vault.extra.get("mean_slice_gas")
+    baseline_gas = replace(options.gas, gas_per_trade=int(slice_gas)) if slice_gas else options.gas
+    runs = [vault.run, *baseline_runs(paths, vault, baseline_gas)]
     prices = paths.prices()
     metrics = [
         compute(r, prices, paths.step_sec, vault.covariances, values=vault.values if j == 0 else None)
@@ -198,8 +203,10 @@ def run_portfolio(options: PortfolioOptions) -> PortfolioOutput:
         "options": {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in asdict(options).items()
-            if k not in ("market", "gas", "out_dir", "rpc_url")
+            if k not in ("market", "gas", "chain", "out_dir", "rpc_url")
         },
+        "chain": asdict(options.chain),
+        "baseline_gas_per_trade": baseline_gas.gas_per_trade,
         "market": asdict(options.market),
         "gas_model": asdict(options.gas),
         "scenario": {
