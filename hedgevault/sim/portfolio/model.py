@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from hedgevault.portfolio import optimizer
+from hedgevault.portfolio import mirror, optimizer
+from hedgevault.portfolio.errors import PortfolioError
 from hedgevault.portfolio.mirror import DEFAULT_COV_PARAMS, WAD, CovParams, Mode, TargetRules, covariance_wad
 from hedgevault.sim.portfolio.market import YEAR_SEC, MarketParams, Paths
 
@@ -82,10 +83,10 @@ def band_wad(cost_bps: int, band_scale_bp: int, sigma_wad: int, min_band_wad: in
 @dataclass(frozen=True)
 class BandRule:
     """The vault's band parameters (``RebalanceParams``: costBps, bandScaleBp, minBandWad, maxBandWad); the
-    simulator's default scale is 0.1 (bands near 1% of NAV for the demo's 50-80% volatilities)."""
+    simulator's default scale is 0.25 (bands of 2.5-3.4% of NAV for the demo's 50-80% volatilities)."""
 
     cost_bps: int = 40
-    band_scale_bp: int = 1_000
+    band_scale_bp: int = 2_500
     min_band_wad: int = WAD // 200
     max_band_wad: int = WAD // 10
 
@@ -100,9 +101,12 @@ class BandRule:
 
 @dataclass(frozen=True)
 class KeeperModel:
-    """The keeper's estimator: EWMA with ``decay`` per step."""
+    """The keeper's estimator (EWMA with ``decay`` per step) and its no-churn rule: a new target within
+    ``min_target_change`` of the current one in every asset is not posted while the current one still
+    verifies (``PortfolioTaskConfig.min_target_change_wad``)."""
 
     decay: float = 0.94
+    min_target_change: float = 0.005
     cov_params: CovParams = DEFAULT_COV_PARAMS
 
 
@@ -140,6 +144,8 @@ def target_series(
     targets = np.zeros((paths.steps + 1, paths.n))
     bands = np.zeros((paths.steps + 1, paths.n))
     fallbacks = 0
+    min_change = round(keeper.min_target_change * WAD)
+    current: tuple[int, ...] | None = None
     for k in range(paths.steps + 1):
         if k > 0:
             r = returns[k - 1]
@@ -148,8 +154,16 @@ def target_series(
         cov_wad = covariance_wad(vols_word, corr_words, paths.n)
         allocation = _allocate(cov_wad, rules)
         fallbacks += allocation.fallback_reason is not None
+        new = allocation.weights_wad
+        if current is None or any(abs(a - b) >= min_change for a, b in zip(new, current, strict=True)):
+            current = new
+        else:
+            try:  # the keeper keeps targets that still verify and are close to the new answer (no churn)
+                mirror.verify(current, cov_wad, rules)
+            except PortfolioError:
+                current = new
         posted = optimizer.covariance_from_wad(cov_wad)
         covs.append(posted)
-        targets[k] = np.array(allocation.weights_wad, dtype=np.float64) / WAD
+        targets[k] = np.array(current, dtype=np.float64) / WAD
         bands[k] = band_rule.bands(np.sqrt(np.diag(posted)))
     return TargetSeries(covariances=covs, targets=targets, bands=bands, fallbacks=fallbacks)

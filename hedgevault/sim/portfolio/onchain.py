@@ -82,11 +82,12 @@ class FlowParams:
 @dataclass(frozen=True)
 class ChainOptions:
     """Keeper settings for the run (``PortfolioTaskConfig``): covariance and targets every step, EWMA with
-    ``ewma_decay`` per step-long sample over ``history_steps`` samples; the vault's band scale; flows."""
+    ``ewma_decay`` per step-long sample over ``history_steps`` samples; the vault's band scale
+    (``RebalanceParams.bandScaleBp``); flows. The off-chain model uses the same decay and band scale."""
 
     ewma_decay: float = 0.94
     history_steps: int = 180
-    band_scale_bp: int = 1_000
+    band_scale_bp: int = 2_500
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 

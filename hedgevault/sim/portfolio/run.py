@@ -118,7 +118,8 @@ class VaultRun:
 def model_vault_run(paths: Paths, options: PortfolioOptions) -> VaultRun:
     """The off-chain model of the keeper and the vault (``hedgevault.sim.portfolio.model``)."""
     rules = default_rules(options.mode, paths.n, options.target_vol)
-    series = target_series(paths, options.market, rules, KeeperModel(), BandRule())
+    keeper = KeeperModel(decay=options.chain.ewma_decay)
+    series = target_series(paths, options.market, rules, keeper, BandRule(band_scale_bp=options.chain.band_scale_bp))
     pools = model_pools(paths)
     run = bl.run_strategy(
         "vault (model)", paths, series.targets, bl.VAULT_BANDS, pools, options.gas, MODEL_NAV, bands=series.bands
