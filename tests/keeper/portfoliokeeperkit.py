@@ -39,7 +39,7 @@ def gbm_prices(
     sig = np.asarray(vols)
     shocks = rng.standard_normal((steps, len(vols))) @ chol.T
     log_ret = -0.5 * sig**2 * dt + sig * np.sqrt(dt) * shocks
-    return np.asarray(start_wad, dtype=np.float64) * np.exp(np.cumsum(log_ret, axis=0))
+    return np.asarray(np.asarray(start_wad, dtype=np.float64) * np.exp(np.cumsum(log_ret, axis=0)), dtype=np.float64)
 
 
 def write_history(stack: PortfolioStack, prices_wad: np.ndarray, sender: str, dt_sec: int = STEP_SEC) -> History:
