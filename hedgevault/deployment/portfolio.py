@@ -149,7 +149,12 @@ def portfolio_roles(config: DeployConfig, deployer: str) -> dict[str, Any]:
 
 
 def deploy_portfolio_stack(
-    ctx: DeployContext, infra: Infrastructure, config: DeployConfig, *, warp_clock: bool = True
+    ctx: DeployContext,
+    infra: Infrastructure,
+    config: DeployConfig,
+    *,
+    warp_clock: bool = True,
+    post_targets: bool = True,
 ) -> PortfolioStack:
     """Deploy (or reuse what the manifest records of) the portfolio stack of ``config.portfolio`` on ``infra``
     (its quote token and Uniswap V3), behind the timelock ``config.governance`` asks for (the same one as the
@@ -157,7 +162,9 @@ def deploy_portfolio_stack(
     ``build_config`` before anything is sent; this raises ``DeploymentError`` for a config built in code).
 
     When a mock pool gets its liquidity in this run and ``warp_clock`` is set (dev chains), the clock moves
-    forward by the TWAP window and the feeds are refreshed, so the price oracles answer at once."""
+    forward by the TWAP window and the feeds are refreshed, so the price oracles answer at once.
+    ``post_targets=False`` leaves the first targets to the keeper (``hedgevault deploy`` always posts them:
+    ``initial_targets``, the optimizer's answer on the first covariance)."""
     portfolio = config.portfolio
     problems = portfolio.problems()
     if problems:
@@ -279,7 +286,7 @@ def deploy_portfolio_stack(
             portfolio.target_rules().as_tuple(),
             portfolio.rebalance.as_tuple(),
         )
-        if int(vault.functions.targets().call()[2]) == 0:
+        if post_targets and int(vault.functions.targets().call()[2]) == 0:
             weights = list(initial_targets(portfolio))
             _as_role_holder(
                 ctx,
@@ -426,6 +433,91 @@ def _attach_asset(
     return token, feed, pool
 
 
+def portfolio_differences(w3: Web3, manifest: Manifest, artifacts: dict[str, Any], check_admin: Any) -> list[str]:
+    """Every way the chain differs from the manifest's portfolio section (code hashes are checked by the
+    caller first): each pool trades its token against the quote token; each price oracle reads the recorded
+    feed and pool; the covariance oracle's assets and bounds; the vault's holdings, oracle, rules and
+    rebalancing parameters; the keepers' and guardians' roles; and the admin role held by the timelock (or
+    ``roles.admin``) alone (``check_admin``: ``checks._check_admin_holders``)."""
+    section, infra = manifest.portfolio, manifest.infrastructure
+    if section is None or infra is None:
+        return []
+    c = section.contracts
+    config = PortfolioConfig.from_json(section.parameters)
+    diffs: list[str] = []
+    expected_keys = [f"{kind}:{a.symbol}" for a in config.assets for kind in ("token", "feed", "pool", "price_oracle")]
+    expected_keys.append("cov_oracle")
+    if "PortfolioVault" in artifacts:
+        expected_keys.append("vault")
+    missing = [k for k in expected_keys if k not in c]
+    if missing:
+        return [f"portfolio.{k}: not deployed yet (run `hedgevault deploy` again to finish)" for k in missing]
+    quote = infra.contracts["quote"].address
+
+    def expect(what: str, expected: Any, found: Any) -> None:
+        if expected != found:
+            diffs.append(f"{what}: expected {expected!r}, the chain has {found!r}")
+
+    for asset in config.assets:
+        s = asset.symbol
+        pool = bind(w3, c[f"pool:{s}"].address, npm_artifact("UniswapV3Pool").abi)
+        expect(
+            f"portfolio.pool:{s} tokens",
+            sorted([c[f"token:{s}"].address, quote]),
+            sorted([pool.functions.token0().call(), pool.functions.token1().call()]),
+        )
+        po = bind(w3, c[f"price_oracle:{s}"].address, artifacts["PriceOracle"].abi).functions
+        expect(f"portfolio.price_oracle:{s}.feed", c[f"feed:{s}"].address, po.feed().call())
+        expect(f"portfolio.price_oracle:{s}.pool", c[f"pool:{s}"].address, po.pool().call())
+    cov = bind(w3, c["cov_oracle"].address, artifacts["CovarianceOracle"].abi)
+    tokens = [c[f"token:{a.symbol}"].address for a in config.assets]
+    expect("portfolio.cov_oracle.assets", tokens, list(cov.functions.assets().call()))
+    expect("portfolio.cov_oracle.params", list(config.cov.as_tuple()), [int(v) for v in cov.functions.params().call()])
+    if int(cov.functions.lastUpdate().call()) == 0:
+        diffs.append("portfolio.cov_oracle: nothing posted yet (the first post did not happen)")
+    contracts: dict[str, Contract] = {"cov_oracle": cov}
+    if "vault" in c:
+        vault = bind(w3, c["vault"].address, artifacts["PortfolioVault"].abi)
+        contracts["vault"] = vault
+        v = vault.functions
+        expect("portfolio.vault.asset", quote, v.asset().call())
+        expect("portfolio.vault.covarianceOracle", c["cov_oracle"].address, v.covarianceOracle().call())
+        holdings = [
+            (c[f"token:{a.symbol}"].address, c[f"price_oracle:{a.symbol}"].address, c[f"pool:{a.symbol}"].address)
+            for a in config.assets
+        ]
+        expect("portfolio.vault.holdings", holdings, [tuple(h) for h in v.holdings().call()])
+        expect("portfolio.vault.rules", config.target_rules().as_tuple(), _plain(v.rules().call()))
+        expect("portfolio.vault.rebalanceParams", config.rebalance.as_tuple(), _plain(v.rebalanceParams().call()))
+        if int(v.targets().call()[2]) == 0:
+            diffs.append("portfolio.vault: no targets set yet (the first targets did not happen)")
+    roles = section.roles
+    for holders_key, contract_key, role_name in PORTFOLIO_ROLE_GRANTS:
+        contract = contracts.get(contract_key)
+        if contract is None:
+            continue
+        role = getattr(contract.functions, role_name)().call()
+        for holder in roles[holders_key]:
+            if not contract.functions.hasRole(role, holder).call():
+                diffs.append(f"portfolio.{contract_key}: {holder} lacks {role_name} (portfolio.{holders_key})")
+    expected_admin = manifest.admin_holder or roles["admin"]
+    admin_contracts = {
+        f"price_oracle:{a.symbol}": bind(w3, c[f"price_oracle:{a.symbol}"].address, artifacts["PriceOracle"].abi)
+        for a in config.assets
+    } | contracts
+    for key, contract in admin_contracts.items():
+        check_admin(w3, diffs, f"portfolio.{key}", contract, c[key].block, expected_admin, manifest)
+    return diffs
+
+
+def _plain(value: Any) -> Any:
+    """A decoded ABI value with tuples and lists as tuples and lists of plain ints/strings (for comparison)."""
+    if isinstance(value, list | tuple):
+        items = [_plain(v) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    return int(value) if isinstance(value, int) else value
+
+
 def deploy_local_portfolio(
     w3: Web3,
     portfolio: PortfolioConfig | None = None,
@@ -433,6 +525,7 @@ def deploy_local_portfolio(
     admin: str | None = None,
     suite: SuiteConfig | None = None,
     timelock_delay_sec: int | None = None,
+    post_targets: bool = True,
 ) -> PortfolioStack:
     """Deploy the infrastructure (``suite``'s; its quote token and Uniswap V3 serve the portfolio) and the
     portfolio stack on a local chain from the unlocked account ``admin`` (default: the first account), which
@@ -447,7 +540,7 @@ def deploy_local_portfolio(
         portfolio=portfolio,
         governance=GovernanceConfig(timelock_delay_sec=timelock_delay_sec),
     )
-    return deploy_portfolio_stack(ctx, infra, config)
+    return deploy_portfolio_stack(ctx, infra, config, post_targets=post_targets)
 
 
 def attach_portfolio(w3: Web3, manifest: Manifest) -> PortfolioStack:

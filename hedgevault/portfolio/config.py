@@ -68,13 +68,13 @@ class AssetConfig:
 class RebalanceParams:
     """``IPortfolioVault.RebalanceParams`` (field order as the Solidity struct; defaults from the API):
     a slice's price limit 1% from the oracle, a slice loses at most 0.25% of NAV, 0.40% one-way cost for
-    the band rule, band scale 1.0, bands within [0.5%, 10%] of NAV, a slippage budget of 1% of NAV that
+    the band rule, band scale 0.5, bands within [0.5%, 10%] of NAV, a slippage budget of 1% of NAV that
     drains over 30 days, a 0.5% swing for deposits and withdrawals, targets at most hourly."""
 
     max_slippage_bps: int = 100
     max_nav_loss_bps: int = 25
     cost_bps: int = 40
-    band_scale_bp: int = 10_000
+    band_scale_bp: int = 5_000
     min_band_wad: int = WAD // 200
     max_band_wad: int = WAD // 10
     budget_bps: int = 100
