@@ -62,6 +62,25 @@ def test_band_trades_only_assets_outside_the_band(paths: Paths) -> None:
         assert run.trades[k] == outside, k
 
 
+def test_sales_go_first_so_a_fully_invested_portfolio_can_switch_assets(paths: Paths) -> None:
+    """Fully invested in tWETH and tWBTC, targets moving all of tWETH into tSOL: the week's rebalance must
+    sell tWETH before it buys tSOL (a buy spends only the quote there is)."""
+    targets = bl.constant_targets((0.0, 0.5, 0.5), paths.steps)
+    run = bl.run_strategy(
+        "switch",
+        paths,
+        targets,
+        bl.CALENDAR_WEEKLY,
+        model_pools(paths),
+        GAS,
+        1e6,
+        start_weights=np.array([0.5, 0.5, 0.0]),
+    )
+    k = int(np.flatnonzero(run.trades)[0])
+    assert run.weights[k] == pytest.approx([0.0, 0.5, 0.5], abs=0.005)  # the sale's fee shorts the buy by 0.15%
+    assert run.quote[k] >= 0
+
+
 def test_nav_change_is_holdings_pnl_minus_fees_and_impact(paths: Paths) -> None:
     """Exactly (floats): NAV_k - NAV_(k-1) = b_(k-1) . (p_k - p_(k-1)) - (fee + impact)_k; gas is reported as
     a cost but paid outside the NAV (as the vault's keeper pays it)."""
@@ -157,6 +176,7 @@ def test_model_run_writes_table_json_and_charts(tmp_path: Path) -> None:
         (["--portfolio", "--scenario", "meltdown"], "--scenario must be one of gbm, crash"),
         (["--portfolio", "--mode", "yolo"], "--mode must be one of"),
         (["--portfolio", "--target-vol", "-0.2"], "--target-vol must be in"),
+        (["--portfolio", "--target-vol", "0.01"], "--target-vol must be in"),
         (["--portfolio", "--spot", "100"], "--spot apply to the option-vault simulation"),
         (["--portfolio", "--seed", "-5"], "--seed must be in"),
         (["--mode", "risk-parity"], "add --portfolio"),
