@@ -71,7 +71,7 @@ def test_sales_go_first_so_a_fully_invested_portfolio_can_switch_assets(paths: P
         paths,
         targets,
         bl.CALENDAR_WEEKLY,
-        model_pools(paths),
+        model_pools(paths, 1e9),
         GAS,
         1e6,
         start_weights=np.array([0.5, 0.5, 0.0]),
