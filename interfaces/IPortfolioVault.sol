@@ -221,6 +221,21 @@ interface IPortfolioVault is AutomationCompatibleInterface {
     // `SliceOutsideBound`, `WeightNotTowardTarget`, `TradeIncreasesTrackingError`, `NavLossTooLarge`,
     // `VolMovedAwayFromBand`, or an oracle error.
 
+    /// @notice The slice `performUpkeep` would trade now: the asset, whether it is a sale, its size (asset
+    /// units: a sale's exact input, a buy's exact output) and its quote value at the oracle price. Reverts as
+    /// `performUpkeep` would before trading (`EnforcedPause`, `TargetsNotSet`, `NoRebalanceNeeded`,
+    /// `SlippageBudgetSpent`, oracle errors).
+    function previewRebalance() external view returns (uint256 asset, bool sale, uint256 assetUnits, uint256 valueQuote);
+
+    /// @notice NAV and swing (quote units) now; reverts with an oracle's error.
+    function navQuote() external view returns (uint256 nav, uint256 swingQuote);
+
+    /// @notice The most `withdraw` pays `owner` now (its shares at NAV - swing less the worst cost of the sales
+    /// beyond the quote buffer, within what the pools can sell at the bound) and the most shares `redeem` takes;
+    /// (0, 0) while paused before exit mode. Reverts with an oracle's error (`maxWithdraw` / `maxRedeem` return
+    /// 0 then). The pools' room is exact for full-range liquidity and an estimate otherwise.
+    function exitLimits(address owner) external view returns (uint256 maxAssets, uint256 maxShares);
+
     /// @notice Redeem `shares` for a pro-rata share (rounded down) of the quote balance and of every asset
     /// balance, without any oracle or swap; works while paused. Reverts `ZeroAmount`, `ZeroAddress`, ERC-4626
     /// allowance/balance errors, `ZeroAssets` when everything rounds to zero.
