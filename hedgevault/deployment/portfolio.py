@@ -47,11 +47,13 @@ from hedgevault.deployment.manifest import (
 from hedgevault.deployment.steps import DeployContext, verify_record
 from hedgevault.deployment.timelock import deploy_timelock
 from hedgevault.portfolio.config import AssetConfig, PortfolioConfig, initial_targets, mock_amounts
-from hedgevault.suite import WAD, OracleParams, SuiteConfig
+from hedgevault.suite import WAD, OracleParams, SuiteConfig, link
 from hedgevault.txs import send
 from hedgevault.uniswap import Uniswap, npm_artifact, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+#: Fully qualified name of the library the vault links (its targets, valuation and rebalancing).
+ENGINE_LIBRARY = "contracts/portfolio/PortfolioEngine.sol:PortfolioEngine"
 Q96 = 2**96
 #: Role holders per contract: manifest ``roles`` key -> (contract key, role getter).
 PORTFOLIO_ROLE_GRANTS = (
@@ -273,10 +275,11 @@ def deploy_portfolio_stack(
 
     vault = None
     if "PortfolioVault" in artifacts:
+        engine = ctx.ensure_contract(records, "engine", artifacts["PortfolioEngine"])
         vault = ctx.ensure_contract(
             records,
             "vault",
-            artifacts["PortfolioVault"],
+            link(artifacts["PortfolioVault"], {ENGINE_LIBRARY: engine.address}),
             infra.quote.address,
             portfolio.name,
             portfolio.symbol,
@@ -448,7 +451,7 @@ def portfolio_differences(w3: Web3, manifest: Manifest, artifacts: dict[str, Any
     expected_keys = [f"{kind}:{a.symbol}" for a in config.assets for kind in ("token", "feed", "pool", "price_oracle")]
     expected_keys.append("cov_oracle")
     if "PortfolioVault" in artifacts:
-        expected_keys.append("vault")
+        expected_keys += ["engine", "vault"]
     missing = [k for k in expected_keys if k not in c]
     if missing:
         return [f"portfolio.{k}: not deployed yet (run `hedgevault deploy` again to finish)" for k in missing]
@@ -489,6 +492,10 @@ def portfolio_differences(w3: Web3, manifest: Manifest, artifacts: dict[str, Any
         expect("portfolio.vault.holdings", holdings, [tuple(h) for h in v.holdings().call()])
         expect("portfolio.vault.rules", config.target_rules().as_tuple(), _plain(v.rules().call()))
         expect("portfolio.vault.rebalanceParams", config.rebalance.as_tuple(), _plain(v.rebalanceParams().call()))
+        if bytes.fromhex(c["engine"].address[2:]) not in bytes(w3.eth.get_code(vault.address)):
+            diffs.append(
+                f"portfolio.vault: its code does not call the recorded {ENGINE_LIBRARY} at {c['engine'].address}"
+            )
         if int(v.targets().call()[2]) == 0:
             diffs.append("portfolio.vault: no targets set yet (the first targets did not happen)")
     roles = section.roles
