@@ -23,7 +23,7 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from hedgevault.chain import latest_timestamp, warp
+from hedgevault.chain import warp
 from hedgevault.deployment.config import DeployConfig, GovernanceConfig
 from hedgevault.deployment.errors import DeploymentError, DeploymentMismatch
 from hedgevault.deployment.infrastructure import (
@@ -222,8 +222,12 @@ def deploy_portfolio_stack(
     if seeded and warp_clock:
         warp(w3, config.suite.oracle.twap_window_sec)
         ctx.log(f"warped     the clock by {config.suite.oracle.twap_window_sec} s so the pools have a TWAP")
-    if warp_clock:
-        _refresh_stale_mock_feeds(ctx, [(a, feed) for a, _, feed, _, mock in raw_assets if mock], portfolio, config)
+        for asset, _, feed, _, mock in raw_assets:
+            if mock:
+                answer = int(feed.functions.latestRoundData().call()[1])
+                ctx.transact(
+                    f"feed:{asset.symbol}: fresh round after the TWAP warm-up", feed.functions.setAnswer(answer)
+                )
 
     oracle_params = OracleParams(**_oracle_params(config))
     assets: list[PortfolioAsset] = []
@@ -356,21 +360,6 @@ def _oracle_params(config: DeployConfig) -> dict[str, int]:
         "max_twap_deviation_bps": o.max_twap_deviation_bps,
         "max_pool_deviation_bps": o.max_pool_deviation_bps,
     }
-
-
-def _refresh_stale_mock_feeds(
-    ctx: DeployContext, feeds: list[tuple[AssetConfig, Contract]], portfolio: PortfolioConfig, config: DeployConfig
-) -> None:
-    """A fresh round of every mock feed older than half its heartbeat (at its configured price when the feed
-    still has it, else at its latest answer), so the price oracles answer after the TWAP warm-up."""
-    now = latest_timestamp(ctx.w3)
-    for asset, feed in feeds:
-        _, answer, _, updated_at, _ = feed.functions.latestRoundData().call()
-        if now - int(updated_at) > config.suite.oracle.heartbeat_sec // 2 or int(updated_at) == 0:
-            configured = asset.price_wad * 10**portfolio.feed_decimals // WAD
-            ctx.transact(
-                f"feed:{asset.symbol}: fresh round", feed.functions.setAnswer(int(answer) if answer > 0 else configured)
-            )
 
 
 def _as_role_holder(ctx: DeployContext, contract: Contract, role_name: str, key: str, what: str, fn: Any) -> None:
