@@ -30,7 +30,7 @@ One JSON file per chain (``deployments/<chain id>.json``; dev chains under ``dep
                        ...} (hedgevault.portfolio.config.PortfolioConfig.to_json),
         "roles": {"admin": "0x...", "keepers": [...], "guardians": [...]},
         "contracts": {"token:<SYMBOL>": ..., "feed:<SYMBOL>": ..., "pool:<SYMBOL>": ..., "price_oracle:<SYMBOL>": ...
-                      (per asset), "cov_oracle": ..., "vault": ...}
+                      (per asset), "cov_oracle": ..., "engine": ..., "vault": ...}
       }
     }
 
@@ -155,6 +155,7 @@ PORTFOLIO_ARTIFACTS = {
     "pool": "UniswapV3Pool",
     "price_oracle": "PriceOracle",
     "cov_oracle": "CovarianceOracle",
+    "engine": "PortfolioEngine",
     "vault": "PortfolioVault",
 }
 
@@ -162,7 +163,7 @@ PORTFOLIO_ARTIFACTS = {
 def portfolio_key_kind(key: str) -> str:
     """``token:tWETH`` -> ``token``; ``cov_oracle`` -> ``cov_oracle``; ``ValueError`` for another key."""
     kind, sep, symbol = key.partition(":")
-    if (sep and kind in PORTFOLIO_ASSET_KINDS and symbol) or (not sep and kind in ("cov_oracle", "vault")):
+    if (sep and kind in PORTFOLIO_ASSET_KINDS and symbol) or (not sep and kind in ("cov_oracle", "engine", "vault")):
         return kind
     raise ValueError(f"portfolio.contracts.{key} (expected <token|feed|pool|price_oracle>:<symbol>, cov_oracle, vault)")
 

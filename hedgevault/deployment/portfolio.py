@@ -23,7 +23,7 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from hedgevault.chain import latest_timestamp, warp
+from hedgevault.chain import warp
 from hedgevault.deployment.config import DeployConfig, GovernanceConfig
 from hedgevault.deployment.errors import DeploymentError, DeploymentMismatch
 from hedgevault.deployment.infrastructure import (
@@ -47,11 +47,13 @@ from hedgevault.deployment.manifest import (
 from hedgevault.deployment.steps import DeployContext, verify_record
 from hedgevault.deployment.timelock import deploy_timelock
 from hedgevault.portfolio.config import AssetConfig, PortfolioConfig, initial_targets, mock_amounts
-from hedgevault.suite import WAD, OracleParams, SuiteConfig
+from hedgevault.suite import WAD, OracleParams, SuiteConfig, link
 from hedgevault.txs import send
 from hedgevault.uniswap import Uniswap, npm_artifact, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+#: Fully qualified name of the library the vault links (its targets, valuation and rebalancing).
+ENGINE_LIBRARY = "contracts/portfolio/PortfolioEngine.sol:PortfolioEngine"
 Q96 = 2**96
 #: Role holders per contract: manifest ``roles`` key -> (contract key, role getter).
 PORTFOLIO_ROLE_GRANTS = (
@@ -220,8 +222,12 @@ def deploy_portfolio_stack(
     if seeded and warp_clock:
         warp(w3, config.suite.oracle.twap_window_sec)
         ctx.log(f"warped     the clock by {config.suite.oracle.twap_window_sec} s so the pools have a TWAP")
-    if warp_clock:
-        _refresh_stale_mock_feeds(ctx, [(a, feed) for a, _, feed, _, mock in raw_assets if mock], portfolio, config)
+        for asset, _, feed, _, mock in raw_assets:
+            if mock:
+                answer = int(feed.functions.latestRoundData().call()[1])
+                ctx.transact(
+                    f"feed:{asset.symbol}: fresh round after the TWAP warm-up", feed.functions.setAnswer(answer)
+                )
 
     oracle_params = OracleParams(**_oracle_params(config))
     assets: list[PortfolioAsset] = []
@@ -273,10 +279,11 @@ def deploy_portfolio_stack(
 
     vault = None
     if "PortfolioVault" in artifacts:
+        engine = ctx.ensure_contract(records, "engine", artifacts["PortfolioEngine"])
         vault = ctx.ensure_contract(
             records,
             "vault",
-            artifacts["PortfolioVault"],
+            link(artifacts["PortfolioVault"], {ENGINE_LIBRARY: engine.address}),
             infra.quote.address,
             portfolio.name,
             portfolio.symbol,
@@ -353,21 +360,6 @@ def _oracle_params(config: DeployConfig) -> dict[str, int]:
         "max_twap_deviation_bps": o.max_twap_deviation_bps,
         "max_pool_deviation_bps": o.max_pool_deviation_bps,
     }
-
-
-def _refresh_stale_mock_feeds(
-    ctx: DeployContext, feeds: list[tuple[AssetConfig, Contract]], portfolio: PortfolioConfig, config: DeployConfig
-) -> None:
-    """A fresh round of every mock feed older than half its heartbeat (at its configured price when the feed
-    still has it, else at its latest answer), so the price oracles answer after the TWAP warm-up."""
-    now = latest_timestamp(ctx.w3)
-    for asset, feed in feeds:
-        _, answer, _, updated_at, _ = feed.functions.latestRoundData().call()
-        if now - int(updated_at) > config.suite.oracle.heartbeat_sec // 2 or int(updated_at) == 0:
-            configured = asset.price_wad * 10**portfolio.feed_decimals // WAD
-            ctx.transact(
-                f"feed:{asset.symbol}: fresh round", feed.functions.setAnswer(int(answer) if answer > 0 else configured)
-            )
 
 
 def _as_role_holder(ctx: DeployContext, contract: Contract, role_name: str, key: str, what: str, fn: Any) -> None:
@@ -448,7 +440,7 @@ def portfolio_differences(w3: Web3, manifest: Manifest, artifacts: dict[str, Any
     expected_keys = [f"{kind}:{a.symbol}" for a in config.assets for kind in ("token", "feed", "pool", "price_oracle")]
     expected_keys.append("cov_oracle")
     if "PortfolioVault" in artifacts:
-        expected_keys.append("vault")
+        expected_keys += ["engine", "vault"]
     missing = [k for k in expected_keys if k not in c]
     if missing:
         return [f"portfolio.{k}: not deployed yet (run `hedgevault deploy` again to finish)" for k in missing]
@@ -489,6 +481,10 @@ def portfolio_differences(w3: Web3, manifest: Manifest, artifacts: dict[str, Any
         expect("portfolio.vault.holdings", holdings, [tuple(h) for h in v.holdings().call()])
         expect("portfolio.vault.rules", config.target_rules().as_tuple(), _plain(v.rules().call()))
         expect("portfolio.vault.rebalanceParams", config.rebalance.as_tuple(), _plain(v.rebalanceParams().call()))
+        if bytes.fromhex(c["engine"].address[2:]) not in bytes(w3.eth.get_code(vault.address)):
+            diffs.append(
+                f"portfolio.vault: its code does not call the recorded {ENGINE_LIBRARY} at {c['engine'].address}"
+            )
         if int(v.targets().call()[2]) == 0:
             diffs.append("portfolio.vault: no targets set yet (the first targets did not happen)")
     roles = section.roles

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -85,24 +85,33 @@ class RebalanceParams:
     def as_tuple(self) -> tuple[int, ...]:
         return tuple(int(getattr(self, f.name)) for f in dataclasses.fields(self))
 
+    #: ``PortfolioVault._setParams``'s hard bounds (``ParamOutOfBounds``); ``min_band_wad``'s upper bound is
+    #: ``max_band_wad``.
+    HARD_BOUNDS: ClassVar[dict[str, tuple[int, int]]] = {
+        "max_slippage_bps": (1, 500),
+        "max_nav_loss_bps": (1, 500),
+        "cost_bps": (1, 1000),
+        "band_scale_bp": (1, 100_000),
+        "max_band_wad": (10**14, WAD // 2),
+        "min_band_wad": (10**14, WAD // 2),
+        "budget_bps": (1, 2000),
+        "budget_period_sec": (3600, 365 * DAY_SEC),
+        "feed_deviation_bps": (0, 500),
+        "min_target_interval_sec": (60, 7 * DAY_SEC),
+    }
+
     def problems(self) -> list[str]:
-        """What the vault would refuse or what cannot work, one message per field; empty when valid."""
+        """What the vault would refuse (``ParamOutOfBounds``), one message per field; empty when valid."""
         out = []
-        for name in ("max_slippage_bps", "max_nav_loss_bps", "cost_bps", "budget_bps", "feed_deviation_bps"):
+        for name, (lo, hi) in self.HARD_BOUNDS.items():
+            if name == "min_band_wad":
+                hi = self.max_band_wad
             value = getattr(self, name)
-            if not 0 < value <= 10_000:
-                out.append(f"rebalance.{name} {value} is outside [1, 10000] bps")
-        if not 0 < self.band_scale_bp < 2**32:
-            out.append(f"rebalance.band_scale_bp {self.band_scale_bp} must be positive (10000 = 1.0)")
-        if not 0 < self.min_band_wad <= self.max_band_wad <= WAD:
-            out.append(
-                f"rebalance: bands need 0 < min_band_wad ({self.min_band_wad}) <= max_band_wad "
-                f"({self.max_band_wad}) <= 1e18"
-            )
-        if not 0 < self.budget_period_sec < 2**32:
-            out.append(f"rebalance.budget_period_sec {self.budget_period_sec} must be a positive number of seconds")
-        if not 0 <= self.min_target_interval_sec < 2**32:
-            out.append(f"rebalance.min_target_interval_sec {self.min_target_interval_sec} is not a uint32 of seconds")
+            if not lo <= value <= hi:
+                out.append(
+                    f"portfolio.rebalance.{name} {value} is outside [{lo}, {hi}] (the vault's hard bounds; it would "
+                    "revert ParamOutOfBounds)"
+                )
         return out
 
 
@@ -251,8 +260,8 @@ class PortfolioConfig:
             given = [a.token is not None, a.feed is not None, a.pool is not None]
             if any(given) and not all(given):
                 out.append(f"{where}: give token, feed and pool together (an existing asset), or none (a mock)")
-            if not 0 <= a.decimals <= 36:
-                out.append(f"{where}: decimals {a.decimals} outside [0, 36]")
+            if not 0 <= a.decimals <= 18:
+                out.append(f"{where}: decimals {a.decimals} outside [0, 18] (the vault's bound)")
             if a.price_wad <= 0:
                 out.append(f"{where}: price_wad must be positive")
             if a.pool_value_quote <= 0:
@@ -308,10 +317,10 @@ class PortfolioConfig:
                 )
         if sum(rules.min_weight_wad) > WAD:
             out.append(f"portfolio.rules.min_weight_wad sum to {sum(rules.min_weight_wad)} > 1e18: no target can pass")
-        if not 0 < r.min_vol_wad <= r.max_vol_wad:
+        if not 0 < r.min_vol_wad <= r.max_vol_wad <= 5 * WAD:
             out.append(
                 f"portfolio.rules: the volatility band needs 0 < min_vol_wad ({r.min_vol_wad}) <= max_vol_wad "
-                f"({r.max_vol_wad}) (the inverse-volatility fallback scales into it in every mode)"
+                f"({r.max_vol_wad}) <= 5e18 (the inverse-volatility fallback scales into it in every mode)"
             )
         if not 0 <= r.tolerance_wad <= WAD:
             out.append(f"portfolio.rules.tolerance_wad {r.tolerance_wad} outside [0, 1e18]")

@@ -67,8 +67,18 @@ def test_nested_overrides_and_per_asset_bounds() -> None:
             ["portfolio.rules.mode=risk-parity", "portfolio.rules.budget_wad=[0.5e18, 0.5e18, 0.1e18]"],
             "budget_wad must be positive and sum to exactly 1e18",
         ),
-        (["portfolio.rebalance.max_slippage_bps=0"], "rebalance.max_slippage_bps 0 is outside [1, 10000]"),
-        (["portfolio.rebalance.min_band_wad=0.2e18"], "bands need 0 < min_band_wad"),
+        (["portfolio.rebalance.max_slippage_bps=0"], "rebalance.max_slippage_bps 0 is outside [1, 500]"),
+        (["portfolio.rebalance.max_slippage_bps=501"], "rebalance.max_slippage_bps 501 is outside [1, 500]"),
+        (
+            ["portfolio.rebalance.min_band_wad=0.2e18"],
+            "min_band_wad 200000000000000000 is outside [100000000000000, 100",
+        ),
+        (["portfolio.rebalance.budget_period_sec=3599"], "budget_period_sec 3599 is outside [3600, 31536000]"),
+        (["portfolio.rebalance.min_target_interval_sec=59"], "min_target_interval_sec 59 is outside [60, 604800]"),
+        (
+            ["portfolio.assets=[{symbol: A, decimals: 19}]", "portfolio.correlations_bp=[]"],
+            "decimals 19 outside [0, 18]",
+        ),
         (["portfolio.assets=[]"], "portfolio.assets must be a non-empty list"),
         (["portfolio.assets=[{symbol: A}, {symbol: B}]"], "portfolio.correlations_bp is needed for 2 assets"),
         (
