@@ -83,10 +83,10 @@ def band_wad(cost_bps: int, band_scale_bp: int, sigma_wad: int, min_band_wad: in
 @dataclass(frozen=True)
 class BandRule:
     """The vault's band parameters (``RebalanceParams``: costBps, bandScaleBp, minBandWad, maxBandWad); the
-    simulator's default scale is 0.25 (bands of 2.5-3.4% of NAV for the demo's 50-80% volatilities)."""
+    simulator's default scale is 0.1 (bands of 1.0-1.4% of NAV for the demo's 50-80% volatilities)."""
 
     cost_bps: int = 40
-    band_scale_bp: int = 2_500
+    band_scale_bp: int = 1_000
     min_band_wad: int = WAD // 200
     max_band_wad: int = WAD // 10
 

@@ -16,7 +16,7 @@ Each step k (at t0 + times[k]):
 2. the real keeper (``hedgevault.keeper.Keeper.tick`` with a ``PortfolioKeeperTask``) posts the covariance
    and the targets when due and sends rebalancing slices while ``checkUpkeep`` asks for them;
 3. depositors come and go (seeded; withdrawals within ``maxWithdraw``, beyond the quote buffer the vault
-   sells assets), the arbitrageur moves the pools back to the step's prices and the keeper passes again;
+   sells assets); the keeper invests or rebalances what they changed at its next pass (the next step's);
 4. the step's receipts are read in one batch and booked; the state is read at the head into the record.
 
 Accounting (quote units, exact): with the vault's valuation v(b, p) (floored per asset),
@@ -30,6 +30,7 @@ the chain at each step's end.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,8 @@ class ChainOptions:
     (``RebalanceParams.bandScaleBp``); flows. The off-chain model uses the same decay and band scale."""
 
     ewma_decay: float = 0.94
-    history_steps: int = 180
-    band_scale_bp: int = 2_500
+    history_steps: int = 90
+    band_scale_bp: int = 1_000
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
@@ -162,9 +163,12 @@ class PoolArbitrageur:
         self.rpc.send(self.address, s.quote, "mint", self.address, 100 * pool_quote)
         self.rpc.send(self.address, s.quote, "approve", s.uniswap.router.address, 2**256 - 1)
 
-    def move_all(self, prices_wad: list[int] | tuple[int, ...]) -> None:
+    def move_all(self, prices_wad: list[int] | tuple[int, ...], block_timestamp: int | None = None) -> None:
+        """One batch of reads, then one batch of swaps (one per pool away from its price; all in one block at
+        ``block_timestamp`` when given)."""
         s = self.stack
         reads = self.rpc.calls([Call(a.pool, name) for a in s.assets for name in ("slot0", "liquidity")])
+        swaps: list[tuple[Any, str, tuple[Any, ...]]] = []
         for i, a in enumerate(s.assets):
             sqrt_now, liquidity = int(reads[2 * i][0]), int(reads[2 * i + 1])
             target = sqrt_price_x96(raw_price(prices_wad[i], a.decimals, s.quote_decimals, a.is_token0))
@@ -179,7 +183,8 @@ class PoolArbitrageur:
             asset_in = a.is_token0 == zero_for_one
             token_in, token_out = (a.token, s.quote) if asset_in else (s.quote, a.token)
             params = (token_in.address, token_out.address, a.pool_fee, self.address, FAR_DEADLINE, amount_in, 0, target)
-            self.rpc.send(self.address, s.uniswap.router, "exactInputSingle", params)
+            swaps.append((s.uniswap.router, "exactInputSingle", (params,)))
+        self.rpc.send_many(self.address, swaps, block_timestamp=block_timestamp)
 
 
 def _address(w3: Web3, index: int) -> str:
@@ -219,6 +224,8 @@ class PortfolioChainRun:
         self.setup_slices = 0
         self.skips: dict[str, int] = {}
         self.gas: dict[str, list[int]] = {}
+        #: Wall time of the step loop's parts (s): market (arbitrage, feeds), keeper, depositors, bookkeeping.
+        self.timing: dict[str, float] = {}
         self._last_block = 0
 
     # ------------------------------------------------------------ setup
@@ -269,6 +276,7 @@ class PortfolioChainRun:
             raise SimulationError(f"the paths have {self.paths.n} assets, the deployed portfolio {self.n}")
         self.qs = 10**s.quote_decimals
         self.events = event_table(s.vault, s.cov_oracle)
+        self._feeds = {a.feed.address.lower() for a in s.assets}
         self.arb = PoolArbitrageur(self.rpc, s, self.arb_address)
         self.arb.fund()
         if w3.eth.get_balance(self.keeper_account.address) < 10 * WAD:
@@ -309,7 +317,7 @@ class PortfolioChainRun:
         self.t0 = deploy_time + steps * step + HOUR_SEC
         self.rpc.mine(self.t0)
         s = self.stack
-        requests = []
+        requests: list[tuple[Any, str, tuple[Any, ...]]] = []
         first_round = [int(a.feed.functions.latestRound().call()) for a in s.assets]
         for k in range(steps):
             when = self.t0 - (steps - k) * step
@@ -318,10 +326,19 @@ class PortfolioChainRun:
                 answer = s.feed_answer(i, price)
                 round_id = first_round[i] + 1 + k
                 requests.append((a.feed, "setRound", (round_id, answer, when, when, round_id)))
-        for contract, name, args in requests:
-            self.rpc.send(self.admin, contract, name, *args)
-        for i in range(self.n):
-            self.rpc.send(self.admin, s.assets[i].feed, "setAnswer", s.feed_answer(i, self.paths.prices_wad[0][i]))
+        for start in range(0, len(requests), 300):
+            self.rpc.send_many(self.admin, requests[start : start + 300])
+        self._post_feeds(self.paths.prices_wad[0])
+
+    def _post_feeds(self, prices_wad: tuple[int, ...] | list[int], block_timestamp: int | None = None) -> None:
+        """A new round of every feed at the step's prices (the oracle network's job, not the keeper's), in one
+        block at ``block_timestamp`` when given."""
+        s = self.stack
+        self.rpc.send_many(
+            self.admin,
+            [(a.feed, "setAnswer", (s.feed_answer(i, prices_wad[i]),)) for i, a in enumerate(s.assets)],
+            block_timestamp=block_timestamp,
+        )
 
     def _make_keeper(self) -> None:
         from hedgevault.keeper import Keeper, KeeperConfig
@@ -419,7 +436,11 @@ class PortfolioChainRun:
             if sender == keeper:
                 out["keeper_gas"] += gas_used
             kind = "other"
-            if to == cov:
+            if sender == self.arb_address.lower():
+                kind = "arbitrage swap"
+            elif to in self._feeds:
+                kind = "feed round"
+            elif to == cov:
                 kind = "covariance post"
                 out["cov_posts"] += 1
             elif to == vault:
@@ -479,25 +500,32 @@ class PortfolioChainRun:
             self._step = k
             prices = self.paths.prices_wad[k]
             now = self.t0 + self.paths.times_sec[k]
-            self.rpc.set_next_timestamp(now - self._twap_lag())
-            self.arb.move_all(prices)
-            self.rpc.mine(now)
-            for i, a in enumerate(self.stack.assets):
-                self.rpc.send(self.admin, a.feed, "setAnswer", self.stack.feed_answer(i, prices[i]))
+            t = time.perf_counter()
+            self.arb.move_all(prices, block_timestamp=now - self._twap_lag())
+            self._post_feeds(prices, block_timestamp=now)
+            t = self._lap("market", t)
             self._keeper_tick()
+            t = self._lap("keeper", t)
             if self.chain.flows is not None:
                 self._flows(self.chain.flows)
-            self.arb.move_all(prices)
-            self._keeper_tick()
+            t = self._lap("depositors", t)
             head = self.rpc.block_number()
             booked = self._book(head)
             self._record(k, self._state(head), booked, progress)
+            self._lap("bookkeeping", t)
         return self.records
 
-    def _twap_lag(self) -> int:
-        from hedgevault.deployment.config import DeployConfig
+    def _lap(self, what: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timing[what] = self.timing.get(what, 0.0) + now - since
+        return now
 
-        return int(DeployConfig().suite.oracle.twap_window_sec) + 1
+    def _twap_lag(self) -> int:
+        if not hasattr(self, "_lag"):
+            from hedgevault.deployment.config import DeployConfig
+
+            self._lag = int(DeployConfig().suite.oracle.twap_window_sec) + 1
+        return self._lag
 
     def _flows(self, p: FlowParams) -> None:
         for who in self.depositors:
@@ -653,7 +681,9 @@ def onchain_vault_run(paths: Paths, options: Any, out_dir: Path) -> Any:
             market=options.market,
             keeper_logger=_keeper_logger(out_dir / "keeper.log"),
         )
+        started = time.perf_counter()
         sim.setup()
+        sim.timing["setup"] = time.perf_counter() - started
         from tqdm import tqdm
 
         bar = tqdm(total=paths.steps + 1, desc="simulating", unit="step", disable=options.quiet)
@@ -681,6 +711,7 @@ def onchain_vault_run(paths: Paths, options: Any, out_dir: Path) -> Any:
         },
         "mean_slice_gas": round(sum(mean_gas) / len(mean_gas)) if mean_gas else None,
         "max_abs_residual_units": max((abs(r.residual) for r in sim.records), default=0),
+        "wall_sec": {k: round(v, 2) for k, v in sim.timing.items()},
     }
     extra["table_lines"] = onchain_lines(sim, extra)
     return VaultRun(

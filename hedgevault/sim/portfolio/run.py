@@ -219,7 +219,7 @@ def run_portfolio(options: PortfolioOptions) -> PortfolioOutput:
         "source": vault.source,
         "metrics": [m.as_dict() for m in metrics],
         "runs": [run_document(r) for r in runs],
-        "vault": {k: v for k, v in vault.extra.items() if k != "table_lines"},
+        "vault": {k: v for k, v in vault.extra.items() if k not in ("table_lines", "wall_sec")},
     }
     write_json(out_dir / "results.json", document)
     (out_dir / "summary.txt").write_text(text + "\n")
@@ -230,6 +230,7 @@ def run_portfolio(options: PortfolioOptions) -> PortfolioOutput:
     )
     finished = time.perf_counter()
     timing = {
+        **{f"{k}_sec": v for k, v in vault.extra.get("wall_sec", {}).items()},
         "vault_run_sec": round(chain_done - started, 3),
         "outputs_sec": round(finished - chain_done, 3),
         "total_sec": round(finished - started, 3),
