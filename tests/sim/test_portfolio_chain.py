@@ -41,17 +41,24 @@ def test_the_keeper_invests_the_deposits_within_the_bands(gbm: PortfolioOutput) 
         assert abs(w - t) <= b + 1e-12, "after the setup passes every weight is inside its band"
 
 
-def test_weights_stay_in_their_bands_after_each_step(gbm: PortfolioOutput) -> None:
-    """After the keeper's last pass of a step, no asset is outside its band unless the slippage budget or
-    the slice bounds held it (then the keeper logged why and the next step continues)."""
+def test_weights_stay_in_their_bands_until_the_slippage_budget_is_spent(gbm: PortfolioOutput) -> None:
+    """After the keeper's pass of a step every asset is inside its band, unless the slippage budget is spent:
+    the busy depositors' flows (a withdrawal of up to 90% of what may leave, deposits of up to 50,000) cost
+    the budget (1% of NAV, refilled over 30 days) in a day and a half; then weights drift and the keeper logs
+    ``budget_spent``."""
     records = _records(gbm)
-    inside = [
-        all(abs(w - t) <= b + 1e-12 for w, t, b in zip(r["weights"], r["targets"], r["bands"], strict=True))
-        for r in records
-    ]
-    assert sum(inside) >= 0.9 * len(records), inside
-    assert sum(r["slices"] for r in records) >= 1, "in 3 days the keeper rebalanced at least once"
+    spent_steps = []
+    for r in records:
+        inside = all(abs(w - t) <= b + 1e-12 for w, t, b in zip(r["weights"], r["targets"], r["bands"], strict=True))
+        if not inside:
+            assert r["budget_available"] == 0, f"step {r['step']}: outside a band with budget left"
+            spent_steps.append(r["step"])
+    assert spent_steps, "the busy flows spend the budget within 3 days (seeded)"
+    assert spent_steps[0] >= 6, "the budget lasts the first day"
+    assert sum(r["slices"] for r in records) >= 10
     assert sum(r["cov_posts"] for r in records) >= len(records) - 2, "a covariance post each step"
+    log = (gbm.out_dir / "keeper.log").read_text()
+    assert '"reason":"budget_spent"' in log
 
 
 def test_nav_change_is_holdings_pnl_plus_flows_minus_costs_to_the_unit(gbm: PortfolioOutput) -> None:

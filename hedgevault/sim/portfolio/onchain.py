@@ -13,10 +13,11 @@ Each step k (at t0 + times[k]):
 1. an arbitrageur swaps every pool to the step's price, TWAP window + 1 s before the step time (so the pool's
    TWAP has caught up when the feeds move), then the clock moves to the step time and the feeds post the
    step's prices (the oracle network; not the keeper's job);
-2. the real keeper (``hedgevault.keeper.Keeper.tick`` with a ``PortfolioKeeperTask``) posts the covariance
-   and the targets when due and sends rebalancing slices while ``checkUpkeep`` asks for them;
-3. depositors come and go (seeded; withdrawals within ``maxWithdraw``, beyond the quote buffer the vault
-   sells assets); the keeper invests or rebalances what they changed at its next pass (the next step's);
+2. depositors come and go (seeded; withdrawals within ``maxWithdraw``, beyond the quote buffer the vault
+   sells assets);
+3. the real keeper (``hedgevault.keeper.Keeper.tick`` with a ``PortfolioKeeperTask``) posts the covariance
+   and the targets when due and sends rebalancing slices while ``checkUpkeep`` asks for them (the market's
+   moves and the depositors' flows of the step);
 4. the step's receipts are read in one batch and booked; the state is read at the head into the record.
 
 Accounting (quote units, exact): with the vault's valuation v(b, p) (floored per asset),
@@ -315,7 +316,6 @@ class PortfolioChainRun:
         end = np.array(past.prices_wad[-1], dtype=object)
         deploy_time = latest_timestamp(self.w3)
         self.t0 = deploy_time + steps * step + HOUR_SEC
-        self.rpc.mine(self.t0)
         s = self.stack
         requests: list[tuple[Any, str, tuple[Any, ...]]] = []
         first_round = [int(a.feed.functions.latestRound().call()) for a in s.assets]
@@ -326,9 +326,11 @@ class PortfolioChainRun:
                 answer = s.feed_answer(i, price)
                 round_id = first_round[i] + 1 + k
                 requests.append((a.feed, "setRound", (round_id, answer, when, when, round_id)))
-        for start in range(0, len(requests), 300):
-            self.rpc.send_many(self.admin, requests[start : start + 300])
-        self._post_feeds(self.paths.prices_wad[0])
+        # 100 rounds a block (each ~70k gas), in blocks a second apart just before t0, then the first price at t0
+        chunks = [requests[start : start + 100] for start in range(0, len(requests), 100)]
+        for j, chunk in enumerate(chunks):
+            self.rpc.send_many(self.admin, chunk, block_timestamp=self.t0 - len(chunks) + j)
+        self._post_feeds(self.paths.prices_wad[0], block_timestamp=self.t0)
 
     def _post_feeds(self, prices_wad: tuple[int, ...] | list[int], block_timestamp: int | None = None) -> None:
         """A new round of every feed at the step's prices (the oracle network's job, not the keeper's), in one
@@ -504,11 +506,11 @@ class PortfolioChainRun:
             self.arb.move_all(prices, block_timestamp=now - self._twap_lag())
             self._post_feeds(prices, block_timestamp=now)
             t = self._lap("market", t)
-            self._keeper_tick()
-            t = self._lap("keeper", t)
             if self.chain.flows is not None:
                 self._flows(self.chain.flows)
             t = self._lap("depositors", t)
+            self._keeper_tick()
+            t = self._lap("keeper", t)
             head = self.rpc.block_number()
             booked = self._book(head)
             self._record(k, self._state(head), booked, progress)
