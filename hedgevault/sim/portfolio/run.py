@@ -247,3 +247,55 @@ def run_portfolio(options: PortfolioOptions) -> PortfolioOutput:
         baselines=runs[1:],
         paths=paths,
     )
+
+
+def matched_baselines(output: PortfolioOutput, gas: GasModel | None = None) -> dict[str, dict[str, float]]:
+    """The cost of the band and calendar baselines tuned to the vault's realised tracking error, on the same
+    paths, targets and pools: the widest fixed band (bisection) and the longest calendar period (in steps)
+    whose tracking error is at most the vault's; "cost at equal or better tracking error" compares these
+    costs with the vault's (``inf`` cost when no setting reaches the vault's tracking error)."""
+    vault = output.vault
+    paths = output.paths
+    prices = paths.prices()
+    te_goal = output.metrics[0].tracking_error
+    gas = gas or GasModel()
+    slice_gas = vault.extra.get("mean_slice_gas")
+    if slice_gas:
+        gas = replace(gas, gas_per_trade=int(slice_gas))
+    nav0 = float(vault.run.nav[0])
+
+    def run(policy: bl.Policy) -> Metrics:
+        pools = [PoolModel(depth=p.depth, fee_pips=p.fee_pips) for p in vault.pools]
+        r = bl.run_strategy(
+            policy.kind, paths, vault.run.targets, policy, pools, gas, nav0, start_weights=vault.run.weights[0]
+        )
+        return compute(r, prices, paths.step_sec, vault.covariances)
+
+    out: dict[str, dict[str, float]] = {}
+    lo, hi = 0.0, 0.2
+    best: Metrics | None = None
+    best_band = float("nan")
+    for _ in range(14):
+        mid = (lo + hi) / 2
+        m = run(bl.Policy("band", band=mid))
+        if m.tracking_error <= te_goal:
+            best, best_band, lo = m, mid, mid
+        else:
+            hi = mid
+    out["band"] = {
+        "band": best_band,
+        "cost_bps_per_year": best.cost_bps_per_year if best else float("inf"),
+        "tracking_error": best.tracking_error if best else float("nan"),
+    }
+    best = None
+    best_period = float("nan")
+    for period in range(1, 43):
+        m = run(bl.Policy("calendar", period_sec=period * paths.step_sec))
+        if m.tracking_error <= te_goal:
+            best, best_period = m, float(period)
+    out["calendar"] = {
+        "period_hours": best_period * paths.step_sec / HOUR_SEC,
+        "cost_bps_per_year": best.cost_bps_per_year if best else float("inf"),
+        "tracking_error": best.tracking_error if best else float("nan"),
+    }
+    return out
