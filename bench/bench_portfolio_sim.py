@@ -148,7 +148,8 @@ def main() -> int:
         f"machine: {machine()}; wall time {wall:.0f} s with {args.jobs} jobs",
         "",
         "seed | realised vol (TV) | cost bps/y vault / calendar / 5% band (matched band) | "
-        "TE realised vault / cal / band | RP rebalances, max |RC/b-1| held (targets) | max DD vault / const / B&H (ratio)",
+        "TE realised vault / cal / band | RP rebalances, max |RC/b-1| held (targets) | "
+        "max DD vault / const / B&H (ratio)",
     ]
     for r in results:
         ratio = r["dd_vault"] / r["dd_const"] if r["dd_const"] > 0 else float("nan")
