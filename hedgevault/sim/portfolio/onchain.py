@@ -6,7 +6,8 @@ targets) with the keeper account holding the keeper roles; the feeds get ``histo
 past (the same model, an independent seed, ending at the first price) so that the keeper has the history its
 covariance estimate needs at t0; the depositors deposit; the keeper posts the covariance and the targets and
 invests the deposits (its upkeeps, as many passes as it takes; their cost is reported as the initial
-investment, not as rebalancing). Step 0 is the state then.
+investment, not as rebalancing; the arbitrageur moves the pools back between the passes). Step 0 is the
+state then.
 
 Each step k (at t0 + times[k]):
 
@@ -293,6 +294,9 @@ class PortfolioChainRun:
         while True:
             self._keeper_tick()
             passes += 1
+            # a slice leaves its pool at up to the slippage bound from the oracle: arbitrage brings it back, so
+            # that the next slice of a large first investment is not held at the limit
+            self.arb.move_all(self.paths.prices_wad[0])
             needed, _ = self.rpc.call(Call(self.vault, "checkUpkeep", (b"",)))
             if not needed:
                 break
