@@ -108,3 +108,25 @@ def test_a_crash_makes_the_targets_de_risk(tmp_path: Path) -> None:
     after = sum(records[min(last + 1, len(records) - 1)]["targets"])
     assert after < 0.85 * before, (before, after)
     assert all(r["residual"] == 0 for r in records)
+
+
+def test_withdrawals_beyond_the_buffer_sell_assets_and_reconcile(tmp_path: Path) -> None:
+    """Risk parity is fully invested: a withdrawal has no quote buffer, so the vault sells every asset pro
+    rata (``WithdrawalSales``); the ledger books the sales from the assets' transfers and the NAV still
+    reconciles to the unit, the withdrawers bearing the sales' cost."""
+    options = PortfolioOptions(
+        days=1,
+        step_hours=4,
+        seed=8,
+        scenario="gbm",
+        mode="risk-parity",
+        out_dir=tmp_path,
+        quiet=True,
+        charts=False,
+        chain=ChainOptions(flows=FlowParams(deposit_prob=0.0, withdraw_prob=0.5, withdraw_min=0.05, withdraw_max=0.2)),
+    )
+    out = run_portfolio(options)
+    records = _records(out)
+    assert sum(r["withdrawals"] for r in records) > 0
+    assert sum(r["withdrawal_costs"] for r in records) > 0, "a fully invested vault sells to pay a withdrawal"
+    assert all(r["residual"] == 0 for r in records)

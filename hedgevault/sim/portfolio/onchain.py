@@ -277,7 +277,9 @@ class PortfolioChainRun:
         if self.n != self.paths.n:
             raise SimulationError(f"the paths have {self.paths.n} assets, the deployed portfolio {self.n}")
         self.qs = 10**s.quote_decimals
-        self.events = event_table(s.vault, s.cov_oracle)
+        # the assets' Transfer events book a withdrawal's sales (WithdrawalSales has no per-asset amounts)
+        self.events = event_table(s.vault, s.cov_oracle, *(a.token for a in s.assets))
+        self._tokens = {a.token.address.lower(): i for i, a in enumerate(s.assets)}
         self._feeds = {a.feed.address.lower() for a in s.assets}
         self.arb = PoolArbitrageur(self.rpc, s, self.arb_address)
         self.arb.fund()
@@ -467,6 +469,17 @@ class PortfolioChainRun:
             self.gas.setdefault(kind, []).append(gas_used)
             if kind == "rebalance slice":
                 out["rebalance_gas"] += gas_used
+            if "WithdrawalSales" in names:
+                for log in r["logs"]:
+                    i = self._tokens.get(str(log["address"]).lower())
+                    decoded = decode_log(self.events, log) if i is not None else None
+                    if i is None or decoded is None or decoded[0] != "Transfer":
+                        continue
+                    moved = int(decoded[1]["value"])
+                    if str(decoded[1]["from"]).lower() == vault:
+                        out["asset_deltas"][i] -= moved
+                    if str(decoded[1]["to"]).lower() == vault:
+                        out["asset_deltas"][i] += moved
             for name, args in events:
                 if name == "Rebalanced":
                     i = int(args["asset"])
