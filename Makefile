@@ -29,9 +29,13 @@ $(STAMPS)/solc: $(STAMPS)/python $(STAMPS)/node brownie-config.yaml
 	$(BIN)/hedgevault toolchain
 	@mkdir -p $(STAMPS) && touch $@
 
-# the README's demo: the market simulator (7 days, hourly) on an embedded Anvil with the real keeper
+# the README's demo: the option vault's market simulation (7 days, hourly), then the portfolio vault's (30 days at
+# 4-hour steps through a crash), each on its own embedded Anvil with the real keeper; prints the time of both
 demo: setup
-	$(BIN)/hedgevault simulate
+	@start=$$(date +%s); \
+	$(BIN)/hedgevault simulate && \
+	$(BIN)/hedgevault simulate --portfolio && \
+	echo "make demo: both simulations in $$(( $$(date +%s) - start )) s"
 
 lint: setup
 	$(BIN)/ruff check .
@@ -63,6 +67,10 @@ bench: setup
 	$(BIN)/python bench/bench_hedging.py --seeds 12 --jobs 2
 	# about 37 minutes on 2 cores: a short put, 12 seeds x N in (24 .. 384) on 0.3%, (96, 384) on zero fee
 	$(BIN)/python bench/bench_hedging.py --option put --seeds 12 --jobs 2
+	# the portfolio simulation (issue 11): 12 seeds x 90 days x 3 runs on the chain (estimated 1-2 hours on 2
+	# cores; not yet run in full), and the off-chain model (3 minutes)
+	$(BIN)/python bench/bench_portfolio_sim.py --model --out bench/results/portfolio_sim_model.txt
+	$(BIN)/python bench/bench_portfolio_sim.py --seeds 12 --jobs 2 --out bench/results/portfolio_sim_chain.txt
 
 clean:
 	rm -rf $(VENV) node_modules build .solcx $(STAMPS)

@@ -53,6 +53,7 @@ def check_deployment(w3: Web3, manifest: Manifest, artifacts: dict[str, Artifact
         ("infrastructure", manifest.infrastructure),
         ("vault_stack", manifest.vault_stack),
         ("governance", manifest.governance),
+        ("portfolio", manifest.portfolio),
     )
     for section_name, section in sections:
         if section is None:
@@ -71,6 +72,10 @@ def check_deployment(w3: Web3, manifest: Manifest, artifacts: dict[str, Artifact
             differences += _check_governance(w3, manifest.governance, artifacts)
         if manifest.vault_stack is not None:
             differences += _check_vault_stack(w3, manifest, manifest.infrastructure, manifest.vault_stack, artifacts)
+        if manifest.portfolio is not None:
+            from hedgevault.deployment.portfolio import portfolio_differences
+
+            differences += portfolio_differences(w3, manifest, artifacts, _check_admin_holders)
     return differences
 
 

@@ -26,6 +26,8 @@ examples:
   hedgevault deploy --rpc-url $URL --config deployments/example.yaml --keystore ~/.hedgevault/key.json
   hedgevault deploy --fork-url $URL                   Anvil fork of $URL; its manifest is the base
   hedgevault deploy --rpc-url $URL --check            compare the chain with the manifest, send nothing
+  hedgevault deploy --stack both                      the option vault and the portfolio vault
+  hedgevault deploy --stack portfolio                 the portfolio vault alone (assets, feeds, pools, oracles)
 
 Keys: --keystore (password in HEDGEVAULT_KEYSTORE_PASSWORD or a prompt), else HEDGEVAULT_PRIVATE_KEY,
 else on a dev chain (id 31337 or 1337) Anvil's development account --anvil-account (default 0).
@@ -67,6 +69,12 @@ def add_deploy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--infrastructure", type=Path, metavar="MANIFEST", help="take tokens, feed and pool from here")
     p.add_argument("--fresh", action="store_true", help="ignore and replace an existing manifest: deploy anew")
     p.add_argument("--infrastructure-only", action="store_true", help="stop after tokens, feeds and Uniswap V3")
+    p.add_argument(
+        "--stack",
+        choices=("option", "portfolio", "both"),
+        help="which vault stacks to deploy on the infrastructure (default: option, or both when the config's "
+        "portfolio.enabled is true)",
+    )
     p.add_argument(
         "--deploy-infrastructure",
         action="store_true",
@@ -116,8 +124,10 @@ def _validate(args: argparse.Namespace) -> None:
     from hedgevault.deployment.config import load_deploy_config
     from hedgevault.deployment.errors import DeployConfigError
 
-    if args.check and (args.fresh or args.infrastructure_only or args.deploy_infrastructure):
+    if args.check and (args.fresh or args.infrastructure_only or args.deploy_infrastructure or args.stack):
         raise DeployConfigError("--check sends nothing: it cannot be combined with --fresh or deployment flags")
+    if args.infrastructure_only and args.stack:
+        raise DeployConfigError("--infrastructure-only deploys no vault stack: drop --stack, or drop the other flag")
     args.max_fee_cap_wei = _gwei(args.max_fee_gwei) if args.max_fee_gwei is not None else None
     # read (and so validate) the config in --check too: a typo, a missing file or a bad --set is an error there
     args.deploy_config = load_deploy_config(args.config, args.overrides)
@@ -182,7 +192,8 @@ def _deploy(args: argparse.Namespace, w3: Web3, config: DeployConfig, max_fee_ca
         fresh=args.fresh or (replace_stale_fork and path.exists()),
         infrastructure_manifest=infrastructure,
         deploy_infrastructure=True if args.deploy_infrastructure else None,
-        vault_stack=not args.infrastructure_only,
+        vault_stack=not args.infrastructure_only and args.stack != "portfolio",
+        portfolio=False if args.infrastructure_only else (None if args.stack is None else args.stack != "option"),
         log=lambda line: print(f"  {line}", flush=True),
     )
     print(f"manifest   {result.manifest_path}")
@@ -193,6 +204,11 @@ def _deploy(args: argparse.Namespace, w3: Web3, config: DeployConfig, max_fee_ca
     print("checks     code hashes, wiring, parameters and roles read back from the chain match the manifest")
     if result.stack is not None:
         print(f"vault      {result.stack.vault.address}")
+    if result.portfolio is not None:
+        stack = result.portfolio
+        print(f"portfolio  {stack.vault.address if stack.vault is not None else 'vault not deployed'}")
+        symbols = ", ".join(a.symbol for a in stack.assets)
+        print(f"           covariance oracle {stack.cov_oracle.address}; assets {symbols}")
     if result.stack is not None and result.stack.timelock is not None:
         delay_sec = int(result.stack.timelock.functions.getMinDelay().call())
         print(

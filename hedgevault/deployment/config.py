@@ -23,6 +23,14 @@ Sections (every key optional; unknown ones are refused; ``deployments/example.ya
   ``VolParams`` (integers in the unit their name says; a string such as
   ``"1.2e18"`` is read exactly). The ``vol`` fields are checked against the volatility oracle's hard bounds
   (``VolParams.hard_bounds``) before anything is sent.
+* ``portfolio``: the portfolio stack (``hedgevault.portfolio.config.PortfolioConfig``): ``enabled`` (deploy it
+  beside the option vault by default), ``name``, ``symbol``, ``assets`` (a list of ``symbol``, ``decimals``,
+  ``price_wad``, ``vol_bp``, ``pool_value_quote``, or ``token``/``feed``/``pool`` addresses of an existing
+  asset), ``correlations_bp``, ``feed_decimals``, ``pool_fee``, ``keepers``, ``guardians`` and the tables
+  ``cov`` (``CovParams``), ``rules`` (``mode``: target-vol, risk-parity or min-variance; the volatility band,
+  weight bounds, budgets, tolerance) and ``rebalance`` (``RebalanceParams``). Nested keys may be set with
+  ``--set portfolio.rules.min_vol_wad=0.15e18``. Everything is checked against the bounds the contracts
+  enforce before anything is sent (``PortfolioConfig.problems``).
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ import yaml
 from web3 import Web3
 
 from hedgevault.deployment.errors import DeployConfigError
+from hedgevault.portfolio.config import MODES, AssetConfig, PortfolioConfig, RebalanceParams, RulesConfig
+from hedgevault.portfolio.mirror import CovParams
 from hedgevault.suite import (
     ExposureLimits,
     HedgeParams,
@@ -73,6 +83,21 @@ DEFAULT_TIMELOCK_DELAY_SEC = 86_400
 MINIMUM_TIMELOCK_DELAY_SEC = 3_600
 _INFRA_REQUIRED = ("quote", "underlying", "feed", "uniswap_factory", "swap_router", "position_manager", "pool")
 _INFRA_KEYS = (*_INFRA_REQUIRED, "sequencer_feed", "aave_addresses_provider")
+_PORTFOLIO_KEYS = (
+    "enabled",
+    "name",
+    "symbol",
+    "assets",
+    "correlations_bp",
+    "feed_decimals",
+    "pool_fee",
+    "cov",
+    "rules",
+    "rebalance",
+    "keepers",
+    "guardians",
+)
+_ASSET_KEYS = tuple(f.name for f in dataclasses.fields(AssetConfig))
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "vault": ("name", "symbol", "fee_recipient"),
     "roles": ("admin", "guardians", "listers", "vol_updaters"),
@@ -80,6 +105,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "local": _LOCAL_KEYS,
     "infrastructure": _INFRA_KEYS,
     **{name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _PARAM_SECTIONS.items()},
+    "portfolio": _PORTFOLIO_KEYS,
 }
 
 
@@ -183,6 +209,8 @@ class DeployConfig:
     infrastructure: InfrastructureConfig | None = None
     #: ``local`` keys given explicitly (refused together with ``infrastructure``).
     local_keys_given: frozenset[str] = frozenset()
+    #: The portfolio stack (deployed with ``--stack portfolio|both``, or by default when ``enabled``).
+    portfolio: PortfolioConfig = field(default_factory=PortfolioConfig)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -234,6 +262,8 @@ def load_deploy_config(path: Path | None = None, overrides: Sequence[str] = ()) 
 def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
     """Validate the raw sections and build a ``DeployConfig``."""
     raw = {section: {} if values is None else values for section, values in raw.items()}  # a section of comments
+    if isinstance(raw.get("portfolio"), dict):
+        raw["portfolio"] = _nest_dotted(raw["portfolio"])
     for section, values in raw.items():
         if section not in _SECTIONS:
             raise DeployConfigError(f"{where}: unknown section {section!r}; the sections are {', '.join(_SECTIONS)}")
@@ -322,7 +352,108 @@ def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
         ),
         infrastructure=infrastructure,
         local_keys_given=frozenset(local),
+        portfolio=_portfolio(raw.get("portfolio", {}), where),
     )
+
+
+def _nest_dotted(section: dict[str, Any]) -> dict[str, Any]:
+    """``{"rules.min_vol_wad": v}`` (a ``--set portfolio.rules.min_vol_wad=v``) -> ``{"rules": {"min_vol_wad": v}}``."""
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        head, dot, rest = str(key).partition(".")
+        if not dot:
+            out[key] = value
+            continue
+        inner = out.setdefault(head, {})
+        if not isinstance(inner, dict):
+            raise DeployConfigError(f"--set portfolio.{key}: portfolio.{head} is not a table")
+        inner[rest] = value
+    return out
+
+
+def _table(value: Any, what: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DeployConfigError(f"{what}: expected a table of keys ({', '.join(allowed)})")
+    for key in value:
+        if key not in allowed:
+            raise DeployConfigError(f"unknown key {what}.{key}; {what} takes {', '.join(allowed)}")
+    return value
+
+
+def _ints(value: Any, what: str) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        value = [value]
+    return tuple(_int(v, f"{what}[{i}]") for i, v in enumerate(value))
+
+
+def _portfolio(raw: dict[str, Any], where: str) -> PortfolioConfig:
+    """The ``portfolio`` section, checked against the contracts' bounds (``PortfolioConfig.problems``)."""
+    defaults = PortfolioConfig()
+    values: dict[str, Any] = {}
+    if "enabled" in raw:
+        values["enabled"] = _bool(raw["enabled"], "portfolio.enabled")
+    for key in ("name", "symbol"):
+        if key in raw:
+            values[key] = _str(raw[key], f"portfolio.{key}")
+    for key in ("feed_decimals", "pool_fee"):
+        if key in raw:
+            values[key] = _int(raw[key], f"portfolio.{key}")
+    if "correlations_bp" in raw:
+        values["correlations_bp"] = _ints(raw["correlations_bp"], "portfolio.correlations_bp")
+    for key in ("keepers", "guardians"):
+        if key in raw:
+            values[key] = _addresses(raw[key], f"portfolio.{key}")
+    if "assets" in raw:
+        if not isinstance(raw["assets"], list) or not raw["assets"]:
+            raise DeployConfigError(f"{where}: portfolio.assets must be a non-empty list of assets (symbol, ...)")
+        assets = []
+        for i, item in enumerate(raw["assets"]):
+            what = f"portfolio.assets[{i}]"
+            item = _table(item, what, _ASSET_KEYS)
+            if "symbol" not in item:
+                raise DeployConfigError(f"{where}: {what} needs a symbol")
+            fields: dict[str, Any] = {"symbol": _str(item["symbol"], f"{what}.symbol")}
+            for key in ("decimals", "price_wad", "vol_bp", "pool_value_quote"):
+                if key in item:
+                    fields[key] = _int(item[key], f"{what}.{key}")
+            for key in ("token", "feed", "pool"):
+                if item.get(key) is not None:
+                    fields[key] = _address(item[key], f"{what}.{key}")
+            assets.append(AssetConfig(**fields))
+        values["assets"] = tuple(assets)
+        if "correlations_bp" not in raw and len(assets) != len(defaults.assets):
+            raise DeployConfigError(
+                f"{where}: portfolio.correlations_bp is needed for {len(assets)} assets (the default has "
+                f"{len(defaults.assets)}): one value for every pair, or one per pair (0,1), (0,2), ..."
+            )
+    cov = _table(raw.get("cov"), "portfolio.cov", tuple(f.name for f in dataclasses.fields(CovParams)))
+    if cov:
+        values["cov"] = dataclasses.replace(defaults.cov, **{k: _int(v, f"portfolio.cov.{k}") for k, v in cov.items()})
+    rules_keys = tuple(f.name for f in dataclasses.fields(RulesConfig))
+    rules = _table(raw.get("rules"), "portfolio.rules", rules_keys)
+    if rules:
+        fields = {}
+        for k, v in rules.items():
+            if k == "mode":
+                if v not in MODES:
+                    raise DeployConfigError(f"{where}: portfolio.rules.mode {v!r}: use one of {', '.join(MODES)}")
+                fields[k] = v
+            elif k in ("min_weight_wad", "max_weight_wad", "budget_wad"):
+                fields[k] = _ints(v, f"portfolio.rules.{k}")
+            else:
+                fields[k] = _int(v, f"portfolio.rules.{k}")
+        values["rules"] = dataclasses.replace(defaults.rules, **fields)
+    rebalance_keys = tuple(f.name for f in dataclasses.fields(RebalanceParams))
+    rebalance = _table(raw.get("rebalance"), "portfolio.rebalance", rebalance_keys)
+    if rebalance:
+        values["rebalance"] = RebalanceParams(**{k: _int(v, f"portfolio.rebalance.{k}") for k, v in rebalance.items()})
+    config = dataclasses.replace(defaults, **values)
+    problems = config.problems()
+    if problems:
+        raise DeployConfigError(f"{where}: " + "; ".join(problems))
+    return config
 
 
 def _int(value: Any, what: str) -> int:

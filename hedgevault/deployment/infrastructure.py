@@ -84,7 +84,7 @@ def deploy_local_infrastructure(ctx: DeployContext, config: SuiteConfig, *, warp
     When the pool gets its liquidity in this run and ``warp_clock`` is set, the chain's clock moves forward by
     the TWAP window and the feed is refreshed, so the price oracle answers at once (local nodes only).
     """
-    w3, admin, artifacts = ctx.w3, ctx.sender.address, ctx.artifacts
+    w3, artifacts = ctx.w3, ctx.artifacts
     if ctx.manifest.infrastructure is None:
         ctx.manifest.infrastructure = InfrastructureSection(origin="deployed", parameters=local_parameters(config))
     records = ctx.manifest.infrastructure.contracts
@@ -120,16 +120,25 @@ def deploy_local_infrastructure(ctx: DeployContext, config: SuiteConfig, *, warp
         ZERO_ADDRESS,
     )
     uniswap = Uniswap(factory=factory, router=router, position_manager=manager)
-    pool = _ensure_pool(ctx, records, uniswap, underlying, quote, config)
+    pool = ensure_pool(
+        ctx,
+        records,
+        "pool",
+        uniswap,
+        underlying,
+        quote,
+        fee=config.pool_fee,
+        price_wad=config.spot_wad,
+        token_decimals=config.underlying_decimals,
+        quote_decimals=config.quote_decimals,
+    )
 
     if int(pool.functions.liquidity().call()) == 0:
         pool_underlying = config.pool_underlying * 10**config.underlying_decimals
         pool_quote = (
             pool_underlying * config.spot_wad // WAD * 10**config.quote_decimals // 10**config.underlying_decimals
         )
-        ctx.transact("mint underlying for the pool", underlying.functions.mint(admin, pool_underlying))
-        ctx.transact("mint quote for the pool", quote.functions.mint(admin, pool_quote))
-        _add_full_range_liquidity(ctx, uniswap, pool, {underlying.address: pool_underlying, quote.address: pool_quote})
+        seed_full_range(ctx, uniswap, pool, (underlying, pool_underlying), (quote, pool_quote), what="underlying")
         if warp_clock:
             warp(w3, config.oracle.twap_window_sec)
             ctx.transact("feed: fresh round after the TWAP warm-up", feed.functions.setAnswer(feed_answer))
@@ -159,55 +168,79 @@ def deploy_local_infrastructure(ctx: DeployContext, config: SuiteConfig, *, warp
     )
 
 
-def _ensure_pool(
+def ensure_pool(
     ctx: DeployContext,
     records: dict[str, ContractRecord],
+    key: str,
     uniswap: Uniswap,
-    underlying: Contract,
+    token: Contract,
     quote: Contract,
-    config: SuiteConfig,
+    *,
+    fee: int,
+    price_wad: int,
+    token_decimals: int,
+    quote_decimals: int,
 ) -> Contract:
-    """Create, initialise at ``config.spot_wad`` and grow the observation history of the pool (each step
-    only when the chain shows it is not done)."""
+    """The ``token``/``quote`` pool of ``fee`` recorded under ``key``: created (enabling the fee tier when the
+    factory lacks it), initialised at ``price_wad`` (quote per whole token) and its observation history grown
+    to ``OBSERVATION_CARDINALITY``, each step only when the chain shows it is not done. The option vault's pool
+    and every portfolio asset's pool come from here."""
     abi = npm_artifact("UniswapV3Pool").abi
-    record = records.get("pool")
+    record = records.get(key)
     if record is not None:
-        verify_record(ctx.w3, "pool", record)
-        ctx.reused.append("pool")
-        ctx.log(f"reused   {'pool':<17} {record.address}")
+        verify_record(ctx.w3, key, record)
+        ctx.reused.append(key)
+        ctx.log(f"reused   {key:<17} {record.address}")
         pool = bind(ctx.w3, record.address, abi)
     else:
-        get_pool = uniswap.factory.functions.getPool(underlying.address, quote.address, config.pool_fee)
+        get_pool = uniswap.factory.functions.getPool(token.address, quote.address, fee)
         receipt = None
         if get_pool.call() == ZERO_ADDRESS:
-            if int(uniswap.factory.functions.feeAmountTickSpacing(config.pool_fee).call()) == 0:
-                spacing = TICK_SPACING[config.pool_fee]
-                enable = uniswap.factory.functions.enableFeeAmount(config.pool_fee, spacing)
-                ctx.transact(f"enable the {config.pool_fee} pips fee tier (tick spacing {spacing})", enable)
-            create = uniswap.factory.functions.createPool(underlying.address, quote.address, config.pool_fee)
-            receipt = ctx.transact("create the pool", create)
+            if int(uniswap.factory.functions.feeAmountTickSpacing(fee).call()) == 0:
+                spacing = TICK_SPACING[fee]
+                enable = uniswap.factory.functions.enableFeeAmount(fee, spacing)
+                ctx.transact(f"enable the {fee} pips fee tier (tick spacing {spacing})", enable)
+            create = uniswap.factory.functions.createPool(token.address, quote.address, fee)
+            receipt = ctx.transact(f"create the {key.replace('_', ' ')}", create)
         address = get_pool.call()
-        records["pool"] = ContractRecord(
+        records[key] = ContractRecord(
             address=str(address),
             artifact="UniswapV3Pool",
             code_hash=code_hash(ctx.w3, address),
             tx_hash=None if receipt is None else "0x" + bytes(receipt["transactionHash"]).hex(),
             block=None if receipt is None else int(receipt["blockNumber"]),
         )
-        ctx.deployed.append("pool")
+        ctx.deployed.append(key)
         ctx.persist()
         pool = bind(ctx.w3, address, abi)
     slot0 = pool.functions.slot0().call()
     if int(slot0[0]) == 0:
-        is_token0 = pool.functions.token0().call() == underlying.address
-        price = raw_price(config.spot_wad, config.underlying_decimals, config.quote_decimals, is_token0)
-        ctx.transact("initialise the pool", pool.functions.initialize(sqrt_price_x96(price)))
+        is_token0 = pool.functions.token0().call() == token.address
+        price = raw_price(price_wad, token_decimals, quote_decimals, is_token0)
+        ctx.transact(f"initialise the {key.replace('_', ' ')}", pool.functions.initialize(sqrt_price_x96(price)))
     if int(slot0[4]) < OBSERVATION_CARDINALITY:
         ctx.transact(
-            f"grow the pool's observations to {OBSERVATION_CARDINALITY}",
+            f"grow the {key.replace('_', ' ')}'s observations to {OBSERVATION_CARDINALITY}",
             pool.functions.increaseObservationCardinalityNext(OBSERVATION_CARDINALITY),
         )
     return pool
+
+
+def seed_full_range(
+    ctx: DeployContext,
+    uniswap: Uniswap,
+    pool: Contract,
+    token: tuple[Contract, int],
+    quote: tuple[Contract, int],
+    *,
+    what: str,
+) -> None:
+    """Mint ``(token, amount)`` and ``(quote, amount)`` (mocks) to the sender and add them as a full-range
+    position of ``pool``; ``what`` names the token in the log."""
+    owner = ctx.sender.address
+    ctx.transact(f"mint {what} for the pool", token[0].functions.mint(owner, token[1]))
+    ctx.transact("mint quote for the pool", quote[0].functions.mint(owner, quote[1]))
+    _add_full_range_liquidity(ctx, uniswap, pool, {token[0].address: token[1], quote[0].address: quote[1]})
 
 
 def _add_full_range_liquidity(ctx: DeployContext, uniswap: Uniswap, pool: Contract, amounts: dict[str, int]) -> None:

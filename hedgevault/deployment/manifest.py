@@ -24,6 +24,13 @@ One JSON file per chain (``deployments/<chain id>.json``; dev chains under ``dep
       "governance": null | {
         "parameters": {"timelock_delay_sec": 86400, "proposers": [...], "executors": [...]},
         "contracts": {"timelock": CONTRACT}
+      },
+      "portfolio": null | {
+        "parameters": {"name": ..., "symbol": ..., "assets": [...], "cov": {...}, "rules": {...}, "rebalance": {...},
+                       ...} (hedgevault.portfolio.config.PortfolioConfig.to_json),
+        "roles": {"admin": "0x...", "keepers": [...], "guardians": [...]},
+        "contracts": {"token:<SYMBOL>": ..., "feed:<SYMBOL>": ..., "pool:<SYMBOL>": ..., "price_oracle:<SYMBOL>": ...
+                      (per asset), "cov_oracle": ..., "engine": ..., "vault": ...}
       }
     }
 
@@ -139,6 +146,28 @@ def stack_artifact(key: str, record: ContractRecord) -> str:
     return record.artifact if key == "hedger" else VAULT_STACK_ARTIFACTS[key]
 
 
+#: The portfolio section's per-asset keys (``<kind>:<symbol>``) and its own contracts, with their artifacts
+#: (an attached asset's token, feed and pool are recorded as ``external:<kind>``).
+PORTFOLIO_ASSET_KINDS = ("token", "feed", "pool", "price_oracle")
+PORTFOLIO_ARTIFACTS = {
+    "token": "MockERC20",
+    "feed": "MockAggregator",
+    "pool": "UniswapV3Pool",
+    "price_oracle": "PriceOracle",
+    "cov_oracle": "CovarianceOracle",
+    "engine": "PortfolioEngine",
+    "vault": "PortfolioVault",
+}
+
+
+def portfolio_key_kind(key: str) -> str:
+    """``token:tWETH`` -> ``token``; ``cov_oracle`` -> ``cov_oracle``; ``ValueError`` for another key."""
+    kind, sep, symbol = key.partition(":")
+    if (sep and kind in PORTFOLIO_ASSET_KINDS and symbol) or (not sep and kind in ("cov_oracle", "engine", "vault")):
+        return kind
+    raise ValueError(f"portfolio.contracts.{key} (expected <token|feed|pool|price_oracle>:<symbol>, cov_oracle, vault)")
+
+
 #: The governance section's manifest keys and artifacts.
 GOVERNANCE_ARTIFACTS = {"timelock": "HedgevaultTimelock"}
 
@@ -218,6 +247,16 @@ class GovernanceSection:
 
 
 @dataclass
+class PortfolioSection:
+    """The portfolio stack: its assets (deployed mocks or attached), their price oracles, the covariance
+    oracle and the vault, with the parameters and role holders it was deployed with."""
+
+    parameters: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, Any] = field(default_factory=dict)
+    contracts: dict[str, ContractRecord] = field(default_factory=dict)
+
+
+@dataclass
 class Manifest:
     """A deployment on one chain (see the module docstring for the file format)."""
 
@@ -226,6 +265,7 @@ class Manifest:
     infrastructure: InfrastructureSection | None = None
     vault_stack: VaultStackSection | None = None
     governance: GovernanceSection | None = None
+    portfolio: PortfolioSection | None = None
 
     @property
     def admin_holder(self) -> str | None:
@@ -269,6 +309,13 @@ class Manifest:
             else {
                 "parameters": self.governance.parameters,
                 "contracts": {k: _record_json(r) for k, r in self.governance.contracts.items()},
+            },
+            "portfolio": None
+            if self.portfolio is None
+            else {
+                "parameters": self.portfolio.parameters,
+                "roles": self.portfolio.roles,
+                "contracts": {k: _record_json(r) for k, r in self.portfolio.contracts.items()},
             },
         }
 
@@ -327,6 +374,10 @@ def _parse(data: dict[str, Any]) -> Manifest:
     infra = data.get("infrastructure")
     stack = data.get("vault_stack")
     governance = data.get("governance")
+    portfolio = data.get("portfolio")
+    if portfolio is not None:
+        for key in portfolio["contracts"]:
+            portfolio_key_kind(key)
     return Manifest(
         chain=chain,
         deployer=Web3.to_checksum_address(data["deployer"]),
@@ -350,6 +401,13 @@ def _parse(data: dict[str, Any]) -> Manifest:
         else GovernanceSection(
             parameters=dict(governance["parameters"]),
             contracts=_records(governance["contracts"], tuple(GOVERNANCE_ARTIFACTS), "governance"),
+        ),
+        portfolio=None
+        if portfolio is None
+        else PortfolioSection(
+            parameters=dict(portfolio["parameters"]),
+            roles=dict(portfolio["roles"]),
+            contracts=_records(portfolio["contracts"], tuple(portfolio["contracts"]), "portfolio"),
         ),
     )
 

@@ -33,6 +33,7 @@ from hedgevault.deployment.manifest import (
     load_manifest,
     save_manifest,
 )
+from hedgevault.deployment.portfolio import PortfolioStack, deploy_portfolio_stack, portfolio_roles
 from hedgevault.deployment.senders import Sender
 from hedgevault.deployment.steps import DeployContext
 from hedgevault.deployment.vault_stack import VaultStack, deploy_vault_stack, vault_stack_parameters
@@ -56,6 +57,7 @@ class DeployResult:
     reused: list[str] = field(default_factory=list)
     transactions: int = 0
     stack: VaultStack | None = None
+    portfolio: PortfolioStack | None = None
 
 
 def run_deploy(
@@ -68,6 +70,7 @@ def run_deploy(
     infrastructure_manifest: Path | None = None,
     deploy_infrastructure: bool | None = None,
     vault_stack: bool = True,
+    portfolio: bool | None = None,
     log: Callable[[str], None] = lambda _line: None,
 ) -> DeployResult:
     """Deploy (or reuse and verify) the suite on ``w3`` and write the manifest to ``manifest_path``.
@@ -75,22 +78,25 @@ def run_deploy(
     The infrastructure comes from, in this order: the manifest itself (a rerun), ``infrastructure_manifest``
     (e.g. the manifest of the chain a fork was made from), ``config.infrastructure`` (a testnet's
     addresses), or is deployed: by default only on a dev chain (chain id 31337 or 1337);
-    ``deploy_infrastructure=True`` deploys mocks on any chain, ``False`` never. ``vault_stack=False`` stops
-    after the infrastructure (what a testnet stand-in needs).
+    ``deploy_infrastructure=True`` deploys mocks on any chain, ``False`` never. ``vault_stack=False`` skips
+    the option vault stack; ``portfolio`` deploys the portfolio stack (``config.portfolio``) on the same
+    infrastructure and timelock (None: when ``config.portfolio.enabled``). With neither, the run stops after
+    the infrastructure (what a testnet stand-in needs).
     """
+    with_portfolio = config.portfolio.enabled if portfolio is None else portfolio
     identity = ChainIdentity.read(w3)
     artifacts = compile_project()
     manifest: Manifest | None = None
     if manifest_path.exists() and not fresh:
         manifest = load_manifest(manifest_path)
         manifest.check_chain(identity, f"manifest {manifest_path}")
-        _check_config_against_manifest(manifest, config, sender.address, manifest_path)
+        _check_config_against_manifest(manifest, config, sender.address, manifest_path, with_portfolio)
         log(f"manifest {manifest_path}: reusing what it records after checking it on the chain")
     elif manifest_path.exists():
         log(f"manifest {manifest_path}: --fresh, replacing it")
     if manifest is None:
         manifest = Manifest(chain=identity, deployer=sender.address)
-    if manifest.deployer != sender.address and _has_unfinished_work(manifest, vault_stack):
+    if manifest.deployer != sender.address and _has_unfinished_work(manifest, vault_stack, with_portfolio):
         raise DeploymentError(
             f"manifest {manifest_path} was deployed by {manifest.deployer}, not {sender.address}: finish it with "
             "that key (the option token can only be bound by its deployer), or deploy anew with --fresh"
@@ -140,6 +146,7 @@ def run_deploy(
         )
 
     stack = deploy_vault_stack(ctx, infra, config) if vault_stack else None
+    portfolio_stack = deploy_portfolio_stack(ctx, infra, config, warp_clock=identity.is_dev) if with_portfolio else None
     ctx.persist()
     differences = check_deployment(w3, manifest, artifacts)
     if differences:
@@ -155,16 +162,21 @@ def run_deploy(
         reused=ctx.reused,
         transactions=sender.transactions - before,
         stack=stack,
+        portfolio=portfolio_stack,
     )
 
 
-def _has_unfinished_work(manifest: Manifest, vault_stack: bool) -> bool:
+def _has_unfinished_work(manifest: Manifest, vault_stack: bool, portfolio: bool) -> bool:
     if manifest.infrastructure is None:
+        return True
+    if portfolio and (manifest.portfolio is None or "vault" not in manifest.portfolio.contracts):
         return True
     return vault_stack and (manifest.vault_stack is None or len(manifest.vault_stack.contracts) < 6)
 
 
-def _check_config_against_manifest(manifest: Manifest, config: DeployConfig, deployer: str, path: Path) -> None:
+def _check_config_against_manifest(
+    manifest: Manifest, config: DeployConfig, deployer: str, path: Path, portfolio: bool = False
+) -> None:
     """Refuse a config whose parameters differ from the ones the manifest's deployment was made with."""
     differences: list[str] = []
     infra = manifest.infrastructure
@@ -187,6 +199,11 @@ def _check_config_against_manifest(manifest: Manifest, config: DeployConfig, dep
     if stack is not None:
         _diff_dicts(differences, "", stack.parameters, vault_stack_parameters(config, roles))
         _diff_dicts(differences, "roles", stack.roles, roles)
+    if manifest.portfolio is not None and portfolio:
+        _diff_dicts(differences, "portfolio", manifest.portfolio.parameters, config.portfolio.to_json())
+        _diff_dicts(
+            differences, "portfolio.roles", manifest.portfolio.roles, portfolio_roles(config, manifest.deployer)
+        )
     wanted = config.governance.resolve(roles["admin"])
     recorded_gov = None if manifest.governance is None else manifest.governance.parameters
     if recorded_gov is not None and wanted is not None:

@@ -6,6 +6,7 @@ Units: fees in wei per gas (the file may write ``"30 gwei"``), times in seconds,
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ import yaml
 from web3 import Web3
 
 from hedgevault.errors import HedgevaultError
+from hedgevault.keeper.portfolio import PortfolioTaskConfig, PortfolioTaskConfigError
 from hedgevault.keys import DEFAULT_KEY_ENV, DEFAULT_PASSWORD_ENV
 from hedgevault.toolchain.paths import PROJECT_ROOT
 
@@ -58,7 +60,9 @@ class KeeperConfig:
     """What the keeper does and how. Defaults are the documented values of ``docs/keeper.md``.
 
     * ``rpc_url``: the node (the CLI needs it; an in-process ``Keeper`` uses the ``Web3`` it is given).
-    * ``vaults``: the vaults to keep (at least one; no duplicates).
+    * ``vaults``: the option vaults to keep (no duplicates).
+    * ``portfolios``: the portfolio vaults to keep (``PortfolioTaskConfig``: covariance and target posts on a
+      schedule, rebalancing slices); at least one vault or portfolio in all.
     * ``chain_id``: when set, refuse to run against another chain.
     * ``poll_interval_sec``: how often the loop looks for a new block.
     * ``stuck_blocks``: a transaction not mined after this many blocks is replaced (same nonce, fees +12.5%).
@@ -78,6 +82,7 @@ class KeeperConfig:
 
     rpc_url: str | None = None
     vaults: Sequence[VaultConfig] = ()
+    portfolios: Sequence[PortfolioTaskConfig] = ()
     chain_id: int | None = None
     poll_interval_sec: float = 1.0
     stuck_blocks: int = 3
@@ -102,14 +107,17 @@ class KeeperConfig:
     def __post_init__(self) -> None:
         vaults = tuple(self.vaults)
         object.__setattr__(self, "vaults", vaults)
-        if not vaults:
+        portfolios = tuple(self.portfolios)
+        object.__setattr__(self, "portfolios", portfolios)
+        if not vaults and not portfolios:
             raise KeeperConfigError(
-                'no vaults to keep: add [[vaults]] entries (address = "0x...", name = "...") to the config '
-                "file or pass --vault ADDRESS"
+                'no vaults to keep: add [[vaults]] entries (address = "0x...", name = "...") or [[portfolios]] '
+                "entries to the config file, or pass --vault ADDRESS / --portfolio ADDRESS"
             )
         seen: set[str] = set()
         names: set[str] = set()
-        for vault in vaults:
+        keeps: tuple[VaultConfig | PortfolioTaskConfig, ...] = (*vaults, *portfolios)
+        for vault in keeps:
             if vault.address in seen:
                 raise KeeperConfigError(f"vault {vault.address} is listed twice: keep one entry")
             if vault.name in names:
@@ -198,6 +206,7 @@ def parse_fee(value: object, where: str) -> int:
 _KEYS = {
     "rpc_url": "rpc_url",
     "vaults": "vaults",
+    "portfolios": "portfolios",
     "chain_id": "chain_id",
     "poll_interval_sec": "poll_interval_sec",
     "stuck_blocks": "stuck_blocks",
@@ -270,12 +279,39 @@ def _vaults(value: object, where: str) -> tuple[VaultConfig, ...]:
     return tuple(out)
 
 
+_PORTFOLIO_KEYS = tuple(f.name for f in dataclasses.fields(PortfolioTaskConfig))
+
+
+def _portfolios(value: object, where: str) -> tuple[PortfolioTaskConfig, ...]:
+    if not isinstance(value, list):
+        raise KeeperConfigError(f"{where}: portfolios must be a list of tables ([[portfolios]] in TOML)")
+    out = []
+    for i, item in enumerate(value):
+        if isinstance(item, PortfolioTaskConfig):
+            out.append(item)
+            continue
+        if not isinstance(item, dict) or "address" not in item:
+            raise KeeperConfigError(f"{where}: portfolios[{i}] must be a table with an address, got {item!r}")
+        unknown = set(item) - set(_PORTFOLIO_KEYS)
+        if unknown:
+            raise KeeperConfigError(
+                f"{where}: portfolios[{i}] has unknown keys {sorted(unknown)}; it takes {', '.join(_PORTFOLIO_KEYS)}"
+            )
+        try:
+            out.append(PortfolioTaskConfig(**item))
+        except (PortfolioTaskConfigError, TypeError) as exc:
+            raise KeeperConfigError(f"{where}: portfolios[{i}]: {exc}") from None
+    return tuple(out)
+
+
 def _convert(key: str, value: object, where: str) -> Any:
     """One file or override value -> the KeeperConfig field's type."""
     if value is None and key in ("chain_id", "metrics_port", "feed_address", "vol_oracle_address", "keystore"):
         return None
     if key == "vaults":
         return _vaults(value, where)
+    if key == "portfolios":
+        return _portfolios(value, where)
     if key in ("max_fee_per_gas", "priority_fee"):
         return parse_fee(value, f"{where}: {key}")
     if key in ("chain_id", "stuck_blocks", "max_hedges_per_pass", "gas_margin_bps", "metrics_port"):

@@ -15,6 +15,10 @@ to ``max_hedges_per_pass`` per vault. A hedge that would revert ``PoolBeyondLimi
 waiting for arbitrage to move the pool back: logged once per pass (``hedge_waiting``) with the gap left, not
 counted as a failure. Every pass that hedged or waited ends with the gap left (|target - hedge|) and the
 book's hedge figures (``hedge_pass`` / ``hedge_waiting``; gauges with metrics).
+
+Portfolio vaults (``KeeperConfig.portfolios``, one ``PortfolioKeeperTask`` each, after the option vaults): the
+covariance post, then the targets, then rebalancing slices while ``checkUpkeep`` asks (at most
+``max_upkeeps_per_pass``), each simulated and sent like the rest (``keeper/portfolio.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from hedgevault.keeper.config import KeeperConfig, VaultConfig
 from hedgevault.keeper.logs import LOGGER_NAME, emit
 from hedgevault.keeper.metrics import KeeperMetrics
 from hedgevault.keeper.oracles import OracleCall, OracleUpdater
+from hedgevault.keeper.portfolio import PortfolioCall, PortfolioKeeperTask, PortfolioSkip, skip_reason_of_revert
 from hedgevault.keeper.rpc import CallResult, Revert, Rpc, RpcError, RpcUnavailable
 
 INFO, WARNING, ERROR, DEBUG = logging.INFO, logging.WARNING, logging.ERROR, logging.DEBUG
@@ -52,7 +57,8 @@ RECEIPT_WAIT_SEC = 2.0
 class ActionRecord:
     """What the keeper did (or decided not to do) in a tick.
 
-    * ``kind``: ``hedge`` | ``settle`` | ``oracle`` (a transaction for that purpose), ``replace`` (a pending
+    * ``kind``: ``hedge`` | ``settle`` | ``oracle`` | ``covariance`` | ``targets`` | ``rebalance`` (a
+      transaction for that purpose; the last three for portfolio vaults), ``replace`` (a pending
       transaction re-sent with the same nonce), ``skip`` (not sent: ``reason`` says why).
     * ``status``: ``success`` / ``reverted`` (mined, with ``gas_used``), ``pending`` (sent, not mined yet),
       ``dry_run`` (would have been sent), ``skipped`` (would revert), ``waiting`` (a hedge that would
@@ -135,6 +141,8 @@ class Keeper:
         self._last_failure: dict[str, tuple[str, int]] = {}
         #: Vaults whose oracle outage this keeper reported (or found reported), until checkUpkeep works again.
         self._outage_reported: set[str] = set()
+        #: One task per portfolio vault (``KeeperConfig.portfolios``), created on first use.
+        self._portfolio_tasks: list[PortfolioKeeperTask] | None = None
 
     # ------------------------------------------------------------------ public
 
@@ -167,6 +175,8 @@ class Keeper:
         self._follow_up_hedges(signer, records, acted)
         if self._passes:
             self._report_hedge_passes(records, acted)
+        for task in self.portfolio_tasks:
+            self._keep_portfolio(signer, task, records)
         if self.metrics is not None:
             self.metrics.balance.set(signer.balance_wei() / 10**18)
             self.metrics.last_block.set(head.number)
@@ -215,6 +225,107 @@ class Keeper:
                 self._count_failure(f"tick:{type(exc).__name__}")
             stop.wait(self.config.poll_interval_sec)
         emit(self.log, INFO, "stopped", block=self._last_block, pending=len(self._pending))
+
+    @property
+    def portfolio_tasks(self) -> list[PortfolioKeeperTask]:
+        """The portfolio vaults' tasks (one per ``config.portfolios`` entry)."""
+        if self._portfolio_tasks is None:
+            self._portfolio_tasks = [PortfolioKeeperTask(self.w3, p, self.rpc) for p in self.config.portfolios]
+        return self._portfolio_tasks
+
+    # ------------------------------------------------------------------ portfolio vaults
+
+    def _keep_portfolio(self, signer: Signer, task: PortfolioKeeperTask, records: list[ActionRecord]) -> None:
+        """The covariance post, the targets and the rebalancing slices of one portfolio vault, each sent only
+        when the one before has landed (the targets are checked against the new covariance)."""
+        name = task.config.name
+        for plan in (task.plan_covariance, task.plan_targets):
+            head = read_head(self.rpc)
+            slot = task.cov_slot if plan == task.plan_covariance else task.targets_slot
+            if slot in self._pending:
+                continue
+            planned = plan(head.number, head.timestamp)
+            if planned is None:
+                continue
+            if isinstance(planned, PortfolioSkip):
+                self._portfolio_skip(head, task, planned)
+                continue
+            if planned.kind == "targets" and planned.note and self.metrics is not None:
+                self.metrics.portfolio_fallbacks.labels(name).inc()
+            if planned.kind == "covariance" and planned.note and self.metrics is not None:
+                self.metrics.portfolio_cov_clipped.labels(name).inc()
+            first = len(records)
+            self._send_portfolio_call(head, signer, task, planned, records)
+            self._await_sent(head, records, first)
+        for _ in range(task.config.max_upkeeps_per_pass):
+            if task.config.address in self._pending:
+                break
+            head = read_head(self.rpc)
+            planned = task.plan_upkeep(head.number)
+            if planned is None:
+                break
+            if isinstance(planned, PortfolioSkip):
+                self._portfolio_skip(head, task, planned)
+                break
+            first = len(records)
+            self._send_portfolio_call(head, signer, task, planned, records)
+            self._await_sent(head, records, first)
+            if not any(r.kind == "rebalance" and r.status == "success" for r in records[first:]):
+                break
+        if self.metrics is not None:
+            self.metrics.observe_portfolio(task, read_head(self.rpc))
+
+    def _portfolio_skip(self, head: Head, task: PortfolioKeeperTask, skip: PortfolioSkip) -> None:
+        """Log why the task does not act (the same reason again only every ``REPEAT_LOG_BLOCKS``) and count it."""
+        if self.metrics is not None:
+            self.metrics.portfolio_skips.labels(task.config.name, skip.reason).inc()
+        slot = f"portfolio:{task.config.address}:{skip.what}:skip"
+        last = self._last_failure.get(slot)
+        if last is None or last[0] != skip.reason or head.number - last[1] >= REPEAT_LOG_BLOCKS:
+            emit(
+                self.log,
+                INFO,
+                "portfolio_skip",
+                block=head.number,
+                vault=task.config.address,
+                name=task.config.name,
+                action=skip.what,
+                reason=skip.reason,
+                detail=skip.text,
+            )
+            self._last_failure[slot] = (skip.reason, head.number)
+
+    def _send_portfolio_call(
+        self, head: Head, signer: Signer, task: PortfolioKeeperTask, call: PortfolioCall, records: list[ActionRecord]
+    ) -> None:
+        name = task.config.name
+        (revert,) = self._simulate(head, [TxRequest(call.to, call.data, 0)])
+        if revert is not None:
+            reason = skip_reason_of_revert(revert.name)
+            self._portfolio_skip(head, task, PortfolioSkip(call.kind, reason, f"{call.description}: {revert.text}"))
+            records.append(ActionRecord(head.number, call.to, "skip", "skipped", reason=revert.text, name=name))
+            return
+        emit(
+            self.log,
+            INFO,
+            "portfolio_plan",
+            block=head.number,
+            vault=task.config.address,
+            name=name,
+            action=call.kind,
+            call=call.description,
+            note=call.note or None,
+            **call.fields,
+        )
+        if self.config.dry_run:
+            emit(self.log, INFO, "dry_run", block=head.number, vault=call.to, name=name, action=call.kind)
+            records.append(ActionRecord(head.number, call.to, call.kind, "dry_run", reason=call.description, name=name))
+            return
+        records.append(
+            self._send_new(
+                head, signer, slot=call.slot, target=call.to, name=name, kind=call.kind, to=call.to, data=call.data
+            )
+        )
 
     # ------------------------------------------------------------------ helpers
 

@@ -7,7 +7,13 @@ plain ratios (HF), ether (balance).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+if TYPE_CHECKING:
+    from hedgevault.keeper.chainio import Head
+    from hedgevault.keeper.portfolio import PortfolioKeeperTask
 
 WAD = 10**18
 
@@ -75,6 +81,49 @@ class KeeperMetrics:
         self.failures = Counter(
             "hedgevault_keeper_failures", "Failures by reason (stage:ErrorName)", ["reason"], registry=r
         )
+        # portfolio vaults
+        self.portfolio_skips = Counter(
+            "hedgevault_keeper_portfolio_skips",
+            "Portfolio actions not taken, by reason (paused, budget_spent, oracle_stale, cov_too_soon, ...)",
+            ["vault", "reason"],
+            registry=r,
+        )
+        self.portfolio_fallbacks = Counter(
+            "hedgevault_keeper_portfolio_fallbacks",
+            "Targets posted from the inverse-volatility fallback (the mode's solve failed)",
+            ["vault"],
+            registry=r,
+        )
+        self.portfolio_cov_clipped = Counter(
+            "hedgevault_keeper_portfolio_cov_clipped",
+            "Covariance posts moved only part of the way to the estimate (the oracle's step limit)",
+            ["vault"],
+            registry=r,
+        )
+        self.portfolio_tracking_error = Gauge(
+            "hedgevault_keeper_portfolio_tracking_error",
+            "sqrt((w-t)'S(w-t)) of the current weights, annualised (1.0 = 100%)",
+            ["vault"],
+            registry=r,
+        )
+        self.portfolio_ex_ante_vol = Gauge(
+            "hedgevault_keeper_portfolio_ex_ante_vol",
+            "sqrt(w'Sw) of the current weights, annualised (1.0 = 100%)",
+            ["vault"],
+            registry=r,
+        )
+        self.portfolio_budget_left = Gauge(
+            "hedgevault_keeper_portfolio_budget_left_ratio",
+            "Slippage budget available / capacity (1 = untouched)",
+            ["vault"],
+            registry=r,
+        )
+        self.portfolio_seconds_since = Gauge(
+            "hedgevault_keeper_portfolio_seconds_since",
+            "Chain time since the last covariance post (what=cov) and targets (what=targets), seconds",
+            ["vault", "what"],
+            registry=r,
+        )
 
     def observe_vault(self, vault: str, *, now_sec: int, last_hedge_sec: int, hf_wad: int) -> None:
         self.seconds_since_hedge.labels(vault).set(max(0, now_sec - last_hedge_sec))
@@ -89,6 +138,26 @@ class KeeperMetrics:
         self.hedge_gap.labels(vault).set(gap_wad / WAD)
         self.collateral.labels(vault).set(collateral)
         self.claim_reserve.labels(vault).set(claim_reserve)
+
+    def observe_portfolio(self, task: PortfolioKeeperTask, head: Head) -> None:
+        """The portfolio vault's figures from ``state()`` (nothing when it reverts: the skip says why)."""
+        from hedgevault.keeper.portfolio import portfolio_state
+
+        name = task.config.name
+        last_cov = int(task.cov_oracle.functions.lastUpdate().call(block_identifier=head.number))
+        self.portfolio_seconds_since.labels(name, "cov").set(max(0, head.timestamp - last_cov))
+        if task.vault is None:
+            return
+        try:
+            view = portfolio_state(task.vault.functions.state().call(block_identifier=head.number))
+        except Exception:  # noqa: BLE001 - a fail-closed oracle: reported by the task's skip
+            return
+        self.portfolio_tracking_error.labels(name).set(view["trackingErrorWad"] / WAD)
+        self.portfolio_ex_ante_vol.labels(name).set(view["exAnteVolWad"] / WAD)
+        capacity = view["budgetCapacityQuote"]
+        self.portfolio_budget_left.labels(name).set(view["budgetAvailableQuote"] / capacity if capacity else 0.0)
+        if view["targetsSetAt"]:
+            self.portfolio_seconds_since.labels(name, "targets").set(max(0, head.timestamp - view["targetsSetAt"]))
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve ``/metrics`` on ``host:port`` from a daemon thread."""

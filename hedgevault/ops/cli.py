@@ -19,6 +19,8 @@ from hedgevault.suite import Suite
 from hedgevault.units import from_units, to_units, to_wad
 
 if TYPE_CHECKING:
+    from web3 import Web3
+
     from hedgevault.deployment.manifest import Manifest
 
 
@@ -35,8 +37,17 @@ def _suite(args: argparse.Namespace) -> Iterator[Suite]:
 @contextmanager
 def attached(args: argparse.Namespace) -> Iterator[tuple[Suite, Manifest]]:
     """The suite of ``--manifest`` (default: the chain's own) on ``--rpc-url``, with its manifest."""
+    from hedgevault.deployment import attach_suite
+
+    with manifest_on_node(args) as (w3, manifest):
+        yield attach_suite(w3, manifest), manifest
+
+
+@contextmanager
+def manifest_on_node(args: argparse.Namespace) -> Iterator[tuple[Web3, Manifest]]:
+    """The node of ``--rpc-url`` and the manifest of ``--manifest`` (default: the chain's own)."""
     from hedgevault.chain import local_node
-    from hedgevault.deployment import ChainIdentity, attach_suite, default_manifest_path, load_manifest
+    from hedgevault.deployment import ChainIdentity, default_manifest_path, load_manifest
 
     rpc_url = args.rpc_url or os.environ.get("HEDGEVAULT_RPC_URL")
     if not rpc_url:
@@ -47,8 +58,7 @@ def attached(args: argparse.Namespace) -> Iterator[tuple[Suite, Manifest]]:
     with local_node(rpc_url=rpc_url) as node:
         w3 = node.web3()
         path = Path(args.manifest) if args.manifest else default_manifest_path(ChainIdentity.read(w3))
-        manifest = load_manifest(path)
-        yield attach_suite(w3, manifest), manifest
+        yield w3, load_manifest(path)
 
 
 def signing_account(args: argparse.Namespace, suite: Suite) -> LocalAccount:
@@ -190,11 +200,23 @@ def _report_outage(args: argparse.Namespace, suite: Suite, account: LocalAccount
 
 
 def _status(args: argparse.Namespace) -> int:
+    """The option vault's status (when the manifest has one), then the portfolio vault's (when it has one);
+    ``--json``: the option vault's fields at the top level and the portfolio's under ``portfolio``."""
+    from hedgevault.deployment import attach_suite
+    from hedgevault.deployment.portfolio import attach_portfolio
+    from hedgevault.ops.portfolio_status import format_portfolio_status, portfolio_status
     from hedgevault.ops.status import format_status, vault_status
 
-    with _suite(args) as suite:
-        status = vault_status(suite, args.account)
-    print(json.dumps(status, indent=2, default=str) if args.json else format_status(status))
+    with manifest_on_node(args) as (w3, manifest):
+        status: dict[str, Any] = {}
+        text = []
+        if manifest.vault_stack is not None or manifest.portfolio is None:
+            status = vault_status(attach_suite(w3, manifest), args.account)
+            text.append(format_status(status))
+        if manifest.portfolio is not None:
+            status["portfolio"] = portfolio_status(attach_portfolio(w3, manifest), args.account)
+            text.append(format_portfolio_status(status["portfolio"]))
+    print(json.dumps(status, indent=2, default=str) if args.json else "\n".join(text))
     return 0
 
 
@@ -297,7 +319,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     signer_flags(p, receiver=False)
     p.set_defaults(func=_run(_report_outage))
 
-    p = sub.add_parser("status", help="NAV, share price, health factor, Greeks, limits and series of a vault")
+    p = sub.add_parser(
+        "status",
+        help="NAV, share price, health factor, Greeks, limits and series of the option vault; weights vs targets, "
+        "ex-ante and realised vol, tracking error and slippage budget of the portfolio vault",
+    )
     connection_flags(p)
     p.add_argument("--account", type=address, help="also show this account's shares, options and what it may withdraw")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -127,6 +127,47 @@ class Rpc:
         }
         return self.wait_mined(str(self.request("eth_sendTransaction", [tx])))
 
+    def send_many(
+        self, sender: str, calls: list[tuple[Contract, str, tuple[Any, ...]]], *, block_timestamp: int | None = None
+    ) -> list[str]:
+        """Send ``calls`` (contract, function, args) from one unlocked account in one batched round trip and
+        wait until the last is mined: one block each (automine), or with ``block_timestamp`` all in one block
+        mined at that time (automine is switched off for the batch and on again)."""
+        if not calls:
+            if block_timestamp is not None:
+                self.mine(block_timestamp)
+            return []
+        if block_timestamp is not None:
+            self.request("evm_setAutomine", [False])
+        requests: list[tuple[str, list[Any]]] = []
+        # explicit nonces: the node takes a batch's requests concurrently
+        nonce = int(self.request("eth_getTransactionCount", [sender, "pending"]), 16)
+        for k, (contract, name, args) in enumerate(calls):
+            tx = {
+                "from": sender,
+                "nonce": hex(nonce + k),
+                "to": contract.address,
+                "data": contract.encode_abi(name, args=list(args)),
+                "gas": hex(TX_GAS),
+                "maxFeePerGas": hex(MAX_FEE_WEI),
+                "maxPriorityFeePerGas": "0x0",
+                "chainId": hex(self.chain_id),
+            }
+            requests.append(("eth_sendTransaction", [tx]))
+        hashes = []
+        try:
+            for response in self.batch(requests):
+                if "error" in response:
+                    raise SimulationError(f"eth_sendTransaction failed: {response['error']}")
+                hashes.append(str(response["result"]))
+            if block_timestamp is not None:
+                self.mine(block_timestamp)
+        finally:
+            if block_timestamp is not None:
+                self.request("evm_setAutomine", [True])
+        self.wait_mined(hashes[-1])
+        return hashes
+
     def wait_mined(self, tx_hash: str, timeout_sec: float = 60.0) -> str:
         """Return ``tx_hash`` once its receipt exists."""
         deadline = time.monotonic() + timeout_sec

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {FixedPointMath} from "../libraries/FixedPointMath.sol";
+
+/// @title RebalanceMath
+/// @notice The figures of `IPortfolioVault`'s rebalancing rule: integer cube root, no-trade bands, weights
+/// from values, the quadratic form x'Sx, and the distance of a variance from a band. Pure integer math,
+/// every result exact or floored as named.
+/// @dev Mirrored operation for operation by `hedgevault/portfolio/mirror.py` (`cbrt`, `band_wad`,
+/// `weights_wad`, `quad_form54`, `band_distance54`). Solidity `/` on int256 truncates toward zero.
+library RebalanceMath {
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant BPS = 10_000;
+    /// @dev 1 bp in wad: costBps x 1e14 is the cost in wad.
+    uint256 internal constant BP_TO_WAD = 1e14;
+
+    /// @notice floor(cbrt(x)), exact for every uint256.
+    /// @dev Integer Newton from above: z0 = 2^(floor(msb / 3) + 1) > cbrt(x); z' = floor((2z + floor(x / z^2)) / 3)
+    /// equals floor((2z + x / z^2) / 3) >= floor(cbrt(x)) (AM-GM), and is < z while z > floor(cbrt(x))
+    /// (x < z^3), so the iteration decreases strictly to floor(cbrt(x)) and stops there (z' >= z).
+    /// Monotonically non-decreasing in x (exact). z <= 2^86: z^2 < 2^172 and 2z + x / z^2 < 2^256.
+    function cbrt(uint256 x) internal pure returns (uint256 z) {
+        if (x == 0) return 0;
+        z = uint256(1) << (FixedPointMath.msb(x) / 3 + 1);
+        unchecked {
+            // z >= 1 throughout (floor(cbrt(x)) >= 1 for x >= 1); bounds above
+            while (true) {
+                uint256 y = (2 * z + x / (z * z)) / 3;
+                if (y >= z) return z;
+                z = y;
+            }
+        }
+    }
+
+    /// @notice The no-trade band of an asset of variance `varianceWad` = sigma^2 (the covariance's diagonal S_ii):
+    /// clamp(floor(bandScaleBp x floor(cbrt(costBps x 1e14 x varianceWad x 1e18)) / 1e4), minBandWad, maxBandWad).
+    /// @dev cbrt of (cost wad) x (sigma^2 wad) x 1e18, a 1e54-unit figure, is in wad. costBps < 2^16 and
+    /// S_ii <= 25e18 (vols <= 500%, the covariance oracle's hard bound): the product is below
+    /// 2^16 x 1e14 x 2.5e37 < 2^200.
+    function bandWad(
+        uint256 varianceWad,
+        uint256 costBps,
+        uint256 bandScaleBp,
+        uint256 minBandWad,
+        uint256 maxBandWad
+    ) internal pure returns (uint256 band) {
+        band = bandScaleBp * cbrt(costBps * BP_TO_WAD * varianceWad * WAD) / BPS;
+        if (band < minBandWad) band = minBandWad;
+        if (band > maxBandWad) band = maxBandWad;
+    }
+
+    /// @notice w_i = floor(value_i x 1e18 / nav) (all zero when nav = 0); values and nav in the same units,
+    /// sum value_i <= nav.
+    function weightsWad(uint256[] memory values, uint256 nav) internal pure returns (int256[] memory w) {
+        uint256 n = values.length;
+        w = new int256[](n);
+        if (nav == 0) return w;
+        for (uint256 i; i < n; ++i) {
+            // value_i <= nav: the weight is at most 1e18
+            w[i] = int256(Math.mulDiv(values[i], WAD, nav));
+        }
+    }
+
+    /// @notice x'Sx in 1e54 units (exact) and the gradient g = S x in 1e36 units, for |x_i| <= 1e18 and the
+    /// oracle's |S_ij| < 2^66 (as `PortfolioMath.riskTerms`, which allows signed x).
+    function quadForm(int256[] memory x, int256[] memory covWad)
+        internal
+        pure
+        returns (int256[] memory gradient36, int256 form54)
+    {
+        uint256 n = x.length;
+        gradient36 = new int256[](n);
+        for (uint256 i; i < n; ++i) {
+            int256 g;
+            uint256 row = i * n;
+            for (uint256 j; j < n; ++j) {
+                g += covWad[row + j] * x[j];
+            }
+            gradient36[i] = g;
+            form54 += x[i] * g;
+        }
+    }
+
+    /// @notice How far a variance v (1e54 units) lies outside [minVol^2, maxVol^2] (x 1e18), 0 inside.
+    function bandDistance54(int256 variance54, uint256 minVolWad, uint256 maxVolWad) internal pure returns (uint256) {
+        // vol bounds <= 5e18 (setRules): squares x 1e18 below 2^145
+        int256 low = int256(minVolWad * minVolWad * WAD);
+        int256 high = int256(maxVolWad * maxVolWad * WAD);
+        if (variance54 < low) return uint256(low - variance54);
+        if (variance54 > high) return uint256(variance54 - high);
+        return 0;
+    }
+
+    /// @notice floor(sqrt(v / 1e18)) in wad for v in 1e54 units; 0 when v <= 0 (`PortfolioMath.volFromVariance`).
+    function volWad(int256 variance54) internal pure returns (uint256) {
+        return variance54 <= 0 ? 0 : FixedPointMath.sqrt(uint256(variance54) / WAD);
+    }
+
+    /// @notice The weight a slice of asset i may move: min(|d_i|, |g_i| / S_ii), wad, where d = w - t and
+    /// g = S d (1e36 units): the gap to target and the step to the tracking error's minimum along asset i
+    /// (d_i - g_i / S_ii), so a slice never overshoots either. S_ii > 0 (the oracle's vols are >= 1%).
+    function stepWad(int256 driftWad, int256 gradient36, int256 varianceWad) internal pure returns (uint256 step) {
+        uint256 gap = driftWad < 0 ? uint256(-driftWad) : uint256(driftWad);
+        uint256 g = gradient36 < 0 ? uint256(-gradient36) : uint256(gradient36);
+        uint256 toMinimum = g / uint256(varianceWad);
+        step = gap < toMinimum ? gap : toMinimum;
+    }
+}

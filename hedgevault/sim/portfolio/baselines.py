@@ -1,0 +1,181 @@
+"""Baselines on the same paths, pure Python: buy-and-hold, calendar rebalancing, a fixed band, and a
+constant-weight portfolio; all trade through the same pools (:mod:`hedgevault.sim.portfolio.costs`).
+
+A baseline holds asset balances and quote. At each step the pools are put at the step's prices (the
+arbitrageur's move, as on chain); the policy names the assets to trade to their targets; sales go first
+(they raise the quote), then buys (each spends at most the quote there is: a buy never borrows). Within a
+step the trades move the pools, so a second trade on the same pool pays the first one's impact.
+
+Every strategy starts at step 0 holding the same weights (the first targets, or the on-chain vault's
+weights once its deposits are invested), bought at the oracle prices at no cost.
+
+* buy-and-hold: never trades;
+* calendar: every asset to its target every ``period_sec`` (a week);
+* band: each asset whose weight is more than ``band`` (0.05) from its target;
+* constant weight: every asset to fixed weights at every step (the crash comparison: the same average
+  risky weights as the target-volatility run, held throughout).
+
+Gas is a cost of the strategy (reported with the fees and impact) but, as for the vault, whose keeper pays
+it in ETH, it is not taken from the NAV. Targets are per step (``targets[k]``: the vault's targets after
+step k of the on-chain run, or any series); weights and NAV are at the oracle prices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hedgevault.sim.portfolio.costs import GasModel, PoolModel, buy_cost, sell_cost
+from hedgevault.sim.portfolio.market import Paths
+
+Matrix = NDArray[np.float64]
+Vector = NDArray[np.float64]
+WEEK_SEC = 7 * 86_400
+#: A trade smaller than this fraction of NAV is not made (dust).
+MIN_TRADE_FRACTION = 1e-6
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When a strategy trades: ``kind`` one of buy-and-hold, calendar, band (one fixed band), every-step, and
+    bands (a band per asset and step: the vault's rule in the off-chain model)."""
+
+    kind: str
+    period_sec: int = WEEK_SEC
+    band: float = 0.05
+
+    def assets_to_trade(
+        self, k: int, time_sec: int, last_sec: int, weights: Vector, targets: Vector, bands: Vector | None
+    ) -> list[int]:
+        n = len(weights)
+        if k == 0 or self.kind == "buy-and-hold":
+            return []
+            return []
+        if self.kind == "calendar":
+            return list(range(n)) if time_sec - last_sec >= self.period_sec else []
+        if self.kind == "band":
+            return [i for i in range(n) if abs(weights[i] - targets[i]) > self.band]
+        if self.kind == "every-step":
+            return list(range(n))
+        if self.kind == "bands":
+            if bands is None:
+                raise ValueError("the bands policy needs a band per asset and step")
+            return [i for i in range(n) if abs(weights[i] - targets[i]) > bands[i]]
+        raise ValueError(f"unknown policy {self.kind!r}")
+
+
+BUY_AND_HOLD = Policy("buy-and-hold")
+CALENDAR_WEEKLY = Policy("calendar", period_sec=WEEK_SEC)
+BAND_5 = Policy("band", band=0.05)
+EVERY_STEP = Policy("every-step")
+VAULT_BANDS = Policy("bands")
+
+
+@dataclass
+class StrategyRun:
+    """Per step (after the step's trades): NAV and weights at the oracle prices, the targets, the value
+    traded, the costs (fee, impact, gas; quote) and the number of trades; ``balances`` and ``quote`` at
+    the end of each step."""
+
+    name: str
+    times_sec: Vector
+    nav: Vector
+    weights: Matrix
+    targets: Matrix
+    traded: Vector
+    fee: Vector
+    impact: Vector
+    gas: Vector
+    trades: Vector
+    balances: Matrix = field(repr=False)
+    quote: Vector = field(repr=False)
+
+    @property
+    def cost(self) -> Vector:
+        return np.asarray(self.fee + self.impact + self.gas, dtype=np.float64)
+
+
+def run_strategy(
+    name: str,
+    paths: Paths,
+    targets: Matrix,
+    policy: Policy,
+    pools: Sequence[PoolModel],
+    gas: GasModel,
+    nav0: float,
+    bands: Matrix | None = None,
+    start_weights: Vector | None = None,
+) -> StrategyRun:
+    """Run ``policy`` on ``paths`` from ``nav0`` quote. The start is the first targets (or ``start_weights``)
+    bought at the oracle prices at no cost: the initial allocation is not rebalancing, and every strategy
+    starts from the same one (the on-chain vault's, after its deposits are invested)."""
+    prices = paths.prices()
+    steps, n = prices.shape
+    t = np.asarray(targets, dtype=np.float64)
+    if t.shape != (steps, n):
+        raise ValueError(f"targets must be {steps} x {n}, got {t.shape}")
+    w0 = t[0] if start_weights is None else np.asarray(start_weights, dtype=np.float64)
+    balances = w0 * nav0 / prices[0]
+    quote = float(nav0 * (1 - w0.sum()))
+    out = StrategyRun(
+        name=name,
+        times_sec=np.array(paths.times_sec, dtype=np.float64),
+        nav=np.zeros(steps),
+        weights=np.zeros((steps, n)),
+        targets=t.copy(),
+        traded=np.zeros(steps),
+        fee=np.zeros(steps),
+        impact=np.zeros(steps),
+        gas=np.zeros(steps),
+        trades=np.zeros(steps),
+        balances=np.zeros((steps, n)),
+        quote=np.zeros(steps),
+    )
+    last_sec = 0
+    for k in range(steps):
+        p = prices[k]
+        for pool, price in zip(pools, p, strict=True):
+            pool.reset(float(price))
+        nav = quote + float(balances @ p)
+        weights = balances * p / nav
+        chosen = policy.assets_to_trade(
+            k, paths.times_sec[k], last_sec, weights, t[k], None if bands is None else bands[k]
+        )
+        if chosen:
+            last_sec = paths.times_sec[k]
+        gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}
+        gaps = {i: g for i, g in gaps.items() if abs(g) > MIN_TRADE_FRACTION * nav}
+        for i in sorted(gaps, key=lambda i: gaps[i]):  # sales (negative gaps) first
+            gap = gaps[i]
+            if gap < 0:
+                amount = min(-gap / p[i], float(balances[i]))
+                got, cost = sell_cost(pools[i], float(p[i]), amount, gas)
+                balances[i] -= amount
+                quote += got
+                out.traded[k] += amount * p[i]
+            else:
+                spend = min(gap, quote)
+                if spend <= MIN_TRADE_FRACTION * nav:
+                    continue
+                got, cost = buy_cost(pools[i], float(p[i]), spend, gas)
+                balances[i] += got
+                quote -= spend
+                out.traded[k] += spend
+            out.fee[k] += cost.fee
+            out.impact[k] += cost.impact
+            out.gas[k] += cost.gas
+            out.trades[k] += 1
+        nav = quote + float(balances @ p)
+        out.nav[k] = nav
+        out.weights[k] = balances * p / nav
+        out.balances[k] = balances
+        out.quote[k] = quote
+    return out
+
+
+def constant_targets(weights: Sequence[float], steps: int) -> Matrix:
+    """The same weights at every step (``steps`` + 1 rows)."""
+    return np.tile(np.asarray(weights, dtype=np.float64), (steps + 1, 1))
