@@ -61,7 +61,7 @@ def test_grid_takes_the_last_round_at_or_before_each_time() -> None:
     assert grid_prices(rounds, 300, 100, 3) == [1, 2, 3]
     assert grid_prices(rounds, 299, 100, 2) == [1, 2]  # a round at 300 is after the last grid time 299
     assert grid_prices(rounds, 299, 100, 3) is None  # 99 precedes every round
-    assert grid_prices(rounds, 350, 100, 3) == [2, 2, 3]
+    assert grid_prices(rounds, 350, 100, 3) == [1, 2, 3]  # 150, 250, 350
     assert grid_prices(rounds, 300, 100, 4) is None  # the first grid time (0) precedes every round
 
 
