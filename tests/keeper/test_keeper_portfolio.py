@@ -255,6 +255,35 @@ def test_first_targets_are_the_optimizers_on_the_new_covariance(
     assert stack.w3.eth.get_transaction_count(keeper.address) == sent
 
 
+def test_targets_follow_a_covariance_that_moves_them_out_of_the_band(
+    stack: PortfolioStack, history: History, keeper: LocalAccount
+) -> None:
+    """Every vol up 10 points: the standing targets' ex-ante volatility leaves the 18-22% band, so the keeper
+    posts new ones at once (long before the daily schedule) that verify on the new covariance; a pass after
+    that sends nothing."""
+    assert stack.vault is not None
+    k = _keeper(stack, keeper)
+    k.tick()
+    old = [int(w) for w in stack.vault.functions.targets().call()[0]]
+    warp(stack.w3, 3600)  # the oracle allows 10 points now, the vault's minimum target interval has passed
+    last = _last_post(stack)
+    vols, corrs = mirror.unpack(last.vols_word, last.corr_words, 3)
+    bumped = stack.cov_oracle.functions.post(mirror.pack_vols([v + 1000 for v in vols]), list(mirror.pack_corrs(corrs)))
+    stack.w3.eth.wait_for_transaction_receipt(bumped.transact({"from": keeper.address}))
+    cov_wad = [int(x) for x in stack.cov_oracle.functions.covarianceWad().call()]
+    rules = rules_from_chain(stack.vault.functions.rules().call())
+    with pytest.raises(mirror.PmVolOutOfBand):
+        mirror.verify(old, cov_wad, rules)
+    records = k.tick()
+    assert [(r.kind, r.status) for r in records] == [("targets", "success")], records
+    new, vol_wad, _ = stack.vault.functions.targets().call()
+    assert mirror.verify(new, cov_wad, rules) == vol_wad and sum(new) < sum(old)
+    sent = stack.w3.eth.get_transaction_count(keeper.address)
+    warp(stack.w3, 60)
+    k.tick()
+    assert stack.w3.eth.get_transaction_count(keeper.address) == sent
+
+
 def test_a_deposit_is_invested_in_bounded_slices_toward_the_targets(
     stack: PortfolioStack, history: History, keeper: LocalAccount
 ) -> None:

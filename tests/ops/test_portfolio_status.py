@@ -29,7 +29,8 @@ DAYS = 20
 @pytest.fixture(scope="module")
 def invested(node: Node, w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PortfolioStack, list]:
     """The stack, then ``DAYS`` daily rounds of every feed (each pool moved to the price first, the TWAP window
-    waited), the covariance posted again, a 1,000,000 deposit and three slices. Returns the manifest, the stack and the prices written."""
+    waited), the covariance posted again, a 1,000,000 deposit and three slices. Returns the manifest, the
+    stack and the prices written."""
     path = tmp_path_factory.mktemp("portfolio-status") / "manifest.json"
     args = ["deploy", "--rpc-url", node.url, "--manifest", str(path), "--anvil-account", "0", "--stack", "portfolio"]
     assert main(args) == 0
