@@ -1,4 +1,5 @@
-"""Mutation check of the economic-safety defences (issue 9, M*) and the hedging module (issue 10, H*): each
+"""Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*) and the
+portfolio keeper, deployment and config (issue 11, K*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -13,6 +14,10 @@ root = pathlib.Path(__file__).resolve().parents[1]
 T = "tests/vault/test_economic_safety.py"
 E = "tests/vault/test_vault_entry_points.py"
 H = "tests/vault/test_hedger.py"
+KP = "tests/keeper/test_keeper_portfolio.py"
+KC = "tests/keeper/test_keeper_portfolio_config.py"
+PD = "tests/deployment/test_portfolio_deploy.py"
+PC = "tests/deployment/test_portfolio_config.py"
 mutants = [
     (
         "M1 withdraw burns floor",
@@ -250,6 +255,72 @@ mutants = [
         "if (targetWad < 0 && !b.canShort) targetWad = 0;",
         "",
         [H + "::test_a_long_only_hedger_leaves_a_positive_book_delta_unhedged"],
+    ),
+]
+mutants += [
+    (
+        "K1 a clipped post rounds instead of truncating toward the last post",
+        "hedgevault/keeper/portfolio.py",
+        "vols = [old + int((new - old) * t) for old, new in zip(old_vols, new_vols, strict=True)]",
+        "vols = [old + round((new - old) * t) for old, new in zip(old_vols, new_vols, strict=True)]",
+        [KP + "::test_step_toward_is_exact_and_truncates_toward_the_last_post"],
+    ),
+    (
+        "K2 a clipped post is not followed up before the schedule",
+        "hedgevault/keeper/portfolio.py",
+        "self.cov_behind = t < 1",
+        "self.cov_behind = False",
+        [KP + "::test_a_far_estimate_is_approached_in_steps_the_oracle_accepts"],
+    ),
+    (
+        "K3 targets that fail the check wait for the schedule",
+        "hedgevault/keeper/portfolio.py",
+        "due = set_at == 0 or not still_valid or now_sec - set_at >= self.config.targets_interval_sec",
+        "due = set_at == 0 or now_sec - set_at >= self.config.targets_interval_sec",
+        [KP + "::test_targets_follow_a_covariance_that_moves_them_out_of_the_band"],
+    ),
+    (
+        "K4 the grid takes a round after the grid time",
+        "hedgevault/keeper/portfolio.py",
+        'i = int(np.searchsorted(times, t, side="right")) - 1',
+        'i = min(int(np.searchsorted(times, t, side="right")), len(times) - 1)',
+        [KC + "::test_grid_takes_the_last_round_at_or_before_each_time"],
+    ),
+    (
+        "K5 the budget reason only at an empty budget",
+        "hedgevault/keeper/portfolio.py",
+        'if view["budgetAvailableQuote"] < needed:',
+        'if view["budgetAvailableQuote"] == 0:',
+        [KP + "::test_a_spent_budget_stops_the_slices_with_a_reason"],
+    ),
+    (
+        "K6 the deployer keeps the temporary updater role",
+        "hedgevault/deployment/portfolio.py",
+        'ctx.transact(f"renounce the deployer\'s {role_name} on {key}", '
+        "contract.functions.renounceRole(role, deployer))",
+        "pass",
+        [PD + "::test_both_stacks_on_one_infrastructure"],
+    ),
+    (
+        "K7 no PSD check of the configured correlations",
+        "hedgevault/portfolio/config.py",
+        "if not out and not mirror.is_psd(self.initial_post()[1], n, self.cov.psd_tol_bp):",
+        "if False:",
+        [PC + "::test_bad_portfolio_values_say_what_is_wrong"],
+    ),
+    (
+        "K8 deploy --check ignores the keepers' roles",
+        "hedgevault/deployment/portfolio.py",
+        'diffs.append(f"portfolio.{contract_key}: {holder} lacks {role_name} (portfolio.{holders_key})")',
+        "pass",
+        [PD + "::test_a_lost_role_is_reported_by_check"],
+    ),
+    (
+        "K9 the vault bound on max_slippage_bps moved by one",
+        "hedgevault/portfolio/config.py",
+        '"max_slippage_bps": (1, 500),',
+        '"max_slippage_bps": (1, 501),',
+        [PC + "::test_bad_portfolio_values_say_what_is_wrong"],
     ),
 ]
 only = sys.argv[1:]
