@@ -27,10 +27,19 @@ DAYS = 20
 
 
 @pytest.fixture(scope="module")
-def invested(node: Node, w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PortfolioStack, list]:
+def invested(
+    node: Node, w3: Web3, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, PortfolioStack, list]]:
     """The stack, then ``DAYS`` daily rounds of every feed (each pool moved to the price first, the TWAP window
-    waited), the covariance posted again, a 1,000,000 deposit and three slices. Returns the manifest, the
-    stack and the prices written."""
+    waited), the covariance posted again, a 1,000,000 deposit and three slices. Yields the manifest, the
+    stack and the prices written; the session chain (its clock too) is reverted after the module, so the
+    20 days this module moves it never reach the other modules' suites."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])  # type: ignore[arg-type]
+    yield _invest(node, w3, tmp_path_factory)
+    w3.provider.make_request("evm_revert", [snapshot["result"]])  # type: ignore[arg-type]
+
+
+def _invest(node: Node, w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PortfolioStack, list]:
     path = tmp_path_factory.mktemp("portfolio-status") / "manifest.json"
     args = ["deploy", "--rpc-url", node.url, "--manifest", str(path), "--anvil-account", "0", "--stack", "portfolio"]
     assert main(args) == 0
