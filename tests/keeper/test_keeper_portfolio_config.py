@@ -70,3 +70,28 @@ def test_targets_close_and_the_least_slice() -> None:
     assert not targets_close([10], [10, 0], 5)
     # NAV 1,000,000.000000 quote, minBand 0.5%, maxSlippage 1%: half the least band at 1% = 25 quote
     assert least_slice_cost_quote(10**12, 5 * 10**15, 100) == 25_000_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--portfolio", VAULT], "no node to talk to: set rpc_url"),
+        (["--portfolio", VAULT, "--rpc-url", "http://127.0.0.1:1"], "no signing key: set HEDGEVAULT_PRIVATE_KEY"),
+        (["--portfolio", "0x12", "--rpc-url", "http://127.0.0.1:1"], "is not an address"),
+    ],
+)
+def test_cli_portfolio_flag_is_validated(tmp_path: Path, args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    hedgevault = str(Path(sys.executable).with_name("hedgevault"))
+    result = subprocess.run(
+        [hedgevault, "keeper", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
