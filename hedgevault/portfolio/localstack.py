@@ -202,22 +202,39 @@ def _full_range(w3: Web3, uniswap: Uniswap, pool: Contract, amounts: dict[str, i
     spacing = int(pool.functions.tickSpacing().call())
     top = MAX_TICK // spacing * spacing
     for token in (token0, token1):
-        send(w3, w3.eth.contract(address=token, abi=erc20).functions.approve(uniswap.position_manager.address, amounts[token]), owner)
+        send(
+            w3,
+            w3.eth.contract(address=token, abi=erc20).functions.approve(
+                uniswap.position_manager.address, amounts[token]
+            ),
+            owner,
+        )
     fee = int(pool.functions.fee().call())
     params = (token0, token1, fee, -top, top, amounts[token0], amounts[token1], 0, 0, owner, FAR_DEADLINE)
     send(w3, uniswap.position_manager.functions.mint(params), owner)
 
 
-def deploy_local_stack(w3: Web3, artifacts: dict[str, Artifact], admin: str, config: StackConfig | None = None) -> PortfolioStack:
+def deploy_local_stack(
+    w3: Web3, artifacts: dict[str, Artifact], admin: str, config: StackConfig | None = None
+) -> PortfolioStack:
     """Deploy the whole stack from the unlocked ``admin`` (who gets every role of the vault and is the
     covariance oracle's updater), post the first covariance (``config``'s vols, one correlation for all
     pairs), and warp the clock by the TWAP window so that the price oracles answer at once."""
     config = config or StackConfig()
     erc20 = artifacts["MockERC20"].abi
     quote = deploy(w3, artifacts["MockERC20"], "Test USD", "tUSD", config.quote_decimals, sender=admin)
-    tokens = [deploy(w3, artifacts["MockERC20"], f"Test {a.symbol}", a.symbol, a.decimals, sender=admin) for a in config.assets]
+    tokens = [
+        deploy(w3, artifacts["MockERC20"], f"Test {a.symbol}", a.symbol, a.decimals, sender=admin)
+        for a in config.assets
+    ]
     feeds = [
-        deploy(w3, artifacts["MockAggregator"], config.feed_decimals, a.price_wad * 10**config.feed_decimals // WAD, sender=admin)
+        deploy(
+            w3,
+            artifacts["MockAggregator"],
+            config.feed_decimals,
+            a.price_wad * 10**config.feed_decimals // WAD,
+            sender=admin,
+        )
         for a in config.assets
     ]
     uniswap = deploy_uniswap(w3, tokens[0].address, admin)
@@ -245,7 +262,9 @@ def deploy_local_stack(w3: Web3, artifacts: dict[str, Artifact], admin: str, con
         )
         oracles.append(oracle)
     n = len(config.assets)
-    cov = deploy(w3, artifacts["CovarianceOracle"], admin, [t.address for t in tokens], config.cov.as_tuple(), sender=admin)
+    cov = deploy(
+        w3, artifacts["CovarianceOracle"], admin, [t.address for t in tokens], config.cov.as_tuple(), sender=admin
+    )
     send(w3, cov.functions.grantRole(cov.functions.COV_UPDATER_ROLE().call(), admin), admin)
     vols = [a.vol_bp for a in config.assets]
     corrs = [config.corr_bp] * mirror.pair_count(n)

@@ -520,9 +520,7 @@ def swing_quote(risky_value: int, feed_deviation_bps: int) -> int:
     return -(-risky_value * feed_deviation_bps // BPS)
 
 
-def budget_now(
-    level_quote: int, updated_at: int, now_sec: int, nav: int, p: RebalanceParams
-) -> tuple[int, int, int]:
+def budget_now(level_quote: int, updated_at: int, now_sec: int, nav: int, p: RebalanceParams) -> tuple[int, int, int]:
     """(available, capacity, level) of the leaky bucket (PortfolioEngine._budget)."""
     capacity = nav * p.budget_bps // BPS
     drained = capacity * (now_sec - updated_at) // p.budget_period_sec
@@ -540,7 +538,9 @@ class Slice:
     value_quote: int
 
 
-def choose_asset(drifts: Sequence[int], gradient36: Sequence[int], cov_wad: Sequence[int], p: RebalanceParams) -> int | None:
+def choose_asset(
+    drifts: Sequence[int], gradient36: Sequence[int], cov_wad: Sequence[int], p: RebalanceParams
+) -> int | None:
     """The asset an upkeep trades (PortfolioEngine._choose): out of its band with d_i g_i > 0, sales first,
     then the largest |d_i| / band_i; None when there is none."""
     n = len(drifts)
