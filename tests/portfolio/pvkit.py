@@ -29,9 +29,9 @@ MAX_UINT = 2**256 - 1
 TARGETS = (3 * WAD // 10, 3 * WAD // 10, 2 * WAD // 10)
 
 
-def q(whole: int | float) -> int:
+def q(whole: int) -> int:
     """Quote units (6 decimals) of ``whole`` quote."""
-    return int(round(whole * 10**6))
+    return whole * 10**6
 
 
 @dataclass(frozen=True)
