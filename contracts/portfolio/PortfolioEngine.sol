@@ -139,9 +139,9 @@ library PortfolioEngine {
 
     function _targetsWad(Layout storage s, uint256 n) private view returns (int256[] memory t) {
         t = new int256[](n);
-        uint64[MAX_ASSETS] memory packed = s.targets;
+        // element by element: the second slot only for n > 4
         for (uint256 i; i < n; ++i) {
-            t[i] = int256(uint256(packed[i]));
+            t[i] = int256(uint256(s.targets[i]));
         }
     }
 
@@ -184,7 +184,7 @@ library PortfolioEngine {
     /// @notice The portfolio now (`IPortfolioVault.state`).
     function state(Layout storage s, Env memory e) external view returns (IPortfolioVault.PortfolioState memory st) {
         Valuation memory v = valuation(s, e);
-        IPortfolioVault.RebalanceParams memory p = s.params;
+        IPortfolioVault.RebalanceParams storage p = s.params;
         int256[] memory cov = e.cov.covarianceWad();
         int256[] memory w = RebalanceMath.weightsWad(v.values, v.nav);
         bool set = s.head.targetsSetAt != 0;
@@ -222,7 +222,7 @@ library PortfolioEngine {
     /// @notice The slice an upkeep trades now (rules on `IPortfolioVault`), with the valuation it was planned on.
     function plan(Layout storage s, Env memory e) public view returns (Plan memory pl, Valuation memory v) {
         if (s.head.targetsSetAt == 0) revert IPortfolioVault.TargetsNotSet();
-        IPortfolioVault.RebalanceParams memory p = s.params;
+        IPortfolioVault.RebalanceParams storage p = s.params;
         v = _valuation(s, e, true);
         pl.cov = e.cov.covarianceWad();
         uint256 n = e.n;
@@ -320,7 +320,7 @@ library PortfolioEngine {
                 RebalanceMath.volWad(pl.trackingVar54), RebalanceMath.volWad(te54)
             );
         }
-        IPortfolioVault.RebalanceParams memory p = s.params;
+        IPortfolioVault.RebalanceParams storage p = s.params;
         if ((navBefore - Math.min(navBefore, v.nav)) * BPS > navBefore * p.maxNavLossBps) {
             revert IPortfolioVault.NavLossTooLarge(navBefore, v.nav, p.maxNavLossBps);
         }
@@ -336,7 +336,7 @@ library PortfolioEngine {
         uint256 navBefore,
         uint256 navAfter,
         uint256 available,
-        IPortfolioVault.RebalanceParams memory p
+        IPortfolioVault.RebalanceParams storage p
     ) private returns (uint256 cost) {
         cost = navBefore > navAfter ? navBefore - navAfter : 0;
         if (cost == 0) return 0;
@@ -364,8 +364,8 @@ library PortfolioEngine {
         int256[] memory d,
         int256[] memory g,
         int256[] memory cov,
-        IPortfolioVault.RebalanceParams memory p
-    ) private pure returns (bool found, uint256 best) {
+        IPortfolioVault.RebalanceParams storage p
+    ) private view returns (bool found, uint256 best) {
         uint256 n = d.length;
         uint256 bestGap;
         uint256 bestBand = 1;
@@ -393,8 +393,8 @@ library PortfolioEngine {
         int256 di,
         int256 gi,
         int256 sii,
-        IPortfolioVault.RebalanceParams memory p
-    ) private pure returns (uint256 value) {
+        IPortfolioVault.RebalanceParams storage p
+    ) private view returns (uint256 value) {
         uint256 slip = p.maxSlippageBps;
         value = Math.mulDiv(RebalanceMath.stepWad(di, gi, sii), v.nav, WAD);
         // a slice costs at most value x slip / 1e4 + 2 (rounding): keep that within the loss bound and budget
@@ -407,7 +407,7 @@ library PortfolioEngine {
 
     /// @dev The budget available, after reverting `SlippageBudgetSpent` when it is below the worst cost of the
     /// least slice (NAV x minBandWad / 2 at maxSlippageBps).
-    function _checkedBudget(Layout storage s, uint256 nav, IPortfolioVault.RebalanceParams memory p)
+    function _checkedBudget(Layout storage s, uint256 nav, IPortfolioVault.RebalanceParams storage p)
         private
         view
         returns (uint256 available)
@@ -418,7 +418,7 @@ library PortfolioEngine {
     }
 
     /// @dev The leaky bucket now: (available, capacity, level) in quote units.
-    function _budget(Layout storage s, uint256 nav, IPortfolioVault.RebalanceParams memory p)
+    function _budget(Layout storage s, uint256 nav, IPortfolioVault.RebalanceParams storage p)
         private
         view
         returns (uint256 available, uint256 capacity, uint256 level)
