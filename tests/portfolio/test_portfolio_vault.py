@@ -598,6 +598,7 @@ def test_withdraw_beyond_the_buffer_burns_for_the_cost(stack: PortfolioStack, pv
     rebalance_fully(stack, pv)
     stack.arbitrage(pv.arb)
     before = state(stack)
+    supply_before = v.totalSupply().call()
     amount = before["quote"] + q(200_000)
     preview = v.previewWithdraw(amount).call()
     receipt = send(stack.w3, v.withdraw(amount, pv.depositor, pv.depositor), pv.depositor)
@@ -607,6 +608,9 @@ def test_withdraw_beyond_the_buffer_burns_for_the_cost(stack: PortfolioStack, pv
     assert burned <= preview
     assert stack.quote.functions.balanceOf(pv.depositor).call() == amount
     assert state(stack)["nav"] == before["nav"] - amount - sales["costQuote"]
+    # the leaver bore the cost: the stayers' NAV per share did not fall
+    supply_after = v.totalSupply().call()
+    assert (state(stack)["nav"] + 1) * (supply_before + 10**6) >= (before["nav"] + 1) * (supply_after + 10**6)
 
 
 def test_withdrawal_sales_are_bounded(stack: PortfolioStack, pv: Actors) -> None:
