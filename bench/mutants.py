@@ -1,4 +1,5 @@
-"""Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*) and the volatility
+"""Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the
+portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*) and the volatility
 surface's checks (issue 13, S*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
@@ -16,7 +17,149 @@ E = "tests/vault/test_vault_entry_points.py"
 H = "tests/vault/test_hedger.py"
 S = "tests/surface/test_svi_math.py"
 SVI = "contracts/libraries/SviMath.sol"
+KP = "tests/keeper/test_keeper_portfolio.py"
+KC = "tests/keeper/test_keeper_portfolio_config.py"
+PD = "tests/deployment/test_portfolio_deploy.py"
+PC = "tests/deployment/test_portfolio_config.py"
+PV = "tests/portfolio/test_portfolio_vault.py"
+PM = "tests/portfolio/test_rebalance_mirror.py"
+ENGINE = "contracts/portfolio/PortfolioEngine.sol"
+VAULT = "contracts/portfolio/PortfolioVault.sol"
 mutants = [
+    # ---- the portfolio vault (issue 11 E, P*)
+    (
+        "P1 band without the 1e18 of the cube root's units",
+        "contracts/portfolio/RebalanceMath.sol",
+        "band = bandScaleBp * cbrt(costBps * BP_TO_WAD * varianceWad * WAD) / BPS;",
+        "band = bandScaleBp * cbrt(costBps * BP_TO_WAD * varianceWad) / BPS;",
+        [PV + "::test_bands_follow_the_cube_root_rule"],
+    ),
+    (
+        "P2 cube root starts below the root",
+        "contracts/portfolio/RebalanceMath.sol",
+        "z = uint256(1) << (FixedPointMath.msb(x) / 3 + 1);",
+        "z = uint256(1) << (FixedPointMath.msb(x) / 3);",
+        [PM + "::test_cbrt_is_exact"],
+    ),
+    (
+        "P3 target interval off by one",
+        VAULT,
+        "if (setAt != 0 && block.timestamp < setAt + minInterval) {",
+        "if (setAt != 0 && block.timestamp <= setAt + minInterval) {",
+        [PV + "::test_min_target_interval_at_its_second"],
+    ),
+    (
+        "P4 the planner overshoots (the post-trade checks must stop it)",
+        "contracts/portfolio/RebalanceMath.sol",
+        "step = gap < toMinimum ? gap : toMinimum;",
+        "step = 3 * (gap < toMinimum ? gap : toMinimum);",
+        [PV + "::test_one_slice_toward_the_targets"],
+    ),
+    (
+        "P5 slice not cut to the budget",
+        ENGINE,
+        "value = Math.min(value, pl.budgetAvailable > 2 ? (pl.budgetAvailable - 2) * BPS / slip : 0);",
+        "",
+        [PV + "::test_budget_spent_and_refilled_at_its_second"],
+    ),
+    (
+        "P6 the bucket never drains",
+        ENGINE,
+        "level = h.budgetLevelQuote > drained ? h.budgetLevelQuote - drained : 0;",
+        "level = h.budgetLevelQuote;",
+        [PV + "::test_budget_spent_and_refilled_at_its_second"],
+    ),
+    (
+        "P7 budget threshold dropped",
+        ENGINE,
+        "if (available < needed || available <= 2) revert",
+        "if (available <= 2) revert",
+        [PV + "::test_budget_spent_and_refilled_at_its_second"],
+    ),
+    (
+        "P8 swing rounded down",
+        VAULT,
+        "return Math.mulDiv(v.risky, _s.params.feedDeviationBps, 10_000, Math.Rounding.Ceil);",
+        "return Math.mulDiv(v.risky, _s.params.feedDeviationBps, 10_000, Math.Rounding.Floor);",
+        [PV + "::test_deposit_at_nav_plus_swing"],
+    ),
+    (
+        "P9 withdraw burns floor",
+        VAULT,
+        "shares = _toShares(assets + cost, navW, Math.Rounding.Ceil);",
+        "shares = _toShares(assets + cost, navW, Math.Rounding.Floor);",
+        [PV + "::test_withdraw_from_the_buffer"],
+    ),
+    (
+        "P10 withdraw does not burn for the sales' cost",
+        VAULT,
+        "shares = _toShares(assets + cost, navW, Math.Rounding.Ceil);",
+        "shares = _toShares(assets, navW, Math.Rounding.Ceil);",
+        [PV + "::test_withdraw_beyond_the_buffer_burns_for_the_cost"],
+    ),
+    (
+        "P11 redeem does not charge the sales' cost",
+        VAULT,
+        "assets = gross - cost;",
+        "assets = gross;",
+        [PV + "::test_redeem_beyond_the_buffer_sells_pro_rata_and_charges_the_leaver"],
+    ),
+    (
+        "P12 pro-rata shares miss the remainder",
+        ENGINE,
+        "shares[last] = shortfall - allocated;",
+        "shares[last] = Math.mulDiv(shortfall, v.values[last], v.risky);",
+        [PV + "::test_withdraw_beyond_the_buffer_burns_for_the_cost"],
+    ),
+    (
+        "P13 callback without the lock",
+        VAULT,
+        "if (_s.head.lock != LOCKED || i >= _n || msg.sender != _s.assets[i].pool)",
+        "if (i >= _n || msg.sender != _s.assets[i].pool)",
+        [PV + "::test_callback_pays_only_the_vaults_own_swap"],
+    ),
+    (
+        "P14 buys before sales",
+        ENGINE,
+        "if (!found || (sale && !bestSale) || (sale == bestSale && gap * bestBand > bestGap * band)) {",
+        "if (!found || gap * bestBand > bestGap * band) {",
+        [PV + "::test_sales_come_before_buys"],
+    ),
+    (
+        "P15 exit mode one second late",
+        VAULT,
+        "return _s.head.paused && block.timestamp >= uint256(_s.head.pausedAt) + MAX_PAUSE_SEC;",
+        "return _s.head.paused && block.timestamp > uint256(_s.head.pausedAt) + MAX_PAUSE_SEC;",
+        [PV + "::test_paused_stops_upkeeps_deposits_and_withdrawals_until_exit_mode"],
+    ),
+    (
+        "P16 slice not cut to the pool's room",
+        ENGINE,
+        "if (pl.units > room) {",
+        "if (false) {",
+        [PV + "::test_one_slice_toward_the_targets"],
+    ),
+    (
+        "P17 no band: every drift trades",
+        ENGINE,
+        "if (gap <= band) continue;",
+        "if (gap == 0) continue;",
+        [PV + "::test_rebalances_to_the_bands_and_stops"],
+    ),
+    (
+        "P18 the vol-band check dropped",
+        ENGINE,
+        "if (r.mode != IPortfolioMath.Mode.TargetVol) return;",
+        "return;",
+        [PV + "::test_vol_band_check_stops_a_slice_leaving_the_band"],
+    ),
+    (
+        "P19 previewRedeem without the worst sale cost",
+        VAULT,
+        "return gross > worst ? gross - worst : 0;",
+        "return gross;",
+        ["tests/portfolio/test_portfolio_erc4626.py::test_previews_never_favour_the_user"],
+    ),
     (
         "M1 withdraw burns floor",
         "contracts/vaults/OptionVault.sol",
@@ -338,6 +481,72 @@ mutants = [
         "s.a36 = int256(FixedPointMath.divUp(volWad_ * volWad_ * timeSec, YEAR_SEC));",
         "s.a36 = int256(volWad_ * volWad_ * timeSec / YEAR_SEC);",
         [S + "::test_flat_slice_gives_exactly_the_flat_vol"],
+    ),
+]
+mutants += [
+    (
+        "K1 a clipped post rounds instead of truncating toward the last post",
+        "hedgevault/keeper/portfolio.py",
+        "vols = [old + int((new - old) * t) for old, new in zip(old_vols, new_vols, strict=True)]",
+        "vols = [old + round((new - old) * t) for old, new in zip(old_vols, new_vols, strict=True)]",
+        [KP + "::test_step_toward_is_exact_and_truncates_toward_the_last_post"],
+    ),
+    (
+        "K2 a clipped post is not followed up before the schedule",
+        "hedgevault/keeper/portfolio.py",
+        "self.cov_behind = t < 1",
+        "self.cov_behind = False",
+        [KP + "::test_a_far_estimate_is_approached_in_steps_the_oracle_accepts"],
+    ),
+    (
+        "K3 targets that fail the check wait for the schedule",
+        "hedgevault/keeper/portfolio.py",
+        "due = set_at == 0 or not still_valid or now_sec - set_at >= self.config.targets_interval_sec",
+        "due = set_at == 0 or now_sec - set_at >= self.config.targets_interval_sec",
+        [KP + "::test_targets_follow_a_covariance_that_moves_them_out_of_the_band"],
+    ),
+    (
+        "K4 the grid takes a round after the grid time",
+        "hedgevault/keeper/portfolio.py",
+        'i = int(np.searchsorted(times, t, side="right")) - 1',
+        'i = min(int(np.searchsorted(times, t, side="right")), len(times) - 1)',
+        [KC + "::test_grid_takes_the_last_round_at_or_before_each_time"],
+    ),
+    (
+        "K5 the budget reason only at an empty budget",
+        "hedgevault/keeper/portfolio.py",
+        'if view["budgetAvailableQuote"] < needed:',
+        'if view["budgetAvailableQuote"] == 0:',
+        [KP + "::test_a_spent_budget_stops_the_slices_with_a_reason"],
+    ),
+    (
+        "K6 the deployer keeps the temporary updater role",
+        "hedgevault/deployment/portfolio.py",
+        'ctx.transact(f"renounce the deployer\'s {role_name} on {key}", '
+        "contract.functions.renounceRole(role, deployer))",
+        "pass",
+        [PD + "::test_both_stacks_on_one_infrastructure"],
+    ),
+    (
+        "K7 no PSD check of the configured correlations",
+        "hedgevault/portfolio/config.py",
+        "if not out and not mirror.is_psd(self.initial_post()[1], n, self.cov.psd_tol_bp):",
+        "if False:",
+        [PC + "::test_bad_portfolio_values_say_what_is_wrong"],
+    ),
+    (
+        "K8 deploy --check ignores the keepers' roles",
+        "hedgevault/deployment/portfolio.py",
+        'diffs.append(f"portfolio.{contract_key}: {holder} lacks {role_name} (portfolio.{holders_key})")',
+        "pass",
+        [PD + "::test_a_lost_role_is_reported_by_check"],
+    ),
+    (
+        "K9 the vault bound on max_slippage_bps moved by one",
+        "hedgevault/portfolio/config.py",
+        '"max_slippage_bps": (1, 500),',
+        '"max_slippage_bps": (1, 501),',
+        [PC + "::test_bad_portfolio_values_say_what_is_wrong"],
     ),
 ]
 only = sys.argv[1:]

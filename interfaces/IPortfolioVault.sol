@@ -36,7 +36,12 @@ import {IPortfolioMath} from "./IPortfolioMath.sol";
 ///   the gap to target |d_i| x NAV and the tracking-error minimiser |(Sd)_i| / S_ii x NAV (no overshoot),
 ///   NAV x maxNavLossBps / maxSlippageBps (the slice's worst cost within the NAV-loss bound),
 ///   budgetAvailable x 1e4 / maxSlippageBps (the worst cost within the slippage budget),
-///   for a buy the quote balance / (1 + maxSlippage);
+///   for a buy (1 - maxSlippage) x the above (NAV falls by the buy's cost: the weight lands short of, not
+///   beyond, its target) and the quote balance / (1 + maxSlippage);
+///   and what the pool can trade before its price reaches the limit (`PoolBeyondLimit` when nothing);
+/// An upkeep values the assets at `IPriceOracle.feedSpotWad` (the feed's checks without the TWAP cross-check,
+/// to save ~18k gas per asset) and cross-checks the traded asset with `spotWad` before it trades; deposits,
+/// withdrawals and the views use `spotWad` for every asset. The slice trades
 /// at a Uniswap V3 sqrtPriceLimit at which the marginal price net of the pool fee is within maxSlippageBps of
 /// the oracle price (the pool stops there: a partial slice), the average price checked again after the swap.
 /// Post-trade checks, each its own error: the touched weight moved strictly toward its target, the tracking
@@ -67,7 +72,7 @@ interface IPortfolioVault is AutomationCompatibleInterface {
         uint16 maxSlippageBps; // a slice's price limit vs the oracle price (default 100)
         uint16 maxNavLossBps; // a slice's NAV loss bound, bps of NAV (default 25)
         uint16 costBps; // estimated one-way trading cost used by the band rule (default 40)
-        uint32 bandScaleBp; // the band rule's constant kappa, bp of 1.0 (default 5000 = 0.5)
+        uint32 bandScaleBp; // the band rule's constant kappa, bp of 1.0 (default 4000 = 0.4)
         uint64 minBandWad; // floor of every no-trade band (default 0.005e18)
         uint64 maxBandWad; // ceiling (default 0.10e18)
         uint16 budgetBps; // slippage budget capacity, bps of NAV (default 100)

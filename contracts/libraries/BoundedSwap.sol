@@ -50,8 +50,7 @@ library BoundedSwap {
         returns (uint256 bought, uint256 paid)
     {
         uint256 boundWad = spotWad * (BPS + slippageBps) / BPS;
-        uint256 limitWad = spotWad * (BPS + slippageBps) * (PIPS - p.feePips) / (BPS * PIPS);
-        (bought, paid) = _swap(p, true, -int256(assetUnits), _sqrtLimit(p, limitWad, true), data);
+        (bought, paid) = _swap(p, true, -int256(assetUnits), buyLimit(p, spotWad, slippageBps), data);
         uint256 bound = (bought * p.assetScale).mulDivUp(boundWad, WAD * p.quoteScale);
         if (paid > bound) revert SliceOutsideBound(paid, bought, bound);
     }
@@ -74,25 +73,34 @@ library BoundedSwap {
         if (received < bound) revert SliceOutsideBound(sold, received, bound);
     }
 
-    /// @notice Asset units (gross of the fee) a sale can put into the pool before its price reaches the limit,
-    /// if the liquidity in range now holds over the whole move: exact for full-range liquidity, an
-    /// under-estimate when more liquidity lies beyond the current range, an over-estimate when less. Rounded
-    /// down; 0 when the pool is at or past the limit.
-    function saleCapacity(Pool memory p, uint256 spotWad, uint256 slippageBps) internal view returns (uint256) {
-        uint160 limit = saleLimit(p, spotWad, slippageBps);
-        (uint160 sqrtNow,,,,,,) = p.pool.slot0();
+    /// @notice How much a swap can trade before the pool's price reaches the slice's limit, if the liquidity in
+    /// range now holds over the whole move: a sale's asset units in (gross of the fee), a buy's asset units out.
+    /// Exact for full-range liquidity (rounded down), an under-estimate when more liquidity lies beyond the
+    /// current range, an over-estimate when less (the swap then stops at the limit, a partial fill). 0 when the
+    /// pool is at or past the limit; also returns the pool's sqrt price and the limit.
+    function capacity(Pool memory p, bool buyAsset, uint256 spotWad, uint256 slippageBps)
+        internal
+        view
+        returns (uint256 units, uint160 sqrtNow, uint160 limit)
+    {
+        limit = buyAsset ? buyLimit(p, spotWad, slippageBps) : saleLimit(p, spotWad, slippageBps);
+        (sqrtNow,,,,,,) = p.pool.slot0();
         uint256 liquidity = p.pool.liquidity();
-        uint256 net;
-        if (p.assetIsToken0) {
-            // the price falls: token0 in = L 2^96 (sqrtNow - limit) / (sqrtNow limit)
-            if (limit >= sqrtNow) return 0;
-            net = Math.mulDiv(liquidity << 96, sqrtNow - limit, sqrtNow) / limit;
-        } else {
-            // the price rises: token1 in = L (limit - sqrtNow) / 2^96
-            if (limit <= sqrtNow) return 0;
-            net = Math.mulDiv(liquidity, limit - sqrtNow, 1 << 96);
-        }
-        return net * PIPS / (PIPS - p.feePips);
+        // the raw price (token1 per token0) rises when token1 is paid in: a buy of token0 or a sale of token1
+        bool rises = buyAsset == p.assetIsToken0;
+        if (rises ? limit <= sqrtNow : limit >= sqrtNow) return (0, sqrtNow, limit);
+        (uint160 lo, uint160 hi) = rises ? (sqrtNow, limit) : (limit, sqrtNow);
+        // token0 moved = L 2^96 (hi - lo) / (hi lo); token1 moved = L (hi - lo) / 2^96
+        units = p.assetIsToken0
+            ? Math.mulDiv(liquidity << 96, hi - lo, hi) / lo
+            : Math.mulDiv(liquidity, hi - lo, 1 << 96);
+        // a sale pays the fee on top of what moves the price
+        if (!buyAsset) units = units * PIPS / (PIPS - p.feePips);
+    }
+
+    /// @notice A buy's sqrt price limit: P / (1 - fee) <= spot x (1 + slippage).
+    function buyLimit(Pool memory p, uint256 spotWad, uint256 slippageBps) internal pure returns (uint160) {
+        return _sqrtLimit(p, spotWad * (BPS + slippageBps) * (PIPS - p.feePips) / (BPS * PIPS), true);
     }
 
     /// @notice A sale's sqrt price limit: P x (1 - fee) >= spot x (1 - slippage).

@@ -139,9 +139,9 @@ library PortfolioEngine {
 
     function _targetsWad(Layout storage s, uint256 n) private view returns (int256[] memory t) {
         t = new int256[](n);
-        uint64[MAX_ASSETS] memory packed = s.targets;
+        // element by element: the second slot only for n > 4
         for (uint256 i; i < n; ++i) {
-            t[i] = int256(uint256(packed[i]));
+            t[i] = int256(uint256(s.targets[i]));
         }
     }
 
@@ -149,6 +149,12 @@ library PortfolioEngine {
 
     /// @notice Balances and oracle prices now (reverts with an oracle's error).
     function valuation(Layout storage s, Env memory e) public view returns (Valuation memory v) {
+        return _valuation(s, e, false);
+    }
+
+    /// @dev `valuation`; `feedOnly`: prices from `feedSpotWad` (the feed's checks without the TWAP cross-check;
+    /// the upkeep cross-checks the traded asset's price with `spotWad` before it trades).
+    function _valuation(Layout storage s, Env memory e, bool feedOnly) private view returns (Valuation memory v) {
         uint256 n = e.n;
         v.prices = new uint256[](n);
         v.balances = new uint256[](n);
@@ -156,7 +162,8 @@ library PortfolioEngine {
         v.quoteBalance = e.quote.balanceOf(address(this));
         for (uint256 i; i < n; ++i) {
             AssetConfig storage a = s.assets[i];
-            uint256 price = IPriceOracle(a.oracle).spotWad();
+            IPriceOracle oracle = IPriceOracle(a.oracle);
+            uint256 price = feedOnly ? oracle.feedSpotWad() : oracle.spotWad();
             uint256 balance = IERC20(a.token).balanceOf(address(this));
             uint256 value = _value(balance, price, a.scale, e.quoteScale);
             (v.prices[i], v.balances[i], v.values[i]) = (price, balance, value);
@@ -177,7 +184,7 @@ library PortfolioEngine {
     /// @notice The portfolio now (`IPortfolioVault.state`).
     function state(Layout storage s, Env memory e) external view returns (IPortfolioVault.PortfolioState memory st) {
         Valuation memory v = valuation(s, e);
-        IPortfolioVault.RebalanceParams memory p = s.params;
+        IPortfolioVault.RebalanceParams storage p = s.params;
         int256[] memory cov = e.cov.covarianceWad();
         int256[] memory w = RebalanceMath.weightsWad(v.values, v.nav);
         bool set = s.head.targetsSetAt != 0;
@@ -215,8 +222,8 @@ library PortfolioEngine {
     /// @notice The slice an upkeep trades now (rules on `IPortfolioVault`), with the valuation it was planned on.
     function plan(Layout storage s, Env memory e) public view returns (Plan memory pl, Valuation memory v) {
         if (s.head.targetsSetAt == 0) revert IPortfolioVault.TargetsNotSet();
-        IPortfolioVault.RebalanceParams memory p = s.params;
-        v = valuation(s, e);
+        IPortfolioVault.RebalanceParams storage p = s.params;
+        v = _valuation(s, e, true);
         pl.cov = e.cov.covarianceWad();
         uint256 n = e.n;
         pl.targets = _targetsWad(s, n);
@@ -234,7 +241,27 @@ library PortfolioEngine {
         pl.sale = d[i] > 0;
         pl.budgetAvailable = _checkedBudget(s, v.nav, p);
         pl.valueQuote = _sliceValue(pl, v, d[i], g[i], pl.cov[i * n + i], p);
-        pl.units = Math.mulDiv(pl.valueQuote, WAD * e.quoteScale, v.prices[i] * s.assets[i].scale);
+        _fitToPool(s, e, pl, v, p.maxSlippageBps);
+    }
+
+    /// @dev The slice in asset units at the traded asset's cross-checked price, cut to what its pool can trade
+    /// within the bound (`PoolBeyondLimit` when nothing; `NoRebalanceNeeded` when it rounds to zero units).
+    function _fitToPool(Layout storage s, Env memory e, Plan memory pl, Valuation memory v, uint256 slip)
+        private
+        view
+    {
+        uint256 i = pl.asset;
+        AssetConfig memory a = s.assets[i];
+        // the traded asset's price with the TWAP cross-check too (the same feed answer, or a revert)
+        uint256 price = IPriceOracle(a.oracle).spotWad();
+        v.prices[i] = price;
+        pl.units = Math.mulDiv(pl.valueQuote, WAD * e.quoteScale, price * a.scale);
+        (uint256 room, uint160 sqrtNow, uint160 limit) = BoundedSwap.capacity(_poolOf(a, e), !pl.sale, price, slip);
+        if (room == 0) revert IPortfolioVault.PoolBeyondLimit(sqrtNow, limit);
+        if (pl.units > room) {
+            pl.units = room;
+            pl.valueQuote = _value(room, price, a.scale, e.quoteScale);
+        }
         if (pl.units == 0) revert IPortfolioVault.NoRebalanceNeeded();
     }
 
@@ -293,7 +320,7 @@ library PortfolioEngine {
                 RebalanceMath.volWad(pl.trackingVar54), RebalanceMath.volWad(te54)
             );
         }
-        IPortfolioVault.RebalanceParams memory p = s.params;
+        IPortfolioVault.RebalanceParams storage p = s.params;
         if ((navBefore - Math.min(navBefore, v.nav)) * BPS > navBefore * p.maxNavLossBps) {
             revert IPortfolioVault.NavLossTooLarge(navBefore, v.nav, p.maxNavLossBps);
         }
@@ -309,7 +336,7 @@ library PortfolioEngine {
         uint256 navBefore,
         uint256 navAfter,
         uint256 available,
-        IPortfolioVault.RebalanceParams memory p
+        IPortfolioVault.RebalanceParams storage p
     ) private returns (uint256 cost) {
         cost = navBefore > navAfter ? navBefore - navAfter : 0;
         if (cost == 0) return 0;
@@ -337,8 +364,8 @@ library PortfolioEngine {
         int256[] memory d,
         int256[] memory g,
         int256[] memory cov,
-        IPortfolioVault.RebalanceParams memory p
-    ) private pure returns (bool found, uint256 best) {
+        IPortfolioVault.RebalanceParams storage p
+    ) private view returns (bool found, uint256 best) {
         uint256 n = d.length;
         uint256 bestGap;
         uint256 bestBand = 1;
@@ -366,20 +393,21 @@ library PortfolioEngine {
         int256 di,
         int256 gi,
         int256 sii,
-        IPortfolioVault.RebalanceParams memory p
-    ) private pure returns (uint256 value) {
+        IPortfolioVault.RebalanceParams storage p
+    ) private view returns (uint256 value) {
         uint256 slip = p.maxSlippageBps;
         value = Math.mulDiv(RebalanceMath.stepWad(di, gi, sii), v.nav, WAD);
         // a slice costs at most value x slip / 1e4 + 2 (rounding): keep that within the loss bound and budget
         uint256 lossRoom = v.nav * p.maxNavLossBps / BPS;
         value = Math.min(value, lossRoom > 2 ? (lossRoom - 2) * BPS / slip : 0);
         value = Math.min(value, pl.budgetAvailable > 2 ? (pl.budgetAvailable - 2) * BPS / slip : 0);
-        if (!pl.sale) value = Math.min(value, v.quoteBalance * BPS / (BPS + slip));
+        // a buy lands at most its value at the oracle while NAV falls by its cost: aim short by the worst cost
+        if (!pl.sale) value = Math.min(value * (BPS - slip) / BPS, v.quoteBalance * BPS / (BPS + slip));
     }
 
     /// @dev The budget available, after reverting `SlippageBudgetSpent` when it is below the worst cost of the
     /// least slice (NAV x minBandWad / 2 at maxSlippageBps).
-    function _checkedBudget(Layout storage s, uint256 nav, IPortfolioVault.RebalanceParams memory p)
+    function _checkedBudget(Layout storage s, uint256 nav, IPortfolioVault.RebalanceParams storage p)
         private
         view
         returns (uint256 available)
@@ -390,7 +418,7 @@ library PortfolioEngine {
     }
 
     /// @dev The leaky bucket now: (available, capacity, level) in quote units.
-    function _budget(Layout storage s, uint256 nav, IPortfolioVault.RebalanceParams memory p)
+    function _budget(Layout storage s, uint256 nav, IPortfolioVault.RebalanceParams storage p)
         private
         view
         returns (uint256 available, uint256 capacity, uint256 level)
@@ -536,8 +564,8 @@ library PortfolioEngine {
         for (uint256 i; i < n; ++i) {
             if (v.values[i] == 0) continue;
             AssetConfig memory a = s.assets[i];
-            uint256 capUnits =
-                BoundedSwap.saleCapacity(_poolOf(a, e), v.prices[i], slip) * CAPACITY_HAIRCUT_BPS / BPS;
+            (uint256 capUnits,,) = BoundedSwap.capacity(_poolOf(a, e), false, v.prices[i], slip);
+            capUnits = capUnits * CAPACITY_HAIRCUT_BPS / BPS;
             uint256 capQuote = _value(capUnits, v.prices[i], a.scale, e.quoteScale) * (BPS - slip) / BPS;
             uint256 margin = Math.mulDiv(v.prices[i], a.scale, WAD * e.quoteScale, Math.Rounding.Ceil) + n + 2;
             uint256 assetRoom = capQuote > margin ? Math.mulDiv(capQuote - margin, v.risky, v.values[i]) : 0;

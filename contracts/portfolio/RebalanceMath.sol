@@ -12,6 +12,9 @@ import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 /// @dev Mirrored operation for operation by `hedgevault/portfolio/mirror.py` (`cbrt`, `band_wad`,
 /// `weights_wad`, `quad_form54`, `band_distance54`). Solidity `/` on int256 truncates toward zero.
 library RebalanceMath {
+    /// @notice `quadForm` was given a matrix of `length` entries for `n` weights.
+    error CovLengthMismatch(uint256 length, uint256 n);
+
     uint256 internal constant WAD = 1e18;
     uint256 internal constant BPS = 10_000;
     /// @dev 1 bp in wad: costBps x 1e14 is the cost in wad.
@@ -64,23 +67,28 @@ library RebalanceMath {
         }
     }
 
-    /// @notice x'Sx in 1e54 units (exact) and the gradient g = S x in 1e36 units, for |x_i| <= 1e18 and the
-    /// oracle's |S_ij| < 2^66 (as `PortfolioMath.riskTerms`, which allows signed x).
+    /// @notice x'Sx in 1e54 units (exact) and the gradient g = S x in 1e36 units, for n <= 8, |x_i| <= 1e18 and the
+    /// oracle's |S_ij| < 2^66 (as `PortfolioMath.riskTerms`, which allows signed x); unchecked inside that domain
+    /// (every caller passes weights or weight differences and the oracle's matrix).
     function quadForm(int256[] memory x, int256[] memory covWad)
         internal
         pure
         returns (int256[] memory gradient36, int256 form54)
     {
         uint256 n = x.length;
+        if (covWad.length != n * n) revert CovLengthMismatch(covWad.length, n);
         gradient36 = new int256[](n);
         for (uint256 i; i < n; ++i) {
             int256 g;
             uint256 row = i * n;
-            for (uint256 j; j < n; ++j) {
-                g += covWad[row + j] * x[j];
+            unchecked {
+                // |S_ij x_j| < 2^66 x 2^60 and n <= 8 terms: |g| < 2^129; |x_i g| < 2^189, 8 terms < 2^192
+                for (uint256 j; j < n; ++j) {
+                    g += covWad[row + j] * x[j];
+                }
+                gradient36[i] = g;
+                form54 += x[i] * g;
             }
-            gradient36[i] = g;
-            form54 += x[i] * g;
         }
     }
 

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 _DESCRIPTION = """\
 Keep option vaults: on each new block call checkUpkeep, simulate performUpkeep and send it (hedges,
-settlements) as a locally signed EIP-1559 transaction under a fee cap; replace transactions stuck for
---stuck-blocks; survive node restarts. Settings come from --config (TOML or YAML, see
-examples/keeper.toml) and the flags below, which override the file. The key comes from --keystore (an
+settlements) as a locally signed EIP-1559 transaction under a fee cap; keep portfolio vaults (--portfolio):
+post the covariance from the feeds' history and the optimizer's targets on a schedule, and rebalancing
+slices; replace transactions stuck for --stuck-blocks; survive node restarts. Settings come from --config
+(TOML or YAML, see examples/keeper.toml) and the flags below, which override the file. The key comes from --keystore (an
 eth-account keystore outside the repository, password in $HEDGEVAULT_KEYSTORE_PASSWORD) or the variable
 named by --key-env (default HEDGEVAULT_PRIVATE_KEY); --anvil-account N uses an Anvil dev key (local
 chains only). Logs are JSON lines on stdout (or --log-file). Exit codes: 0 done or stopped (SIGTERM,
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``hedgevault keeper``."""
     p = sub.add_parser(
         "keeper",
-        help="run the keeper bot (hedges, settlements, oracle posts on local chains)",
+        help="run the keeper bot (hedges, settlements, portfolio covariance/targets/rebalances, oracle posts)",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -42,12 +43,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a vault to keep (repeatable; replaces the file's vaults)",
     )
     p.add_argument(
+        "--portfolio",
+        action="append",
+        metavar="ADDRESS[:NAME]",
+        help="a portfolio vault to keep: covariance and target posts, rebalancing slices (repeatable; replaces the "
+        "file's portfolios)",
+    )
+    p.add_argument(
         "--manifest",
         type=Path,
         action="append",
         metavar="PATH",
-        help="keep the vault of this deployment manifest, as `hedgevault deploy` wrote it (repeatable; with "
-        "--vault, replaces the file's vaults); the node must be the manifest's chain",
+        help="keep the vaults of this deployment manifest, as `hedgevault deploy` wrote it: its option vault and "
+        "its portfolio vault (repeatable; with --vault/--portfolio, replaces the file's); the node must be the "
+        "manifest's chain",
     )
     p.add_argument("--chain-id", type=int, help="refuse to run unless the node has this chain id")
     p.add_argument("--max-fee", help='fee cap, maxFeePerGas, e.g. "50 gwei" (default 100 gwei)')
@@ -100,26 +109,36 @@ def _vault_flags(values: list[str] | None) -> list[dict[str, str]] | None:
     return out
 
 
-def _manifest_vaults(manifests: list[tuple[Path, Manifest]]) -> list[dict[str, str]]:
+def _manifest_vaults(manifests: list[tuple[Path, Manifest]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(option vaults, portfolio vaults) the manifests record."""
     from hedgevault.keeper.config import KeeperConfigError
 
-    out = []
+    vaults, portfolios = [], []
     for path, manifest in manifests:
-        stack = manifest.vault_stack
-        if stack is None or "vault" not in stack.contracts:
+        stack, portfolio = manifest.vault_stack, manifest.portfolio
+        if stack is not None and "vault" in stack.contracts:
+            vaults.append({"address": stack.contracts["vault"].address, "name": path.stem})
+        if portfolio is not None and "vault" in portfolio.contracts:
+            portfolios.append({"address": portfolio.contracts["vault"].address, "name": f"{path.stem}-portfolio"})
+        if not (stack is not None and "vault" in stack.contracts) and not (
+            portfolio is not None and "vault" in portfolio.contracts
+        ):
             raise KeeperConfigError(
-                f"manifest {path} has no vault (only infrastructure): deploy the vault stack with "
-                "`hedgevault deploy --infrastructure`, or give the vault with --vault ADDRESS"
+                f"manifest {path} has no vault (only infrastructure): deploy a vault stack with "
+                "`hedgevault deploy --infrastructure` (--stack option|portfolio|both), or give the vault with "
+                "--vault / --portfolio ADDRESS"
             )
-        out.append({"address": stack.contracts["vault"].address, "name": path.stem})
-    return out
+    return vaults, portfolios
 
 
 def _overrides(args: argparse.Namespace, manifests: list[tuple[Path, Manifest]]) -> dict[str, Any]:
-    vaults = (_vault_flags(args.vault) or []) + _manifest_vaults(manifests)
+    manifest_vaults, manifest_portfolios = _manifest_vaults(manifests)
+    vaults = (_vault_flags(args.vault) or []) + manifest_vaults
+    portfolios = (_vault_flags(args.portfolio) or []) + manifest_portfolios
     return {
         "rpc_url": args.rpc_url or os.environ.get("HEDGEVAULT_RPC_URL") or None,
         "vaults": vaults or None,
+        "portfolios": portfolios or None,
         "chain_id": args.chain_id,
         "max_fee_per_gas": args.max_fee,
         "priority_fee": args.priority_fee,
@@ -203,7 +222,8 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
             f"the node at {config.rpc_url} is chain {chain_id}, not chain_id {config.chain_id}: "
             "check rpc_url or chain_id"
         )
-    for vault in config.vaults:
+    kept: list[Any] = [*config.vaults, *config.portfolios]
+    for vault in kept:
         if rpc.request("eth_getCode", [vault.address, "latest"]) in (None, "0x", "0x0"):
             raise KeeperConfigError(
                 f"no contract at vault {vault.address} ({vault.name}) on chain {chain_id}: check the address "
@@ -226,6 +246,11 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
                 "choose another metrics_port"
             ) from None
     updater = None
+    if config.local_oracles and not config.vaults:
+        raise KeeperConfigError(
+            "--local-oracles re-posts the option vault's feed and vols: it needs an option vault (--vault); a "
+            "portfolio vault's keeper posts its covariance and targets without it"
+        )
     if config.local_oracles:
         source = PoolMarketSource(w3, [v.address for v in config.vaults])
         updater = OracleUpdater(

@@ -201,6 +201,13 @@ def grid_prices(rounds: Sequence[tuple[int, int]], now_sec: int, sample_sec: int
     return out
 
 
+def least_slice_cost_quote(nav_quote: int, min_band_wad: int, max_slippage_bps: int) -> int:
+    """The worst cost of the least slice the vault trades (``IPortfolioVault``: NAV x minBandWad / 2 at
+    maxSlippageBps), quote units; the vault stops rebalancing while the budget left is below it. Rounded
+    down: an estimate for the keeper's log, the vault decides."""
+    return nav_quote * min_band_wad // 2 // 10**18 * max_slippage_bps // 10_000
+
+
 def targets_close(new: Sequence[int], old: Sequence[int], tolerance_wad: int) -> bool:
     return len(new) == len(old) and all(abs(a - b) < tolerance_wad for a, b in zip(new, old, strict=True))
 
@@ -488,12 +495,17 @@ class PortfolioKeeperTask:
             return PortfolioSkip("rebalance", _skip_reason(_revert_name(exc)), f"state() reverts: {describe(exc)}")
         view = portfolio_state(state)
         drifted = [a for a in view["assets"] if abs(a["weightWad"] - a["targetWad"]) > a["bandWad"]]
-        if drifted and view["targetsSetAt"] and view["budgetAvailableQuote"] == 0:
+        if not drifted or not view["targetsSetAt"]:
+            return None
+        params = fns.rebalanceParams().call(block_identifier=block)
+        needed = least_slice_cost_quote(view["navQuote"], int(params[4]), int(params[0]))
+        if view["budgetAvailableQuote"] < needed:
             return PortfolioSkip(
                 "rebalance",
                 "budget_spent",
-                f"{len(drifted)} weight(s) outside their band but the slippage budget is spent "
-                f"(capacity {view['budgetCapacityQuote']} quote units, refills over the budget period)",
+                f"{len(drifted)} weight(s) outside their band but the slippage budget left "
+                f"({view['budgetAvailableQuote']} quote units of {view['budgetCapacityQuote']}) is below the worst "
+                f"cost of the least slice ({needed}); it refills over the budget period",
             )
         return None
 

@@ -410,3 +410,188 @@ def verify(weights_wad: Sequence[int], cov_wad: Sequence[int], rules: TargetRule
     else:
         check_min_variance(weights_wad, gradient36, variance54, sum_wad, rules.tolerance_wad)
     return vol_from_variance(variance54)
+
+
+# ----------------------------------------------------------------------------- PortfolioVault (issue 11 E)
+
+
+@dataclass(frozen=True)
+class RebalanceParams:
+    """``IPortfolioVault.RebalanceParams`` (field order as the Solidity struct)."""
+
+    max_slippage_bps: int = 100
+    max_nav_loss_bps: int = 25
+    cost_bps: int = 40
+    band_scale_bp: int = 4_000
+    min_band_wad: int = 5 * 10**15
+    max_band_wad: int = 10**17
+    budget_bps: int = 100
+    budget_period_sec: int = 30 * 86_400
+    feed_deviation_bps: int = 50
+    min_target_interval_sec: int = 3_600
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (
+            self.max_slippage_bps,
+            self.max_nav_loss_bps,
+            self.cost_bps,
+            self.band_scale_bp,
+            self.min_band_wad,
+            self.max_band_wad,
+            self.budget_bps,
+            self.budget_period_sec,
+            self.feed_deviation_bps,
+            self.min_target_interval_sec,
+        )
+
+
+#: Defaults for deployments and tests: 1% slippage bound per slice, 25 bp NAV loss per slice, 40 bp one-way
+#: cost in the band rule with kappa 0.4, bands in [0.5%, 10%], a budget of 1% of NAV per 30 days, 50 bp swing,
+#: targets at most hourly.
+DEFAULT_REBALANCE_PARAMS = RebalanceParams()
+
+BPS = 10_000
+BP_TO_WAD = 10**14
+
+
+def cbrt(x: int) -> int:
+    """floor(cbrt(x)) by integer Newton from above (RebalanceMath.cbrt), for 0 <= x < 2^256."""
+    if x == 0:
+        return 0
+    z = 1 << (x.bit_length() - 1) // 3 + 1
+    while True:
+        # uint256 y = (2 * z + x / (z * z)) / 3;
+        y = (2 * z + x // (z * z)) // 3
+        if y >= z:
+            return z
+        z = y
+
+
+def band_wad(variance_wad: int, cost_bps: int, band_scale_bp: int, min_band_wad: int, max_band_wad: int) -> int:
+    """clamp(floor(kappa x cbrt(costBps x 1e14 x S_ii x 1e18) / 1e4), min, max) (RebalanceMath.bandWad)."""
+    band = band_scale_bp * cbrt(cost_bps * BP_TO_WAD * variance_wad * WAD) // BPS
+    return min(max(band, min_band_wad), max_band_wad)
+
+
+def band_for(p: RebalanceParams, variance_wad: int) -> int:
+    """The no-trade band of an asset whose covariance diagonal is ``variance_wad`` under ``p``."""
+    return band_wad(variance_wad, p.cost_bps, p.band_scale_bp, p.min_band_wad, p.max_band_wad)
+
+
+def value_quote(balance: int, price_wad: int, asset_decimals: int, quote_decimals: int) -> int:
+    """floor(balance x price x 10^(18 - dec) / (1e18 x 10^(18 - quote dec))) (PortfolioEngine._value)."""
+    return balance * (price_wad * 10 ** (18 - asset_decimals)) // (WAD * 10 ** (18 - quote_decimals))
+
+
+def weights_wad(values: Sequence[int], nav: int) -> list[int]:
+    """floor(value_i x 1e18 / nav), all 0 when nav = 0 (RebalanceMath.weightsWad)."""
+    return [0 if nav == 0 else v * WAD // nav for v in values]
+
+
+def quad_form(x: Sequence[int], cov_wad: Sequence[int]) -> tuple[list[int], int]:
+    """(g = S x in 1e36 units, x'Sx in 1e54 units), exact (RebalanceMath.quadForm)."""
+    return risk_terms(x, cov_wad)
+
+
+def vol_wad(variance54: int) -> int:
+    """floor(sqrt(v / 1e18)), 0 for v <= 0 (RebalanceMath.volWad)."""
+    return vol_from_variance(variance54)
+
+
+def tracking_error_wad(weights: Sequence[int], targets: Sequence[int], cov_wad: Sequence[int]) -> int:
+    """floor(sqrt((w - t)'S(w - t))) in wad, the vault's tracking error."""
+    d = [w - t for w, t in zip(weights, targets, strict=True)]
+    return vol_wad(quad_form(d, cov_wad)[1])
+
+
+def band_distance54(variance54: int, min_vol_wad: int, max_vol_wad: int) -> int:
+    """How far v lies outside [minVol^2, maxVol^2] x 1e18 (RebalanceMath.bandDistance54)."""
+    low, high = min_vol_wad * min_vol_wad * WAD, max_vol_wad * max_vol_wad * WAD
+    return low - variance54 if variance54 < low else variance54 - high if variance54 > high else 0
+
+
+def step_wad(drift_wad: int, gradient36: int, variance_wad: int) -> int:
+    """min(|d_i|, |g_i| / S_ii) (RebalanceMath.stepWad)."""
+    return min(abs(drift_wad), abs(gradient36) // variance_wad)
+
+
+def swing_quote(risky_value: int, feed_deviation_bps: int) -> int:
+    """ceil(risky value x feedDeviationBps / 1e4): deposits at NAV + swing, withdrawals at NAV - swing."""
+    return -(-risky_value * feed_deviation_bps // BPS)
+
+
+def budget_now(level_quote: int, updated_at: int, now_sec: int, nav: int, p: RebalanceParams) -> tuple[int, int, int]:
+    """(available, capacity, level) of the leaky bucket (PortfolioEngine._budget)."""
+    capacity = nav * p.budget_bps // BPS
+    drained = capacity * (now_sec - updated_at) // p.budget_period_sec
+    level = level_quote - drained if level_quote > drained else 0
+    return (capacity - level if capacity > level else 0), capacity, level
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The slice ``plan_slice`` picks: asset index, sale or buy, asset units, quote value."""
+
+    asset: int
+    sale: bool
+    units: int
+    value_quote: int
+
+
+def choose_asset(
+    drifts: Sequence[int], gradient36: Sequence[int], cov_wad: Sequence[int], p: RebalanceParams
+) -> int | None:
+    """The asset an upkeep trades (PortfolioEngine._choose): out of its band with d_i g_i > 0, sales first,
+    then the largest |d_i| / band_i; None when there is none."""
+    n = len(drifts)
+    best: int | None = None
+    best_gap, best_band, best_sale = 0, 1, False
+    for i, (d, g) in enumerate(zip(drifts, gradient36, strict=True)):
+        if d == 0 or g == 0 or (d > 0) != (g > 0):
+            continue
+        gap = abs(d)
+        band = band_for(p, cov_wad[i * n + i])
+        if gap <= band:
+            continue
+        sale = d > 0
+        if best is None or (sale and not best_sale) or (sale == best_sale and gap * best_band > best_gap * band):
+            best, best_gap, best_band, best_sale = i, gap, band, sale
+    return best
+
+
+def plan_slice(
+    values: Sequence[int],
+    quote_balance: int,
+    prices_wad: Sequence[int],
+    asset_decimals: Sequence[int],
+    quote_decimals: int,
+    targets_wad: Sequence[int],
+    cov_wad: Sequence[int],
+    p: RebalanceParams,
+    budget_available: int,
+) -> Slice | None:
+    """The slice ``performUpkeep`` trades (PortfolioEngine.plan), None where it reverts ``NoRebalanceNeeded``
+    (the budget check, ``SlippageBudgetSpent``, is :func:`budget_needed`'s)."""
+    nav = quote_balance + sum(values)
+    w = weights_wad(values, nav)
+    d = [wi - ti for wi, ti in zip(w, targets_wad, strict=True)]
+    g, _ = quad_form(d, cov_wad)
+    i = choose_asset(d, g, cov_wad, p)
+    if i is None or nav == 0:
+        return None
+    n = len(values)
+    sale = d[i] > 0
+    slip = p.max_slippage_bps
+    value = step_wad(d[i], g[i], cov_wad[i * n + i]) * nav // WAD
+    loss_room = nav * p.max_nav_loss_bps // BPS
+    value = min(value, (loss_room - 2) * BPS // slip if loss_room > 2 else 0)
+    value = min(value, (budget_available - 2) * BPS // slip if budget_available > 2 else 0)
+    if not sale:
+        value = min(value * (BPS - slip) // BPS, quote_balance * BPS // (BPS + slip))
+    units = value * (WAD * 10 ** (18 - quote_decimals)) // (prices_wad[i] * 10 ** (18 - asset_decimals[i]))
+    return None if units == 0 else Slice(i, sale, units, value)
+
+
+def budget_needed(nav: int, p: RebalanceParams) -> int:
+    """The least budget an upkeep needs: ceil(NAV x minBandWad / 2 / 1e18 x maxSlippageBps / 1e4)."""
+    return -(-(nav * p.min_band_wad // (2 * WAD)) * p.max_slippage_bps // BPS)

@@ -71,3 +71,28 @@ def _flush(rpc: Rpc, calls: list[tuple[str, list[Any]]]) -> None:
     for method, params in calls:  # in order, one at a time (a batch's calls may run concurrently)
         rpc.request(method, params)
     calls.clear()
+
+
+def align_pools(stack: PortfolioStack, trader: str, sender: str, twap_window_sec: int = 600) -> None:
+    """Move every pool to its feed's latest price (arbitrage), let the TWAP window pass and post every feed
+    again at that price (fresh rounds), so the price oracles answer."""
+    from hedgevault.chain import warp
+
+    prices = []
+    for i, a in enumerate(stack.assets):
+        answer = int(a.feed.functions.latestRoundData().call()[1])
+        prices.append(answer * WAD // 10**a.feed_decimals)
+        stack.move_pool_price(i, prices[-1], trader)
+    warp(stack.w3, twap_window_sec + 1)
+    for i, price in enumerate(prices):
+        stack.set_feed_price(i, price, sender)
+
+
+def deposit(stack: PortfolioStack, who: str, units: int) -> None:
+    """Mint ``units`` quote units to ``who`` (an unlocked account), approve and deposit them."""
+    from hedgevault.txs import send
+
+    assert stack.vault is not None
+    send(stack.w3, stack.quote.functions.mint(who, units), who)
+    send(stack.w3, stack.quote.functions.approve(stack.vault.address, units), who)
+    send(stack.w3, stack.vault.functions.deposit(units, who), who)

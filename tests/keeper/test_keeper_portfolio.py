@@ -19,13 +19,19 @@ import numpy as np
 import pytest
 from eth_account.signers.local import LocalAccount
 from keeperkit import rpc
-from portfoliokeeperkit import STEP_SEC, WAD, History, gbm_prices, write_history
+from portfoliokeeperkit import STEP_SEC, WAD, History, align_pools, deposit, gbm_prices, write_history
 from web3 import Web3
 
 from hedgevault.chain import freeze_clock, warp
 from hedgevault.deployment.portfolio import PortfolioStack, deploy_local_portfolio
 from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics
-from hedgevault.keeper.portfolio import PortfolioTaskConfig, estimate_covariance, step_toward
+from hedgevault.keeper.portfolio import (
+    PortfolioTaskConfig,
+    estimate_covariance,
+    portfolio_state,
+    rules_from_chain,
+    step_toward,
+)
 from hedgevault.portfolio import mirror, optimizer
 from hedgevault.portfolio.config import AssetConfig, PortfolioConfig, vols_and_corr
 from hedgevault.portfolio.mirror import LastPost
@@ -215,6 +221,138 @@ def test_attack_a_spiked_feed_round_moves_the_post_by_at_most_one_step(
     new, _ = mirror.unpack(after.vols_word, after.corr_words, 3)
     assert new[2] - old[2] == step == params.max_vol_step_bp  # pulled up by the spike, by one step only
     assert all(abs(b - a) <= step for a, b in zip(old, new, strict=True))
+
+
+def _invested(stack: PortfolioStack, keeper: LocalAccount, depositor: str, **task: object) -> Keeper:
+    """Targets posted by the keeper, pools at the feeds' prices, 1,000,000 quote deposited."""
+    k = _keeper(stack, keeper, **task)
+    records = k.tick()
+    assert ("targets", "success") in [(r.kind, r.status) for r in records], records
+    accounts = [str(a) for a in stack.w3.eth.accounts]
+    align_pools(stack, accounts[5], stack.admin)
+    deposit(stack, depositor, 1_000_000 * 10**stack.quote_decimals)
+    return k
+
+
+def test_first_targets_are_the_optimizers_on_the_new_covariance(
+    stack: PortfolioStack, history: History, keeper: LocalAccount
+) -> None:
+    assert stack.vault is not None
+    k = _keeper(stack, keeper)
+    records = k.tick()
+    kinds = [(r.kind, r.status) for r in records if r.kind in ("covariance", "targets")]
+    assert kinds == [("covariance", "success"), ("targets", "success")], records
+    cov_wad = [int(x) for x in stack.cov_oracle.functions.covarianceWad().call()]
+    rules = rules_from_chain(stack.vault.functions.rules().call())
+    expected = optimizer.target_volatility(cov_wad, rules)
+    weights, vol_wad, _ = stack.vault.functions.targets().call()
+    assert tuple(weights) == expected.weights_wad and vol_wad == expected.vol_wad
+    assert rules.min_vol_wad <= vol_wad <= rules.max_vol_wad
+    # the next pass: the targets still verify and are not due: nothing more is sent
+    sent = stack.w3.eth.get_transaction_count(keeper.address)
+    warp(stack.w3, 60)
+    k.tick()
+    assert stack.w3.eth.get_transaction_count(keeper.address) == sent
+
+
+def test_targets_follow_a_covariance_that_moves_them_out_of_the_band(
+    stack: PortfolioStack, history: History, keeper: LocalAccount
+) -> None:
+    """Every vol up 10 points: the standing targets' ex-ante volatility leaves the 18-22% band, so the keeper
+    posts new ones at once (long before the daily schedule) that verify on the new covariance; a pass after
+    that sends nothing."""
+    assert stack.vault is not None
+    k = _keeper(stack, keeper)
+    k.tick()
+    old = [int(w) for w in stack.vault.functions.targets().call()[0]]
+    warp(stack.w3, 3600)  # the oracle allows 10 points now, the vault's minimum target interval has passed
+    last = _last_post(stack)
+    vols, corrs = mirror.unpack(last.vols_word, last.corr_words, 3)
+    bumped = stack.cov_oracle.functions.post(mirror.pack_vols([v + 1000 for v in vols]), list(mirror.pack_corrs(corrs)))
+    stack.w3.eth.wait_for_transaction_receipt(bumped.transact({"from": keeper.address}))
+    cov_wad = [int(x) for x in stack.cov_oracle.functions.covarianceWad().call()]
+    rules = rules_from_chain(stack.vault.functions.rules().call())
+    with pytest.raises(mirror.PmVolOutOfBand):
+        mirror.verify(old, cov_wad, rules)
+    records = k.tick()
+    assert [(r.kind, r.status) for r in records] == [("targets", "success")], records
+    new, vol_wad, _ = stack.vault.functions.targets().call()
+    assert mirror.verify(new, cov_wad, rules) == vol_wad and sum(new) < sum(old)
+    sent = stack.w3.eth.get_transaction_count(keeper.address)
+    warp(stack.w3, 60)
+    k.tick()
+    assert stack.w3.eth.get_transaction_count(keeper.address) == sent
+
+
+def test_a_deposit_is_invested_in_bounded_slices_toward_the_targets(
+    stack: PortfolioStack, history: History, keeper: LocalAccount
+) -> None:
+    assert stack.vault is not None
+    depositor = str(stack.w3.eth.accounts[1])
+    k = _invested(stack, keeper, depositor, max_upkeeps_per_pass=3)
+    before = portfolio_state(stack.vault.functions.state().call())
+    assert stack.vault.functions.checkUpkeep(b"").call()[0]
+    block = stack.w3.eth.block_number
+    records = k.tick()
+    slices = [r for r in records if r.kind == "rebalance"]
+    assert 1 <= len(slices) <= 3 and all(r.status == "success" for r in slices), records
+    events = stack.vault.events.Rebalanced().get_logs(from_block=block + 1)
+    assert len(events) == len(slices)
+    after = portfolio_state(stack.vault.functions.state().call())
+    assert after["trackingErrorWad"] < before["trackingErrorWad"]
+    for b, a in zip(before["assets"], after["assets"], strict=True):
+        assert abs(a["weightWad"] - a["targetWad"]) <= abs(b["weightWad"] - b["targetWad"])
+    # keep ticking: the slices go on until every weight is inside its band
+    for _ in range(10):
+        if not stack.vault.functions.checkUpkeep(b"").call()[0]:
+            break
+        k.tick()
+    final = portfolio_state(stack.vault.functions.state().call())
+    assert final["trackingErrorWad"] <= after["trackingErrorWad"]
+    assert all(abs(a["weightWad"] - a["targetWad"]) <= a["bandWad"] for a in final["assets"]), final
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+
+
+def test_paused_vault_and_stale_oracles_are_skips_with_reasons(
+    stack: PortfolioStack, history: History, keeper: LocalAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert stack.vault is not None
+    depositor = str(stack.w3.eth.accounts[1])
+    k = _invested(stack, keeper, depositor)
+    send_from = stack.admin  # the guardian
+    stack.w3.eth.wait_for_transaction_receipt(stack.vault.functions.pause().transact({"from": send_from}))
+    sent = stack.w3.eth.get_transaction_count(keeper.address)
+    with caplog.at_level(logging.INFO, logger="hedgevault.keeper"):
+        k.tick()
+        warp(stack.w3, 2 * 3600)  # the feeds' heartbeat passes: the price oracles fail closed
+        stack.w3.eth.wait_for_transaction_receipt(stack.vault.functions.unpause().transact({"from": send_from}))
+        k.tick()
+    reasons = [r.__dict__["fields"]["reason"] for r in caplog.records if r.getMessage() == "portfolio_skip"]
+    assert "paused" in reasons and "oracle_stale" in reasons, reasons
+    assert not any(
+        r.getMessage() == "sent" and r.__dict__["fields"].get("action") == "rebalance" for r in caplog.records
+    )
+    assert stack.w3.eth.get_transaction_count(keeper.address) - sent <= 1  # at most a covariance post
+
+
+def test_a_spent_budget_stops_the_slices_with_a_reason(
+    stack: PortfolioStack, history: History, keeper: LocalAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert stack.vault is not None
+    depositor = str(stack.w3.eth.accounts[1])
+    k = _invested(stack, keeper, depositor, max_upkeeps_per_pass=10)
+    tight = dataclasses.replace(stack.config.rebalance, budget_bps=1)
+    fn = stack.vault.functions.setRebalanceParams(tight.as_tuple())
+    stack.w3.eth.wait_for_transaction_receipt(fn.transact({"from": stack.admin}))
+    with caplog.at_level(logging.INFO, logger="hedgevault.keeper"):
+        records = k.tick()
+        k.tick()
+    slices = [r for r in records if r.kind == "rebalance" and r.status == "success"]
+    assert len(slices) < 10
+    view = portfolio_state(stack.vault.functions.state().call())
+    assert any(abs(a["weightWad"] - a["targetWad"]) > a["bandWad"] for a in view["assets"])
+    reasons = [r.__dict__["fields"]["reason"] for r in caplog.records if r.getMessage() == "portfolio_skip"]
+    assert "budget_spent" in reasons, reasons
 
 
 def test_step_toward_is_exact_and_truncates_toward_the_last_post() -> None:

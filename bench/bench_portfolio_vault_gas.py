@@ -1,0 +1,139 @@
+"""Gas of PortfolioVault on Anvil (whole transactions, 21,000 base included), with the optimizer settings the
+project ships, on the local stack (``hedgevault.portfolio.localstack``: mock feeds, real Uniswap V3 full-range
+pools, the real price and covariance oracles):
+
+* a one-asset rebalance slice (a buy from the quote buffer, a sale), and where its gas goes (call tracer);
+* setTargets with n = 3 and n = 8 assets (verification against the oracle's matrix included);
+* deposit (first, later), redeem paid from the buffer, redeem and withdraw with pro-rata sales, redeemInKind.
+Targets (issue 11): a one-asset rebalance slice <= 250,000; target verification for n = 8 <= 150,000.
+
+Usage: python bench/bench_portfolio_vault_gas.py
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from _common import machine
+
+from hedgevault.chain import local_node
+from hedgevault.portfolio.localstack import AssetSpec, PortfolioStack, StackConfig, deploy_local_stack
+from hedgevault.toolchain.compiler import compile_project, load_settings
+from hedgevault.txs import send
+
+WAD = 10**18
+Q = 10**6
+TARGETS3 = [3 * WAD // 10, 3 * WAD // 10, 2 * WAD // 10]
+
+
+def _gas(stack: PortfolioStack, fn: Any, sender: str) -> int:
+    return int(send(stack.w3, fn, sender)["gasUsed"])
+
+
+def _fund(stack: PortfolioStack, who: str, amount: int) -> None:
+    send(stack.w3, stack.quote.functions.mint(who, amount), who)
+    send(stack.w3, stack.quote.functions.approve(stack.vault.address, 2**256 - 1), who)
+
+
+def _trace(stack: PortfolioStack, tx_hash: str) -> list[tuple[str, int]]:
+    """(callee, gas used) of the engine's direct calls in a rebalance, from Anvil's call tracer."""
+    names = {stack.cov_oracle.address.lower(): "covariance oracle", stack.quote.address.lower(): "quote"}
+    for i, (o, t, p) in enumerate(zip(stack.price_oracles, stack.tokens, stack.pools, strict=True)):
+        names |= {
+            o.address.lower(): f"price oracle {i}",
+            t.address.lower(): f"token {i}",
+            p.address.lower(): f"pool {i}",
+        }
+    answer = stack.w3.provider.make_request("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])  # type: ignore[arg-type]
+    top = answer["result"]
+    engine = top["calls"][0]
+    rows = [(names.get(str(c["to"]).lower(), str(c["to"])), int(c["gasUsed"], 16)) for c in engine.get("calls", [])]
+    rows.append(
+        ("engine itself (storage, memory, math, cold accounts)", int(engine["gasUsed"], 16) - sum(g for _, g in rows))
+    )
+    rows.append(
+        ("vault (intrinsic 21,000, calldata, lock, delegatecall)", int(top["gasUsed"], 16) - int(engine["gasUsed"], 16))
+    )
+    return rows
+
+
+def main() -> None:
+    settings = load_settings()
+    print(f"machine: {machine()}")
+    print(
+        f"solc {settings.version}, evm {settings.evm_version}, optimizer "
+        f"{'on' if settings.optimizer_enabled else 'off'} with {settings.optimizer_runs} runs\n"
+    )
+    artifacts = compile_project()
+    with local_node() as node:
+        w3 = node.web3()
+        admin, user, user2, keeper, arb = (w3.eth.accounts[i] for i in (0, 1, 2, 3, 5))
+        stack = deploy_local_stack(w3, artifacts, admin)
+        v = stack.vault.functions
+        rows: list[tuple[str, int, str]] = []
+        _fund(stack, user, 10_000_000 * Q)
+        _fund(stack, user2, 10_000_000 * Q)
+        rows.append(("deposit (first)", _gas(stack, v.deposit(1_000_000 * Q, user), user), ""))
+        rows.append(("deposit (later)", _gas(stack, v.deposit(500_000 * Q, user2), user2), ""))
+        rows.append(("setTargets n = 3", _gas(stack, v.setTargets(TARGETS3), admin), ""))
+        receipt = send(w3, v.performUpkeep(b""), keeper)
+        slice_gas = int(receipt["gasUsed"])
+        rows.append(("rebalance slice: a buy (first)", slice_gas, "<= 250,000"))
+        breakdown = _trace(stack, "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x"))
+        later = []
+        for _ in range(8):
+            stack.arbitrage(arb)
+            ok, _ = v.checkUpkeep(b"").call()
+            if not ok:
+                break
+            later.append(int(send(w3, v.performUpkeep(b""), keeper)["gasUsed"]))
+        rows.append(("rebalance slice: later slices (max)", max(later), "<= 250,000"))
+        stack.arbitrage(arb)
+        # a sale: the first asset's feed up 67%, the pool follows
+        stack.set_price(0, 5_000 * WAD)
+        stack.move_pool_price(0, 5_000 * WAD, arb)
+        from hedgevault.chain import warp
+
+        warp(w3, 600)
+        stack.refresh_feeds()
+        asset, sale, _u, _val = v.previewRebalance().call()
+        assert sale, "expected a sale"
+        rows.append(("rebalance slice: a sale", _gas(stack, v.performUpkeep(b""), keeper), "<= 250,000"))
+        stack.arbitrage(arb)
+        shares = v.balanceOf(user2).call()
+        rows.append(("redeem paid from the quote buffer", _gas(stack, v.redeem(shares // 20, user2, user2), user2), ""))
+        rows.append(
+            ("redeem with pro-rata sales (3 assets)", _gas(stack, v.redeem(shares // 2, user2, user2), user2), "")
+        )
+        stack.arbitrage(arb)
+        buffer = stack.quote.functions.balanceOf(stack.vault.address).call()
+        rows.append(
+            (
+                "withdraw with pro-rata sales (3 assets)",
+                _gas(stack, v.withdraw(buffer + 50_000 * Q, user, user), user),
+                "",
+            )
+        )
+        rows.append(("redeemInKind", _gas(stack, v.redeemInKind(shares // 10, user2, user2), user2), ""))
+
+        # n = 8
+        specs = tuple(
+            AssetSpec(f"tA{i}", (18, 8, 9, 6, 18, 12, 8, 18)[i], (100 + 37 * i) * WAD, 400_000, 3_000 + 500 * i)
+            for i in range(8)
+        )
+        stack8 = deploy_local_stack(w3, artifacts, admin, StackConfig(assets=specs))
+        targets8 = [WAD // 10] * 8
+        rows.append(("setTargets n = 8", _gas(stack8, stack8.vault.functions.setTargets(targets8), admin), ""))
+
+    print(f"{'PortfolioVault (whole transactions)':<48} {'gas':>9}  target")
+    for name, gas, target in rows:
+        print(f"{name:<48} {gas:>9,}  {target}")
+    print(
+        "\nwhere the first slice's gas goes (engine's direct calls, call tracer; cold-account costs sit in the engine's own)"
+    )
+    for name, gas in breakdown:
+        print(f"  {name:<62} {gas:>9,}")
+
+
+if __name__ == "__main__":
+    main()
