@@ -53,7 +53,7 @@ mutants = [
         "contracts/portfolio/RebalanceMath.sol",
         "step = gap < toMinimum ? gap : toMinimum;",
         "step = 3 * (gap < toMinimum ? gap : toMinimum);",
-        [PV + "::test_one_slice_toward_the_targets"],
+        [PV + "::test_a_small_slice_is_the_planners_step_and_does_not_overshoot"],
     ),
     (
         "P5 slice not cut to the budget",
@@ -158,7 +158,7 @@ mutants = [
         VAULT,
         "return gross > worst ? gross - worst : 0;",
         "return gross;",
-        ["tests/portfolio/test_portfolio_erc4626.py::test_previews_never_favour_the_user"],
+        [PV + "::test_redeem_beyond_the_buffer_sells_pro_rata_and_charges_the_leaver"],
     ),
     (
         "M1 withdraw burns floor",

@@ -150,8 +150,6 @@ interface IPortfolioVault is AutomationCompatibleInterface {
     error DepositsClosed();
     /// @notice The shares are worth zero assets.
     error ZeroAssets(uint256 shares);
-    /// @notice A withdrawal needs more quote than the vault can raise (`needed` vs `available`).
-    error InsufficientLiquidity(uint256 needed, uint256 available);
     /// @notice Reentrant call (the name and selector of OpenZeppelin's ReentrancyGuard error).
     error ReentrancyGuardReentrantCall();
     /// @notice Paused (deposits, mints, upkeeps; withdrawals until `maxPauseSec`).

@@ -110,7 +110,8 @@ class PortfolioStack:
     vault: Contract
 
     def feed_answer(self, price_wad: int) -> int:
-        return price_wad * 10**self.config.feed_decimals // WAD
+        scale: int = 10**self.config.feed_decimals
+        return price_wad * scale // WAD
 
     def set_price(self, i: int, price_wad: int) -> None:
         """A new feed round for asset i at ``price_wad`` (the pool is not moved)."""

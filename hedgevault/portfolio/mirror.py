@@ -480,7 +480,9 @@ def band_for(p: RebalanceParams, variance_wad: int) -> int:
 
 def value_quote(balance: int, price_wad: int, asset_decimals: int, quote_decimals: int) -> int:
     """floor(balance x price x 10^(18 - dec) / (1e18 x 10^(18 - quote dec))) (PortfolioEngine._value)."""
-    return balance * (price_wad * 10 ** (18 - asset_decimals)) // (WAD * 10 ** (18 - quote_decimals))
+    asset_scale: int = 10 ** (18 - asset_decimals)
+    quote_scale: int = 10 ** (18 - quote_decimals)
+    return balance * (price_wad * asset_scale) // (WAD * quote_scale)
 
 
 def weights_wad(values: Sequence[int], nav: int) -> list[int]:
@@ -588,7 +590,9 @@ def plan_slice(
     value = min(value, (budget_available - 2) * BPS // slip if budget_available > 2 else 0)
     if not sale:
         value = min(value * (BPS - slip) // BPS, quote_balance * BPS // (BPS + slip))
-    units = value * (WAD * 10 ** (18 - quote_decimals)) // (prices_wad[i] * 10 ** (18 - asset_decimals[i]))
+    quote_scale: int = 10 ** (18 - quote_decimals)
+    asset_scale: int = 10 ** (18 - asset_decimals[i])
+    units = value * (WAD * quote_scale) // (prices_wad[i] * asset_scale)
     return None if units == 0 else Slice(i, sale, units, value)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pvkit import Actors, deposit, fund, q, rebalance_fully, reverts, set_targets, state
 from web3 import Web3
@@ -96,6 +96,7 @@ def test_round_trip_mint_redeem_never_profits(held: PortfolioStack, pv: Actors, 
 
 @SETTINGS
 @given(amount=AMOUNTS)
+@example(amount=q(400_000))  # beyond the buffer: withdrawals sell
 def test_previews_never_favour_the_user(held: PortfolioStack, pv: Actors, amount: int) -> None:
     v = held.vault.functions
     with isolated(held.w3):

@@ -386,17 +386,46 @@ def test_rebalances_to_the_bands_and_stops(stack: PortfolioStack, pv: Actors) ->
     assert s["te"] < 80 * 10**15
 
 
+def test_a_small_slice_is_the_planners_step_and_does_not_overshoot(stack: PortfolioStack, pv: Actors) -> None:
+    """When the step min(|d_i|, |(Sd)_i| / S_ii) binds (below the pool's room and the loss cap), the slice is
+    exactly that step (the mirror's figure) and the weight lands between where it was and the target's side of the
+    tracking error's minimum (the post-trade checks stop a planner that overshoots: mutant P4)."""
+    deposit(stack, pv.depositor, q(1_000_000))
+    set_targets(stack)
+    rebalance_fully(stack, pv)
+    stack.arbitrage(pv.arb)
+    advance(stack, HOUR)
+    new = (TARGETS[0], TARGETS[1] - 8 * WAD // 100, TARGETS[2])
+    set_targets(stack, new)
+    before = state(stack)
+    asset, sale, _units, value = stack.vault.functions.previewRebalance().call()
+    assert (asset, sale) == (1, True)
+    w = [a["weightWad"] for a in before["assets"]]
+    d = [wi - ti for wi, ti in zip(w, new, strict=True)]
+    cov = cov_now(stack)
+    g, _ = mirror.quad_form(d, cov)
+    step = mirror.step_wad(d[1], g[1], cov[4])
+    assert value == step * before["nav"] // WAD
+    send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
+    after = state(stack)["assets"][1]["weightWad"]
+    assert new[1] < after < w[1]
+
+
 def test_sales_come_before_buys(stack: PortfolioStack, pv: Actors) -> None:
     deposit(stack, pv.depositor, q(1_000_000))
     set_targets(stack)
     rebalance_fully(stack, pv)
     advance(stack, HOUR)
-    # asset 0 overweight (price up 30%), asset 2 underweight (price down 40%): the sale goes first
-    stack.set_price(0, 3_900 * WAD)
-    stack.set_price(2, 90 * WAD)
-    stack.move_pool_price(0, 3_900 * WAD, pv.arb)
-    stack.move_pool_price(2, 90 * WAD, pv.arb)
+    # asset 0 just overweight (price up 20%), asset 2 far underweight (price down 70%): the buy has the larger
+    # drift / band ratio, yet the sale goes first
+    stack.set_price(0, 3_600 * WAD)
+    stack.set_price(2, 45 * WAD)
+    stack.move_pool_price(0, 3_600 * WAD, pv.arb)
+    stack.move_pool_price(2, 45 * WAD, pv.arb)
     advance(stack, 600)  # the TWAP catches up
+    s = state(stack)
+    ratio = [abs(a["weightWad"] - a["targetWad"]) * WAD // a["bandWad"] for a in s["assets"]]
+    assert s["assets"][0]["weightWad"] > TARGETS[0] + s["assets"][0]["bandWad"] and ratio[2] > ratio[0]
     asset, sale, _units, _value = stack.vault.functions.previewRebalance().call()
     assert (asset, sale) == (0, True)
     send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
@@ -599,6 +628,7 @@ def test_withdraw_beyond_the_buffer_burns_for_the_cost(stack: PortfolioStack, pv
     stack.arbitrage(pv.arb)
     before = state(stack)
     supply_before = v.totalSupply().call()
+    nav, swing = v.navQuote().call()
     amount = before["quote"] + q(200_000)
     preview = v.previewWithdraw(amount).call()
     receipt = send(stack.w3, v.withdraw(amount, pv.depositor, pv.depositor), pv.depositor)
@@ -606,6 +636,8 @@ def test_withdraw_beyond_the_buffer_burns_for_the_cost(stack: PortfolioStack, pv
     burned = stack.vault.events.Withdraw().process_receipt(receipt)[0]["args"]["shares"]
     assert sales["raisedQuote"] == q(200_000)
     assert burned <= preview
+    # the shares of assets + the realised cost at NAV - swing, rounded up
+    assert burned == -(-(amount + sales["costQuote"]) * (supply_before + 10**6) // (nav - swing + 1))
     assert stack.quote.functions.balanceOf(pv.depositor).call() == amount
     assert state(stack)["nav"] == before["nav"] - amount - sales["costQuote"]
     # the leaver bore the cost: the stayers' NAV per share did not fall
