@@ -105,7 +105,10 @@ def check_answers(url: str, timeout_sec: float = 5.0) -> None:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on ``port`` (a port a stopped node left in TIME_WAIT counts as free: the node binds it
+    with SO_REUSEADDR, and so does this probe)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -59,15 +59,17 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
     )
     output = run_portfolio(options)
     if not args.quiet:
-        print()
-        print(output.table)
-        print()
-        print(
-            f"results: {output.out_dir / 'results.json'}"
-            + (f", charts: {', '.join(p.name for p in output.charts)}" if output.charts else "")
-        )
-        print(f"wall time: {output.timing['total_sec']:.1f} s")
+        _print_run(output.table, output.out_dir, output.charts, f"{output.timing['total_sec']:.1f} s")
     return 0
+
+
+def _print_run(table: str, out_dir: Path, charts: list[Path], wall: str) -> None:
+    """The end of a run: its table, where its files are, how long it took."""
+    print()
+    print(table)
+    print()
+    print(f"results: {out_dir / 'results.json'}" + (f", charts: {', '.join(c.name for c in charts)}" if charts else ""))
+    print(f"wall time: {wall}")
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -102,14 +104,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     )
     output = run(options)
     if not args.quiet:
-        print()
-        print(output.table)
-        print()
-        print(
-            f"results: {output.out_dir / 'results.json'}"
-            + (f", charts: {len(output.charts)} PNG" if output.charts else "")
-        )
-        print(f"wall time: {output.timing['total_sec']:.1f} s (setup {output.timing['setup_sec']:.1f} s)")
+        wall = f"{output.timing['total_sec']:.1f} s (setup {output.timing['setup_sec']:.1f} s)"
+        _print_run(output.table, output.out_dir, output.charts, wall)
     return 0
 
 

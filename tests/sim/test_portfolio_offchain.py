@@ -165,10 +165,10 @@ def test_model_run_writes_table_json_and_charts(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--portfolio", "--days", "nan"], "--days must be a finite number"),
-        (["--portfolio", "--days", "-1"], "--days must be a positive finite number"),
+        (["--portfolio", "--days", "nan"], "--days: 'nan' is not a finite number"),
+        (["--portfolio", "--days", "-1"], "--days must be > 0"),
         (["--portfolio", "--days", "1e12"], "--days must be at most"),
-        (["--portfolio", "--days", "abc"], "--days takes a number"),
+        (["--portfolio", "--days", "abc"], "--days: 'abc' is not a number"),
         (["--portfolio", "--step-hours", "0"], "--step-hours must be a positive"),
         (["--portfolio", "--step-hours", "inf"], "--step-hours must be a finite number"),
         (["--portfolio", "--step-hours", "0.01"], "at least 10 minutes"),
@@ -178,7 +178,7 @@ def test_model_run_writes_table_json_and_charts(tmp_path: Path) -> None:
         (["--portfolio", "--target-vol", "-0.2"], "--target-vol must be in"),
         (["--portfolio", "--target-vol", "0.01"], "--target-vol must be in"),
         (["--portfolio", "--spot", "100"], "--spot apply to the option-vault simulation"),
-        (["--portfolio", "--seed", "-5"], "--seed must be in"),
+        (["--portfolio", "--seed", "-5"], "--seed: -5 is negative"),
         (["--mode", "risk-parity"], "add --portfolio"),
         (["--portfolio", "--days", "2", "--scenario", "crash"], "does not fit"),
     ],
