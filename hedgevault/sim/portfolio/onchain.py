@@ -407,14 +407,9 @@ class PortfolioChainRun:
         a = self.stack.assets[i]
         return int(balance * price_wad * self.qs // (WAD * 10**a.decimals))
 
-    def _book(self, head: int) -> dict[str, Any]:
-        """The receipts since the last booking: balances replayed from the events, costs, flows, gas."""
-        receipts = self.rpc.receipts(self._last_block + 1, head)
-        self._last_block = head
-        vault = self.vault.address.lower()
-        cov = self.stack.cov_oracle.address.lower()
-        keeper = self.keeper_account.address.lower()
-        out: dict[str, Any] = {
+    def _empty_booking(self) -> dict[str, Any]:
+        """A step's booking before any receipt: no cost, trade, flow, post or gas."""
+        return {
             "cost": 0,
             "slices": 0,
             "traded": 0,
@@ -429,6 +424,15 @@ class PortfolioChainRun:
             "asset_deltas": [0] * self.n,
             "quote_delta": 0,
         }
+
+    def _book(self, head: int) -> dict[str, Any]:
+        """The receipts since the last booking: balances replayed from the events, costs, flows, gas."""
+        receipts = self.rpc.receipts(self._last_block + 1, head)
+        self._last_block = head
+        vault = self.vault.address.lower()
+        cov = self.stack.cov_oracle.address.lower()
+        keeper = self.keeper_account.address.lower()
+        out = self._empty_booking()
         for r in receipts:
             sender = str(r["from"]).lower()
             to = str(r.get("to") or "").lower()
@@ -576,21 +580,7 @@ class PortfolioChainRun:
         prices = [int(p) for p in st["prices"]]
         if prices != list(self.paths.prices_wad[k]):
             raise SimulationError(f"step {k}: the oracles' prices {prices} are not the scenario's")
-        b = booked or {
-            "cost": 0,
-            "slices": 0,
-            "traded": 0,
-            "fee": 0.0,
-            "rebalance_gas": 0,
-            "keeper_gas": 0,
-            "deposits": 0,
-            "withdrawals": 0,
-            "withdrawal_costs": 0,
-            "cov_posts": 0,
-            "target_posts": 0,
-            "asset_deltas": [0] * self.n,
-            "quote_delta": 0,
-        }
+        b = booked or self._empty_booking()
         holdings_pnl = 0
         residual = 0
         if k > 0:
