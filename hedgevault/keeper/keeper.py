@@ -777,7 +777,7 @@ class Keeper:
             fields: dict[str, Any] = {"upkeeps": state.upkeeps, **(figures or {})}
             if state.waiting is not None:
                 if self.metrics is not None:
-                    self.metrics.hedge_waits.labels(v.address).inc()
+                    self.metrics.hedge_waits.labels(v.address, state.waiting[0]).inc()
                 emit(
                     self.log,
                     INFO,

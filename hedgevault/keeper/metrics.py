@@ -106,8 +106,9 @@ class KeeperMetrics:
         )
         self.hedge_waits = Counter(
             "hedgevault_keeper_hedge_waits_total",
-            "Passes whose hedge waited for arbitrage (PoolBeyondLimit, NothingToHedge): not failures",
-            ["vault"],
+            "Passes whose next hedge slice could not trade, by the revert it met (reason: PoolBeyondLimit, "
+            "NothingToHedge): waiting for arbitrage or free cash, not failures",
+            ["vault", "reason"],
             registry=r,
         )
         # ---- the keeper
@@ -262,5 +263,5 @@ class KeeperMetrics:
         """Serve ``/metrics`` on ``host:port`` from a daemon thread. The process serving them leaves out
         prometheus_client's ``_created`` series (one more series per counter and histogram in the text
         format, which Prometheus stores as separate gauges)."""
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         start_http_server(port, addr=host, registry=self.registry)

@@ -168,11 +168,18 @@ def test_a_hedge_that_cannot_buy_after_withdrawals_is_explained(
     metrics = KeeperMetrics(process_metrics=False)
     k = _keeper(w3, keeper, s.vault.address, metrics)
     with caplog.at_level(logging.INFO, logger="hedgevault.keeper"):
-        records = k.tick()
-    print(records)
-    for r in caplog.records:
-        print(r.getMessage(), getattr(r, "fields", None))
-    raise AssertionError("explore")
+        (record,) = k.tick()
+    assert (record.kind, record.status) == ("skip", "waiting")
+    assert record.reason is not None and record.reason.startswith("NothingToHedge(")
+    (waiting,) = [r for r in caplog.records if r.getMessage() == "hedge_waiting"]
+    fields = waiting.fields  # type: ignore[attr-defined]
+    assert fields["explanation"].startswith("NothingToHedge: the hedge slice traded nothing")
+    assert "no free quote" in fields["explanation"] and "withdrawals" in fields["explanation"]
+    assert fields["gap_left"] > 0
+    waits = metrics.registry.get_sample_value(
+        "hedgevault_keeper_hedge_waits_total", {"vault": s.vault.address, "reason": "NothingToHedge"}
+    )
+    assert waits == 1
 
 
 def test_every_explained_error_is_one_the_contracts_declare() -> None:
