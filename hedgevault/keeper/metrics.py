@@ -202,11 +202,14 @@ class KeeperMetrics:
     # ------------------------------------------------------------------ recording
 
     def describe_vaults(self, config: KeeperConfig) -> None:
-        """``vault_info`` of every configured contract."""
+        """``vault_info`` of every configured contract, and its pending transactions at 0 (a series from the
+        start rather than from its first transaction still pending at the end of a tick)."""
         for v in config.vaults:
             self.vault_info.labels(v.address, v.name, "option").set(1)
         for p in config.portfolios:
             self.vault_info.labels(p.address, p.name, "portfolio").set(1)
+        self._pending_seen.update(v.address for v in (*config.vaults, *config.portfolios))
+        self.observe_pending([])
 
     def observe_vault(self, vault: str, *, last_hedge_sec: int, hf_wad: int) -> None:
         self.last_hedge.labels(vault).set(last_hedge_sec)

@@ -89,7 +89,7 @@ def test_would_revert_action_is_never_sent(chain: Node, market: Market, spawn: S
     assert not proc.named("sent")
     assert (
         _metrics(port)[
-            f'hedgevault_keeper_failures_total{{vault="{s.vault.address}",reason="simulate:PoolPriceDeviation"}}'
+            f'hedgevault_keeper_failures_total{{reason="simulate:PoolPriceDeviation",vault="{s.vault.address}"}}'
         ]
         >= 6
     )
@@ -163,7 +163,7 @@ def test_metrics_endpoint_and_sigterm(chain: Node, market: Market, spawn: Spawn,
     assert abs(metrics[f"hedgevault_keeper_hedge_gap_underlying_tokens{v}"] - gap) < 1e-9
     assert metrics[f"hedgevault_keeper_collateral_quote_units{v}"] == view["collateral"]
     assert abs(metrics[f"hedgevault_keeper_health_factor_ratio{v}"] - view["healthFactorWad"] / WAD) < 1e-9
-    hedges = f'{{vault="{market.suite.vault.address}",action="hedge"}}'
+    hedges = f'{{action="hedge",vault="{market.suite.vault.address}"}}'
     assert metrics[f"hedgevault_keeper_actions_total{hedges}"] == 1.0
     assert metrics["hedgevault_keeper_account_balance_ether"] == market.w3.eth.get_balance(keeper.address) / WAD
     last_hedge = market.suite.vault.functions.lastHedgeTime().call()
