@@ -208,7 +208,8 @@ class KeeperMetrics:
             self.vault_info.labels(v.address, v.name, "option").set(1)
         for p in config.portfolios:
             self.vault_info.labels(p.address, p.name, "portfolio").set(1)
-        self._pending_seen.update(v.address for v in (*config.vaults, *config.portfolios))
+        self._pending_seen.update(v.address for v in config.vaults)
+        self._pending_seen.update(p.address for p in config.portfolios)
         self.observe_pending([])
 
     def observe_vault(self, vault: str, *, last_hedge_sec: int, hf_wad: int) -> None:
