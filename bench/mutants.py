@@ -1,6 +1,6 @@
 """Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the
-portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*) and the volatility
-surface's checks (issue 13, S*): each
+portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility
+surface's checks (issue 13, S*) and the keeper's metrics and log explanations (issue 12, KM*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -19,6 +19,7 @@ S = "tests/surface/test_svi_math.py"
 SVI = "contracts/libraries/SviMath.sol"
 KP = "tests/keeper/test_keeper_portfolio.py"
 KC = "tests/keeper/test_keeper_portfolio_config.py"
+KM = "tests/keeper/test_keeper_metrics.py"
 PD = "tests/deployment/test_portfolio_deploy.py"
 PC = "tests/deployment/test_portfolio_config.py"
 PV = "tests/portfolio/test_portfolio_vault.py"
@@ -547,6 +548,56 @@ mutants += [
         '"max_slippage_bps": (1, 500),',
         '"max_slippage_bps": (1, 501),',
         [PC + "::test_bad_portfolio_values_say_what_is_wrong"],
+    ),
+    # ---- the keeper's metrics and log explanations (issue 12, KM*)
+    (
+        "KM1 rpc_up not lowered while the node is down",
+        "hedgevault/keeper/keeper.py",
+        "self.metrics.rpc_up.set(0)",
+        "self.metrics.rpc_up.set(1)",
+        [KM + "::test_rpc_up_falls_to_zero_when_the_node_stops"],
+    ),
+    (
+        "KM2 a mined transaction stays counted as pending",
+        "hedgevault/keeper/metrics.py",
+        "for target in self._pending_seen:",
+        "for target in counts:",
+        [KM + "::test_pending_transactions_count_a_sent_transaction_until_it_is_mined"],
+    ),
+    (
+        "KM3 last hedge as seconds-since again",
+        "hedgevault/keeper/metrics.py",
+        "self.last_hedge.labels(vault).set(last_hedge_sec)",
+        "self.last_hedge.labels(vault).set(time.time() - last_hedge_sec)",
+        [KM + "::test_pending_transactions_count_a_sent_transaction_until_it_is_mined"],
+    ),
+    (
+        "KM4 failures counted without their vault",
+        "hedgevault/keeper/keeper.py",
+        'self._count_failure(label, str(fields.get("vault") or NO_VAULT))',
+        "self._count_failure(label)",
+        ["tests/keeper/test_keeper_inprocess.py::test_reverting_check_is_logged_and_counted_never_raised"],
+    ),
+    (
+        "KM5 the explanation read from detail only",
+        "hedgevault/keeper/logs.py",
+        'explanation = explain(fields.get("reason"), fields.get("detail"))',
+        'explanation = explain(fields.get("detail"))',
+        [KM + "::test_a_hedge_that_cannot_buy_after_withdrawals_is_explained"],
+    ),
+    (
+        "KM6 the endpoint serves _created series",
+        "hedgevault/keeper/metrics.py",
+        "        disable_created_metrics()  # type: ignore[no-untyped-call]\n",
+        "",
+        [KM + "::test_the_endpoint_follows_the_naming_conventions"],
+    ),
+    (
+        "KM7 tick durations not observed",
+        "hedgevault/keeper/metrics.py",
+        "self.tick_duration.observe(duration_sec)",
+        "pass",
+        [KM + "::test_the_endpoint_follows_the_naming_conventions"],
     ),
 ]
 only = sys.argv[1:]
