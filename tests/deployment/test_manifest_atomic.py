@@ -189,7 +189,7 @@ def _hedgevault(*argv: str | Path, **kwargs: Any) -> subprocess.Popen[str]:
     )
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_deploy_killed_midway_leaves_a_whole_manifest_that_a_rerun_finishes(
     anvils: Callable[..., Node], hv: Callable[..., Run], tmp_path: Path, sig: signal.Signals
 ) -> None:
@@ -211,7 +211,7 @@ def test_deploy_killed_midway_leaves_a_whole_manifest_that_a_rerun_finishes(
     assert partial.vault_stack is None or "vault" not in partial.vault_stack.contracts, "it was killed too late"
     status = hv("status", "--rpc-url", node.url, "--manifest", path)
     assert status.code == 2 and "Traceback" not in status.err
-    assert len(status.err.strip().splitlines()) == 1 and str(path) in status.err, status.err
+    assert len(status.err.strip().splitlines()) == 1 and "run `hedgevault deploy` to finish it" in status.err
     rerun = hv("deploy", "--rpc-url", node.url, "--manifest", path)
     assert rerun.code == 0, rerun.err
     assert "reusing what it records" in rerun.out
