@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hedgevault.sim.accounting import GAS_KINDS, Actors, gas_kind, other_label
-from hedgevault.sim.report import caption, gas_rows
+from hedgevault.sim.report import CHART_TITLES, caption, figures, gas_rows
 
 KEEPER = "0x" + "aa" * 20
 ARB = "0x" + "bb" * 20
@@ -97,3 +97,61 @@ def test_caption_of_a_gbm_run() -> None:
 def test_caption_of_a_csv_run() -> None:
     doc = _document({"description": "CSV prices.csv: 6 steps over 10800 s", "steps": 6}, 6, 10_800)
     assert caption(doc) == "seed 3, 0.125 days in 6 steps of 30 min; CSV prices.csv; aave hedger"
+
+
+def _step(k: int, hf: float | None) -> dict[str, Any]:
+    return {
+        "time_sec": 3600 * k,
+        "price": 3000.0 + k,
+        "vol": 0.8,
+        "vol_posted": 0.75,
+        "hedge": 0.1 * k,
+        "hedge_target": 0.1 * k,
+        "net_delta": 0.0,
+        "vega": 10.0 * k,
+        "share_price": 1.0,
+        "health_factor": hf,
+        "pnl_premium": 10**6 * k,
+        "pnl_option": -(10**6) * k,
+        "pnl_hedge_quote": 0.0,
+        "pnl_swap_cost_quote": 0.1 * k,
+        "pnl_supply_interest": 0,
+        "pnl_borrow_interest_quote": 0.0,
+    }
+
+
+def test_figures_of_a_hand_made_run() -> None:
+    """Titles with the caption, HF on a log scale with the floor (1.5 here) and 1 drawn and labelled, the IV
+    lines in the legend, a missing HF (no liabilities) not plotted."""
+    import matplotlib.pyplot as plt
+
+    gbm = {"spot": 3000.0, "drift": 0.0, "vol": 0.8, "vol_model": "constant", "kappa": 52.0, "xi": 1.0}
+    doc = _document({"description": "GBM", "steps": 3, "gbm": gbm}, 3, 3 * 3600)
+    doc["suite"] = {"quote_decimals": 6, "hedge": {"delta_band_wad": 5 * 10**17}, "risk": {"hf_floor_wad": 15 * 10**17}}
+    doc["steps"] = [_step(0, None), _step(1, 5000.0), _step(2, 40.0), _step(3, 2.5)]
+    figs = figures(doc)
+    try:
+        assert list(figs) == list(CHART_TITLES)
+        for name, fig in figs.items():
+            assert fig.get_suptitle() == f"{CHART_TITLES[name]}\n{caption(doc)}"
+            assert all(ax.get_title() for ax in fig.axes if ax.get_ylabel() != "implied vol (annual)")
+        hf_ax = figs["share_price_and_hf.png"].axes[1]
+        assert hf_ax.get_yscale() == "log"
+        lines = {str(line.get_label()): list(line.get_ydata()) for line in hf_ax.get_lines()}
+        assert lines["HF floor 1.5 (new risk refused below)"] == [1.5, 1.5]
+        assert lines["1 (de-risking only below)"] == [1, 1]
+        assert (
+            lines["health factor"][1:] == [5000.0, 40.0, 2.5] and lines["health factor"][0] != lines["health factor"][0]
+        )
+        assert [t.get_text() for t in hf_ax.get_legend().get_texts()] == list(lines)
+        market = figs["market_and_greeks.png"].axes[0]
+        assert [t.get_text() for t in market.get_legend().get_texts()] == [
+            "spot (oracle, left)",
+            "implied vol, scenario (right)",
+            "implied vol, posted to the oracle (right)",
+        ]
+        band = figs["market_and_greeks.png"].axes[1]
+        assert f"band +/-{0.5:g}" in [t.get_text() for t in band.get_legend().get_texts()]
+    finally:
+        for fig in figs.values():
+            plt.close(fig)
