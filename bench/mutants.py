@@ -605,6 +605,20 @@ mutants += [
         [GC + "::test_onchain_compares_the_implied_vol_too"],
     ),
     (
+        "C9 'other' named by the selector's hex without 0x (no function names)",
+        "hedgevault/sim/engine.py",
+        '"0x" + Web3.keccak(text=fn.signature)[:4].hex(): str(fn.fn_name)',
+        "Web3.keccak(text=fn.signature)[:4].hex(): str(fn.fn_name)",
+        ["tests/sim/test_sim_gas_other.py"],
+    ),
+    (
+        "C10 anyone's feed round is a feed update",
+        "hedgevault/sim/accounting.py",
+        "if sender == actors.keeper and to == actors.feed:",
+        "if to == actors.feed:",
+        [SR + "::test_gas_kind"],
+    ),
+    (
         "C8 greeks refusals in wad",
         "hedgevault/cli.py",
         "raise InputError(_greeks_error_in_user_units(exc)) from None",

@@ -321,9 +321,9 @@ def gas_kind(sender: str, to: str, events: list[str], actors: Actors, *, succeed
         return "keeper reverted" if sender == actors.keeper else "other"
     if sender == actors.arbitrageur:
         return "arbitrage swap"
-    if to == actors.feed:
+    if sender == actors.keeper and to == actors.feed:
         return "feed update"
-    if to == actors.vol_oracle:
+    if sender == actors.keeper and to == actors.vol_oracle:
         return "vol update"
     if to == actors.vault:
         for name, kind in _VAULT_EVENT_KINDS:

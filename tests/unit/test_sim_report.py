@@ -27,6 +27,8 @@ ACTORS = Actors(KEEPER.upper().replace("0X", "0x"), ARB, FEED, VOL, VAULT)
         (ARB, "0x" + "99" * 20, ["Swap"], "arbitrage swap"),  # whatever the arbitrageur calls
         (KEEPER, FEED, [], "feed update"),
         (KEEPER, VOL, [], "vol update"),
+        (USER, FEED, [], "other"),  # only the keeper's posts are its updates
+        (USER, VOL, [], "other"),
         (KEEPER, VAULT, ["Hedged", "Slice"], "hedge"),
         (KEEPER, VAULT, ["BookMarked", "Hedged", "Slice"], "re-mark + hedge"),
         (KEEPER, VAULT, ["BookMarked"], "re-mark"),
