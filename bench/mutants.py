@@ -1,6 +1,7 @@
 """Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the
 portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility
-surface's checks (issue 13, S*) and the keeper's metrics and log explanations (issue 12, KM*): each
+surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), and the simulator's
+gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -598,6 +599,82 @@ mutants += [
         "self.tick_duration.observe(duration_sec)",
         "pass",
         [KM + "::test_the_endpoint_follows_the_naming_conventions"],
+    ),
+]
+# ---- the simulator's gas kinds and charts, the manifest writer, the greeks CLI (issue 12, C*)
+SR = "tests/unit/test_sim_report.py"
+MA = "tests/deployment/test_manifest_atomic.py"
+GC = "tests/unit/test_greeks_cli.py"
+mutants += [
+    (
+        "C1 a hedge upkeep that re-marked is booked as a plain hedge",
+        "hedgevault/sim/accounting.py",
+        'return "re-mark + hedge" if kind == "hedge" and "BookMarked" in events else kind',
+        "return kind",
+        [SR + "::test_gas_kind"],
+    ),
+    (
+        "C2 anyone's re-mark is the keeper's",
+        "hedgevault/sim/accounting.py",
+        'if sender == actors.keeper and "BookMarked" in events:',
+        'if "BookMarked" in events:',
+        [SR + "::test_gas_kind"],
+    ),
+    (
+        "C3 HF on a linear scale",
+        "hedgevault/sim/report.py",
+        'axes[1].set_yscale("log")',
+        'axes[1].set_yscale("linear")',
+        [SR + "::test_figures_of_a_hand_made_run"],
+    ),
+    (
+        "C4 the floor line drawn at the default floor, not the run's",
+        "hedgevault/sim/report.py",
+        'floor = suite["risk"]["hf_floor_wad"] / WAD',
+        "floor = 1.2",
+        [SR + "::test_figures_of_a_hand_made_run"],
+    ),
+    (
+        "C5 the manifest written in place (truncate, then write)",
+        "hedgevault/deployment/manifest.py",
+        "        os.replace(tmp, path)\n",
+        "        path.write_text(text)\n        Path(tmp).unlink()\n",
+        [MA + "::test_a_writer_read_meanwhile_and_killed_at_random_moments_never_shows_a_partial_manifest"],
+    ),
+    (
+        "C6 the temporary file left behind on a failed write",
+        "hedgevault/deployment/manifest.py",
+        "        Path(tmp).unlink(missing_ok=True)\n        raise",
+        "        raise",
+        [MA + "::test_a_crash_before_the_rename_keeps_the_old_manifest"],
+    ),
+    (
+        "C7 greeks --onchain ignores --price",
+        "hedgevault/cli.py",
+        "            if iv_inputs is not None:\n                onchain_vol",
+        "            if False:\n                onchain_vol",
+        [GC + "::test_onchain_compares_the_implied_vol_too"],
+    ),
+    (
+        "C9 'other' named by the selector's hex without 0x (no function names)",
+        "hedgevault/sim/engine.py",
+        '"0x" + Web3.keccak(text=fn.signature)[:4].hex(): str(fn.fn_name)',
+        "Web3.keccak(text=fn.signature)[:4].hex(): str(fn.fn_name)",
+        ["tests/sim/test_sim_gas_other.py"],
+    ),
+    (
+        "C10 anyone's feed round is a feed update",
+        "hedgevault/sim/accounting.py",
+        "if sender == actors.keeper and to == actors.feed:",
+        "if to == actors.feed:",
+        [SR + "::test_gas_kind"],
+    ),
+    (
+        "C8 greeks refusals in wad",
+        "hedgevault/cli.py",
+        "raise InputError(_greeks_error_in_user_units(exc)) from None",
+        "raise InputError(str(exc)) from None",
+        [GC],
     ),
 ]
 only = sys.argv[1:]
