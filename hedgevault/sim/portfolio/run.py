@@ -118,7 +118,11 @@ class VaultRun:
 def model_vault_run(paths: Paths, options: PortfolioOptions) -> VaultRun:
     """The off-chain model of the keeper and the vault (``hedgevault.sim.portfolio.model``)."""
     rules = default_rules(options.mode, paths.n, options.target_vol)
-    keeper = KeeperModel(decay=options.chain.ewma_decay)
+    keeper = KeeperModel(
+        decay=options.chain.ewma_decay,
+        fast_decay=options.chain.ewma_fast_decay,
+        fast_margin=options.chain.ewma_fast_margin,
+    )
     series = target_series(paths, options.market, rules, keeper, BandRule(band_scale_bp=options.chain.band_scale_bp))
     pools = model_pools(paths)
     run = bl.run_strategy(
