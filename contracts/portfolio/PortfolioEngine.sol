@@ -23,6 +23,12 @@ library PortfolioEngine {
     uint256 internal constant MAX_ASSETS = 8;
     /// @dev A withdrawal's sale room uses this share of the pool's capacity estimate (bps).
     uint256 internal constant CAPACITY_HAIRCUT_BPS = 9_990;
+    /// @notice Risk-parity mode: the held weights' risk contributions may be off their budgets by this much
+    /// (relative, |RC_i / b_i - 1|, wad) before an upkeep trades every asset off its target (issue 11: 5%).
+    uint256 internal constant RC_TOLERANCE_WAD = 5e16;
+    /// @notice Risk-parity mode: an asset within this of its target (weight, wad) is not traded for the risk
+    /// contributions' sake (the bands still apply).
+    uint256 internal constant RC_DUST_WAD = 1e15;
 
     /// @notice One holding, three slots: the first is read for balances, the second for prices, the third by
     /// a swap.
@@ -234,8 +240,9 @@ library PortfolioEngine {
         }
         int256[] memory g;
         (g, pl.trackingVar54) = RebalanceMath.quadForm(d, pl.cov);
-        (, pl.variance54) = RebalanceMath.quadForm(pl.weights, pl.cov);
-        (bool found, uint256 i) = _choose(d, g, pl.cov, p);
+        int256[] memory gw;
+        (gw, pl.variance54) = RebalanceMath.quadForm(pl.weights, pl.cov);
+        (bool found, uint256 i) = _choose(d, g, _thresholds(s, pl, gw, d, g));
         if (!found || v.nav == 0) revert IPortfolioVault.NoRebalanceNeeded();
         pl.asset = i;
         pl.sale = d[i] > 0;
@@ -359,28 +366,56 @@ library PortfolioEngine {
         }
     }
 
-    /// @dev The asset to trade: out of its band with d_i g_i > 0; sales before buys; the largest |d_i| / band_i.
-    function _choose(
-        int256[] memory d,
-        int256[] memory g,
-        int256[] memory cov,
-        IPortfolioVault.RebalanceParams storage p
-    ) private view returns (bool found, uint256 best) {
-        uint256 n = d.length;
+    /// @dev The asset to trade: more than its threshold from its target (`_thresholds`) with d_i g_i > 0;
+    /// sales before buys; the largest |d_i| / threshold_i.
+    function _choose(int256[] memory d, int256[] memory g, uint256[] memory threshold)
+        private
+        pure
+        returns (bool found, uint256 best)
+    {
         uint256 bestGap;
         uint256 bestBand = 1;
         bool bestSale;
-        for (uint256 i; i < n; ++i) {
+        for (uint256 i; i < d.length; ++i) {
             int256 di = d[i];
             if (di == 0 || g[i] == 0 || (di > 0) != (g[i] > 0)) continue;
             uint256 gap = di < 0 ? uint256(-di) : uint256(di);
-            uint256 band =
-                RebalanceMath.bandWad(uint256(cov[i * n + i]), p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
+            uint256 band = threshold[i];
             if (gap <= band) continue;
             bool sale = di > 0;
             // sales first; then the largest gap / band (cross-multiplied: both below 2^61)
             if (!found || (sale && !bestSale) || (sale == bestSale && gap * bestBand > bestGap * band)) {
                 (found, best, bestGap, bestBand, bestSale) = (true, i, gap, band, sale);
+            }
+        }
+    }
+
+    /// @dev How far each weight may drift before an upkeep trades it: its no-trade band; in risk-parity mode
+    /// while some risk contribution of the held weights is off its budget by more than RC_TOLERANCE_WAD,
+    /// RC_DUST_WAD for every asset whose step (`RebalanceMath.stepWad`: the gap, or the step to the tracking
+    /// error's minimum along it) exceeds RC_DUST_WAD, and no trade for the others (the upkeeps then trade
+    /// every asset off its target, not only those beyond their bands, until the contributions are back within
+    /// the tolerance; a dust step would stop them: its slice rounds to nothing).
+    function _thresholds(
+        Layout storage s,
+        Plan memory pl,
+        int256[] memory gw,
+        int256[] memory d,
+        int256[] memory g
+    ) private view returns (uint256[] memory t) {
+        uint256 n = pl.weights.length;
+        t = new uint256[](n);
+        bool rcOff = s.rules.mode == IPortfolioMath.Mode.RiskParity
+            && RebalanceMath.riskContributionsOff(
+                pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), RC_TOLERANCE_WAD
+            );
+        IPortfolioVault.RebalanceParams storage p = s.params;
+        for (uint256 i; i < n; ++i) {
+            int256 sii = pl.cov[i * n + i];
+            if (!rcOff) {
+                t[i] = RebalanceMath.bandWad(uint256(sii), p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
+            } else {
+                t[i] = RebalanceMath.stepWad(d[i], g[i], sii) > RC_DUST_WAD ? RC_DUST_WAD : type(uint256).max;
             }
         }
     }

@@ -36,6 +36,8 @@ Vector = NDArray[np.float64]
 WEEK_SEC = 7 * 86_400
 #: A trade smaller than this fraction of NAV is not made (dust).
 MIN_TRADE_FRACTION = 1e-6
+#: Risk-parity mode: a weight within this of its target is not traded for the risk contributions' sake.
+RC_DUST = 0.001
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ def run_strategy(
     nav0: float,
     bands: Matrix | None = None,
     start_weights: Vector | None = None,
+    risk_budgets: Vector | None = None,
+    covariances: Sequence[Matrix] | None = None,
+    rc_tolerance: float = 0.05,
 ) -> StrategyRun:
     """Run ``policy`` on ``paths`` from ``nav0`` quote. The start is the first targets (or ``start_weights``)
     bought at the oracle prices at no cost: the initial allocation is not rebalancing, and every strategy
@@ -144,36 +149,65 @@ def run_strategy(
         chosen = policy.assets_to_trade(
             k, paths.times_sec[k], last_sec, weights, t[k], None if bands is None else bands[k]
         )
+        rounds = 0
+        if risk_budgets is not None and covariances is not None:
+            chosen = sorted(set(chosen) | set(_rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)))
         if chosen:
             last_sec = paths.times_sec[k]
-        gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}
-        gaps = {i: g for i, g in gaps.items() if abs(g) > MIN_TRADE_FRACTION * nav}
-        for i in sorted(gaps, key=lambda i: gaps[i]):  # sales (negative gaps) first
-            gap = gaps[i]
-            if gap < 0:
-                amount = min(-gap / p[i], float(balances[i]))
-                got, cost = sell_cost(pools[i], float(p[i]), amount, gas)
-                balances[i] -= amount
-                quote += got
-                out.traded[k] += amount * p[i]
-            else:
-                spend = min(gap, quote)
-                if spend <= MIN_TRADE_FRACTION * nav:
-                    continue
-                got, cost = buy_cost(pools[i], float(p[i]), spend, gas)
-                balances[i] += got
-                quote -= spend
-                out.traded[k] += spend
-            out.fee[k] += cost.fee
-            out.impact[k] += cost.impact
-            out.gas[k] += cost.gas
-            out.trades[k] += 1
+        while chosen:
+            rounds += 1
+            gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}
+            gaps = {i: g for i, g in gaps.items() if abs(g) > MIN_TRADE_FRACTION * nav}
+            for i in sorted(gaps, key=lambda i: gaps[i]):  # sales (negative gaps) first
+                gap = gaps[i]
+                if gap < 0:
+                    amount = min(-gap / p[i], float(balances[i]))
+                    got, cost = sell_cost(pools[i], float(p[i]), amount, gas)
+                    balances[i] -= amount
+                    quote += got
+                    out.traded[k] += amount * p[i]
+                else:
+                    spend = min(gap, quote)
+                    if spend <= MIN_TRADE_FRACTION * nav:
+                        continue
+                    got, cost = buy_cost(pools[i], float(p[i]), spend, gas)
+                    balances[i] += got
+                    quote -= spend
+                    out.traded[k] += spend
+                out.fee[k] += cost.fee
+                out.impact[k] += cost.impact
+                out.gas[k] += cost.gas
+                out.trades[k] += 1
+            if risk_budgets is None or covariances is None or rounds > len(weights):
+                break
+            nav = quote + float(balances @ p)
+            weights = balances * p / nav
+            chosen = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)
         nav = quote + float(balances @ p)
         out.nav[k] = nav
         out.weights[k] = balances * p / nav
         out.balances[k] = balances
         out.quote[k] = quote
     return out
+
+
+def rc_offenders(weights: Vector, cov: Matrix, budgets: Vector, tolerance: float) -> list[int]:
+    """The assets whose risk contribution w_i (Sw)_i / w'Sw is off its budget by more than ``tolerance``
+    (relative: |RC_i / b_i - 1|); every asset when the portfolio carries no variance."""
+    w = np.asarray(weights, dtype=np.float64)
+    variance = float(w @ cov @ w)
+    if variance <= 0:
+        return list(range(len(w)))
+    rc = w * (cov @ w) / variance
+    return [i for i in range(len(w)) if abs(rc[i] / budgets[i] - 1) > tolerance]
+
+
+def _rc_round(weights: Vector, targets: Vector, cov: Matrix, budgets: Vector, tolerance: float) -> list[int]:
+    """Risk-parity mode: while some risk contribution is off its budget by more than ``tolerance``, every
+    asset more than ``RC_DUST`` from its target is traded to it (none otherwise)."""
+    if not rc_offenders(weights, cov, budgets, tolerance):
+        return []
+    return [i for i in range(len(weights)) if abs(weights[i] - targets[i]) > RC_DUST]
 
 
 def constant_targets(weights: Sequence[float], steps: int) -> Matrix:

@@ -94,6 +94,7 @@ class ChainOptions:
     ewma_fast_margin: float = 0.2
     history_steps: int = 90
     band_scale_bp: int = 1_000
+    rc_tolerance: float = 0.05
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
