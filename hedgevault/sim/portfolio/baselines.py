@@ -48,6 +48,8 @@ class Policy:
     kind: str
     period_sec: int = WEEK_SEC
     band: float = 0.05
+    #: bands policies: trade to ``edge`` x the band short of the target (0: to the target; 1: to the band's edge)
+    edge: float = 0.0
 
     def assets_to_trade(
         self, k: int, time_sec: int, last_sec: int, weights: Vector, targets: Vector, bands: Vector | None
@@ -157,6 +159,8 @@ def run_strategy(
         while chosen:
             rounds += 1
             gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}
+            if policy.edge > 0 and bands is not None:  # stop short of the target, inside the band
+                gaps = {i: g - np.sign(g) * min(abs(g), policy.edge * bands[k][i] * nav) for i, g in gaps.items()}
             gaps = {i: g for i, g in gaps.items() if abs(g) > MIN_TRADE_FRACTION * nav}
             for i in sorted(gaps, key=lambda i: gaps[i]):  # sales (negative gaps) first
                 gap = gaps[i]
