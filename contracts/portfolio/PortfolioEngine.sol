@@ -100,6 +100,7 @@ library PortfolioEngine {
         uint256 budgetAvailable;
         int256 trackingVar54;
         int256 variance54;
+        uint256 keepWad;
         int256[] weights;
         int256[] targets;
         int256[] cov;
@@ -240,12 +241,13 @@ library PortfolioEngine {
         }
         int256[] memory g;
         (g, pl.trackingVar54) = RebalanceMath.quadForm(d, pl.cov);
-        int256[] memory gw;
-        (gw, pl.variance54) = RebalanceMath.quadForm(pl.weights, pl.cov);
-        (bool found, uint256 i) = _choose(d, g, _thresholds(s, pl, gw, d, g));
+        uint256[] memory th = _thresholds(s, pl, d, g);
+        (bool found, uint256 i) = _choose(d, g, th);
         if (!found || v.nav == 0) revert IPortfolioVault.NoRebalanceNeeded();
         pl.asset = i;
         pl.sale = d[i] > 0;
+        // back to half the band short of the target (a band's threshold), all the way in risk-parity catch-up
+        if (pl.keepWad != 0) pl.keepWad = th[i] / 2;
         pl.budgetAvailable = _checkedBudget(s, v.nav, p);
         pl.valueQuote = _sliceValue(pl, v, d[i], g[i], pl.cov[i * n + i], p);
         _fitToPool(s, e, pl, v, p.maxSlippageBps);
@@ -396,20 +398,22 @@ library PortfolioEngine {
     /// error's minimum along it) exceeds RC_DUST_WAD, and no trade for the others (the upkeeps then trade
     /// every asset off its target, not only those beyond their bands, until the contributions are back within
     /// the tolerance; a dust step would stop them: its slice rounds to nothing).
-    function _thresholds(
-        Layout storage s,
-        Plan memory pl,
-        int256[] memory gw,
-        int256[] memory d,
-        int256[] memory g
-    ) private view returns (uint256[] memory t) {
+    /// Sets `pl.variance54` (w'Sw) and `pl.keepWad` to 1 when the thresholds are the bands (0 otherwise).
+    function _thresholds(Layout storage s, Plan memory pl, int256[] memory d, int256[] memory g)
+        private
+        view
+        returns (uint256[] memory t)
+    {
         uint256 n = pl.weights.length;
         t = new uint256[](n);
+        int256[] memory gw;
+        (gw, pl.variance54) = RebalanceMath.quadForm(pl.weights, pl.cov);
         bool rcOff = s.rules.mode == IPortfolioMath.Mode.RiskParity
             && RebalanceMath.riskContributionsOff(
                 pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), RC_TOLERANCE_WAD
             );
         IPortfolioVault.RebalanceParams storage p = s.params;
+        pl.keepWad = rcOff ? 0 : 1;
         for (uint256 i; i < n; ++i) {
             int256 sii = pl.cov[i * n + i];
             if (!rcOff) {
@@ -420,8 +424,9 @@ library PortfolioEngine {
         }
     }
 
-    /// @dev The slice's quote value: the least of the step to target / tracking-error minimum, the NAV-loss and
-    /// budget caps at the worst price, and (a buy) what the quote balance pays at the worst price.
+    /// @dev The slice's quote value: the least of the step (to `pl.keepWad` short of the target, or to the
+    /// tracking error's minimum along the asset), the NAV-loss and budget caps at the worst price, and (a buy)
+    /// what the quote balance pays at the worst price.
     function _sliceValue(
         Plan memory pl,
         Valuation memory v,
@@ -431,7 +436,10 @@ library PortfolioEngine {
         IPortfolioVault.RebalanceParams storage p
     ) private view returns (uint256 value) {
         uint256 slip = p.maxSlippageBps;
-        value = Math.mulDiv(RebalanceMath.stepWad(di, gi, sii), v.nav, WAD);
+        uint256 step = RebalanceMath.stepWad(di, gi, sii);
+        // the chosen asset's gap exceeds its threshold, twice the keep: gap - keep > 0
+        uint256 toKeep = (di < 0 ? uint256(-di) : uint256(di)) - pl.keepWad;
+        value = Math.mulDiv(Math.min(step, toKeep), v.nav, WAD);
         // a slice costs at most value x slip / 1e4 + 2 (rounding): keep that within the loss bound and budget
         uint256 lossRoom = v.nav * p.maxNavLossBps / BPS;
         value = Math.min(value, lossRoom > 2 ? (lossRoom - 2) * BPS / slip : 0);

@@ -621,7 +621,9 @@ def plan_slice(
     n = len(values)
     sale = d[i] > 0
     slip = p.max_slippage_bps
-    value = step_wad(d[i], g[i], cov_wad[i * n + i]) * nav // WAD
+    # back to half the band short of the target; all the way in risk-parity catch-up (PortfolioEngine.plan)
+    keep = 0 if rc_off else band_for(p, cov_wad[i * n + i]) // 2
+    value = min(step_wad(d[i], g[i], cov_wad[i * n + i]), abs(d[i]) - keep) * nav // WAD
     loss_room = nav * p.max_nav_loss_bps // BPS
     value = min(value, (loss_room - 2) * BPS // slip if loss_room > 2 else 0)
     value = min(value, (budget_available - 2) * BPS // slip if budget_available > 2 else 0)

@@ -387,9 +387,10 @@ def test_rebalances_to_the_bands_and_stops(stack: PortfolioStack, pv: Actors) ->
 
 
 def test_a_small_slice_is_the_planners_step_and_does_not_overshoot(stack: PortfolioStack, pv: Actors) -> None:
-    """When the step min(|d_i|, |(Sd)_i| / S_ii) binds (below the pool's room and the loss cap), the slice is
-    exactly that step (the mirror's figure) and the weight lands between where it was and the target's side of the
-    tracking error's minimum (the post-trade checks stop a planner that overshoots: mutant P4)."""
+    """When the step min(|d_i| - band_i / 2, |(Sd)_i| / S_ii) binds (below the pool's room and the loss cap), the
+    slice is exactly that step (the mirror's figure: back to half the band short of the target) and the weight
+    lands between where it was and the target's side of the tracking error's minimum (the post-trade checks
+    stop a planner that overshoots: mutant P4)."""
     deposit(stack, pv.depositor, q(1_000_000))
     set_targets(stack)
     rebalance_fully(stack, pv)
@@ -404,7 +405,7 @@ def test_a_small_slice_is_the_planners_step_and_does_not_overshoot(stack: Portfo
     d = [wi - ti for wi, ti in zip(w, new, strict=True)]
     cov = cov_now(stack)
     g, _ = mirror.quad_form(d, cov)
-    step = mirror.step_wad(d[1], g[1], cov[4])
+    step = min(mirror.step_wad(d[1], g[1], cov[4]), abs(d[1]) - before["assets"][1]["bandWad"] // 2)
     assert value == step * before["nav"] // WAD
     send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
     after = state(stack)["assets"][1]["weightWad"]
@@ -416,16 +417,19 @@ def test_sales_come_before_buys(stack: PortfolioStack, pv: Actors) -> None:
     set_targets(stack)
     rebalance_fully(stack, pv)
     advance(stack, HOUR)
-    # asset 0 just overweight (price up 20%), asset 2 far underweight (price down 70%): the buy has the larger
-    # drift / band ratio, yet the sale goes first
-    stack.set_price(0, 3_600 * WAD)
-    stack.set_price(2, 45 * WAD)
-    stack.move_pool_price(0, 3_600 * WAD, pv.arb)
-    stack.move_pool_price(2, 45 * WAD, pv.arb)
+    # asset 0 overweight (price up 35%), asset 2 far underweight (price down 60%): the buy has the larger
+    # drift / band ratio, yet the sale goes first (both are candidates: d_i (Sd)_i > 0)
+    stack.set_price(0, 4_050 * WAD)
+    stack.set_price(2, 60 * WAD)
+    stack.move_pool_price(0, 4_050 * WAD, pv.arb)
+    stack.move_pool_price(2, 60 * WAD, pv.arb)
     advance(stack, 600)  # the TWAP catches up
     s = state(stack)
     ratio = [abs(a["weightWad"] - a["targetWad"]) * WAD // a["bandWad"] for a in s["assets"]]
     assert s["assets"][0]["weightWad"] > TARGETS[0] + s["assets"][0]["bandWad"] and ratio[2] > ratio[0]
+    d = [a["weightWad"] - a["targetWad"] for a in s["assets"]]
+    g, _ = mirror.quad_form(d, cov_now(stack))
+    assert d[0] * g[0] > 0 and d[2] * g[2] > 0
     asset, sale, _units, _value = stack.vault.functions.previewRebalance().call()
     assert (asset, sale) == (0, True)
     send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)

@@ -11,7 +11,7 @@ weights once its deposits are invested), bought at the oracle prices at no cost.
 
 * buy-and-hold: never trades;
 * calendar: every asset to its target every ``period_sec`` (a week);
-* band: each asset whose weight is more than ``band`` (0.05) from its target;
+* band: each asset whose weight is more than ``band`` (0.05) from its target, traded to its target;
 * constant weight: every asset to fixed weights at every step (the crash comparison: the same average
   risky weights as the target-volatility run, held throughout).
 
@@ -75,7 +75,9 @@ BUY_AND_HOLD = Policy("buy-and-hold")
 CALENDAR_WEEKLY = Policy("calendar", period_sec=WEEK_SEC)
 BAND_5 = Policy("band", band=0.05)
 EVERY_STEP = Policy("every-step")
-VAULT_BANDS = Policy("bands")
+#: The vault's rule (PortfolioEngine): an asset beyond its band is traded back to half its band short of the
+#: target (the no-trade-band rule: back inside the band, not to its centre).
+VAULT_BANDS = Policy("bands", edge=0.5)
 
 
 @dataclass
@@ -152,15 +154,18 @@ def run_strategy(
             k, paths.times_sec[k], last_sec, weights, t[k], None if bands is None else bands[k]
         )
         rounds = 0
+        edge = policy.edge
         if risk_budgets is not None and covariances is not None:
-            chosen = sorted(set(chosen) | set(_rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)))
+            catch_up = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)
+            if catch_up:  # risk-parity catch-up: every asset off its target, all the way
+                chosen, edge = sorted(set(chosen) | set(catch_up)), 0.0
         if chosen:
             last_sec = paths.times_sec[k]
         while chosen:
             rounds += 1
             gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}
-            if policy.edge > 0 and bands is not None:  # stop short of the target, inside the band
-                gaps = {i: g - np.sign(g) * min(abs(g), policy.edge * bands[k][i] * nav) for i, g in gaps.items()}
+            if edge > 0 and bands is not None:  # stop short of the target, inside the band
+                gaps = {i: g - np.sign(g) * min(abs(g), edge * bands[k][i] * nav) for i, g in gaps.items()}
             gaps = {i: g for i, g in gaps.items() if abs(g) > MIN_TRADE_FRACTION * nav}
             for i in sorted(gaps, key=lambda i: gaps[i]):  # sales (negative gaps) first
                 gap = gaps[i]
@@ -187,6 +192,7 @@ def run_strategy(
             nav = quote + float(balances @ p)
             weights = balances * p / nav
             chosen = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)
+            edge = 0.0
         nav = quote + float(balances @ p)
         out.nav[k] = nav
         out.weights[k] = balances * p / nav
