@@ -756,7 +756,7 @@ def test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget(stack: Portfo
     assert stack.vault.functions.checkUpkeep(b"").call()[0]
     slices = rebalance_fully(stack, pv)
     assert slices >= 2  # not only the asset that moved
-    assert max(_rc_errors(s, cov, budgets)) <= 0.05
+    assert max(_rc_errors(state(stack), cov, budgets)) <= 0.05
     assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
     # target-vol rules over the same held weights: the bands alone decide, and nothing is out of band
     advance(stack, HOUR)
