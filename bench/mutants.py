@@ -107,6 +107,27 @@ mutants = [
         [PV + "::test_redeem_beyond_the_buffer_sells_pro_rata_and_charges_the_leaver"],
     ),
     (
+        "P20 risk-parity upkeeps only within the bands (the held-RC rule dropped)",
+        ENGINE,
+        "bool rcOff = s.rules.mode == IPortfolioMath.Mode.RiskParity",
+        "bool rcOff = s.rules.mode == IPortfolioMath.Mode.MinVariance",
+        [PV + "::test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget"],
+    ),
+    (
+        "P21 the RC tolerance compared without the budget",
+        "contracts/portfolio/RebalanceMath.sol",
+        "if (err > Math.mulDiv(tolWad * b, uint256(variance54), WAD)) return true;",
+        "if (err > Math.mulDiv(tolWad, uint256(variance54), 1)) return true;",
+        [PM + "::test_risk_contributions_off_matches"],
+    ),
+    (
+        "P22 a dust step still counts in risk-parity mode",
+        ENGINE,
+        "RebalanceMath.stepWad(d[i], g[i], sii) > RC_DUST_WAD ? RC_DUST_WAD : type(uint256).max;",
+        "RC_DUST_WAD;",
+        [PV + "::test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget"],
+    ),
+    (
         "P12 pro-rata shares miss the remainder",
         ENGINE,
         "shares[last] = shortfall - allocated;",

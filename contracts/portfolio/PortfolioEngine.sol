@@ -23,6 +23,12 @@ library PortfolioEngine {
     uint256 internal constant MAX_ASSETS = 8;
     /// @dev A withdrawal's sale room uses this share of the pool's capacity estimate (bps).
     uint256 internal constant CAPACITY_HAIRCUT_BPS = 9_990;
+    /// @notice Risk-parity mode: the held weights' risk contributions may be off their budgets by this much
+    /// (relative, |RC_i / b_i - 1|, wad) before an upkeep trades every asset off its target (issue 11: 5%).
+    uint256 internal constant RC_TOLERANCE_WAD = 5e16;
+    /// @notice Risk-parity mode: an asset within this of its target (weight, wad) is not traded for the risk
+    /// contributions' sake (the bands still apply).
+    uint256 internal constant RC_DUST_WAD = 1e15;
 
     /// @notice One holding, three slots: the first is read for balances, the second for prices, the third by
     /// a swap.
@@ -94,6 +100,7 @@ library PortfolioEngine {
         uint256 budgetAvailable;
         int256 trackingVar54;
         int256 variance54;
+        uint256 keepWad;
         int256[] weights;
         int256[] targets;
         int256[] cov;
@@ -234,11 +241,13 @@ library PortfolioEngine {
         }
         int256[] memory g;
         (g, pl.trackingVar54) = RebalanceMath.quadForm(d, pl.cov);
-        (, pl.variance54) = RebalanceMath.quadForm(pl.weights, pl.cov);
-        (bool found, uint256 i) = _choose(d, g, pl.cov, p);
+        uint256[] memory th = _thresholds(s, pl, d, g);
+        (bool found, uint256 i) = _choose(d, g, th);
         if (!found || v.nav == 0) revert IPortfolioVault.NoRebalanceNeeded();
         pl.asset = i;
         pl.sale = d[i] > 0;
+        // back to half the band short of the target (a band's threshold), all the way in risk-parity catch-up
+        if (pl.keepWad != 0) pl.keepWad = th[i] / 2;
         pl.budgetAvailable = _checkedBudget(s, v.nav, p);
         pl.valueQuote = _sliceValue(pl, v, d[i], g[i], pl.cov[i * n + i], p);
         _fitToPool(s, e, pl, v, p.maxSlippageBps);
@@ -359,23 +368,21 @@ library PortfolioEngine {
         }
     }
 
-    /// @dev The asset to trade: out of its band with d_i g_i > 0; sales before buys; the largest |d_i| / band_i.
-    function _choose(
-        int256[] memory d,
-        int256[] memory g,
-        int256[] memory cov,
-        IPortfolioVault.RebalanceParams storage p
-    ) private view returns (bool found, uint256 best) {
-        uint256 n = d.length;
+    /// @dev The asset to trade: more than its threshold from its target (`_thresholds`) with d_i g_i > 0;
+    /// sales before buys; the largest |d_i| / threshold_i.
+    function _choose(int256[] memory d, int256[] memory g, uint256[] memory threshold)
+        private
+        pure
+        returns (bool found, uint256 best)
+    {
         uint256 bestGap;
         uint256 bestBand = 1;
         bool bestSale;
-        for (uint256 i; i < n; ++i) {
+        for (uint256 i; i < d.length; ++i) {
             int256 di = d[i];
             if (di == 0 || g[i] == 0 || (di > 0) != (g[i] > 0)) continue;
             uint256 gap = di < 0 ? uint256(-di) : uint256(di);
-            uint256 band =
-                RebalanceMath.bandWad(uint256(cov[i * n + i]), p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
+            uint256 band = threshold[i];
             if (gap <= band) continue;
             bool sale = di > 0;
             // sales first; then the largest gap / band (cross-multiplied: both below 2^61)
@@ -385,8 +392,41 @@ library PortfolioEngine {
         }
     }
 
-    /// @dev The slice's quote value: the least of the step to target / tracking-error minimum, the NAV-loss and
-    /// budget caps at the worst price, and (a buy) what the quote balance pays at the worst price.
+    /// @dev How far each weight may drift before an upkeep trades it: its no-trade band; in risk-parity mode
+    /// while some risk contribution of the held weights is off its budget by more than RC_TOLERANCE_WAD,
+    /// RC_DUST_WAD for every asset whose step (`RebalanceMath.stepWad`: the gap, or the step to the tracking
+    /// error's minimum along it) exceeds RC_DUST_WAD, and no trade for the others (the upkeeps then trade
+    /// every asset off its target, not only those beyond their bands, until the contributions are back within
+    /// the tolerance; a dust step would stop them: its slice rounds to nothing).
+    /// Sets `pl.variance54` (w'Sw) and `pl.keepWad` to 1 when the thresholds are the bands (0 otherwise).
+    function _thresholds(Layout storage s, Plan memory pl, int256[] memory d, int256[] memory g)
+        private
+        view
+        returns (uint256[] memory t)
+    {
+        uint256 n = pl.weights.length;
+        t = new uint256[](n);
+        int256[] memory gw;
+        (gw, pl.variance54) = RebalanceMath.quadForm(pl.weights, pl.cov);
+        bool rcOff = s.rules.mode == IPortfolioMath.Mode.RiskParity
+            && RebalanceMath.riskContributionsOff(
+                pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), RC_TOLERANCE_WAD
+            );
+        IPortfolioVault.RebalanceParams storage p = s.params;
+        pl.keepWad = rcOff ? 0 : 1;
+        for (uint256 i; i < n; ++i) {
+            int256 sii = pl.cov[i * n + i];
+            if (!rcOff) {
+                t[i] = RebalanceMath.bandWad(uint256(sii), p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
+            } else {
+                t[i] = RebalanceMath.stepWad(d[i], g[i], sii) > RC_DUST_WAD ? RC_DUST_WAD : type(uint256).max;
+            }
+        }
+    }
+
+    /// @dev The slice's quote value: the least of the step (to `pl.keepWad` short of the target, or to the
+    /// tracking error's minimum along the asset), the NAV-loss and budget caps at the worst price, and (a buy)
+    /// what the quote balance pays at the worst price.
     function _sliceValue(
         Plan memory pl,
         Valuation memory v,
@@ -396,7 +436,10 @@ library PortfolioEngine {
         IPortfolioVault.RebalanceParams storage p
     ) private view returns (uint256 value) {
         uint256 slip = p.maxSlippageBps;
-        value = Math.mulDiv(RebalanceMath.stepWad(di, gi, sii), v.nav, WAD);
+        uint256 step = RebalanceMath.stepWad(di, gi, sii);
+        // the chosen asset's gap exceeds its threshold, twice the keep: gap - keep > 0
+        uint256 toKeep = (di < 0 ? uint256(-di) : uint256(di)) - pl.keepWad;
+        value = Math.mulDiv(Math.min(step, toKeep), v.nav, WAD);
         // a slice costs at most value x slip / 1e4 + 2 (rounding): keep that within the loss bound and budget
         uint256 lossRoom = v.nav * p.maxNavLossBps / BPS;
         value = Math.min(value, lossRoom > 2 ? (lossRoom - 2) * BPS / slip : 0);

@@ -10,7 +10,7 @@ import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 /// from values, the quadratic form x'Sx, and the distance of a variance from a band. Pure integer math,
 /// every result exact or floored as named.
 /// @dev Mirrored operation for operation by `hedgevault/portfolio/mirror.py` (`cbrt`, `band_wad`,
-/// `weights_wad`, `quad_form54`, `band_distance54`). Solidity `/` on int256 truncates toward zero.
+/// `weights_wad`, `quad_form54`, `band_distance54`, `risk_contributions_off`). Solidity `/` on int256 truncates toward zero.
 library RebalanceMath {
     /// @notice `quadForm` was given a matrix of `length` entries for `n` weights.
     error CovLengthMismatch(uint256 length, uint256 n);
@@ -90,6 +90,33 @@ library RebalanceMath {
                 form54 += x[i] * g;
             }
         }
+    }
+
+    /// @notice Whether some risk contribution is off its budget by more than `tolWad` (relative):
+    /// |w_i g_i x 1e18 - b_i v| > floor(tolWad x b_i x v / 1e18) for some i, with g = S w (1e36 units) and
+    /// v = w'Sw (1e54 units) from `quadForm(w, S)`, i.e. |RC_i / b_i - 1| > tol where RC_i = w_i (Sw)_i / w'Sw.
+    /// True when v <= 0 (no risk to share) and some budget is positive.
+    /// @dev Weights 0 <= w_i <= 1e18 and the oracle's |S_ij| <= 25e18 (vols <= 500%): |g_i| <= 2e38 and
+    /// |w_i g_i| x 1e18 <= 2e74, b_i v <= 1e18 x 2e56; checked arithmetic beyond (a Panic, never a wrong answer).
+    function riskContributionsOff(
+        int256[] memory w,
+        int256[] memory g,
+        int256 variance54,
+        uint256[] memory budgetWad,
+        uint256 tolWad
+    ) internal pure returns (bool) {
+        uint256 n = w.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 b = budgetWad[i];
+            if (variance54 <= 0) {
+                if (b > 0) return true;
+                continue;
+            }
+            int256 lhs = w[i] * g[i] * int256(WAD) - int256(b) * variance54;
+            uint256 err = lhs < 0 ? uint256(-lhs) : uint256(lhs);
+            if (err > Math.mulDiv(tolWad * b, uint256(variance54), WAD)) return true;
+        }
+        return false;
     }
 
     /// @notice How far a variance v (1e54 units) lies outside [minVol^2, maxVol^2] (x 1e18), 0 inside.

@@ -20,6 +20,22 @@ contract RebalanceHarness {
         int256[] covWad;
     }
 
+    struct RcInput {
+        int256[] w;
+        int256[] covWad;
+        uint256[] budgetWad;
+        uint256 tolWad;
+    }
+
+    /// @notice Each input's `riskContributionsOff` (g and v from `quadForm(w, S)`, as the engine).
+    function batchRcOff(RcInput[] calldata inputs) external pure returns (bool[] memory out) {
+        out = new bool[](inputs.length);
+        for (uint256 i; i < inputs.length; ++i) {
+            (int256[] memory g, int256 v) = RebalanceMath.quadForm(inputs[i].w, inputs[i].covWad);
+            out[i] = RebalanceMath.riskContributionsOff(inputs[i].w, g, v, inputs[i].budgetWad, inputs[i].tolWad);
+        }
+    }
+
     function batchCbrt(uint256[] calldata xs) external pure returns (uint256[] memory out) {
         out = new uint256[](xs.length);
         for (uint256 i; i < xs.length; ++i) {

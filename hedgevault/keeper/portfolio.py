@@ -86,10 +86,14 @@ class PortfolioTaskConfig:
     * ``address`` / ``name``: the vault and its label in logs and metrics.
     * ``cov_interval_sec``: post the covariance this often (6 h); ``targets_interval_sec``: targets (1 day).
     * ``estimator``: ``ewma`` (``ewma_decay`` per sample) or ``ledoit-wolf``.
+    * ``ewma_fast_decay``: with ``ewma``, a second, fast EWMA (this decay per sample; 0: none); the post is
+      the slow estimate with each volatility raised to the fast one's when that exceeds it by more than
+      ``ewma_fast_margin`` (``optimizer.fast_slow_covariance``): fast up, slow down.
     * ``sample_sec`` / ``history_points``: the grid the feeds are sampled on (4 h x 180 = 30 days);
       ``min_history_points``: fewer samples than this and nothing is posted.
     * ``min_target_change_wad``: a new target closer than this to the current one is not posted while the
-      current one still verifies (0.5% of NAV).
+      current one still verifies (0.5% of NAV), unless ``post_derisking`` and the new target's ex-ante
+      variance is below the current one's under the posted covariance (``optimizer.derisks``).
     * ``max_upkeeps_per_pass``: rebalancing slices one pass may land.
     """
 
@@ -99,10 +103,13 @@ class PortfolioTaskConfig:
     targets_interval_sec: int = 86_400
     estimator: str = "ewma"
     ewma_decay: float = 0.985
+    ewma_fast_decay: float = 0.0
+    ewma_fast_margin: float = 0.2
     sample_sec: int = 4 * 3600
     history_points: int = 180
     min_history_points: int = 12
     min_target_change_wad: int = 5 * 10**15
+    post_derisking: bool = True
     max_upkeeps_per_pass: int = 5
 
     def __post_init__(self) -> None:
@@ -115,6 +122,12 @@ class PortfolioTaskConfig:
             raise PortfolioTaskConfigError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {self.estimator!r}")
         if not 0.0 < self.ewma_decay < 1.0:
             raise PortfolioTaskConfigError(f"ewma_decay must be in (0, 1), got {self.ewma_decay}")
+        if not 0.0 <= self.ewma_fast_decay < self.ewma_decay:
+            raise PortfolioTaskConfigError(
+                f"ewma_fast_decay must be 0 (off) or in (0, ewma_decay = {self.ewma_decay}), got {self.ewma_fast_decay}"
+            )
+        if not 0.0 <= self.ewma_fast_margin <= 10.0:
+            raise PortfolioTaskConfigError(f"ewma_fast_margin must be in [0, 10], got {self.ewma_fast_margin}")
         for name in ("cov_interval_sec", "targets_interval_sec", "sample_sec"):
             if getattr(self, name) <= 0:
                 raise PortfolioTaskConfigError(f"{name} must be a positive number of seconds")
@@ -183,7 +196,11 @@ def estimate_covariance(prices: np.ndarray, config: PortfolioTaskConfig) -> np.n
     if config.estimator == "ledoit-wolf":
         cov, _ = optimizer.ledoit_wolf_covariance(prices, periods_per_year=periods)
         return cov
-    return optimizer.ewma_covariance(prices, decay=config.ewma_decay, periods_per_year=periods)
+    slow = optimizer.ewma_covariance(prices, decay=config.ewma_decay, periods_per_year=periods)
+    if config.ewma_fast_decay == 0.0:
+        return slow
+    fast = optimizer.ewma_covariance(prices, decay=config.ewma_fast_decay, periods_per_year=periods)
+    return optimizer.fast_slow_covariance(slow, fast, margin=config.ewma_fast_margin)
 
 
 def grid_prices(rounds: Sequence[tuple[int, int]], now_sec: int, sample_sec: int, points: int) -> list[int] | None:
@@ -444,7 +461,8 @@ class PortfolioKeeperTask:
             return PortfolioSkip("targets", "optimizer_failed", str(exc))
         self.last_allocation = allocation
         new = list(allocation.weights_wad)
-        if still_valid and targets_close(new, current, self.config.min_target_change_wad):
+        derisking = self.config.post_derisking and optimizer.derisks(new, current, cov_wad)
+        if still_valid and targets_close(new, current, self.config.min_target_change_wad) and not derisking:
             return PortfolioSkip(
                 "targets",
                 "targets_unchanged",
@@ -464,7 +482,12 @@ class PortfolioKeeperTask:
             "targets",
             f"setTargets({new})",
             note,
-            {"method": allocation.method, "vol": round(allocation.vol_wad / 1e18, 6), "was_valid": still_valid},
+            {
+                "method": allocation.method,
+                "vol": round(allocation.vol_wad / 1e18, 6),
+                "was_valid": still_valid,
+                "derisking": derisking,
+            },
         )
 
     # ------------------------------------------------------------------ rebalancing

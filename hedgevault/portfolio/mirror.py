@@ -540,11 +540,39 @@ class Slice:
     value_quote: int
 
 
+#: PortfolioEngine.RC_TOLERANCE_WAD / RC_DUST_WAD (risk-parity mode's held-weights rule).
+RC_TOLERANCE_WAD = 5 * 10**16
+RC_DUST_WAD = 10**15
+
+
+def risk_contributions_off(
+    w: Sequence[int], gradient36: Sequence[int], variance54: int, budgets_wad: Sequence[int], tol_wad: int
+) -> bool:
+    """RebalanceMath.riskContributionsOff: some |w_i g_i x 1e18 - b_i v| > floor(tol x b_i x v / 1e18)
+    (|RC_i / b_i - 1| > tol), g = S w and v = w'Sw from ``quad_form(w, S)``; True when v <= 0 and some
+    budget is positive."""
+    for wi, gi, b in zip(w, gradient36, budgets_wad, strict=True):
+        if variance54 <= 0:
+            if b > 0:
+                return True
+            continue
+        if abs(wi * gi * WAD - b * variance54) > tol_wad * b * variance54 // WAD:
+            return True
+    return False
+
+
 def choose_asset(
-    drifts: Sequence[int], gradient36: Sequence[int], cov_wad: Sequence[int], p: RebalanceParams
+    drifts: Sequence[int],
+    gradient36: Sequence[int],
+    cov_wad: Sequence[int],
+    p: RebalanceParams,
+    rc_off: bool = False,
 ) -> int | None:
-    """The asset an upkeep trades (PortfolioEngine._choose): out of its band with d_i g_i > 0, sales first,
-    then the largest |d_i| / band_i; None when there is none."""
+    """The asset an upkeep trades (PortfolioEngine._choose with ``_thresholds``): more than its threshold from
+    its target with d_i g_i > 0, sales first, then the largest |d_i| / threshold_i; the threshold is the
+    asset's band, or when ``rc_off`` (risk-parity mode with a risk contribution of the held weights off its
+    budget by more than RC_TOLERANCE_WAD) RC_DUST_WAD for an asset whose step exceeds RC_DUST_WAD and no
+    trade (2^256 - 1) for the others; None when there is none."""
     n = len(drifts)
     best: int | None = None
     best_gap, best_band, best_sale = 0, 1, False
@@ -552,7 +580,10 @@ def choose_asset(
         if d == 0 or g == 0 or (d > 0) != (g > 0):
             continue
         gap = abs(d)
-        band = band_for(p, cov_wad[i * n + i])
+        if rc_off:
+            band = RC_DUST_WAD if step_wad(d, g, cov_wad[i * n + i]) > RC_DUST_WAD else 2**256 - 1
+        else:
+            band = band_for(p, cov_wad[i * n + i])
         if gap <= band:
             continue
         sale = d > 0
@@ -571,20 +602,28 @@ def plan_slice(
     cov_wad: Sequence[int],
     p: RebalanceParams,
     budget_available: int,
+    risk_budgets_wad: Sequence[int] | None = None,
 ) -> Slice | None:
     """The slice ``performUpkeep`` trades (PortfolioEngine.plan), None where it reverts ``NoRebalanceNeeded``
-    (the budget check, ``SlippageBudgetSpent``, is :func:`budget_needed`'s)."""
+    (the budget check, ``SlippageBudgetSpent``, is :func:`budget_needed`'s). ``risk_budgets_wad``: the
+    rules' budgets in risk-parity mode (None in the other modes)."""
     nav = quote_balance + sum(values)
     w = weights_wad(values, nav)
     d = [wi - ti for wi, ti in zip(w, targets_wad, strict=True)]
     g, _ = quad_form(d, cov_wad)
-    i = choose_asset(d, g, cov_wad, p)
+    rc_off = False
+    if risk_budgets_wad is not None:
+        gw, v = quad_form(w, cov_wad)
+        rc_off = risk_contributions_off(w, gw, v, risk_budgets_wad, RC_TOLERANCE_WAD)
+    i = choose_asset(d, g, cov_wad, p, rc_off)
     if i is None or nav == 0:
         return None
     n = len(values)
     sale = d[i] > 0
     slip = p.max_slippage_bps
-    value = step_wad(d[i], g[i], cov_wad[i * n + i]) * nav // WAD
+    # back to half the band short of the target; all the way in risk-parity catch-up (PortfolioEngine.plan)
+    keep = 0 if rc_off else band_for(p, cov_wad[i * n + i]) // 2
+    value = min(step_wad(d[i], g[i], cov_wad[i * n + i]), abs(d[i]) - keep) * nav // WAD
     loss_room = nav * p.max_nav_loss_bps // BPS
     value = min(value, (loss_room - 2) * BPS // slip if loss_room > 2 else 0)
     value = min(value, (budget_available - 2) * BPS // slip if budget_available > 2 else 0)

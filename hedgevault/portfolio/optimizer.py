@@ -93,6 +93,37 @@ def ewma_covariance(prices: NDArray[np.float64], decay: float = 0.94, periods_pe
     return np.asarray((r * weights[:, None]).T @ r * periods_per_year, dtype=np.float64)
 
 
+def fast_slow_covariance(slow: Matrix, fast: Matrix, margin: float = 0.0) -> Matrix:
+    """An estimate that rises with a fast covariance estimate and falls with a slow one: the slow matrix with
+    each asset's volatility raised toward the fast one's where the fast one exceeds it by more than
+    ``margin`` (relative), D S D with D_ii = max(1, (sigma_fast_i / sigma_slow_i) / (1 + margin)). A
+    congruence: positive semi-definite as S is, the slow correlations kept. The margin keeps the fast
+    estimate's noise out of calm markets (its volatility ratio rarely exceeds 1.2 without a shock)."""
+    slow = np.asarray(slow, dtype=np.float64)
+    fast = np.asarray(fast, dtype=np.float64)
+    if slow.shape != fast.shape or margin < 0:
+        raise ValueError(f"fast_slow_covariance: shapes {slow.shape} / {fast.shape}, margin {margin}")
+    sd_slow = np.sqrt(np.clip(np.diag(slow), 0.0, None))
+    sd_fast = np.sqrt(np.clip(np.diag(fast), 0.0, None))
+    ratio = np.divide(sd_fast, sd_slow, out=np.ones_like(sd_slow), where=sd_slow > 0)
+    d = np.maximum(ratio / (1.0 + margin), 1.0)
+    return np.asarray(slow * np.outer(d, d), dtype=np.float64)
+
+
+def derisks(new_wad: Sequence[int], current_wad: Sequence[int], cov_wad: Sequence[int]) -> bool:
+    """The new targets carry strictly less ex-ante variance than the current ones under the same covariance
+    (exact integers: w'Sw in 1e54 units). The keeper posts such a move whatever its size: the no-churn rule
+    holds back small moves, never a de-risking one."""
+    n = len(current_wad)
+    if len(new_wad) != n or len(cov_wad) != n * n:
+        return False
+
+    def variance(w: Sequence[int]) -> int:
+        return sum(w[i] * cov_wad[i * n + j] * w[j] for i in range(n) for j in range(n))
+
+    return variance(new_wad) < variance(current_wad)
+
+
 def ledoit_wolf_covariance(prices: NDArray[np.float64], periods_per_year: float = 365.0) -> tuple[Matrix, float]:
     """Annualised Ledoit-Wolf (2004) covariance: the sample covariance shrunk toward mu I (mu its mean
     variance) by the estimated optimal intensity delta = min(b^2, d^2) / d^2, where d^2 = |S - mu I|_F^2 and

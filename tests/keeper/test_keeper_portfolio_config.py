@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hedgevault.keeper.config import KeeperConfig, KeeperConfigError, load_config
-from hedgevault.keeper.portfolio import PortfolioTaskConfig, grid_prices, least_slice_cost_quote, targets_close
+from hedgevault.keeper.portfolio import (
+    PortfolioTaskConfig,
+    estimate_covariance,
+    grid_prices,
+    least_slice_cost_quote,
+    targets_close,
+)
+from hedgevault.portfolio import optimizer
 
 VAULT = "0x00000000000000000000000000000000000000a1"
 VAULT2 = "0x00000000000000000000000000000000000000a2"
@@ -35,6 +43,9 @@ def test_a_portfolio_alone_is_enough_and_defaults_apply(tmp_path: Path) -> None:
     [
         (f"[[portfolios]]\naddress = '{VAULT}'\nestimator = 'sample'\n", "estimator must be one of ewma, ledoit"),
         (f"[[portfolios]]\naddress = '{VAULT}'\newma_decay = 1.0\n", r"ewma_decay must be in \(0, 1\)"),
+        (f"[[portfolios]]\naddress = '{VAULT}'\newma_fast_decay = 0.985\n", "ewma_fast_decay must be 0 .off. or in"),
+        (f"[[portfolios]]\naddress = '{VAULT}'\newma_fast_decay = -0.1\n", "ewma_fast_decay must be 0 .off. or in"),
+        (f"[[portfolios]]\naddress = '{VAULT}'\newma_fast_margin = -0.01\n", r"ewma_fast_margin must be in \[0, 10\]"),
         (f"[[portfolios]]\naddress = '{VAULT}'\nmin_history_points = 2\n", "need 3 <= min_history_points"),
         (f"[[portfolios]]\naddress = '{VAULT}'\nmax_upkeeps_per_pass = 21\n", "max_upkeeps_per_pass must be 1..20"),
         (f"[[portfolios]]\naddress = '{VAULT}'\ncov_interval_sec = 0\n", "cov_interval_sec must be a positive"),
@@ -95,3 +106,44 @@ def test_cli_portfolio_flag_is_validated(tmp_path: Path, args: list[str], messag
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_fast_slow_covariance_rises_with_the_fast_estimate_and_keeps_the_slow_one_otherwise() -> None:
+    slow = np.array([[0.36, 0.24], [0.24, 0.25]])
+    # fast volatility 0.6 x 2 on asset 0 (above the 20% margin), 0.5 x 1.1 on asset 1 (within it)
+    fast = np.array([[1.44, 0.5], [0.5, 0.3025]])
+    out = optimizer.fast_slow_covariance(slow, fast, margin=0.2)
+    d = np.array([2.0 / 1.2, 1.0])
+    assert np.allclose(out, slow * np.outer(d, d))
+    corr = out[0, 1] / np.sqrt(out[0, 0] * out[1, 1])
+    assert corr == pytest.approx(0.24 / np.sqrt(0.36 * 0.25))  # the slow correlations kept
+    assert np.min(np.linalg.eigvalsh(out)) > 0
+    assert np.array_equal(optimizer.fast_slow_covariance(slow, slow * 0.5, margin=0.0), slow)  # falls slowly
+    with pytest.raises(ValueError, match="margin"):
+        optimizer.fast_slow_covariance(slow, fast, margin=-0.1)
+
+
+def test_estimate_covariance_reacts_to_a_shock_with_the_fast_ewma() -> None:
+    rng = np.random.default_rng(5)
+    calm = np.exp(np.cumsum(rng.normal(0, 0.01, size=(90, 2)), axis=0))
+    shock = calm[-1] * np.exp(np.cumsum(np.full((3, 2), -0.04), axis=0))  # three steps of -4%
+    prices = np.vstack([calm, shock])
+    slow_only = estimate_covariance(prices, PortfolioTaskConfig(VAULT, ewma_decay=0.94, sample_sec=14_400))
+    both = estimate_covariance(
+        prices, PortfolioTaskConfig(VAULT, ewma_decay=0.94, ewma_fast_decay=0.8, sample_sec=14_400)
+    )
+    assert np.all(np.diag(both) > 1.5 * np.diag(slow_only))
+    calm_both = estimate_covariance(
+        calm, PortfolioTaskConfig(VAULT, ewma_decay=0.94, ewma_fast_decay=0.8, sample_sec=14_400)
+    )
+    calm_slow = estimate_covariance(calm, PortfolioTaskConfig(VAULT, ewma_decay=0.94, sample_sec=14_400))
+    assert np.allclose(np.diag(calm_both), np.diag(calm_slow), rtol=0.5)
+
+
+def test_derisks_compares_the_exact_variances() -> None:
+    cov = [36 * 10**16, 24 * 10**16, 24 * 10**16, 25 * 10**16]
+    current = [3 * 10**17, 3 * 10**17]
+    assert optimizer.derisks([3 * 10**17 - 1, 3 * 10**17], current, cov)
+    assert not optimizer.derisks(current, current, cov)
+    assert not optimizer.derisks([3 * 10**17 + 1, 3 * 10**17 - 1], current, cov)  # more of the riskier asset
+    assert not optimizer.derisks([1], current, cov)

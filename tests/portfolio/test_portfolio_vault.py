@@ -387,9 +387,10 @@ def test_rebalances_to_the_bands_and_stops(stack: PortfolioStack, pv: Actors) ->
 
 
 def test_a_small_slice_is_the_planners_step_and_does_not_overshoot(stack: PortfolioStack, pv: Actors) -> None:
-    """When the step min(|d_i|, |(Sd)_i| / S_ii) binds (below the pool's room and the loss cap), the slice is
-    exactly that step (the mirror's figure) and the weight lands between where it was and the target's side of the
-    tracking error's minimum (the post-trade checks stop a planner that overshoots: mutant P4)."""
+    """When the step min(|d_i| - band_i / 2, |(Sd)_i| / S_ii) binds (below the pool's room and the loss cap), the
+    slice is exactly that step (the mirror's figure: back to half the band short of the target) and the weight
+    lands between where it was and the target's side of the tracking error's minimum (the post-trade checks
+    stop a planner that overshoots: mutant P4)."""
     deposit(stack, pv.depositor, q(1_000_000))
     set_targets(stack)
     rebalance_fully(stack, pv)
@@ -404,7 +405,7 @@ def test_a_small_slice_is_the_planners_step_and_does_not_overshoot(stack: Portfo
     d = [wi - ti for wi, ti in zip(w, new, strict=True)]
     cov = cov_now(stack)
     g, _ = mirror.quad_form(d, cov)
-    step = mirror.step_wad(d[1], g[1], cov[4])
+    step = min(mirror.step_wad(d[1], g[1], cov[4]), abs(d[1]) - before["assets"][1]["bandWad"] // 2)
     assert value == step * before["nav"] // WAD
     send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
     after = state(stack)["assets"][1]["weightWad"]
@@ -416,16 +417,19 @@ def test_sales_come_before_buys(stack: PortfolioStack, pv: Actors) -> None:
     set_targets(stack)
     rebalance_fully(stack, pv)
     advance(stack, HOUR)
-    # asset 0 just overweight (price up 20%), asset 2 far underweight (price down 70%): the buy has the larger
-    # drift / band ratio, yet the sale goes first
-    stack.set_price(0, 3_600 * WAD)
-    stack.set_price(2, 45 * WAD)
-    stack.move_pool_price(0, 3_600 * WAD, pv.arb)
-    stack.move_pool_price(2, 45 * WAD, pv.arb)
+    # asset 0 overweight (price up 35%), asset 2 far underweight (price down 60%): the buy has the larger
+    # drift / band ratio, yet the sale goes first (both are candidates: d_i (Sd)_i > 0)
+    stack.set_price(0, 4_050 * WAD)
+    stack.set_price(2, 60 * WAD)
+    stack.move_pool_price(0, 4_050 * WAD, pv.arb)
+    stack.move_pool_price(2, 60 * WAD, pv.arb)
     advance(stack, 600)  # the TWAP catches up
     s = state(stack)
     ratio = [abs(a["weightWad"] - a["targetWad"]) * WAD // a["bandWad"] for a in s["assets"]]
     assert s["assets"][0]["weightWad"] > TARGETS[0] + s["assets"][0]["bandWad"] and ratio[2] > ratio[0]
+    d = [a["weightWad"] - a["targetWad"] for a in s["assets"]]
+    g, _ = mirror.quad_form(d, cov_now(stack))
+    assert d[0] * g[0] > 0 and d[2] * g[2] > 0
     asset, sale, _units, _value = stack.vault.functions.previewRebalance().call()
     assert (asset, sale) == (0, True)
     send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
@@ -709,3 +713,56 @@ def test_views_never_revert_when_an_oracle_fails(stack: PortfolioStack, pv: Acto
     assert v.convertToAssets(10**12).call() >= 0
     reverts(v.deposit(q(1), pv.depositor), pv.depositor, "FeedStale")
     reverts(v.state(), pv.depositor, "FeedStale")
+
+
+def _rc_errors(s: dict[str, object], cov: list[int], budgets: tuple[int, ...]) -> list[float]:
+    """|RC_i / b_i - 1| of the held weights (floats, for the assertion's message)."""
+    w = [a["weightWad"] for a in s["assets"]]  # type: ignore[attr-defined]
+    g, v = mirror.quad_form(w, cov)
+    return [abs(wi * gi * WAD / (b * v) - 1) for wi, gi, b in zip(w, g, budgets, strict=True)]
+
+
+def test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget(stack: PortfolioStack, pv: Actors) -> None:
+    """Risk-parity mode: a price move that leaves every weight inside its band but a risk contribution more
+    than 5% off its budget still calls for upkeeps (the band rule alone would not: mirror.choose_asset
+    without rc_off), and they trade every asset off its target until the held weights' contributions are
+    within 5% of the budgets (RC_TOLERANCE_WAD); then no upkeep is needed. In target-vol mode the same
+    weights call for none."""
+    cov = cov_now(stack)
+    budgets = (WAD // 3 + WAD % 3, WAD // 3, WAD // 3)
+    rp = mirror.TargetRules(
+        mirror.Mode.RISK_PARITY, (0,) * 3, (WAD,) * 3, 0, 3 * WAD, budget_wad=budgets, tolerance_wad=WAD // 50
+    )
+    send(stack.w3, stack.vault.functions.setRules(rp.as_tuple()), pv.admin)
+    targets = list(risk_parity(cov, rp).weights_wad)
+    deposit(stack, pv.depositor, q(1_000_000))
+    set_targets(stack, targets)
+    rebalance_fully(stack, pv)
+    assert max(_rc_errors(state(stack), cov, budgets)) <= 0.05
+    advance(stack, HOUR)
+    price = stack.config.assets[1].price_wad * 92 // 100  # asset 1 down 8%: its weight ~2.5% lower
+    stack.set_price(1, price)
+    stack.move_pool_price(1, price, pv.arb)
+    advance(stack, 600)  # the TWAP catches up
+    s = state(stack)
+    assert all(abs(a["weightWad"] - a["targetWad"]) <= a["bandWad"] for a in s["assets"])
+    assert max(_rc_errors(s, cov, budgets)) > 0.05
+    w = [a["weightWad"] for a in s["assets"]]
+    d = [wi - ti for wi, ti in zip(w, targets, strict=True)]
+    g, _ = mirror.quad_form(d, cov)
+    assert mirror.choose_asset(d, g, cov, mirror.DEFAULT_REBALANCE_PARAMS) is None  # the bands alone: nothing
+    gw, v = mirror.quad_form(w, cov)
+    assert mirror.risk_contributions_off(w, gw, v, budgets, mirror.RC_TOLERANCE_WAD)
+    assert stack.vault.functions.checkUpkeep(b"").call()[0]
+    slices = rebalance_fully(stack, pv)
+    assert slices >= 2  # not only the asset that moved
+    assert max(_rc_errors(state(stack), cov, budgets)) <= 0.05
+    assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
+    # target-vol rules over the same held weights: the bands alone decide, and nothing is out of band
+    advance(stack, HOUR)
+    stack.set_price(1, price * 92 // 100)
+    stack.move_pool_price(1, price * 92 // 100, pv.arb)
+    advance(stack, 600)
+    assert stack.vault.functions.checkUpkeep(b"").call()[0]
+    send(stack.w3, stack.vault.functions.setRules(default_rules(3).as_tuple()), pv.admin)
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]

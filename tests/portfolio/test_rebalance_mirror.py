@@ -117,3 +117,31 @@ def test_vault_figures_match_the_mirror(stack: PortfolioStack, pv: Actors) -> No
     # the vault then cuts the slice to the pool's room at the bound (not mirrored: it reads the pool)
     assert (asset, sale) == (plan.asset, plan.sale)
     assert units <= plan.units and value <= plan.value_quote
+
+
+def test_risk_contributions_off_matches(rh: Contract) -> None:
+    """RebalanceMath.riskContributionsOff against the mirror on random long-only weights, covariances and
+    budgets, half of them with budgets at the weights' own risk contributions (the boundary: tolerances of
+    0, 1 wei and the engine's 5%), and the no-variance case."""
+    rng = random.Random(15)
+    inputs, expected = [], []
+    hits = 0
+    for k in range(600):
+        n = rng.randint(1, 8)
+        cov = _random_cov(rng, n)
+        cuts = sorted(rng.randrange(WAD) for _ in range(n))
+        w = [b - a for a, b in zip([0, *cuts[:-1]], cuts, strict=True)]
+        if k % 7 == 0:
+            w = [0] * n
+        g, v = mirror.quad_form(w, cov)
+        if k % 2 and v > 0:
+            budgets = [max(0, wi * gi * WAD // v) for wi, gi in zip(w, g, strict=True)]
+        else:
+            raw = [rng.randint(1, 100) for _ in range(n)]
+            budgets = [WAD * r // sum(raw) for r in raw]
+        tol = rng.choice([0, 1, mirror.RC_TOLERANCE_WAD, rng.randrange(WAD)])
+        inputs.append((w, cov, budgets, tol))
+        expected.append(mirror.risk_contributions_off(w, g, v, budgets, tol))
+        hits += expected[-1]
+    assert 0 < hits < len(inputs)
+    assert rh.functions.batchRcOff(inputs).call(CALL) == expected

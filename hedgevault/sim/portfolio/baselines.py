@@ -11,7 +11,7 @@ weights once its deposits are invested), bought at the oracle prices at no cost.
 
 * buy-and-hold: never trades;
 * calendar: every asset to its target every ``period_sec`` (a week);
-* band: each asset whose weight is more than ``band`` (0.05) from its target;
+* band: each asset whose weight is more than ``band`` (0.05) from its target, traded to its target;
 * constant weight: every asset to fixed weights at every step (the crash comparison: the same average
   risky weights as the target-volatility run, held throughout).
 
@@ -36,6 +36,8 @@ Vector = NDArray[np.float64]
 WEEK_SEC = 7 * 86_400
 #: A trade smaller than this fraction of NAV is not made (dust).
 MIN_TRADE_FRACTION = 1e-6
+#: Risk-parity mode: a weight within this of its target is not traded for the risk contributions' sake.
+RC_DUST = 0.001
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Policy:
     kind: str
     period_sec: int = WEEK_SEC
     band: float = 0.05
+    #: bands policies: trade to ``edge`` x the band short of the target (0: to the target; 1: to the band's edge)
+    edge: float = 0.0
 
     def assets_to_trade(
         self, k: int, time_sec: int, last_sec: int, weights: Vector, targets: Vector, bands: Vector | None
@@ -71,7 +75,9 @@ BUY_AND_HOLD = Policy("buy-and-hold")
 CALENDAR_WEEKLY = Policy("calendar", period_sec=WEEK_SEC)
 BAND_5 = Policy("band", band=0.05)
 EVERY_STEP = Policy("every-step")
-VAULT_BANDS = Policy("bands")
+#: The vault's rule (PortfolioEngine): an asset beyond its band is traded back to half its band short of the
+#: target (the no-trade-band rule: back inside the band, not to its centre).
+VAULT_BANDS = Policy("bands", edge=0.5)
 
 
 @dataclass
@@ -108,6 +114,9 @@ def run_strategy(
     nav0: float,
     bands: Matrix | None = None,
     start_weights: Vector | None = None,
+    risk_budgets: Vector | None = None,
+    covariances: Sequence[Matrix] | None = None,
+    rc_tolerance: float = 0.05,
 ) -> StrategyRun:
     """Run ``policy`` on ``paths`` from ``nav0`` quote. The start is the first targets (or ``start_weights``)
     bought at the oracle prices at no cost: the initial allocation is not rebalancing, and every strategy
@@ -144,36 +153,71 @@ def run_strategy(
         chosen = policy.assets_to_trade(
             k, paths.times_sec[k], last_sec, weights, t[k], None if bands is None else bands[k]
         )
+        rounds = 0
+        edge = policy.edge
+        if risk_budgets is not None and covariances is not None:
+            catch_up = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)
+            if catch_up:  # risk-parity catch-up: every asset off its target, all the way
+                chosen, edge = sorted(set(chosen) | set(catch_up)), 0.0
         if chosen:
             last_sec = paths.times_sec[k]
-        gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}
-        gaps = {i: g for i, g in gaps.items() if abs(g) > MIN_TRADE_FRACTION * nav}
-        for i in sorted(gaps, key=lambda i: gaps[i]):  # sales (negative gaps) first
-            gap = gaps[i]
-            if gap < 0:
-                amount = min(-gap / p[i], float(balances[i]))
-                got, cost = sell_cost(pools[i], float(p[i]), amount, gas)
-                balances[i] -= amount
-                quote += got
-                out.traded[k] += amount * p[i]
-            else:
-                spend = min(gap, quote)
-                if spend <= MIN_TRADE_FRACTION * nav:
-                    continue
-                got, cost = buy_cost(pools[i], float(p[i]), spend, gas)
-                balances[i] += got
-                quote -= spend
-                out.traded[k] += spend
-            out.fee[k] += cost.fee
-            out.impact[k] += cost.impact
-            out.gas[k] += cost.gas
-            out.trades[k] += 1
+        while chosen:
+            rounds += 1
+            gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}
+            if edge > 0 and bands is not None:  # stop short of the target, inside the band
+                gaps = {i: g - np.sign(g) * min(abs(g), edge * bands[k][i] * nav) for i, g in gaps.items()}
+            gaps = {i: g for i, g in gaps.items() if abs(g) > MIN_TRADE_FRACTION * nav}
+            for i in sorted(gaps, key=lambda i: gaps[i]):  # sales (negative gaps) first
+                gap = gaps[i]
+                if gap < 0:
+                    amount = min(-gap / p[i], float(balances[i]))
+                    got, cost = sell_cost(pools[i], float(p[i]), amount, gas)
+                    balances[i] -= amount
+                    quote += got
+                    out.traded[k] += amount * p[i]
+                else:
+                    spend = min(gap, quote)
+                    if spend <= MIN_TRADE_FRACTION * nav:
+                        continue
+                    got, cost = buy_cost(pools[i], float(p[i]), spend, gas)
+                    balances[i] += got
+                    quote -= spend
+                    out.traded[k] += spend
+                out.fee[k] += cost.fee
+                out.impact[k] += cost.impact
+                out.gas[k] += cost.gas
+                out.trades[k] += 1
+            if risk_budgets is None or covariances is None or rounds > len(weights):
+                break
+            nav = quote + float(balances @ p)
+            weights = balances * p / nav
+            chosen = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)
+            edge = 0.0
         nav = quote + float(balances @ p)
         out.nav[k] = nav
         out.weights[k] = balances * p / nav
         out.balances[k] = balances
         out.quote[k] = quote
     return out
+
+
+def rc_offenders(weights: Vector, cov: Matrix, budgets: Vector, tolerance: float) -> list[int]:
+    """The assets whose risk contribution w_i (Sw)_i / w'Sw is off its budget by more than ``tolerance``
+    (relative: |RC_i / b_i - 1|); every asset when the portfolio carries no variance."""
+    w = np.asarray(weights, dtype=np.float64)
+    variance = float(w @ cov @ w)
+    if variance <= 0:
+        return list(range(len(w)))
+    rc = w * (cov @ w) / variance
+    return [i for i in range(len(w)) if abs(rc[i] / budgets[i] - 1) > tolerance]
+
+
+def _rc_round(weights: Vector, targets: Vector, cov: Matrix, budgets: Vector, tolerance: float) -> list[int]:
+    """Risk-parity mode: while some risk contribution is off its budget by more than ``tolerance``, every
+    asset more than ``RC_DUST`` from its target is traded to it (none otherwise)."""
+    if not rc_offenders(weights, cov, budgets, tolerance):
+        return []
+    return [i for i in range(len(weights)) if abs(weights[i] - targets[i]) > RC_DUST]
 
 
 def constant_targets(weights: Sequence[float], steps: int) -> Matrix:

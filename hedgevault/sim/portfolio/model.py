@@ -101,13 +101,18 @@ class BandRule:
 
 @dataclass(frozen=True)
 class KeeperModel:
-    """The keeper's estimator (EWMA with ``decay`` per step) and its no-churn rule: a new target within
-    ``min_target_change`` of the current one in every asset is not posted while the current one still
-    verifies (``PortfolioTaskConfig.min_target_change_wad``)."""
+    """The keeper's estimator (EWMA with ``decay`` per step; with ``fast_decay`` > 0 also a fast EWMA, the
+    post raising each volatility to the fast one's beyond ``fast_margin``: ``optimizer.fast_slow_covariance``)
+    and its no-churn rule: a new target within ``min_target_change`` of the current one in every asset is
+    not posted while the current one still verifies, unless it de-risks and ``post_derisking``
+    (``PortfolioTaskConfig``'s fields of the same meaning)."""
 
     decay: float = 0.94
     min_target_change: float = 0.005
     cov_params: CovParams = DEFAULT_COV_PARAMS
+    fast_decay: float = 0.0
+    fast_margin: float = 0.2
+    post_derisking: bool = True
 
 
 def market_covariance(params: MarketParams) -> Matrix:
@@ -140,6 +145,8 @@ def target_series(
     returns = paths.log_returns()
     periods = YEAR_SEC / paths.step_sec
     cov = market_covariance(params)
+    fast = cov.copy()
+    slow = cov.copy()
     covs: list[Matrix] = []
     targets = np.zeros((paths.steps + 1, paths.n))
     bands = np.zeros((paths.steps + 1, paths.n))
@@ -149,13 +156,22 @@ def target_series(
     for k in range(paths.steps + 1):
         if k > 0:
             r = returns[k - 1]
-            cov = keeper.decay * cov + (1 - keeper.decay) * np.outer(r, r) * periods
+            slow = keeper.decay * slow + (1 - keeper.decay) * np.outer(r, r) * periods
+            cov = slow
+            if keeper.fast_decay > 0:
+                fast = keeper.fast_decay * fast + (1 - keeper.fast_decay) * np.outer(r, r) * periods
+                cov = optimizer.fast_slow_covariance(slow, fast, keeper.fast_margin)
         vols_word, corr_words = optimizer.quantise_post(cov, keeper.cov_params)
         cov_wad = covariance_wad(vols_word, corr_words, paths.n)
         allocation = _allocate(cov_wad, rules)
         fallbacks += allocation.fallback_reason is not None
         new = allocation.weights_wad
-        if current is None or any(abs(a - b) >= min_change for a, b in zip(new, current, strict=True)):
+        # a de-risking move is never held back by the no-churn rule
+        if (
+            current is None
+            or any(abs(a - b) >= min_change for a, b in zip(new, current, strict=True))
+            or (keeper.post_derisking and optimizer.derisks(new, current, cov_wad))
+        ):
             current = new
         else:
             try:  # the keeper keeps targets that still verify and are close to the new answer (no churn)

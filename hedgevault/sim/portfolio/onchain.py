@@ -85,12 +85,16 @@ class FlowParams:
 @dataclass(frozen=True)
 class ChainOptions:
     """Keeper settings for the run (``PortfolioTaskConfig``): covariance and targets every step, EWMA with
-    ``ewma_decay`` per step-long sample over ``history_steps`` samples; the vault's band scale
+    ``ewma_decay`` per step-long sample over ``history_steps`` samples, raised to a fast EWMA's volatilities
+    (``ewma_fast_decay``, 0: off) beyond ``ewma_fast_margin``; the vault's band scale
     (``RebalanceParams.bandScaleBp``); flows. The off-chain model uses the same decay and band scale."""
 
     ewma_decay: float = 0.94
+    ewma_fast_decay: float = 0.8
+    ewma_fast_margin: float = 0.2
     history_steps: int = 90
     band_scale_bp: int = 1_000
+    rc_tolerance: float = 0.05
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
@@ -359,6 +363,8 @@ class PortfolioChainRun:
             cov_interval_sec=step,
             targets_interval_sec=step,
             ewma_decay=self.chain.ewma_decay,
+            ewma_fast_decay=self.chain.ewma_fast_decay,
+            ewma_fast_margin=self.chain.ewma_fast_margin,
             sample_sec=step,
             history_points=self.chain.history_steps,
         )

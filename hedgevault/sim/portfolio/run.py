@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from hedgevault.portfolio.mirror import WAD, Mode
 from hedgevault.sim.errors import SimulationError
 from hedgevault.sim.portfolio import baselines as bl
 from hedgevault.sim.portfolio.costs import GasModel, PoolModel
@@ -118,11 +119,28 @@ class VaultRun:
 def model_vault_run(paths: Paths, options: PortfolioOptions) -> VaultRun:
     """The off-chain model of the keeper and the vault (``hedgevault.sim.portfolio.model``)."""
     rules = default_rules(options.mode, paths.n, options.target_vol)
-    keeper = KeeperModel(decay=options.chain.ewma_decay)
+    keeper = KeeperModel(
+        decay=options.chain.ewma_decay,
+        fast_decay=options.chain.ewma_fast_decay,
+        fast_margin=options.chain.ewma_fast_margin,
+    )
     series = target_series(paths, options.market, rules, keeper, BandRule(band_scale_bp=options.chain.band_scale_bp))
     pools = model_pools(paths)
+    budgets = None
+    if rules.mode == Mode.RISK_PARITY and options.chain.rc_tolerance > 0:
+        budgets = np.array(rules.budget_wad, dtype=np.float64) / WAD
     run = bl.run_strategy(
-        "vault (model)", paths, series.targets, bl.VAULT_BANDS, pools, options.gas, MODEL_NAV, bands=series.bands
+        "vault (model)",
+        paths,
+        series.targets,
+        bl.VAULT_BANDS,
+        pools,
+        options.gas,
+        MODEL_NAV,
+        bands=series.bands,
+        risk_budgets=budgets,
+        covariances=series.covariances,
+        rc_tolerance=options.chain.rc_tolerance,
     )
     return VaultRun(
         run=run,
