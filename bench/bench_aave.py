@@ -26,7 +26,7 @@ from hedgevault.chain import freeze_clock, local_node, warp
 from hedgevault.suite import WAD
 from hedgevault.toolchain.compiler import compile_project
 from hedgevault.toolchain.deploy import deploy
-from hedgevault.txs import send
+from hedgevault.chain.sending import send
 
 UINT256_MAX = 2**256 - 1
 

@@ -38,7 +38,7 @@ from _common import machine
 from hedgevault.chain import latest_timestamp, local_node
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite, SuiteConfig, deploy_suite
-from hedgevault.txs import send
+from hedgevault.chain.sending import send
 
 WAD = 10**18
 DAY = 86_400

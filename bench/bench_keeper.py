@@ -30,7 +30,7 @@ from hedgevault.keys import anvil_account
 from hedgevault.suite import BOOK_LIBRARY, HEDGE_LIBRARY, Suite, SuiteConfig, deploy_suite, link
 from hedgevault.toolchain.compiler import compile_project
 from hedgevault.toolchain.deploy import deploy
-from hedgevault.txs import send
+from hedgevault.chain.sending import send
 
 WAD = 10**18
 DAY = 86_400

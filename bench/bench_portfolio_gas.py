@@ -23,7 +23,7 @@ from hedgevault.portfolio.onchain import PortfolioHarness
 from hedgevault.portfolio.optimizer import min_variance_weights, risk_budget_weights, to_wad
 from hedgevault.toolchain.compiler import compile_project, load_settings
 from hedgevault.toolchain.deploy import deploy
-from hedgevault.txs import send
+from hedgevault.chain.sending import send
 
 
 def _post_gas(w3, oracle, keeper: str, vols_word: int, words: tuple[int, int]) -> int:  # type: ignore[no-untyped-def]

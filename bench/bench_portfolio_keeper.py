@@ -20,10 +20,10 @@ from hedgevault.deployment.portfolio import deploy_local_portfolio
 from hedgevault.deployment.steps import DeployContext
 from hedgevault.keeper import Keeper, KeeperConfig
 from hedgevault.keeper.portfolio import PortfolioTaskConfig
-from hedgevault.keeper.rpc import Rpc
+from hedgevault.chain.rpc import Rpc
 from hedgevault.keys import anvil_account
 from hedgevault.portfolio.config import PortfolioConfig, vols_and_corr
-from hedgevault.txs import send
+from hedgevault.chain.sending import send
 
 WAD = 10**18
 STEP_SEC = 4 * 3600

@@ -19,7 +19,7 @@ from _common import machine
 from hedgevault.chain import local_node, warp
 from hedgevault.portfolio.localstack import AssetSpec, PortfolioStack, StackConfig, deploy_local_stack
 from hedgevault.toolchain.compiler import compile_project, load_settings
-from hedgevault.txs import send
+from hedgevault.chain.sending import send
 
 WAD = 10**18
 Q = 10**6

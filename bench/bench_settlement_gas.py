@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hedgevault.chain import latest_timestamp, local_node, warp
 from hedgevault.suite import Suite, deploy_suite
-from hedgevault.txs import send
+from hedgevault.chain.sending import send
 
 WAD = 10**18
 BEFORE = 1_000

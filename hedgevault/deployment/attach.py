@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from web3 import Web3
 
-from hedgevault.aave import AaveParams
 from hedgevault.deployment.errors import DeploymentError
 from hedgevault.deployment.infrastructure import load_infrastructure
 from hedgevault.deployment.manifest import (
@@ -17,16 +16,17 @@ from hedgevault.deployment.manifest import (
     stack_artifact,
 )
 from hedgevault.deployment.steps import verify_record
-from hedgevault.suite import (
+from hedgevault.params import (
+    AaveParams,
     ExposureLimits,
     HedgeParams,
     HedgerParams,
     OracleParams,
     RiskParams,
-    Suite,
     SuiteConfig,
     VolParams,
 )
+from hedgevault.suite import Suite
 from hedgevault.toolchain.compiler import compile_project
 
 

@@ -47,9 +47,7 @@ import yaml
 from web3 import Web3
 
 from hedgevault.deployment.errors import DeployConfigError
-from hedgevault.portfolio.config import MODES, AssetConfig, PortfolioConfig, RebalanceParams, RulesConfig
-from hedgevault.portfolio.mirror import CovParams
-from hedgevault.suite import (
+from hedgevault.params import (
     ExposureLimits,
     HedgeParams,
     HedgerParams,
@@ -58,6 +56,8 @@ from hedgevault.suite import (
     SuiteConfig,
     VolParams,
 )
+from hedgevault.portfolio.config import MODES, AssetConfig, PortfolioConfig, RebalanceParams, RulesConfig
+from hedgevault.portfolio.mirror import CovParams
 from hedgevault.uniswap import TICK_SPACING
 
 _PARAM_SECTIONS: dict[str, type[Any]] = {

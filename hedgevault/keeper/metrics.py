@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 if TYPE_CHECKING:
-    from hedgevault.keeper.chainio import Head
+    from hedgevault.chain.rpc import Head
     from hedgevault.keeper.portfolio import PortfolioKeeperTask
 
 WAD = 10**18

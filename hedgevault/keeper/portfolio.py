@@ -44,8 +44,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from hedgevault.keeper.chainio import AbiFunction, artifact_abi
-from hedgevault.keeper.rpc import Rpc
+from hedgevault.chain.abi import AbiFunction, artifact_abi
+from hedgevault.chain.rpc import Rpc
 from hedgevault.portfolio import mirror, optimizer
 from hedgevault.portfolio.errors import OptimizerError, PortfolioError
 from hedgevault.portfolio.mirror import CorrWords, CovParams, LastPost, Mode, TargetRules

@@ -14,7 +14,7 @@ import numpy as np
 from web3 import Web3
 
 from hedgevault.deployment.portfolio import PortfolioStack
-from hedgevault.keeper.rpc import Rpc
+from hedgevault.chain.rpc import Rpc
 
 WAD = 10**18
 STEP_SEC = 4 * 3600
