@@ -156,8 +156,8 @@ class TxStatus:
 
 
 def _without_retries(provider: Any) -> Any:
-    """An HTTP provider for the same endpoint that does not retry: a refused connection is reported at once
-    (web3's default retries a read five times, about 4 s)."""
+    """An HTTP provider for the same endpoint that does not retry: a node that times out is reported after one
+    timeout (web3's default retries a read that timed out five times, with backoff)."""
     if isinstance(provider, HTTPProvider) and provider.exception_retry_configuration is not None:
         kwargs = dict(provider.get_request_kwargs())
         kwargs.pop("headers", None)  # set again by the provider
