@@ -11,6 +11,7 @@ parameters without reading them back. Units: ``..._wad`` is 1e18 fixed point, ``
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,40 +25,27 @@ from hedgevault.chain.sending import send
 from hedgevault.deployment.config import DeployConfig, GovernanceConfig
 from hedgevault.deployment.infrastructure import deploy_local_infrastructure
 from hedgevault.deployment.steps import DeployContext
-from hedgevault.deployment.vault_stack import BOOK_LIBRARY, HEDGE_LIBRARY, deploy_vault_stack, latest_parameters
-from hedgevault.params import (
-    HEDGER_ARTIFACTS,
-    WAD,
-    AaveParams,
-    ExposureLimits,
-    HedgeParams,
-    HedgerParams,
-    OracleParams,
-    RiskParams,
-    SuiteConfig,
-    VolParams,
-)
-from hedgevault.toolchain.deploy import link
+from hedgevault.deployment.vault_stack import deploy_vault_stack
+from hedgevault.params import WAD, SuiteConfig
 from hedgevault.uniswap import Q96, Uniswap, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
-__all__ = [  # the parameters and helpers re-exported from their homes, beside this module's own names
-    "BOOK_LIBRARY",
-    "HEDGER_ARTIFACTS",
-    "HEDGE_LIBRARY",
-    "WAD",
-    "AaveParams",
-    "ExposureLimits",
-    "HedgeParams",
-    "HedgerParams",
-    "OracleParams",
-    "RiskParams",
-    "Suite",
-    "SuiteConfig",
-    "VolParams",
-    "deploy_suite",
-    "latest_parameters",
-    "link",
-]
+#: Where the names that used to live in this module are now; ``from hedgevault.suite import RiskParams`` still
+#: works (``__getattr__``), new code imports them from their homes.
+_MOVED: dict[str, tuple[str, ...]] = {
+    "hedgevault.params": (
+        *("WAD", "HEDGER_ARTIFACTS", "AaveParams", "ExposureLimits", "HedgeParams"),
+        *("HedgerParams", "OracleParams", "RiskParams", "VolParams"),
+    ),
+    "hedgevault.deployment.vault_stack": ("BOOK_LIBRARY", "HEDGE_LIBRARY", "latest_parameters"),
+    "hedgevault.toolchain.deploy": ("link",),
+}
+
+
+def __getattr__(name: str) -> Any:
+    for home, names in _MOVED.items():
+        if name in names:
+            return getattr(importlib.import_module(home), name)
+    raise AttributeError(f"module 'hedgevault.suite' has no attribute {name!r}")
 
 
 @dataclass

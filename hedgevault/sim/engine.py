@@ -39,12 +39,13 @@ from hedgevault.chain.abi import Call, decode_log, event_table
 from hedgevault.chain.rpc import Revert, Reverted
 from hedgevault.chain.sending import send
 from hedgevault.keys import anvil_account
+from hedgevault.params import SuiteConfig
 from hedgevault.sim.accounting import Ledger
 from hedgevault.sim.agents import AgentParams, Agents, FlowIntent, TradeIntent
 from hedgevault.sim.errors import SimulationError
 from hedgevault.sim.rpc import DevRpc
 from hedgevault.sim.scenario import Scenario
-from hedgevault.suite import Suite, SuiteConfig, deploy_suite
+from hedgevault.suite import Suite, deploy_suite
 from hedgevault.uniswap import FAR_DEADLINE, Q96, raw_price, sqrt_price_x96
 
 WAD = 10**18
