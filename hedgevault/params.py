@@ -321,3 +321,14 @@ class SuiteConfig:
     oracle: OracleParams = field(default_factory=OracleParams)
     vol: VolParams = field(default_factory=VolParams)
     aave: AaveParams = field(default_factory=AaveParams)
+
+
+#: The parameter sections of a ``SuiteConfig``, by field name: how a deploy config and a manifest record them.
+PARAM_SECTIONS: dict[str, type[Any]] = {
+    "risk": RiskParams,
+    "limits": ExposureLimits,
+    "hedge": HedgeParams,
+    "hedger": HedgerParams,
+    "oracle": OracleParams,
+    "vol": VolParams,
+}
