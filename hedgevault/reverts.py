@@ -87,6 +87,27 @@ def _in_user_units(error: str, name: str, typ: str, value: Any, quote_decimals: 
     return value
 
 
+def error_name(data: str | bytes) -> str:
+    """The name of the error behind revert data: a custom error's name, ``"Error"`` (a string reason),
+    ``"Panic"``, ``"empty"`` (no data) or ``"unknown"`` (a selector no compiled ABI declares)."""
+    raw = _raw(data)
+    if not raw:
+        return "empty"
+    if raw[:4] == _ERROR_STRING:
+        return "Error"
+    if raw[:4] == _PANIC:
+        return "Panic"
+    known = error_table().get(raw[:4])
+    return known[0] if known is not None else "unknown"
+
+
+def error_name_of(exc: BaseException) -> str:
+    """``error_name`` of a web3 revert exception's data (``"empty"`` when it carries none)."""
+    if isinstance(exc, ContractLogicError) and isinstance(exc.data, (str, bytes)):
+        return error_name(exc.data)
+    return "empty" if isinstance(exc, ContractLogicError) else type(exc).__name__
+
+
 def describe_data(data: str | bytes, quote_decimals: int | None = None) -> str:
     """Human text for revert data: ``Name(arg=value, ...)``, ``Error("...")``, ``Panic(0x11)`` or hex. With
     ``quote_decimals``, quote amounts read as tokens (``ProceedsBelowMin(proceeds=24.728098, minProceeds=100)``)

@@ -28,7 +28,7 @@ from web3.types import RPCEndpoint
 
 from hedgevault.chain.abi import Call
 from hedgevault.errors import ChainError, HedgevaultError
-from hedgevault.reverts import describe_data, error_table
+from hedgevault.reverts import describe_data, error_name
 
 
 class RpcUnavailable(ChainError):
@@ -41,10 +41,6 @@ class RpcError(ChainError):
     def __init__(self, method: str, message: str) -> None:
         super().__init__(f"{method}: {message}")
         self.rpc_message = message
-
-
-_ERROR_STRING = bytes.fromhex("08c379a0")
-_PANIC = bytes.fromhex("4e487b71")
 
 
 @dataclass(frozen=True)
@@ -60,17 +56,7 @@ class Revert:
     @classmethod
     def of_data(cls, data: bytes) -> Revert:
         """Name and describe revert data with the project's compiled ABIs."""
-        if not data:
-            name = "empty"
-        elif data[:4] == _ERROR_STRING:
-            name = "Error"
-        elif data[:4] == _PANIC:
-            name = "Panic"
-        elif data[:4] in error_table():
-            name = error_table()[data[:4]][0]
-        else:
-            name = "unknown"
-        return cls(data, name, describe_data(data))
+        return cls(data, error_name(data), describe_data(data))
 
     def describe(self, quote_decimals: int | None = None) -> str:
         """``Name(arg=value, ...)`` with quote amounts in tokens and wad values as decimals (user units) when

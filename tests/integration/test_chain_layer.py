@@ -11,6 +11,7 @@ import time
 import pytest
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import ContractCustomError
 from web3.providers.rpc import HTTPProvider
 
 from hedgevault.chain import free_port
@@ -28,6 +29,7 @@ from hedgevault.chain.sending import (
 )
 from hedgevault.greeks.onchain import GreeksHarness
 from hedgevault.keys import anvil_account
+from hedgevault.reverts import error_name_of
 from hedgevault.toolchain.compiler import compile_project
 from hedgevault.toolchain.deploy import deploy
 
@@ -63,6 +65,10 @@ def test_batch_keeps_each_calls_revert_decoded_in_user_units(w3: Web3, harness: 
     raw = rpc.eth_calls([(c.address, price.calldata(*GOOD)), (c.address, price.calldata(*bad))])
     assert raw[0].output is not None and price.decode_output(raw[0].output) == first
     assert raw[1].revert == refused
+    # and through web3's exception, as the keeper's portfolio reads see it: the same name
+    with pytest.raises(ContractCustomError) as web3_error:
+        c.functions.price(*bad).call()
+    assert error_name_of(web3_error.value) == "VolatilityOutOfRange"
 
 
 def test_quote_amounts_read_as_tokens(w3: Web3) -> None:
