@@ -162,7 +162,8 @@ def test_signed_send_and_receipts_single_and_batched(w3: Web3, token: Contract) 
         (False, False, False),
     ]
     assert statuses[0].gas_used == int(receipt["gasUsed"], 16)
-    # why it reverted, replayed on the state before its block, decoded
+    # why it reverted, replayed on the state before its block (not the latest: the account is richer now), decoded
+    send(w3, token.functions.mint(account.address, 100), str(w3.eth.accounts[0]))
     why = rpc.replay(failed)
     assert why.name == "ERC20InsufficientBalance"
     assert why.text == f"ERC20InsufficientBalance(sender={account.address}, balance=7, needed=8)"
