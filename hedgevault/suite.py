@@ -22,10 +22,6 @@ from web3.contract import Contract
 
 from hedgevault.aave import AaveMarket
 from hedgevault.chain.sending import send
-from hedgevault.deployment.config import DeployConfig, GovernanceConfig
-from hedgevault.deployment.infrastructure import deploy_local_infrastructure
-from hedgevault.deployment.steps import DeployContext
-from hedgevault.deployment.vault_stack import deploy_vault_stack
 from hedgevault.params import WAD, SuiteConfig
 from hedgevault.uniswap import Q96, Uniswap, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
@@ -155,6 +151,12 @@ def deploy_suite(
     chain's clock is moved forward by the TWAP window (and the feed refreshed) so that the pool can answer
     ``observe`` over the window as soon as this returns.
     """
+    # imported here, not at the top: the CLI imports this module and need not load the deployment
+    from hedgevault.deployment.config import DeployConfig, GovernanceConfig
+    from hedgevault.deployment.infrastructure import deploy_local_infrastructure
+    from hedgevault.deployment.steps import DeployContext
+    from hedgevault.deployment.vault_stack import deploy_vault_stack
+
     config = config or SuiteConfig()
     admin = admin or str(w3.eth.accounts[0])
     fee_recipient = str(list(w3.eth.accounts)[9])
