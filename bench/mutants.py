@@ -1,6 +1,6 @@
 """Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the
 portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*) and the volatility
-surface's checks (issue 13, S*) and the chain layer (issue 12, C*): each
+surface's checks (issue 13, S*) and the chain layer (issue 12, CL*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -27,37 +27,37 @@ ENGINE = "contracts/portfolio/PortfolioEngine.sol"
 VAULT = "contracts/portfolio/PortfolioVault.sol"
 CL = "tests/integration/test_chain_layer.py"
 mutants = [
-    # ---- the chain layer (issue 12, C*)
+    # ---- the chain layer (issue 12, CL*)
     (
-        "C1 fee cap one wei too strict",
+        "CL1 fee cap one wei too strict",
         "hedgevault/chain/sending.py",
         "if fee_cap_wei < base_fee_wei + priority_fee_wei:",
         "if fee_cap_wei <= base_fee_wei + priority_fee_wei:",
         [CL + "::test_fee_cap_rule"],
     ),
     (
-        "C2 a mined revert replayed on the latest state",
+        "CL2 a mined revert replayed on the latest state",
         "hedgevault/chain/rpc.py",
         'before = hex(max(int(tx["blockNumber"], 16) - 1, 0))',
         'before = "latest"',
         [CL + "::test_signed_send_and_receipts_single_and_batched"],
     ),
     (
-        "C3 web3's retries kept",
+        "CL3 web3's retries kept",
         "hedgevault/chain/rpc.py",
         "self.provider: Any = _without_retries(w3.provider)",
         "self.provider: Any = w3.provider",
         [CL + "::test_silent_node_is_unavailable_after_one_timeout"],
     ),
     (
-        "C4 revert arguments not in user units",
+        "CL4 revert arguments not in user units",
         "hedgevault/chain/rpc.py",
         "return describe_data(self.data, quote_decimals)",
         "return describe_data(self.data)",
         [CL + "::test_quote_amounts_read_as_tokens"],
     ),
     (
-        "C5 a mined revert passes as a receipt",
+        "CL5 a mined revert passes as a receipt",
         "hedgevault/chain/sending.py",
         'if receipt["status"] != 1:',
         'if receipt["status"] == 2:',
