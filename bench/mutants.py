@@ -1,6 +1,8 @@
 """Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the
-portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*) and the volatility
-surface's checks (issue 13, S*) and the chain layer (issue 12, CL*): each
+portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility
+surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
+gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), and the chain layer (issue 12,
+CL*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -19,6 +21,7 @@ S = "tests/surface/test_svi_math.py"
 SVI = "contracts/libraries/SviMath.sol"
 KP = "tests/keeper/test_keeper_portfolio.py"
 KC = "tests/keeper/test_keeper_portfolio_config.py"
+KM = "tests/keeper/test_keeper_metrics.py"
 PD = "tests/deployment/test_portfolio_deploy.py"
 PC = "tests/deployment/test_portfolio_config.py"
 PV = "tests/portfolio/test_portfolio_vault.py"
@@ -584,6 +587,132 @@ mutants += [
         '"max_slippage_bps": (1, 500),',
         '"max_slippage_bps": (1, 501),',
         [PC + "::test_bad_portfolio_values_say_what_is_wrong"],
+    ),
+    # ---- the keeper's metrics and log explanations (issue 12, KM*)
+    (
+        "KM1 rpc_up not lowered while the node is down",
+        "hedgevault/keeper/keeper.py",
+        "self.metrics.rpc_up.set(0)",
+        "self.metrics.rpc_up.set(1)",
+        [KM + "::test_rpc_up_falls_to_zero_when_the_node_stops"],
+    ),
+    (
+        "KM2 a mined transaction stays counted as pending",
+        "hedgevault/keeper/metrics.py",
+        "for target in self._pending_seen:",
+        "for target in counts:",
+        [KM + "::test_pending_transactions_count_a_sent_transaction_until_it_is_mined"],
+    ),
+    (
+        "KM3 last hedge as seconds-since again",
+        "hedgevault/keeper/metrics.py",
+        "self.last_hedge.labels(vault).set(last_hedge_sec)",
+        "self.last_hedge.labels(vault).set(time.time() - last_hedge_sec)",
+        [KM + "::test_pending_transactions_count_a_sent_transaction_until_it_is_mined"],
+    ),
+    (
+        "KM4 failures counted without their vault",
+        "hedgevault/keeper/keeper.py",
+        'self._count_failure(label, str(fields.get("vault") or NO_VAULT))',
+        "self._count_failure(label)",
+        ["tests/keeper/test_keeper_inprocess.py::test_reverting_check_is_logged_and_counted_never_raised"],
+    ),
+    (
+        "KM5 the explanation read from detail only",
+        "hedgevault/keeper/logs.py",
+        'explanation = explain(fields.get("reason"), fields.get("detail"))',
+        'explanation = explain(fields.get("detail"))',
+        [KM + "::test_a_hedge_that_cannot_buy_after_withdrawals_is_explained"],
+    ),
+    (
+        "KM6 the endpoint serves _created series",
+        "hedgevault/keeper/metrics.py",
+        "        disable_created_metrics()  # type: ignore[no-untyped-call]\n",
+        "",
+        [KM + "::test_the_endpoint_follows_the_naming_conventions"],
+    ),
+    (
+        "KM7 tick durations not observed",
+        "hedgevault/keeper/metrics.py",
+        "self.tick_duration.observe(duration_sec)",
+        "pass",
+        [KM + "::test_the_endpoint_follows_the_naming_conventions"],
+    ),
+]
+# ---- the simulator's gas kinds and charts, the manifest writer, the greeks CLI (issue 12, C*)
+SR = "tests/unit/test_sim_report.py"
+MA = "tests/deployment/test_manifest_atomic.py"
+GC = "tests/unit/test_greeks_cli.py"
+mutants += [
+    (
+        "C1 a hedge upkeep that re-marked is booked as a plain hedge",
+        "hedgevault/sim/accounting.py",
+        'return "re-mark + hedge" if kind == "hedge" and "BookMarked" in events else kind',
+        "return kind",
+        [SR + "::test_gas_kind"],
+    ),
+    (
+        "C2 anyone's re-mark is the keeper's",
+        "hedgevault/sim/accounting.py",
+        'if sender == actors.keeper and "BookMarked" in events:',
+        'if "BookMarked" in events:',
+        [SR + "::test_gas_kind"],
+    ),
+    (
+        "C3 HF on a linear scale",
+        "hedgevault/sim/report.py",
+        'axes[1].set_yscale("log")',
+        'axes[1].set_yscale("linear")',
+        [SR + "::test_figures_of_a_hand_made_run"],
+    ),
+    (
+        "C4 the floor line drawn at the default floor, not the run's",
+        "hedgevault/sim/report.py",
+        'floor = suite["risk"]["hf_floor_wad"] / WAD',
+        "floor = 1.2",
+        [SR + "::test_figures_of_a_hand_made_run"],
+    ),
+    (
+        "C5 the manifest written in place (truncate, then write)",
+        "hedgevault/deployment/manifest.py",
+        "        os.replace(tmp, path)\n",
+        "        path.write_text(text)\n        Path(tmp).unlink()\n",
+        [MA + "::test_a_writer_read_meanwhile_and_killed_at_random_moments_never_shows_a_partial_manifest"],
+    ),
+    (
+        "C6 the temporary file left behind on a failed write",
+        "hedgevault/deployment/manifest.py",
+        "        Path(tmp).unlink(missing_ok=True)\n        raise",
+        "        raise",
+        [MA + "::test_a_crash_before_the_rename_keeps_the_old_manifest"],
+    ),
+    (
+        "C7 greeks --onchain ignores --price",
+        "hedgevault/cli.py",
+        "            if iv_inputs is not None:\n                onchain_vol",
+        "            if False:\n                onchain_vol",
+        [GC + "::test_onchain_compares_the_implied_vol_too"],
+    ),
+    (
+        "C9 'other' named by the selector's hex without 0x (no function names)",
+        "hedgevault/sim/engine.py",
+        '"0x" + Web3.keccak(text=fn.signature)[:4].hex(): str(fn.fn_name)',
+        "Web3.keccak(text=fn.signature)[:4].hex(): str(fn.fn_name)",
+        ["tests/sim/test_sim_gas_other.py"],
+    ),
+    (
+        "C10 anyone's feed round is a feed update",
+        "hedgevault/sim/accounting.py",
+        "if sender == actors.keeper and to == actors.feed:",
+        "if to == actors.feed:",
+        [SR + "::test_gas_kind"],
+    ),
+    (
+        "C8 greeks refusals in wad",
+        "hedgevault/cli.py",
+        "raise InputError(_greeks_error_in_user_units(exc)) from None",
+        "raise InputError(str(exc)) from None",
+        [GC],
     ),
 ]
 only = sys.argv[1:]

@@ -7,10 +7,14 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from hedgevault.cliargs import Parser, quiet_broken_pipe, uint
 from hedgevault.errors import HedgevaultError
 from hedgevault.units import InputError, from_wad, to_seconds, to_wad
+
+if TYPE_CHECKING:
+    from hedgevault.greeks.errors import GreeksError
 
 
 def _cmd_toolchain(args: argparse.Namespace) -> int:
@@ -60,6 +64,7 @@ def _cmd_node(args: argparse.Namespace) -> int:
 
 def _cmd_greeks(args: argparse.Namespace) -> int:
     from hedgevault.greeks import mirror
+    from hedgevault.greeks.errors import GreeksError
 
     if args.rpc_url and not args.onchain:
         raise InputError("--rpc-url is where --onchain evaluates: give --onchain too, or drop --rpc-url")
@@ -67,47 +72,57 @@ def _cmd_greeks(args: argparse.Namespace) -> int:
         raise InputError("--type says which option --price is the price of: give --price too, or drop --type")
     if args.vol is None and args.price is None:
         raise InputError("give --vol (to price the option) or --price (to solve its implied volatility), or both")
-    if args.vol is None:
-        return _implied_vol_only(args)
     spot = to_wad(args.spot, "--spot")
     strike = to_wad(args.strike, "--strike")
     time_sec = to_seconds(args.time, "--time")
-    vol = to_wad(args.vol, "--vol")
     rate = to_wad(args.rate, "--rate")
-    inputs = (spot, strike, time_sec, vol, rate)
-    result = mirror.greeks(*inputs)
+    inputs = None if args.vol is None else (spot, strike, time_sec, to_wad(args.vol, "--vol"), rate)
+    kind = args.type or "call"
+    iv_inputs = (
+        None if args.price is None else (to_wad(args.price, "--price"), spot, strike, time_sec, rate, kind == "call")
+    )
+    try:  # both first: a refused input is one line, with nothing printed before it
+        result = None if inputs is None else mirror.greeks(*inputs)
+        vol_wad = None if iv_inputs is None else mirror.implied_vol(*iv_inputs)
+    except GreeksError as exc:
+        raise InputError(_greeks_error_in_user_units(exc)) from None
     if args.onchain:
         from hedgevault.chain import local_node
         from hedgevault.greeks.onchain import GreeksHarness
 
         with local_node(rpc_url=args.rpc_url) as node:
-            onchain = GreeksHarness.deploy(node.web3()).greeks([inputs])[0]
-        print("on-chain result equals the mirror" if onchain == result else f"ON-CHAIN DIFFERS: {onchain!r}")
-    for name, value in result._asdict().items():
-        print(f"{name:<11} {from_wad(value):>32}")
-    if args.price is not None:
-        _print_implied_vol(args, spot, strike, time_sec, rate)
+            harness = GreeksHarness.deploy(node.web3())
+            if inputs is not None:
+                onchain = harness.greeks([inputs])[0]
+                print("on-chain result equals the mirror" if onchain == result else f"ON-CHAIN DIFFERS: {onchain!r}")
+            if iv_inputs is not None:
+                onchain_vol = harness.implied_vol([iv_inputs])[0]
+                print(
+                    "on-chain implied volatility equals the mirror"
+                    if onchain_vol == vol_wad
+                    else f"ON-CHAIN IMPLIED VOLATILITY DIFFERS: {onchain_vol!r}"
+                )
+    if result is not None:
+        for name, value in result._asdict().items():
+            print(f"{name:<11} {from_wad(value):>32}")
+    if vol_wad is not None:
+        print(f"implied volatility of a {kind} at {args.price}: {from_wad(vol_wad)}")
     return 0
 
 
-def _implied_vol_only(args: argparse.Namespace) -> int:
-    _print_implied_vol(
-        args,
-        to_wad(args.spot, "--spot"),
-        to_wad(args.strike, "--strike"),
-        to_seconds(args.time, "--time"),
-        to_wad(args.rate, "--rate"),
+def _greeks_error_in_user_units(exc: GreeksError) -> str:
+    """The library's refusal with its arguments as the user typed them: ``SpotOutOfRange(spot=-5)``, not
+    ``spotWad=-5000000000000000000``, and the hint without its wad ranges."""
+    import re
+
+    shown = ", ".join(
+        f"{name.removesuffix('Wad')}={from_wad(value)}"
+        if name.endswith("Wad") and isinstance(value, int)
+        else f"{name}={value!r}"
+        for name, value in zip(exc.FIELDS, exc.values, strict=True)
     )
-    return 0
-
-
-def _print_implied_vol(args: argparse.Namespace, spot: int, strike: int, time_sec: int, rate: int) -> None:
-    from hedgevault.greeks import mirror
-
-    kind = args.type or "call"
-    target = to_wad(args.price, "--price")
-    vol_wad = mirror.implied_vol(target, spot, strike, time_sec, rate, kind == "call")
-    print(f"implied volatility of a {kind} at {args.price}: {from_wad(vol_wad)}")
+    hint = re.sub(r" \([^()]*in wad units\)", "", exc.HINT)
+    return f"{type(exc).__name__}({shown}): {hint}"
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -152,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", default="0", help="annual rate, e.g. 0.05 (default 0)")
     p.add_argument("--price", help="also solve the implied volatility of this option price")
     p.add_argument("--type", choices=("call", "put"), help="option type for --price (default call)")
-    p.add_argument("--onchain", action="store_true", help="also evaluate on a chain and compare")
+    p.add_argument(
+        "--onchain",
+        action="store_true",
+        help="also evaluate on a chain (the Greeks with --vol, the implied volatility with --price) and compare",
+    )
     p.add_argument("--rpc-url", help="with --onchain: attach to this node instead of the embedded Anvil")
     p.set_defaults(func=_cmd_greeks)
 

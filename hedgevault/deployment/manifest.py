@@ -336,18 +336,45 @@ def _record_json(record: ContractRecord) -> dict[str, Any]:
     }
 
 
+#: The manifest's file mode: readable by all (addresses and parameters, no secrets), written by its owner.
+MANIFEST_MODE = 0o644
+
+
 def save_manifest(manifest: Manifest, path: Path) -> None:
-    """Write ``manifest`` to ``path`` atomically (a crash never leaves half a file)."""
+    """Write ``manifest`` to ``path`` atomically: the whole text goes to a temporary file in the same folder,
+    is flushed to the disk, and takes the manifest's name in one ``os.replace`` (a rename: readers see the old
+    manifest or the new one, never part of one, whenever the process dies - killed, its pipe closed, the disk
+    full - and, with the fsyncs, whenever the machine does). The file is 0644 (it holds public addresses;
+    ``mkstemp`` would leave it 0600). A process killed between the two steps leaves only a hidden
+    ``.NAME.*.tmp`` beside the manifest."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(manifest.to_json(), indent=2) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as out:
             out.write(text)
+            out.flush()
+            os.fchmod(out.fileno(), MANIFEST_MODE)
+            os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the platform lets a folder be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse to fsync a folder: the rename is still atomic there
+        pass
+    finally:
+        os.close(fd)
 
 
 def load_manifest(path: Path) -> Manifest:

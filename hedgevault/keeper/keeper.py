@@ -40,7 +40,7 @@ from hedgevault.keeper import decisions as d
 from hedgevault.keeper.chainio import VaultAbi
 from hedgevault.keeper.config import KeeperConfig, VaultConfig
 from hedgevault.keeper.logs import LOGGER_NAME, emit
-from hedgevault.keeper.metrics import KeeperMetrics
+from hedgevault.keeper.metrics import NO_VAULT, KeeperMetrics
 from hedgevault.keeper.oracles import OracleCall, OracleUpdater
 from hedgevault.keeper.portfolio import PortfolioCall, PortfolioKeeperTask, PortfolioSkip, skip_reason_of_revert
 
@@ -145,6 +145,8 @@ class Keeper:
         self._outage_reported: set[str] = set()
         #: One task per portfolio vault (``KeeperConfig.portfolios``), created on first use.
         self._portfolio_tasks: list[PortfolioKeeperTask] | None = None
+        if metrics is not None:
+            metrics.describe_vaults(config)
 
     # ------------------------------------------------------------------ public
 
@@ -180,9 +182,10 @@ class Keeper:
         for task in self.portfolio_tasks:
             self._keep_portfolio(signer, task, records)
         if self.metrics is not None:
-            self.metrics.balance.set(signer.balance_wei() / 10**18)
-            self.metrics.last_block.set(head.number)
-            self.metrics.tick_seconds.set(time.perf_counter() - started)
+            self.metrics.observe_pending(p.target for p in self._pending.values())
+            self.metrics.observe_tick(
+                head_block=head.number, balance_wei=signer.balance_wei(), duration_sec=time.perf_counter() - started
+            )
         self._last_block = head.number
         emit(
             self.log,
@@ -211,6 +214,8 @@ class Keeper:
                 if number != self._last_block:
                     self.tick()
             except RpcUnavailable as exc:
+                if self.metrics is not None:
+                    self.metrics.rpc_up.set(0)
                 if not down:
                     emit(self.log, WARNING, "rpc_unavailable", reason=str(exc))
                     self._count_failure("rpc:unavailable")
@@ -240,7 +245,6 @@ class Keeper:
     def _keep_portfolio(self, signer: Signer, task: PortfolioKeeperTask, records: list[ActionRecord]) -> None:
         """The covariance post, the targets and the rebalancing slices of one portfolio vault, each sent only
         when the one before has landed (the targets are checked against the new covariance)."""
-        name = task.config.name
         for plan in (task.plan_covariance, task.plan_targets):
             head = self.rpc.head()
             slot = task.cov_slot if plan == task.plan_covariance else task.targets_slot
@@ -253,9 +257,9 @@ class Keeper:
                 self._portfolio_skip(head, task, planned)
                 continue
             if planned.kind == "targets" and planned.note and self.metrics is not None:
-                self.metrics.portfolio_fallbacks.labels(name).inc()
+                self.metrics.portfolio_fallbacks.labels(task.config.address).inc()
             if planned.kind == "covariance" and planned.note and self.metrics is not None:
-                self.metrics.portfolio_cov_clipped.labels(name).inc()
+                self.metrics.portfolio_cov_clipped.labels(task.config.address).inc()
             first = len(records)
             self._send_portfolio_call(head, signer, task, planned, records)
             self._await_sent(head, records, first)
@@ -280,7 +284,7 @@ class Keeper:
     def _portfolio_skip(self, head: Head, task: PortfolioKeeperTask, skip: PortfolioSkip) -> None:
         """Log why the task does not act (the same reason again only every ``REPEAT_LOG_BLOCKS``) and count it."""
         if self.metrics is not None:
-            self.metrics.portfolio_skips.labels(task.config.name, skip.reason).inc()
+            self.metrics.portfolio_skips.labels(task.config.address, skip.reason).inc()
         slot = f"portfolio:{task.config.address}:{skip.what}:skip"
         last = self._last_failure.get(slot)
         if last is None or last[0] != skip.reason or head.number - last[1] >= REPEAT_LOG_BLOCKS:
@@ -337,13 +341,13 @@ class Keeper:
             self._signer = Signer(self.rpc, self.account, chain_id)
         return self._signer
 
-    def _count_failure(self, label: str) -> None:
+    def _count_failure(self, label: str, vault: str = NO_VAULT) -> None:
         if self.metrics is not None:
-            self.metrics.failures.labels(label).inc()
+            self.metrics.failures.labels(vault, label).inc()
 
     def _failure(self, head: Head, slot: str, label: str, event: str, **fields: Any) -> None:
         """Count a failure; log it unless the same reason was logged for ``slot`` in the last blocks."""
-        self._count_failure(label)
+        self._count_failure(label, str(fields.get("vault") or NO_VAULT))
         last = self._last_failure.get(slot)
         if last is None or last[0] != label or head.number - last[1] >= REPEAT_LOG_BLOCKS:
             emit(self.log, WARNING, event, block=head.number, **fields)
@@ -413,7 +417,7 @@ class Keeper:
         pending = _Pending(slot, target, name, kind, request, nonce, fees, [tx_hash], head.number)
         self._pending[slot] = pending
         if self.metrics is not None:
-            self.metrics.actions.labels(kind).inc()
+            self.metrics.actions.labels(target, kind).inc()
         emit(
             self.log,
             INFO,
@@ -444,7 +448,7 @@ class Keeper:
         reason = "cancelled: the action was no longer valid" if p.cancel else None
         if not status.success:
             reason = "reverted on-chain (the state changed after the simulation, e.g. another keeper acted first)"
-            self._count_failure(f"tx:reverted:{p.kind}")
+            self._count_failure(f"tx:reverted:{p.kind}", p.target)
         level = INFO if status.success else WARNING
         emit(
             self.log,
@@ -545,7 +549,7 @@ class Keeper:
         p.hashes.append(tx_hash)
         p.sent_block = head.number
         if self.metrics is not None:
-            self.metrics.actions.labels("replace").inc()
+            self.metrics.actions.labels(p.target, "replace").inc()
         emit(
             self.log,
             INFO,
@@ -590,7 +594,7 @@ class Keeper:
                 del self._pending[p.slot]
                 reason = f"nonce {p.nonce} was used by a transaction this keeper did not send or track"
                 emit(self.log, WARNING, "nonce_used", block=head.number, vault=p.target, name=p.name, reason=reason)
-                self._count_failure("reconcile:nonce_used")
+                self._count_failure("reconcile:nonce_used", p.target)
                 records.append(
                     ActionRecord(head.number, p.target, p.kind, "unknown", p.hashes[-1], None, reason, p.name, p.nonce)
                 )
@@ -723,7 +727,7 @@ class Keeper:
         net = values["bookDeltaWad"] + values["hedgeWad"]
         if self.metrics is not None:
             self.metrics.observe_hedge(
-                vault.name,
+                vault.address,
                 net_delta_wad=net,
                 hedge_wad=values["hedgeWad"],
                 gap_wad=gap,
@@ -775,7 +779,7 @@ class Keeper:
             fields: dict[str, Any] = {"upkeeps": state.upkeeps, **(figures or {})}
             if state.waiting is not None:
                 if self.metrics is not None:
-                    self.metrics.hedge_waits.labels(v.name).inc()
+                    self.metrics.hedge_waits.labels(v.address, state.waiting[0]).inc()
                 emit(
                     self.log,
                     INFO,
@@ -891,7 +895,5 @@ class Keeper:
             return
         values = self.abi.decode_book(book.output)
         (last_hedge_sec,) = self.abi.last_hedge_time.decode_output(last_hedge.output)
-        self.metrics.observe_vault(
-            vault.name, now_sec=head.timestamp, last_hedge_sec=int(last_hedge_sec), hf_wad=values["healthFactorWad"]
-        )
+        self.metrics.observe_vault(vault.address, last_hedge_sec=int(last_hedge_sec), hf_wad=values["healthFactorWad"])
         self._hedge_figures(vault, values)

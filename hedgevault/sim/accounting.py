@@ -259,3 +259,85 @@ class Ledger:
         self.pnl.option -= liability - self.liability + self.claims_in_step
         self.liability = liability
         self.claims_in_step = 0
+
+
+# ---------------------------------------------------------------- gas categories
+
+#: What each gas category of the summary holds (short: the table prints it beside the figures; docs/simulator.md
+#: says more), in the order the table lists them. Every transaction of the run's steps (setup excluded) is in
+#: exactly one, picked by ``gas_kind``.
+GAS_KINDS: dict[str, str] = {
+    "hedge": "keeper upkeeps that moved the hedge a slice on the cached book",
+    "re-mark + hedge": "keeper upkeeps that re-priced the stale book, then moved the hedge a slice",
+    "re-mark": "keeper upkeeps that only re-priced the stale cached book (BookMarked, no hedge)",
+    "settle": "keeper upkeeps that settled an expiry",
+    "feed update": "the keeper's price rounds on the feed",
+    "vol update": "the keeper's volatility posts",
+    "arbitrage swap": "the arbitrageur moving the pool to the step's price",
+    "buy": "option purchases (re-marking a stale book first)",
+    "sell": "option sales back to the vault",
+    "claim": "claims of settled options (may raise quote from the hedge)",
+    "deposit": "deposits",
+    "withdraw": "withdrawals",
+    "fee collection": "trading fees paid to the fee recipient",
+    "keeper reverted": "keeper transactions that reverted (gas paid, nothing done)",
+    "other": "none of the above: itemised by target and function",
+}
+
+#: The vault's events that name a transaction's kind, by precedence (a claim may raise quote from the hedge,
+#: so Claimed comes before Hedged; any action may re-mark first, so BookMarked comes last).
+_VAULT_EVENT_KINDS = (
+    ("Claimed", "claim"),
+    ("Hedged", "hedge"),
+    ("ExpirySettled", "settle"),
+    ("Bought", "buy"),
+    ("Sold", "sell"),
+    ("Deposit", "deposit"),
+    ("Withdraw", "withdraw"),
+    ("FeesCollected", "fee collection"),
+)
+
+
+@dataclass(frozen=True)
+class Actors:
+    """The addresses ``gas_kind`` tells transactions apart by (any case)."""
+
+    keeper: str
+    arbitrageur: str
+    feed: str
+    vol_oracle: str
+    vault: str
+
+    def __post_init__(self) -> None:
+        for name in ("keeper", "arbitrageur", "feed", "vol_oracle", "vault"):
+            object.__setattr__(self, name, getattr(self, name).lower())
+
+
+def gas_kind(sender: str, to: str, events: list[str], actors: Actors, *, succeeded: bool = True) -> str:
+    """The ``GAS_KINDS`` category of a transaction from ``sender`` to ``to`` (addresses, any case) whose logs
+    decoded to the event names ``events``; ``succeeded``: its receipt's status."""
+    sender, to = sender.lower(), to.lower()
+    if not succeeded:
+        return "keeper reverted" if sender == actors.keeper else "other"
+    if sender == actors.arbitrageur:
+        return "arbitrage swap"
+    if sender == actors.keeper and to == actors.feed:
+        return "feed update"
+    if sender == actors.keeper and to == actors.vol_oracle:
+        return "vol update"
+    if to == actors.vault:
+        for name, kind in _VAULT_EVENT_KINDS:
+            if name in events:
+                return "re-mark + hedge" if kind == "hedge" and "BookMarked" in events else kind
+        if sender == actors.keeper and "BookMarked" in events:
+            return "re-mark"
+    return "other"
+
+
+def other_label(to: str, input_data: str, contracts: dict[str, str], functions: dict[str, str]) -> str:
+    """How the summary itemises an 'other' transaction: its target (by name when ``contracts`` maps its
+    lowercase address to one) and the function it called (by name when ``functions`` maps its 4-byte selector,
+    lowercase hex with 0x, to one; ``input_data``: the calldata, hex)."""
+    target = contracts.get(to.lower(), to.lower()) if to else "contract creation"
+    selector = input_data[:10].lower() if input_data.startswith("0x") and len(input_data) >= 10 else ""
+    return f"{target}.{functions.get(selector, selector or '(no call: ether sent)')}"

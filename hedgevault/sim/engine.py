@@ -40,7 +40,7 @@ from hedgevault.chain.rpc import Revert, Reverted
 from hedgevault.chain.sending import send
 from hedgevault.keys import anvil_account
 from hedgevault.params import SuiteConfig
-from hedgevault.sim.accounting import Ledger
+from hedgevault.sim.accounting import Actors, Ledger, gas_kind, other_label
 from hedgevault.sim.agents import AgentParams, Agents, FlowIntent, TradeIntent
 from hedgevault.sim.errors import SimulationError
 from hedgevault.sim.rpc import DevRpc
@@ -190,7 +190,9 @@ class Counters:
 
     trades_done: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    #: Gas used per transaction by kind (``accounting.GAS_KINDS``); 'other' itemised by target.function.
     gas: dict[str, list[int]] = field(default_factory=dict)
+    gas_other: Counter[str] = field(default_factory=Counter)
     keeper_gas_wei: int = 0
     keeper_failed: int = 0
     #: Keeper passes whose next hedge waited (``PoolBeyondLimit``, ``NothingToHedge``), by error name.
@@ -592,9 +594,9 @@ class Simulation:
         s = self.suite
         receipts = self.rpc.receipts(self._last_block + 1, head)
         self._last_block = head
-        feed, vol_oracle, vault = (c.address.lower() for c in (s.feed, s.vol_oracle, s.vault))
+        feed = s.feed.address.lower()
         keeper = self.keeper_account.address.lower()
-        arb = self.arb_address.lower()
+        actors = Actors(keeper, self.arb_address, s.feed.address, s.vol_oracle.address, s.vault.address)
         c = self.counters
         blocks: dict[int, list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]]] = {}
         for r in receipts:
@@ -605,6 +607,8 @@ class Simulation:
             if int(r["status"], 16) != 1:
                 if sender == keeper:
                     c.keeper_failed += 1
+                    failed = gas_kind(sender, str(r.get("to") or ""), [], actors, succeeded=False)
+                    c.gas.setdefault(failed, []).append(gas_used)
                     continue
                 raise SimulationError(f"step {k}: transaction {r['transactionHash']} from {r['from']} reverted")
             events = [e for e in (decode_log(self.events, log) for log in r["logs"]) if e is not None]
@@ -625,8 +629,10 @@ class Simulation:
             for r, events in items:
                 to = str(r.get("to") or "").lower()
                 names = [name for name, _ in events]
-                kind = self._kind(str(r["from"]).lower(), to, arb, feed, vol_oracle, vault, names, keeper)
+                kind = gas_kind(str(r["from"]), to, names, actors)
                 c.gas.setdefault(kind, []).append(int(r["gasUsed"], 16))
+                if kind == "other":
+                    self._book_other(r, to)
                 if to == feed:
                     self.ledger.spot_update(self.scenario.prices_wad[k])
                 for name, args in events:
@@ -640,31 +646,22 @@ class Simulation:
             out[block] = (int(position[0]), int(position[1]), self.rpc.block_timestamp(block))
         return out
 
-    @staticmethod
-    def _kind(
-        sender: str, to: str, arb: str, feed: str, vol_oracle: str, vault: str, names: list[str], keeper: str
-    ) -> str:
-        if sender == arb:
-            return "arbitrage swap"
-        if to == feed:
-            return "feed update"
-        if to == vol_oracle:
-            return "vol update"
-        if to == vault:
-            for name, kind in (
-                ("Claimed", "claim"),  # before Hedged: a claim may raise its quote from the hedge
-                ("Hedged", "hedge"),
-                ("ExpirySettled", "settle"),
-                ("Bought", "buy"),
-                ("Sold", "sell"),
-                ("Deposit", "deposit"),
-                ("Withdraw", "withdraw"),
-            ):
-                if name in names:
-                    return kind
-            if sender == keeper:
-                return "re-mark"  # an upkeep that only re-marked the stale cached book (no event)
-        return "other"
+    def _book_other(self, receipt: dict[str, Any], to: str) -> None:
+        """Itemise an 'other' transaction by the contract and function it called (its calldata is not in the
+        receipt: one more request, for what should stay rare)."""
+        s = self.suite
+        if not hasattr(self, "_names"):
+            contracts = (s.vault, s.hedger, s.feed, s.vol_oracle, s.quote, s.underlying, s.pool, s.uniswap.router)
+            labels = ("vault", "hedger", "feed", "vol oracle", "quote token", "underlying", "pool", "router")
+            self._names = {c.address.lower(): label for c, label in zip(contracts, labels, strict=True)}
+            self._selectors = {
+                "0x" + Web3.keccak(text=fn.signature)[:4].hex(): str(fn.fn_name)
+                for c in contracts
+                for fn in c.all_functions()
+            }
+        tx = self.rpc.request("eth_getTransactionByHash", [receipt["transactionHash"]])
+        label = other_label(to, str(tx.get("input") or ""), self._names, self._selectors)
+        self.counters.gas_other[label] += 1
 
     def _book_event(self, name: str, args: dict[str, Any], *, upkeep: bool) -> None:
         """One decoded event; ``upkeep``: it came from an upkeep (not a claim), which tells the ledger whose

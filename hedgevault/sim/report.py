@@ -9,9 +9,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from hedgevault.sim.accounting import GAS_KINDS
 from hedgevault.sim.engine import Simulation, StepRecord
 
 WAD = 10**18
+#: The PNG charts ``charts`` writes, in order, with their titles.
+CHART_TITLES = {
+    "market_and_greeks.png": "Market, hedge and Greeks",
+    "share_price_and_hf.png": "Share price and health factor",
+    "pnl_attribution.png": "PnL attribution (cumulative)",
+}
 
 
 def summary(sim: Simulation) -> dict[str, Any]:
@@ -27,7 +34,8 @@ def summary(sim: Simulation) -> dict[str, Any]:
     residual = Fraction(nav_change) - pnl.explained()
     hfs = [r.health_factor for r in records if r.health_factor is not None]
     gas = {
-        kind: {"count": len(v), "total": sum(v), "mean": round(sum(v) / len(v))} for kind, v in sorted(c.gas.items())
+        kind: {"count": len(v), "total": sum(v), "mean": round(sum(v) / len(v)), "what": GAS_KINDS[kind]}
+        for kind, v in sorted(c.gas.items())
     }
     keeper_gas_eth = c.keeper_gas_wei / WAD
     ledger = sim.ledger
@@ -94,6 +102,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
             "claims_paid_units": c.claims_paid,
         },
         "gas": gas,
+        "gas_other": dict(sorted(c.gas_other.items())),
     }
 
 
@@ -212,74 +221,153 @@ def table(s: dict[str, Any]) -> str:
         ("NAV change (residual)", f"{_fmt(p['nav_change'])} ({p['residual_quote_units']:+.3f} quote units)"),
         ("keeper gas (not in NAV)", f"{p['keeper_gas_eth']:.6f} ETH ~ {_fmt(p['keeper_gas_quote'])} quote"),
     ]
-    for kind, g in s["gas"].items():
-        rows.append((f"gas: {kind}", f"{g['count']} tx, mean {g['mean']:,}, total {g['total']:,}"))
+    rows += gas_rows(s["gas"], s.get("gas_other", {}))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
-def charts(records: list[StepRecord], out_dir: Path, quote_decimals: int, band: float) -> list[Path]:
-    """PNG charts of the run under ``out_dir`` (records carry quote units; charts show whole tokens; ``band``
-    is the vault's delta band, underlying); returns their paths."""
+def gas_rows(gas: dict[str, dict[str, Any]], other: dict[str, int]) -> list[tuple[str, str]]:
+    """The table's gas rows, the largest total first: count, mean and total of each kind and what it holds;
+    'other' itemised by the contract and function its transactions called."""
+    rows = []
+    for kind, g in sorted(gas.items(), key=lambda item: (-item[1]["total"], item[0])):
+        what = g.get("what", GAS_KINDS.get(kind, ""))
+        if kind == "other" and other:
+            what = ", ".join(f"{label} x{n}" for label, n in sorted(other.items(), key=lambda i: (-i[1], i[0])))
+        rows.append((f"gas: {kind}", f"{g['count']} tx, mean {g['mean']:,}, total {g['total']:,}: {what}"))
+    return rows
+
+
+def _duration(sec: float) -> str:
+    for unit, size in (("d", 86_400), ("h", 3600), ("min", 60)):
+        if sec >= size and sec % size == 0:
+            return f"{sec / size:g} {unit}"
+    return f"{sec:g} s"
+
+
+def caption(document: dict[str, Any]) -> str:
+    """The run's parameters in one line, for every chart: seed, horizon and step, the scenario (GBM drift,
+    volatility and its model, or the CSV it came from) and the hedger."""
+    s = document["summary"]
+    steps, horizon = s["steps"], s["horizon_sec"]
+    scenario = document["scenario"]
+    gbm = scenario.get("gbm")
+    if gbm is not None:
+        market = f"GBM spot {gbm['spot']:g}, drift {gbm['drift']:g}, vol {gbm['vol']:g}, {gbm['vol_model']} vol model"
+        if gbm["vol_model"] == "mean-reverting":
+            market += f" (kappa {gbm['kappa']:g}, xi {gbm['xi']:g})"
+    else:
+        market = scenario["description"].split(":")[0]
+    step = _duration(horizon / steps) if steps else "-"
+    return (
+        f"seed {document['seed']}, {horizon / 86_400:g} days in {steps} steps of {step}; {market}; {s['hedger']} hedger"
+    )
+
+
+def figures(document: dict[str, Any]) -> dict[str, Any]:
+    """The charts of a run from its ``results.json`` document, as matplotlib Figures by file name (Agg
+    backend; the caller saves and closes them). Each has a title and the run's parameters (``caption``) as
+    its subtitle, and each panel a title. The health factor is on a log scale (it spans orders of magnitude
+    when the book is small) with the vault's floor and 1 drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    days = [r.time_sec / 86_400 for r in records]
-    paths: list[Path] = []
+    records = document["steps"]
+    suite = document["suite"]
+    qs = 10 ** suite["quote_decimals"]
+    band = suite["hedge"]["delta_band_wad"] / WAD
+    floor = suite["risk"]["hf_floor_wad"] / WAD
+    subtitle = caption(document)
+    days = [r["time_sec"] / 86_400 for r in records]
+    out: dict[str, Any] = {}
 
-    def save(fig: Any, name: str) -> None:
-        path = out_dir / name
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+    def titled(fig: Any, name: str) -> None:
+        fig.suptitle(f"{CHART_TITLES[name]}\n{subtitle}", fontsize=10)
+        out[name] = fig
 
-    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
-    axes[0].plot(days, [r.price for r in records], color="tab:blue")
+    fig, axes = plt.subplots(3, 1, figsize=(9, 8.5), sharex=True)
+    (price_line,) = axes[0].plot(days, [r["price"] for r in records], color="tab:blue", label="spot (oracle, left)")
     axes[0].set_ylabel("price (quote)")
+    axes[0].set_title("Spot and implied volatility", fontsize=9)
     ax_vol = axes[0].twinx()
-    ax_vol.plot(days, [r.vol for r in records], color="tab:gray", linewidth=0.8, label="scenario vol")
-    ax_vol.plot(days, [r.vol_posted for r in records], color="tab:orange", linewidth=0.8, label="posted vol")
-    ax_vol.legend(loc="upper right", fontsize=8)
-    ax_vol.set_ylabel("implied vol")
+    vol_lines = [
+        ax_vol.plot(
+            days, [r["vol"] for r in records], color="tab:gray", linewidth=0.8, label="implied vol, scenario (right)"
+        )[0],
+        ax_vol.plot(
+            days,
+            [r["vol_posted"] for r in records],
+            color="tab:orange",
+            linewidth=0.8,
+            label="implied vol, posted to the oracle (right)",
+        )[0],
+    ]
+    ax_vol.set_ylabel("implied vol (annual)")
+    handles = [price_line, *vol_lines]
+    axes[0].legend(handles, [str(h.get_label()) for h in handles], loc="upper left", fontsize=8)
     axes[1].axhspan(-band, band, color="tab:green", alpha=0.12, label=f"band +/-{band:g}")
     axes[1].axhline(0, color="gray", linewidth=0.5)
-    axes[1].plot(days, [r.hedge for r in records], label="hedge (held - owed)")
-    axes[1].plot(days, [r.hedge_target for r in records], label="-book delta (target)", linestyle="--")
-    axes[1].plot(days, [r.net_delta for r in records], label="net delta")
+    axes[1].plot(days, [r["hedge"] for r in records], label="hedge (held - owed)")
+    axes[1].plot(days, [r["hedge_target"] for r in records], label="-book delta (target)", linestyle="--")
+    axes[1].plot(days, [r["net_delta"] for r in records], label="net delta")
     axes[1].set_ylabel("underlying")
+    axes[1].set_title("Hedge, its target and the net delta", fontsize=9)
     axes[1].legend(loc="best", fontsize=8)
-    axes[2].plot(days, [r.vega for r in records], color="tab:purple")
+    axes[2].plot(days, [r["vega"] for r in records], color="tab:purple", label="vega")
     axes[2].set_ylabel("vega (quote / 1.00 vol)")
+    axes[2].set_title("Vega of the book", fontsize=9)
     axes[2].set_xlabel("days")
-    save(fig, "market_and_greeks.png")
+    titled(fig, "market_and_greeks.png")
 
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    axes[0].plot(days, [r.share_price for r in records])
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True)
+    axes[0].plot(days, [r["share_price"] for r in records], label="share price")
     axes[0].set_ylabel("share price (quote)")
-    axes[1].plot(days, [r.health_factor if r.health_factor is not None else float("nan") for r in records])
-    axes[1].set_ylabel("health factor")
+    axes[0].set_title("Share price", fontsize=9)
+    hfs = [r["health_factor"] if r["health_factor"] is not None else float("nan") for r in records]
+    axes[1].plot(days, hfs, label="health factor")
+    axes[1].set_yscale("log")
+    axes[1].axhline(
+        floor, color="tab:red", linestyle="--", linewidth=1, label=f"HF floor {floor:g} (new risk refused below)"
+    )
+    axes[1].axhline(1, color="black", linestyle=":", linewidth=1, label="1 (de-risking only below)")
+    axes[1].set_ylabel("health factor (log scale)")
+    axes[1].set_title("Health factor (no point while the book has no liabilities)", fontsize=9)
     axes[1].set_xlabel("days")
-    save(fig, "share_price_and_hf.png")
+    axes[1].legend(loc="best", fontsize=8)
+    titled(fig, "share_price_and_hf.png")
 
-    fig, ax = plt.subplots(figsize=(9, 5))
-    qs = 10**quote_decimals
-    ax.plot(days, [r.pnl_premium / qs for r in records], label="premium")
-    ax.plot(days, [r.pnl_option / qs for r in records], label="option mark + payouts")
-    ax.plot(days, [r.pnl_hedge_quote for r in records], label="hedge")
-    ax.plot(days, [-r.pnl_swap_cost_quote for r in records], label="swap costs")
-    interest = [r.pnl_supply_interest / qs - r.pnl_borrow_interest_quote for r in records]
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    ax.plot(days, [r["pnl_premium"] / qs for r in records], label="premium")
+    ax.plot(days, [r["pnl_option"] / qs for r in records], label="option mark + payouts")
+    ax.plot(days, [r["pnl_hedge_quote"] for r in records], label="hedge")
+    ax.plot(days, [-r["pnl_swap_cost_quote"] for r in records], label="swap costs")
+    interest = [r["pnl_supply_interest"] / qs - r["pnl_borrow_interest_quote"] for r in records]
     ax.plot(days, interest, label="Aave interest (supply - borrow)")
     total = [
-        (r.pnl_premium + r.pnl_option) / qs + r.pnl_hedge_quote - r.pnl_swap_cost_quote + x
+        (r["pnl_premium"] + r["pnl_option"]) / qs + r["pnl_hedge_quote"] - r["pnl_swap_cost_quote"] + x
         for r, x in zip(records, interest, strict=True)
     ]
     ax.plot(days, total, label="trading PnL", color="black", linewidth=1.5)
     ax.axhline(0, color="gray", linewidth=0.5)
     ax.set_ylabel("cumulative PnL (quote)")
+    ax.set_title("Trading PnL by source (deposits and withdrawals excluded)", fontsize=9)
     ax.set_xlabel("days")
     ax.legend(loc="best", fontsize=8)
-    save(fig, "pnl_attribution.png")
+    titled(fig, "pnl_attribution.png")
+    return out
+
+
+def charts(document: dict[str, Any], out_dir: Path) -> list[Path]:
+    """The PNG charts of a run (``figures``) under ``out_dir``; returns their paths."""
+    import matplotlib.pyplot as plt
+
+    paths: list[Path] = []
+    for name, fig in figures(document).items():
+        path = out_dir / name
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
     return paths

@@ -140,8 +140,7 @@ def run(options: RunOptions, config: SimConfig | None = None) -> RunOutput:
     write_json(out_dir / "results.json", document)
     text = table(document["summary"])
     (out_dir / "summary.txt").write_text(text + "\n")
-    band = config.suite.hedge.delta_band_wad / 10**18
-    pngs = charts(sim.records, out_dir, config.suite.quote_decimals, band) if options.charts else []
+    pngs = charts(document, out_dir) if options.charts else []
     finished = time.perf_counter()
     timing = {
         "setup_sec": round(setup_done - started, 3),

@@ -61,7 +61,10 @@ def test_reverting_check_is_logged_and_counted_never_raised(
     (event,) = market.suite.vault.events.OracleOutageReported().get_logs(from_block=0)
     assert event["args"]["sinceSec"] > 0
     assert second.status == "check_failed"  # reported once: nothing sent again
-    value = metrics.registry.get_sample_value("hedgevault_keeper_failures_total", {"reason": "check:FeedStale"})
+    vault = market.suite.vault.address
+    value = metrics.registry.get_sample_value(
+        "hedgevault_keeper_failures_total", {"vault": vault, "reason": "check:FeedStale"}
+    )
     assert value == 2.0
     logged = [r for r in caplog.records if r.getMessage() == "check_failed"]
     assert len(logged) == 1  # the same reason again is counted, not logged again every block
@@ -136,8 +139,10 @@ def test_a_gap_larger_than_a_slice_hedges_then_waits_for_arbitrage(
     assert fields["collateral_units"] == book["collateral"] > 0
     assert "waiting for arbitrage: PoolBeyondLimit(" in fields["reason"]
     assert not [r for r in caplog.records if r.getMessage() in ("skip", "check_failed")]
-    assert metrics.registry.get_sample_value("hedgevault_keeper_hedge_gap", {"vault": "v1"}) == gap / WAD
-    assert metrics.registry.get_sample_value("hedgevault_keeper_hedge_waits_total", {"vault": "v1"}) == 1.0
+    vault = {"vault": str(s.vault.address)}
+    assert metrics.registry.get_sample_value("hedgevault_keeper_hedge_gap_underlying_tokens", vault) == gap / WAD
+    waits = {**vault, "reason": "PoolBeyondLimit"}
+    assert metrics.registry.get_sample_value("hedgevault_keeper_hedge_waits_total", waits) == 1.0
     failures = [m for m in metrics.registry.collect() if m.name == "hedgevault_keeper_failures"]
     assert not [x for m in failures for x in m.samples], "waiting for arbitrage is not a failure"
     # arbitrage restores the pool to the oracle: the next pass sells the next slice

@@ -137,7 +137,7 @@ def test_a_far_estimate_is_approached_in_steps_the_oracle_accepts(
     assert max(moves) == vol_step and all(m > 0 for m in moves), moves
     assert k.portfolio_tasks[0].cov_behind
     clipped = k.metrics.registry.get_sample_value(  # type: ignore[union-attr]
-        "hedgevault_keeper_portfolio_cov_clipped_total", {"vault": "p1"}
+        "hedgevault_keeper_portfolio_cov_clipped_total", {"vault": k.portfolio_tasks[0].config.address}
     )
     assert clipped == 1.0
     # the next post as soon as the minimum interval allows (5 min: 83 bp), then hourly (the full 10 points);
@@ -175,7 +175,8 @@ def test_a_post_too_soon_is_held_and_logged_once(
     assert skips[0].__dict__["fields"]["reason"] == "cov_too_soon"
     assert stack.w3.eth.get_transaction_count(keeper.address) == sent
     counted = k.metrics.registry.get_sample_value(  # type: ignore[union-attr]
-        "hedgevault_keeper_portfolio_skips_total", {"vault": "p1", "reason": "cov_too_soon"}
+        "hedgevault_keeper_portfolio_skips_total",
+        {"vault": k.portfolio_tasks[0].config.address, "reason": "cov_too_soon"},
     )
     assert counted == 2.0
 
@@ -191,7 +192,8 @@ def test_without_enough_history_nothing_is_posted(
     assert stack.cov_oracle.functions.epoch().call() == epoch
     assert stack.w3.eth.get_transaction_count(keeper.address) == 0
     counted = k.metrics.registry.get_sample_value(  # type: ignore[union-attr]
-        "hedgevault_keeper_portfolio_skips_total", {"vault": "p1", "reason": "history_short"}
+        "hedgevault_keeper_portfolio_skips_total",
+        {"vault": k.portfolio_tasks[0].config.address, "reason": "history_short"},
     )
     assert counted == 1.0
 

@@ -87,7 +87,12 @@ def test_would_revert_action_is_never_sent(chain: Node, market: Market, spawn: S
     assert skips and "PoolPriceDeviation" in skips[0]["reason"]
     assert tx_count(market.w3, keeper.address) == 0
     assert not proc.named("sent")
-    assert _metrics(port)['hedgevault_keeper_failures_total{reason="simulate:PoolPriceDeviation"}'] >= 6
+    assert (
+        _metrics(port)[
+            f'hedgevault_keeper_failures_total{{reason="simulate:PoolPriceDeviation",vault="{s.vault.address}"}}'
+        ]
+        >= 6
+    )
     assert proc.terminate() == 0
 
 
@@ -151,16 +156,19 @@ def test_metrics_endpoint_and_sigterm(chain: Node, market: Market, spawn: Spawn,
     names = [c["name"] for c in market.suite.vault.functions.book().abi["outputs"][0]["components"]]
     view = dict(zip(names, book, strict=True))
     net_delta = (view["bookDeltaWad"] + view["hedgeWad"]) / WAD
-    assert abs(metrics['hedgevault_keeper_net_delta{vault="v1"}'] - net_delta) < 1e-9
-    assert metrics['hedgevault_keeper_hedge{vault="v1"}'] == view["hedgeWad"] / WAD
+    v = f'{{vault="{market.suite.vault.address}"}}'
+    assert abs(metrics[f"hedgevault_keeper_net_delta_underlying_tokens{v}"] - net_delta) < 1e-9
+    assert metrics[f"hedgevault_keeper_hedge_underlying_tokens{v}"] == view["hedgeWad"] / WAD
     gap = abs(-view["bookDeltaWad"] - view["hedgeWad"]) / WAD
-    assert abs(metrics['hedgevault_keeper_hedge_gap{vault="v1"}'] - gap) < 1e-9
-    assert metrics['hedgevault_keeper_collateral_units{vault="v1"}'] == view["collateral"]
-    assert abs(metrics['hedgevault_keeper_health_factor{vault="v1"}'] - view["healthFactorWad"] / WAD) < 1e-9
-    assert metrics['hedgevault_keeper_actions_total{kind="hedge"}'] == 1.0
-    assert metrics["hedgevault_keeper_balance_ether"] == market.w3.eth.get_balance(keeper.address) / WAD
-    assert 0 <= metrics['hedgevault_keeper_seconds_since_last_hedge{vault="v1"}'] < 60
-    assert metrics["hedgevault_keeper_last_block"] >= block
+    assert abs(metrics[f"hedgevault_keeper_hedge_gap_underlying_tokens{v}"] - gap) < 1e-9
+    assert metrics[f"hedgevault_keeper_collateral_quote_units{v}"] == view["collateral"]
+    assert abs(metrics[f"hedgevault_keeper_health_factor_ratio{v}"] - view["healthFactorWad"] / WAD) < 1e-9
+    hedges = f'{{action="hedge",vault="{market.suite.vault.address}"}}'
+    assert metrics[f"hedgevault_keeper_actions_total{hedges}"] == 1.0
+    assert metrics["hedgevault_keeper_account_balance_ether"] == market.w3.eth.get_balance(keeper.address) / WAD
+    last_hedge = market.suite.vault.functions.lastHedgeTime().call()
+    assert metrics[f"hedgevault_keeper_last_hedge_timestamp_seconds{v}"] == last_hedge
+    assert metrics["hedgevault_keeper_head_block_number"] >= block
     assert proc.terminate() == 0
     assert proc.named("stopped")
 

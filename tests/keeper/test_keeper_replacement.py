@@ -131,7 +131,12 @@ def test_stuck_transaction_whose_replacement_the_node_refuses_is_kept(market: Ma
     mine(w3)
     (refused,) = k.tick()  # two blocks: stuck; Anvil refuses a replacement above the block gas limit
     assert (refused.kind, refused.status, refused.tx_hash, refused.nonce) == ("skip", "refused", first.tx_hash, 0)
-    assert metrics.registry.get_sample_value("hedgevault_keeper_failures_total", {"reason": "replace:refused"}) == 1
+    assert (
+        metrics.registry.get_sample_value(
+            "hedgevault_keeper_failures_total", {"vault": market.suite.vault.address, "reason": "replace:refused"}
+        )
+        == 1
+    )
     assert k.pending == {market.suite.vault.address: (0, [str(first.tx_hash)])}
     rpc(w3, "anvil_setBlockGasLimit", hex(gas_limit))
     mine(w3)

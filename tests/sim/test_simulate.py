@@ -6,15 +6,18 @@ interest included) and token conservation, a put-heavy book hedged short. Scenar
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hedgevault.cli import main
+from hedgevault.sim.accounting import GAS_KINDS
 from hedgevault.sim.agents import AgentParams
 from hedgevault.sim.engine import OpeningTrade, SimConfig, default_series
 from hedgevault.sim.errors import ScenarioError
+from hedgevault.sim.report import CHART_TITLES, figures
 from hedgevault.sim.run import RunOptions, build_scenario, run
 from hedgevault.sim.scenario import load_csv
 from hedgevault.suite import SuiteConfig
@@ -38,7 +41,8 @@ def test_runs_end_to_end_with_hedges_settlements_and_claims(gbm_run: dict[str, A
     assert s["settlements"] == 2, "both expiries inside the horizon must settle"
     assert s["trades"].get("claim", 0) >= 1, "no holder claimed a settled series"
     assert s["trades"].get("buy", 0) >= 1
-    assert s["gas"]["hedge"]["count"] == s["hedges"]
+    hedge_upkeeps = sum(s["gas"].get(k, {"count": 0})["count"] for k in ("hedge", "re-mark + hedge"))
+    assert hedge_upkeeps == s["hedges"]
     # an order swaps at most one slice (an upkeep's, or a claim's quote raised from the hedge)
     assert 1 <= s["slices"] <= s["hedges"] + s["claim_raises"]
     assert s["hedger"] == "aave"
@@ -225,3 +229,82 @@ def test_conflicting_flags_are_refused(tmp_path: Path, capsys: pytest.CaptureFix
     assert "--days does not apply to --prices" in capsys.readouterr().err
     assert main(["simulate", "--step", "5m", "--quiet", "--out", str(tmp_path / "o")]) == 2
     assert "--step 300 s is too short" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- gas categories and charts of the run
+
+
+def test_every_transaction_has_a_named_gas_category(gbm_run: dict[str, Any]) -> None:
+    """Nothing is 'other': each kind is one of ``GAS_KINDS`` with its description, and the counts agree with
+    what the simulator counted independently (the agents' trades, the keeper's posts, the ledger's hedges)."""
+    s = gbm_run["doc"]["summary"]
+    gas = s["gas"]
+    assert set(gas) <= set(GAS_KINDS), set(gas) - set(GAS_KINDS)
+    assert "other" not in gas and s["gas_other"] == {}
+    for kind, g in gas.items():
+        assert g["what"] == GAS_KINDS[kind]
+        assert g["count"] > 0 and g["mean"] == round(g["total"] / g["count"])
+    for trade in ("buy", "sell", "claim", "deposit", "withdraw"):
+        assert gas.get(trade, {"count": 0})["count"] == s["trades"].get(trade, 0), trade
+    assert gas["feed update"]["count"] == s["steps"] + 1, "the keeper posts the price once a step (and at step 0)"
+    assert gas["vol update"]["count"] == s["vol_posts"]["posted"]
+    assert gas.get("keeper reverted", {"count": 0})["count"] == s["keeper_failed_tx"]
+    assert gas["re-mark + hedge"]["count"] >= 1, "the first hedge of the run finds the book stale"
+    # a re-mark prices every live series: an upkeep that re-marks costs more than one that hedges on the cache
+    if "hedge" in gas:
+        assert gas["re-mark + hedge"]["mean"] > gas["hedge"]["mean"]
+
+
+def test_table_lists_gas_kinds_largest_first_with_what_they_hold(gbm_run: dict[str, Any]) -> None:
+    text = (gbm_run["out"] / "summary.txt").read_text()
+    lines = [line for line in text.splitlines() if line.startswith("gas: ")]
+    assert len(lines) == len(gbm_run["doc"]["summary"]["gas"])
+    totals = [int(line.split("total ")[1].split(":")[0].replace(",", "")) for line in lines]
+    assert totals == sorted(totals, reverse=True)
+    for line in lines:
+        kind = line.removeprefix("gas: ").split("  ")[0].strip()
+        assert line.endswith(": " + GAS_KINDS[kind]), line
+
+
+@pytest.fixture(scope="module")
+def gbm_figures(gbm_run: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    import matplotlib.pyplot as plt
+
+    figs = figures(gbm_run["doc"])
+    yield figs
+    for fig in figs.values():
+        plt.close(fig)
+
+
+def test_every_chart_has_a_title_and_the_runs_parameters(gbm_figures: dict[str, Any]) -> None:
+    assert set(gbm_figures) == set(CHART_TITLES)
+    for name, fig in gbm_figures.items():
+        title = fig.get_suptitle()
+        assert title.startswith(CHART_TITLES[name] + "\n"), title
+        for part in ("seed 7", "2 days in 24 steps of 2 h", "drift 0", "vol 0.8", "constant vol model", "aave hedger"):
+            assert part in title, (name, part, title)
+        assert all(ax.get_title() for ax in fig.axes if ax.get_ylabel() != "implied vol (annual)"), name
+
+
+def test_hf_is_on_a_log_scale_with_the_floor_drawn(gbm_figures: dict[str, Any], gbm_run: dict[str, Any]) -> None:
+    floor = gbm_run["doc"]["suite"]["risk"]["hf_floor_wad"] / WAD
+    ax = next(a for a in gbm_figures["share_price_and_hf.png"].axes if "health factor" in a.get_ylabel())
+    assert ax.get_yscale() == "log"
+    lines = {str(line.get_label()): line for line in ax.get_lines()}
+    floor_line = next(line for label, line in lines.items() if label.startswith("HF floor"))
+    assert list(floor_line.get_ydata()) == [floor, floor] and f"{floor:g}" in floor_line.get_label()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(text.startswith("HF floor 1.2") for text in legend)
+    hf = [s["health_factor"] for s in gbm_run["doc"]["steps"] if s["health_factor"] is not None]
+    plotted = [y for y in lines["health factor"].get_ydata() if y == y]
+    assert plotted == hf
+
+
+def test_implied_vol_lines_are_in_the_legend(gbm_figures: dict[str, Any]) -> None:
+    ax = gbm_figures["market_and_greeks.png"].axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("spot")
+    assert [t for t in legend if t.startswith("implied vol")] == [
+        "implied vol, scenario (right)",
+        "implied vol, posted to the oracle (right)",
+    ]

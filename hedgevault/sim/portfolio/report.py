@@ -78,8 +78,34 @@ def charts(
     bands: np.ndarray | None = None,
     values: np.ndarray | None = None,
 ) -> list[Path]:
-    """Four PNGs: realised vol vs target, weights vs targets (the first run), drawdowns with the market,
-    costs and turnover. ``values``: the first run's per-share NAV (default its NAV)."""
+    """The four PNGs of ``figures`` under ``out_dir``; returns their paths."""
+    import matplotlib.pyplot as plt
+
+    out: list[Path] = []
+    for name, fig in figures(paths, runs, metrics, subtitle, target_vol, bands, values).items():
+        fig.tight_layout()
+        path = out_dir / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        out.append(path)
+    return out
+
+
+def figures(
+    paths: Paths,
+    runs: list[StrategyRun],
+    metrics: list[Metrics],
+    subtitle: str,
+    target_vol: float | None,
+    bands: np.ndarray | None = None,
+    values: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Four matplotlib Figures by file name (the caller saves and closes them): realised vol vs target, weights
+    vs targets (the first run), drawdowns with the market, costs and turnover; each titled, with the run's
+    parameters (``subtitle``) and how its market paths were made (``paths.description``: assets, vols, crash)
+    under the title. ``values``: the first run's per-share NAV (default its NAV)."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,8 +114,9 @@ def charts(
     days = np.array(paths.times_sec) / DAY_SEC
     step_sec = paths.step_sec
     window = max(2, round(ROLLING_DAYS * DAY_SEC / step_sec))
-    out: list[Path] = []
+    out: dict[str, Any] = {}
     main = runs[0]
+    market = textwrap.fill(paths.description, 130)
     series = [values if (values is not None and j == 0) else r.nav for j, r in enumerate(runs)]
 
     def shade_crash(ax: Any) -> None:
@@ -98,12 +125,8 @@ def charts(
             ax.axvspan(days[a], days[b], color="tab:red", alpha=0.08, label="crash")
 
     def save(fig: Any, name: str, title: str) -> None:
-        fig.suptitle(f"{title}\n{subtitle}", fontsize=10)
-        fig.tight_layout()
-        path = out_dir / name
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        out.append(path)
+        fig.suptitle(f"{title}\n{subtitle}\n{market}", fontsize=9)
+        out[name] = fig
 
     fig, ax = plt.subplots(figsize=(10, 5))
     for run, v in zip(runs, series, strict=True):
