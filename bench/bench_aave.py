@@ -23,10 +23,10 @@ from _common import machine
 
 from hedgevault.aave import deploy_aave_market
 from hedgevault.chain import freeze_clock, local_node, warp
+from hedgevault.chain.sending import send
 from hedgevault.suite import WAD
 from hedgevault.toolchain.compiler import compile_project
 from hedgevault.toolchain.deploy import deploy
-from hedgevault.txs import send
 
 UINT256_MAX = 2**256 - 1
 

@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import machine
 
 from hedgevault.chain import latest_timestamp, local_node
+from hedgevault.chain.sending import send
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite, SuiteConfig, deploy_suite
-from hedgevault.txs import send
 
 WAD = 10**18
 DAY = 86_400

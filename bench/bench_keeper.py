@@ -25,12 +25,12 @@ from web3 import Web3
 from web3.contract import Contract
 
 from hedgevault.chain import local_node, warp
+from hedgevault.chain.sending import send
 from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics, VaultConfig
 from hedgevault.keys import anvil_account
 from hedgevault.suite import BOOK_LIBRARY, HEDGE_LIBRARY, Suite, SuiteConfig, deploy_suite, link
 from hedgevault.toolchain.compiler import compile_project
 from hedgevault.toolchain.deploy import deploy
-from hedgevault.txs import send
 
 WAD = 10**18
 DAY = 86_400

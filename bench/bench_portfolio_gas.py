@@ -17,13 +17,13 @@ import numpy as np
 from _common import machine
 
 from hedgevault.chain import local_node, warp
+from hedgevault.chain.sending import send
 from hedgevault.portfolio import mirror, sampling
 from hedgevault.portfolio.mirror import DEFAULT_COV_PARAMS, WAD, Mode, TargetRules
 from hedgevault.portfolio.onchain import PortfolioHarness
 from hedgevault.portfolio.optimizer import min_variance_weights, risk_budget_weights, to_wad
 from hedgevault.toolchain.compiler import compile_project, load_settings
 from hedgevault.toolchain.deploy import deploy
-from hedgevault.txs import send
 
 
 def _post_gas(w3, oracle, keeper: str, vols_word: int, words: tuple[int, int]) -> int:  # type: ignore[no-untyped-def]

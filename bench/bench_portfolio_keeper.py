@@ -16,14 +16,14 @@ import time
 import numpy as np
 
 from hedgevault.chain import freeze_clock, local_node, warp
+from hedgevault.chain.rpc import Rpc
+from hedgevault.chain.sending import send
 from hedgevault.deployment.portfolio import deploy_local_portfolio
 from hedgevault.deployment.steps import DeployContext
 from hedgevault.keeper import Keeper, KeeperConfig
 from hedgevault.keeper.portfolio import PortfolioTaskConfig
-from hedgevault.keeper.rpc import Rpc
 from hedgevault.keys import anvil_account
 from hedgevault.portfolio.config import PortfolioConfig, vols_and_corr
-from hedgevault.txs import send
 
 WAD = 10**18
 STEP_SEC = 4 * 3600

@@ -17,9 +17,9 @@ from typing import Any
 from _common import machine
 
 from hedgevault.chain import local_node, warp
+from hedgevault.chain.sending import send
 from hedgevault.portfolio.localstack import AssetSpec, PortfolioStack, StackConfig, deploy_local_stack
 from hedgevault.toolchain.compiler import compile_project, load_settings
-from hedgevault.txs import send
 
 WAD = 10**18
 Q = 10**6

@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hedgevault.chain import latest_timestamp, local_node, warp
+from hedgevault.chain.sending import send
 from hedgevault.suite import Suite, deploy_suite
-from hedgevault.txs import send
 
 WAD = 10**18
 BEFORE = 1_000

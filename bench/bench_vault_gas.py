@@ -44,8 +44,8 @@ from web3.logs import DISCARD
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hedgevault.chain import latest_timestamp, local_node, warp
+from hedgevault.chain.sending import send
 from hedgevault.suite import HedgerParams, Suite, SuiteConfig, deploy_suite
-from hedgevault.txs import send
 
 WAD = 10**18
 DAY = 86_400

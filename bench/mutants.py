@@ -1,7 +1,8 @@
 """Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the
 portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility
-surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), and the simulator's
-gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*): each
+surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
+gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), and the chain layer (issue 12,
+CL*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -27,7 +28,44 @@ PV = "tests/portfolio/test_portfolio_vault.py"
 PM = "tests/portfolio/test_rebalance_mirror.py"
 ENGINE = "contracts/portfolio/PortfolioEngine.sol"
 VAULT = "contracts/portfolio/PortfolioVault.sol"
+CL = "tests/integration/test_chain_layer.py"
 mutants = [
+    # ---- the chain layer (issue 12, CL*)
+    (
+        "CL1 fee cap one wei too strict",
+        "hedgevault/chain/sending.py",
+        "if fee_cap_wei < base_fee_wei + priority_fee_wei:",
+        "if fee_cap_wei <= base_fee_wei + priority_fee_wei:",
+        [CL + "::test_fee_cap_rule"],
+    ),
+    (
+        "CL2 a mined revert replayed on the latest state",
+        "hedgevault/chain/rpc.py",
+        'before = hex(max(int(tx["blockNumber"], 16) - 1, 0))',
+        'before = "latest"',
+        [CL + "::test_signed_send_and_receipts_single_and_batched"],
+    ),
+    (
+        "CL3 web3's retries kept",
+        "hedgevault/chain/rpc.py",
+        "self.provider: Any = _without_retries(w3.provider)",
+        "self.provider: Any = w3.provider",
+        [CL + "::test_silent_node_is_unavailable_after_one_timeout"],
+    ),
+    (
+        "CL4 revert arguments not in user units",
+        "hedgevault/chain/rpc.py",
+        "return describe_data(self.data, quote_decimals)",
+        "return describe_data(self.data)",
+        [CL + "::test_quote_amounts_read_as_tokens"],
+    ),
+    (
+        "CL5 a mined revert passes as a receipt",
+        "hedgevault/chain/sending.py",
+        'if receipt["status"] != 1:',
+        'if receipt["status"] == 2:',
+        [CL + "::test_reverted_send_raises_with_the_decoded_reason"],
+    ),
     # ---- the portfolio vault (issue 11 E, P*)
     (
         "P1 band without the 1e18 of the cube root's units",

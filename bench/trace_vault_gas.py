@@ -30,8 +30,8 @@ from bench_vault_gas import WAD, Bench
 
 from hedgevault.aave import aave_abi
 from hedgevault.chain import local_node
+from hedgevault.chain.sending import send
 from hedgevault.toolchain.compiler import compile_project
-from hedgevault.txs import send
 
 OPS = (
     "deposit-long",

@@ -29,8 +29,7 @@ withdrawn (nobody can sign for it), so no reserve is ever nearly empty.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +49,8 @@ from hedgevault.deployment.manifest import (
 )
 from hedgevault.deployment.steps import DeployContext, verify_record
 from hedgevault.errors import HedgevaultError, ToolchainError
+from hedgevault.params import RAY as RAY  # re-exported: the market's unit
+from hedgevault.params import AaveParams as AaveParams  # re-exported: its old home
 from hedgevault.reverts import describe
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.toolchain.paths import NODE_MODULES
@@ -57,7 +58,6 @@ from hedgevault.toolchain.paths import NODE_MODULES
 if TYPE_CHECKING:
     from hedgevault.deployment.senders import Sender
 
-RAY = 10**27
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 #: Where seed supplies go: nobody holds its key, so the seed can never be withdrawn.
 BURN_ADDRESS = "0x000000000000000000000000000000000000dEaD"
@@ -166,111 +166,6 @@ def _link(
     if "__$" in code:
         raise ToolchainError(f"{name} still has unlinked library placeholders that its linkReferences do not list")
     return "0x" + code
-
-
-def _ray_percent(percent: str) -> int:
-    """``"4.5"`` (percent) -> ray, exactly."""
-    return int(Decimal(percent) * RAY / 100)
-
-
-@dataclass(frozen=True)
-class RateStrategy:
-    """``DefaultReserveInterestRateStrategy``'s constructor arguments after the provider, in ray (1e27 = 100% a
-    year for rates, 100% for ratios)."""
-
-    name: str
-    optimal_usage_ratio_ray: int
-    base_variable_borrow_rate_ray: int
-    variable_rate_slope1_ray: int
-    variable_rate_slope2_ray: int
-    stable_rate_slope1_ray: int
-    stable_rate_slope2_ray: int
-    base_stable_rate_offset_ray: int
-    stable_rate_excess_offset_ray: int
-    optimal_stable_to_total_debt_ratio_ray: int
-
-    def as_tuple(self) -> tuple[int, ...]:
-        return tuple(v for k, v in asdict(self).items() if k != "name")
-
-
-#: Aave's ``rateStrategyVolatileOne`` (``@aave/deploy-v3`` 1.56.2, markets/aave/rateStrategies): WETH and other
-#: volatile assets. Optimal usage 45%, base 0, variable slopes 7% and 300%; stable slopes 7% and 300%, base
-#: stable offset 2%, excess offset 5%, optimal stable/total debt 20%.
-VOLATILE_ONE = RateStrategy(
-    name="rateStrategyVolatileOne",
-    optimal_usage_ratio_ray=_ray_percent("45"),
-    base_variable_borrow_rate_ray=0,
-    variable_rate_slope1_ray=_ray_percent("7"),
-    variable_rate_slope2_ray=_ray_percent("300"),
-    stable_rate_slope1_ray=_ray_percent("7"),
-    stable_rate_slope2_ray=_ray_percent("300"),
-    base_stable_rate_offset_ray=_ray_percent("2"),
-    stable_rate_excess_offset_ray=_ray_percent("5"),
-    optimal_stable_to_total_debt_ratio_ray=_ray_percent("20"),
-)
-#: Aave's ``rateStrategyStableOne`` (same source): USDC. Optimal usage 90%, base 0, variable slopes 4% and 60%;
-#: stable slopes 0.5% and 60%, base stable offset 1%, excess offset 8%, optimal stable/total debt 20%.
-STABLE_ONE = RateStrategy(
-    name="rateStrategyStableOne",
-    optimal_usage_ratio_ray=_ray_percent("90"),
-    base_variable_borrow_rate_ray=0,
-    variable_rate_slope1_ray=_ray_percent("4"),
-    variable_rate_slope2_ray=_ray_percent("60"),
-    stable_rate_slope1_ray=_ray_percent("0.5"),
-    stable_rate_slope2_ray=_ray_percent("60"),
-    base_stable_rate_offset_ray=_ray_percent("1"),
-    stable_rate_excess_offset_ray=_ray_percent("8"),
-    optimal_stable_to_total_debt_ratio_ray=_ray_percent("20"),
-)
-
-
-@dataclass(frozen=True)
-class ReserveParams:
-    """One reserve's risk parameters (bps) and rate strategy. Stable-rate borrowing stays off."""
-
-    ltv_bps: int
-    liquidation_threshold_bps: int
-    liquidation_bonus_bps: int
-    reserve_factor_bps: int
-    strategy: RateStrategy
-
-
-#: Aave's ``strategyWETH``: LTV 80%, liquidation threshold 82.5%, bonus 5%, reserve factor 10%, VolatileOne.
-UNDERLYING_RESERVE = ReserveParams(8000, 8250, 10500, 1000, VOLATILE_ONE)
-#: Aave's ``strategyUSDC``: LTV 80%, liquidation threshold 85%, bonus 5%, reserve factor 10%, StableOne.
-QUOTE_RESERVE = ReserveParams(8000, 8500, 10500, 1000, STABLE_ONE)
-
-
-@dataclass(frozen=True)
-class AaveParams:
-    """The Aave market a local infrastructure gets. Defaults: market id ``"hedgevault"``; the underlying as Aave's
-    WETH and the quote as Aave's USDC (``UNDERLYING_RESERVE``, ``QUOTE_RESERVE``); a lender (the deployer)
-    supplies ``lender_underlying`` = 5,000 whole underlying tokens, which vaults can borrow; every reserve is
-    seeded with ``seed_whole_tokens`` = 1 whole token supplied on behalf of ``BURN_ADDRESS`` (see the module
-    docstring); flash-loan premium 9 bps (0.09%, Aave v3.0's launch value), none of it to the protocol."""
-
-    market_id: str = "hedgevault"
-    underlying: ReserveParams = UNDERLYING_RESERVE
-    quote: ReserveParams = QUOTE_RESERVE
-    lender_underlying: int = 5_000
-    seed_whole_tokens: int = 1
-    flash_loan_premium_total_bps: int = 9
-    flash_loan_premium_to_protocol_bps: int = 0
-
-    def reserve(self, role: str) -> ReserveParams:
-        """The parameters of the ``"underlying"`` or ``"quote"`` reserve."""
-        return {"underlying": self.underlying, "quote": self.quote}[role]
-
-    def to_json(self) -> dict[str, Any]:
-        """As recorded in the manifest's infrastructure parameters."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AaveParams:
-        def reserve(raw: dict[str, Any]) -> ReserveParams:
-            return ReserveParams(**{**raw, "strategy": RateStrategy(**raw["strategy"])})
-
-        return cls(**{**data, "underlying": reserve(data["underlying"]), "quote": reserve(data["quote"])})
 
 
 @dataclass(frozen=True)

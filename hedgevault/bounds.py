@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hedgevault.suite import ExposureLimits, HedgeParams, HedgerParams, RiskParams, SuiteConfig
+from hedgevault.params import ExposureLimits, HedgeParams, HedgerParams, RiskParams, SuiteConfig
 
 WAD = 10**18
 DAY = 86_400

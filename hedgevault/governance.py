@@ -10,7 +10,7 @@ suite was deployed by ``hedgevault deploy``.
 * ``execute`` / ``cancel``: run a ready operation (refused with ``NotReadyError`` saying when it will be
   ready), or drop a queued one (proposers).
 
-Transactions are signed locally with ``hedgevault.txs.send_signed``, the path of every user command. The
+Transactions are signed locally with ``hedgevault.chain.sending.send_signed``, the path of every user command. The
 operation id is OpenZeppelin's ``hashOperation``: ``keccak256(abi.encode(target, value, data, predecessor,
 salt))`` (``operation_id`` computes it off-chain; the timelock's view gives the same bytes).
 """
@@ -31,10 +31,10 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxParams
 
+from hedgevault.chain.sending import send_signed
 from hedgevault.errors import HedgevaultError
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite
-from hedgevault.txs import send_signed
 
 ZERO_BYTES32 = b"\x00" * 32
 #: Role names that appear in role grants, by their bytes32 value.

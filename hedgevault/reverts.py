@@ -12,18 +12,12 @@ from eth_abi.exceptions import DecodingError
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from hedgevault.chain.abi import abi_type, signature
 from hedgevault.toolchain.compiler import compile_project
 
 #: Solidity's Error(string) and Panic(uint256) selectors.
 _ERROR_STRING = bytes.fromhex("08c379a0")
 _PANIC = bytes.fromhex("4e487b71")
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    if str(item["type"]).startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){str(item['type'])[5:]}"
-    return str(item["type"])
 
 
 @cache
@@ -34,9 +28,9 @@ def error_table() -> dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]]:
         for item in artifact.abi:
             if item.get("type") != "error":
                 continue
-            types = tuple(_abi_type(i) for i in item["inputs"])
+            types = tuple(abi_type(i) for i in item["inputs"])
             names = tuple(str(i.get("name", "")) for i in item["inputs"])
-            selector = Web3.keccak(text=f"{item['name']}({','.join(types)})")[:4]
+            selector = Web3.keccak(text=signature(item))[:4]
             table[selector] = (str(item["name"]), types, names)
     return table
 
@@ -59,10 +53,10 @@ def decode_error(data: str | bytes) -> tuple[str, tuple[Any, ...]]:
     return name, tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
 
 
-def _readable(abi_type: str, value: Any) -> Any:
+def _readable(typ: str, value: Any) -> Any:
     """For people: a ``bytes32`` that holds a short ASCII name (``"hfFloorWad"``) as text, other bytes (a
     role, an operation id) as 0x-prefixed hex."""
-    if abi_type == "bytes32" and isinstance(value, bytes):
+    if typ == "bytes32" and isinstance(value, bytes):
         text = value.rstrip(b"\0")
         if text and all(32 <= c < 127 for c in text) and b"\0" not in text:
             return text.decode()
@@ -80,9 +74,9 @@ QUOTE_ARGUMENTS: dict[str, frozenset[str]] = {
 }
 
 
-def _in_user_units(error: str, name: str, abi_type: str, value: Any, quote_decimals: int | None) -> Any:
+def _in_user_units(error: str, name: str, typ: str, value: Any, quote_decimals: int | None) -> Any:
     """A uint/int argument as the user typed it: quote amounts as tokens, ``...Wad`` values as decimals."""
-    if not isinstance(value, int) or isinstance(value, bool) or not abi_type.startswith(("uint", "int")):
+    if not isinstance(value, int) or isinstance(value, bool) or not typ.startswith(("uint", "int")):
         return value
     from hedgevault.units import from_units, from_wad
 
@@ -91,6 +85,27 @@ def _in_user_units(error: str, name: str, abi_type: str, value: Any, quote_decim
     if name.endswith("Wad") and abs(value) < 2**200:
         return from_wad(value)
     return value
+
+
+def error_name(data: str | bytes) -> str:
+    """The name of the error behind revert data: a custom error's name, ``"Error"`` (a string reason),
+    ``"Panic"``, ``"empty"`` (no data) or ``"unknown"`` (a selector no compiled ABI declares)."""
+    raw = _raw(data)
+    if not raw:
+        return "empty"
+    if raw[:4] == _ERROR_STRING:
+        return "Error"
+    if raw[:4] == _PANIC:
+        return "Panic"
+    known = error_table().get(raw[:4])
+    return known[0] if known is not None else "unknown"
+
+
+def error_name_of(exc: BaseException) -> str:
+    """``error_name`` of a web3 revert exception's data (``"empty"`` when it carries none)."""
+    if isinstance(exc, ContractLogicError) and isinstance(exc.data, (str, bytes)):
+        return error_name(exc.data)
+    return "empty" if isinstance(exc, ContractLogicError) else type(exc).__name__
 
 
 def describe_data(data: str | bytes, quote_decimals: int | None = None) -> str:

@@ -1,234 +1,47 @@
-"""The option-vault suite: its parameters (``SuiteConfig``), the deployed contracts (``Suite``) and
-``deploy_suite``, which deploys it on a local chain from an unlocked account (mock tokens and feeds, a real
-Uniswap V3 pool with liquidity, the oracles, the pricer, the swap library, the option token and the vault)
-with the same steps as ``hedgevault deploy`` (``hedgevault.deployment``).
+"""The option-vault suite: the deployed contracts (``Suite``) and ``deploy_suite``, which deploys it on a
+local chain from an unlocked account (mock tokens and feeds, a real Uniswap V3 pool with liquidity, the
+oracles, the pricer, the swap library, the option token and the vault) with the same steps as
+``hedgevault deploy`` (``hedgevault.deployment``).
 
-Every parameter the suite sets is in ``SuiteConfig`` (defaults documented there), so callers know the
-risk parameters without reading them back. Units: ``..._wad`` is 1e18 fixed point, ``..._bps`` 1/10,000,
+Every parameter the suite sets is in ``SuiteConfig`` (``hedgevault.params``, defaults documented there; its
+names are re-exported here for the callers that import them from this module), so callers know the risk
+parameters without reading them back. Units: ``..._wad`` is 1e18 fixed point, ``..._bps`` 1/10,000,
 ``..._sec`` seconds; token amounts are in the token's own units.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
 
-from hedgevault.aave import AaveMarket, AaveParams
-from hedgevault.errors import ToolchainError
-from hedgevault.toolchain.compiler import Artifact
-from hedgevault.txs import send
-from hedgevault.uniswap import Uniswap, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
+from hedgevault.aave import AaveMarket
+from hedgevault.chain.sending import send
+from hedgevault.params import WAD, SuiteConfig
+from hedgevault.uniswap import Q96, Uniswap, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
-WAD = 10**18
-Q96 = 2**96
-#: Fully qualified name of the hedge library the vault links (its orders to the hedger, claims).
-HEDGE_LIBRARY = "contracts/vaults/HedgeExecution.sol:HedgeExecution"
-#: Fully qualified name of the cached-book library the vault links.
-BOOK_LIBRARY = "contracts/vaults/BookMarking.sol:BookMarking"
-
-
-@dataclass(frozen=True)
-class RiskParams:
-    """``IOptionVault.RiskParams``: HF floor 1.2, 20% spot shocks, +10 vol points, 1% spread, 0.3% fee,
-    no trading in the last hour, 32 live series, zero rate; the cached book is re-marked when the feed
-    moves more than 1% (100 bps) from its marked spot or after 1 hour (3600 s). Economic safety: trades
-    priced 0.5% (the feed's deviation threshold) against the trader and deposits/withdrawals pay the
-    swing of such a round; a buy pays at least 1% of floor x the stress it adds; withdrawals go on at the
-    conservative valuation 1 day after a reported oracle outage or 3 days into a pause."""
-
-    hf_floor_wad: int = 12 * WAD // 10
-    spot_shock_up_bps: int = 2000
-    spot_shock_down_bps: int = 2000
-    vol_shock_wad: int = WAD // 10
-    spread_bps: int = 100
-    fee_bps: int = 30
-    trading_cutoff_sec: int = 3600
-    max_live_series: int = 32
-    rate_wad: int = 0
-    cache_spot_band_bps: int = 100
-    cache_max_age_sec: int = 3600
-    feed_deviation_bps: int = 50
-    min_premium_bps: int = 100
-    outage_exit_delay_sec: int = 86_400
-    max_pause_sec: int = 3 * 86_400
-
-    def as_tuple(self) -> tuple[int, ...]:
-        return (
-            self.hf_floor_wad,
-            self.spot_shock_up_bps,
-            self.spot_shock_down_bps,
-            self.vol_shock_wad,
-            self.spread_bps,
-            self.fee_bps,
-            self.trading_cutoff_sec,
-            self.max_live_series,
-            self.rate_wad,
-            self.cache_spot_band_bps,
-            self.cache_max_age_sec,
-            self.feed_deviation_bps,
-            self.min_premium_bps,
-            self.outage_exit_delay_sec,
-            self.max_pause_sec,
-        )
+#: Where the names that used to live in this module are now; ``from hedgevault.suite import RiskParams`` still
+#: works (``__getattr__``), new code imports them from their homes.
+_MOVED: dict[str, tuple[str, ...]] = {
+    "hedgevault.params": (
+        *("WAD", "HEDGER_ARTIFACTS", "AaveParams", "ExposureLimits", "HedgeParams"),
+        *("HedgerParams", "OracleParams", "RiskParams", "VolParams"),
+    ),
+    "hedgevault.deployment.vault_stack": ("BOOK_LIBRARY", "HEDGE_LIBRARY", "latest_parameters"),
+    "hedgevault.toolchain.deploy": ("link",),
+}
 
 
-@dataclass(frozen=True)
-class ExposureLimits:
-    """``IOptionVault.ExposureLimits``: 10,000 options per series, |net delta| 5,000, vega 100,000 quote per
-    1.00 of volatility. The vega limit bounds what a compromised volatility updater can take in an hour:
-    vega x (maxStep + rate x 1 h) = 100,000 x 0.10 = 10,000 quote, 1% of a 1,000,000 vault; size it to NAV
-    (docs/option-vault.md, threat model)."""
-
-    max_open_interest_wad: int = 10_000 * WAD
-    max_net_delta_wad: int = 5_000 * WAD
-    max_vega_wad: int = 100_000 * WAD
-
-    def as_tuple(self) -> tuple[int, ...]:
-        return (self.max_open_interest_wad, self.max_net_delta_wad, self.max_vega_wad)
-
-
-@dataclass(frozen=True)
-class HedgeParams:
-    """``IOptionVault.HedgeParams``: band 0.5 underlying, dust 0.01, hourly, 1% slippage (the 0.3% pool
-    fee plus impact), at most 2% of NAV lost per hedge."""
-
-    delta_band_wad: int = WAD // 2
-    dust_delta_wad: int = WAD // 100
-    hedge_interval_sec: int = 3600
-    max_slippage_bps: int = 100
-    max_nav_loss_bps: int = 200
-
-    def as_tuple(self) -> tuple[int, ...]:
-        return (
-            self.delta_band_wad,
-            self.dust_delta_wad,
-            self.hedge_interval_sec,
-            self.max_slippage_bps,
-            self.max_nav_loss_bps,
-        )
-
-
-#: The hedging modules ``HedgerParams.kind`` names, and their artifacts.
-HEDGER_ARTIFACTS = {"aave": "AaveHedger", "spot": "SpotHedger"}
-
-
-@dataclass(frozen=True)
-class HedgerParams:
-    """The vault's hedging module (``IHedger``). ``kind="aave"`` (the default): ``AaveHedger``, long or short
-    (underlying borrowed on the Aave v3 market against quote collateral); ``"spot"``: ``SpotHedger``, long
-    only. ``AaveHedger.Params``: Aave's health factor of the position under the vault's spot-up shock stays
-    >= 1 + ``hf_buffer_wad`` (0.10), a borrow supplies 25% more collateral than it needs (so that most
-    borrows supply none), the Aave oracle must agree with the vault's spot within 1% before a borrow."""
-
-    kind: str = "aave"
-    hf_buffer_wad: int = WAD // 10
-    collateral_headroom_bps: int = 2500
-    max_oracle_deviation_bps: int = 100
-
-    def __post_init__(self) -> None:
-        if self.kind not in HEDGER_ARTIFACTS:
-            raise ValueError(f"hedger.kind must be one of {sorted(HEDGER_ARTIFACTS)}, not {self.kind!r}")
-
-    @property
-    def artifact(self) -> str:
-        return HEDGER_ARTIFACTS[self.kind]
-
-    def aave_tuple(self) -> tuple[int, int, int]:
-        """``AaveHedger.Params``."""
-        return (self.hf_buffer_wad, self.collateral_headroom_bps, self.max_oracle_deviation_bps)
-
-
-@dataclass(frozen=True)
-class OracleParams:
-    """``IPriceOracle.OracleParams``: 1 h heartbeat, 1 h sequencer grace, 10 min TWAP, feed within 5%
-    of the TWAP and 2% of the pool price for swaps."""
-
-    heartbeat_sec: int = 3600
-    sequencer_grace_sec: int = 3600
-    twap_window_sec: int = 600
-    max_twap_deviation_bps: int = 500
-    max_pool_deviation_bps: int = 200
-
-    def as_tuple(self) -> tuple[int, ...]:
-        return (
-            self.heartbeat_sec,
-            self.sequencer_grace_sec,
-            self.twap_window_sec,
-            self.max_twap_deviation_bps,
-            self.max_pool_deviation_bps,
-        )
-
-
-@dataclass(frozen=True)
-class VolParams:
-    """``IVolatilityOracle.VolParams``: vol in [5%, 300%], 1 day staleness; a post moves an expiry's vol by
-    at most min(5 points, 5 points per hour since its previous post) and comes at least 300 s after it, so
-    one expiry's vol moves at most 10 points in any hour (``maxStep + rate x 1 h``)."""
-
-    min_vol_wad: int = WAD // 20
-    max_vol_wad: int = 3 * WAD
-    max_step_wad: int = WAD // 20
-    max_age_sec: int = 86_400
-    max_rate_per_hour_wad: int = WAD // 20
-    min_interval_sec: int = 300
-
-    def as_tuple(self) -> tuple[int, ...]:
-        return (
-            self.min_vol_wad,
-            self.max_vol_wad,
-            self.max_step_wad,
-            self.max_age_sec,
-            self.max_rate_per_hour_wad,
-            self.min_interval_sec,
-        )
-
-    def hard_bounds(self) -> dict[str, tuple[int, int]]:
-        """Each field's [min, max] as ``VolatilityOracle._setParams`` enforces it (some depend on another
-        field: maxVol >= minVol, minInterval <= maxAge)."""
-        return {
-            "min_vol_wad": (WAD // 100, 5 * WAD),
-            "max_vol_wad": (self.min_vol_wad, 5 * WAD),
-            "max_step_wad": (WAD // 1000, WAD),
-            "max_age_sec": (60, 7 * 86_400),
-            "max_rate_per_hour_wad": (WAD // 1000, WAD),
-            "min_interval_sec": (60, min(86_400, self.max_age_sec)),
-        }
-
-    def out_of_bounds(self) -> list[str]:
-        """What the oracle would refuse (``VolParamOutOfBounds``), one message per field; empty when valid."""
-        return [
-            f"{name} {getattr(self, name)} is outside [{lo}, {hi}]"
-            for name, (lo, hi) in self.hard_bounds().items()
-            if not lo <= getattr(self, name) <= hi
-        ]
-
-
-@dataclass(frozen=True)
-class SuiteConfig:
-    """What to deploy. The pool gets ``pool_underlying`` of the underlying and the matching quote at
-    ``spot_wad``; the feed has 8 decimals. ``aave``: the Aave v3 market deployed beside the pool
-    (``hedgevault.aave.AaveParams``: the underlying as Aave's WETH reserve, the quote as its USDC reserve, a
-    lender's 5,000 whole underlying to borrow, 1 whole token of each reserve seeded to the burn address)."""
-
-    quote_decimals: int = 6
-    underlying_decimals: int = 18
-    spot_wad: int = 3000 * WAD
-    pool_fee: int = 3000
-    pool_underlying: int = 20_000
-    feed_decimals: int = 8
-    with_sequencer_feed: bool = False
-    risk: RiskParams = field(default_factory=RiskParams)
-    limits: ExposureLimits = field(default_factory=ExposureLimits)
-    hedge: HedgeParams = field(default_factory=HedgeParams)
-    hedger: HedgerParams = field(default_factory=HedgerParams)
-    oracle: OracleParams = field(default_factory=OracleParams)
-    vol: VolParams = field(default_factory=VolParams)
-    aave: AaveParams = field(default_factory=AaveParams)
+def __getattr__(name: str) -> Any:
+    for home, names in _MOVED.items():
+        if name in names:
+            return getattr(importlib.import_module(home), name)
+    raise AttributeError(f"module 'hedgevault.suite' has no attribute {name!r}")
 
 
 @dataclass
@@ -322,27 +135,6 @@ class Suite:
         swap_exact_input(self.w3, self.uniswap, token_in, token_out, self.config.pool_fee, amount_in, trader)
 
 
-def latest_parameters(vault: Contract, from_block: int = 0) -> dict[str, dict[str, int]] | None:
-    """The vault's risk, limits and hedge parameters by field name, from its latest ``ParametersSet`` event
-    (the vault keeps them internal to stay under the code-size limit); None before any event."""
-    logs = vault.events.ParametersSet().get_logs(from_block=from_block)
-    if not logs:
-        return None
-    args = logs[-1]["args"]
-    return {key: {name: int(value) for name, value in dict(args[key]).items()} for key in ("risk", "limits", "hedge")}
-
-
-def link(artifact: Artifact, libraries: dict[str, str]) -> Artifact:
-    """Replace solc's ``__$<34 hex>$__`` placeholders for ``{"path:Name": address}``."""
-    bytecode = artifact.bytecode
-    for name, address in libraries.items():
-        placeholder = "__$" + Web3.keccak(text=name).hex().removeprefix("0x")[:34] + "$__"
-        bytecode = bytecode.replace(placeholder, address[2:].lower())
-    if "__$" in bytecode:
-        raise ToolchainError(f"{artifact.name} still has unlinked libraries after linking {sorted(libraries)}")
-    return Artifact(artifact.name, artifact.source, artifact.abi, bytecode, artifact.deployed_bytecode)
-
-
 def deploy_suite(
     w3: Web3, config: SuiteConfig | None = None, admin: str | None = None, timelock_delay_sec: int | None = None
 ) -> Suite:
@@ -359,6 +151,7 @@ def deploy_suite(
     chain's clock is moved forward by the TWAP window (and the feed refreshed) so that the pool can answer
     ``observe`` over the window as soon as this returns.
     """
+    # imported here, not at the top: the CLI imports this module and need not load the deployment
     from hedgevault.deployment.config import DeployConfig, GovernanceConfig
     from hedgevault.deployment.infrastructure import deploy_local_infrastructure
     from hedgevault.deployment.steps import DeployContext

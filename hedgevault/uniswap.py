@@ -21,11 +21,11 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
+from hedgevault.chain.sending import send
 from hedgevault.errors import ToolchainError
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.toolchain.deploy import deploy
 from hedgevault.toolchain.paths import NODE_MODULES
-from hedgevault.txs import send
 
 WAD = 10**18
 Q96 = 2**96

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hedgevault.suite import VolParams
+from hedgevault.params import VolParams
 
 HOUR_SEC = 3600
 

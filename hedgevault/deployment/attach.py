@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from web3 import Web3
 
-from hedgevault.aave import AaveParams
 from hedgevault.deployment.errors import DeploymentError
 from hedgevault.deployment.infrastructure import load_infrastructure
 from hedgevault.deployment.manifest import (
@@ -17,16 +16,8 @@ from hedgevault.deployment.manifest import (
     stack_artifact,
 )
 from hedgevault.deployment.steps import verify_record
-from hedgevault.suite import (
-    ExposureLimits,
-    HedgeParams,
-    HedgerParams,
-    OracleParams,
-    RiskParams,
-    Suite,
-    SuiteConfig,
-    VolParams,
-)
+from hedgevault.params import PARAM_SECTIONS, AaveParams, SuiteConfig
+from hedgevault.suite import Suite
 from hedgevault.toolchain.compiler import compile_project
 
 
@@ -45,12 +36,7 @@ def suite_config_of(manifest: Manifest) -> SuiteConfig:
         pool_underlying=int(infra.get("pool_underlying", defaults.pool_underlying)),
         feed_decimals=int(infra["feed_decimals"]),
         with_sequencer_feed=bool(infra["with_sequencer_feed"]),
-        risk=RiskParams(**params["risk"]),
-        limits=ExposureLimits(**params["limits"]),
-        hedge=HedgeParams(**params["hedge"]),
-        hedger=HedgerParams(**params["hedger"]),
-        oracle=OracleParams(**params["oracle"]),
-        vol=VolParams(**params["vol"]),
+        **{name: cls(**params[name]) for name, cls in PARAM_SECTIONS.items()},
         aave=AaveParams.from_json(infra["aave"]) if "aave" in infra else defaults.aave,
     )
 

@@ -30,17 +30,21 @@ from hedgevault.deployment.manifest import (
     code_hash,
     stack_artifact,
 )
-from hedgevault.deployment.vault_stack import DEFAULT_ADMIN_ROLE, ROLE_GRANTS, admin_contracts
-from hedgevault.suite import (
+from hedgevault.deployment.vault_stack import (
     BOOK_LIBRARY,
+    DEFAULT_ADMIN_ROLE,
     HEDGE_LIBRARY,
+    ROLE_GRANTS,
+    admin_contracts,
+    latest_parameters,
+)
+from hedgevault.params import (
     ExposureLimits,
     HedgeParams,
     HedgerParams,
     OracleParams,
     RiskParams,
     VolParams,
-    latest_parameters,
 )
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.uniswap import npm_artifact

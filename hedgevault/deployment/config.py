@@ -47,27 +47,11 @@ import yaml
 from web3 import Web3
 
 from hedgevault.deployment.errors import DeployConfigError
+from hedgevault.params import PARAM_SECTIONS, SuiteConfig
 from hedgevault.portfolio.config import MODES, AssetConfig, PortfolioConfig, RebalanceParams, RulesConfig
 from hedgevault.portfolio.mirror import CovParams
-from hedgevault.suite import (
-    ExposureLimits,
-    HedgeParams,
-    HedgerParams,
-    OracleParams,
-    RiskParams,
-    SuiteConfig,
-    VolParams,
-)
 from hedgevault.uniswap import TICK_SPACING
 
-_PARAM_SECTIONS: dict[str, type[Any]] = {
-    "risk": RiskParams,
-    "limits": ExposureLimits,
-    "hedge": HedgeParams,
-    "hedger": HedgerParams,
-    "oracle": OracleParams,
-    "vol": VolParams,
-}
 _LOCAL_KEYS = (
     "quote_decimals",
     "underlying_decimals",
@@ -104,7 +88,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "governance": ("timelock_delay_sec", "proposers", "executors"),
     "local": _LOCAL_KEYS,
     "infrastructure": _INFRA_KEYS,
-    **{name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _PARAM_SECTIONS.items()},
+    **{name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in PARAM_SECTIONS.items()},
     "portfolio": _PORTFOLIO_KEYS,
 }
 
@@ -282,7 +266,7 @@ def build_config(raw: dict[str, Any], where: str = "config") -> DeployConfig:
                     for k, v in raw.get(name, {}).items()
                 }
             )
-            for name, cls in _PARAM_SECTIONS.items()
+            for name, cls in PARAM_SECTIONS.items()
         }
     except ValueError as exc:
         raise DeployConfigError(f"{where}: {exc}") from None

@@ -30,7 +30,7 @@ from hedgevault.deployment.manifest import (
     code_hash,
 )
 from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext, verify_record
-from hedgevault.suite import WAD, SuiteConfig
+from hedgevault.params import WAD, SuiteConfig
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.uniswap import FAR_DEADLINE, MAX_TICK, TICK_SPACING, Uniswap, npm_artifact, raw_price, sqrt_price_x96
 

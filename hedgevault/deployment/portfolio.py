@@ -24,6 +24,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from hedgevault.chain import warp
+from hedgevault.chain.sending import send
 from hedgevault.deployment.config import DeployConfig, GovernanceConfig
 from hedgevault.deployment.errors import DeploymentError, DeploymentMismatch
 from hedgevault.deployment.infrastructure import (
@@ -46,9 +47,9 @@ from hedgevault.deployment.manifest import (
 )
 from hedgevault.deployment.steps import DeployContext, verify_record
 from hedgevault.deployment.timelock import deploy_timelock
+from hedgevault.params import WAD, OracleParams, SuiteConfig
 from hedgevault.portfolio.config import AssetConfig, PortfolioConfig, initial_targets, mock_amounts
-from hedgevault.suite import WAD, OracleParams, SuiteConfig, link
-from hedgevault.txs import send
+from hedgevault.toolchain.deploy import link
 from hedgevault.uniswap import Uniswap, npm_artifact, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
 DEFAULT_ADMIN_ROLE = b"\x00" * 32

@@ -1,6 +1,6 @@
 """Who sends the deployment's transactions.
 
-* ``SignedSender`` signs every transaction locally with a key (``hedgevault.txs.send_signed``): the path
+* ``SignedSender`` signs every transaction locally with a key (``hedgevault.chain.sending.send_signed``): the path
   a testnet deployment takes, used by ``hedgevault deploy`` on every chain, local ones included.
 * ``UnlockedSender`` lets the node sign for one of its unlocked accounts: what the vault tests'
   ``hedgevault.suite.deploy_suite`` uses on the embedded Anvil.
@@ -17,10 +17,10 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from hedgevault.chain.sending import send, send_signed
 from hedgevault.errors import ChainError
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.toolchain.deploy import deploy_with_receipt
-from hedgevault.txs import send, send_signed
 
 
 class Sender(Protocol):

@@ -22,17 +22,20 @@ from hedgevault.deployment.infrastructure import ZERO_ADDRESS, Infrastructure
 from hedgevault.deployment.manifest import VaultStackSection
 from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext
 from hedgevault.deployment.timelock import deploy_timelock
-from hedgevault.suite import (
-    BOOK_LIBRARY,
-    HEDGE_LIBRARY,
+from hedgevault.params import (
     ExposureLimits,
     HedgeParams,
     HedgerParams,
     OracleParams,
     RiskParams,
     VolParams,
-    link,
 )
+from hedgevault.toolchain.deploy import link
+
+#: Fully qualified name of the hedge library the vault links (its orders to the hedger, claims).
+HEDGE_LIBRARY = "contracts/vaults/HedgeExecution.sol:HedgeExecution"
+#: Fully qualified name of the cached-book library the vault links.
+BOOK_LIBRARY = "contracts/vaults/BookMarking.sol:BookMarking"
 
 #: Role holders per contract: manifest ``roles`` key -> (contract key, role getter). These act at once by
 #: design (a pause, a listing, a volatility post) and stay with their holders; DEFAULT_ADMIN_ROLE of the
@@ -238,3 +241,13 @@ def _ensure_hedger(
         deployer,
         params.aave_tuple(),
     )
+
+
+def latest_parameters(vault: Contract, from_block: int = 0) -> dict[str, dict[str, int]] | None:
+    """The vault's risk, limits and hedge parameters by field name, from its latest ``ParametersSet`` event
+    (the vault keeps them internal to stay under the code-size limit); None before any event."""
+    logs = vault.events.ParametersSet().get_logs(from_block=from_block)
+    if not logs:
+        return None
+    args = logs[-1]["args"]
+    return {key: {name: int(value) for name, value in dict(args[key]).items()} for key in ("risk", "limits", "hedge")}

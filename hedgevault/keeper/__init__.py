@@ -14,11 +14,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported on first use, so `hedgevault --help` stays fast
+    from hedgevault.chain.rpc import RpcUnavailable
     from hedgevault.keeper.config import KeeperConfig, KeeperConfigError, VaultConfig, load_config
     from hedgevault.keeper.keeper import ActionRecord, Keeper
     from hedgevault.keeper.metrics import KeeperMetrics
     from hedgevault.keeper.oracles import MarketQuote, MarketSource, OracleUpdater, PoolMarketSource
-    from hedgevault.keeper.rpc import RpcUnavailable
 
 _HOMES = {
     "KeeperConfig": "config",
@@ -32,13 +32,14 @@ _HOMES = {
     "MarketSource": "oracles",
     "OracleUpdater": "oracles",
     "PoolMarketSource": "oracles",
-    "RpcUnavailable": "rpc",
+    "RpcUnavailable": "hedgevault.chain.rpc",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name in _HOMES:
-        return getattr(importlib.import_module(f"hedgevault.keeper.{_HOMES[name]}"), name)
+        home = _HOMES[name]
+        return getattr(importlib.import_module(home if "." in home else f"hedgevault.keeper.{home}"), name)
     raise AttributeError(f"module 'hedgevault.keeper' has no attribute {name!r}")
 
 

@@ -160,6 +160,7 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
     from web3 import Web3
     from web3.providers.rpc import HTTPProvider
 
+    from hedgevault.chain.rpc import Rpc, RpcUnavailable
     from hedgevault.deployment import ChainIdentity, load_manifest
     from hedgevault.errors import ChainError
     from hedgevault.keeper.config import KeeperConfig, KeeperConfigError, load_config
@@ -168,7 +169,6 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
     from hedgevault.keeper.logs import configure, emit
     from hedgevault.keeper.metrics import KeeperMetrics
     from hedgevault.keeper.oracles import OracleUpdater, PoolMarketSource
-    from hedgevault.keeper.rpc import Rpc, RpcUnavailable
     from hedgevault.keys import DEV_CHAIN_IDS, anvil_account, load_account
 
     manifests = [(path, load_manifest(path)) for path in args.manifest or []]

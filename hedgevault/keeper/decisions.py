@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 
+from hedgevault.chain.sending import Fees
+
 #: Replacement transactions raise both fees by at least this much (geth and Anvil require 10%).
 BUMP_BPS = 1250
 _BPS = 10_000
@@ -21,14 +23,6 @@ _BPS = 10_000
 def _ceil_bps(value: int, bps: int) -> int:
     """ceil(value x bps / 10,000)."""
     return -(-value * bps // _BPS)
-
-
-@dataclass(frozen=True)
-class Fees:
-    """EIP-1559 fees of one transaction (wei per gas)."""
-
-    max_fee_per_gas: int
-    max_priority_fee_per_gas: int
 
 
 @dataclass(frozen=True)

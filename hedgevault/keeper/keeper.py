@@ -7,7 +7,8 @@ EIP-1559 transaction under the fee cap. At most one pending transaction per vaul
 each tick first reconciles what is pending by receipt and nonce: mined (record it), nonce used by
 something else (forget it), dropped (re-simulate, resend with the same nonce or abandon it) or stuck for
 ``stuck_blocks`` (replace it: same nonce, fees +12.5% under the cap, or a cancel when the action is no
-longer valid). Decisions are in ``decisions.py``; chain I/O in ``chainio.py`` and ``rpc.py``.
+longer valid). Decisions are in ``decisions.py``; chain I/O goes through ``hedgevault.chain`` (the vault's
+calls: ``chainio.VaultAbi``).
 
 A hedge upkeep moves the hedge by one slice (the hedger's swap stops at the oracle spot +/- the slippage
 bound). After a hedge that landed, while ``checkUpkeep`` still asks for one, the same pass sends another, up
@@ -33,14 +34,15 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from hedgevault.chain.rpc import CallResult, Head, Revert, Rpc, RpcError, RpcUnavailable, TxStatus
+from hedgevault.chain.sending import Fees, Signer, TxRequest
 from hedgevault.keeper import decisions as d
-from hedgevault.keeper.chainio import Head, Signer, TxRequest, TxStatus, VaultAbi, read_head, tx_statuses
+from hedgevault.keeper.chainio import VaultAbi
 from hedgevault.keeper.config import KeeperConfig, VaultConfig
 from hedgevault.keeper.logs import LOGGER_NAME, emit
 from hedgevault.keeper.metrics import NO_VAULT, KeeperMetrics
 from hedgevault.keeper.oracles import OracleCall, OracleUpdater
 from hedgevault.keeper.portfolio import PortfolioCall, PortfolioKeeperTask, PortfolioSkip, skip_reason_of_revert
-from hedgevault.keeper.rpc import CallResult, Revert, Rpc, RpcError, RpcUnavailable
 
 INFO, WARNING, ERROR, DEBUG = logging.INFO, logging.WARNING, logging.ERROR, logging.DEBUG
 #: Gas of a plain transfer (the cancel that fills an abandoned nonce).
@@ -100,7 +102,7 @@ class _Pending:
     kind: str
     request: TxRequest
     nonce: int
-    fees: d.Fees
+    fees: Fees
     hashes: list[str]
     sent_block: int
     cancel: bool = False
@@ -157,7 +159,7 @@ class Keeper:
         """One pass at the current head: reconcile pending transactions, post oracle updates, then check
         and act on every vault. Raises ``RpcUnavailable`` when the node does not answer."""
         started = time.perf_counter()
-        head = read_head(self.rpc)
+        head = self.rpc.head()
         signer = self._signer_for_chain()
         if self._last_block is not None and head.number < self._last_block:
             emit(self.log, WARNING, "chain_went_back", block=head.number, previous=self._last_block)
@@ -169,7 +171,7 @@ class Keeper:
             self._post_oracles(head, signer, self.oracle_updater, records)
             self._await_sent(head, records, posted)
             if any(r.kind == "oracle" and r.status == "success" for r in records[posted:]):
-                head = read_head(self.rpc)  # already mined (automine): check the vaults on the fresh prices
+                head = self.rpc.head()  # already mined (automine): check the vaults on the fresh prices
         acted = len(records)
         self._passes = {}
         self._keep_vaults(head, signer, records, self.config.vaults)
@@ -244,7 +246,7 @@ class Keeper:
         """The covariance post, the targets and the rebalancing slices of one portfolio vault, each sent only
         when the one before has landed (the targets are checked against the new covariance)."""
         for plan in (task.plan_covariance, task.plan_targets):
-            head = read_head(self.rpc)
+            head = self.rpc.head()
             slot = task.cov_slot if plan == task.plan_covariance else task.targets_slot
             if slot in self._pending:
                 continue
@@ -264,7 +266,7 @@ class Keeper:
         for _ in range(task.config.max_upkeeps_per_pass):
             if task.config.address in self._pending:
                 break
-            head = read_head(self.rpc)
+            head = self.rpc.head()
             planned = task.plan_upkeep(head.number)
             if planned is None:
                 break
@@ -277,7 +279,7 @@ class Keeper:
             if not any(r.kind == "rebalance" and r.status == "success" for r in records[first:]):
                 break
         if self.metrics is not None:
-            self.metrics.observe_portfolio(task, read_head(self.rpc))
+            self.metrics.observe_portfolio(task, self.rpc.head())
 
     def _portfolio_skip(self, head: Head, task: PortfolioKeeperTask, skip: PortfolioSkip) -> None:
         """Log why the task does not act (the same reason again only every ``REPEAT_LOG_BLOCKS``) and count it."""
@@ -572,7 +574,7 @@ class Keeper:
             return
         pendings = sorted(self._pending.values(), key=lambda p: p.nonce)
         hashes = [h for p in pendings for h in p.hashes]
-        statuses = {s.tx_hash: s for s in tx_statuses(self.rpc, hashes)}
+        statuses = {s.tx_hash: s for s in self.rpc.tx_statuses(hashes)}
         mined_nonce = signer.nonce("latest")
         for p in pendings:
             mine = [statuses[h] for h in p.hashes]
@@ -688,7 +690,7 @@ class Keeper:
         waiting = [i for i, r in enumerate(records) if i >= first and r.status == "pending" and r.tx_hash]
         deadline = time.monotonic() + RECEIPT_WAIT_SEC
         while waiting:
-            statuses = tx_statuses(self.rpc, [str(records[i].tx_hash) for i in waiting])
+            statuses = self.rpc.tx_statuses([str(records[i].tx_hash) for i in waiting])
             for i, status in zip(list(waiting), statuses, strict=True):
                 pending = next((p for p in self._pending.values() if status.tx_hash in p.hashes), None)
                 if status.mined and pending is not None:
@@ -758,7 +760,7 @@ class Keeper:
             ]
             if not again:
                 return
-            head = read_head(self.rpc)
+            head = self.rpc.head()
             start = len(records)
             self._keep_vaults(head, signer, records, again)
             self._await_sent(head, records, start)
@@ -769,7 +771,7 @@ class Keeper:
         ``hedge_pass``."""
         vaults = [v for v in self.config.vaults if v.address in self._passes]
         self._hedge_direction([v.address for v in vaults])
-        head = read_head(self.rpc)
+        head = self.rpc.head()
         results = self.rpc.eth_calls([(v.address, self.abi.book_data) for v in vaults], block=hex(head.number))
         for v, result in zip(vaults, results, strict=True):
             state = self._passes[v.address]

@@ -32,7 +32,7 @@ from prometheus_client import (
 )
 
 if TYPE_CHECKING:
-    from hedgevault.keeper.chainio import Head
+    from hedgevault.chain.rpc import Head
     from hedgevault.keeper.config import KeeperConfig
     from hedgevault.keeper.portfolio import PortfolioKeeperTask
 

@@ -21,8 +21,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from hedgevault.keeper.chainio import artifact_abi
-from hedgevault.suite import VolParams
+from hedgevault.chain.abi import artifact_abi
+from hedgevault.params import VolParams
 from hedgevault.volrule import VolPostPlan, plan_vol_post
 
 WAD = 10**18

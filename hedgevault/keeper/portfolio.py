@@ -44,12 +44,12 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from hedgevault.keeper.chainio import AbiFunction, artifact_abi
-from hedgevault.keeper.rpc import Rpc
+from hedgevault.chain.abi import AbiFunction, artifact_abi
+from hedgevault.chain.rpc import Rpc
 from hedgevault.portfolio import mirror, optimizer
 from hedgevault.portfolio.errors import OptimizerError, PortfolioError
 from hedgevault.portfolio.mirror import CorrWords, CovParams, LastPost, Mode, TargetRules
-from hedgevault.reverts import describe
+from hedgevault.reverts import describe, error_name_of
 
 log = logging.getLogger(__name__)
 
@@ -307,11 +307,6 @@ def rules_from_chain(raw: Sequence[Any]) -> TargetRules:
     )
 
 
-def _revert_name(exc: Exception) -> str:
-    text = describe(exc)
-    return text.split("(", 1)[0]
-
-
 class PortfolioKeeperTask:
     """Plans one portfolio vault's keeper actions at a block (``plan_covariance``, ``plan_targets``,
     ``plan_upkeep``); the ``Keeper`` sends them. Reads the vault's holdings, its oracles and rules once."""
@@ -501,7 +496,7 @@ class PortfolioKeeperTask:
         try:
             needed, perform_data = fns.checkUpkeep(b"").call(block_identifier=block)
         except (ContractCustomError, ContractLogicError) as exc:
-            return PortfolioSkip("rebalance", _skip_reason(_revert_name(exc)), f"checkUpkeep reverts: {describe(exc)}")
+            return PortfolioSkip("rebalance", _skip_reason(error_name_of(exc)), f"checkUpkeep reverts: {describe(exc)}")
         if needed:
             data = bytes.fromhex(self.vault.encode_abi("performUpkeep", [bytes(perform_data)])[2:])
             return PortfolioCall(self.config.address, self.vault.address, data, "rebalance", "performUpkeep")
@@ -515,7 +510,7 @@ class PortfolioKeeperTask:
         try:
             state = fns.state().call(block_identifier=block)
         except (ContractCustomError, ContractLogicError) as exc:
-            return PortfolioSkip("rebalance", _skip_reason(_revert_name(exc)), f"state() reverts: {describe(exc)}")
+            return PortfolioSkip("rebalance", _skip_reason(error_name_of(exc)), f"state() reverts: {describe(exc)}")
         view = portfolio_state(state)
         drifted = [a for a in view["assets"] if abs(a["weightWad"] - a["targetWad"]) > a["bandWad"]]
         if not drifted or not view["targetsSetAt"]:

@@ -1,7 +1,7 @@
 """What a depositor or an option buyer does with a deployed vault: deposit, withdraw, buy, sell, claim.
 
 Each action checks what the vault will accept first (``maxWithdraw``, ``quoteBuy`` ...), sends locally
-signed transactions (``hedgevault.txs.send_signed``) and returns what happened, read from the receipt's
+signed transactions (``hedgevault.chain.sending.send_signed``) and returns what happened, read from the receipt's
 events. A call the vault would refuse raises ``ActionError`` naming the custom error and what to do;
 nothing is sent then. Amounts: quote token units for assets, premiums and proceeds; underlying wad for
 option amounts.
@@ -17,10 +17,10 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from hedgevault.chain.sending import Buildable, send_signed
 from hedgevault.errors import HedgevaultError
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite
-from hedgevault.txs import Buildable, send_signed
 
 BPS = 10_000
 

@@ -110,7 +110,8 @@ def _queue_parameters(args: argparse.Namespace) -> int:
 
 def _current_parameters(suite: Suite, manifest: Manifest) -> tuple[Any, Any, Any]:
     """The vault's (RiskParams, ExposureLimits, HedgeParams) now, from its latest ``ParametersSet`` event."""
-    from hedgevault.suite import ExposureLimits, HedgeParams, RiskParams, latest_parameters
+    from hedgevault.deployment.vault_stack import latest_parameters
+    from hedgevault.params import ExposureLimits, HedgeParams, RiskParams
 
     block = 0 if manifest.vault_stack is None else int(manifest.vault_stack.contracts["vault"].block or 0)
     found = latest_parameters(suite.vault, block)

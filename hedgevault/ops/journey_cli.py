@@ -154,12 +154,13 @@ def _warp(args: argparse.Namespace) -> int:
 
 
 def _mine(args: argparse.Namespace) -> int:
-    from hedgevault.chain import _rpc_checked
+    from hedgevault.chain.rpc import Rpc
 
     with _suite(args) as suite:
         _dev_chain(suite, "mine")
+        rpc = Rpc(suite.w3)
         for _ in range(args.blocks):
-            _rpc_checked(suite.w3, "evm_mine", [])
+            rpc.request("evm_mine", [])
         block = suite.w3.eth.get_block("latest")
         _emit(
             args,

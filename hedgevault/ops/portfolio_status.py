@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from hedgevault.chain.rpc import Rpc
 from hedgevault.deployment.portfolio import PortfolioStack
 from hedgevault.keeper.portfolio import FeedHistory, portfolio_state, rules_from_chain
-from hedgevault.keeper.rpc import Rpc
 from hedgevault.ops.status import _try
 from hedgevault.units import from_units, from_wad
 

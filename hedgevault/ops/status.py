@@ -14,9 +14,10 @@ from typing import Any
 
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from hedgevault.deployment.vault_stack import latest_parameters
 from hedgevault.ops.reads import series_rows, utc_date
 from hedgevault.reverts import describe
-from hedgevault.suite import Suite, latest_parameters
+from hedgevault.suite import Suite
 from hedgevault.units import from_units, from_wad
 
 RAY = 10**27

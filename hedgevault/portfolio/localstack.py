@@ -19,12 +19,12 @@ from web3 import Web3
 from web3.contract import Contract
 
 from hedgevault.chain import warp
+from hedgevault.chain.sending import send
+from hedgevault.params import OracleParams
 from hedgevault.portfolio import mirror
 from hedgevault.portfolio.mirror import CovParams, RebalanceParams, TargetRules
-from hedgevault.suite import OracleParams, link
 from hedgevault.toolchain.compiler import Artifact
-from hedgevault.toolchain.deploy import deploy
-from hedgevault.txs import send
+from hedgevault.toolchain.deploy import deploy, link
 from hedgevault.uniswap import (
     FAR_DEADLINE,
     MAX_TICK,

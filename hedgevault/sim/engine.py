@@ -35,14 +35,17 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from hedgevault.chain import freeze_clock, latest_timestamp
+from hedgevault.chain.abi import Call, decode_log, event_table
+from hedgevault.chain.rpc import Revert, Reverted
+from hedgevault.chain.sending import send
 from hedgevault.keys import anvil_account
+from hedgevault.params import SuiteConfig
 from hedgevault.sim.accounting import Actors, Ledger, gas_kind, other_label
 from hedgevault.sim.agents import AgentParams, Agents, FlowIntent, TradeIntent
 from hedgevault.sim.errors import SimulationError
-from hedgevault.sim.rpc import Call, Reverted, Rpc, decode_log, event_table
+from hedgevault.sim.rpc import DevRpc
 from hedgevault.sim.scenario import Scenario
-from hedgevault.suite import Suite, SuiteConfig, deploy_suite
-from hedgevault.txs import send
+from hedgevault.suite import Suite, deploy_suite
 from hedgevault.uniswap import FAR_DEADLINE, Q96, raw_price, sqrt_price_x96
 
 WAD = 10**18
@@ -230,7 +233,7 @@ class Arbitrageur:
     (full-range liquidity is constant, so the input is computed exactly; the limit stops the swap on the
     target and the router takes only what was used). Holds large balances minted at setup."""
 
-    def __init__(self, rpc: Rpc, suite: Suite, address: str) -> None:
+    def __init__(self, rpc: DevRpc, suite: Suite, address: str) -> None:
         self.rpc = rpc
         self.suite = suite
         self.address = address
@@ -292,7 +295,7 @@ class Simulation:
         self.w3 = w3
         self.keeper_logger = keeper_logger
         self.config = config
-        self.rpc = Rpc(w3)
+        self.rpc = DevRpc(w3)
         self.scenario = config.scenario
         seq = np.random.SeedSequence(config.seed).spawn(3)
         self._agent_rng = np.random.Generator(np.random.PCG64(seq[2]))
@@ -525,7 +528,7 @@ class Simulation:
             self._agents_cache = Agents(params, self._agent_rng, self.buyers, self.depositors)
         return self._agents_cache
 
-    def _skip(self, kind: str, reason: Reverted) -> None:
+    def _skip(self, kind: str, reason: Reverted | Revert) -> None:
         self.counters.skipped[f"{kind}: {reason.name}"] += 1
 
     def _trade(self, intent: TradeIntent, *, strict: bool) -> None:
@@ -546,7 +549,7 @@ class Simulation:
         refused = self.rpc.simulate(intent.buyer, s.vault, kind, *args)
         if refused is not None:
             if strict:
-                raise SimulationError(f"opening {kind} refused: {refused.detail}")
+                raise SimulationError(f"opening {kind} refused: {refused.text}")
             self._skip(kind, refused)
             return
         self.rpc.send(intent.buyer, s.vault, kind, *args)

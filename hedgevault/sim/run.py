@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from hedgevault.chain import local_node, unfreeze_clock
+from hedgevault.params import OracleParams, SuiteConfig
 from hedgevault.sim.agents import AgentParams
 from hedgevault.sim.engine import SimConfig, Simulation, StepRecord, default_series
 from hedgevault.sim.errors import SimulationError
 from hedgevault.sim.report import charts, results_document, table, write_json
 from hedgevault.sim.scenario import GbmParams, Scenario, gbm_scenario, load_csv
-from hedgevault.suite import OracleParams, SuiteConfig
 
 #: Demo defaults: 7 days at hourly steps.
 DEFAULT_DAYS_SEC = 7 * 86_400

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from web3 import Web3
 
+from hedgevault.chain.rpc import Rpc
 from hedgevault.deployment.portfolio import PortfolioStack
-from hedgevault.keeper.rpc import Rpc
 
 WAD = 10**18
 STEP_SEC = 4 * 3600

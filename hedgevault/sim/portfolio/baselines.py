@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -102,6 +103,20 @@ class StrategyRun:
     @property
     def cost(self) -> Vector:
         return np.asarray(self.fee + self.impact + self.gas, dtype=np.float64)
+
+
+@dataclass
+class VaultRun:
+    """The vault's run (on-chain or modelled): its strategy series, posted covariances, bands, per-share
+    NAV, and what else it reports (``extra``: the on-chain records, budget, agents...)."""
+
+    run: StrategyRun
+    covariances: list[np.ndarray]
+    bands: np.ndarray | None
+    values: np.ndarray | None
+    pools: list[PoolModel]
+    source: str
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def run_strategy(

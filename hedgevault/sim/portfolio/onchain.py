@@ -42,9 +42,12 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from hedgevault.chain import freeze_clock, latest_timestamp, local_node
+from hedgevault.chain.abi import Call, decode_log, event_table
+from hedgevault.chain.rpc import Reverted
 from hedgevault.keys import anvil_account
 from hedgevault.sim.errors import SimulationError
 from hedgevault.sim.portfolio import baselines as bl
+from hedgevault.sim.portfolio.baselines import VaultRun
 from hedgevault.sim.portfolio.costs import FEE_UNIT_PIPS, GasModel, PoolModel
 from hedgevault.sim.portfolio.market import (
     HOUR_SEC,
@@ -53,7 +56,7 @@ from hedgevault.sim.portfolio.market import (
     Paths,
     simulate_paths,
 )
-from hedgevault.sim.rpc import Call, Reverted, Rpc, decode_log, event_table
+from hedgevault.sim.rpc import DevRpc
 from hedgevault.uniswap import FAR_DEADLINE, Q96, raw_price, sqrt_price_x96
 
 WAD = 10**18
@@ -154,7 +157,7 @@ class PoolArbitrageur:
     """Moves each pool to a price in one ``exactInputSingle`` with the target as its price limit (full-range
     liquidity is constant, so the input is exact; the router takes only what is used). Funded at setup."""
 
-    def __init__(self, rpc: Rpc, stack: Any, address: str) -> None:
+    def __init__(self, rpc: DevRpc, stack: Any, address: str) -> None:
         self.rpc = rpc
         self.stack = stack
         self.address = address
@@ -216,7 +219,7 @@ class PortfolioChainRun:
         keeper_logger: logging.Logger | None = None,
     ) -> None:
         self.w3 = w3
-        self.rpc = Rpc(w3)
+        self.rpc = DevRpc(w3)
         self.paths = paths
         self.mode = mode
         self.target_vol = target_vol
@@ -681,7 +684,6 @@ class PortfolioChainRun:
 
 def onchain_vault_run(paths: Paths, options: Any, out_dir: Path) -> Any:
     """The vault's run on the embedded Anvil (or ``options.rpc_url``) as a ``VaultRun``."""
-    from hedgevault.sim.portfolio.run import VaultRun
     from hedgevault.sim.run import _keeper_logger
 
     with local_node(rpc_url=options.rpc_url, log_dir=out_dir) as node:

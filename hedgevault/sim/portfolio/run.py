@@ -15,6 +15,7 @@ import numpy as np
 from hedgevault.portfolio.mirror import WAD, Mode
 from hedgevault.sim.errors import SimulationError
 from hedgevault.sim.portfolio import baselines as bl
+from hedgevault.sim.portfolio.baselines import VaultRun
 from hedgevault.sim.portfolio.costs import GasModel, PoolModel
 from hedgevault.sim.portfolio.market import (
     DAY_SEC,
@@ -100,20 +101,6 @@ def model_pools(paths: Paths, side_quote: float = MODEL_POOL_SIDE_QUOTE) -> list
     """Full-range pools holding ``side_quote`` of quote (and as much asset) at the start's prices."""
     p0 = paths.prices()[0]
     return [PoolModel(depth=side_quote / math.sqrt(float(p)), fee_pips=3000) for p in p0]
-
-
-@dataclass
-class VaultRun:
-    """The vault's run (on-chain or modelled): its strategy series, posted covariances, bands, per-share
-    NAV, and what else it reports (``extra``: the on-chain records, budget, agents...)."""
-
-    run: bl.StrategyRun
-    covariances: list[np.ndarray]
-    bands: np.ndarray | None
-    values: np.ndarray | None
-    pools: list[PoolModel]
-    source: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def model_vault_run(paths: Paths, options: PortfolioOptions) -> VaultRun:

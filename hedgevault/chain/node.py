@@ -116,6 +116,14 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def _port_and_log(port: int | None, log_dir: Path | None, kind: str) -> tuple[int, Path]:
+    """The node's port (``port`` if free, else refused; None: a free one) and its log ``log_dir/KIND-PORT.log``."""
+    if port is not None and not port_is_free(port):
+        raise ChainError(f"port {port} is in use on 127.0.0.1: stop what listens there or choose another --port")
+    port = port or free_port()
+    return port, _log_path(log_dir, f"{kind}-{port}.log")
+
+
 def _log_path(log_dir: Path | None, name: str) -> Path:
     """``log_dir/name`` (default folder: ``$TMPDIR/hedgevault-logs``), the folder created."""
     folder = log_dir or Path(tempfile.gettempdir()) / "hedgevault-logs"
@@ -138,10 +146,7 @@ def start_anvil(
 ) -> Node:
     """Start Anvil on 127.0.0.1 (a free port unless given), keeping the last 128 states in memory
     (``PRUNE_HISTORY``); its log goes to ``log_dir/anvil-PORT.log``."""
-    if port is not None and not port_is_free(port):
-        raise ChainError(f"port {port} is in use on 127.0.0.1: stop what listens there or choose another --port")
-    port = port or free_port()
-    log_path = _log_path(log_dir, f"anvil-{port}.log")
+    port, log_path = _port_and_log(port, log_dir, "anvil")
     args = [
         anvil_path(),
         "--host",
@@ -191,10 +196,7 @@ def start_ganache(
     Anvil's development mnemonic with 10,000 ETH each, a 30M block gas limit; its log goes to
     ``log_dir/ganache-PORT.log``. Ganache has no Cancun opcodes (the contracts target Shanghai) and enforces
     the 24,576-byte code size limit (EIP-170) unless ``--chain.allowUnlimitedContractSize`` is passed."""
-    if port is not None and not port_is_free(port):
-        raise ChainError(f"port {port} is in use on 127.0.0.1: stop what listens there or choose another --port")
-    port = port or free_port()
-    log_path = _log_path(log_dir, f"ganache-{port}.log")
+    port, log_path = _port_and_log(port, log_dir, "ganache")
     args = [
         ganache_path(),
         "--server.host",
