@@ -13,6 +13,9 @@ from hedgevault.cliargs import Parser, quiet_broken_pipe, uint
 from hedgevault.errors import HedgevaultError
 from hedgevault.units import InputError, from_wad, to_seconds, to_wad
 
+#: Exit code after stdout's reader went away: what a shell reports for a tool killed by SIGPIPE.
+EXIT_BROKEN_PIPE = 141
+
 if TYPE_CHECKING:
     from hedgevault.greeks.errors import GreeksError
 
@@ -232,8 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # the reader went away (`hedgevault deploy | head -1`): quiet, but not a success - the command stopped
+        # where it was, as a Unix tool killed by SIGPIPE does (128 + 13)
         quiet_broken_pipe()
-        return 0
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a traceback
         return _unexpected(args.command, exc)
 
