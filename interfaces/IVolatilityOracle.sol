@@ -102,7 +102,7 @@ interface IVolatilityOracle {
         uint256 postTimeSec;
         uint256 minVolWad;
         uint256 maxVolWad;
-        /// @dev The slice (b = 0: flat, the other fields then need not be read).
+        /// @dev The slice; all zero for a flat one (b = 0: every strike at `atmVolWad`; `sliceOf` gives its a).
         ISviMath.SviSlice slice;
     }
 
@@ -168,7 +168,8 @@ interface IVolatilityOracle {
     /// expiry twice), the errors of `postVol`, `ISviMath`'s, `VolStrikeOutOfBounds`, `VolTooManyStrikes`.
     function postSlices(SlicePost[] calldata posts) external;
 
-    /// @notice The fresh slice of `expiry` with what a pricer needs; reverts like `volWad`.
+    /// @notice The fresh slice of `expiry` with what a pricer needs (a flat slice: all zero, read `atmVolWad`);
+    /// reverts like `volWad`.
     function sliceUntil(uint256 expiry) external view returns (SliceRead memory);
 
     /// @notice The slice of `expiry` as stored, without freshness check (all zero if none).

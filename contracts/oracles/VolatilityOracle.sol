@@ -354,11 +354,20 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
 
     /// @inheritdoc IVolatilityOracle
     function sliceUntil(uint256 expiry) external view returns (SliceRead memory r) {
+        // two slots for a flat slice (the post, the bounds with the maximum age), three for a smile
         Post memory post = _posts[expiry];
-        (r.atmVolWad, r.freshUntilSec) = _fresh(expiry);
-        r.postTimeSec = expiry - post.updatedAt;
-        (r.minVolWad, r.maxVolWad) = (_minVolWad, _maxVolWad);
-        r.slice = _sliceOf(expiry, post, r.postTimeSec);
+        uint256 updatedAt = post.updatedAt;
+        if (updatedAt == 0) revert VolNotPosted(expiry);
+        (uint256 minVol, uint256 maxVol, uint256 maxAge) = (_minVolWad, _maxVolWad, _maxAgeSec);
+        if (block.timestamp - updatedAt > maxAge) revert VolStale(expiry, updatedAt, maxAge);
+        (r.atmVolWad, r.freshUntilSec, r.postTimeSec) = (post.volWad, updatedAt + maxAge, expiry - updatedAt);
+        (r.minVolWad, r.maxVolWad) = (minVol, maxVol);
+        if (post.bWad != 0) {
+            Shape memory shape = _shapes[expiry];
+            r.slice = ISviMath.SviSlice(
+                shape.a36, int256(uint256(post.bWad)), post.rhoWad, shape.mWad, int256(uint256(shape.sigmaWad))
+            );
+        }
     }
 
     /// @inheritdoc IVolatilityOracle
