@@ -377,3 +377,26 @@ def test_a_skewed_slice_prices_each_series_at_its_strikes_vol(suite: Suite, acto
     assert skewed == flat
     if strike_index == 0:
         assert vol > M._vol_at(sl, 0, t) + WAD // 20  # the put wing is well above the money
+
+
+def test_a_series_outside_the_strike_set_is_priced_at_the_clamped_vol(suite: Suite, actors: Actors) -> None:
+    """A listed strike the slice post did not name (2400, outside the set): its vol under the slice (above 0.9) is
+    clamped to the oracle's maximum (0.9 here), so it prices exactly as a flat post of 0.9."""
+    s = suite
+    p = replace(s.config.vol, max_vol_wad=9 * WAD // 10, max_step_wad=WAD)
+    send(s.w3, s.vol_oracle.functions.setParams(p.as_tuple()), actors.admin)
+    expiry, t = _expiry(s.w3, 30)
+    deposit(s, actors.depositor, q(s, 2_000_000))
+    fn = s.vault.functions.listSeries(expiry, STRIKES[0], False)
+    sid = int(fn.call({"from": s.admin}))
+    send(s.w3, fn, s.admin)
+    sl = _skew(t)
+    spot = int(s.price_oracle.functions.spotWad().call())
+    raw = _series_vol(sl, STRIKES[0], spot, s.config.risk.rate_wad, t, t, 0, 10 * WAD)
+    assert raw > p.max_vol_wad
+    snap = _snapshot(s.w3)
+    send(s.w3, s.vol_oracle.functions.postVol(expiry, p.max_vol_wad), s.admin)
+    flat = _figures(s, actors, [sid])
+    _revert(s.w3, snap)
+    _post(s, expiry, sl, STRIKES[1:])
+    assert _figures(s, actors, [sid]) == flat
