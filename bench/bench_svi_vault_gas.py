@@ -21,11 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_vault_gas import Bench  # noqa: E402
+from bench_vault_gas import Bench
 
-from hedgevault.chain import latest_timestamp, local_node, warp  # noqa: E402
-from hedgevault.surface.mirror import Slice  # noqa: E402
-from hedgevault.txs import send  # noqa: E402
+from hedgevault.chain import latest_timestamp, local_node, warp
+from hedgevault.surface.mirror import Slice
+from hedgevault.txs import send
 
 WAD = 10**18
 YEAR = 365 * 86_400

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import isqrt
 
 from hedgevault.errors import HedgevaultError
 from hedgevault.surface import mirror
@@ -131,3 +132,31 @@ def check_post(
     if strikes_wad and (s.b_wad != 0 or (previous is not None and previous.slice.b_wad != 0)):
         check_strikes(s, time_sec, previous, strikes_wad, forward_wad, allowed_step_wad, min_vol_wad, max_vol_wad)
     mirror.check_arbitrage(s, oracle_grid(strikes_wad, forward_wad, grid_points), nearer, farther)
+
+
+def series_vol_wad(
+    s: Slice,
+    atm_vol_wad: int,
+    strike_wad: int,
+    spot_wad: int,
+    rate_wad: int,
+    tau_sec: int,
+    post_time_sec: int,
+    min_vol_wad: int,
+    max_vol_wad: int,
+) -> int:
+    """BookMarking._setSeriesVol: the vol the vault prices a series at from marks at ``spot_wad`` with ``tau_sec``
+    to expiry: the slice at k = ln(K / S0) - r tau (S0 clamped to [K / 100, 100 K] and [1e-6, 1e12], k to |k| <= 5),
+    floor(sqrt(floor(w x year / T0))), clamped to the oracle's bounds; a flat slice (b = 0): ``atm_vol_wad``."""
+    if s.b_wad == 0:
+        return atm_vol_wad
+    lo = max((strike_wad + 99) // 100, 10**12)
+    hi = min(strike_wad * 100, 10**30)
+    spot = min(max(spot_wad, lo), hi)
+    rt = rate_wad * tau_sec
+    # Solidity: env.rateWad * int256(e.timeSec) / int256(YEAR_SEC), truncated toward zero
+    rt_div = abs(rt) // mirror.YEAR_SEC * (1 if rt >= 0 else -1)
+    k = max(-MAX_ABS_K_WAD, min(MAX_ABS_K_WAD, mirror.log_moneyness_wad(strike_wad, spot) - rt_div))
+    w = mirror.variance_down(s, k)
+    v = 0 if w <= 0 else isqrt(w * mirror.YEAR_SEC // post_time_sec)
+    return max(min_vol_wad, min(max_vol_wad, v))

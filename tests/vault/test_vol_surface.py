@@ -20,6 +20,7 @@ from web3 import Web3
 from hedgevault.chain import warp
 from hedgevault.suite import Suite
 from hedgevault.surface import mirror as M
+from hedgevault.surface.oracle_rules import series_vol_wad
 from hedgevault.txs import send
 
 SPOT = 3000 * WAD
@@ -343,12 +344,8 @@ def test_a_flat_slice_prices_to_the_wei_as_post_vol(suite: Suite, actors: Actors
 
 
 def _series_vol(sl: M.Slice, strike: int, spot: int, rate: int, tau_sec: int, post_sec: int, lo: int, hi: int) -> int:
-    """BookMarking._setSeriesVol, in Python: k = ln(K / S0) - r tau (truncated), sigma(k) clamped."""
-    rt = abs(rate * tau_sec) // YEAR * (1 if rate * tau_sec >= 0 else -1)
-    k = max(-5 * WAD, min(5 * WAD, M.log_moneyness_wad(strike, spot) - rt))
-    w = M.variance_down(sl, k)
-    v = 0 if w <= 0 else M.isqrt(w * YEAR // post_sec)
-    return max(lo, min(hi, v))
+    """BookMarking._setSeriesVol, mirrored (``oracle_rules.series_vol_wad``)."""
+    return series_vol_wad(sl, 0, strike, spot, rate, tau_sec, post_sec, lo, hi)
 
 
 @pytest.mark.parametrize("strike_index", [0, 2, 4], ids=["put-wing", "atm", "call-wing"])
