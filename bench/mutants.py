@@ -19,6 +19,9 @@ E = "tests/vault/test_vault_entry_points.py"
 H = "tests/vault/test_hedger.py"
 S = "tests/surface/test_svi_math.py"
 SVI = "contracts/libraries/SviMath.sol"
+VOL = "contracts/oracles/VolatilityOracle.sol"
+VS = "tests/vault/test_vol_surface.py"
+VSS = "tests/vault/test_surface_stateful.py::test_surface_state_machine"
 KP = "tests/keeper/test_keeper_portfolio.py"
 KC = "tests/keeper/test_keeper_portfolio_config.py"
 KM = "tests/keeper/test_keeper_metrics.py"
@@ -542,6 +545,98 @@ mutants = [
         "s.a36 = int256(FixedPointMath.divUp(volWad_ * volWad_ * timeSec, YEAR_SEC));",
         "s.a36 = int256(volWad_ * volWad_ * timeSec / YEAR_SEC);",
         [S + "::test_flat_slice_gives_exactly_the_flat_vol"],
+    ),
+    # the volatility surface in the oracle and the vault (issue 13 integration): VolatilityOracle, BookMarking
+    (
+        "V1 no per-strike rate limit",
+        VOL,
+        "if ((next > before ? next - before : before - next) > c.allowedStepWad) {",
+        "if (false) {",
+        [VS + "::test_the_rate_limit_holds_at_every_strike_not_only_at_the_money"],
+    ),
+    (
+        "V2 per-strike rate limit skipped after a flat post",
+        VOL,
+        "if (_strikes[expiry].length != 0 && (s.bWad != 0 || last.bWad != 0)) _checkStrikes(s, last, c, p);",
+        "if (_strikes[expiry].length != 0 && s.bWad != 0) _checkStrikes(s, last, c, p);",
+        [VS + "::test_the_rate_limit_holds_at_every_strike_not_only_at_the_money"],
+    ),
+    (
+        "V3 strike bounds one wei wider",
+        VOL,
+        "if (next < p.minVolWad || next > p.maxVolWad) {",
+        "if (next < p.minVolWad || next > p.maxVolWad + 1e17) {",
+        [VS + "::test_a_strike_outside_the_bounds_is_refused_with_its_vol"],
+    ),
+    (
+        "V4 no butterfly or calendar check of a slice post",
+        VOL,
+        "        _checkArbitrage(expiry, slice, forwardWad, false, p);\n    }",
+        "    }",
+        [VS + "::test_butterfly_arbitrage_is_refused_through_the_oracle"],
+    ),
+    (
+        "V5 a batch checked before the whole batch is stored",
+        VOL,
+        """            _post(posts[i].expiry, posts[i].slice, posts[i].forwardWad, posts[i].strikesWad, p);
+        }
+        for (uint256 i; i < n; ++i) {
+            _checkArbitrage""",
+        """            _post(posts[i].expiry, posts[i].slice, posts[i].forwardWad, posts[i].strikesWad, p);
+            _checkArbitrage(posts[i].expiry, posts[i].slice, posts[i].forwardWad, false, p);
+        }
+        for (uint256 i; i < 0; ++i) {
+            _checkArbitrage""",
+        [VS + "::test_a_batch_moves_the_surface_in_any_order"],
+    ),
+    (
+        "V6 the nearer neighbour's variance scaled down (rounded for the post)",
+        VOL,
+        "(ISviMath.SviSlice memory nearer, bool hasNearer) = _neighbour(node.prev, p, true);",
+        "(ISviMath.SviSlice memory nearer, bool hasNearer) = _neighbour(node.prev, p, false);",
+        [VS + "::test_calendar_arbitrage_is_refused_against_either_neighbour", VSS],
+    ),
+    (
+        "V7 no calendar check of postVol against a smile",
+        VOL,
+        "            if (!hasNearer && !hasFarther) return;\n",
+        "            return;\n",
+        [VS + "::test_calendar_arbitrage_is_refused_against_either_neighbour"],
+    ),
+    (
+        "V8 the grid not widened to the strikes",
+        VOL,
+        "            if (k < g.kLoWad) g.kLoWad = k < -MAX_ABS_K_WAD ? -MAX_ABS_K_WAD : k;",
+        "",
+        [VS + "::test_butterfly_arbitrage_is_refused_through_the_oracle"],
+    ),
+    (
+        "V9 a strike set that forgets its strikes",
+        VOL,
+        "            strikes.push(strikeWad);",
+        "",
+        [VS + "::test_a_slice_post_reads_back_and_each_strike_has_the_mirrors_vol"],
+    ),
+    (
+        "V10 the series priced at the at-the-money vol (no per-strike vol)",
+        "contracts/vaults/BookMarking.sol",
+        "        if (e.slice.bWad == 0) {\n            e.volWad = e.atmVolWad;",
+        "        if (true) {\n            e.volWad = e.atmVolWad;",
+        [VS + "::test_a_skewed_slice_prices_each_series_at_its_strikes_vol"],
+    ),
+    (
+        "V11 the forward without the rate term's sign",
+        "contracts/vaults/BookMarking.sol",
+        "int256 kWad = SviMath.logMoneynessWad(strikeWad, spotWad) - env.rateWad",
+        "int256 kWad = -SviMath.logMoneynessWad(strikeWad, spotWad) - env.rateWad",
+        [VS + "::test_a_skewed_slice_prices_each_series_at_its_strikes_vol"],
+    ),
+    (
+        "V12 the series vol not clamped to the bounds",
+        "contracts/vaults/BookMarking.sol",
+        "e.volWad = v < e.minVolWad ? e.minVolWad : (v > e.maxVolWad ? e.maxVolWad : v);",
+        "e.volWad = v;",
+        [VS + "::test_a_series_outside_the_strike_set_is_priced_at_the_clamped_vol"],
     ),
 ]
 mutants += [

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {ISviMath} from "./ISviMath.sol";
+
 /// @title IVolatilityOracle
 /// @notice Implied volatilities posted per expiry by an updater role. Every post is bounded: within
 /// [minVolWad, maxVolWad], at least `minIntervalSec` after the previous post of the same expiry, and by
@@ -19,6 +21,27 @@ pragma solidity ^0.8.24;
 /// (`referenceVolWad`). @dev Warning: the oracle's very first post is bounded only by [minVolWad,
 /// maxVolWad]; nothing trades against an expiry before its first post (reads revert `VolNotPosted`).
 /// Warning: `setParams` (admin) takes effect at once; the bound above holds between parameter changes.
+///
+/// Volatility surface (issue 13, docs/volatility-surface.md). Every expiry holds one raw SVI slice
+/// (`ISviMath`); `postVol(expiry, v)` posts the flat slice of v (`SviMath.flatSlice`, every strike at v to the
+/// wei), `postSlice` / `postSlices` a smile. A slice is read as implied volatilities: the volatility of
+/// log-moneyness k is sigma(k) = sqrt(w(k) / T0) with T0 the time to expiry at its post (so a flat slice's
+/// volatility is the posted v at any later time, as today). A post checks, in this order: the expiry has not
+/// passed, the parameters (`SviMath.checkParams`), the interval since the expiry's previous post, the
+/// at-the-money volatility (k = 0) within [minVolWad, maxVolWad] and its step (`VolRateExceeded`) or, for a
+/// first post, its distance to `referenceVolWad` (`VolFirstPostTooFar`), then at every strike of the
+/// expiry's strike set (`strikesOf`; a slice post adds its strikes to the set, nothing removes them, at
+/// most `MAX_STRIKES`) the volatility within the bounds (`VolStrikeOutOfBounds`) and within the same
+/// allowed step of the previous post's volatility at that strike, both at the post's forward
+/// (`ISviMath.SviVolStepExceeded`). A flat slice posted after a flat one skips the per-strike loop (every strike
+/// is at the at-the-money volatility). Last, once the post (the whole batch) is stored: butterfly arbitrage on
+/// a grid of `gridPoints` equally spaced k over the strike set's range (widened to at least [-0.1, 0.1])
+/// and calendar arbitrage on the same grid against the neighbouring expiries (the nearer and the farther; one that is stale or expired is skipped), whose total
+/// variances are taken at now (w x T_now / T0, rounded against the post). `postVol` runs the calendar check
+/// only against neighbours that are not flat (two flat expiries are the legacy path, as before).
+/// Cross-expiry order: `postSlices` stores every slice of the batch first and then checks each against the
+/// stored neighbours, so a whole surface moves in one transaction in any order; single posts are checked
+/// against the neighbours stored at the time (raise the far expiries first, lower the near ones first).
 interface IVolatilityOracle {
     /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
     /// the first four with the epoch (one cold read for a reader that checks the epoch), the last two
@@ -51,8 +74,44 @@ interface IVolatilityOracle {
     /// @notice A parameter outside its hard bound.
     error VolParamOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
 
+    /// @notice The volatility of strike `strikeWad` of `expiry` under a posted slice is outside [minVolWad,
+    /// maxVolWad].
+    error VolStrikeOutOfBounds(uint256 expiry, uint256 strikeWad, uint256 volWad, uint256 minVolWad, uint256 maxVolWad);
+    /// @notice A slice post would bring the strike set of `expiry` above `maxStrikes`.
+    error VolTooManyStrikes(uint256 expiry, uint256 count, uint256 maxStrikes);
+    /// @notice A batch of slices with no post, or with an expiry twice.
+    error VolBatchInvalid(uint256 length);
+
+    /// @notice One slice of a post (`postSlices`): the expiry, the slice (`ISviMath`), the forward the keeper
+    /// fitted it at (wad; the rate limit and the grid evaluate the strikes at it) and strikes to add to the
+    /// expiry's strike set (wad; the listed strikes of the vaults that price from this oracle).
+    struct SlicePost {
+        uint256 expiry;
+        ISviMath.SviSlice slice;
+        uint256 forwardWad;
+        uint256[] strikesWad;
+    }
+
+    /// @notice What a pricer needs of an expiry (`sliceUntil`).
+    struct SliceRead {
+        /// @dev The at-the-money (k = 0) volatility at the post; for a flat slice every strike's volatility.
+        uint256 atmVolWad;
+        /// @dev The post stays fresh until this time (post time + max age, unix seconds).
+        uint256 freshUntilSec;
+        /// @dev The time to expiry at the post: sigma(k) = sqrt(w(k) / postTimeSec x 1 year).
+        uint256 postTimeSec;
+        uint256 minVolWad;
+        uint256 maxVolWad;
+        /// @dev The slice; all zero for a flat one (b = 0: every strike at `atmVolWad`; `sliceOf` gives its a).
+        ISviMath.SviSlice slice;
+    }
+
     /// @notice A volatility was posted.
     event VolPosted(uint256 indexed expiry, uint256 volWad, address indexed updater);
+    /// @notice A slice was posted for `expiry` (its at-the-money volatility in `VolPosted`, emitted too).
+    event SlicePosted(uint256 indexed expiry, ISviMath.SviSlice slice, uint256 forwardWad);
+    /// @notice The number of grid points of the arbitrage checks changed.
+    event GridPointsSet(uint256 points);
     /// @notice The bounds changed.
     event VolParamsSet(VolParams params);
 
@@ -98,4 +157,35 @@ interface IVolatilityOracle {
 
     /// @notice The current bounds.
     function params() external view returns (VolParams memory);
+
+    /// @notice Post one slice (updater role): `postSlices` with one post.
+    function postSlice(uint256 expiry, ISviMath.SviSlice calldata slice, uint256 forwardWad, uint256[] calldata strikesWad)
+        external;
+
+    /// @notice Post several expiries' slices in one transaction (updater role): each checked as above
+    /// against its own previous post, all stored, then each checked for butterfly and calendar arbitrage
+    /// against the stored neighbours (the batch's own included). Reverts `VolBatchInvalid` (empty, or an
+    /// expiry twice), the errors of `postVol`, `ISviMath`'s, `VolStrikeOutOfBounds`, `VolTooManyStrikes`.
+    function postSlices(SlicePost[] calldata posts) external;
+
+    /// @notice The fresh slice of `expiry` with what a pricer needs (a flat slice: all zero, read `atmVolWad`);
+    /// reverts like `volWad`.
+    function sliceUntil(uint256 expiry) external view returns (SliceRead memory);
+
+    /// @notice The slice of `expiry` as stored, without freshness check (all zero if none).
+    function sliceOf(uint256 expiry) external view returns (ISviMath.SviSlice memory);
+
+    /// @notice The strike set of `expiry` (wad): the strikes every slice post of it is checked at.
+    function strikesOf(uint256 expiry) external view returns (uint256[] memory);
+
+    /// @notice The volatility of `strikeWad` of `expiry` at forward `forwardWad` under its fresh slice (wad;
+    /// the slice's sigma(k) at k = ln(strike / forward), not clamped to the bounds). Reverts like `volWad`
+    /// and `SviMath.volWad`.
+    function strikeVolWad(uint256 expiry, uint256 strikeWad, uint256 forwardWad) external view returns (uint256);
+
+    /// @notice The number of grid points of the arbitrage checks (2..64; 24 at deployment).
+    function gridPoints() external view returns (uint256);
+
+    /// @notice Set the number of grid points (admin role), within [8, 64]; reverts `VolParamOutOfBounds`.
+    function setGridPoints(uint256 points) external;
 }

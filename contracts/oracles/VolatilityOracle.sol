@@ -3,10 +3,13 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
+import {ISviMath} from "../../interfaces/ISviMath.sol";
 import {IVolatilityOracle} from "../../interfaces/IVolatilityOracle.sol";
+import {SviMath} from "../libraries/SviMath.sol";
 
 /// @title VolatilityOracle
-/// @notice Posted implied volatilities per expiry; see `IVolatilityOracle`.
+/// @notice Posted implied volatilities per expiry, one SVI slice each (a flat one for `postVol`); see
+/// `IVolatilityOracle`.
 contract VolatilityOracle is IVolatilityOracle, AccessControl {
     bytes32 public constant VOL_UPDATER_ROLE = keccak256("VOL_UPDATER_ROLE");
 
@@ -20,10 +23,39 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     uint256 internal constant HARD_MAX_RATE_PER_HOUR_WAD = 1e18;
     uint256 internal constant HARD_MIN_INTERVAL_SEC = 60;
     uint256 internal constant HARD_MAX_INTERVAL_SEC = 1 days;
+    uint256 internal constant HARD_MIN_GRID_POINTS = 8;
+    uint256 internal constant HARD_MAX_GRID_POINTS = 64;
+    uint256 internal constant DEFAULT_GRID_POINTS = 24;
+    /// @notice The most strikes an expiry's strike set holds (each costs a post about 3,200 gas).
+    uint256 public constant MAX_STRIKES = 16;
+    /// @dev The grid of the arbitrage checks covers at least k in [-0.1, 0.1] and at most |k| <= 5.
+    int256 internal constant MIN_GRID_HALF_WIDTH_WAD = 0.1e18;
+    int256 internal constant MAX_ABS_K_WAD = 5e18;
+    uint256 internal constant MAX_FORWARD_WAD = 1e30;
 
+    /// @dev One slot: what a reader of a flat slice needs (the at-the-money volatility and the post time), and
+    /// the two slice fields that say whether it is flat (b = 0) and its skew. b <= 10e18 < 2^64, |rho| < 1e18.
     struct Post {
-        uint128 volWad;
-        uint128 updatedAt;
+        uint64 volWad;
+        uint64 updatedAt;
+        uint64 bWad;
+        int64 rhoWad;
+    }
+
+    /// @dev The rest of a non-flat slice (not written for a flat one): |a36| <= 100e36 < 2^127, |m| <= 5e18 <
+    /// 2^63, sigma <= 5e18 < 2^64.
+    struct Shape {
+        int128 a36;
+        int64 mWad;
+        uint64 sigmaWad;
+    }
+
+    /// @dev The expiries ever posted, a list sorted by expiry (0: none), and the forward of the expiry's latest
+    /// slice post (wad < 2^128; 0 before one).
+    struct Node {
+        uint64 prev;
+        uint64 next;
+        uint128 forwardWad;
     }
 
     /// @dev The bounds and the epoch share one slot: a reader checks the epoch and reads a volatility with
@@ -39,10 +71,18 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     /// @dev The latest post of any expiry (the first post of a new expiry's reference), in the same slot.
     uint64 internal _referenceVolWad;
     mapping(uint256 expiry => Post) internal _posts;
+    mapping(uint256 expiry => Shape) internal _shapes;
+    mapping(uint256 expiry => Node) internal _nodes;
+    mapping(uint256 expiry => uint256[]) internal _strikes;
+    /// @dev The earliest expiry of the sorted list (expired ones are dropped as new expiries are inserted) and
+    /// the number of grid points, one slot.
+    uint64 internal _head;
+    uint8 internal _gridPoints;
 
     constructor(address admin, VolParams memory initialParams) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setParams(initialParams);
+        _gridPoints = uint8(DEFAULT_GRID_POINTS);
     }
 
     /// @inheritdoc IVolatilityOracle
@@ -52,29 +92,318 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         if (newVolWad < p.minVolWad || newVolWad > p.maxVolWad) {
             revert VolOutOfBounds(newVolWad, p.minVolWad, p.maxVolWad);
         }
-        Post memory last = _posts[expiry];
-        if (last.updatedAt != 0) {
-            uint256 elapsedSec = block.timestamp - last.updatedAt;
-            if (elapsedSec < p.minIntervalSec) revert VolPostTooSoon(expiry, last.updatedAt, p.minIntervalSec);
-            uint256 allowedStepWad = _allowedStepWadDown(p, elapsedSec);
-            uint256 previous = last.volWad;
-            uint256 step = newVolWad > previous ? newVolWad - previous : previous - newVolWad;
-            if (step > allowedStepWad) revert VolRateExceeded(previous, newVolWad, allowedStepWad);
-        } else {
-            uint256 reference_ = _referenceVolWad;
-            uint256 distance = newVolWad > reference_ ? newVolWad - reference_ : reference_ - newVolWad;
-            if (reference_ != 0 && distance > p.maxStepWad) {
-                revert VolFirstPostTooFar(expiry, newVolWad, reference_, p.maxStepWad);
-            }
+        ISviMath.SviSlice memory flat = SviMath.flatSlice(newVolWad, expiry - block.timestamp);
+        uint256 forwardWad = _post(expiry, flat, 0, new uint256[](0), p);
+        _checkArbitrage(expiry, flat, forwardWad, true, p);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function postSlice(
+        uint256 expiry,
+        ISviMath.SviSlice calldata slice,
+        uint256 forwardWad,
+        uint256[] calldata strikesWad
+    ) external onlyRole(VOL_UPDATER_ROLE) {
+        VolParams memory p = params();
+        _post(expiry, slice, forwardWad, strikesWad, p);
+        _checkArbitrage(expiry, slice, forwardWad, false, p);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function postSlices(SlicePost[] calldata posts) external onlyRole(VOL_UPDATER_ROLE) {
+        uint256 n = posts.length;
+        if (n == 0) revert VolBatchInvalid(0);
+        VolParams memory p = params();
+        // every slice stored first (a repeated expiry reverts `VolPostTooSoon`), then the arbitrage checks
+        // against the neighbours as the whole batch leaves them
+        for (uint256 i; i < n; ++i) {
+            _post(posts[i].expiry, posts[i].slice, posts[i].forwardWad, posts[i].strikesWad, p);
         }
-        // newVolWad <= maxVolWad <= 5e18 < 2^64
-        _referenceVolWad = uint64(newVolWad);
-        // newVolWad <= 5e18 and block.timestamp < 2^128: both fit
-        _posts[expiry] = Post(uint128(newVolWad), uint128(block.timestamp));
+        for (uint256 i; i < n; ++i) {
+            _checkArbitrage(posts[i].expiry, posts[i].slice, posts[i].forwardWad, false, p);
+        }
+    }
+
+    /// @dev The checks of one post that need only its own expiry (see `IVolatilityOracle`), then the store.
+    /// `forwardWad` 0 (`postVol`): the forward of the expiry's latest slice post, which is returned.
+    function _post(
+        uint256 expiry,
+        ISviMath.SviSlice memory s,
+        uint256 forwardWad,
+        uint256[] memory addStrikesWad,
+        VolParams memory p
+    ) internal returns (uint256) {
+        if (expiry <= block.timestamp) revert VolExpiryPassed(expiry);
+        SviMath.checkParams(s);
+        StrikeCheck memory c;
+        (c.expiry, c.timeSec) = (expiry, expiry - block.timestamp);
+        uint256 atm = SviMath.volAtLogMoneyness(s, 0, c.timeSec);
+        if (atm < p.minVolWad || atm > p.maxVolWad) revert VolOutOfBounds(atm, p.minVolWad, p.maxVolWad);
+        Post memory last = _posts[expiry];
+        c.allowedStepWad = _checkAtm(expiry, atm, last, p);
+        c.forwardWad = _forward(expiry, forwardWad);
+        _addStrikes(expiry, _strikes[expiry], addStrikesWad);
+        // a flat slice after a flat one: every strike's volatility is the at-the-money one, checked above
+        if (_strikes[expiry].length != 0 && (s.bWad != 0 || last.bWad != 0)) _checkStrikes(s, last, c, p);
+        // atm <= maxVolWad <= 5e18 < 2^64
+        _referenceVolWad = uint64(atm);
+        // block.timestamp < 2^64; checkParams: b <= 10e18 < 2^64, |rho| < 1e18 < 2^63
+        _posts[expiry] = Post(uint64(atm), uint64(block.timestamp), uint64(uint256(s.bWad)), int64(s.rhoWad));
+        // checkParams: |a| <= 100e36 < 2^127, |m| <= 5e18 < 2^63, 0 < sigma <= 5e18 < 2^64
+        if (s.bWad != 0) _shapes[expiry] = Shape(int128(s.a36), int64(s.mWad), uint64(uint256(s.sigmaWad)));
         unchecked {
             ++_epoch;
         }
-        emit VolPosted(expiry, newVolWad, msg.sender);
+        emit VolPosted(expiry, atm, msg.sender);
+        if (addStrikesWad.length != 0 || s.bWad != 0) emit SlicePosted(expiry, s, c.forwardWad);
+        return c.forwardWad;
+    }
+
+    /// @dev The at-the-money rules (today's `postVol` rules on the at-the-money volatility): after a previous
+    /// post the interval and the step, returning the allowed step; a first post within maxStep of the
+    /// reference, and the expiry joins the sorted list.
+    function _checkAtm(uint256 expiry, uint256 atm, Post memory last, VolParams memory p)
+        private
+        returns (uint256 allowedStepWad)
+    {
+        if (last.updatedAt != 0) {
+            uint256 elapsedSec = block.timestamp - last.updatedAt;
+            if (elapsedSec < p.minIntervalSec) revert VolPostTooSoon(expiry, last.updatedAt, p.minIntervalSec);
+            allowedStepWad = _allowedStepWadDown(p, elapsedSec);
+            uint256 previous = last.volWad;
+            uint256 step = atm > previous ? atm - previous : previous - atm;
+            if (step > allowedStepWad) revert VolRateExceeded(previous, atm, allowedStepWad);
+        } else {
+            uint256 reference_ = _referenceVolWad;
+            uint256 distance = atm > reference_ ? atm - reference_ : reference_ - atm;
+            if (reference_ != 0 && distance > p.maxStepWad) {
+                revert VolFirstPostTooFar(expiry, atm, reference_, p.maxStepWad);
+            }
+            _insert(expiry);
+        }
+    }
+
+    /// @dev The post's forward (stored), or the stored one for 0.
+    function _forward(uint256 expiry, uint256 forwardWad) private returns (uint256) {
+        if (forwardWad == 0) return _nodes[expiry].forwardWad;
+        if (forwardWad > MAX_FORWARD_WAD) revert ISviMath.SviMoneynessOutOfRange(0, forwardWad);
+        // forwardWad <= 1e30 < 2^128
+        _nodes[expiry].forwardWad = uint128(forwardWad);
+        return forwardWad;
+    }
+
+    /// @dev What the per-strike checks of one post compare (one memory struct: the stack).
+    struct StrikeCheck {
+        uint256 expiry;
+        uint256 timeSec;
+        uint256 forwardWad;
+        uint256 allowedStepWad;
+        uint256 previousTimeSec;
+        bool hasPrevious;
+        ISviMath.SviSlice previous;
+    }
+
+    /// @dev Every strike of the set: its volatility under the new slice within the bounds and, after a previous
+    /// post, within `allowedStepWad` of its volatility under that post (both at `forwardWad`).
+    function _checkStrikes(ISviMath.SviSlice memory s, Post memory last, StrikeCheck memory c, VolParams memory p)
+        private
+        view
+    {
+        if (last.updatedAt != 0) {
+            c.hasPrevious = true;
+            c.previousTimeSec = c.expiry - last.updatedAt;
+            c.previous = _sliceOf(c.expiry, last, c.previousTimeSec);
+        }
+        uint256[] storage strikes = _strikes[c.expiry];
+        uint256 n = strikes.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 strikeWad = strikes[i];
+            int256 k = SviMath.logMoneynessWad(strikeWad, c.forwardWad);
+            uint256 next = SviMath.volAtLogMoneyness(s, k, c.timeSec);
+            if (next < p.minVolWad || next > p.maxVolWad) {
+                revert VolStrikeOutOfBounds(c.expiry, strikeWad, next, p.minVolWad, p.maxVolWad);
+            }
+            if (!c.hasPrevious) continue;
+            uint256 before = SviMath.volAtLogMoneyness(c.previous, k, c.previousTimeSec);
+            if ((next > before ? next - before : before - next) > c.allowedStepWad) {
+                revert ISviMath.SviVolStepExceeded(i, before, next, c.allowedStepWad);
+            }
+        }
+    }
+
+    /// @dev Add the strikes not in the set yet (reverts `VolTooManyStrikes` beyond `MAX_STRIKES`).
+    function _addStrikes(uint256 expiry, uint256[] storage strikes, uint256[] memory add) private {
+        uint256 n = strikes.length;
+        for (uint256 i; i < add.length; ++i) {
+            uint256 strikeWad = add[i];
+            bool known;
+            for (uint256 j; j < n; ++j) {
+                if (strikes[j] == strikeWad) {
+                    known = true;
+                    break;
+                }
+            }
+            if (known) continue;
+            if (n == MAX_STRIKES) revert VolTooManyStrikes(expiry, n + 1, MAX_STRIKES);
+            strikes.push(strikeWad);
+            ++n;
+        }
+    }
+
+    /// @dev Insert a new expiry into the sorted list, dropping the expired ones at its head.
+    function _insert(uint256 expiry) private {
+        uint256 head = _head;
+        while (head != 0 && head <= block.timestamp) {
+            head = _nodes[head].next;
+        }
+        uint256 prev;
+        uint256 cur = head;
+        while (cur != 0 && cur < expiry) {
+            prev = cur;
+            cur = _nodes[cur].next;
+        }
+        // expiries are block times of the future, far below 2^64
+        Node storage node = _nodes[expiry];
+        (node.prev, node.next) = (uint64(prev), uint64(cur));
+        if (cur != 0) _nodes[cur].prev = uint64(expiry);
+        if (prev != 0) _nodes[prev].next = uint64(expiry);
+        else head = expiry;
+        if (head != 0) _nodes[head].prev = 0;
+        _head = uint64(head);
+    }
+
+    /// @dev Butterfly and calendar arbitrage of the stored slice `s` of `expiry` (see `IVolatilityOracle`).
+    /// `legacy` (`postVol`): only against neighbours that are not flat, and skipped when there is none.
+    function _checkArbitrage(
+        uint256 expiry,
+        ISviMath.SviSlice memory s,
+        uint256 forwardWad,
+        bool legacy,
+        VolParams memory p
+    ) internal view {
+        Node memory node = _nodes[expiry];
+        (ISviMath.SviSlice memory nearer, bool hasNearer) = _neighbour(node.prev, p, true);
+        (ISviMath.SviSlice memory farther, bool hasFarther) = _neighbour(node.next, p, false);
+        if (legacy) {
+            hasNearer = hasNearer && nearer.bWad != 0;
+            hasFarther = hasFarther && farther.bWad != 0;
+            if (!hasNearer && !hasFarther) return;
+        }
+        SviMath.checkArbitrage(s, _grid(expiry, forwardWad), nearer, hasNearer, farther, hasFarther);
+    }
+
+    /// @dev The grid over the strike set's log-moneyness at `forwardWad`, widened to [-0.1, 0.1] at least and
+    /// clamped to |k| <= 5; [-0.1, 0.1] without a forward or strikes.
+    function _grid(uint256 expiry, uint256 forwardWad) private view returns (ISviMath.SviGrid memory g) {
+        g.kLoWad = -MIN_GRID_HALF_WIDTH_WAD;
+        g.kHiWad = MIN_GRID_HALF_WIDTH_WAD;
+        g.points = _gridPoints;
+        if (forwardWad == 0) return g;
+        uint256[] storage strikes = _strikes[expiry];
+        uint256 n = strikes.length;
+        for (uint256 i; i < n; ++i) {
+            int256 k = SviMath.logMoneynessWad(strikes[i], forwardWad);
+            if (k < g.kLoWad) g.kLoWad = k < -MAX_ABS_K_WAD ? -MAX_ABS_K_WAD : k;
+            if (k > g.kHiWad) g.kHiWad = k > MAX_ABS_K_WAD ? MAX_ABS_K_WAD : k;
+        }
+    }
+
+    /// @dev The slice of neighbour `expiry` (0: none) as total variance now: a and b times T_now / T_post,
+    /// rounded up for the nearer expiry and down for the farther (against the post under check). Missing,
+    /// expired or stale: none.
+    function _neighbour(uint256 expiry, VolParams memory p, bool up)
+        private
+        view
+        returns (ISviMath.SviSlice memory s, bool ok)
+    {
+        if (expiry <= block.timestamp) return (s, false);
+        Post memory post = _posts[expiry];
+        if (block.timestamp - post.updatedAt > p.maxAgeSec) return (s, false);
+        uint256 postTimeSec = expiry - post.updatedAt;
+        s = _sliceOf(expiry, post, postTimeSec);
+        uint256 nowSec = expiry - block.timestamp;
+        if (nowSec != postTimeSec) {
+            s.a36 = _scale(s.a36, nowSec, postTimeSec, up);
+            s.bWad = _scale(s.bWad, nowSec, postTimeSec, up);
+        }
+        return (s, true);
+    }
+
+    /// @dev x num / den rounded up (`up`) or down, for |x| <= 1e38 and num <= den < 2^64.
+    function _scale(int256 x, uint256 num, uint256 den, bool up) private pure returns (int256 q) {
+        // |x| num < 2^127 2^64: fits; den > 0
+        int256 prod = x * int256(num);
+        int256 d = int256(den);
+        q = prod / d;
+        int256 r = prod % d;
+        if (up && r > 0) ++q;
+        if (!up && r < 0) --q;
+    }
+
+    /// @dev The stored slice of `expiry` (post `post`, `postTimeSec` to expiry at it): a flat one rebuilt from
+    /// its volatility (`flatSlice`: every strike at that volatility, to the wei).
+    function _sliceOf(uint256 expiry, Post memory post, uint256 postTimeSec)
+        private
+        view
+        returns (ISviMath.SviSlice memory s)
+    {
+        if (post.bWad == 0) return SviMath.flatSlice(post.volWad, postTimeSec);
+        Shape memory shape = _shapes[expiry];
+        s = ISviMath.SviSlice(shape.a36, int256(uint256(post.bWad)), post.rhoWad, shape.mWad, int256(uint256(shape.sigmaWad)));
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function sliceUntil(uint256 expiry) external view returns (SliceRead memory r) {
+        // two slots for a flat slice (the post, the bounds with the maximum age), three for a smile
+        Post memory post = _posts[expiry];
+        uint256 updatedAt = post.updatedAt;
+        if (updatedAt == 0) revert VolNotPosted(expiry);
+        (uint256 minVol, uint256 maxVol, uint256 maxAge) = (_minVolWad, _maxVolWad, _maxAgeSec);
+        if (block.timestamp - updatedAt > maxAge) revert VolStale(expiry, updatedAt, maxAge);
+        (r.atmVolWad, r.freshUntilSec, r.postTimeSec) = (post.volWad, updatedAt + maxAge, expiry - updatedAt);
+        (r.minVolWad, r.maxVolWad) = (minVol, maxVol);
+        if (post.bWad != 0) {
+            Shape memory shape = _shapes[expiry];
+            r.slice = ISviMath.SviSlice(
+                shape.a36, int256(uint256(post.bWad)), post.rhoWad, shape.mWad, int256(uint256(shape.sigmaWad))
+            );
+        }
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function sliceOf(uint256 expiry) external view returns (ISviMath.SviSlice memory s) {
+        Post memory post = _posts[expiry];
+        if (post.updatedAt == 0) return s;
+        return _sliceOf(expiry, post, expiry - post.updatedAt);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function strikesOf(uint256 expiry) external view returns (uint256[] memory) {
+        return _strikes[expiry];
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function strikeVolWad(uint256 expiry, uint256 strikeWad, uint256 forwardWad) external view returns (uint256) {
+        Post memory post = _posts[expiry];
+        _fresh(expiry);
+        uint256 postTimeSec = expiry - post.updatedAt;
+        return SviMath.volWad(_sliceOf(expiry, post, postTimeSec), strikeWad, forwardWad, postTimeSec);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function gridPoints() external view returns (uint256) {
+        return _gridPoints;
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function setGridPoints(uint256 points) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _checkBound("gridPoints", points, HARD_MIN_GRID_POINTS, HARD_MAX_GRID_POINTS);
+        // points <= 64
+        _gridPoints = uint8(points);
+        unchecked {
+            ++_epoch;
+        }
+        emit GridPointsSet(points);
     }
 
     /// @inheritdoc IVolatilityOracle

@@ -2,11 +2,13 @@
 pragma solidity ^0.8.24;
 
 import {IHedger} from "../../interfaces/IHedger.sol";
+import {ISviMath} from "../../interfaces/ISviMath.sol";
 import {IOptionPricer} from "../../interfaces/IOptionPricer.sol";
 import {IOptionVault} from "../../interfaces/IOptionVault.sol";
 import {IPriceOracle} from "../../interfaces/IPriceOracle.sol";
 import {IVolatilityOracle} from "../../interfaces/IVolatilityOracle.sol";
 import {FixedPointMath} from "../libraries/FixedPointMath.sol";
+import {SviMath} from "../libraries/SviMath.sol";
 import {BookMath} from "./BookMath.sol";
 
 /// @title BookMarking
@@ -15,7 +17,8 @@ import {BookMath} from "./BookMath.sol";
 /// later time t get rigorous upper and lower bounds of the full re-mark without pricing every series.
 /// An external library (DELEGATECALL): the vault keeps its code size, one deployed copy serves every vault.
 ///
-/// Per series i with open interest o_i, expiry E_i, strike K_i, posted volatility sigma_i and
+/// Per series i with open interest o_i, expiry E_i, strike K_i, volatility sigma_i (the series' own, from its
+/// expiry's posted slice at the marks' spot: `_setSeriesVol`; a flat slice's is the posted volatility) and
 /// tau_i = (E_i - t0) / 1 year, the aggregates (wad, each term rounded up except the delta, truncated):
 ///   mark        sum o_i C_i(S0, t0)                      (pricer: Black-Scholes, clamped to its domain)
 ///   optionDelta sum o_i Delta_i(S0, t0)                  (the options' delta; the vault's is minus it)
@@ -166,11 +169,20 @@ library BookMarking {
         uint256 maxDeltaDriftWad;
     }
 
-    /// @dev Per-expiry values shared by the series of one expiry.
+    /// @dev Per-expiry values shared by the series of one expiry, and the volatility of the series being
+    /// priced (`_setSeriesVol`).
     struct Expiry {
         uint256 expiry;
         uint256 timeSec;
+        /// @dev The series' volatility (the expiry's at-the-money one until `_setSeriesVol`).
         uint256 volWad;
+        /// @dev The expiry's posted slice (`IVolatilityOracle.sliceUntil`): sigma(k) = sqrt(w(k) / postTimeSec),
+        /// clamped to [minVolWad, maxVolWad]; b = 0: every strike at `atmVolWad`.
+        uint256 atmVolWad;
+        uint256 postTimeSec;
+        uint256 minVolWad;
+        uint256 maxVolWad;
+        ISviMath.SviSlice slice;
         /// @dev floor and ceil of sqrt(tau) in wad.
         uint256 rootDownWad;
         uint256 rootUpWad;
@@ -432,8 +444,43 @@ library BookMarking {
         IOptionVault.Series memory s
     ) private view returns (Marks memory m, uint256 spotWad, bool fresh, Expiry memory e) {
         (m, spotWad, fresh) = _current(st, series, live, env);
-        (uint256 volWad, uint256 volFreshUntil) = env.volOracle.volWadUntil(s.expiry);
-        _setExpiry(e, m, s.expiry, volWad, volFreshUntil);
+        _setExpiry(e, m, s.expiry, env.volOracle.sliceUntil(s.expiry));
+        _setSeriesVol(e, m, env, s);
+    }
+
+    /// @notice The volatility of series `s` in marks `m`: its expiry's slice at k = ln(K / F0) with the
+    /// forward F0 = S0 e^{r tau} of the marks (spot S0 clamped to [K / 100, 100 K] and [1e-6, 1e12], the
+    /// pricer's domain, and k to |k| <= 5), sigma(k) = floor(sqrt(floor(w(k) x year / postTimeSec))) as
+    /// `SviMath.volAtLogMoneyness` gives it, clamped to the oracle's [minVolWad, maxVolWad] (w <= 0: the
+    /// minimum). Held for every evaluation of the series made from these marks (the trade, the mark, both
+    /// stress scenarios: sticky strike between re-marks), so each is a Black-Scholes price at one volatility
+    /// and the cached book's bounds hold as with one volatility per expiry. A flat slice: the posted
+    /// volatility itself, no logarithm. Expired (tau = 0): left as it is.
+    function _setSeriesVol(Expiry memory e, Marks memory m, Env memory env, IOptionVault.Series memory s)
+        private
+        pure
+    {
+        if (e.timeSec == 0) return;
+        if (e.slice.bWad == 0) {
+            e.volWad = e.atmVolWad;
+            return;
+        }
+        uint256 strikeWad = s.strikeWad;
+        uint256 spotWad = m.spotWad;
+        // strike in [1e12, 2^96) (listing): the bounds below are ordered
+        uint256 lo = (strikeWad + 99) / 100;
+        if (lo < 1e12) lo = 1e12;
+        uint256 hi = strikeWad * 100;
+        if (hi > 1e30) hi = 1e30;
+        spotWad = spotWad < lo ? lo : (spotWad > hi ? hi : spotWad);
+        // |r| <= 0.5e18, tau < 2^40 s: r tau < 2^100
+        int256 kWad = SviMath.logMoneynessWad(strikeWad, spotWad) - env.rateWad * int256(e.timeSec) / int256(YEAR_SEC);
+        if (kWad > 5e18) kWad = 5e18;
+        if (kWad < -5e18) kWad = -5e18;
+        int256 w36 = SviMath.varianceDown(e.slice, kWad);
+        // a checked slice: 0 < w36 < 2^128, year < 2^25, postTimeSec >= 1
+        uint256 v = w36 <= 0 ? 0 : SviMath.sqrtFloor(uint256(w36) * YEAR_SEC / e.postTimeSec);
+        e.volWad = v < e.minVolWad ? e.minVolWad : (v > e.maxVolWad ? e.maxVolWad : v);
     }
 
     /// @notice The spot a trade is priced at: `spotWad` moved by `deviationBps` in the direction that
@@ -457,6 +504,7 @@ library BookMarking {
             m.stressDownWad += _up(s.openInterestWad, payoutWad);
             return;
         }
+        _setSeriesVol(e, m, env, s);
         (uint256 priceWad, int256 deltaWad, bool insideMargin) =
             env.pricer.markAndDelta(m.spotWad, s.strikeWad, e.timeSec, e.volWad, env.rateWad, s.isCall);
         if (!insideMargin) m.validUntil = m.markedAt;
@@ -509,8 +557,7 @@ library BookMarking {
 
     function _loadExpiry(Expiry memory e, Marks memory m, Env memory env, uint256 expiry) private view {
         if (expiry > m.markedAt) {
-            (uint256 volWad, uint256 freshUntil) = env.volOracle.volWadUntil(expiry);
-            _setExpiry(e, m, expiry, volWad, freshUntil);
+            _setExpiry(e, m, expiry, env.volOracle.sliceUntil(expiry));
         } else {
             // at expiry the library ignores volatility (intrinsic value); any in-domain value does
             e.expiry = expiry;
@@ -523,13 +570,15 @@ library BookMarking {
     }
 
     /// @dev Expiry values; the marks stay valid no longer than the expiry and the volatility's freshness.
-    function _setExpiry(Expiry memory e, Marks memory m, uint256 expiry, uint256 volWad, uint256 freshUntil)
+    function _setExpiry(Expiry memory e, Marks memory m, uint256 expiry, IVolatilityOracle.SliceRead memory r)
         private
         pure
     {
         e.expiry = expiry;
         e.timeSec = expiry > m.markedAt ? expiry - m.markedAt : 0;
-        e.volWad = volWad;
+        (e.volWad, e.atmVolWad, e.postTimeSec) = (r.atmVolWad, r.atmVolWad, r.postTimeSec);
+        (e.minVolWad, e.maxVolWad, e.slice) = (r.minVolWad, r.maxVolWad, r.slice);
+        uint256 freshUntil = r.freshUntilSec;
         // timeSec < 2^40: tau in wad^2 < 2^140
         uint256 tauWad2 = e.timeSec * WAD * WAD / YEAR_SEC;
         e.rootDownWad = FixedPointMath.sqrt(tauWad2);

@@ -168,7 +168,7 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
     from hedgevault.keeper.keeper import Keeper
     from hedgevault.keeper.logs import configure, emit
     from hedgevault.keeper.metrics import KeeperMetrics
-    from hedgevault.keeper.oracles import OracleUpdater, PoolMarketSource
+    from hedgevault.keeper.oracles import NoMarketSource, OracleUpdater, PoolMarketSource
     from hedgevault.keys import DEV_CHAIN_IDS, anvil_account, load_account
 
     manifests = [(path, load_manifest(path)) for path in args.manifest or []]
@@ -246,19 +246,21 @@ def _cmd_keeper(args: argparse.Namespace) -> int:
                 "choose another metrics_port"
             ) from None
     updater = None
-    if config.local_oracles and not config.vaults:
+    if (config.local_oracles or config.quotes_file) and not config.vaults:
         raise KeeperConfigError(
             "--local-oracles re-posts the option vault's feed and vols: it needs an option vault (--vault); a "
             "portfolio vault's keeper posts its covariance and targets without it"
         )
-    if config.local_oracles:
+    if config.local_oracles or config.quotes_file:
         source = PoolMarketSource(w3, [v.address for v in config.vaults])
         updater = OracleUpdater(
             w3,
             account,
             config.feed_address or source.feed.address,
             config.vol_oracle_address or source.vol_oracle.address,
-            source,
+            source if config.local_oracles else NoMarketSource(),
+            quotes_file=config.quotes_file,
+            spot_wad=lambda: int(source.price_oracle.functions.spotWad().call()),
         )
     keeper = Keeper(w3, account, config, oracle_updater=updater, metrics=metrics, logger=logger)
     emit(

@@ -75,6 +75,8 @@ class KeeperConfig:
     * ``dry_run``: check and simulate, log what would be sent, never send.
     * ``local_oracles``: also post feed and volatility updates (local chains: the pool's TWAP, current vols).
     * ``feed_address`` / ``vol_oracle_address``: the oracles to post to (default: read from the vaults).
+    * ``quotes_file``: option quotes (JSON or CSV, ``hedgevault.surface.fit.load_quotes``) to fit and post one
+      SVI slice per quoted expiry from (``keeper.oracles.SurfacePoster``); None: flat vols only.
     * ``keystore`` / ``key_env`` / ``password_env``: where the signing key comes from (never the repository).
     * ``backoff_initial_sec`` / ``backoff_max_sec``: retry delays while the node is unreachable.
     * ``log_file`` (None: stdout) and ``log_level``: JSON-lines logs.
@@ -96,6 +98,7 @@ class KeeperConfig:
     local_oracles: bool = False
     feed_address: str | None = None
     vol_oracle_address: str | None = None
+    quotes_file: Path | None = None
     keystore: Path | None = None
     key_env: str = DEFAULT_KEY_ENV
     password_env: str = DEFAULT_PASSWORD_ENV
@@ -220,6 +223,7 @@ _KEYS = {
     "local_oracles": "local_oracles",
     "feed_address": "feed_address",
     "vol_oracle_address": "vol_oracle_address",
+    "quotes_file": "quotes_file",
     "keystore": "keystore",
     "key_env": "key_env",
     "password_env": "password_env",
@@ -306,7 +310,14 @@ def _portfolios(value: object, where: str) -> tuple[PortfolioTaskConfig, ...]:
 
 def _convert(key: str, value: object, where: str) -> Any:
     """One file or override value -> the KeeperConfig field's type."""
-    if value is None and key in ("chain_id", "metrics_port", "feed_address", "vol_oracle_address", "keystore"):
+    if value is None and key in (
+        "chain_id",
+        "metrics_port",
+        "feed_address",
+        "vol_oracle_address",
+        "keystore",
+        "quotes_file",
+    ):
         return None
     if key == "vaults":
         return _vaults(value, where)
@@ -320,7 +331,7 @@ def _convert(key: str, value: object, where: str) -> Any:
         return _typed(key, value, float, where)
     if key in ("dry_run", "local_oracles"):
         return _typed(key, value, bool, where)
-    if key in ("keystore", "log_file"):
+    if key in ("keystore", "log_file", "quotes_file"):
         if isinstance(value, Path):
             return value
         return Path(_typed(key, value, str, where)).expanduser()

@@ -13,9 +13,11 @@ fresh. Units: prices and vols are wad (1e18 = 1.0), expiries unix seconds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -23,9 +25,12 @@ from web3.exceptions import ContractLogicError
 
 from hedgevault.chain.abi import artifact_abi
 from hedgevault.params import VolParams
-from hedgevault.volrule import VolPostPlan, plan_vol_post
+from hedgevault.surface.mirror import Slice
+from hedgevault.surface.oracle_rules import neighbour_now
+from hedgevault.volrule import VolPostPlan, allowed_step_wad, plan_vol_post
 
 WAD = 10**18
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,14 @@ class OracleUpdater:
     with its reason) and sends them signed by ``account``, before it checks the vaults."""
 
     def __init__(
-        self, w3: Web3, account: LocalAccount, feed_address: str, vol_oracle_address: str, source: MarketSource
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        feed_address: str,
+        vol_oracle_address: str,
+        source: MarketSource,
+        quotes_file: Path | None = None,
+        spot_wad: Callable[[], int] | None = None,
     ) -> None:
         self.w3 = w3
         self.account = account
@@ -108,6 +120,8 @@ class OracleUpdater:
         #: Targets not reached yet: expiry -> vol wad.
         self.targets: dict[int, int] = {}
         self.stats = VolPostStats()
+        #: Fitted slices from a quotes file (keeper setting ``quotes_file``): the expiries it owns get no flat post.
+        self.surface = None if quotes_file is None else SurfacePoster(self.vol_oracle, quotes_file, spot_wad=spot_wad)
 
     def feed_decimals(self) -> int:
         if self._feed_decimals is None:
@@ -122,16 +136,24 @@ class OracleUpdater:
         """The transactions for the source's current quote and the remembered vol targets, and the vol posts
         held back for the oracle's minimum interval; the oracle is read at ``block`` whose time is ``now_sec``
         (the keeper's head; default: the latest block)."""
-        quote = self.source.quote()
-        if quote is None and not self.targets:
-            return OraclePlan([], [])
         out: list[OracleCall] = []
         held: list[HeldPost] = []
+        owned: set[int] = set()
+        if self.surface is not None:
+            if block is None or now_sec is None:
+                latest = self.w3.eth.get_block("latest")
+                block, now_sec = int(latest["number"]), int(latest["timestamp"])
+            out, held, owned = self.surface.plan(block=block, now_sec=now_sec)
+            for expiry in owned:
+                self.targets.pop(expiry, None)
+        quote = self.source.quote()
+        if quote is None and not self.targets:
+            return OraclePlan(out, held)
         if quote is not None and quote.price_wad is not None:
             answer = quote.price_wad * 10 ** self.feed_decimals() // WAD
             data = bytes.fromhex(self.feed.encode_abi("setAnswer", [answer])[2:])
             out.append(OracleCall("oracle:feed", self.feed.address, data, f"setAnswer({answer})"))
-        fresh = dict(quote.vols_wad) if quote is not None else {}
+        fresh = {e: v for e, v in (quote.vols_wad if quote is not None else {}).items() if e not in owned}
         wanted = {**self.targets, **fresh}
         if not wanted:
             return OraclePlan(out, held)
@@ -238,3 +260,149 @@ class PoolMarketSource:
         if price is None and not vols:
             return None
         return MarketQuote(price, vols)
+
+
+class NoMarketSource:
+    """A ``MarketSource`` with nothing to post (a keeper that posts fitted slices only)."""
+
+    def quote(self) -> MarketQuote | None:
+        return None
+
+
+class SurfacePoster:
+    """Fits one SVI slice per quoted expiry from a quotes file (keeper setting ``quotes_file``; JSON or CSV as
+    ``hedgevault.surface.fit.load_quotes`` reads them) and plans one ``postSlices`` transaction for them.
+
+    On each pass it refits when the file changed or an expiry's post is ``refresh_sec`` old. Each fitted slice
+    is checked with the oracle's rules in the mirror (``hedgevault.surface.oracle_rules.check_post``: the
+    at-the-money rules, every strike of the expiry's strike set, butterfly and calendar on the oracle's grid
+    against the nearer slice of this batch or on chain) before it is posted; a fit that fails (or none) falls
+    back to the expiry's last good slice on chain, re-posted when due so it stays fresh, with the reason
+    logged. An expiry whose post is younger than the oracle's minimum interval waits. The slices of one pass go
+    in one ``postSlices`` (the oracle stores the batch and then checks each against its neighbours, so the
+    order of expiries does not matter). ``spot_wad`` gives the spot for a CSV (JSON files carry their own)."""
+
+    def __init__(
+        self,
+        vol_oracle: Any,
+        quotes_file: Path,
+        *,
+        spot_wad: Callable[[], int] | None = None,
+        refresh_sec: int = 43_200,
+    ) -> None:
+        self.vol_oracle = vol_oracle
+        self.quotes_file = Path(quotes_file)
+        self.spot_wad = spot_wad
+        self.refresh_sec = refresh_sec
+        self._mtime: float | None = None
+        #: Why each expiry kept its last good slice on the latest pass (expiry -> reason).
+        self.fallbacks: dict[int, str] = {}
+        #: The expiries of the latest quotes file read.
+        self._expiries: tuple[int, ...] = ()
+
+    def _due(self, now_sec: int, block: int) -> bool:
+        try:
+            mtime = self.quotes_file.stat().st_mtime
+        except OSError as exc:
+            log.warning("quotes file %s unreadable (%s): no slice posts", self.quotes_file, exc.strerror)
+            return False
+        if mtime != self._mtime:
+            return True
+        for expiry in self._expiries:
+            posted_at = int(self.vol_oracle.functions.lastPost(expiry).call(block_identifier=block)[1])
+            if expiry > now_sec and now_sec - posted_at >= self.refresh_sec:
+                return True
+        return False
+
+    def plan(self, *, block: int, now_sec: int) -> tuple[list[OracleCall], list[HeldPost], set[int]]:
+        """The ``postSlices`` call (or none), the expiries held for the minimum interval, and every expiry this
+        poster owns (the flat vol path leaves them alone)."""
+        from hedgevault.surface.errors import SurfaceFitError, SviError
+        from hedgevault.surface.fit import fit_expiry, load_quotes, smile_points
+        from hedgevault.surface.oracle_rules import Previous, VolAtmOutOfRule, VolStrikeOutOfBounds, check_post
+
+        owned = set(self._expiries)
+        if not self._due(now_sec, block):
+            return [], [], owned
+        self._mtime = self.quotes_file.stat().st_mtime
+        spot = None if self.spot_wad is None else self.spot_wad() / WAD
+        try:
+            snapshot = replace(load_quotes(self.quotes_file, spot=spot, now=now_sec), now=now_sec)
+        except SurfaceFitError as exc:
+            log.warning("%s: no slice posts this pass", exc)
+            return [], [], owned
+        points, _ = smile_points(snapshot)
+        self._expiries = tuple(p.expiry for p in points)
+        owned |= set(self._expiries)
+        o = self.vol_oracle.functions
+        params = VolParams(*(int(v) for v in o.params().call(block_identifier=block)))
+        reference = int(o.referenceVolWad().call(block_identifier=block))
+        grid_points = int(o.gridPoints().call(block_identifier=block))
+        posts: list[tuple[int, tuple[int, ...], int, list[int]]] = []
+        held: list[HeldPost] = []
+        nearer: Slice | None = None
+        self.fallbacks = {}
+        for pts in points:
+            _, last_at = (int(x) for x in o.lastPost(pts.expiry).call(block_identifier=block))
+            on_chain = Slice(*(int(x) for x in o.sliceOf(pts.expiry).call(block_identifier=block)))
+            strikes = [int(x) for x in o.strikesOf(pts.expiry).call(block_identifier=block)]
+            previous = None if last_at == 0 else Previous(on_chain, pts.expiry - last_at)
+            if last_at != 0 and now_sec - last_at < params.min_interval_sec:
+                reason = f"minimum interval: last post at {last_at}"
+                held.append(HeldPost(f"oracle:vol:{pts.expiry}", self.vol_oracle.address, reason, True))
+                nearer = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, True)
+                continue
+            allowed = 0 if last_at == 0 else allowed_step_wad(params, now_sec - last_at)
+            strike_set = strikes + [k for k in pts.strikes_wad if k not in strikes]
+            res = fit_expiry(
+                pts,
+                nearer=nearer,
+                last_good=on_chain if last_at else None,
+                previous=None if previous is None else (previous.slice, previous.time_sec),
+                max_step_wad=allowed if previous is not None else None,
+                grid_points=grid_points,
+            )
+            candidate, reason = res.slice, res.reason
+            if res.fitted and candidate is not None:
+                try:
+                    check_post(
+                        candidate,
+                        time_sec=pts.time_sec,
+                        previous=previous,
+                        strikes_wad=strike_set,
+                        forward_wad=pts.forward_wad,
+                        allowed_step_wad=allowed,
+                        reference_vol_wad=reference,
+                        max_step_wad=params.max_step_wad,
+                        min_vol_wad=params.min_vol_wad,
+                        max_vol_wad=params.max_vol_wad,
+                        grid_points=grid_points,
+                        nearer=nearer,
+                    )
+                except (SviError, VolAtmOutOfRule, VolStrikeOutOfBounds) as exc:
+                    candidate, reason = (on_chain if last_at else None), f"the oracle's rules refuse the fit: {exc}"
+            if candidate is None or not res.fitted or candidate is on_chain:
+                self.fallbacks[pts.expiry] = reason
+                log.warning("expiry %d: %s; keeping the last good slice", pts.expiry, reason)
+                if last_at == 0 or now_sec - last_at < self.refresh_sec:
+                    if last_at:
+                        nearer = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, True)
+                    continue
+                candidate = on_chain  # re-posted so that it stays fresh
+                posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, []))
+            else:
+                posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))
+            reference = mirror_atm(candidate, pts.time_sec)
+            nearer = candidate
+        if not posts:
+            return [], held, owned
+        data = bytes.fromhex(self.vol_oracle.encode_abi("postSlices", [posts])[2:])
+        desc = "postSlices(" + ", ".join(str(p[0]) for p in posts) + ")"
+        return [OracleCall("oracle:surface", self.vol_oracle.address, data, desc)], held, owned
+
+
+def mirror_atm(s: Slice, time_sec: int) -> int:
+    """The slice's at-the-money (k = 0) vol over ``time_sec`` (what the oracle stores as the post's vol)."""
+    from hedgevault.surface.mirror import _vol_at
+
+    return _vol_at(s, 0, time_sec)

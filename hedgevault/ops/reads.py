@@ -58,8 +58,25 @@ def series_rows(suite: Suite) -> list[dict[str, Any]]:
                 row["ask"] = row["bid"] = "-"
                 row["state"] = f"live, not trading: {str(exc).split(':', 1)[0]}"
             posted, updated_at = (int(v) for v in suite.vol_oracle.functions.lastPost(int(expiry)).call())
-            row["iv"] = from_wad(posted, 4) if posted else "not posted"
+            iv = _strike_vol(suite, int(expiry), int(strike), posted, updated_at, now) if posted else 0
+            row["iv"] = from_wad(iv, 4) if posted else "not posted"
             row["iv_posted_at"] = utc_date(updated_at) if updated_at else "-"
         rows.append(row)
         series_id += 1
     return rows
+
+
+def _strike_vol(suite: Suite, expiry: int, strike_wad: int, atm_wad: int, posted_at: int, now: int) -> int:
+    """The vol the vault prices this strike at now (its expiry's slice at the strike, BookMarking's rule, at the
+    oracle's spot and the vault's rate; the posted vol for a flat slice). Display only: the vault evaluates it at
+    its cached marks' spot."""
+    from hedgevault.surface.mirror import Slice
+    from hedgevault.surface.oracle_rules import series_vol_wad
+
+    sl = Slice(*(int(x) for x in suite.vol_oracle.functions.sliceOf(expiry).call()))
+    if sl.b_wad == 0:
+        return atm_wad
+    p = suite.vol_oracle.functions.params().call()
+    spot = int(suite.price_oracle.functions.feedSpotWad().call())
+    rate = suite.config.risk.rate_wad  # the deployment's rate (the vault has no getter for its parameters)
+    return series_vol_wad(sl, atm_wad, strike_wad, spot, rate, expiry - now, expiry - posted_at, int(p[0]), int(p[1]))
