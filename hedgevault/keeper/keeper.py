@@ -816,8 +816,12 @@ class Keeper:
             check = results[i * per_vault]
             if with_metrics:
                 self._observe(head, v, results[i * per_vault + 1], results[i * per_vault + 2])
-            if check.revert is not None or check.output is None:
-                revert = check.revert or Revert(b"", "empty", "checkUpkeep returned nothing")
+            if check.revert is not None or not check.output:
+                # no output at all: an account without code answers an eth_call with nothing (a wrong address
+                # in the config); that vault fails, the others are still kept
+                revert = check.revert or Revert(
+                    b"", "empty", "checkUpkeep returned no data: is there an OptionVault at this address?"
+                )
                 self._failure(
                     head,
                     v.address,
@@ -891,7 +895,7 @@ class Keeper:
                 )
 
     def _observe(self, head: Head, vault: VaultConfig, book: CallResult, last_hedge: CallResult) -> None:
-        if self.metrics is None or book.output is None or last_hedge.output is None:
+        if self.metrics is None or not book.output or not last_hedge.output:
             return
         values = self.abi.decode_book(book.output)
         (last_hedge_sec,) = self.abi.last_hedge_time.decode_output(last_hedge.output)

@@ -249,7 +249,7 @@ class FeedHistory:
     def refresh(self, block: int, oldest_sec: int) -> None:
         latest = self.rpc.eth_calls([(f, self._latest.calldata()) for f in self.feeds], block=hex(block))
         for feed, result in zip(self.feeds, latest, strict=True):
-            if result.output is None:
+            if not result.output:  # reverted, or no code at the address
                 continue
             round_id, answer, _, updated_at, _ = self._latest.decode_output(result.output)
             cache = self.rounds[feed]
@@ -270,7 +270,7 @@ class FeedHistory:
             results = self.rpc.eth_calls([(feed, self._get.calldata(i)) for i in ids], block=hex(block))
             older = False
             for rid, result in zip(ids, results, strict=True):
-                if result.output is None:
+                if not result.output:
                     continue
                 _, answer, _, updated_at, _ = self._get.decode_output(result.output)
                 cache[rid] = (int(updated_at), int(answer))

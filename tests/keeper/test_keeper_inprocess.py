@@ -71,6 +71,29 @@ def test_reverting_check_is_logged_and_counted_never_raised(
     assert market.w3.eth.get_transaction_count(keeper.address) == 1
 
 
+def test_an_address_without_code_fails_alone_and_the_other_vaults_are_kept(
+    market: Market, keeper: LocalAccount
+) -> None:
+    """A configured vault address with no code answers every eth_call with nothing: that vault's check fails
+    with a message naming the likely cause; the real vault in the same batch still hedges."""
+    nobody = Web3.to_checksum_address("0x" + "42" * 20)
+    assert market.w3.eth.get_code(nobody) == b""
+    market.move_market(3150 * WAD)
+    metrics = KeeperMetrics(process_metrics=False)
+    config = KeeperConfig(vaults=[VaultConfig(nobody, "typo"), VaultConfig(market.suite.vault.address, "v1")])
+    k = Keeper(market.w3, keeper, config, metrics=metrics)
+    records = k.tick()
+    failed = [r for r in records if r.vault == nobody]
+    kept = [r for r in records if r.vault == market.suite.vault.address]
+    assert [(r.kind, r.status) for r in failed] == [("skip", "check_failed")]
+    assert failed[0].reason is not None and "no data" in failed[0].reason and "OptionVault" in failed[0].reason
+    assert [(r.kind, r.status) for r in kept] == [("hedge", "success")]
+    value = metrics.registry.get_sample_value(
+        "hedgevault_keeper_failures_total", {"vault": nobody, "reason": "check:empty"}
+    )
+    assert value == 1.0
+
+
 def test_an_outage_someone_else_reported_is_not_reported_again(market: Market, keeper: LocalAccount) -> None:
     warp(market.w3, 2 * 3600)
     send(market.w3, market.suite.vault.functions.reportOracleOutage(), market.suite.admin)
