@@ -594,7 +594,17 @@ mutants = [
         VOL,
         "(ISviMath.SviSlice memory nearer, bool hasNearer) = _neighbour(node.prev, p, true);",
         "(ISviMath.SviSlice memory nearer, bool hasNearer) = _neighbour(node.prev, p, false);",
-        [VS + "::test_calendar_arbitrage_is_refused_against_either_neighbour", VSS],
+        [
+            VS + "::test_calendar_arbitrage_is_refused_against_either_neighbour",
+            VS + "::test_calendar_against_the_nearer_neighbour_rounds_its_variance_up",
+        ],
+    ),
+    (
+        "V13 the farther neighbour's variance scaled up (rounded for the post)",
+        VOL,
+        "(ISviMath.SviSlice memory farther, bool hasFarther) = _neighbour(node.next, p, false);",
+        "(ISviMath.SviSlice memory farther, bool hasFarther) = _neighbour(node.next, p, true);",
+        [VS + "::test_calendar_against_the_farther_neighbour_rounds_its_variance_down"],
     ),
     (
         "V7 no calendar check of postVol against a smile",

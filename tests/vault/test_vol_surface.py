@@ -250,6 +250,52 @@ def test_calendar_arbitrage_is_refused_against_either_neighbour(suite: Suite, ac
     assert got[1] > got[2]
 
 
+def test_calendar_against_the_nearer_neighbour_rounds_its_variance_up(suite: Suite, actors: Actors) -> None:
+    """At the boundary, to the unit: the nearer neighbour's total variance scaled to now (a T_now / T_post, not a
+    whole number of units after a warp) is rounded up against a farther post, so a farther slice at the rounded-
+    down figure is refused and one unit more is accepted. Flat-shaped slices (b = 0): w(k) = a at every point."""
+    from hedgevault.surface.oracle_rules import neighbour_now
+
+    s = suite
+    e1, t1 = _expiry(s.w3, 30)
+    near = M.Slice.from_floats(0.64 * t1 / YEAR, 0.0, 0.0, 0.0, 0.1)
+    _post(s, e1, near, STRIKES)
+    posted_at = now(s.w3)
+    near = M.Slice(*s.vol_oracle.functions.sliceOf(e1).call())  # as stored (a b = 0 slice: rebuilt flat)
+    assert near.b_wad == 0
+    warp(s.w3, 2 * 3600 + 7)
+    e2, _ = _expiry(s.w3, 31)
+    now_sec = e1 - now(s.w3)
+    up = neighbour_now(near, e1 - posted_at, now_sec, True).a36
+    down = neighbour_now(near, e1 - posted_at, now_sec, False).a36
+    assert up == down + 1  # the scaled variance is not a whole number of units here
+    far_at_down = M.Slice(down, 0, 0, 0, near.sigma_wad)
+    got = reverts(_post_fn(s, e2, far_at_down, STRIKES), actors.admin, "SviCalendarArbitrage")
+    assert got[1] == up and got[2] == down  # (k, nearer rounded up, farther): one unit apart
+    _post(s, e2, M.Slice(up, 0, 0, 0, near.sigma_wad), STRIKES)
+
+
+def test_calendar_against_the_farther_neighbour_rounds_its_variance_down(suite: Suite, actors: Actors) -> None:
+    """The mirror case: the farther neighbour's variance scaled to now is rounded down against a nearer post, so
+    a nearer slice one unit above the rounded-down figure is refused and one at it is accepted."""
+    from hedgevault.surface.oracle_rules import neighbour_now
+
+    s = suite
+    e2, t2 = _expiry(s.w3, 31)
+    _post(s, e2, M.Slice.from_floats(0.64 * t2 / YEAR, 0.0, 0.0, 0.0, 0.1), STRIKES)
+    posted_at = now(s.w3)
+    far = M.Slice(*s.vol_oracle.functions.sliceOf(e2).call())
+    warp(s.w3, 2 * 3600 + 7)
+    e1, _ = _expiry(s.w3, 30)
+    now_sec = e2 - now(s.w3)
+    up = neighbour_now(far, e2 - posted_at, now_sec, True).a36
+    down = neighbour_now(far, e2 - posted_at, now_sec, False).a36
+    assert up == down + 1
+    got = reverts(_post_fn(s, e1, M.Slice(up, 0, 0, 0, far.sigma_wad), STRIKES), actors.admin, "SviCalendarArbitrage")
+    assert got[1] == up and got[2] == down  # (k, the nearer post's variance, the farther's rounded down)
+    _post(s, e1, M.Slice(down, 0, 0, 0, far.sigma_wad), STRIKES)
+
+
 def test_flat_expiries_keep_the_legacy_rules(suite: Suite) -> None:
     """Two flat expiries posted through postVol are not calendar-checked against each other (today's
     keeper and tests post them freely)."""
