@@ -21,9 +21,20 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import ContractCustomError
 
+from hedgevault.chain.rpc import Rpc
 from hedgevault.cliargs import address, positive_decimal, uint
 from hedgevault.ops.cli import OpsInputError, _suite, connection_flags, signer_flags, signing_account
-from hedgevault.ops.reads import series_rows, utc_date
+from hedgevault.ops.reads import (
+    Batch,
+    Market,
+    add_series_details,
+    listed_series,
+    series_probe,
+    series_rows,
+    series_table,
+    utc_date,
+    value,
+)
 from hedgevault.suite import Suite
 from hedgevault.units import WAD, from_units, from_wad, to_seconds, to_units, to_wad
 
@@ -277,27 +288,49 @@ def _series(args: argparse.Namespace) -> int:
     return 0
 
 
-def positions(suite: Suite, account: str) -> dict[str, Any]:
+def positions(suite: Suite, account: str, rpc: Rpc | None = None) -> dict[str, Any]:
     """``account``'s shares (and what they may take now) and options of every series, with each settled
-    series' claimable payout."""
-    decimals = int(suite.quote.functions.decimals().call())
+    series' claimable payout: three round trips (the head, then two batches of view calls) for up to
+    ``SERIES_PROBE`` listed series."""
     vault = suite.vault
-    shares = int(vault.functions.balanceOf(account).call())
+    rpc = rpc or Rpc(suite.w3)
+    now = rpc.head().timestamp
+    first = Batch()
+    decimals_at = first.add(suite.quote, "decimals")
+    shares_at = first.add(vault, "balanceOf", account)
+    share_decimals_at = first.add(vault, "decimals")
+    max_withdraw_at = first.add(vault, "maxWithdraw", account)
+    quote_balance_at = first.add(suite.quote, "balanceOf", account)
+    live_at = first.add(vault, "liveSeries")
+    market_at = (first.add(suite.vol_oracle, "params"), first.add(suite.price_oracle, "feedSpotWad"))
+    probes = series_probe(first, suite)
+    first.run(rpc)
+    decimals = int(value(first[decimals_at]))
+    shares = int(value(first[shares_at]))
+    share_decimals = int(value(first[share_decimals_at]))
+    listed = listed_series(rpc, suite, first, probes)
+    live = {int(i) for i in value(first[live_at])}
+    second = Batch()
+    assets_at = second.add(vault, "convertToAssets", shares)
+    details = add_series_details(second, suite, listed, live, now)
+    held_at = {i: second.add(suite.option_token, "balanceOf", account, i) for i, _ in listed}
+    second.run(rpc, suite.admin)
     out: dict[str, Any] = {
         "account": account,
-        "shares": from_units(shares, int(vault.functions.decimals().call()), _PLACES),
-        "shares_value": from_units(int(vault.functions.convertToAssets(shares).call()), decimals, _PLACES),
-        "may_withdraw_now": from_units(int(vault.functions.maxWithdraw(account).call()), decimals, _PLACES),
-        "quote_balance": from_units(int(suite.quote.functions.balanceOf(account).call()), decimals, _PLACES),
+        "shares": from_units(shares, share_decimals, _PLACES),
+        "shares_value": from_units(int(value(second[assets_at])), decimals, _PLACES),
+        "may_withdraw_now": from_units(int(value(first[max_withdraw_at])), decimals, _PLACES),
+        "quote_balance": from_units(int(value(first[quote_balance_at])), decimals, _PLACES),
         "options": [],
     }
-    for row in series_rows(suite):
-        held = int(suite.option_token.functions.balanceOf(account, row["id"]).call())
+    market = Market(first[market_at[0]], first[market_at[1]])
+    for row in series_table(suite, listed, live, now, decimals, second, details, market):
+        held = int(value(second[held_at[row["id"]]]))
         if held == 0:
             continue
         item: dict[str, Any] = {k: row[k] for k in ("id", "type", "strike", "expiry", "state")}
         item["amount"] = from_wad(held, _PLACES)
-        settlement = int(vault.functions.settlementPriceWad(row["expiry_unix"]).call())
+        settlement = int(value(second[details.settlement[row["id"]]]))
         if settlement:
             strike = int(Decimal(row["strike"]) * WAD)
             intrinsic = max(settlement - strike, 0) if row["type"] == "call" else max(strike - settlement, 0)

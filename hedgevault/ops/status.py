@@ -14,8 +14,19 @@ from typing import Any
 
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from hedgevault.chain.rpc import Revert, Rpc
 from hedgevault.deployment.vault_stack import latest_parameters
-from hedgevault.ops.reads import series_rows, utc_date
+from hedgevault.ops.reads import (
+    Batch,
+    Market,
+    add_series_details,
+    listed_series,
+    revert_text,
+    series_probe,
+    series_table,
+    utc_date,
+    value,
+)
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite
 from hedgevault.units import from_units, from_wad
@@ -25,17 +36,28 @@ RAY = 10**27
 NO_DEBT_HF = 2**256 - 1
 
 
-def hedger_status(suite: Suite, shock_up_bps: int | None) -> dict[str, Any]:
+def hedger_status(
+    suite: Suite, shock_up_bps: int | None, can_short: bool | None = None, details: Any = None
+) -> dict[str, Any]:
     """The hedging module: its address, whether it can go short, and ``IHedger.details(shockUpBps)`` at the
     vault's spot-up shock (underlying wad, quote units, health factors in wad, rates in ray a year); when
     ``shock_up_bps`` is unknown (no ParametersSet event found) or ``details`` reverts, ``details_error`` says
-    why and ``details`` is None."""
+    why and ``details`` is None. ``can_short`` and ``details`` (its answer or ``Revert``) are read now unless
+    given (``vault_status`` reads them in its batch)."""
     hedger = suite.hedger
-    out: dict[str, Any] = {"address": hedger.address, "can_short": bool(hedger.functions.canShort().call())}
+    if can_short is None:
+        batch = Batch()
+        calls = [batch.add(hedger, "canShort")]
+        if shock_up_bps is not None:
+            calls.append(batch.add(hedger, "details", shock_up_bps))
+        batch.run(Rpc(suite.w3))
+        can_short = bool(value(batch[calls[0]]))
+        details = batch[calls[1]] if shock_up_bps is not None else None
+    out: dict[str, Any] = {"address": hedger.address, "can_short": bool(can_short)}
     if shock_up_bps is None:
         out["details"], out["details_error"] = None, "the vault's spot-up shock is unknown (no ParametersSet event)"
         return out
-    raw, out["details_error"] = _try(lambda: hedger.functions.details(shock_up_bps).call())
+    raw, out["details_error"] = _tried(details)
     out["shock_up_bps"] = shock_up_bps
     if raw is None:
         out["details"] = None
@@ -46,49 +68,100 @@ def hedger_status(suite: Suite, shock_up_bps: int | None) -> dict[str, Any]:
 
 
 def _try(fn: Callable[[], Any]) -> tuple[Any, str | None]:
+    """``fn()`` as (value, None), or (None, why) when a web3 call in it reverted (``portfolio_status``'s reads,
+    still one by one)."""
     try:
         return fn(), None
     except (ContractCustomError, ContractLogicError) as exc:
         return None, describe(exc)
 
 
-def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
-    """Everything ``hedgevault status`` prints, as plain values (ints in their on-chain units)."""
-    vault, w3 = suite.vault, suite.w3
-    quote_decimals = int(suite.quote.functions.decimals().call())
-    share_decimals = int(vault.functions.decimals().call())
-    block = w3.eth.get_block("latest")
+def _tried(answer: Any) -> tuple[Any, str | None]:
+    """A batched answer as (value, None), or (None, why) when it reverted."""
+    if isinstance(answer, Revert):
+        return None, revert_text(answer)
+    return answer, None
+
+
+def vault_status(suite: Suite, account: str | None = None, rpc: Rpc | None = None) -> dict[str, Any]:
+    """Everything ``hedgevault status`` prints, as plain values (ints in their on-chain units): four round
+    trips (the chain id and head, the ParametersSet logs, then two batches of view calls) for up to
+    ``SERIES_PROBE`` listed series."""
+    vault = suite.vault
+    rpc = rpc or Rpc(suite.w3)
+    chain_id, block = rpc.checked([("eth_chainId", []), ("eth_getBlockByNumber", ["latest", False])])
+    now = int(block["timestamp"], 16)
+    parameters = latest_parameters(suite.vault) or {}
+    risk = parameters.get("risk")
+    shock = int(risk["spotShockUpBps"]) if risk else None
+
+    first = Batch()
+    at = {name: first.add(vault, name) for name in _VAULT_VIEWS}
+    at["quote_decimals"] = first.add(suite.quote, "decimals")
+    at["upkeep"] = first.add(vault, "checkUpkeep", b"")
+    at["can_short"] = first.add(suite.hedger, "canShort")
+    if shock is not None:
+        at["details"] = first.add(suite.hedger, "details", shock)
+    market_at = (first.add(suite.vol_oracle, "params"), first.add(suite.price_oracle, "feedSpotWad"))
+    if account is not None:
+        at["shares"] = first.add(vault, "balanceOf", account)
+        at["quote_balance"] = first.add(suite.quote, "balanceOf", account)
+        at["max_withdraw"] = first.add(vault, "maxWithdraw", account)
+        at["max_redeem"] = first.add(vault, "maxRedeem", account)
+    probes = series_probe(first, suite)
+    first.run(rpc)
+
+    quote_decimals = int(value(first[at["quote_decimals"]]))
+    share_decimals = int(value(first[at["decimals"]]))
+    live_ids = [int(i) for i in value(first[at["liveSeries"]])]
+    live = set(live_ids)
+    listed = listed_series(rpc, suite, first, probes)
+    second = Batch()
+    details = add_series_details(second, suite, listed, live, now)
+    price_at = second.add(vault, "convertToAssets", 10**share_decimals)
+    shares = int(value(first[at["shares"]])) if account is not None else 0
+    if account is not None:
+        assets_at = second.add(vault, "convertToAssets", shares)
+        held_at = {i: second.add(suite.option_token, "balanceOf", account, i) for i in live_ids}
+    second.run(rpc, suite.admin)
+
     status: dict[str, Any] = {
-        "chain_id": int(w3.eth.chain_id),
-        "block": int(block["number"]),
-        "timestamp": int(block["timestamp"]),
+        "chain_id": int(chain_id, 16),
+        "block": int(block["number"], 16),
+        "timestamp": now,
         "vault": vault.address,
         "quote_decimals": quote_decimals,
         "share_decimals": share_decimals,
-        "paused": bool(vault.functions.paused().call()),
-        "exit_mode": bool(vault.functions.exitMode().call()),
-        "total_supply": int(vault.functions.totalSupply().call()),
-        "last_hedge_time": int(vault.functions.lastHedgeTime().call()),
-        "payouts_owed": int(vault.functions.payoutsOwed().call()),
-        "fees_owed": int(vault.functions.feesOwed().call()),
-        "parameters": latest_parameters(suite.vault) or {},
+        "paused": bool(value(first[at["paused"]])),
+        "exit_mode": bool(value(first[at["exitMode"]])),
+        "total_supply": int(value(first[at["totalSupply"]])),
+        "last_hedge_time": int(value(first[at["lastHedgeTime"]])),
+        "payouts_owed": int(value(first[at["payoutsOwed"]])),
+        "fees_owed": int(value(first[at["feesOwed"]])),
+        "parameters": parameters,
     }
-    risk = status["parameters"].get("risk")
-    status["hedger"] = hedger_status(suite, int(risk["spotShockUpBps"]) if risk else None)
-    status["total_assets"], status["total_assets_error"] = _try(lambda: int(vault.functions.totalAssets().call()))
-    status["share_price"], _ = _try(lambda: int(vault.functions.convertToAssets(10**share_decimals).call()))
-    raw_book, status["book_error"] = _try(lambda: vault.functions.book().call())
+    can_short = bool(value(first[at["can_short"]]))
+    status["hedger"] = hedger_status(suite, shock, can_short, first[at["details"]] if shock is not None else None)
+    total_assets, total_assets_error = _tried(first[at["totalAssets"]])
+    status["total_assets"] = None if total_assets is None else int(total_assets)
+    status["total_assets_error"] = total_assets_error
+    share_price, _ = _tried(second[price_at])
+    status["share_price"] = None if share_price is None else int(share_price)
+    raw_book, status["book_error"] = _tried(first[at["book"]])
     status["book"] = suite.book_view(raw_book) if raw_book is not None else None
-    upkeep, status["upkeep_error"] = _try(lambda: vault.functions.checkUpkeep(b"").call())
+    upkeep, status["upkeep_error"] = _tried(first[at["upkeep"]])
     status["upkeep_needed"] = None if upkeep is None else bool(upkeep[0])
     status["upkeep_reason"] = _upkeep_reason(suite, upkeep, status["book"], status["parameters"])
-    quotes = {row["id"]: row for row in series_rows(suite)}
+    market = Market(first[market_at[0]], first[market_at[1]])
+    rows = series_table(suite, listed, live, now, quote_decimals, second, details, market)
+    quotes = {row["id"]: row for row in rows}
+    by_id = dict(listed)
     series = []
-    for series_id in vault.functions.liveSeries().call():
-        expiry, is_call, strike_wad, open_wad = vault.functions.series(series_id).call()
-        quoted = quotes.get(int(series_id), {})
+    for series_id in live_ids:
+        expiry, is_call, strike_wad, open_wad = by_id[series_id]
+        quoted = quotes.get(series_id, {})
         row: dict[str, Any] = {
-            "id": int(series_id),
+            "id": series_id,
             "expiry": int(expiry),
             "expiry_date": utc_date(int(expiry)),
             "type": "call" if is_call else "put",
@@ -100,20 +173,39 @@ def vault_status(suite: Suite, account: str | None = None) -> dict[str, Any]:
             "state": quoted.get("state", "-"),
         }
         if account is not None:
-            row["held_wad"] = int(suite.option_token.functions.balanceOf(account, series_id).call())
+            row["held_wad"] = int(value(second[held_at[series_id]]))
         series.append(row)
     status["series"] = series
     if account is not None:
-        shares = int(vault.functions.balanceOf(account).call())
         status["account"] = {
             "address": account,
             "shares": shares,
-            "quote_balance": int(suite.quote.functions.balanceOf(account).call()),
-            "assets": _try(lambda: int(vault.functions.convertToAssets(shares).call()))[0],
-            "max_withdraw": _try(lambda: int(vault.functions.maxWithdraw(account).call()))[0],
-            "max_redeem": _try(lambda: int(vault.functions.maxRedeem(account).call()))[0],
+            "quote_balance": int(value(first[at["quote_balance"]])),
+            "assets": _int_or_none(second[assets_at]),
+            "max_withdraw": _int_or_none(first[at["max_withdraw"]]),
+            "max_redeem": _int_or_none(first[at["max_redeem"]]),
         }
     return status
+
+
+#: The vault's views ``vault_status`` reads in its first batch.
+_VAULT_VIEWS = (
+    "decimals",
+    "paused",
+    "exitMode",
+    "totalSupply",
+    "lastHedgeTime",
+    "payoutsOwed",
+    "feesOwed",
+    "totalAssets",
+    "book",
+    "liveSeries",
+)
+
+
+def _int_or_none(answer: Any) -> int | None:
+    got, _ = _tried(answer)
+    return None if got is None else int(got)
 
 
 def _upkeep_reason(suite: Suite, upkeep: Any, book: dict[str, int] | None, params: dict[str, Any]) -> str:

@@ -1,0 +1,150 @@
+"""`status`, `series` and `positions` read the chain in a few batched round trips, however many series the
+vault lists: counted at a tiny HTTP proxy in front of the session Anvil (every POST is one round trip)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from web3 import HTTPProvider, Web3
+
+from hedgevault.chain import Node, latest_timestamp
+from hedgevault.cli import main
+from hedgevault.deployment import attach_suite, load_manifest
+from hedgevault.keys import anvil_account
+from hedgevault.ops import reads
+from hedgevault.ops.journey_cli import positions
+from hedgevault.ops.reads import series_rows
+from hedgevault.ops.status import vault_status
+from hedgevault.suite import Suite
+from hedgevault.txs import send
+
+WAD = 10**18
+DAY = 86_400
+
+
+class CountingProxy:
+    """Forwards every JSON-RPC POST to ``target`` and counts them."""
+
+    def __init__(self, target: str) -> None:
+        self.count = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                proxy.count += 1
+                request = urllib.request.Request(target, body, {"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    data = answer.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def proxy(node: Node) -> Iterator[CountingProxy]:
+    counting = CountingProxy(node.url)
+    yield counting
+    counting.close()
+
+
+@pytest.fixture(scope="module")
+def deployed(node: Node, w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Suite]:
+    manifest = tmp_path_factory.mktemp("round-trips") / "manifest.json"
+    assert main(["deploy", "--rpc-url", node.url, "--manifest", str(manifest), "--anvil-account", "0"]) == 0
+    suite = attach_suite(w3, load_manifest(manifest))
+    send(w3, suite.quote.functions.mint(anvil_account(3).address, suite.quote_units(10_000)), suite.admin)
+    return manifest, suite
+
+
+def _cli_round_trips(proxy: CountingProxy, manifest: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> int:
+    capsys.readouterr()
+    proxy.count = 0
+    assert main([*argv, "--rpc-url", proxy.url, "--manifest", str(manifest)]) == 0
+    assert capsys.readouterr().out
+    return proxy.count
+
+
+def _list(suite: Suite, expiry: int, strike: int, is_call: bool) -> None:
+    send(suite.w3, suite.vault.functions.listSeries(expiry, strike * WAD, is_call), suite.admin)
+
+
+def test_status_series_positions_take_the_same_round_trips_for_1_and_4_series(
+    proxy: CountingProxy, deployed: tuple[Path, Suite], capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest, suite = deployed
+    w3 = suite.w3
+    holder = anvil_account(3).address
+    expiry = latest_timestamp(w3) + 7 * DAY
+    send(w3, suite.vol_oracle.functions.postVol(expiry, 8 * WAD // 10), suite.admin)
+    _list(suite, expiry, 3000, True)
+    commands = (
+        ("status", "--json", "--account", holder),
+        ("status",),
+        ("series", "--json"),
+        ("positions", "--account", holder, "--json"),
+    )
+    one = [_cli_round_trips(proxy, manifest, capsys, *argv) for argv in commands]
+    # in process, on a suite attached through the proxy: only the command's own reads
+    suite_via_proxy = attach_suite(Web3(HTTPProvider(proxy.url)), load_manifest(manifest))
+    proxy.count = 0
+    status = vault_status(suite_via_proxy, holder)
+    assert proxy.count == 4  # chain id + head, the ParametersSet logs, two batches of view calls
+    assert [row["id"] for row in status["series"]] == [1]
+
+    _list(suite, expiry, 2800, False)
+    _list(suite, expiry + 7 * DAY, 3500, True)  # no vol posted for this expiry: listed, but not trading
+    _list(suite, expiry, 3200, True)
+    four = [_cli_round_trips(proxy, manifest, capsys, *argv) for argv in commands]
+    assert four == one
+    proxy.count = 0
+    status = vault_status(suite_via_proxy, holder)
+    assert proxy.count == 4
+    assert [row["id"] for row in status["series"]] == [1, 2, 3, 4]
+    assert status["series"][2]["state"].startswith("live, not trading: quote would revert with ")
+    proxy.count = 0
+    rows = series_rows(suite_via_proxy)
+    assert proxy.count == 3 and [r["id"] for r in rows] == [1, 2, 3, 4]
+    proxy.count = 0
+    positions(suite_via_proxy, holder)
+    assert proxy.count == 3
+
+
+def test_more_series_than_one_probe_holds_take_more_batches(
+    proxy: CountingProxy, deployed: tuple[Path, Suite], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``SERIES_PROBE`` listed ids, each doubling of the probe is one more round trip, and no series is
+    lost or invented at the boundary."""
+    _, suite = deployed
+    expiry = latest_timestamp(suite.w3) + 21 * DAY
+    while len(suite.vault.functions.liveSeries().call()) < 4:
+        _list(suite, expiry, 2500 + 100 * len(suite.vault.functions.liveSeries().call()), True)
+    count = len(series_rows(suite))
+    suite_via_proxy = attach_suite(Web3(HTTPProvider(proxy.url)), load_manifest(deployed[0]))
+    expected = series_rows(suite_via_proxy)
+    for probe, extra in ((count, 1), (count + 1, 0), (count - 1, 1), (2, 2), (1, 3)):
+        monkeypatch.setattr(reads, "SERIES_PROBE", probe)
+        proxy.count = 0
+        rows = series_rows(suite_via_proxy)
+        assert json.dumps(rows) == json.dumps(expected), probe
+        assert proxy.count == 3 + extra, (probe, proxy.count)
