@@ -342,15 +342,20 @@ class Rpc:
                 out[i] = TxStatus(hashes[i], bool(response.get("result")), False)
         return [s for s in out if s is not None]
 
-    def replay(self, tx_hash: str) -> Revert:
+    def replay(self, tx_hash: str, block: int | None = None) -> Revert:
         """Why the mined transaction ``tx_hash`` reverted: it is called again on the state before its block
-        (exact for a transaction alone in its block, as on an automining node)."""
+        (exact for a transaction alone in its block, as on an automining node). ``block`` is the block it was
+        mined in, from its receipt; without it, the node's record of the transaction says."""
         tx = self.request("eth_getTransactionByHash", [tx_hash])
         if tx is None:
             return Revert(b"", "unknown", f"the node does not know transaction {tx_hash}")
+        if block is None:
+            if tx.get("blockNumber") is None:
+                return Revert(b"", "unknown", f"transaction {tx_hash} is not mined yet: nothing to replay")
+            block = int(tx["blockNumber"], 16)
         call = {key: tx[key] for key in ("from", "to", "input", "value", "gas") if tx.get(key) is not None}
         call["data"] = call.pop("input", "0x")
-        before = hex(max(int(tx["blockNumber"], 16) - 1, 0))
+        before = hex(max(block - 1, 0))
         response = self._raw("eth_call", [call, before])
         if "error" in response:
             return revert_of_error(response["error"]) or Revert(b"", "node_error", _error_text(response["error"]))

@@ -153,7 +153,7 @@ def _receipt(w3: Web3, tx_hash: str, sender: str) -> TxReceipt:
     reverted."""
     receipt = w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash))
     if receipt["status"] != 1:
-        raise TransactionReverted(tx_hash, sender, Rpc(w3).replay(tx_hash))
+        raise TransactionReverted(tx_hash, sender, Rpc(w3).replay(tx_hash, int(receipt["blockNumber"])))
     return receipt
 
 

@@ -182,3 +182,26 @@ def test_reverted_send_raises_with_the_decoded_reason(w3: Web3, token: Contract,
     with pytest.raises(TransactionReverted, match=r"ERC20InsufficientBalance\(sender=0x[0-9a-fA-F]{40}, balance="):
         send_signed(w3, token.functions.transfer(deployer, 10**30), account, gas=100_000)
     assert token.functions.balanceOf(poor).call() == 5
+
+
+def test_replay_of_a_transaction_still_in_the_pool_says_so(w3: Web3, token: Contract) -> None:
+    """A hash the node holds but has not mined: nothing to replay, said in words (it used to fail on the
+    missing block number with a TypeError)."""
+    account = anvil_account(7)
+    rpc = Rpc(w3)
+    signer = Signer(rpc, account)
+    fees = capped_fees(base_fee_wei=rpc.head().base_fee_wei, priority_fee_wei=10**9, fee_cap_wei=None)
+    request = TxRequest(
+        token.address, AbiFunction.of(artifact_abi("MockERC20"), "mint").calldata(account.address, 1), 100_000
+    )
+    pending = ""
+    rpc.request("evm_setAutomine", [False])
+    try:
+        pending = signer.send(request, signer.nonce("pending"), fees)
+        why = rpc.replay(pending)
+        assert (why.name, why.text) == ("unknown", f"transaction {pending} is not mined yet: nothing to replay")
+    finally:
+        if pending:
+            rpc.request("anvil_dropTransaction", [pending])
+        rpc.request("evm_setAutomine", [True])
+    assert rpc.request("eth_getTransactionByHash", [pending]) is None

@@ -1,4 +1,10 @@
-"""Fixtures of the option-vault tests (on top of ``tests/conftest.py``'s session Anvil ``w3``).
+"""Fixtures of the option-vault tests.
+
+* ``node`` / ``w3`` - the vault tests' own Anvil (per worker, clock frozen as in ``tests/conftest.py``),
+  not the session node the other directories share: every module elsewhere that deploys on the shared node
+  moves its clock (a local deployment warps past the pool's TWAP window, 600 s), and seven of them after
+  ``suite6`` left its feed an hour stale (``FeedStale``) whenever the scheduler put those files first.
+  Here the clock moves only through these fixtures and the tests, each undone by ``_isolate``.
 
 * ``suite6`` / ``suite18`` - the whole suite (``hedgevault.suite.deploy_suite``: mock quote token with
   6 or 18 decimals, 18-decimal underlying, mock Chainlink feed at 3000, the real Uniswap V3 factory,
@@ -21,8 +27,22 @@ from vaultkit import Actors
 from vaultkit import actors as make_actors
 from web3 import Web3
 
+from hedgevault.chain import Node, freeze_clock, local_node
 from hedgevault.suite import Suite, SuiteConfig, deploy_suite
 from hedgevault.toolchain.compiler import Artifact, compile_project
+
+
+@pytest.fixture(scope="session")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    with local_node(log_dir=tmp_path_factory.mktemp("anvil-vault")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def w3(node: Node) -> Web3:
+    connection = node.web3()
+    freeze_clock(connection)
+    return connection
 
 
 @pytest.fixture(scope="session")
