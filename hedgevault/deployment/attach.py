@@ -5,7 +5,7 @@ from __future__ import annotations
 from web3 import Web3
 
 from hedgevault.deployment.errors import DeploymentError
-from hedgevault.deployment.infrastructure import load_infrastructure
+from hedgevault.deployment.infrastructure import infrastructure_records, load_infrastructure
 from hedgevault.deployment.manifest import (
     GOVERNANCE_ARTIFACTS,
     VAULT_STACK_ARTIFACTS,
@@ -15,7 +15,7 @@ from hedgevault.deployment.manifest import (
     bind,
     stack_artifact,
 )
-from hedgevault.deployment.steps import verify_record
+from hedgevault.deployment.steps import verify_records
 from hedgevault.params import PARAM_SECTIONS, AaveParams, SuiteConfig
 from hedgevault.suite import Suite
 from hedgevault.toolchain.compiler import compile_project
@@ -60,20 +60,25 @@ def attach_suite(w3: Web3, manifest: Manifest) -> Suite:
         raise DeploymentError(
             f"the manifest's vault stack lacks {', '.join(missing)}: run `hedgevault deploy` to finish it"
         )
+    timelock_record = None
+    if manifest.governance is not None:
+        timelock_record = manifest.governance.contracts.get("timelock")
+        if timelock_record is None:
+            raise DeploymentError("the manifest's timelock is not deployed yet: run `hedgevault deploy` to finish it")
+    # every recorded contract's code, in one round trip; a mismatch names them all
+    records = infrastructure_records(infra_section)
+    records.update({f"vault_stack.{key}": record for key, record in stack.contracts.items()})
+    if timelock_record is not None:
+        records["governance.timelock"] = timelock_record
+    verify_records(w3, records)
     artifacts = compile_project()
-    infra = load_infrastructure(w3, infra_section, artifacts)
-    for key, record in stack.contracts.items():
-        verify_record(w3, f"vault_stack.{key}", record)
+    infra = load_infrastructure(w3, infra_section, artifacts, verify=False)
     contracts = {
         key: bind(w3, stack.contracts[key].address, artifacts[stack_artifact(key, stack.contracts[key])].abi)
         for key in VAULT_STACK_ARTIFACTS
     }
     timelock = None
-    if manifest.governance is not None:
-        timelock_record = manifest.governance.contracts.get("timelock")
-        if timelock_record is None:
-            raise DeploymentError("the manifest's timelock is not deployed yet: run `hedgevault deploy` to finish it")
-        verify_record(w3, "governance.timelock", timelock_record)
+    if timelock_record is not None:
         timelock = bind(w3, timelock_record.address, artifacts[GOVERNANCE_ARTIFACTS["timelock"]].abi)
     return Suite(
         w3=w3,

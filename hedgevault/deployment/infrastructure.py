@@ -29,7 +29,7 @@ from hedgevault.deployment.manifest import (
     bind,
     code_hash,
 )
-from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext, verify_record
+from hedgevault.deployment.steps import DeployContext, verify_record, verify_records
 from hedgevault.params import WAD, SuiteConfig
 from hedgevault.toolchain.compiler import Artifact
 from hedgevault.uniswap import FAR_DEADLINE, MAX_TICK, TICK_SPACING, Uniswap, npm_artifact, raw_price, sqrt_price_x96
@@ -344,16 +344,18 @@ def _configured_aave(ctx: DeployContext, addresses: InfrastructureConfig) -> dic
     }
 
 
-def load_infrastructure(w3: Web3, section: InfrastructureSection, artifacts: dict[str, Artifact]) -> Infrastructure:
-    """Bind a recorded infrastructure section to web3 contracts, checking every recorded code hash."""
-    differences = []
-    for key, record in section.contracts.items():
-        try:
-            verify_record(w3, f"infrastructure.{key}", record)
-        except DeploymentMismatch as exc:
-            differences += exc.differences
-    if differences:
-        raise DeploymentMismatch("the chain does not match the manifest's infrastructure", differences, MISMATCH_ADVICE)
+def infrastructure_records(section: InfrastructureSection) -> dict[str, ContractRecord]:
+    """The section's contract records, keyed as mismatches name them (``infrastructure.<key>``)."""
+    return {f"infrastructure.{key}": record for key, record in section.contracts.items()}
+
+
+def load_infrastructure(
+    w3: Web3, section: InfrastructureSection, artifacts: dict[str, Artifact], *, verify: bool = True
+) -> Infrastructure:
+    """Bind a recorded infrastructure section to web3 contracts, checking every recorded code hash (in one
+    round trip; ``verify=False`` when the caller checks them together with its own records)."""
+    if verify:
+        verify_records(w3, infrastructure_records(section), "the manifest's infrastructure")
     contracts = section.contracts
     mocks = section.origin == "deployed"
     token_abi = artifacts["MockERC20"].abi

@@ -62,6 +62,7 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
+from hedgevault.chain.rpc import Rpc, RpcError
 from hedgevault.deployment.errors import ManifestError, WrongChainError
 from hedgevault.keys import DEV_CHAIN_IDS
 from hedgevault.toolchain.paths import PROJECT_ROOT
@@ -185,8 +186,19 @@ class ChainIdentity:
 
     @classmethod
     def read(cls, w3: Web3) -> ChainIdentity:
-        genesis = w3.eth.get_block(0)
-        return cls(chain_id=int(w3.eth.chain_id), genesis_hash=_hex(genesis["hash"]), fork_block=_fork_block(w3))
+        """The node's identity, in one batched round trip (block 0, chain id, Anvil's fork configuration)."""
+        genesis, chain_id, node_info = Rpc(w3).batch(
+            [("eth_getBlockByNumber", ["0x0", False]), ("eth_chainId", []), ("anvil_nodeInfo", [])]
+        )
+        for method, answer in (("eth_getBlockByNumber", genesis), ("eth_chainId", chain_id)):
+            if "error" in answer or answer.get("result") is None:
+                error = answer.get("error") or {"message": "no result"}
+                raise RpcError(method, str(error.get("message", error) if isinstance(error, dict) else error))
+        return cls(
+            chain_id=int(str(chain_id["result"]), 16),
+            genesis_hash=_hex(genesis["result"]["hash"]),
+            fork_block=_fork_block_of(node_info.get("result")),
+        )
 
     @property
     def parent(self) -> ChainIdentity:
@@ -461,14 +473,10 @@ def _records(data: dict[str, Any], allowed: tuple[str, ...], section: str) -> di
     return records
 
 
-def _fork_block(w3: Web3) -> int | None:
-    """The fork block of an Anvil fork, None for any other node (or one without ``anvil_nodeInfo``)."""
-    try:
-        answer = w3.provider.make_request("anvil_nodeInfo", [])  # type: ignore[arg-type]
-    except Exception:  # noqa: BLE001 - a node without the method is not an Anvil fork
-        return None
-    result = answer.get("result") if isinstance(answer, dict) else None
-    fork = result.get("forkConfig") if isinstance(result, dict) else None
+def _fork_block_of(node_info: Any) -> int | None:
+    """The fork block in an ``anvil_nodeInfo`` answer; None for a node that is not an Anvil fork (or has no
+    such method: its answer is an error, passed here as None)."""
+    fork = node_info.get("forkConfig") if isinstance(node_info, dict) else None
     block = fork.get("forkBlockNumber") if isinstance(fork, dict) else None
     return int(block) if block is not None else None
 

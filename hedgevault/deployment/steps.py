@@ -3,7 +3,7 @@ or deploy it and record it (saving the manifest at once, so an interrupted run r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
+from hedgevault.chain.rpc import Rpc
 from hedgevault.deployment.errors import DeploymentError, DeploymentMismatch
 from hedgevault.deployment.manifest import EMPTY_CODE_HASH, ContractRecord, Manifest, bind, code_hash
 from hedgevault.deployment.senders import Sender
@@ -102,14 +103,32 @@ class DeployContext:
 
 def verify_record(w3: Web3, key: str, record: ContractRecord) -> None:
     """Raise ``DeploymentMismatch`` unless ``record``'s code is at its address."""
-    found = code_hash(w3, record.address)
-    if found == record.code_hash:
+    verify_records(w3, {key: record})
+
+
+def verify_records(w3: Web3, records: Mapping[str, ContractRecord], what: str = "the manifest") -> None:
+    """Raise ``DeploymentMismatch`` naming every record (key: address, artifact) whose code is not at its
+    address, unless all are; the codes are read in one batched round trip (``eth_getCode`` each)."""
+    if not records:
         return
-    if found == EMPTY_CODE_HASH:
-        difference = f"{key}: no code at {record.address} (the manifest records {record.artifact})"
-    else:
-        difference = f"{key}: code hash at {record.address} is {found}, the manifest records {record.code_hash}"
-    raise DeploymentMismatch("the chain does not match the manifest", [difference], MISMATCH_ADVICE)
+    keys = list(records)
+    codes = Rpc(w3).checked(
+        [("eth_getCode", [Web3.to_checksum_address(records[key].address), "latest"]) for key in keys]
+    )
+    differences = []
+    for key, code in zip(keys, codes, strict=True):
+        record = records[key]
+        found = _hex(Web3.keccak(hexstr=str(code or "0x")))
+        if found == record.code_hash:
+            continue
+        if found == EMPTY_CODE_HASH:
+            differences.append(f"{key}: no code at {record.address} (the manifest records {record.artifact})")
+        else:
+            differences.append(
+                f"{key}: code hash at {record.address} is {found}, the manifest records {record.code_hash}"
+            )
+    if differences:
+        raise DeploymentMismatch(f"the chain does not match {what}", differences, MISMATCH_ADVICE)
 
 
 def _hex(value: Any) -> str:

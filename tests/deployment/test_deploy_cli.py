@@ -129,6 +129,24 @@ def test_tampered_manifest_is_refused_with_what_differs(
     assert _nonce(w3, deployer) == before
 
 
+def test_attach_names_every_contract_that_differs_at_once(
+    hv: Callable[..., Run], chain: Node, manifest_path: Path, tmp_path: Path
+) -> None:
+    """The codes are checked in one batch: an infrastructure record and a vault-stack record that both differ
+    are both named in the one message (each used to stop the check at the first)."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data["infrastructure"]["contracts"]["pool"].update(address="0x" + "11" * 20)
+        _stack(data)["vault"].update(code_hash="0x" + "ab" * 32)
+
+    run = hv("status", "--rpc-url", chain.url, "--manifest", _tampered(manifest_path, tmp_path, edit))
+    assert run.code == 2
+    assert "the chain does not match the manifest" in run.err
+    assert "infrastructure.pool: no code at 0x1111111111111111111111111111111111111111" in run.err
+    assert "vault_stack.vault: code hash at" in run.err and "the manifest records 0xabab" in run.err
+    assert "--fresh" in run.err and "Traceback" not in run.err
+
+
 def test_changed_config_is_refused_before_sending(
     hv: Callable[..., Run], chain: Node, w3: Web3, manifest_path: Path, deployer: LocalAccount
 ) -> None:

@@ -105,6 +105,9 @@ def test_status_series_positions_take_the_same_round_trips_for_1_and_4_series(
         ("positions", "--account", holder, "--json"),
     )
     one = [_cli_round_trips(proxy, manifest, capsys, *argv) for argv in commands]
+    # the whole command, attach included: the chain's identity in one batch, every recorded contract's code in
+    # one more (it was one request per contract: 52 round trips for `status`), then the command's own reads
+    assert one == [7, 7, 6, 6]
     # in process, on a suite attached through the proxy: only the command's own reads
     suite_via_proxy = attach_suite(Web3(HTTPProvider(proxy.url)), load_manifest(manifest))
     proxy.count = 0
