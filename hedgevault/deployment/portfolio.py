@@ -24,6 +24,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from hedgevault.chain import warp
+from hedgevault.chain.abi import Call
+from hedgevault.chain.rpc import Rpc
 from hedgevault.chain.sending import send
 from hedgevault.deployment.config import DeployConfig, GovernanceConfig
 from hedgevault.deployment.errors import DeploymentError, DeploymentMismatch
@@ -32,6 +34,7 @@ from hedgevault.deployment.infrastructure import (
     Infrastructure,
     deploy_local_infrastructure,
     ensure_pool,
+    infrastructure_records,
     load_infrastructure,
     seed_full_range,
 )
@@ -45,7 +48,7 @@ from hedgevault.deployment.manifest import (
     bind,
     code_hash,
 )
-from hedgevault.deployment.steps import DeployContext, verify_record
+from hedgevault.deployment.steps import DeployContext, verify_record, verify_records
 from hedgevault.deployment.timelock import deploy_timelock
 from hedgevault.params import WAD, OracleParams, SuiteConfig
 from hedgevault.portfolio.config import AssetConfig, PortfolioConfig, initial_targets, mock_amounts
@@ -552,35 +555,47 @@ def attach_portfolio(w3: Web3, manifest: Manifest) -> PortfolioStack:
             "the manifest records no portfolio stack: deploy one with `hedgevault deploy --stack portfolio` "
             "(or --stack both)"
         )
+    # every recorded contract's code, in one round trip; a mismatch names them all
+    records = infrastructure_records(manifest.infrastructure)
+    records.update({f"portfolio.{key}": record for key, record in section.contracts.items()})
+    verify_records(w3, records)
     artifacts = compile_project()
-    infra = load_infrastructure(w3, manifest.infrastructure, artifacts)
-    for key, record in section.contracts.items():
-        verify_record(w3, f"portfolio.{key}", record)
+    infra = load_infrastructure(w3, manifest.infrastructure, artifacts, verify=False)
     config = PortfolioConfig.from_json(section.parameters)
     c = section.contracts
     missing = [k for k in ("cov_oracle",) if k not in c]
     if missing:
         raise DeploymentError("the manifest's portfolio stack is unfinished: run `hedgevault deploy` to finish it")
-    assets = []
+    bound = []
     for asset in config.assets:
         s = asset.symbol
         mock = c[f"token:{s}"].artifact == "MockERC20"
         token = bind(w3, c[f"token:{s}"].address, artifacts["MockERC20"].abi)
         feed = bind(w3, c[f"feed:{s}"].address, artifacts["MockAggregator" if mock else "AggregatorV3Interface"].abi)
         pool = bind(w3, c[f"pool:{s}"].address, npm_artifact("UniswapV3Pool").abi)
-        assets.append(
-            PortfolioAsset(
-                symbol=s,
-                token=token,
-                feed=feed,
-                pool=pool,
-                price_oracle=bind(w3, c[f"price_oracle:{s}"].address, artifacts["PriceOracle"].abi),
-                decimals=int(token.functions.decimals().call()),
-                feed_decimals=int(feed.functions.decimals().call()),
-                pool_fee=int(pool.functions.fee().call()),
-                mock=mock,
-            )
+        bound.append((s, mock, token, feed, pool))
+    # each asset's decimals, feed decimals and pool fee: one batched round trip
+    answers = Rpc(w3).calls(
+        [
+            Call(contract, name)
+            for _, _, token, feed, pool in bound
+            for contract, name in ((token, "decimals"), (feed, "decimals"), (pool, "fee"))
+        ]
+    )
+    assets = [
+        PortfolioAsset(
+            symbol=s,
+            token=token,
+            feed=feed,
+            pool=pool,
+            price_oracle=bind(w3, c[f"price_oracle:{s}"].address, artifacts["PriceOracle"].abi),
+            decimals=int(answers[3 * k]),
+            feed_decimals=int(answers[3 * k + 1]),
+            pool_fee=int(answers[3 * k + 2]),
+            mock=mock,
         )
+        for k, (s, mock, token, feed, pool) in enumerate(bound)
+    ]
     timelock = None
     if manifest.governance is not None and manifest.governance.timelock_address is not None:
         timelock = bind(w3, manifest.governance.timelock_address, artifacts[GOVERNANCE_ARTIFACTS["timelock"]].abi)

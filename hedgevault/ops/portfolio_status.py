@@ -18,7 +18,8 @@ import numpy as np
 from hedgevault.chain.rpc import Rpc
 from hedgevault.deployment.portfolio import PortfolioStack
 from hedgevault.keeper.portfolio import FeedHistory, portfolio_state, rules_from_chain
-from hedgevault.ops.status import _try
+from hedgevault.ops.reads import Batch, value
+from hedgevault.ops.status import _tried
 from hedgevault.units import from_units, from_wad
 
 WAD = 10**18
@@ -28,14 +29,22 @@ MIN_REALISED_DAYS = 7
 
 
 def realised_vols(
-    stack: PortfolioStack, weights_wad: list[int] | None, days: int = REALISED_DAYS
+    stack: PortfolioStack,
+    weights_wad: list[int] | None,
+    days: int = REALISED_DAYS,
+    *,
+    rpc: Rpc | None = None,
+    head: tuple[int, int] | None = None,
 ) -> tuple[dict[str, Any] | None, str | None]:
     """({"assets": [vol per asset], "portfolio": vol of the weights' returns or None, "days": n}, None), or
-    (None, reason). Vols are annualised fractions (0.2 = 20%)."""
-    w3 = stack.w3
-    block = w3.eth.get_block("latest")
-    now, number = int(block["timestamp"]), int(block["number"])
-    history = FeedHistory(Rpc(w3), [a.feed.address for a in stack.assets])
+    (None, reason). Vols are annualised fractions (0.2 = 20%). ``head`` is (block number, timestamp) when the
+    caller has read it (else the latest block is read)."""
+    rpc = rpc or Rpc(stack.w3)
+    if head is None:
+        latest = rpc.head()
+        head = (latest.number, latest.timestamp)
+    number, now = head
+    history = FeedHistory(rpc, [a.feed.address for a in stack.assets])
     history.refresh(number, now - days * DAY_SEC)
     prices = None
     for points in range(days + 1, MIN_REALISED_DAYS, -1):
@@ -56,32 +65,43 @@ def realised_vols(
     return out, None
 
 
-def portfolio_status(stack: PortfolioStack, account: str | None = None) -> dict[str, Any]:
+def portfolio_status(stack: PortfolioStack, account: str | None = None, rpc: Rpc | None = None) -> dict[str, Any]:
     """Everything ``hedgevault status`` prints of a portfolio vault, as plain values (ints in their on-chain
-    units: quote units, wad)."""
-    w3, vault = stack.w3, stack.vault
-    block = w3.eth.get_block("latest")
-    now = int(block["timestamp"])
-    cov = stack.cov_oracle.functions
+    units: quote units, wad). The views are read at one block in one batch (a second for the account's
+    shares in quote), then the feeds' history for the realised vols."""
+    vault = stack.vault
+    rpc = rpc or Rpc(stack.w3)
+    chain_id, block = rpc.checked([("eth_chainId", []), ("eth_getBlockByNumber", ["latest", False])])
+    number, now = int(block["number"], 16), int(block["timestamp"], 16)
+    cov = stack.cov_oracle
+    first = Batch()
+    at = {name: first.add(cov, name) for name in ("lastUpdate", "epoch", "volsWad")}
+    if vault is not None:
+        at.update({name: first.add(vault, name) for name in _VAULT_VIEWS})
+        at["upkeep"] = first.add(vault, "checkUpkeep", b"")
+        if account is not None:
+            at["shares"] = first.add(vault, "balanceOf", account)
+            at["max_withdraw"] = first.add(vault, "maxWithdraw", account)
+    first.run(rpc, block=number)
     status: dict[str, Any] = {
-        "chain_id": int(w3.eth.chain_id),
-        "block": int(block["number"]),
+        "chain_id": int(chain_id, 16),
+        "block": number,
         "timestamp": now,
         "vault": None if vault is None else vault.address,
         "quote_decimals": stack.quote_decimals,
         "symbols": [a.symbol for a in stack.assets],
-        "cov_oracle": stack.cov_oracle.address,
-        "cov_last_update": int(cov.lastUpdate().call()),
-        "cov_epoch": int(cov.epoch().call()),
+        "cov_oracle": cov.address,
+        "cov_last_update": int(value(first[at["lastUpdate"]])),
+        "cov_epoch": int(value(first[at["epoch"]])),
     }
-    status["vols_wad"], status["vols_error"] = _try(lambda: [int(v) for v in cov.volsWad().call()])
+    vols, status["vols_error"] = _tried(first[at["volsWad"]])
+    status["vols_wad"] = None if vols is None else [int(v) for v in vols]
     if vault is None:
         status["state"], status["state_error"] = None, "the vault is not deployed yet"
-        status["realised"], status["realised_error"] = realised_vols(stack, None)
+        status["realised"], status["realised_error"] = realised_vols(stack, None, rpc=rpc, head=(number, now))
         return status
-    fns = vault.functions
-    rules = rules_from_chain(fns.rules().call())
-    status["paused"] = bool(fns.paused().call())
+    rules = rules_from_chain(value(first[at["rules"]]))
+    status["paused"] = bool(value(first[at["paused"]]))
     status["rules"] = {
         "mode": rules.mode.name,
         "min_vol_wad": rules.min_vol_wad,
@@ -89,26 +109,34 @@ def portfolio_status(stack: PortfolioStack, account: str | None = None) -> dict[
         "min_weight_wad": list(rules.min_weight_wad),
         "max_weight_wad": list(rules.max_weight_wad),
     }
-    weights, target_vol, set_at = fns.targets().call()
+    weights, target_vol, set_at = value(first[at["targets"]])
     status["targets"] = {"weights_wad": [int(x) for x in weights], "vol_wad": int(target_vol), "set_at": int(set_at)}
-    status["total_supply"] = int(fns.totalSupply().call())
-    status["share_decimals"] = int(fns.decimals().call())
-    raw, status["state_error"] = _try(lambda: fns.state().call())
+    status["total_supply"] = int(value(first[at["totalSupply"]]))
+    status["share_decimals"] = int(value(first[at["decimals"]]))
+    raw, status["state_error"] = _tried(first[at["state"]])
     view = None if raw is None else portfolio_state(raw)
     status["state"] = view
     current = None if view is None else [a["weightWad"] for a in view["assets"]]
-    status["realised"], status["realised_error"] = realised_vols(stack, current)
-    upkeep, status["upkeep_error"] = _try(lambda: fns.checkUpkeep(b"").call())
+    status["realised"], status["realised_error"] = realised_vols(stack, current, rpc=rpc, head=(number, now))
+    upkeep, status["upkeep_error"] = _tried(first[at["upkeep"]])
     status["upkeep_needed"] = None if upkeep is None else bool(upkeep[0])
     if account is not None:
-        shares = int(fns.balanceOf(account).call())
+        shares = int(value(first[at["shares"]]))
+        second = Batch()
+        assets_at = second.add(vault, "convertToAssets", shares)
+        assets, _ = _tried(second.run(rpc, block=number)[assets_at])
+        max_withdraw, _ = _tried(first[at["max_withdraw"]])
         status["account"] = {
             "address": account,
             "shares": shares,
-            "assets": _try(lambda: int(fns.convertToAssets(shares).call()))[0],
-            "max_withdraw": _try(lambda: int(fns.maxWithdraw(account).call()))[0],
+            "assets": None if assets is None else int(assets),
+            "max_withdraw": None if max_withdraw is None else int(max_withdraw),
         }
     return status
+
+
+#: The vault's views every status reads (one batch).
+_VAULT_VIEWS = ("rules", "paused", "targets", "totalSupply", "decimals", "state")
 
 
 def _pct(wad: int | None, digits: int = 2) -> str:

@@ -64,8 +64,9 @@ class Batch:
         self.calls.append(Call(contract, name, tuple(args)))
         return len(self.calls) - 1
 
-    def run(self, rpc: Rpc, sender: str | None = None) -> Batch:
-        self.answers = rpc.results(self.calls, sender) if self.calls else []
+    def run(self, rpc: Rpc, sender: str | None = None, block: int | None = None) -> Batch:
+        """Answer every call at ``block`` (None: latest), as ``sender`` when given."""
+        self.answers = rpc.results(self.calls, sender, block) if self.calls else []
         return self
 
     def __getitem__(self, index: int) -> Any:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from web3.exceptions import ContractCustomError, ContractLogicError
-
 from hedgevault.chain.rpc import Revert, Rpc
 from hedgevault.deployment.vault_stack import latest_parameters
 from hedgevault.ops.reads import (
@@ -27,7 +25,6 @@ from hedgevault.ops.reads import (
     utc_date,
     value,
 )
-from hedgevault.reverts import describe
 from hedgevault.suite import Suite
 from hedgevault.units import from_units, from_wad
 
@@ -65,15 +62,6 @@ def hedger_status(
     names = ("longWad", "debtWad", "collateral", "healthFactorWad", "healthFactorShockWad")
     out["details"] = {name: int(v) for name, v in zip((*names, "borrowRateRay", "supplyRateRay"), raw, strict=True)}
     return out
-
-
-def _try(fn: Callable[[], Any]) -> tuple[Any, str | None]:
-    """``fn()`` as (value, None), or (None, why) when a web3 call in it reverted (``portfolio_status``'s reads,
-    still one by one)."""
-    try:
-        return fn(), None
-    except (ContractCustomError, ContractLogicError) as exc:
-        return None, describe(exc)
 
 
 def _tried(answer: Any) -> tuple[Any, str | None]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rpccount import CountingProxy
 from web3 import Web3
 
 from hedgevault.chain import Node, warp
@@ -22,6 +23,11 @@ from hedgevault.keeper.portfolio import portfolio_state
 from hedgevault.txs import send
 
 WAD = 10**18
+#: The depositor of ``invested`` (Anvil's account 2).
+ALICE = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+#: Round trips of the whole `status --json --account` command on this module's stack (measured; a new one-by-one
+#: read makes it grow).
+ROUND_TRIPS = 11
 DAY = 86_400
 DAYS = 20
 
@@ -136,3 +142,22 @@ def test_status_with_stale_feeds_says_why_and_still_answers(
     out = capsys.readouterr().out
     assert "state               unavailable: FeedStale(" in out, out
     assert "rebalance needed    no" in out  # checkUpkeep answers false (it never reverts)
+
+
+def test_status_reads_in_a_few_round_trips(
+    node: Node, invested: tuple[Path, PortfolioStack, list], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole `status --json --account` command: the chain's identity and every recorded code in two batches,
+    the views at one block in one, the account's shares in quote in one, the feeds' 20 days of rounds in a few
+    (it was one request per view call and per recorded contract: 52 round trips)."""
+    path, _, _ = invested
+    proxy = CountingProxy(node.url)
+    try:
+        capsys.readouterr()
+        args = ["status", "--json", "--account", ALICE, "--rpc-url", proxy.url, "--manifest", str(path)]
+        assert main(args) == 0
+        data = json.loads(capsys.readouterr().out)["portfolio"]
+        assert data["account"]["shares"] > 0 and data["realised"]["days"] == DAYS
+        assert proxy.count == ROUND_TRIPS, " | ".join(proxy.methods)
+    finally:
+        proxy.close()

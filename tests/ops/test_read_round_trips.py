@@ -4,13 +4,11 @@ vault lists: counted at a tiny HTTP proxy in front of the session Anvil (every P
 from __future__ import annotations
 
 import json
-import threading
-import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from rpccount import CountingProxy
 from web3 import HTTPProvider, Web3
 
 from hedgevault.chain import Node, latest_timestamp
@@ -26,39 +24,6 @@ from hedgevault.txs import send
 
 WAD = 10**18
 DAY = 86_400
-
-
-class CountingProxy:
-    """Forwards every JSON-RPC POST to ``target`` and counts them."""
-
-    def __init__(self, target: str) -> None:
-        self.count = 0
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                proxy.count += 1
-                request = urllib.request.Request(target, body, {"Content-Type": "application/json"})
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    data = answer.read()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
