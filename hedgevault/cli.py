@@ -189,11 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     from hedgevault.ops.cli import register as register_ops
     from hedgevault.ops.governance_cli import register as register_governance
     from hedgevault.ops.journey_cli import register as register_journey
+    from hedgevault.ops.surface_cli import register as register_surface
     from hedgevault.sim.cli import register as register_sim
 
     for register in (
         register_deploy,
         register_ops,
+        register_surface,
         register_journey,
         register_governance,
         register_keeper,
