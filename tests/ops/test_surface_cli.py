@@ -234,6 +234,22 @@ def test_png_with_nothing_to_chart_is_refused(
     assert (code, out) == (2, "") and "nothing to chart" in err and not png.exists()
 
 
+def test_half_a_day_later_the_smile_reads_as_posted(
+    node: Node, deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sigma(k) = sqrt(w(k) / T0), T0 the time to expiry at the post, not now: the rows still agree."""
+    d = deployed
+    warp(d.suite.w3, DAY // 2)
+    v = d.suite.vol_oracle.functions
+    e = _json(node, d, capsys, "--expiry", str(d.smile_expiry))["expiries"][0]
+    assert e["state"] == "fresh" and e["agree"] is True
+    t0 = d.smile_expiry - int(v.lastPost(d.smile_expiry).call()[1])
+    assert e["post_time_sec"] == t0 == d.smile_expiry - (latest_timestamp(d.suite.w3) - DAY // 2)
+    for r in e["smile"]:
+        assert r["contract"]["vol_wad"] == int(v.strikeVolWad(d.smile_expiry, r["strike_wad"], d.forward).call())
+        assert r["mirror"]["vol_wad"] == M.vol_wad(d.smile, r["strike_wad"], d.forward, t0)
+
+
 def test_a_stale_post_is_shown_from_the_mirror_and_not_compared(
     node: Node, deployed: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
