@@ -161,8 +161,9 @@ def test_quotes_add_market_points_and_residuals(
     node: Node, deployed: Deployed, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Prices of calls and puts at a known smile: each mid inverted by the project's implied-vol mirror, against
-    the slice's vol at the quote's strike and forward (the quotes' spot, the chain's time)."""
+    the slice's vol at the quote's strike and forward (the quotes' spot, the chain's time) over T0."""
     d = deployed
+    warp(d.suite.w3, DAY // 4)  # the quotes are read now; the slice is over T0, its time to expiry at the post
     now = latest_timestamp(d.suite.w3)
     t = d.smile_expiry - now
     t0 = d.smile_expiry - int(d.suite.vol_oracle.functions.lastPost(d.smile_expiry).call()[1])
@@ -316,3 +317,27 @@ def test_read_surface_points_zero_shows_only_the_strikes(deployed: Deployed) -> 
     d = deployed
     doc = surface_cli.read_surface(d.suite, expiries=[d.smile_expiry], points=0)
     assert [r["strike_wad"] for r in doc["expiries"][0]["smile"]] == STRIKES
+
+
+def test_agreement_compares_values_and_revert_bytes() -> None:
+    """Same vol, or the same revert byte for byte: agree; a freshness revert: not compared (None)."""
+    from hedgevault.chain.rpc import Revert
+    from hedgevault.surface.errors import SviMoneynessOutOfRange, SviTimeOutOfRange
+
+    refused = SviMoneynessOutOfRange(20 * WAD, SPOT)
+    row = surface_cli._Row(0, 20 * WAD, "series", refused)
+    row.contract = Revert.of_data(refused.revert_data())
+    assert surface_cli._agreement(row) is True
+    row.contract = Revert.of_data(SviMoneynessOutOfRange(21 * WAD, SPOT).revert_data())
+    assert surface_cli._agreement(row) is False
+    row.contract = Revert.of_data(SviTimeOutOfRange(0).revert_data())
+    assert surface_cli._agreement(row) is False
+    stale = Revert(bytes(4), "VolStale", "VolStale(expiry=1, updatedAt=0, maxAgeSec=1)")
+    row.contract = stale
+    assert surface_cli._agreement(row) is None
+    row.mirror, row.contract = 5, 5
+    assert surface_cli._agreement(row) is True
+    row.contract = 6
+    assert surface_cli._agreement(row) is False
+    row.contract = Revert.of_data(refused.revert_data())
+    assert surface_cli._agreement(row) is False  # the contract refused what the mirror evaluates
