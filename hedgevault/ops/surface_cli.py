@@ -469,7 +469,7 @@ def format_surface(doc: dict[str, Any]) -> str:
             continue
         g = e["grid"]
         lines.append(f"  arbitrage grid k in [{float(g['k_lo']):.4f}, {float(g['k_hi']):.4f}], {g['points']} points")
-        lines.append(f"  {'k':>9} {'strike':>14} {'contract vol':>13} {'mirror vol':>13}  ")
+        lines.append(f"  {'k':>9} {'strike':>14} {'contract vol':>13} {'mirror vol':>13}  row")
         for r in e["smile"]:
             mark = {True: "", None: "  (not compared)", False: "  DIFFERS"}[r["agree"]]
             lines.append(
@@ -484,7 +484,8 @@ def format_surface(doc: dict[str, Any]) -> str:
             bad = sum(1 for r in e["smile"] if r["agree"] is False)
             lines.append(f"  CONTRACT AND MIRROR DISAGREE at {bad} of {len(e['smile'])} points")
         if "market" in e:
-            lines.append(f"  {'market':>9} {'strike':>14} {'market vol':>13} {'slice vol':>13} {'residual':>9}")
+            lines.append("  market quotes (mid implied vol) against the slice, residual in vol points:")
+            lines.append(f"  {'k':>9} {'strike':>14} {'market vol':>13} {'slice vol':>13} {'residual':>9}")
             for m in e["market"]:
                 fitted = "-" if m["slice_vol"] is None else f"{m['slice_vol']:.6f}"
                 res = "-" if m["residual_vol_points"] is None else f"{m['residual_vol_points']:+.3f}"
