@@ -34,7 +34,7 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hedgevault.chain.rpc import Revert, Rpc
+from hedgevault.chain.rpc import Revert, Rpc, RpcError
 from hedgevault.errors import ContractError, HedgevaultError
 from hedgevault.ops.reads import Batch, listed_series, revert_text, series_probe, utc_date, value
 from hedgevault.units import from_units, from_wad
@@ -286,7 +286,11 @@ def read_surface(
 
     record = manifest.vault_stack.contracts.get("vol_oracle") if manifest and manifest.vault_stack else None
     from_block = record.block if record is not None and record.block is not None else 0
-    forwards = _posted_forwards(rpc, oracle, from_block, block) if shown else {}
+    logs_error = None
+    try:
+        forwards = _posted_forwards(rpc, oracle, from_block, block) if shown else {}
+    except RpcError as exc:  # a node that limits eth_getLogs: the vault's forward instead, said so
+        forwards, logs_error = {}, str(exc)
 
     smiles: list[_Smile] = []
     third = Batch()
@@ -312,7 +316,12 @@ def read_surface(
         if e in forwards:
             forward, source = forwards[e][0], f"posted with the slice at block {forwards[e][1]}"
         elif spot_wad is not None:
-            forward, source = _forward_now(spot_wad, rate_wad, e - now), "spot now x e^(r tau): no slice post"
+            why = (
+                "a flat post has no forward"
+                if sl.b_wad == 0
+                else f"its slice post's log was not found ({logs_error or 'no SlicePosted log'})"
+            )
+            forward, source = _forward_now(spot_wad, rate_wad, e - now), f"spot now x e^(r tau): {why}"
         else:
             forward, source = 0, f"none: the price oracle refused ({revert_text(spot)})"
         smile.forward_wad = forward

@@ -341,3 +341,19 @@ def test_agreement_compares_values_and_revert_bytes() -> None:
     assert surface_cli._agreement(row) is False
     row.contract = Revert.of_data(refused.revert_data())
     assert surface_cli._agreement(row) is False  # the contract refused what the mirror evaluates
+
+
+def test_without_the_posts_log_the_vaults_forward_is_used_and_said(
+    node: Node, deployed: Deployed, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node that refuses eth_getLogs: the smile is read at spot x e^(r tau) (rate 0 here: the spot), still
+    contract beside mirror, and the source says why."""
+    from hedgevault.chain.rpc import RpcError
+
+    def refuse(*_: object) -> dict:
+        raise RpcError("eth_getLogs", "block range too large")
+
+    monkeypatch.setattr(surface_cli, "_posted_forwards", refuse)
+    e = _json(node, deployed, capsys, "--expiry", str(deployed.smile_expiry))["expiries"][0]
+    assert e["forward_wad"] == SPOT and e["agree"] is True
+    assert "log was not found (eth_getLogs: block range too large)" in e["forward_source"]
