@@ -1,8 +1,8 @@
 """Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the
 portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility
 surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
-gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), and the chain layer (issue 12,
-CL*): each
+gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
+CL*) and `hedgevault surface` / `greeks --svi` (issue 13, SC*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -32,6 +32,7 @@ PM = "tests/portfolio/test_rebalance_mirror.py"
 ENGINE = "contracts/portfolio/PortfolioEngine.sol"
 VAULT = "contracts/portfolio/PortfolioVault.sol"
 CL = "tests/integration/test_chain_layer.py"
+SC = "tests/ops/test_surface_cli.py"
 mutants = [
     # ---- the chain layer (issue 12, CL*)
     (
@@ -838,6 +839,70 @@ mutants += [
         "hedgevault/cli.py",
         "raise InputError(_greeks_error_in_user_units(exc)) from None",
         "raise InputError(str(exc)) from None",
+        [GC],
+    ),
+    # ---- `hedgevault surface` and `greeks --svi` (issue 13, SC*)
+    (
+        "SC1 the slice read over the time to expiry now, not T0",
+        "hedgevault/ops/surface_cli.py",
+        "smile.slice, smile.post_time_sec = sl, e - at",
+        "smile.slice, smile.post_time_sec = sl, e - now",
+        [SC],
+    ),
+    (
+        "SC2 the smile at the vault's forward now, not the posted one",
+        "hedgevault/ops/surface_cli.py",
+        "forward, source = forwards[e][0],",
+        "forward, source = _forward_now(spot_wad or 0, rate_wad, e - now),",
+        [SC],
+    ),
+    (
+        "SC3 any two vols agree",
+        "hedgevault/ops/surface_cli.py",
+        "return isinstance(m, int) and c == m",
+        "return isinstance(m, int)",
+        [SC],
+    ),
+    (
+        "SC4 every contract refusal left uncompared",
+        "hedgevault/ops/surface_cli.py",
+        "if c.name in _FRESHNESS_ERRORS:",
+        "if True:",
+        [SC],
+    ),
+    (
+        "SC5 a disagreement exits 0",
+        "hedgevault/ops/surface_cli.py",
+        'if doc["disagreements"]:',
+        "if False:",
+        [SC],
+    ),
+    (
+        "SC6 market vols at the quotes file's own time",
+        "hedgevault/ops/surface_cli.py",
+        "snapshot = replace(load_quotes(quotes, spot=csv_spot, now=now), now=now)",
+        "snapshot = load_quotes(quotes, spot=csv_spot, now=now)",
+        [SC],
+    ),
+    (
+        "SC7 greeks --svi evaluates an unchecked slice",
+        "hedgevault/greeks/slice_vol.py",
+        "        mirror.check_params(s)\n",
+        "",
+        [GC],
+    ),
+    (
+        "SC8 greeks --svi forward defaults to the strike",
+        "hedgevault/cli.py",
+        'forward = spot if args.forward is None else to_wad(args.forward, "--forward")',
+        'forward = strike if args.forward is None else to_wad(args.forward, "--forward")',
+        [GC],
+    ),
+    (
+        "SC9 decimals parsed at decimal's default 28 digits",
+        "hedgevault/units.py",
+        "ctx.prec = max(ctx.prec, len(value.as_tuple().digits) + decimals + 2)",
+        "pass",
         [GC],
     ),
 ]

@@ -73,13 +73,31 @@ def _cmd_greeks(args: argparse.Namespace) -> int:
         raise InputError("--rpc-url is where --onchain evaluates: give --onchain too, or drop --rpc-url")
     if args.type is not None and args.price is None:
         raise InputError("--type says which option --price is the price of: give --price too, or drop --type")
-    if args.vol is None and args.price is None:
-        raise InputError("give --vol (to price the option) or --price (to solve its implied volatility), or both")
+    if args.vol is not None and args.svi is not None:
+        raise InputError("give the volatility once: --vol (one number) or --svi (a slice: the strike's vol), not both")
+    if args.svi is None and (args.forward is not None or args.svi_time is not None):
+        flag = "--forward" if args.forward is not None else "--svi-time"
+        raise InputError(f"{flag} belongs to the slice: give --svi too, or drop {flag}")
+    if args.vol is None and args.svi is None and args.price is None:
+        raise InputError(
+            "give --vol or --svi (to price the option) or --price (to solve its implied volatility), or both"
+        )
     spot = to_wad(args.spot, "--spot")
     strike = to_wad(args.strike, "--strike")
     time_sec = to_seconds(args.time, "--time")
     rate = to_wad(args.rate, "--rate")
-    inputs = None if args.vol is None else (spot, strike, time_sec, to_wad(args.vol, "--vol"), rate)
+    svi = None
+    if args.svi is not None:
+        from hedgevault.greeks.slice_vol import parse_svi, slice_vol_wad
+
+        forward = spot if args.forward is None else to_wad(args.forward, "--forward")
+        svi_time = time_sec if args.svi_time is None else to_seconds(args.svi_time, "--svi-time")
+        svi = (parse_svi(args.svi), strike, forward, svi_time)
+        svi_vol_wad = slice_vol_wad(*svi)
+        vol_text = from_wad(svi_vol_wad)  # exact: the Greeks are priced at this vol to the wei
+    else:
+        vol_text = args.vol
+    inputs = None if vol_text is None else (spot, strike, time_sec, to_wad(vol_text, "--vol"), rate)
     kind = args.type or "call"
     iv_inputs = (
         None if args.price is None else (to_wad(args.price, "--price"), spot, strike, time_sec, rate, kind == "call")
@@ -94,6 +112,15 @@ def _cmd_greeks(args: argparse.Namespace) -> int:
         from hedgevault.greeks.onchain import GreeksHarness
 
         with local_node(rpc_url=args.rpc_url) as node:
+            if svi is not None:
+                from hedgevault.greeks.slice_vol import onchain_slice_vol
+
+                onchain_svi = onchain_slice_vol(node.web3(), *svi)
+                print(
+                    "on-chain slice volatility equals the mirror"
+                    if onchain_svi == svi_vol_wad
+                    else f"ON-CHAIN SLICE VOLATILITY DIFFERS: {onchain_svi!r}"
+                )
             harness = GreeksHarness.deploy(node.web3())
             if inputs is not None:
                 onchain = harness.greeks([inputs])[0]
@@ -105,6 +132,11 @@ def _cmd_greeks(args: argparse.Namespace) -> int:
                     if onchain_vol == vol_wad
                     else f"ON-CHAIN IMPLIED VOLATILITY DIFFERS: {onchain_vol!r}"
                 )
+    if svi is not None:
+        from hedgevault.surface.mirror import log_moneyness_wad
+
+        k = from_wad(log_moneyness_wad(svi[1], svi[2]))
+        print(f"svi vol: {vol_text} (k = ln(strike / forward) = {k}, forward {from_wad(svi[2])}, over {svi[3]} s)")
     if result is not None:
         for name, value in result._asdict().items():
             print(f"{name:<11} {from_wad(value):>32}")
@@ -167,13 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strike", required=True, help="strike price, e.g. 3200")
     p.add_argument("--time", required=True, help="time to expiry: seconds, or with a unit s/m/h/d/y")
     p.add_argument("--vol", help="annual volatility, e.g. 0.8 (not needed to only solve --price's implied vol)")
+    p.add_argument(
+        "--svi",
+        metavar="A,B,RHO,M,SIGMA",
+        help="instead of --vol: a raw SVI slice of the expiry's total variance (a in variance, e.g. "
+        "0.0426,0.1,-0.5,0,0.1, as `hedgevault surface` prints it; a negative a: --svi=-0.01,...); the strike's vol "
+        "from it (the bit-exact mirror)",
+    )
+    p.add_argument("--forward", help="with --svi: the forward k = ln(strike / forward) is taken at (default --spot)")
+    p.add_argument(
+        "--svi-time",
+        help="with --svi: the time the slice's variance is over (default --time; the oracle's T0 from `surface`)",
+    )
     p.add_argument("--rate", default="0", help="annual rate, e.g. 0.05 (default 0)")
     p.add_argument("--price", help="also solve the implied volatility of this option price")
     p.add_argument("--type", choices=("call", "put"), help="option type for --price (default call)")
     p.add_argument(
         "--onchain",
         action="store_true",
-        help="also evaluate on a chain (the Greeks with --vol, the implied volatility with --price) and compare",
+        help="also evaluate on a chain (the Greeks with --vol, the slice's vol with --svi, the implied volatility "
+        "with --price) and compare",
     )
     p.add_argument("--rpc-url", help="with --onchain: attach to this node instead of the embedded Anvil")
     p.set_defaults(func=_cmd_greeks)
@@ -189,11 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     from hedgevault.ops.cli import register as register_ops
     from hedgevault.ops.governance_cli import register as register_governance
     from hedgevault.ops.journey_cli import register as register_journey
+    from hedgevault.ops.surface_cli import register as register_surface
     from hedgevault.sim.cli import register as register_sim
 
     for register in (
         register_deploy,
         register_ops,
+        register_surface,
         register_journey,
         register_governance,
         register_keeper,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from hedgevault.errors import HedgevaultError
 
@@ -22,7 +22,12 @@ def to_units(text: str, decimals: int, name: str) -> int:
         raise InputError(f"{name}: {text!r} is not a number (write it like 3000 or 0.25)") from exc
     if not value.is_finite():
         raise InputError(f"{name}: {text!r} is not a finite number")
-    scaled = value.scaleb(decimals)
+    with localcontext() as ctx:  # exact: the default 28 digits would round 0.0426...336 (36 decimals) silently
+        ctx.prec = max(ctx.prec, len(value.as_tuple().digits) + decimals + 2)
+        try:
+            scaled = value.scaleb(decimals)
+        except ArithmeticError:  # decimal.Overflow: 1e999999
+            raise InputError(f"{name}: {text!r} is out of range") from None
     if scaled != scaled.to_integral_value():
         raise InputError(f"{name}: {text!r} has more than {decimals} decimals")
     return int(scaled)
