@@ -338,16 +338,19 @@ class Simulation:
                 raise SimulationError("the skewed market needs a Merton scenario (hedgevault simulate --market merton)")
             spot0 = config.scenario.prices_wad[0] / WAD
             total = merton_total_vol(config.scenario.merton)
-            strikes = {
-                spec.expiry_offset_sec: quoted_strikes(
-                    spot0,
-                    total,
-                    spec.expiry_offset_sec,
-                    config.skew.strike_sds,
-                    [x.strike_wad / WAD for x in config.series if x.expiry_offset_sec == spec.expiry_offset_sec],
-                )
-                for spec in config.series
-            }
+            # one strike set for every expiry, as wide as the farthest expiry needs: each slice is then fitted over
+            # the k range its neighbours' calendar check looks at (a near slice's wing extrapolated past its own
+            # strikes can cross the far slice, and the far fit cannot repair that)
+            shared = quoted_strikes(
+                spot0,
+                total,
+                max(spec.expiry_offset_sec for spec in config.series),
+                config.skew.strike_sds,
+                [spec.strike_wad / WAD for spec in config.series],
+            )
+            if len(shared) > 16:
+                raise SimulationError(f"{len(shared)} quoted strikes: the oracle holds 16 per expiry")
+            strikes = {spec.expiry_offset_sec: shared for spec in config.series}
             # keyed by expiry offset until the setup knows t0
             self.market = SkewedMarket(config.scenario.merton, strikes, config.skew)
         elif config.informed is not None:
