@@ -16,7 +16,8 @@ at trade (market value - cost of each buy, proceeds - market value of each sale:
 market's prices; the figure the target is judged on) and the buyer's P&L at the end (its quote balance's change,
 claims at settlement included, plus what it still holds at the market's price: the edge plus the path's luck).
 
-Usage: python bench/bench_adverse_selection.py [--seeds 1,2] [--days 2] [--step 7200] [--out bench/results/adverse_selection.txt]
+Usage: python bench/bench_adverse_selection.py [--seeds 1,2] [--days 2] [--step 7200]
+       [--out bench/results/adverse_selection.txt]
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import machine  # noqa: E402
+from _common import machine
 
-from hedgevault.sim.run import RunOptions, build_scenario, demo_config, run  # noqa: E402
-from hedgevault.suite import SuiteConfig  # noqa: E402
+from hedgevault.params import SuiteConfig
+from hedgevault.sim.run import RunOptions, build_scenario, demo_config, run
 
 TARGET_RATIO = 0.20
 
@@ -96,7 +97,8 @@ def main() -> None:
     verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
     tail = [
         "",
-        f"loss to the informed buyer, edge at trade, all seeds: surface {surface_edge:,.2f}, flat {flat_edge:,.2f} quote",
+        "loss to the informed buyer, edge at trade, all seeds: "
+        f"surface {surface_edge:,.2f}, flat {flat_edge:,.2f} quote",
         f"ratio surface / flat: {ratio:.3f} (target <= {TARGET_RATIO}: {verdict})",
         f"P&L at the end, all seeds: surface {totals['surface'][1]:,.2f}, flat {totals['flat'][1]:,.2f} quote",
     ]

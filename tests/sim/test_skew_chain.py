@@ -12,12 +12,12 @@ import pytest
 
 from hedgevault.chain import local_node
 from hedgevault.chain.abi import Call, artifact_abi
+from hedgevault.params import SuiteConfig
 from hedgevault.sim.agents import InformedParams
 from hedgevault.sim.engine import SeriesSpec, SimConfig, Simulation
 from hedgevault.sim.market import SkewParams
 from hedgevault.sim.report import figures, results_document
 from hedgevault.sim.scenario import merton_scenario
-from hedgevault.suite import SuiteConfig
 from hedgevault.surface.merton import MertonParams
 
 DAY = 86_400
