@@ -58,7 +58,19 @@ def _run(tmp: Path, *, surface: bool) -> dict[str, Any]:
         )
         balances = {sid: int(sim.rpc.call(Call(token, "balanceOf", (who, sid)))) for sid in sim.series_ids}
         doc = results_document(sim, {"description": scenario.description, "steps": scenario.steps})
-    return {"doc": doc, "slices": slices, "balances": balances, "sim": sim}
+        # what it holds at the market's prices at the end, from the chain's balances
+        assert sim.market is not None
+        now = sim.t0 + scenario.times_sec[-1]
+        spot = scenario.prices_wad[-1] / WAD
+        mark = sum(
+            sim.market.price(
+                spot, sim.series_meta[sid].strike_wad / WAD, sim.series_expiry[sid] - now, sim.series_meta[sid].is_call
+            )
+            * amount
+            / WAD
+            for sid, amount in balances.items()
+        )
+    return {"doc": doc, "slices": slices, "balances": balances, "mark_end": mark}
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +134,8 @@ def test_informed_buyer_trades_only_where_the_vault_is_cheaper(which: str, reque
     s = r["doc"]["summary"]["informed"]
     assert s["buys"] == sum(1 for d in decisions if d["traded_wad"] and d["side"] == "buy")
     assert s["edge_at_trade"] == pytest.approx(sum(d["edge_units"] for d in decisions if d["traded_wad"]) / 10**6)
+    assert s["mark_end"] == pytest.approx(r["mark_end"], rel=1e-9, abs=1e-9)
+    assert s["pnl_end"] == pytest.approx(s["cash_change"] + s["mark_end"])
 
 
 def test_the_flat_vault_is_picked_off_and_the_surface_much_less(
