@@ -14,7 +14,9 @@ lot (5 options, halved while the vault refuses) of every series whose all-in cos
 value, and sells back what it holds where the vault pays more. The vault's loss to it is printed two ways: the edge
 at trade (market value - cost of each buy, proceeds - market value of each sale: what the vault gives away at the
 market's prices; the figure the target is judged on) and the buyer's P&L at the end (its quote balance's change,
-claims at settlement included, plus what it still holds at the market's price: the edge plus the path's luck).
+claims at settlement included, plus what it still holds at the market's price: the edge plus the path's luck). "min
+markup" is how close the vault came to being picked off: the smallest (all-in cost / market value - 1) among the buys
+compared whose lot is worth more than 1 quote token (negative: the vault was cheaper, and the buyer bought).
 
 Usage: python bench/bench_adverse_selection.py [--seeds 1,2] [--days 2] [--step 7200]
        [--out bench/results/adverse_selection.txt]
@@ -59,7 +61,21 @@ def one(seed: int, days: float, step_sec: int, flat: bool) -> dict[str, Any]:
         wall = time.perf_counter() - started
         doc = json.loads((Path(tmp) / "results.json").read_text())
     s = output.document["summary"]
-    return {"informed": s["informed"], "skew": s["skew"], "wall": wall, "fallbacks": len(doc.get("fallbacks", []))}
+    # how close the vault came to being picked off: the smallest markup of its all-in cost over the market's value
+    # among the buys compared (market value above 1 quote token for the lot: deep wings priced at a fraction of a cent
+    # say nothing)
+    markups = [
+        d["vault_units"] / d["market_units"] - 1
+        for d in doc["informed_decisions"]
+        if d["side"] == "buy" and d["market_units"] > 10**6 and d["vault_units"] > 0
+    ]
+    return {
+        "informed": s["informed"],
+        "skew": s["skew"],
+        "wall": wall,
+        "fallbacks": len(doc.get("fallbacks", [])),
+        "min_markup": min(markups) if markups else float("nan"),
+    }
 
 
 def main() -> None:
@@ -75,7 +91,7 @@ def main() -> None:
         f"Merton market, default parameters; {args.days:g} days at {args.step} s steps; informed buyer only",
         "",
         f"{'seed':>4} {'run':>8} {'buys':>5} {'options':>8} {'edge at trade':>14} {'P&L end':>10} "
-        f"{'RMSE (vol pts, mean per expiry)':>34} {'fallbacks':>9} {'wall s':>7}",
+        f"{'RMSE (vol pts, mean per expiry)':>34} {'fallbacks':>9} {'min markup':>10} {'wall s':>7}",
     ]
     print("\n".join(lines), flush=True)
     totals = {"surface": [0.0, 0.0], "flat": [0.0, 0.0]}
@@ -88,7 +104,8 @@ def main() -> None:
             rmse = ", ".join(f"{v['mean']:.2f}" for v in r["skew"]["rmse_vol_points"].values())
             line = (
                 f"{seed:>4} {name:>8} {i['buys']:>5} {i['bought_wad'] / 10**18:>8g} {i['edge_at_trade']:>14,.2f} "
-                f"{i['pnl_end']:>10,.2f} {rmse:>34} {r['fallbacks']:>9} {r['wall']:>7.1f}"
+                f"{i['pnl_end']:>10,.2f} {rmse:>34} {r['fallbacks']:>9} {100 * r['min_markup']:>9.2f}% "
+                f"{r['wall']:>7.1f}"
             )
             lines.append(line)
             print(line, flush=True)

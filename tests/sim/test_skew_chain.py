@@ -1,7 +1,8 @@
 """The skewed market on the chain (each run its own Anvil, as `hedgevault simulate --market merton`): the real keeper
 fits the market's quotes and posts skewed slices (read back with ``sliceOf``), the informed buyer trades only where
 the vault is cheaper than the market (its recorded decisions against the chain's option balances), and every token is
-accounted for as in the other simulator tests. 8 hours at 2-hour steps, two expiries, to stay near 30 s a run."""
+accounted for as in the other simulator tests. 8 hours at 2-hour steps (quotes refitted every other step), two
+expiries, to stay near 30 s a run."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _run(tmp: Path, *, surface: bool) -> dict[str, Any]:
         suite=SuiteConfig(spot_wad=scenario.prices_wad[0]),
         series=_series(),
         agents=None,
-        skew=SkewParams(surface=surface),
+        skew=SkewParams(surface=surface, quote_every_steps=2),
         informed=InformedParams(),
         quotes_path=tmp / "quotes.json",
     )
