@@ -46,7 +46,7 @@ from hedgevault.chain.abi import Call, decode_log, event_table
 from hedgevault.chain.rpc import Revert, Reverted
 from hedgevault.chain.sending import send
 from hedgevault.keys import anvil_account
-from hedgevault.params import SuiteConfig
+from hedgevault.params import SuiteConfig, VolParams
 from hedgevault.sim.accounting import Actors, Ledger, gas_kind, other_label
 from hedgevault.sim.agents import (
     AgentParams,
@@ -361,6 +361,8 @@ class Simulation:
         #: Every oracle post seen at a step's end: step, expiry, the slice, and its RMSE against the market's vols.
         self.smile_posts: list[dict[str, Any]] = []
         self._last_post_at: dict[int, int] = {}
+        #: Flat first posts on far expiries the setup needed to bridge the first slices' at-the-money vols.
+        self.bridges = 0
         #: The informed buyer's quote balance (units) at each step's end, and its holdings' market value.
         self.informed_cash: list[int] = []
         self.informed_mark: list[float] = []
@@ -446,10 +448,22 @@ class Simulation:
                 raise SimulationError(f"the first surface: expiry {expiry} did not fit ({res.reason})")
             pts = points[expiry]
             posts.append((expiry, res.slice.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))
-        # a first post must be within the oracle's step of the previous post's at-the-money vol (the batch is
-        # stored in order): by at-the-money vol, the consecutive gaps are the smallest
-        posts.sort(key=lambda p: mirror_atm(Slice(*p[1]), p[0] - self.t0))
-        send(self.w3, self.suite.vol_oracle.functions.postSlices(posts), self.admin)
+        # a first post must be within the oracle's step of the latest post's at-the-money vol: by at-the-money vol
+        # the consecutive gaps are the smallest, and a gap wider than the step is bridged by flat first posts on
+        # expiries five years out (no series; stale after a day, when the oracle's neighbour checks skip them)
+        oracle = self.suite.vol_oracle
+        step = VolParams(*(int(v) for v in oracle.functions.params().call())).max_step_wad - 10**12
+        reference = int(oracle.functions.referenceVolWad().call())
+        bridge = self.t0 + 5 * 365 * 86_400
+        for post in sorted(posts, key=lambda p: mirror_atm(Slice(*p[1]), p[0] - self.t0)):
+            atm = mirror_atm(Slice(*post[1]), post[0] - self.t0)
+            while reference and abs(atm - reference) > step + 10**12:
+                reference += step if atm > reference else -step
+                send(self.w3, oracle.functions.postVol(bridge, reference), self.admin)
+                self.bridges += 1
+                bridge += 1
+            send(self.w3, oracle.functions.postSlice(*post), self.admin)
+            reference = atm
 
     def _setup_informed(self) -> None:
         """The informed buyer's account: impersonated on the node, with ETH for gas and quote to trade."""

@@ -133,6 +133,7 @@ def skew_summary(sim: Simulation) -> dict[str, Any]:
         },
         "fallbacks": len(sim.fallbacks),
         "fallback_reasons": dict(sorted(reasons.items())),
+        "first_post_bridges": sim.bridges,
     }
 
 
@@ -342,8 +343,8 @@ def caption(document: dict[str, Any]) -> str:
     if merton is not None:
         market = (
             f"Merton spot {merton['spot']:g}, sigma {merton['sigma']:g}, jumps {merton['lam']:g}/yr "
-            f"(mean {merton['mu_j']:g}, sd {merton['delta_j']:g}); "
-            + ("surface posted" if merton["surface"] else "flat ATM vol posted")
+            f"(mean {merton['mu_j']:g}, sd {merton['delta_j']:g}), "
+            + ("surface" if merton["surface"] else "flat ATM vol")
         )
     elif gbm is not None:
         market = f"GBM spot {gbm['spot']:g}, drift {gbm['drift']:g}, vol {gbm['vol']:g}, {gbm['vol_model']} vol model"
@@ -465,7 +466,7 @@ def smile_figure(document: dict[str, Any], subtitle: str) -> Any:
 
     posts = [p for p in document["smile_posts"] if p["strikes"]]
     fig, axes = plt.subplots(2, 1, figsize=(9, 8))
-    fig.suptitle(f"{SMILE_TITLE}\n{subtitle}", fontsize=10)
+    fig.suptitle(f"{SMILE_TITLE}\n{subtitle}", fontsize=9)
     counts: dict[int, int] = {}
     for p in posts:
         counts[p["expiry_offset_sec"]] = counts.get(p["expiry_offset_sec"], 0) + 1

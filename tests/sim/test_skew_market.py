@@ -113,3 +113,36 @@ def test_informed_rule_trades_only_against_a_mispriced_vault() -> None:
         InformedParams(lot_wad=WAD, min_lot_wad=2 * WAD)
     with pytest.raises(ValueError):
         SkewParams(strike_sds=(0.0, 1.0))
+
+
+def test_caption_of_a_merton_run() -> None:
+    from hedgevault.sim.report import caption
+
+    doc = {
+        "seed": 2,
+        "summary": {"steps": 12, "horizon_sec": DAY, "hedger": "aave"},
+        "scenario": {
+            "description": "Merton ...",
+            "merton": {"spot": 3000.0, "sigma": 0.55, "lam": 1.5, "mu_j": -0.12, "delta_j": 0.15, "surface": False},
+        },
+    }
+    assert caption(doc) == (
+        "seed 2, 1 days in 12 steps of 2 h; Merton spot 3000, sigma 0.55, jumps 1.5/yr (mean -0.12, sd 0.15), "
+        "flat ATM vol; aave hedger"
+    )
+
+
+def test_cli_refuses_skew_flags_without_the_merton_market(capsys: pytest.CaptureFixture[str]) -> None:
+    from hedgevault.cli import main
+
+    for argv, message in (
+        (["simulate", "--flat-vol"], "--flat-vol apply to the skewed market: add --market merton"),
+        (["simulate", "--quote-every", "2"], "--quote-every apply to the skewed market"),
+        (["simulate", "--market", "merton", "--vol-model", "constant"], "--vol-model applies to the GBM market"),
+        (["simulate", "--market", "merton", "--quote-every", "0"], "--quote-every must be at least 1 step"),
+        (["simulate", "--portfolio", "--market", "merton"], "--market apply to the option-vault simulation"),
+        (["simulate", "--market", "merton", "--prices", "x.csv"], "--market merton makes its own"),
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
