@@ -2,7 +2,8 @@
 portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility
 surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
 gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
-CL*) and `hedgevault surface` / `greeks --svi` (issue 13, SC*): each
+CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*) and the simulator's skewed market and informed
+buyer (issue 13, SK*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -904,6 +905,53 @@ mutants += [
         "ctx.prec = max(ctx.prec, len(value.as_tuple().digits) + decimals + 2)",
         "pass",
         [GC],
+    ),
+]
+SKM = "tests/sim/test_skew_market.py"
+SKC = "tests/sim/test_skew_chain.py"
+mutants += [
+    # ---- the skewed market and the informed buyer (issue 13, SK*)
+    (
+        "SK1 the informed buyer buys at a tie",
+        "hedgevault/sim/agents.py",
+        "return vault_units < market_units",
+        "return vault_units <= market_units",
+        [SKM + "::test_informed_rule_trades_only_against_a_mispriced_vault"],
+    ),
+    (
+        "SK2 the informed buyer trades without comparing",
+        "hedgevault/sim/engine.py",
+        "if not informed_wants(side, vault_units, market_units):",
+        "if side == 'never':",
+        [SKC + "::test_informed_buyer_trades_only_where_the_vault_is_cheaper"],
+    ),
+    (
+        "SK3 in-the-money options quoted",
+        "hedgevault/sim/market.py",
+        "is_call = strike >= spot",
+        "is_call = strike <= spot",
+        [SKM + "::test_quotes_are_out_of_the_money_around_merton_prices_and_stop_near_expiry"],
+    ),
+    (
+        "SK4 the jumps' compensator dropped from the path",
+        "hedgevault/sim/scenario.py",
+        "drift_dt = (drift - merton.lam * kappa - merton.sigma**2 / 2) * dt",
+        "drift_dt = (drift - merton.sigma**2 / 2) * dt",
+        [SKM + "::test_merton_path_is_seeded_and_jumps_as_its_parameters_say"],
+    ),
+    (
+        "SK5 the informed buyer's buys not booked in its holdings (its mark)",
+        "hedgevault/sim/engine.py",
+        'self.holdings[key] = self.holdings.get(key, 0) + (amount if side == "buy" else -amount)',
+        'self.holdings[key] = self.holdings.get(key, 0) + (0 if side == "buy" else -amount)',
+        [SKC + "::test_informed_buyer_trades_only_where_the_vault_is_cheaper"],
+    ),
+    (
+        "SK6 the keeper re-posts its last good slice unscaled",
+        "hedgevault/keeper/oracles.py",
+        "candidate = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, False)",
+        "candidate = on_chain",
+        ["tests/sim/test_skew_keeper_refresh.py"],
     ),
 ]
 only = sys.argv[1:]

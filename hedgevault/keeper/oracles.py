@@ -388,7 +388,11 @@ class SurfacePoster:
                     if last_at:
                         nearer = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, True)
                     continue
-                candidate = on_chain  # re-posted so that it stays fresh
+                # re-posted so that it stays fresh, its total variance scaled to the time left (a and b times
+                # T_now / T_post, as the oracle's neighbour rule): the oracle reads a slice as sqrt(w / T) at its
+                # post, so the same numbers re-posted later would raise every vol by sqrt(T_post / T_now) and
+                # break the rate limit (reverting the whole batch)
+                candidate = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, False)
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, []))
             else:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))

@@ -123,3 +123,55 @@ class Agents:
             elif u < p.deposit_probability + p.withdraw_probability:
                 out.append(FlowIntent(depositor, withdraw_bps=int(self.rng.integers(500, 2501))))
         return out
+
+
+@dataclass(frozen=True)
+class InformedParams:
+    """The informed buyer: each step, for each tradable series, it offers to buy ``lot_wad`` options when the
+    vault's all-in cost (premium + fee) is below the market's (Merton) value, and to sell back what it holds (up to a
+    lot) when the vault's proceeds are above it; a trade the vault refuses (its limits: health factor, open interest,
+    vega, delta) is retried at half the size, down to ``min_lot_wad``."""
+
+    lot_wad: int = 5 * WAD
+    min_lot_wad: int = WAD // 2
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_lot_wad <= self.lot_wad:
+            raise ValueError(f"need 0 < min_lot_wad <= lot_wad, got {self.min_lot_wad} and {self.lot_wad}")
+
+
+@dataclass(frozen=True)
+class InformedDecision:
+    """One comparison of the informed buyer: at ``step``, ``series_id``, the vault's quote for ``amount_wad``
+    (``vault_units``: cost of a buy or proceeds of a sale, quote units) against the market's value of the same
+    amount (``market_units``, quote units, a float); ``side`` "buy" or "sell"; ``traded`` the amount sent (0 when
+    the vault was not better than the market, or refused every size: ``reason``)."""
+
+    step: int
+    series_id: int
+    side: str
+    amount_wad: int
+    vault_units: int
+    market_units: float
+    traded_wad: int
+    reason: str
+
+    @property
+    def edge_units(self) -> float:
+        """What the trade gains at the market price per ``amount_wad`` (quote units; > 0: the vault is off)."""
+        if self.side == "buy":
+            return self.market_units - self.vault_units
+        return self.vault_units - self.market_units
+
+    def as_dict(self) -> dict[str, object]:
+        return {**self.__dict__, "edge_units": self.edge_units}
+
+
+def informed_wants(side: str, vault_units: int, market_units: float) -> bool:
+    """The informed buyer's rule: buy only when the vault's cost is below the market value, sell back only when its
+    proceeds are above it (strictly: a tie is no trade)."""
+    if side == "buy":
+        return vault_units < market_units
+    if side == "sell":
+        return vault_units > market_units
+    raise ValueError(f"side must be buy or sell, got {side!r}")

@@ -14,7 +14,20 @@ from hedgevault.units import to_seconds
 MAX_DAYS = 366
 
 #: Flags of the option-vault simulation only, and of the portfolio simulation only (dest names).
-_OPTION_ONLY = ("step", "prices", "spot", "drift", "vol", "vol_model")
+_OPTION_ONLY = (
+    "step",
+    "prices",
+    "spot",
+    "drift",
+    "vol",
+    "vol_model",
+    "market",
+    "flat_vol",
+    "quote_every",
+    "no_informed",
+)
+#: Flags of the skewed market only (``--market merton``).
+_MERTON_ONLY = ("flat_vol", "quote_every", "no_informed")
 _PORTFOLIO_ONLY = ("step_hours", "scenario", "mode", "target_vol", "model")
 
 
@@ -41,7 +54,7 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
     from hedgevault.sim.errors import SimulationError
     from hedgevault.sim.portfolio.run import DEFAULT_DAYS, DEFAULT_STEP_HOURS, PortfolioOptions, run_portfolio
 
-    given = [_flag(d) for d in _OPTION_ONLY if getattr(args, d) is not None]
+    given = [_flag(d) for d in _OPTION_ONLY if getattr(args, d) not in (None, False)]
     if given:
         raise SimulationError(f"{', '.join(given)} apply to the option-vault simulation, not to --portfolio")
     options = PortfolioOptions(
@@ -72,6 +85,16 @@ def _print_run(table: str, out_dir: Path, charts: list[Path], wall: str) -> None
     print(f"wall time: {wall}")
 
 
+def _quote_every(value: int | None) -> int:
+    from hedgevault.sim.errors import SimulationError
+
+    if value is None:
+        return 1
+    if value < 1:
+        raise SimulationError("--quote-every must be at least 1 step")
+    return value
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from hedgevault.sim.errors import SimulationError
     from hedgevault.sim.run import RunOptions, run
@@ -88,9 +111,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         if horizon > MAX_DAYS * 86_400:
             raise SimulationError(f"--days {args.days} is more than {MAX_DAYS} days: simulate a year at most")
     step = to_seconds(args.step, "--step") if args.step is not None else None
+    market = args.market or "gbm"
+    if market != "merton":
+        given = [_flag(d) for d in _MERTON_ONLY if getattr(args, d) not in (None, False)]
+        if given:
+            raise SimulationError(f"{', '.join(given)} apply to the skewed market: add --market merton")
+    elif args.vol_model is not None:
+        raise SimulationError("--vol-model applies to the GBM market; --market merton's vol is its diffusion's")
     spot = args.spot if args.spot is not None else 3000.0
     drift = args.drift if args.drift is not None else 0.0
     vol = args.vol if args.vol is not None else 0.8
+    from hedgevault.surface.merton import MertonParams
+
+    merton = MertonParams() if args.vol is None else MertonParams(sigma=args.vol)
     options = RunOptions(
         seed=args.seed,
         horizon_sec=horizon,
@@ -101,6 +134,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         rpc_url=args.rpc_url,
         charts=not args.no_charts,
         quiet=args.quiet,
+        market=market,
+        merton=merton,
+        flat_vol=args.flat_vol,
+        quote_every_steps=_quote_every(args.quote_every),
+        informed=not args.no_informed,
     )
     output = run(options)
     if not args.quiet:
@@ -145,6 +183,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="annual volatility, 0.05..3 (GBM; and posted when the CSV has no vol column; default 0.8)",
     )
     p.add_argument("--vol-model", choices=("constant", "mean-reverting"), help="GBM volatility path (default constant)")
+    p.add_argument(
+        "--market",
+        choices=("gbm", "merton"),
+        help="gbm (default: flat vol) or merton: a jump-diffusion path whose option quotes the keeper fits and posts "
+        "as SVI slices, with an informed buyer who trades where the vault is cheaper (--vol: its diffusion vol, "
+        "default 0.55)",
+    )
+    p.add_argument(
+        "--flat-vol", action="store_true", help="--market merton: post the at-the-money vol (postVol), not the surface"
+    )
+    p.add_argument(
+        "--quote-every",
+        type=uint("--quote-every", 10_000),
+        metavar="STEPS",
+        help="--market merton: rewrite the quotes (the keeper refits, ~2 s an expiry) every STEPS steps (default 1)",
+    )
+    p.add_argument("--no-informed", action="store_true", help="--market merton: without the informed buyer")
     portfolio = p.add_argument_group("portfolio vault (--portfolio)")
     portfolio.add_argument("--portfolio", action="store_true", help="simulate the portfolio vault instead")
     portfolio.add_argument("--step-hours", help="step length in hours (default 4)")

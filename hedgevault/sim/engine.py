@@ -19,6 +19,12 @@ Each step k (at t0 + times[k]):
 4. the step's receipts are read in one batch, the ledger books them (``hedgevault.sim.accounting``; the
    hedger's Aave interest before each feed update and at the step's end) and the book is read (one batch,
    at the head's number) into the step's record.
+
+The skewed market (``SimConfig.skew``, a Merton scenario): before the keeper's pass the market's quotes are
+written to the quotes file the keeper fits (``SurfacePoster``; the flat baseline instead gives the keeper the
+at-the-money implied vol of each expiry to post with ``postVol``), and after the other agents the informed buyer
+(``SimConfig.informed``) trades every series where the vault is cheaper than the market; each post of the oracle
+is recorded with its RMSE against the market's implied vols (``smile_posts``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,12 +46,21 @@ from hedgevault.chain.abi import Call, decode_log, event_table
 from hedgevault.chain.rpc import Revert, Reverted
 from hedgevault.chain.sending import send
 from hedgevault.keys import anvil_account
-from hedgevault.params import SuiteConfig
+from hedgevault.params import SuiteConfig, VolParams
 from hedgevault.sim.accounting import Actors, Ledger, gas_kind, other_label
-from hedgevault.sim.agents import AgentParams, Agents, FlowIntent, TradeIntent
+from hedgevault.sim.agents import (
+    AgentParams,
+    Agents,
+    FlowIntent,
+    InformedDecision,
+    InformedParams,
+    TradeIntent,
+    informed_wants,
+)
 from hedgevault.sim.errors import SimulationError
+from hedgevault.sim.market import SkewedMarket, SkewParams, quoted_strikes, write_quotes
 from hedgevault.sim.rpc import DevRpc
-from hedgevault.sim.scenario import Scenario
+from hedgevault.sim.scenario import Scenario, merton_total_vol, quantise_vol
 from hedgevault.suite import Suite, deploy_suite
 from hedgevault.uniswap import FAR_DEADLINE, Q96, raw_price, sqrt_price_x96
 
@@ -54,6 +70,8 @@ DEPOSITOR_INDEXES = (1, 2, 3)
 BUYER_INDEXES = (4, 5, 6)
 ARBITRAGEUR_INDEX = 7
 KEEPER_INDEX = 8
+#: The informed buyer: Anvil's mnemonic account 10 (not among the 10 funded ones), impersonated on the node.
+INFORMED_INDEX = 10
 _BUYER_FUNDS_WHOLE = 10_000_000
 _KEEPER_MIN_ETH_WEI = 10 * WAD
 
@@ -102,6 +120,12 @@ class SimConfig:
     agents: AgentParams | None = field(default_factory=AgentParams)
     initial_deposits_whole: tuple[int, ...] = (250_000, 250_000, 250_000)
     opening_trades: tuple[OpeningTrade, ...] = ()
+    #: The skewed market (needs a Merton scenario): quotes for the keeper's fit, or the flat baseline.
+    skew: SkewParams | None = None
+    #: The informed buyer (needs ``skew``: it compares the vault's quotes with the market's prices).
+    informed: InformedParams | None = None
+    #: Where the quotes file goes (default: a temporary folder).
+    quotes_path: Path | None = None
 
 
 def rate_caps_ray(suite: SuiteConfig) -> tuple[int, int]:
@@ -308,6 +332,42 @@ class Simulation:
         self.series_meta: dict[int, SeriesSpec] = {}
         self._last_block = 0
         self.t0 = 0
+        self.market: SkewedMarket | None = None
+        if config.skew is not None:
+            if config.scenario.merton is None:
+                raise SimulationError("the skewed market needs a Merton scenario (hedgevault simulate --market merton)")
+            spot0 = config.scenario.prices_wad[0] / WAD
+            total = merton_total_vol(config.scenario.merton)
+            # one strike set for every expiry, as wide as the farthest expiry needs: each slice is then fitted over
+            # the k range its neighbours' calendar check looks at (a near slice's wing extrapolated past its own
+            # strikes can cross the far slice, and the far fit cannot repair that)
+            shared = quoted_strikes(
+                spot0,
+                total,
+                max(spec.expiry_offset_sec for spec in config.series),
+                config.skew.strike_sds,
+                [spec.strike_wad / WAD for spec in config.series],
+            )
+            if len(shared) > 16:
+                raise SimulationError(f"{len(shared)} quoted strikes: the oracle holds 16 per expiry")
+            strikes = {spec.expiry_offset_sec: shared for spec in config.series}
+            # keyed by expiry offset until the setup knows t0
+            self.market = SkewedMarket(config.scenario.merton, strikes, config.skew)
+        elif config.informed is not None:
+            raise SimulationError("the informed buyer needs the skewed market (its prices are the market's)")
+        self.quotes_path = config.quotes_path
+        #: Every comparison the informed buyer made, in order.
+        self.informed_decisions: list[InformedDecision] = []
+        #: Every oracle post seen at a step's end: step, expiry, the slice, and its RMSE against the market's vols.
+        self.smile_posts: list[dict[str, Any]] = []
+        self._last_post_at: dict[int, int] = {}
+        #: Flat first posts on far expiries the setup needed to bridge the first slices' at-the-money vols.
+        self.bridges = 0
+        #: The informed buyer's quote balance (units) at each step's end, and its holdings' market value.
+        self.informed_cash: list[int] = []
+        self.informed_mark: list[float] = []
+        #: The keeper's fits that kept the last good slice: step, expiry, why.
+        self.fallbacks: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------ setup
     def setup(self) -> None:
@@ -355,10 +415,71 @@ class Simulation:
             self.series_ids.append(series_id)
             self.series_expiry[series_id] = self.t0 + spec.expiry_offset_sec
             self.series_meta[series_id] = spec
-        for expiry, vol in self._live_vols(0).items():
-            send(w3, s.vol_oracle.functions.postVol(expiry, vol), self.admin)
+        if self.market is not None:
+            self.market.strikes = {self.t0 + offset: ks for offset, ks in self.market.strikes.items()}
+        if self.market is not None and self.config.skew is not None and self.config.skew.surface:
+            self._post_first_slices()
+        else:
+            for expiry, vol in self._live_vols(0).items():
+                send(w3, s.vol_oracle.functions.postVol(expiry, vol), self.admin)
+        if cfg.informed is not None:
+            self._setup_informed()
         self._make_keeper()
         self._start_books()
+
+    def _post_first_slices(self) -> None:
+        """The skewed market's first surface, fitted from the step-0 quotes (``fit_surface``, the keeper's fit)
+        and posted by the admin in one ``postSlices``: a first post is only bounded at the money, while the
+        keeper's later posts move each strike's vol by the oracle's allowed step at most (from a flat start the
+        wings would never get there: a fit that moves too far falls back to the last good slice)."""
+        from hedgevault.keeper.oracles import mirror_atm
+        from hedgevault.surface.fit import fit_surface, load_quotes, smile_points
+        from hedgevault.surface.mirror import Slice
+
+        assert self.market is not None
+        path = self._quotes_file()
+        write_quotes(path, self.market.quotes(self.scenario.prices_wad[0] / WAD, self.t0, self.series_expiry.values()))
+        snapshot = load_quotes(path)
+        points = {p.expiry: p for p in smile_points(snapshot)[0]}
+        fits = fit_surface(snapshot)
+        posts = []
+        for expiry, res in sorted(fits.items()):
+            if res.slice is None or not res.fitted:
+                raise SimulationError(f"the first surface: expiry {expiry} did not fit ({res.reason})")
+            pts = points[expiry]
+            posts.append((expiry, res.slice.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))
+        # a first post must be within the oracle's step of the latest post's at-the-money vol: by at-the-money vol
+        # the consecutive gaps are the smallest, and a gap wider than the step is bridged by flat first posts on
+        # expiries five years out (no series; stale after a day, when the oracle's neighbour checks skip them)
+        oracle = self.suite.vol_oracle
+        step = VolParams(*(int(v) for v in oracle.functions.params().call())).max_step_wad - 10**12
+        reference = int(oracle.functions.referenceVolWad().call())
+        bridge = self.t0 + 5 * 365 * 86_400
+        for post in sorted(posts, key=lambda p: mirror_atm(Slice(*p[1]), p[0] - self.t0)):
+            atm = mirror_atm(Slice(*post[1]), post[0] - self.t0)
+            while reference and abs(atm - reference) > step + 10**12:
+                reference += step if atm > reference else -step
+                send(self.w3, oracle.functions.postVol(bridge, reference), self.admin)
+                self.bridges += 1
+                bridge += 1
+            send(self.w3, oracle.functions.postSlice(*post), self.admin)
+            reference = atm
+
+    def _setup_informed(self) -> None:
+        """The informed buyer's account: impersonated on the node, with ETH for gas and quote to trade."""
+        s = self.suite
+        self.informed_address = anvil_account(INFORMED_INDEX).address
+        self.rpc.request("anvil_impersonateAccount", [self.informed_address])
+        self.rpc.request("anvil_setBalance", [self.informed_address, hex(1000 * WAD)])
+        send(self.w3, s.quote.functions.mint(self.informed_address, s.quote_units(_BUYER_FUNDS_WHOLE)), self.admin)
+        send(self.w3, s.quote.functions.approve(s.vault.address, 2**256 - 1), self.informed_address)
+
+    def _quotes_file(self) -> Path:
+        if self.quotes_path is None:
+            import tempfile
+
+            self.quotes_path = Path(tempfile.mkdtemp(prefix="hedgevault-quotes-")) / "quotes.json"
+        return self.quotes_path
 
     def restart(self, scenario: Scenario, seed: int) -> None:
         """After ``evm_revert`` to a snapshot taken right after ``setup``: run again with another scenario
@@ -374,6 +495,12 @@ class Simulation:
         self.counters = Counters()
         self.holdings = {}
         self.settled = {}
+        self.informed_decisions = []
+        self.smile_posts = []
+        self._last_post_at = {}
+        self.informed_cash = []
+        self.informed_mark = []
+        self.fallbacks = []
         self._make_keeper()
         self._start_books()
 
@@ -395,6 +522,8 @@ class Simulation:
             fees_owed=book["fees_owed"],
         )
         self.nav0 = book["nav"]
+        if self.config.informed is not None:
+            self.informed_cash0 = int(self.rpc.call(Call(self.suite.quote, "balanceOf", (self.informed_address,))))
         self.quote0 = book["quote_balance"]
         self.hedge0_wad = book["hedge_wad"]
         self.collateral0 = book["collateral"]
@@ -405,15 +534,25 @@ class Simulation:
 
         s = self.suite
         self.source = ScenarioSource()
-        updater = OracleUpdater(self.w3, self.keeper_account, s.feed.address, s.vol_oracle.address, self.source)
+        skew = self.config.skew
+        quotes = self._quotes_file() if skew is not None and skew.surface else None
+        updater = OracleUpdater(
+            self.w3, self.keeper_account, s.feed.address, s.vol_oracle.address, self.source, quotes_file=quotes
+        )
         config = KeeperConfig(vaults=[VaultConfig(address=s.vault.address, name="sim")], chain_id=self.rpc.chain_id)
         self.keeper = Keeper(self.w3, self.keeper_account, config, oracle_updater=updater, logger=self.keeper_logger)
 
     def _live_vols(self, k: int) -> dict[int, int]:
         """The step's volatility for every listed expiry still ahead of the step time."""
         now = self.t0 + self.scenario.times_sec[k]
+        live = [e for e in sorted(set(self.series_expiry.values())) if e > now]
+        if self.market is not None:
+            if self.config.skew is not None and self.config.skew.surface:
+                return {}  # the keeper posts the fitted slices of the quoted expiries (SurfacePoster)
+            spot = self.scenario.prices_wad[k] / WAD
+            return {e: quantise_vol(self.market.atm_vol(spot, e - now)) for e in live}
         vol = self.scenario.vols_wad[k]
-        return {e: vol for e in sorted(set(self.series_expiry.values())) if e > now}
+        return {e: vol for e in live}
 
     # ------------------------------------------------------------ reads
     def _posted_vol_wad(self) -> int:
@@ -447,9 +586,12 @@ class Simulation:
         for k in range(1, self.scenario.steps + 1):
             self._market_move(k)
             self._keeper_pass(k)
-            if self.config.agents is not None:
+            if self.config.agents is not None or self.config.informed is not None:
                 self._claims(k)
-                self._agents(k)
+                if self.config.agents is not None:
+                    self._agents(k)
+                if self.config.informed is not None:
+                    self._informed(k)
                 # arbitrage brings the pool back to the price the keeper's hedge moved it from (a hedge slice
                 # stops at the oracle +/- the slippage bound: without it the next slice waits)
                 self.arb.move_to(self.scenario.prices_wad[k])
@@ -474,6 +616,18 @@ class Simulation:
         (``Keeper.tick`` does), then settles or hedges on the new prices."""
         # step 0: the setup has just posted the vols (their first posts); posting them again now would be
         # held for the oracle's minimum interval
+        skew = self.config.skew
+        if self.market is not None and skew is not None and skew.surface and k > 0 and k % skew.quote_every_steps == 0:
+            now = self.t0 + self.scenario.times_sec[k]
+            spot = self.scenario.prices_wad[k] / WAD
+            write_quotes(self._quotes_file(), self.market.quotes(spot, now, self.series_expiry.values()))
+            self.source.arm(self.scenario.prices_wad[k], {})
+            self._keeper_tick()
+            updater = self.keeper.oracle_updater
+            poster = updater.surface if updater is not None else None
+            for expiry, reason in sorted(poster.fallbacks.items() if poster is not None else ()):
+                self.fallbacks.append({"step": k, "expiry_offset_sec": expiry - self.t0, "reason": reason})
+            return
         self.source.arm(self.scenario.prices_wad[k], self._live_vols(k) if k > 0 else {})
         self._keeper_tick()
 
@@ -556,6 +710,142 @@ class Simulation:
         key = (intent.buyer, intent.series_id)
         self.holdings[key] = self.holdings.get(key, 0) + (intent.amount_wad if intent.buy else -intent.amount_wad)
         self.counters.trades_done[kind] += 1
+
+    def _informed(self, k: int) -> None:
+        """The informed buyer's pass: for each tradable series, the vault's quote against the market's value of a
+        lot; a buy where the vault is cheaper, a sale of what it holds where the vault pays more (``informed_wants``),
+        halved while the vault refuses it (its limits), every comparison recorded (``informed_decisions``)."""
+        assert self.market is not None and self.config.informed is not None
+        now = self.t0 + self.scenario.times_sec[k]
+        spot = self.scenario.prices_wad[k] / WAD
+        who = self.informed_address
+        lot = self.config.informed.lot_wad
+        for sid in self.series_ids:
+            expiry = self.series_expiry[sid]
+            if expiry <= now + self.cutoff_sec:
+                continue
+            spec = self.series_meta[sid]
+            value = self.market.price(spot, spec.strike_wad / WAD, expiry - now, spec.is_call)
+            self._informed_trade(k, sid, "buy", lot, value)
+            held = self.holdings.get((who, sid), 0)
+            if held > 0:
+                self._informed_trade(k, sid, "sell", min(lot, held), value)
+
+    def _informed_trade(self, k: int, sid: int, side: str, amount: int, value: float) -> None:
+        """One comparison of the informed buyer (``value``: the market's price of one option, quote per
+        underlying), and the trade when the vault is off, at the largest size it accepts (halving)."""
+        assert self.config.informed is not None
+        s = self.suite
+        who = self.informed_address
+        qs = 10**self.suite.config.quote_decimals
+        while True:
+            market_units = value * amount / WAD * qs
+            try:
+                if side == "buy":
+                    premium, fee = self.rpc.call(Call(s.vault, "quoteBuy", (sid, amount)))
+                    vault_units = int(premium) + int(fee)
+                else:
+                    vault_units, _ = self.rpc.call(Call(s.vault, "quoteSell", (sid, amount)))
+                    vault_units = int(vault_units)
+            except Reverted as exc:
+                self.informed_decisions.append(InformedDecision(k, sid, side, amount, 0, market_units, 0, exc.name))
+                return
+            if not informed_wants(side, vault_units, market_units):
+                reason = "vault not cheaper" if side == "buy" else "vault not dearer"
+                self.informed_decisions.append(
+                    InformedDecision(k, sid, side, amount, vault_units, market_units, 0, reason)
+                )
+                return
+            refused = self.rpc.simulate(who, s.vault, side, sid, amount, vault_units, who)
+            if refused is None:
+                self.rpc.send(who, s.vault, side, sid, amount, vault_units, who)
+                key = (who, sid)
+                self.holdings[key] = self.holdings.get(key, 0) + (amount if side == "buy" else -amount)
+                self.counters.trades_done[f"informed {side}"] += 1
+                self.informed_decisions.append(
+                    InformedDecision(k, sid, side, amount, vault_units, market_units, amount, "")
+                )
+                return
+            if amount // 2 < self.config.informed.min_lot_wad:
+                self.informed_decisions.append(
+                    InformedDecision(k, sid, side, amount, vault_units, market_units, 0, refused.name)
+                )
+                self._skip(f"informed {side}", refused)
+                return
+            amount //= 2
+
+    def _record_market(self, k: int, head: int) -> None:
+        """The skewed market at the step's end: each oracle post of the step (a new ``lastPost`` time) with its
+        slice and RMSE (vol points) against the market's implied vols at the quoted strikes (the keeper's own
+        inversion, ``smile_points``); the informed buyer's quote balance and its holdings at the market's prices."""
+        from hedgevault.surface import mirror
+        from hedgevault.surface.errors import SviError
+        from hedgevault.surface.fit import MarketSnapshot, Quote, smile_points
+
+        assert self.market is not None
+        s = self.suite
+        now = self.t0 + self.scenario.times_sec[k]
+        spot = self.scenario.prices_wad[k] / WAD
+        live = [e for e in sorted(set(self.series_expiry.values())) if e > now]
+        reads = self.rpc.calls(
+            [Call(s.vol_oracle, name, (e,)) for e in live for name in ("lastPost", "sliceOf")], block=head
+        )
+        for i, expiry in enumerate(live):
+            (_, last_at), raw = reads[2 * i], reads[2 * i + 1]
+            last_at = int(last_at)
+            if last_at == 0 or self._last_post_at.get(expiry) == last_at:
+                continue
+            self._last_post_at[expiry] = last_at
+            sl = mirror.Slice(*(int(x) for x in raw))
+            doc = self.market.quotes(spot, now, [expiry])
+            quotes = tuple(Quote(q["strike"], q["expiry"], q["bid"], q["ask"], q["kind"]) for q in doc["quotes"])
+            points, _ = smile_points(MarketSnapshot(spot, 0.0, now, quotes))
+            entry: dict[str, Any] = {
+                "step": k,
+                "expiry_offset_sec": expiry - self.t0,
+                "posted_at_sec": last_at - self.t0,
+                "t0_sec": expiry - last_at,
+                "spot": spot,
+                "slice": {
+                    "a": sl.a36 / 10**36,
+                    "b": sl.b_wad / WAD,
+                    "rho": sl.rho_wad / WAD,
+                    "m": sl.m_wad / WAD,
+                    "sigma": sl.sigma_wad / WAD,
+                },
+                "strikes": [],
+                "market_vols": [],
+                "slice_vols": [],
+                "rmse_vol_points": None,
+            }
+            if points:
+                pts = points[0]
+                try:
+                    vols = [mirror.vol_wad(sl, K, pts.forward_wad, expiry - last_at) / WAD for K in pts.strikes_wad]
+                except SviError:
+                    vols = []
+                if vols:
+                    entry["strikes"] = [K / WAD for K in pts.strikes_wad]
+                    entry["market_vols"] = [float(v) for v in pts.vol]
+                    entry["slice_vols"] = vols
+                    entry["rmse_vol_points"] = 100 * float(np.sqrt(np.mean((np.asarray(vols) - pts.vol) ** 2)))
+            self.smile_posts.append(entry)
+        if self.config.informed is not None:
+            who = self.informed_address
+            cash = int(self.rpc.calls([Call(s.quote, "balanceOf", (who,))], block=head)[0])
+            mark = 0.0
+            for (holder, sid), amount in self.holdings.items():
+                if holder != who or amount == 0:
+                    continue
+                spec = self.series_meta[sid]
+                expiry = self.series_expiry[sid]
+                at = self.settled.get(expiry, self.scenario.prices_wad[k]) / WAD
+                value = self.market.price(
+                    at if expiry <= now else spot, spec.strike_wad / WAD, expiry - now, spec.is_call
+                )
+                mark += value * amount / WAD * 10**s.config.quote_decimals
+            self.informed_cash.append(cash)
+            self.informed_mark.append(mark)
 
     def _flow(self, flow: FlowIntent) -> None:
         s = self.suite
@@ -705,6 +995,8 @@ class Simulation:
         head = self.rpc.block_number()
         self._book_receipts(k, head)
         book = self._read_book(head)
+        if self.market is not None:
+            self._record_market(k, head)
         if book["spot_wad"] != self.scenario.prices_wad[k]:
             raise SimulationError(
                 f"step {k}: the oracle's spot {book['spot_wad']} is not the scenario's price "

@@ -19,6 +19,9 @@ CHART_TITLES = {
     "share_price_and_hf.png": "Share price and health factor",
     "pnl_attribution.png": "PnL attribution (cumulative)",
 }
+#: The skewed market's chart (runs with ``SimConfig.skew`` only).
+SMILE_CHART = "smile.png"
+SMILE_TITLE = "The smile: posted slice against the market's quotes"
 
 
 def summary(sim: Simulation) -> dict[str, Any]:
@@ -103,6 +106,55 @@ def summary(sim: Simulation) -> dict[str, Any]:
         },
         "gas": gas,
         "gas_other": dict(sorted(c.gas_other.items())),
+        **({"skew": skew_summary(sim)} if sim.market is not None else {}),
+        **({"informed": informed_summary(sim)} if sim.config.informed is not None else {}),
+    }
+
+
+def skew_summary(sim: Simulation) -> dict[str, Any]:
+    """The skewed market's posts: how many, the RMSE of each posted slice against the market's implied vols (vol
+    points) per expiry (mean and largest), and the keeper's fits that kept the last good slice, by error."""
+    by_expiry: dict[int, list[float]] = {}
+    for post in sim.smile_posts:
+        if post["rmse_vol_points"] is not None:
+            by_expiry.setdefault(post["expiry_offset_sec"], []).append(post["rmse_vol_points"])
+    reasons: dict[str, int] = {}
+    for f in sim.fallbacks:
+        key = f["reason"].split(":")[0] + (
+            ": " + f["reason"].split(":")[1].split("(")[0].strip() if ":" in f["reason"] else ""
+        )
+        reasons[key] = reasons.get(key, 0) + 1
+    assert sim.config.skew is not None
+    return {
+        "surface": sim.config.skew.surface,
+        "posts": len(sim.smile_posts),
+        "rmse_vol_points": {
+            str(e): {"posts": len(v), "mean": sum(v) / len(v), "max": max(v)} for e, v in sorted(by_expiry.items())
+        },
+        "fallbacks": len(sim.fallbacks),
+        "fallback_reasons": dict(sorted(reasons.items())),
+        "first_post_bridges": sim.bridges,
+    }
+
+
+def informed_summary(sim: Simulation) -> dict[str, Any]:
+    """The informed buyer against the vault (quote tokens): trades, the edge it took at the market's price when it
+    traded (``edge_at_trade``: the vault's loss to adverse selection at the trades' market values) and its P&L at the
+    end (``pnl_end``: its quote balance's change, claims included, plus what it still holds at the market's price)."""
+    qs = 10**sim.suite.config.quote_decimals
+    traded = [d for d in sim.informed_decisions if d.traded_wad]
+    cash = sim.informed_cash[-1] - sim.informed_cash0 if sim.informed_cash else 0
+    mark = sim.informed_mark[-1] if sim.informed_mark else 0.0
+    return {
+        "decisions": len(sim.informed_decisions),
+        "buys": sum(d.side == "buy" for d in traded),
+        "sells": sum(d.side == "sell" for d in traded),
+        "bought_wad": sum(d.traded_wad for d in traded if d.side == "buy"),
+        "refused": sum(1 for d in sim.informed_decisions if not d.traded_wad and not d.reason.startswith("vault not")),
+        "edge_at_trade": sum(d.edge_units for d in traded) / qs,
+        "pnl_end": (cash + mark) / qs,
+        "cash_change": cash / qs,
+        "mark_end": mark / qs,
     }
 
 
@@ -158,6 +210,18 @@ def results_document(sim: Simulation, scenario_info: dict[str, Any]) -> dict[str
         "agents": asdict(cfg.agents) if cfg.agents is not None else None,
         "steps": [r.as_dict() for r in sim.records],
         "summary": summary(sim),
+        **({"smile_posts": sim.smile_posts, "fallbacks": sim.fallbacks} if sim.market is not None else {}),
+        **(
+            {
+                "informed_decisions": [d.as_dict() for d in sim.informed_decisions],
+                "informed_pnl": [
+                    (c - sim.informed_cash0 + m) / 10**sim.suite.config.quote_decimals
+                    for c, m in zip(sim.informed_cash, sim.informed_mark, strict=True)
+                ],
+            }
+            if sim.config.informed is not None
+            else {}
+        ),
     }
 
 
@@ -221,6 +285,29 @@ def table(s: dict[str, Any]) -> str:
         ("NAV change (residual)", f"{_fmt(p['nav_change'])} ({p['residual_quote_units']:+.3f} quote units)"),
         ("keeper gas (not in NAV)", f"{p['keeper_gas_eth']:.6f} ETH ~ {_fmt(p['keeper_gas_quote'])} quote"),
     ]
+    if "skew" in s:
+        k = s["skew"]
+        rmse = ", ".join(
+            f"{int(e) / 86_400:g} d: mean {v['mean']:.2f}, max {v['max']:.2f} ({v['posts']} posts)"
+            for e, v in k["rmse_vol_points"].items()
+        )
+        rows.append(("market (Merton)", "surface fitted by the keeper" if k["surface"] else "flat: at-the-money vol"))
+        rows.append(("posted vs market RMSE (vol pts)", rmse or "-"))
+        rows.append(
+            (
+                "fits kept the last good slice",
+                f"{k['fallbacks']}" + "".join(f"; {r} x{n}" for r, n in k["fallback_reasons"].items()),
+            )
+        )
+    if "informed" in s:
+        i = s["informed"]
+        rows.append(
+            (
+                "informed buyer",
+                f"{i['buys']} buys ({i['bought_wad'] / WAD:g} options), {i['sells']} sells, {i['refused']} refused "
+                f"by the vault; edge at trade {_fmt(i['edge_at_trade'])}, P&L at the end {_fmt(i['pnl_end'])} quote",
+            )
+        )
     rows += gas_rows(s["gas"], s.get("gas_other", {}))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
@@ -252,7 +339,14 @@ def caption(document: dict[str, Any]) -> str:
     steps, horizon = s["steps"], s["horizon_sec"]
     scenario = document["scenario"]
     gbm = scenario.get("gbm")
-    if gbm is not None:
+    merton = scenario.get("merton")
+    if merton is not None:
+        market = (
+            f"Merton spot {merton['spot']:g}, sigma {merton['sigma']:g}, jumps {merton['lam']:g}/yr "
+            f"(mean {merton['mu_j']:g}, sd {merton['delta_j']:g}), "
+            + ("surface" if merton["surface"] else "flat ATM vol")
+        )
+    elif gbm is not None:
         market = f"GBM spot {gbm['spot']:g}, drift {gbm['drift']:g}, vol {gbm['vol']:g}, {gbm['vol_model']} vol model"
         if gbm["vol_model"] == "mean-reverting":
             market += f" (kappa {gbm['kappa']:g}, xi {gbm['xi']:g})"
@@ -356,7 +450,62 @@ def figures(document: dict[str, Any]) -> dict[str, Any]:
     ax.set_xlabel("days")
     ax.legend(loc="best", fontsize=8)
     titled(fig, "pnl_attribution.png")
+    if document.get("smile_posts"):
+        fig = smile_figure(document, subtitle)
+        out[SMILE_CHART] = fig
     return out
+
+
+def smile_figure(document: dict[str, Any], subtitle: str) -> Any:
+    """The smile chart: for the expiry with the most posts, the market's implied vols (points) and the posted
+    slice's vol (line, sqrt(w(k) / T0) at the post) at its first, middle and last post; below, each post's RMSE
+    against the market (vol points) over time, per expiry."""
+    import math
+
+    import matplotlib.pyplot as plt
+
+    posts = [p for p in document["smile_posts"] if p["strikes"]]
+    fig, axes = plt.subplots(2, 1, figsize=(9, 8))
+    fig.suptitle(f"{SMILE_TITLE}\n{subtitle}", fontsize=9)
+    counts: dict[int, int] = {}
+    for p in posts:
+        counts[p["expiry_offset_sec"]] = counts.get(p["expiry_offset_sec"], 0) + 1
+    if counts:
+        expiry = max(counts, key=lambda e: (counts[e], e))
+        mine = [p for p in posts if p["expiry_offset_sec"] == expiry]
+        chosen = sorted({0, len(mine) // 2, len(mine) - 1})
+        for i, idx in enumerate(chosen):
+            p = mine[idx]
+            color = f"C{i}"
+            day = p["posted_at_sec"] / 86_400
+            axes[0].scatter(p["strikes"], p["market_vols"], color=color, marker="o", label=f"market, day {day:.2f}")
+            lo, hi = min(p["strikes"]), max(p["strikes"])
+            ks = [lo + (hi - lo) * j / 80 for j in range(81)]
+            sl = p["slice"]
+            t0 = p["t0_sec"] / (365 * 86_400)
+            vols = []
+            for strike in ks:
+                x = math.log(strike / p["spot"]) - sl["m"]
+                w = sl["a"] + sl["b"] * (sl["rho"] * x + math.sqrt(x * x + sl["sigma"] ** 2))
+                vols.append(math.sqrt(max(w, 0.0) / t0))
+            axes[0].plot(ks, vols, color=color, label=f"posted slice, day {day:.2f}")
+        axes[0].set_title(f"Expiry at day {expiry / 86_400:g}: implied vol by strike", fontsize=9)
+        axes[0].set_xlabel("strike (quote)")
+        axes[0].set_ylabel("implied vol (annual)")
+        axes[0].legend(loc="best", fontsize=8)
+    for e in sorted(counts):
+        mine = [p for p in posts if p["expiry_offset_sec"] == e and p["rmse_vol_points"] is not None]
+        axes[1].plot(
+            [p["posted_at_sec"] / 86_400 for p in mine],
+            [p["rmse_vol_points"] for p in mine],
+            marker=".",
+            label=f"expiry day {e / 86_400:g}",
+        )
+    axes[1].set_title("RMSE of each post against the market's implied vols", fontsize=9)
+    axes[1].set_xlabel("days")
+    axes[1].set_ylabel("RMSE (vol points)")
+    axes[1].legend(loc="best", fontsize=8)
+    return fig
 
 
 def charts(document: dict[str, Any], out_dir: Path) -> list[Path]:

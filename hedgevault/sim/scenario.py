@@ -1,4 +1,5 @@
-"""Market scenarios: a seeded GBM path (constant or mean-reverting volatility) or a CSV of prices.
+"""Market scenarios: a seeded GBM path (constant or mean-reverting volatility), a seeded Merton jump-diffusion path
+(the skewed market, ``merton_scenario``) or a CSV of prices.
 
 A scenario is pure data: step times (seconds after the start, the first is 0), the underlying price at
 each step (quote per underlying in wad, quantised to the feed's 8 decimals so that the feed, the pool and
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hedgevault.sim.errors import ScenarioError
+from hedgevault.surface.merton import MertonParams
 
 WAD = 10**18
 YEAR_SEC = 365 * 86_400
@@ -41,6 +43,8 @@ class Scenario:
     prices_wad: tuple[int, ...]
     vols_wad: tuple[int, ...]
     description: str
+    #: The jump-diffusion the prices follow (``merton_scenario``): the skewed market's option prices use the same.
+    merton: MertonParams | None = None
 
     @property
     def steps(self) -> int:
@@ -121,6 +125,59 @@ def gbm_scenario(params: GbmParams, *, horizon_sec: int, step_sec: int, seed: in
             f"GBM seed {seed}: spot {params.spot}, drift {params.drift}, vol {params.vol} ({params.vol_model}), "
             f"{n} steps of {step_sec} s"
         ),
+    )
+
+
+def merton_total_vol(p: MertonParams) -> float:
+    """The annualised standard deviation of the log-price under ``p``: sqrt(sigma^2 + lam (mu_j^2 + delta_j^2))."""
+    return math.sqrt(p.sigma**2 + p.lam * (p.mu_j**2 + p.delta_j**2))
+
+
+def merton_scenario(
+    merton: MertonParams, *, spot: float, drift: float, horizon_sec: int, step_sec: int, seed: int
+) -> Scenario:
+    """A seeded path of Merton's jump-diffusion with the parameters the market's option prices use
+    (``hedgevault.surface.merton``): over a step of dt years the log-price moves by
+
+        (drift - lam kappa - sigma^2 / 2) dt + sigma sqrt(dt) z + sum_{i <= N} Y_i,
+        N ~ Poisson(lam dt), Y_i ~ N(mu_j, delta_j^2), kappa = e^{mu_j + delta_j^2 / 2} - 1,
+
+    so E[S_t] = S_0 e^{drift t} (with drift = the rate, the pricing measure). The scenario's vol at every step is
+    the log-price's total standard deviation (``merton_total_vol``: the diffusion and the jumps), for the record;
+    what the oracle gets is the keeper's fit of the market's quotes, or in the flat baseline their at-the-money
+    implied vol."""
+    if not spot > 0:
+        raise ScenarioError(f"spot must be positive, got {spot}")
+    if not (merton.sigma > 0 and merton.lam >= 0 and merton.delta_j >= 0):
+        raise ScenarioError(f"Merton parameters need sigma > 0, lam >= 0, delta_j >= 0: got {merton}")
+    total = merton_total_vol(merton)
+    vol_wad = quantise_vol(total)
+    if not MIN_VOL_WAD <= vol_wad <= MAX_VOL_WAD:
+        raise ScenarioError(f"the Merton market's total vol {total:.4f} is outside the oracle's bounds [0.05, 3]")
+    if step_sec <= 0 or horizon_sec < step_sec:
+        raise ScenarioError(f"the horizon ({horizon_sec} s) must hold at least one step of {step_sec} s")
+    n = horizon_sec // step_sec
+    dt = step_sec / YEAR_SEC
+    diffusion_rng, count_rng, size_rng = (
+        np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(3)
+    )
+    z = diffusion_rng.standard_normal(n)
+    counts = count_rng.poisson(merton.lam * dt, n)
+    kappa = math.exp(merton.mu_j + merton.delta_j**2 / 2) - 1
+    drift_dt = (drift - merton.lam * kappa - merton.sigma**2 / 2) * dt
+    prices = [spot]
+    for k in range(n):
+        jumps = float(np.sum(size_rng.normal(merton.mu_j, merton.delta_j, int(counts[k])))) if counts[k] else 0.0
+        prices.append(prices[-1] * math.exp(drift_dt + merton.sigma * math.sqrt(dt) * float(z[k]) + jumps))
+    return Scenario(
+        times_sec=tuple(k * step_sec for k in range(n + 1)),
+        prices_wad=tuple(quantise_price(p) for p in prices),
+        vols_wad=(vol_wad,) * (n + 1),
+        description=(
+            f"Merton seed {seed}: spot {spot}, drift {drift}, sigma {merton.sigma}, jumps {merton.lam}/year of "
+            f"mean {merton.mu_j} sd {merton.delta_j} ({int(counts.sum())} jumps), {n} steps of {step_sec} s"
+        ),
+        merton=merton,
     )
 
 
