@@ -54,14 +54,37 @@ library SviMath {
     /// @notice Total variance w(k) in 1e36 units, rounded down (by less than 3e-36; see `ISviMath`).
     /// @dev For a slice that passed `checkParams` and |k| <= 5 (assembly; the bounds beside each line).
     function varianceDown(ISviMath.SviSlice memory s, int256 kWad) internal pure returns (int256 w36) {
-        int256 b = s.bWad;
-        if (b == 0) return s.a36;
-        int256 d = kWad - s.mWad;
-        (uint256 r,) = hypotFloor(d, s.sigmaWad);
         assembly ("memory-safe") {
-            // r = floor(sqrt(d^2 + sigma^2)) >= |d| and |rho| < 1: rho d + r 1e18 >= 0, < 2^75; times b <= 1e19:
-            // < 2^109; `div` on the non-negative value is the floor
-            w36 := add(mload(s), div(mul(b, add(mul(mload(add(s, 0x40)), d), mul(r, WAD))), WAD))
+            w36 := mload(s)
+            let b := mload(add(s, 0x20))
+            if b {
+                // r = floor(sqrt(d^2 + sigma^2)), d = k - m, without a bit search: z0 = h + l^2 / (2 h), h =
+                // max(|d|, sigma), l = min, is at or above the root and within 6.1% of it (the worst case l = h:
+                // 1.5 / sqrt 2); each Babylonian step takes the relative error e to at most e^2 / 2: 6.1% -> 1.9e-3
+                // -> 1.8e-6 -> 1.6e-12 -> 1.3e-24 after four, less than one unit for a root below 2^65 (so z is
+                // floor or floor + 1; an integer step never goes below the floor), and the last line corrects it.
+                // |d| <= 2^64 and 0 < sigma <= 2^64: q < 2^129, l^2 / (2 h) <= h / 2. Monotonically non-decreasing
+                // in |d| and sigma (exact).
+                let d := sub(kWad, mload(add(s, 0x60)))
+                let sigma := mload(add(s, 0x80))
+                let h := d
+                if slt(d, 0) { h := sub(0, d) }
+                let l := sigma
+                if lt(h, l) {
+                    l := h
+                    h := sigma
+                }
+                let q := add(mul(d, d), mul(sigma, sigma))
+                let r := add(h, div(mul(l, l), shl(1, h)))
+                r := shr(1, add(r, div(q, r)))
+                r := shr(1, add(r, div(q, r)))
+                r := shr(1, add(r, div(q, r)))
+                r := shr(1, add(r, div(q, r)))
+                r := sub(r, lt(div(q, r), r))
+                // r >= |d| and |rho| < 1: rho d + r 1e18 >= 0, < 2^75; times b <= 1e19: < 2^109; `div` on the
+                // non-negative value is the floor
+                w36 := add(w36, div(mul(b, add(mul(mload(add(s, 0x40)), d), mul(r, WAD))), WAD))
+            }
         }
     }
 
@@ -139,7 +162,7 @@ library SviMath {
         if (slope36 > LEE_BOUND_36) revert ISviMath.SviLeeBoundExceeded(s.bWad, s.rhoWad, _ceilDiv(slope36, WAD));
         // sqrt(1 - rho^2) rounded down (wad) and the product rounded down: the minimum is not overstated;
         // b sigma sqrt(.) <= 1e19 * 5e18 * 1e18 < 2^186
-        uint256 root = sqrtFloor(uint256(E36 - s.rhoWad * s.rhoWad));
+        uint256 root = FixedPointMath.sqrt(uint256(E36 - s.rhoWad * s.rhoWad));
         int256 minVar36 = s.a36 + (s.bWad * s.sigmaWad * int256(root)) / WAD;
         if (minVar36 < 0) revert ISviMath.SviMinVarianceNegative(minVar36);
     }
@@ -195,34 +218,9 @@ library SviMath {
 
     // ------------------------------------------------------------------------------------ internals
 
-    /// @dev The volatility at k: `volWad` after its input checks. w as in `varianceDown` (inline: one call less).
+    /// @dev The volatility at k: `volWad` after its input checks.
     function _volAt(ISviMath.SviSlice memory s, int256 kWad, uint256 timeSec) private pure returns (uint256) {
-        int256 w36;
-        assembly ("memory-safe") {
-            w36 := mload(s)
-            let b := mload(add(s, 0x20))
-            if b {
-                // `hypotFloor` inline (its bounds and error there): |d| <= 1e19, 1e9 <= sigma <= 5e18
-                let d := sub(kWad, mload(add(s, 0x60)))
-                let sigma := mload(add(s, 0x80))
-                let h := d
-                if slt(d, 0) { h := sub(0, d) }
-                let l := sigma
-                if lt(h, l) {
-                    l := h
-                    h := sigma
-                }
-                let q := add(mul(d, d), mul(sigma, sigma))
-                let r := add(h, div(mul(l, l), shl(1, h)))
-                r := shr(1, add(r, div(q, r)))
-                r := shr(1, add(r, div(q, r)))
-                r := shr(1, add(r, div(q, r)))
-                r := shr(1, add(r, div(q, r)))
-                r := sub(r, lt(div(q, r), r))
-                // as in `varianceDown`: rho d + r 1e18 >= 0, < 2^75; times b <= 1e19: < 2^109
-                w36 := add(w36, div(mul(b, add(mul(mload(add(s, 0x40)), d), mul(r, WAD))), WAD))
-            }
-        }
+        int256 w36 = varianceDown(s, kWad);
         if (w36 <= 0) revert ISviMath.SviVarianceNotPositive(kWad, w36);
         return _volOfVariance(w36, timeSec);
     }
@@ -239,7 +237,7 @@ library SviMath {
             // w36 < 2^128 and year < 2^25: the product < 2^153
             v := div(mul(w36, YEAR_SEC), timeSec)
         }
-        return sqrtFloor(v);
+        return FixedPointMath.sqrt(v);
     }
 
     /// @dev Reverts `SviMoneynessOutOfRange` unless strike and forward are in [1e12, 1e30] and their ratio in
@@ -260,69 +258,12 @@ library SviMath {
         if (bad) revert ISviMath.SviMoneynessOutOfRange(strikeWad, forwardWad);
     }
 
-    /// @notice r = floor(sqrt(d^2 + sigma^2)) and q = d^2 + sigma^2, exact, for |d| <= 2^64 and 0 < sigma <= 2^64.
-    /// @dev Without a bit search: z0 = h + l^2 / (2 h), h = max(|d|, sigma), l = min, is at or above the root
-    /// and within 6.1% of it (the worst case l = h: 1.5 / sqrt 2); each Babylonian step takes the relative
-    /// error e to at most e^2 / 2: 6.1% -> 1.9e-3 -> 1.8e-6 -> 1.6e-12 -> 1.3e-24 after four, less than one
-    /// unit for a root below 2^65 (so z is floor or floor + 1; an integer step never goes below the floor),
-    /// and the last line corrects it. Monotonically non-decreasing in |d| and sigma (exact).
-    function hypotFloor(int256 d, int256 sigma) internal pure returns (uint256 r, uint256 q) {
-        assembly ("memory-safe") {
-            let h := d
-            if slt(d, 0) { h := sub(0, d) }
-            let l := sigma
-            if lt(h, l) {
-                l := h
-                h := sigma
-            }
-            // h >= sigma > 0; h, l <= 2^64: q < 2^129, l^2 / (2 h) <= h / 2
-            q := add(mul(d, d), mul(sigma, sigma))
-            r := add(h, div(mul(l, l), shl(1, h)))
-            r := shr(1, add(r, div(q, r)))
-            r := shr(1, add(r, div(q, r)))
-            r := shr(1, add(r, div(q, r)))
-            r := shr(1, add(r, div(q, r)))
-            r := sub(r, lt(div(q, r), r))
-        }
-    }
-
-    /// @notice floor(sqrt(x)), exact for x < 2^192 (this library's arguments are below 2^160).
-    /// @dev From z0 = 2^floor(msb / 2) x (1.25 for an even msb, 1.75 for an odd one), within 25% of the root
-    /// (which lies in [1, sqrt 2) resp. [sqrt 2, 2) times 2^floor(msb / 2)), each Babylonian step takes the
-    /// relative error e to at most e^2 / (2 (1 - e)): 25% -> 2.5e-2 -> 3.1e-4 -> 4.7e-8 -> 1.1e-15 -> 6e-31
-    /// after five, less than one unit for a root below 2^96, so z is floor or floor + 1 (an integer step never
-    /// goes below the floor) and the last line corrects it. Monotonically non-decreasing (exact).
-    function sqrtFloor(uint256 x) internal pure returns (uint256 z) {
-        assembly ("memory-safe") {
-            if x {
-                let r := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
-                r := or(r, shl(6, lt(0xffffffffffffffff, shr(r, x))))
-                r := or(r, shl(5, lt(0xffffffff, shr(r, x))))
-                r := or(r, shl(4, lt(0xffff, shr(r, x))))
-                r := or(r, shl(3, lt(0xff, shr(r, x))))
-                r := or(r, shl(2, lt(0xf, shr(r, x))))
-                r := or(r, shl(1, lt(0x3, shr(r, x))))
-                r := or(r, lt(0x1, shr(r, x)))
-                // 5 / 4 or 7 / 4 times 2^floor(r / 2), as (5 + 2 (r & 1)) << (floor(r / 2)) >> 2: < 2^99
-                z := shr(2, shl(shr(1, r), add(5, shl(1, and(r, 1)))))
-                if iszero(z) { z := 1 }
-                // each step divides by z >= 1 and adds two values below 2^100
-                z := shr(1, add(z, div(x, z)))
-                z := shr(1, add(z, div(x, z)))
-                z := shr(1, add(z, div(x, z)))
-                z := shr(1, add(z, div(x, z)))
-                z := shr(1, add(z, div(x, z)))
-                z := sub(z, lt(div(x, z), z))
-            }
-        }
-    }
-
     /// @dev Everything the arbitrage checks need at k, in one assembly block (inputs: slices that passed
     /// `checkParams`, |k| <= 5), and the first check that fails: 0 none; 1 w <= 0 (x = wLo36); 2 butterfly
     /// (x = g36, y = wHi); 3 calendar against the nearer slice (x = its wHi36, y = wLo36); 4 against the farther
     /// (x = wHi36, y = its wLo36). The quantities:
     /// - r = sqrt((k - m)^2 + sigma^2) enclosed by rLo = floor(r) and rHi = rLo, or rLo + 1 when r is not an
-    ///   integer (`hypotFloor`);
+    ///   integer (the root of `varianceDown`);
     /// - [wLo36, wHi36]: w rounded down and up, 1e36 units (rho d + r 1e18 >= 0 at both ends since r >= |d| and
     ///   |rho| < 1, b >= 0: the floor and the ceiling of non-negative quotients; b (.) < 1e19 * 2.2e37 < 2^188);
     /// - if b != 0 and wLo36 > 0: g36, a lower bound of G = 16 w^2 g = 4 (2w - k w')^2 - 4 w'^2 w - w'^2 w^2
@@ -340,7 +281,7 @@ library SviMath {
         ISviMath.SviSlice memory farther
     ) private pure returns (uint256 failure, int256 k, int256 x, int256 y) {
         assembly ("memory-safe") {
-            // `hypotFloor` (its bounds and error there), with rHi
+            // the root of `varianceDown` (its bounds and error there), with rHi
             function hypot(d, sig) -> rLo, rHi {
                 let h := d
                 if slt(d, 0) { h := sub(0, d) }

@@ -479,7 +479,7 @@ library BookMarking {
         if (kWad < -5e18) kWad = -5e18;
         int256 w36 = SviMath.varianceDown(e.slice, kWad);
         // a checked slice: 0 < w36 < 2^128, year < 2^25, postTimeSec >= 1
-        uint256 v = w36 <= 0 ? 0 : SviMath.sqrtFloor(uint256(w36) * YEAR_SEC / e.postTimeSec);
+        uint256 v = w36 <= 0 ? 0 : FixedPointMath.sqrt(uint256(w36) * YEAR_SEC / e.postTimeSec);
         e.volWad = v < e.minVolWad ? e.minVolWad : (v > e.maxVolWad ? e.maxVolWad : v);
     }
 
