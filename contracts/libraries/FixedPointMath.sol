@@ -18,19 +18,16 @@ library FixedPointMath {
     int256 internal constant EXP_MIN_Q96 = -(67 << 96);
 
     /// @notice floor(sqrt(x)), exact for every uint256.
-    /// @dev Monotonically non-decreasing (exact). From z0 = 2^floor(msb / 2) x (1.25 for an even msb, 1.75 for an
-    /// odd one), within 25% of the root (which lies in [1, sqrt 2) resp. [sqrt 2, 2) times 2^floor(msb / 2)), each
-    /// Babylonian step takes the relative error e to at most e^2 / (2 (1 - e)): 25% -> 2.5e-2 -> 3.1e-4 -> 4.7e-8
-    /// -> 1.1e-15 -> 6e-31 -> 1.8e-61 after six, less than one unit for any root (below 2^128), so z is floor or
-    /// floor + 1 (an integer step never goes below the floor) and the last line corrects it.
+    /// @dev Monotonically non-decreasing (exact). Start from 2^(floor(msb / 2) + 1) > sqrt(x): within a
+    /// factor 2 of the root, so seven Babylonian steps (each at least doubling the correct bits) reach
+    /// floor or floor + 1, and the last line corrects the latter.
     function sqrt(uint256 x) internal pure returns (uint256 z) {
         uint256 r = msb(x);
         assembly ("memory-safe") {
+            // the steps only divide by z >= 1 and add two words below 2^129: no overflow
             if x {
-                // 5 / 4 or 7 / 4 times 2^floor(r / 2), as (5 + 2 (r & 1)) << (floor(r / 2)) >> 2: < 2^130
-                z := shr(2, shl(shr(1, r), add(5, shl(1, and(r, 1)))))
-                if iszero(z) { z := 1 }
-                // each step divides by z >= 1 and adds two values below 2^130
+                z := shl(add(shr(1, r), 1), 1)
+                z := shr(1, add(z, div(x, z)))
                 z := shr(1, add(z, div(x, z)))
                 z := shr(1, add(z, div(x, z)))
                 z := shr(1, add(z, div(x, z)))

@@ -105,7 +105,7 @@ contract SviHarness {
         }
     }
 
-    /// @notice `FixedPointMath.sqrt` (the square root SviMath uses) of each input.
+    /// @notice `FixedPointMath.sqrt` (the square root `SviMath` uses) of each input.
     function batchSqrt(uint256[] calldata xs) external pure returns (uint256[] memory roots) {
         roots = new uint256[](xs.length);
         for (uint256 i; i < xs.length; ++i) {

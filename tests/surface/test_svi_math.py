@@ -294,7 +294,7 @@ def test_a_slice_that_passes_has_no_butterfly_at_the_grid_points() -> None:
 
 
 def test_exact_roots(svi: SviHarness) -> None:
-    """The square root and the root of w are floor(sqrt) exactly over their domains, perfect squares +- 1 included."""
+    """FixedPointMath.sqrt (every uint256) and the root of w are floor(sqrt) exactly, perfect squares +- 1 included."""
     rng = np.random.default_rng(3)
     xs = [int(10 ** rng.uniform(0, 57)) for _ in range(600)]
     xs += [n * n + e for n in (1, 2, 3, 10**18, 2**64 - 1, 2**80 - 1) for e in (-1, 0, 1) if n * n + e >= 0]
