@@ -51,6 +51,16 @@ library SviMath {
         }
     }
 
+    /// @notice `logMoneynessWad` without its range check, for a caller that has put both prices in [1e12, 1e30]
+    /// and their ratio in [0.01, 100] itself (the vault clamps the spot so); outside that, a wrong number.
+    function logMoneynessInRangeWad(uint256 strikeWad, uint256 forwardWad) internal pure returns (int256 kWad) {
+        int256 xQ96 = FixedPointMath.lnRatioQ96(strikeWad, forwardWad);
+        assembly ("memory-safe") {
+            // as in `logMoneynessWad`
+            kWad := sar(96, mul(xQ96, WAD))
+        }
+    }
+
     /// @notice Total variance w(k) in 1e36 units, rounded down (by less than 3e-36; see `ISviMath`).
     /// @dev For a slice that passed `checkParams` and |k| <= 5 (assembly; the bounds beside each line).
     function varianceDown(ISviMath.SviSlice memory s, int256 kWad) internal pure returns (int256 w36) {
