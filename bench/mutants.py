@@ -515,8 +515,9 @@ mutants = [
     (
         "S8 w's upper bound rounded down",
         SVI,
-        "                    wHi36 := add(wHi36, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))",
-        "                    wHi36 := add(wHi36, div(mul(b, add(rd, mul(rHi, WAD))), WAD))",
+        # the neighbour's (`wAt`; a leading newline and its indent tell it from the slice's own)
+        "\n                    wHi36 := add(wHi36, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))",
+        "\n                    wHi36 := add(wHi36, div(mul(b, add(rd, mul(rHi, WAD))), WAD))",
         [S + "::test_calendar_arbitrage_against_each_neighbour", S + "::test_mirror_matches_on_random_posts"],
     ),
     (
