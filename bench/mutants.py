@@ -654,8 +654,8 @@ mutants = [
     (
         "V11 the forward without the rate term's sign",
         "contracts/vaults/BookMarking.sol",
-        "int256 kWad = SviMath.logMoneynessWad(strikeWad, spotWad) - env.rateWad",
-        "int256 kWad = -SviMath.logMoneynessWad(strikeWad, spotWad) - env.rateWad",
+        "SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad",
+        "-SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad",
         [VS + "::test_a_skewed_slice_prices_each_series_at_its_strikes_vol"],
     ),
     (
