@@ -76,6 +76,12 @@ def measure(n_series: int, surface: bool) -> dict[str, int]:
             now = latest_timestamp(w3)
             posts = [(e, _skew(e - now, 0.81).as_tuple(), SPOT_WAD, []) for e in b.expiries]
             gas["postSlices (4 expiries)"] = int(send(w3, o.postSlices(posts), b.admin)["gasUsed"])
+            # a routine re-post of one expiry between both neighbours (its strike set and slice words exist)
+            warp(w3, p.min_interval_sec)
+            now = latest_timestamp(w3)
+            e = b.expiries[1]
+            receipt = send(w3, o.postSlice(e, _skew(e - now, 0.815).as_tuple(), SPOT_WAD, []), b.admin)
+            gas["postSlice (re-post, neighbours)"] = int(receipt["gasUsed"])
     return gas
 
 
@@ -98,7 +104,8 @@ def main() -> None:
         print(f"| {r} | {flat[r]:,} | {skew[r]:,} | {skew[r] - flat[r]:+,} |")
     for r in ("postVol",):
         print(f"| {r} | {flat[r]:,} | - | - |")
-    for r in ("postSlice (first slice, strikes)", "postSlice (last expiry, one neighbour)", "postSlices (4 expiries)"):
+    posts = ("postSlice (first slice, strikes)", "postSlice (last expiry, one neighbour)", "postSlices (4 expiries)")
+    for r in (*posts, "postSlice (re-post, neighbours)"):
         print(f"| {r} | - | {skew[r]:,} | - |")
     print(f"\n{time.perf_counter() - started:.0f} s")
 

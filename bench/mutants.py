@@ -23,6 +23,7 @@ SVI = "contracts/libraries/SviMath.sol"
 VOL = "contracts/oracles/VolatilityOracle.sol"
 VS = "tests/vault/test_vol_surface.py"
 VSS = "tests/vault/test_surface_stateful.py::test_surface_state_machine"
+VSG = "tests/vault/test_vol_surface_storage.py"
 KP = "tests/keeper/test_keeper_portfolio.py"
 KC = "tests/keeper/test_keeper_portfolio_config.py"
 KM = "tests/keeper/test_keeper_metrics.py"
@@ -495,29 +496,30 @@ mutants = [
     (
         "S5 no butterfly check",
         SVI,
-        "if (g36 < 0) revert ISviMath.SviButterflyArbitrage(k, (g36 * WAD) / (16 * wHi * wHi));",
-        "",
+        "                if slt(g36, 0) {",
+        "                if 0 {",
         [S + "::test_butterfly_arbitrage_constructed_and_refused"],
     ),
     (
         "S6 calendar against the nearer compares w rounded up",
         SVI,
-        "if (nearHi36 > wLo36) revert",
-        "if (nearHi36 > wHi36) revert",
+        "                        if sgt(nHi, wLo36) {",
+        "                        if sgt(nHi, wHi36) {",
         [S + "::test_calendar_arbitrage_against_each_neighbour"],
     ),
     (
         "S7 no calendar check against the farther",
         SVI,
-        "if (wHi36 > farLo36) revert ISviMath.SviCalendarArbitrage(k, wHi36, farLo36);",
-        "",
+        "                        if sgt(wHi36, fLo) {",
+        "                        if 0 {",
         [S + "::test_calendar_arbitrage_against_each_neighbour"],
     ),
     (
         "S8 w's upper bound rounded down",
         SVI,
-        "wHi36 := add(a, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))",
-        "wHi36 := add(a, div(mul(b, add(rd, mul(rHi, WAD))), WAD))",
+        # the neighbour's (`wAt`; a leading newline and its indent tell it from the slice's own)
+        "\n                    wHi36 := add(wHi36, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))",
+        "\n                    wHi36 := add(wHi36, div(mul(b, add(rd, mul(rHi, WAD))), WAD))",
         [S + "::test_calendar_arbitrage_against_each_neighbour", S + "::test_mirror_matches_on_random_posts"],
     ),
     (
@@ -530,8 +532,8 @@ mutants = [
     (
         "S10 the grid's last point skipped",
         SVI,
-        "for (uint256 i; i < n; ++i) {",
-        "for (uint256 i; i + 1 < n; ++i) {",
+        "for { let i := 0 } iszero(gt(i, last)) { i := add(i, 1) } {",
+        "for { let i := 0 } lt(i, last) { i := add(i, 1) } {",
         [S + "::test_mirror_matches_on_random_posts"],
     ),
     (
@@ -548,6 +550,27 @@ mutants = [
         "s.a36 = int256(volWad_ * volWad_ * timeSec / YEAR_SEC);",
         [S + "::test_flat_slice_gives_exactly_the_flat_vol"],
     ),
+    (
+        "S13 the nearer's cheap bound from max(|d|, sigma) (below its w: a calendar arbitrage let through)",
+        SVI,
+        "if sgt(wCheap(pn, kk, 1), wLo36) {",
+        "if sgt(wCheap(pn, kk, 0), wLo36) {",
+        [S + "::test_calendar_arbitrage_against_each_neighbour", S + "::test_mirror_matches_on_random_posts"],
+    ),
+    (
+        "S14 the farther's cheap bound from |d| + sigma (above its w: a calendar arbitrage let through)",
+        SVI,
+        "if sgt(wHi36, wCheap(pf, kk, 0)) {",
+        "if sgt(wHi36, wCheap(pf, kk, 1)) {",
+        [S + "::test_calendar_arbitrage_against_each_neighbour", S + "::test_mirror_matches_on_random_posts"],
+    ),
+    (
+        "S15 the nearer's cheap bound rounded down",
+        SVI,
+        "mul(r, WAD))), mul(up, 999999999999999999)), WAD))",
+        "mul(r, WAD))), 0), WAD))",
+        [S + "::test_calendar_arbitrage_against_each_neighbour", S + "::test_mirror_matches_on_random_posts"],
+    ),
     # the volatility surface in the oracle and the vault (issue 13 integration): VolatilityOracle, BookMarking
     (
         "V1 no per-strike rate limit",
@@ -559,8 +582,8 @@ mutants = [
     (
         "V2 per-strike rate limit skipped after a flat post",
         VOL,
-        "if (_strikes[expiry].length != 0 && (s.bWad != 0 || last.bWad != 0)) _checkStrikes(s, last, c, p);",
-        "if (_strikes[expiry].length != 0 && s.bWad != 0) _checkStrikes(s, last, c, p);",
+        "if (strikes.length != 0 && (s.bWad != 0 || last.bWad != 0)) {",
+        "if (strikes.length != 0 && s.bWad != 0) {",
         [VS + "::test_the_rate_limit_holds_at_every_strike_not_only_at_the_money"],
     ),
     (
@@ -573,22 +596,16 @@ mutants = [
     (
         "V4 no butterfly or calendar check of a slice post",
         VOL,
-        "        _checkArbitrage(expiry, slice, forwardWad, false, p);\n    }",
+        "        _checkArbitrage(expiry, slice, forwardWad, false, grid, known, p);\n    }",
         "    }",
         [VS + "::test_butterfly_arbitrage_is_refused_through_the_oracle"],
     ),
     (
         "V5 a batch checked before the whole batch is stored",
         VOL,
-        """            _post(posts[i].expiry, posts[i].slice, posts[i].forwardWad, posts[i].strikesWad, p);
-        }
-        for (uint256 i; i < n; ++i) {
-            _checkArbitrage""",
-        """            _post(posts[i].expiry, posts[i].slice, posts[i].forwardWad, posts[i].strikesWad, p);
-            _checkArbitrage(posts[i].expiry, posts[i].slice, posts[i].forwardWad, false, p);
-        }
-        for (uint256 i; i < 0; ++i) {
-            _checkArbitrage""",
+        "posts[i].strikesWad, p);\n        }\n        for (uint256 i; i < n; ++i) {\n            _checkArbitrage",
+        "posts[i].strikesWad, p);\n            _checkArbitrage(posts[i].expiry, posts[i].slice, posts[i].forwardWad, "
+        "false, grids[i], known[i], p);\n        }\n        for (uint256 i; i < 0; ++i) {\n            _checkArbitrage",
         [VS + "::test_a_batch_moves_the_surface_in_any_order"],
     ),
     (
@@ -618,14 +635,14 @@ mutants = [
     (
         "V8 the grid not widened to the strikes",
         VOL,
-        "            if (k < g.kLoWad) g.kLoWad = k < -MAX_ABS_K_WAD ? -MAX_ABS_K_WAD : k;",
+        "        if (k < g.kLoWad) g.kLoWad = k < -MAX_ABS_K_WAD ? -MAX_ABS_K_WAD : k;",
         "",
         [VS + "::test_butterfly_arbitrage_is_refused_through_the_oracle"],
     ),
     (
         "V9 a strike set that forgets its strikes",
         VOL,
-        "            strikes.push(strikeWad);",
+        "            stored[n] = uint128(strikeWad);",
         "",
         [VS + "::test_a_slice_post_reads_back_and_each_strike_has_the_mirrors_vol"],
     ),
@@ -639,8 +656,8 @@ mutants = [
     (
         "V11 the forward without the rate term's sign",
         "contracts/vaults/BookMarking.sol",
-        "int256 kWad = SviMath.logMoneynessWad(strikeWad, spotWad) - env.rateWad",
-        "int256 kWad = -SviMath.logMoneynessWad(strikeWad, spotWad) - env.rateWad",
+        "SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad",
+        "-SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad",
         [VS + "::test_a_skewed_slice_prices_each_series_at_its_strikes_vol"],
     ),
     (
@@ -649,6 +666,35 @@ mutants = [
         "e.volWad = v < e.minVolWad ? e.minVolWad : (v > e.maxVolWad ? e.maxVolWad : v);",
         "e.volWad = v;",
         [VS + "::test_a_series_outside_the_strike_set_is_priced_at_the_clamped_vol"],
+    ),
+    (
+        "V14 a post without a forward checks the strikes' grid at the stored forward",
+        VOL,
+        "            known = forwardWad != 0;",
+        "            known = true;",
+        [VSG + "::test_a_post_without_a_forward_checks_the_default_grid"],
+    ),
+    (
+        "V15 a strike beyond 128 bits stored truncated",
+        VOL,
+        "            if (strikeWad > type(uint128).max) revert ISviMath.SviMoneynessOutOfRange(strikeWad, "
+        "forwardWad);\n",
+        "",
+        [VSG + "::test_a_strike_beyond_128_bits_is_refused_and_the_largest_below_is_kept"],
+    ),
+    (
+        "V16 a post forgets the stored strikes (the set restarts)",
+        VOL,
+        "            strikes[j] = stored[j];",
+        "",
+        [VSG + "::test_the_strike_set_keeps_every_strike_in_order_across_posts"],
+    ),
+    (
+        "V17 the set's size not stored",
+        VOL,
+        "uint64(atm), uint40(block.timestamp), uint8(strikes.length), uint64(uint256(s.bWad)), int64(s.rhoWad)",
+        "uint64(atm), uint40(block.timestamp), uint8(last.strikeCount), uint64(uint256(s.bWad)), int64(s.rhoWad)",
+        [VSG + "::test_the_strike_set_keeps_every_strike_in_order_across_posts"],
     ),
 ]
 mutants += [

@@ -51,17 +51,50 @@ library SviMath {
         }
     }
 
+    /// @notice `logMoneynessWad` without its range check, for a caller that has put both prices in [1e12, 1e30]
+    /// and their ratio in [0.01, 100] itself (the vault clamps the spot so); outside that, a wrong number.
+    function logMoneynessInRangeWad(uint256 strikeWad, uint256 forwardWad) internal pure returns (int256 kWad) {
+        int256 xQ96 = FixedPointMath.lnRatioQ96(strikeWad, forwardWad);
+        assembly ("memory-safe") {
+            // as in `logMoneynessWad`
+            kWad := sar(96, mul(xQ96, WAD))
+        }
+    }
+
     /// @notice Total variance w(k) in 1e36 units, rounded down (by less than 3e-36; see `ISviMath`).
     /// @dev For a slice that passed `checkParams` and |k| <= 5 (assembly; the bounds beside each line).
     function varianceDown(ISviMath.SviSlice memory s, int256 kWad) internal pure returns (int256 w36) {
-        int256 b = s.bWad;
-        if (b == 0) return s.a36;
-        int256 d = kWad - s.mWad;
-        (uint256 r,) = hypotFloor(d, s.sigmaWad);
         assembly ("memory-safe") {
-            // r = floor(sqrt(d^2 + sigma^2)) >= |d| and |rho| < 1: rho d + r 1e18 >= 0, < 2^75; times b <= 1e19:
-            // < 2^109; `div` on the non-negative value is the floor
-            w36 := add(mload(s), div(mul(b, add(mul(mload(add(s, 0x40)), d), mul(r, WAD))), WAD))
+            w36 := mload(s)
+            let b := mload(add(s, 0x20))
+            if b {
+                // r = floor(sqrt(d^2 + sigma^2)), d = k - m, without a bit search: z0 = h + l^2 / (2 h), h =
+                // max(|d|, sigma), l = min, is at or above the root and within 6.1% of it (the worst case l = h:
+                // 1.5 / sqrt 2); each Babylonian step takes the relative error e to at most e^2 / 2: 6.1% -> 1.9e-3
+                // -> 1.8e-6 -> 1.6e-12 -> 1.3e-24 after four, less than one unit for a root below 2^65 (so z is
+                // floor or floor + 1; an integer step never goes below the floor), and the last line corrects it.
+                // |d| <= 2^64 and 0 < sigma <= 2^64: q < 2^129, l^2 / (2 h) <= h / 2. Monotonically non-decreasing
+                // in |d| and sigma (exact).
+                let d := sub(kWad, mload(add(s, 0x60)))
+                let sigma := mload(add(s, 0x80))
+                let h := d
+                if slt(d, 0) { h := sub(0, d) }
+                let l := sigma
+                if lt(h, l) {
+                    l := h
+                    h := sigma
+                }
+                let q := add(mul(d, d), mul(sigma, sigma))
+                let r := add(h, div(mul(l, l), shl(1, h)))
+                r := shr(1, add(r, div(q, r)))
+                r := shr(1, add(r, div(q, r)))
+                r := shr(1, add(r, div(q, r)))
+                r := shr(1, add(r, div(q, r)))
+                r := sub(r, lt(div(q, r), r))
+                // r >= |d| and |rho| < 1: rho d + r 1e18 >= 0, < 2^75; times b <= 1e19: < 2^109; `div` on the
+                // non-negative value is the floor
+                w36 := add(w36, div(mul(b, add(mul(mload(add(s, 0x40)), d), mul(r, WAD))), WAD))
+            }
         }
     }
 
@@ -139,7 +172,7 @@ library SviMath {
         if (slope36 > LEE_BOUND_36) revert ISviMath.SviLeeBoundExceeded(s.bWad, s.rhoWad, _ceilDiv(slope36, WAD));
         // sqrt(1 - rho^2) rounded down (wad) and the product rounded down: the minimum is not overstated;
         // b sigma sqrt(.) <= 1e19 * 5e18 * 1e18 < 2^186
-        uint256 root = sqrtFloor(uint256(E36 - s.rhoWad * s.rhoWad));
+        uint256 root = FixedPointMath.sqrt(uint256(E36 - s.rhoWad * s.rhoWad));
         int256 minVar36 = s.a36 + (s.bWad * s.sigmaWad * int256(root)) / WAD;
         if (minVar36 < 0) revert ISviMath.SviMinVarianceNegative(minVar36);
     }
@@ -160,17 +193,13 @@ library SviMath {
             grid.points < 2 || grid.points > MAX_GRID_POINTS || grid.kLoWad >= grid.kHiWad
                 || grid.kLoWad < -MAX_ABS_K_WAD || grid.kHiWad > MAX_ABS_K_WAD
         ) revert ISviMath.SviGridInvalid(grid.kLoWad, grid.kHiWad, grid.points);
-        unchecked {
-            // span in (0, 1e19] and i < 64: span * i < 2^70, k within [kLo, kHi]
-            int256 lo = grid.kLoWad;
-            int256 span = grid.kHiWad - lo;
-            uint256 n = grid.points;
-            int256 last = int256(n - 1);
-            for (uint256 i; i < n; ++i) {
-                // span * i >= 0: `/` is the floor
-                _checkAt(s, lo + (span * int256(i)) / last, nearer, hasNearer, farther, hasFarther);
-            }
-        }
+        (uint256 failure, int256 k, int256 x, int256 y) =
+            _scan(s, grid, hasNearer ? nearer : _none(), hasFarther ? farther : _none());
+        if (failure == 0) return;
+        if (failure == 1) revert ISviMath.SviVarianceNotPositive(k, x);
+        // |g36| < 2^171 and wHi >= 1: the figure's product and divisor fit
+        if (failure == 2) revert ISviMath.SviButterflyArbitrage(k, (x * WAD) / (16 * y * y));
+        revert ISviMath.SviCalendarArbitrage(k, x, y);
     }
 
     /// @notice Reverts `SviVolStepExceeded` unless, at every listed strike, the volatility under `s` with
@@ -199,34 +228,9 @@ library SviMath {
 
     // ------------------------------------------------------------------------------------ internals
 
-    /// @dev The volatility at k: `volWad` after its input checks. w as in `varianceDown` (inline: one call less).
+    /// @dev The volatility at k: `volWad` after its input checks.
     function _volAt(ISviMath.SviSlice memory s, int256 kWad, uint256 timeSec) private pure returns (uint256) {
-        int256 w36;
-        assembly ("memory-safe") {
-            w36 := mload(s)
-            let b := mload(add(s, 0x20))
-            if b {
-                // `hypotFloor` inline (its bounds and error there): |d| <= 1e19, 1e9 <= sigma <= 5e18
-                let d := sub(kWad, mload(add(s, 0x60)))
-                let sigma := mload(add(s, 0x80))
-                let h := d
-                if slt(d, 0) { h := sub(0, d) }
-                let l := sigma
-                if lt(h, l) {
-                    l := h
-                    h := sigma
-                }
-                let q := add(mul(d, d), mul(sigma, sigma))
-                let r := add(h, div(mul(l, l), shl(1, h)))
-                r := shr(1, add(r, div(q, r)))
-                r := shr(1, add(r, div(q, r)))
-                r := shr(1, add(r, div(q, r)))
-                r := shr(1, add(r, div(q, r)))
-                r := sub(r, lt(div(q, r), r))
-                // as in `varianceDown`: rho d + r 1e18 >= 0, < 2^75; times b <= 1e19: < 2^109
-                w36 := add(w36, div(mul(b, add(mul(mload(add(s, 0x40)), d), mul(r, WAD))), WAD))
-            }
-        }
+        int256 w36 = varianceDown(s, kWad);
         if (w36 <= 0) revert ISviMath.SviVarianceNotPositive(kWad, w36);
         return _volOfVariance(w36, timeSec);
     }
@@ -243,7 +247,7 @@ library SviMath {
             // w36 < 2^128 and year < 2^25: the product < 2^153
             v := div(mul(w36, YEAR_SEC), timeSec)
         }
-        return sqrtFloor(v);
+        return FixedPointMath.sqrt(v);
     }
 
     /// @dev Reverts `SviMoneynessOutOfRange` unless strike and forward are in [1e12, 1e30] and their ratio in
@@ -264,210 +268,204 @@ library SviMath {
         if (bad) revert ISviMath.SviMoneynessOutOfRange(strikeWad, forwardWad);
     }
 
-    /// @notice r = floor(sqrt(d^2 + sigma^2)) and q = d^2 + sigma^2, exact, for |d| <= 2^64 and 0 < sigma <= 2^64.
-    /// @dev Without a bit search: z0 = h + l^2 / (2 h), h = max(|d|, sigma), l = min, is at or above the root
-    /// and within 6.1% of it (the worst case l = h: 1.5 / sqrt 2); each Babylonian step takes the relative
-    /// error e to at most e^2 / 2: 6.1% -> 1.9e-3 -> 1.8e-6 -> 1.6e-12 -> 1.3e-24 after four, less than one
-    /// unit for a root below 2^65 (so z is floor or floor + 1; an integer step never goes below the floor),
-    /// and the last line corrects it. Monotonically non-decreasing in |d| and sigma (exact).
-    function hypotFloor(int256 d, int256 sigma) internal pure returns (uint256 r, uint256 q) {
-        assembly ("memory-safe") {
-            let h := d
-            if slt(d, 0) { h := sub(0, d) }
-            let l := sigma
-            if lt(h, l) {
-                l := h
-                h := sigma
-            }
-            // h >= sigma > 0; h, l <= 2^64: q < 2^129, l^2 / (2 h) <= h / 2
-            q := add(mul(d, d), mul(sigma, sigma))
-            r := add(h, div(mul(l, l), shl(1, h)))
-            r := shr(1, add(r, div(q, r)))
-            r := shr(1, add(r, div(q, r)))
-            r := shr(1, add(r, div(q, r)))
-            r := shr(1, add(r, div(q, r)))
-            r := sub(r, lt(div(q, r), r))
-        }
-    }
-
-    /// @notice floor(sqrt(x)), exact for x < 2^192 (this library's arguments are below 2^160).
-    /// @dev From z0 = 2^floor(msb / 2) x (1.25 for an even msb, 1.75 for an odd one), within 25% of the root
-    /// (which lies in [1, sqrt 2) resp. [sqrt 2, 2) times 2^floor(msb / 2)), each Babylonian step takes the
-    /// relative error e to at most e^2 / (2 (1 - e)): 25% -> 2.5e-2 -> 3.1e-4 -> 4.7e-8 -> 1.1e-15 -> 6e-31
-    /// after five, less than one unit for a root below 2^96, so z is floor or floor + 1 (an integer step never
-    /// goes below the floor) and the last line corrects it. Monotonically non-decreasing (exact).
-    function sqrtFloor(uint256 x) internal pure returns (uint256 z) {
-        assembly ("memory-safe") {
-            if x {
-                let r := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
-                r := or(r, shl(6, lt(0xffffffffffffffff, shr(r, x))))
-                r := or(r, shl(5, lt(0xffffffff, shr(r, x))))
-                r := or(r, shl(4, lt(0xffff, shr(r, x))))
-                r := or(r, shl(3, lt(0xff, shr(r, x))))
-                r := or(r, shl(2, lt(0xf, shr(r, x))))
-                r := or(r, shl(1, lt(0x3, shr(r, x))))
-                r := or(r, lt(0x1, shr(r, x)))
-                // 5 / 4 or 7 / 4 times 2^floor(r / 2), as (5 + 2 (r & 1)) << (floor(r / 2)) >> 2: < 2^99
-                z := shr(2, shl(shr(1, r), add(5, shl(1, and(r, 1)))))
-                if iszero(z) { z := 1 }
-                // each step divides by z >= 1 and adds two values below 2^100
-                z := shr(1, add(z, div(x, z)))
-                z := shr(1, add(z, div(x, z)))
-                z := shr(1, add(z, div(x, z)))
-                z := shr(1, add(z, div(x, z)))
-                z := shr(1, add(z, div(x, z)))
-                z := sub(z, lt(div(x, z), z))
-            }
-        }
-    }
-
-    /// @dev The checks at one grid point k: butterfly, then calendar against each neighbour given.
-    function _checkAt(
-        ISviMath.SviSlice memory s,
-        int256 k,
-        ISviMath.SviSlice memory nearer,
-        bool hasNearer,
-        ISviMath.SviSlice memory farther,
-        bool hasFarther
-    ) private pure {
-        (int256 wLo36, int256 wHi36, int256 g36, int256 wHi) = _point(s, k, true);
-        if (wLo36 <= 0) revert ISviMath.SviVarianceNotPositive(k, wLo36);
-        // |g36| < 2^171 and wHi >= 1: the figure's product and divisor fit
-        if (g36 < 0) revert ISviMath.SviButterflyArbitrage(k, (g36 * WAD) / (16 * wHi * wHi));
-        if (hasNearer) {
-            (, int256 nearHi36,,) = _point(nearer, k, false);
-            if (nearHi36 > wLo36) revert ISviMath.SviCalendarArbitrage(k, nearHi36, wLo36);
-        }
-        if (hasFarther) {
-            (int256 farLo36,,,) = _point(farther, k, false);
-            if (wHi36 > farLo36) revert ISviMath.SviCalendarArbitrage(k, wHi36, farLo36);
-        }
-    }
-
-    /// @dev Everything the arbitrage checks need at k, in one pass (inputs: a slice that passed `checkParams`,
-    /// |k| <= 5):
+    /// @dev Everything the arbitrage checks need at k, in one assembly block (inputs: slices that passed
+    /// `checkParams`, |k| <= 5), and the first check that fails: 0 none; 1 w <= 0 (x = wLo36); 2 butterfly
+    /// (x = g36, y = wHi); 3 calendar against the nearer slice (x = its wHi36, y = wLo36); 4 against the farther
+    /// (x = wHi36, y = its wLo36). The quantities:
     /// - r = sqrt((k - m)^2 + sigma^2) enclosed by rLo = floor(r) and rHi = rLo, or rLo + 1 when r is not an
-    ///   integer (`hypotFloor` inline);
+    ///   integer (the root of `varianceDown`);
     /// - [wLo36, wHi36]: w rounded down and up, 1e36 units (rho d + r 1e18 >= 0 at both ends since r >= |d| and
     ///   |rho| < 1, b >= 0: the floor and the ceiling of non-negative quotients; b (.) < 1e19 * 2.2e37 < 2^188);
-    /// - if `withG` and wLo36 > 0: g36, a lower bound of G = 16 w^2 g = 4 (2w - k w')^2 - 4 w'^2 w - w'^2 w^2
+    /// - if b != 0 and wLo36 > 0: g36, a lower bound of G = 16 w^2 g = 4 (2w - k w')^2 - 4 w'^2 w - w'^2 w^2
     ///   + 8 w'' w^2 in 1e36 units, from w in [wLo, wHi] (wad, outward), w' = b (rho + d / r) in [dLo, dHi]
     ///   (d / r rounded outward, the larger |d / r| at the smaller r) and w'' = b sigma^2 / r^3 >= eLo =
     ///   floor(b floor(sigma^2 1e18 / rHi^2) / rHi), each term bounded on its side; and wHi (w rounded up, wad).
-    ///   For b = 0, w' = w'' = 0 and G = 16 w^2 > 0: g36 = 1.
+    ///   For b = 0, w' = w'' = 0 and G = 16 w^2 > 0: no butterfly.
+    /// - a neighbour's w: its [wLo36, wHi36] as above (the nearer's upper end, the farther's lower end).
     /// Bounds: |d| <= 1e19, sigma in [1e9, 5e18]: d^2 + sigma^2 < 2^134; w < 1.5e20 wad; |w'| <= 4e18 + 1;
     /// w'' <= b / sigma < 1e28; |k w'| < 2^66; (2w - k w')^2 < 2^138; w'' w^2 < 2^170: no product nears 2^255.
-    function _point(ISviMath.SviSlice memory s, int256 k, bool withG)
-        private
-        pure
-        returns (int256 wLo36, int256 wHi36, int256 g36, int256 wHi)
-    {
-        int256 d;
-        int256 rLo;
-        int256 rHi;
+    function _scan(
+        ISviMath.SviSlice memory s,
+        ISviMath.SviGrid memory grid,
+        ISviMath.SviSlice memory nearer,
+        ISviMath.SviSlice memory farther
+    ) private pure returns (uint256 failure, int256 k, int256 x, int256 y) {
         assembly ("memory-safe") {
-            let a := mload(s)
-            let b := mload(add(s, 0x20))
-            wLo36 := a
-            wHi36 := a
-            g36 := 1
-            wHi := 1
-            if b {
-                d := sub(k, mload(add(s, 0x60)))
-                let sig := mload(add(s, 0x80))
-                {
-                    // `hypotFloor` inline
+            // the root of `varianceDown` (its bounds and error there), with rHi
+            function hypot(d, sig) -> rLo, rHi {
+                let h := d
+                if slt(d, 0) { h := sub(0, d) }
+                let l := sig
+                if lt(h, l) {
+                    l := h
+                    h := sig
+                }
+                let q := add(mul(d, d), mul(sig, sig))
+                rLo := add(h, div(mul(l, l), shl(1, h)))
+                rLo := shr(1, add(rLo, div(q, rLo)))
+                rLo := shr(1, add(rLo, div(q, rLo)))
+                rLo := shr(1, add(rLo, div(q, rLo)))
+                rLo := shr(1, add(rLo, div(q, rLo)))
+                rLo := sub(rLo, lt(div(q, rLo), rLo))
+                rHi := add(rLo, iszero(eq(mul(rLo, rLo), q)))
+            }
+            // [wLo36, wHi36] of slice `p` at k
+            function wAt(p, kk) -> wLo36, wHi36 {
+                wLo36 := mload(p)
+                wHi36 := wLo36
+                let b := mload(add(p, 0x20))
+                if b {
+                    let d := sub(kk, mload(add(p, 0x60)))
+                    let rLo, rHi := hypot(d, mload(add(p, 0x80)))
+                    let rd := mul(mload(add(p, 0x40)), d)
+                    wLo36 := add(wLo36, div(mul(b, add(rd, mul(rLo, WAD))), WAD))
+                    wHi36 := add(wHi36, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))
+                }
+            }
+            // w of slice `p` at k without the root: `up` 1, r = |d| + sigma and rounded up; 0, r = max(|d|, sigma)
+            // rounded down (rho d + r 1e18 >= 0 as r >= |d|; r <= 1.5e19: the products as in `wAt`)
+            function wCheap(p, kk, up) -> w36 {
+                w36 := mload(p)
+                let b := mload(add(p, 0x20))
+                if b {
+                    let d := sub(kk, mload(add(p, 0x60)))
+                    let sig := mload(add(p, 0x80))
                     let h := d
                     if slt(d, 0) { h := sub(0, d) }
-                    let l := sig
-                    if lt(h, l) {
-                        l := h
-                        h := sig
-                    }
-                    let q := add(mul(d, d), mul(sig, sig))
-                    rLo := add(h, div(mul(l, l), shl(1, h)))
-                    rLo := shr(1, add(rLo, div(q, rLo)))
-                    rLo := shr(1, add(rLo, div(q, rLo)))
-                    rLo := shr(1, add(rLo, div(q, rLo)))
-                    rLo := shr(1, add(rLo, div(q, rLo)))
-                    rLo := sub(rLo, lt(div(q, rLo), rLo))
-                    rHi := add(rLo, iszero(eq(mul(rLo, rLo), q)))
+                    let r := sig
+                    switch up
+                    case 0 { if gt(h, sig) { r := h } }
+                    default { r := add(h, sig) }
+                    w36 := add(w36, div(add(mul(b, add(mul(mload(add(p, 0x40)), d), mul(r, WAD))), mul(up, 999999999999999999)), WAD))
                 }
-                let rd := mul(mload(add(s, 0x40)), d)
-                wLo36 := add(a, div(mul(b, add(rd, mul(rLo, WAD))), WAD))
-                wHi36 := add(a, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))
             }
-        }
-        if (withG && s.bWad != 0 && wLo36 > 0) {
-            (int256 dLo, int256 dHi, int256 eLo) = _slopes(s, d, rLo, rHi);
-            (g36, wHi) = _gLower(k, wLo36, wHi36, dLo, dHi, eLo);
-        }
-    }
-
-    /// @dev w' = b (rho + d / r) enclosed in [dLo, dHi] and the lower bound eLo of w'' (see `_point`).
-    function _slopes(ISviMath.SviSlice memory s, int256 d, int256 rLo, int256 rHi)
-        private
-        pure
-        returns (int256 dLo, int256 dHi, int256 eLo)
-    {
-        assembly ("memory-safe") {
-            let b := mload(add(s, 0x20))
-            let rho := mload(add(s, 0x40))
-            let sig := mload(add(s, 0x80))
-            // d / r in wad: the larger |d / r| at the smaller r
-            let rNear := rLo
-            let rFar := rHi
-            if iszero(slt(d, 0)) {
-                rNear := rHi
-                rFar := rLo
-            }
-            // floor and ceiling of signed quotients: sdiv truncates, the remainder's sign corrects it
-            let dw := mul(d, WAD)
-            let x := mul(b, add(rho, sub(sdiv(dw, rNear), slt(smod(dw, rNear), 0))))
-            dLo := sub(sdiv(x, WAD), slt(smod(x, WAD), 0))
-            x := mul(b, add(rho, add(sdiv(dw, rFar), sgt(smod(dw, rFar), 0))))
-            dHi := add(sdiv(x, WAD), sgt(smod(x, WAD), 0))
-            eLo := div(mul(b, div(mul(mul(sig, sig), WAD), mul(rHi, rHi))), rHi)
-        }
-    }
-
-    /// @dev The lower bound g36 of G (see `_point`) from w in [wLo36, wHi36] (1e36 units, wLo36 > 0), w' in
-    /// [dLo, dHi] and w'' >= eLo; and wHi, w rounded up to wad.
-    function _gLower(int256 k, int256 wLo36, int256 wHi36, int256 dLo, int256 dHi, int256 eLo)
-        private
-        pure
-        returns (int256 g36, int256 wHi)
-    {
-        assembly ("memory-safe") {
-            // w in wad: wLo36 > 0, so `div` is the floor; the ceiling of wHi36 >= wLo36 > 0 likewise
-            let wLo := div(wLo36, WAD)
-            wHi := div(add(wHi36, 999999999999999999), WAD)
-            // (2w - k w')^2 >= the square of the end of [xLo, xHi] nearer 0, or 0 when it holds 0 (xLo <= xHi),
-            // with k w' enclosed (the ends swap for k < 0)
-            let xSq := 0
-            {
+            // the lower bound g36 of G from w in [wLo36, wHi36] (wLo36 > 0), w' in [dLo, dHi] and w'' >= eLo;
+            // and wHi, w rounded up to wad
+            function gLower(kk, wLo36, wHi36, dLo, dHi, eLo) -> g36, wHi {
+                // w in wad: wLo36 > 0, so `div` is the floor; the ceiling of wHi36 >= wLo36 > 0 likewise
+                let wLo := div(wLo36, WAD)
+                wHi := div(add(wHi36, 999999999999999999), WAD)
+                // (2w - k w')^2 >= the square of the end of [xLo, xHi] nearer 0, or 0 when it holds 0, with
                 // k w' enclosed (the ends swap for k < 0): floor of the lower, ceiling of the upper product
-                let pLo := mul(k, dLo)
-                let pHi := mul(k, dHi)
-                if slt(k, 0) {
-                    pLo := mul(k, dHi)
-                    pHi := mul(k, dLo)
+                let xSq := 0
+                {
+                    let pLo := mul(kk, dLo)
+                    let pHi := mul(kk, dHi)
+                    if slt(kk, 0) {
+                        pLo := mul(kk, dHi)
+                        pHi := mul(kk, dLo)
+                    }
+                    let xLo := sub(shl(1, wLo), add(sdiv(pHi, WAD), sgt(smod(pHi, WAD), 0)))
+                    let xHi := sub(shl(1, wHi), sub(sdiv(pLo, WAD), slt(smod(pLo, WAD), 0)))
+                    if sgt(xLo, 0) { xSq := mul(xLo, xLo) }
+                    if slt(xHi, 0) { xSq := mul(xHi, xHi) }
                 }
-                let kdLo := sub(sdiv(pLo, WAD), slt(smod(pLo, WAD), 0))
-                let kdHi := add(sdiv(pHi, WAD), sgt(smod(pHi, WAD), 0))
-                let xLo := sub(shl(1, wLo), kdHi)
-                let xHi := sub(shl(1, wHi), kdLo)
-                if sgt(xLo, 0) { xSq := mul(xLo, xLo) }
-                if slt(xHi, 0) { xSq := mul(xHi, xHi) }
+                // |w'| <= max(|dLo|, |dHi|); |w'| w rounded up and w'' w rounded down, wad
+                let dMax := dLo
+                if slt(dLo, 0) { dMax := sub(0, dLo) }
+                if sgt(dHi, dMax) { dMax := dHi }
+                if sgt(sub(0, dHi), dMax) { dMax := sub(0, dHi) }
+                let dw := div(add(mul(dMax, wHi), 999999999999999999), WAD)
+                let ew := div(mul(eLo, wLo), WAD)
+                g36 := sub(sub(add(shl(2, xSq), shl(3, mul(ew, wLo))), shl(2, mul(dMax, dw))), mul(dw, dw))
             }
-            // |w'| <= max(|dLo|, |dHi|); |w'| w rounded up and w'' w rounded down, wad
-            let dMax := dLo
-            if slt(dLo, 0) { dMax := sub(0, dLo) }
-            if sgt(dHi, dMax) { dMax := dHi }
-            if sgt(sub(0, dHi), dMax) { dMax := sub(0, dHi) }
-            let dw := div(add(mul(dMax, wHi), 999999999999999999), WAD)
-            let ew := div(mul(eLo, wLo), WAD)
-            g36 := sub(sub(add(shl(2, xSq), shl(3, mul(ew, wLo))), shl(2, mul(dMax, dw))), mul(dw, dw))
+            // w' = b (rho + d / r) enclosed in [dLo, dHi] (d / r in wad: the larger |d / r| at the smaller r) and
+            // the lower bound eLo of w''; floor and ceiling of signed quotients: sdiv truncates, the remainder's
+            // sign corrects it
+            function slopes(p, d, rLo, rHi) -> dLo, dHi, eLo {
+                let b := mload(add(p, 0x20))
+                let rho := mload(add(p, 0x40))
+                let rNear := rLo
+                let rFar := rHi
+                if iszero(slt(d, 0)) {
+                    rNear := rHi
+                    rFar := rLo
+                }
+                let dw := mul(d, WAD)
+                let y1 := mul(b, add(rho, sub(sdiv(dw, rNear), slt(smod(dw, rNear), 0))))
+                dLo := sub(sdiv(y1, WAD), slt(smod(y1, WAD), 0))
+                y1 := mul(b, add(rho, add(sdiv(dw, rFar), sgt(smod(dw, rFar), 0))))
+                dHi := add(sdiv(y1, WAD), sgt(smod(y1, WAD), 0))
+                let sig := mload(add(p, 0x80))
+                eLo := div(mul(b, div(mul(mul(sig, sig), WAD), mul(rHi, rHi))), rHi)
+            }
+            // the slice's own w and, for b != 0 and w > 0, its G (g36 1 and wHi 1 otherwise)
+            function own(p, kk) -> wLo36, wHi36, g36, wHi {
+                wLo36 := mload(p)
+                wHi36 := wLo36
+                g36 := 1
+                wHi := 1
+                if mload(add(p, 0x20)) {
+                    // k in the scratch word: the stack holds the rest
+                    mstore(0, kk)
+                    let d := sub(kk, mload(add(p, 0x60)))
+                    let rLo, rHi := hypot(d, mload(add(p, 0x80)))
+                    {
+                        let b := mload(add(p, 0x20))
+                        let rd := mul(mload(add(p, 0x40)), d)
+                        wLo36 := add(wLo36, div(mul(b, add(rd, mul(rLo, WAD))), WAD))
+                        wHi36 := add(wHi36, div(add(mul(b, add(rd, mul(rHi, WAD))), 999999999999999999), WAD))
+                    }
+                    if sgt(wLo36, 0) {
+                        let dLo, dHi, eLo := slopes(p, d, rLo, rHi)
+                        g36, wHi := gLower(mload(0), wLo36, wHi36, dLo, dHi, eLo)
+                    }
+                }
+            }
+            function checks(p, kk, pn, pf) -> code, fx, fy {
+                let wLo36, wHi36, g36, wHi := own(p, kk)
+                if iszero(sgt(wLo36, 0)) {
+                    code := 1
+                    fx := wLo36
+                    leave
+                }
+                if slt(g36, 0) {
+                    code := 2
+                    fx := g36
+                    fy := wHi
+                    leave
+                }
+                // a neighbour's exact w only where a bound without the root does not settle the check:
+                // max(|d|, sigma) <= rLo <= rHi <= |d| + sigma (integers around sqrt(d^2 + sigma^2)) and w is
+                // non-decreasing in r (b >= 0), so the nearer's w at |d| + sigma rounded up is at or above its wHi36
+                // and the farther's at max(|d|, sigma) rounded down at or below its wLo36: the same outcome
+                if pn {
+                    if sgt(wCheap(pn, kk, 1), wLo36) {
+                        let nLo, nHi := wAt(pn, kk)
+                        if sgt(nHi, wLo36) {
+                            code := 3
+                            fx := nHi
+                            fy := wLo36
+                            leave
+                        }
+                    }
+                }
+                if pf {
+                    if sgt(wHi36, wCheap(pf, kk, 0)) {
+                        let fLo, fHi := wAt(pf, kk)
+                        if sgt(wHi36, fLo) {
+                            code := 4
+                            fx := wHi36
+                            fy := fLo
+                        }
+                    }
+                }
+            }
+            // the grid's points kLo + floor(span i / (n - 1)), i = 0 .. n - 1 (span in (0, 1e19] and i < 64: span i
+            // < 2^70 and non-negative, so `div` is the floor; k within [kLo, kHi]); a neighbour at pointer 0: none
+            let last := sub(mload(add(grid, 0x40)), 1)
+            for { let i := 0 } iszero(gt(i, last)) { i := add(i, 1) } {
+                k := add(mload(grid), div(mul(sub(mload(add(grid, 0x20)), mload(grid)), i), last))
+                failure, x, y := checks(s, k, nearer, farther)
+                if failure { break }
+            }
+        }
+    }
+
+    /// @dev The missing neighbour of `_scan` (memory pointer 0).
+    function _none() private pure returns (ISviMath.SviSlice memory s) {
+        assembly ("memory-safe") {
+            s := 0
         }
     }
 

@@ -33,11 +33,13 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     int256 internal constant MAX_ABS_K_WAD = 5e18;
     uint256 internal constant MAX_FORWARD_WAD = 1e30;
 
-    /// @dev One slot: what a reader of a flat slice needs (the at-the-money volatility and the post time), and
-    /// the two slice fields that say whether it is flat (b = 0) and its skew. b <= 10e18 < 2^64, |rho| < 1e18.
+    /// @dev One slot: what a reader of a flat slice needs (the at-the-money volatility and the post time), the
+    /// two slice fields that say whether it is flat (b = 0) and its skew, and the size of the expiry's strike set.
+    /// b <= 10e18 < 2^64, |rho| < 1e18, a block time below 2^40, at most `MAX_STRIKES` strikes.
     struct Post {
         uint64 volWad;
-        uint64 updatedAt;
+        uint40 updatedAt;
+        uint8 strikeCount;
         uint64 bWad;
         int64 rhoWad;
     }
@@ -70,14 +72,15 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     uint32 internal _minIntervalSec;
     /// @dev The latest post of any expiry (the first post of a new expiry's reference), in the same slot.
     uint64 internal _referenceVolWad;
+    /// @dev The number of grid points, in the same slot (every post reads it there warm).
+    uint8 internal _gridPoints;
     mapping(uint256 expiry => Post) internal _posts;
     mapping(uint256 expiry => Shape) internal _shapes;
     mapping(uint256 expiry => Node) internal _nodes;
-    mapping(uint256 expiry => uint256[]) internal _strikes;
-    /// @dev The earliest expiry of the sorted list (expired ones are dropped as new expiries are inserted) and
-    /// the number of grid points, one slot.
+    /// @dev The strike set, two strikes a slot (a strike below 2^128; its size is `Post.strikeCount`).
+    mapping(uint256 expiry => uint128[MAX_STRIKES]) internal _strikes;
+    /// @dev The earliest expiry of the sorted list (expired ones are dropped as new expiries are inserted).
     uint64 internal _head;
-    uint8 internal _gridPoints;
 
     constructor(address admin, VolParams memory initialParams) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -93,8 +96,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             revert VolOutOfBounds(newVolWad, p.minVolWad, p.maxVolWad);
         }
         ISviMath.SviSlice memory flat = SviMath.flatSlice(newVolWad, expiry - block.timestamp);
-        uint256 forwardWad = _post(expiry, flat, 0, new uint256[](0), p);
-        _checkArbitrage(expiry, flat, forwardWad, true, p);
+        (uint256 forwardWad, ISviMath.SviGrid memory grid, bool known) = _post(expiry, flat, 0, new uint256[](0), p);
+        _checkArbitrage(expiry, flat, forwardWad, true, grid, known, p);
     }
 
     /// @inheritdoc IVolatilityOracle
@@ -105,8 +108,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         uint256[] calldata strikesWad
     ) external onlyRole(VOL_UPDATER_ROLE) {
         VolParams memory p = params();
-        _post(expiry, slice, forwardWad, strikesWad, p);
-        _checkArbitrage(expiry, slice, forwardWad, false, p);
+        (, ISviMath.SviGrid memory grid, bool known) = _post(expiry, slice, forwardWad, strikesWad, p);
+        _checkArbitrage(expiry, slice, forwardWad, false, grid, known, p);
     }
 
     /// @inheritdoc IVolatilityOracle
@@ -116,23 +119,26 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         VolParams memory p = params();
         // every slice stored first (a repeated expiry reverts `VolPostTooSoon`), then the arbitrage checks
         // against the neighbours as the whole batch leaves them
+        ISviMath.SviGrid[] memory grids = new ISviMath.SviGrid[](n);
+        bool[] memory known = new bool[](n);
         for (uint256 i; i < n; ++i) {
-            _post(posts[i].expiry, posts[i].slice, posts[i].forwardWad, posts[i].strikesWad, p);
+            (, grids[i], known[i]) = _post(posts[i].expiry, posts[i].slice, posts[i].forwardWad, posts[i].strikesWad, p);
         }
         for (uint256 i; i < n; ++i) {
-            _checkArbitrage(posts[i].expiry, posts[i].slice, posts[i].forwardWad, false, p);
+            _checkArbitrage(posts[i].expiry, posts[i].slice, posts[i].forwardWad, false, grids[i], known[i], p);
         }
     }
 
     /// @dev The checks of one post that need only its own expiry (see `IVolatilityOracle`), then the store.
-    /// `forwardWad` 0 (`postVol`): the forward of the expiry's latest slice post, which is returned.
+    /// `forwardWad` 0 (`postVol`): the forward of the expiry's latest slice post, which is returned. Also returns
+    /// the grid of the arbitrage checks when the strike checks had the logarithms it needs (`known`; see `_grid`).
     function _post(
         uint256 expiry,
         ISviMath.SviSlice memory s,
         uint256 forwardWad,
         uint256[] memory addStrikesWad,
         VolParams memory p
-    ) internal returns (uint256) {
+    ) internal returns (uint256, ISviMath.SviGrid memory grid, bool known) {
         if (expiry <= block.timestamp) revert VolExpiryPassed(expiry);
         SviMath.checkParams(s);
         StrikeCheck memory c;
@@ -142,13 +148,20 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         Post memory last = _posts[expiry];
         c.allowedStepWad = _checkAtm(expiry, atm, last, p);
         c.forwardWad = _forward(expiry, forwardWad);
-        _addStrikes(expiry, _strikes[expiry], addStrikesWad);
+        uint256[] memory strikes = _addStrikes(expiry, last.strikeCount, addStrikesWad, c.forwardWad);
         // a flat slice after a flat one: every strike's volatility is the at-the-money one, checked above
-        if (_strikes[expiry].length != 0 && (s.bWad != 0 || last.bWad != 0)) _checkStrikes(s, last, c, p);
+        if (strikes.length != 0 && (s.bWad != 0 || last.bWad != 0)) {
+            grid = _checkStrikes(s, last, c, p, strikes);
+            // the grid's logarithms are the strikes' at the post's own forward (not the stored one for 0)
+            known = forwardWad != 0;
+        }
         // atm <= maxVolWad <= 5e18 < 2^64
         _referenceVolWad = uint64(atm);
-        // block.timestamp < 2^64; checkParams: b <= 10e18 < 2^64, |rho| < 1e18 < 2^63
-        _posts[expiry] = Post(uint64(atm), uint64(block.timestamp), uint64(uint256(s.bWad)), int64(s.rhoWad));
+        // block.timestamp < 2^40; strikes.length <= MAX_STRIKES; checkParams: b <= 10e18 < 2^64, |rho| < 1e18 <
+        // 2^63
+        _posts[expiry] = Post(
+            uint64(atm), uint40(block.timestamp), uint8(strikes.length), uint64(uint256(s.bWad)), int64(s.rhoWad)
+        );
         // checkParams: |a| <= 100e36 < 2^127, |m| <= 5e18 < 2^63, 0 < sigma <= 5e18 < 2^64
         if (s.bWad != 0) _shapes[expiry] = Shape(int128(s.a36), int64(s.mWad), uint64(uint256(s.sigmaWad)));
         unchecked {
@@ -156,7 +169,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         }
         emit VolPosted(expiry, atm, msg.sender);
         if (addStrikesWad.length != 0 || s.bWad != 0) emit SlicePosted(expiry, s, c.forwardWad);
-        return c.forwardWad;
+        return (c.forwardWad, grid, known);
     }
 
     /// @dev The at-the-money rules (today's `postVol` rules on the at-the-money volatility): after a previous
@@ -204,21 +217,26 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     }
 
     /// @dev Every strike of the set: its volatility under the new slice within the bounds and, after a previous
-    /// post, within `allowedStepWad` of its volatility under that post (both at `forwardWad`).
-    function _checkStrikes(ISviMath.SviSlice memory s, Post memory last, StrikeCheck memory c, VolParams memory p)
-        private
-        view
-    {
+    /// post, within `allowedStepWad` of its volatility under that post (both at `forwardWad`). Returns the grid of
+    /// `_grid` from the same logarithms.
+    function _checkStrikes(
+        ISviMath.SviSlice memory s,
+        Post memory last,
+        StrikeCheck memory c,
+        VolParams memory p,
+        uint256[] memory strikes
+    ) private view returns (ISviMath.SviGrid memory g) {
+        (g.kLoWad, g.kHiWad, g.points) = (-MIN_GRID_HALF_WIDTH_WAD, MIN_GRID_HALF_WIDTH_WAD, _gridPoints);
         if (last.updatedAt != 0) {
             c.hasPrevious = true;
             c.previousTimeSec = c.expiry - last.updatedAt;
             c.previous = _sliceOf(c.expiry, last, c.previousTimeSec);
         }
-        uint256[] storage strikes = _strikes[c.expiry];
         uint256 n = strikes.length;
         for (uint256 i; i < n; ++i) {
             uint256 strikeWad = strikes[i];
             int256 k = SviMath.logMoneynessWad(strikeWad, c.forwardWad);
+            _widen(g, k);
             uint256 next = SviMath.volAtLogMoneyness(s, k, c.timeSec);
             if (next < p.minVolWad || next > p.maxVolWad) {
                 revert VolStrikeOutOfBounds(c.expiry, strikeWad, next, p.minVolWad, p.maxVolWad);
@@ -231,9 +249,19 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         }
     }
 
-    /// @dev Add the strikes not in the set yet (reverts `VolTooManyStrikes` beyond `MAX_STRIKES`).
-    function _addStrikes(uint256 expiry, uint256[] storage strikes, uint256[] memory add) private {
-        uint256 n = strikes.length;
+    /// @dev Add the strikes not in the set yet (reverts `VolTooManyStrikes` beyond `MAX_STRIKES`), returning the
+    /// whole set in order. A strike at or above 2^128 (far outside the prices the checks accept, 1e30) reverts
+    /// `SviMoneynessOutOfRange` (with `forwardWad`, as the strike checks would) before it is stored.
+    function _addStrikes(uint256 expiry, uint256 count, uint256[] memory add, uint256 forwardWad)
+        private
+        returns (uint256[] memory strikes)
+    {
+        uint128[MAX_STRIKES] storage stored = _strikes[expiry];
+        strikes = new uint256[](MAX_STRIKES);
+        uint256 n = count;
+        for (uint256 j; j < n; ++j) {
+            strikes[j] = stored[j];
+        }
         for (uint256 i; i < add.length; ++i) {
             uint256 strikeWad = add[i];
             bool known;
@@ -245,8 +273,14 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             }
             if (known) continue;
             if (n == MAX_STRIKES) revert VolTooManyStrikes(expiry, n + 1, MAX_STRIKES);
-            strikes.push(strikeWad);
+            if (strikeWad > type(uint128).max) revert ISviMath.SviMoneynessOutOfRange(strikeWad, forwardWad);
+            stored[n] = uint128(strikeWad);
+            strikes[n] = strikeWad;
             ++n;
+        }
+        assembly ("memory-safe") {
+            // n <= MAX_STRIKES: the array shrinks to the set
+            mstore(strikes, n)
         }
     }
 
@@ -274,11 +308,14 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
 
     /// @dev Butterfly and calendar arbitrage of the stored slice `s` of `expiry` (see `IVolatilityOracle`).
     /// `legacy` (`postVol`): only against neighbours that are not flat, and skipped when there is none.
+    /// `known`: `grid` is the grid (from the strike checks' logarithms), otherwise it is computed here.
     function _checkArbitrage(
         uint256 expiry,
         ISviMath.SviSlice memory s,
         uint256 forwardWad,
         bool legacy,
+        ISviMath.SviGrid memory grid,
+        bool known,
         VolParams memory p
     ) internal view {
         Node memory node = _nodes[expiry];
@@ -289,7 +326,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             hasFarther = hasFarther && farther.bWad != 0;
             if (!hasNearer && !hasFarther) return;
         }
-        SviMath.checkArbitrage(s, _grid(expiry, forwardWad), nearer, hasNearer, farther, hasFarther);
+        if (!known) grid = _grid(expiry, forwardWad);
+        SviMath.checkArbitrage(s, grid, nearer, hasNearer, farther, hasFarther);
     }
 
     /// @dev The grid over the strike set's log-moneyness at `forwardWad`, widened to [-0.1, 0.1] at least and
@@ -299,13 +337,17 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         g.kHiWad = MIN_GRID_HALF_WIDTH_WAD;
         g.points = _gridPoints;
         if (forwardWad == 0) return g;
-        uint256[] storage strikes = _strikes[expiry];
-        uint256 n = strikes.length;
+        uint128[MAX_STRIKES] storage strikes = _strikes[expiry];
+        uint256 n = _posts[expiry].strikeCount;
         for (uint256 i; i < n; ++i) {
-            int256 k = SviMath.logMoneynessWad(strikes[i], forwardWad);
-            if (k < g.kLoWad) g.kLoWad = k < -MAX_ABS_K_WAD ? -MAX_ABS_K_WAD : k;
-            if (k > g.kHiWad) g.kHiWad = k > MAX_ABS_K_WAD ? MAX_ABS_K_WAD : k;
+            _widen(g, SviMath.logMoneynessWad(strikes[i], forwardWad));
         }
+    }
+
+    /// @dev The grid widened to k, clamped to |k| <= 5.
+    function _widen(ISviMath.SviGrid memory g, int256 k) private pure {
+        if (k < g.kLoWad) g.kLoWad = k < -MAX_ABS_K_WAD ? -MAX_ABS_K_WAD : k;
+        if (k > g.kHiWad) g.kHiWad = k > MAX_ABS_K_WAD ? MAX_ABS_K_WAD : k;
     }
 
     /// @dev The slice of neighbour `expiry` (0: none) as total variance now: a and b times T_now / T_post,
@@ -378,8 +420,12 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     }
 
     /// @inheritdoc IVolatilityOracle
-    function strikesOf(uint256 expiry) external view returns (uint256[] memory) {
-        return _strikes[expiry];
+    function strikesOf(uint256 expiry) external view returns (uint256[] memory strikes) {
+        uint128[MAX_STRIKES] storage stored = _strikes[expiry];
+        strikes = new uint256[](_posts[expiry].strikeCount);
+        for (uint256 i; i < strikes.length; ++i) {
+            strikes[i] = stored[i];
+        }
     }
 
     /// @inheritdoc IVolatilityOracle

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ISviMath} from "../../interfaces/ISviMath.sol";
+import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 import {SviMath} from "../libraries/SviMath.sol";
 
 /// @title SviHarness
@@ -104,19 +105,20 @@ contract SviHarness {
         }
     }
 
-    /// @notice `SviMath.sqrtFloor` of each input.
+    /// @notice `FixedPointMath.sqrt` (the square root `SviMath` uses) of each input.
     function batchSqrt(uint256[] calldata xs) external pure returns (uint256[] memory roots) {
         roots = new uint256[](xs.length);
         for (uint256 i; i < xs.length; ++i) {
-            roots[i] = SviMath.sqrtFloor(xs[i]);
+            roots[i] = FixedPointMath.sqrt(xs[i]);
         }
     }
 
-    /// @notice `SviMath.hypotFloor` of each pair (d, sigma).
+    /// @notice floor(sqrt(d^2 + sigma^2)) of each pair (d, sigma), as `SviMath.varianceDown` computes it: w of
+    /// the slice a = rho = m = 0, b = 1e-18 at k = d is the root itself.
     function batchHypot(int256[] calldata ds, int256[] calldata sigmas) external pure returns (uint256[] memory roots) {
         roots = new uint256[](ds.length);
         for (uint256 i; i < ds.length; ++i) {
-            (roots[i],) = SviMath.hypotFloor(ds[i], sigmas[i]);
+            roots[i] = uint256(SviMath.varianceDown(ISviMath.SviSlice(0, 1, 0, 0, sigmas[i]), ds[i]));
         }
     }
 

@@ -473,13 +473,15 @@ library BookMarking {
         uint256 hi = strikeWad * 100;
         if (hi > 1e30) hi = 1e30;
         spotWad = spotWad < lo ? lo : (spotWad > hi ? hi : spotWad);
-        // |r| <= 0.5e18, tau < 2^40 s: r tau < 2^100
-        int256 kWad = SviMath.logMoneynessWad(strikeWad, spotWad) - env.rateWad * int256(e.timeSec) / int256(YEAR_SEC);
+        // the clamps above put both prices in [1e12, 1e30] and their ratio in [0.01, 100]: `logMoneynessWad`'s range
+        // check cannot fail. |r| <= 0.5e18, tau < 2^40 s: r tau < 2^100
+        int256 kWad =
+            SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad * int256(e.timeSec) / int256(YEAR_SEC);
         if (kWad > 5e18) kWad = 5e18;
         if (kWad < -5e18) kWad = -5e18;
         int256 w36 = SviMath.varianceDown(e.slice, kWad);
         // a checked slice: 0 < w36 < 2^128, year < 2^25, postTimeSec >= 1
-        uint256 v = w36 <= 0 ? 0 : SviMath.sqrtFloor(uint256(w36) * YEAR_SEC / e.postTimeSec);
+        uint256 v = w36 <= 0 ? 0 : FixedPointMath.sqrt(uint256(w36) * YEAR_SEC / e.postTimeSec);
         e.volWad = v < e.minVolWad ? e.minVolWad : (v > e.maxVolWad ? e.maxVolWad : v);
     }
 

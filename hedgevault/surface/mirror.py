@@ -136,7 +136,7 @@ def log_moneyness_wad(strike_wad: int, forward_wad: int) -> int:
 
 
 def hypot_floor(d: int, sigma: int) -> int:
-    """floor(sqrt(d^2 + sigma^2)) (SviMath.hypotFloor, exact in its domain)."""
+    """floor(sqrt(d^2 + sigma^2)) (the root inside SviMath.varianceDown and the grid checks, exact in its domain)."""
     return isqrt(d * d + sigma * sigma)
 
 

@@ -96,12 +96,12 @@ class SviHarness:
         return int(total), int(parts[0]), int(parts[1]), int(parts[2])
 
     def sqrt_floor(self, xs: Sequence[int]) -> list[int]:
-        """``SviMath.sqrtFloor`` of each input."""
+        """``FixedPointMath.sqrt`` (the square root ``SviMath`` uses) of each input."""
         (roots,) = self._raw_call("batchSqrt(uint256[])", ["uint256[]"], [list(xs)], ["uint256[]"])
         return [int(r) for r in roots]
 
     def hypot_floor(self, ds: Sequence[int], sigmas: Sequence[int]) -> list[int]:
-        """``SviMath.hypotFloor`` of each pair."""
+        """floor(sqrt(d^2 + sigma^2)) of each pair, through ``SviMath.varianceDown`` (b = 1e-18)."""
         (roots,) = self._raw_call(
             "batchHypot(int256[],int256[])", ["int256[]", "int256[]"], [list(ds), list(sigmas)], ["uint256[]"]
         )

@@ -294,11 +294,14 @@ def test_a_slice_that_passes_has_no_butterfly_at_the_grid_points() -> None:
 
 
 def test_exact_roots(svi: SviHarness) -> None:
-    """sqrtFloor and hypotFloor are floor(sqrt) exactly over their domains, including perfect squares +- 1."""
+    """FixedPointMath.sqrt (every uint256) and the root of w are floor(sqrt) exactly, perfect squares +- 1 included."""
     rng = np.random.default_rng(3)
     xs = [int(10 ** rng.uniform(0, 57)) for _ in range(600)]
     xs += [n * n + e for n in (1, 2, 3, 10**18, 2**64 - 1, 2**80 - 1) for e in (-1, 0, 1) if n * n + e >= 0]
     xs += [2**160 - 1, 2**191, 2**192 - 1, 0]
+    # FixedPointMath.sqrt: every uint256
+    xs += [n * n + e for n in (2**127, 2**128 - 1) for e in (-1, 0, 1)] + [2**255, 2**256 - 1]
+    xs += [int(10 ** rng.uniform(57, 77)) for _ in range(200)]
     assert svi.sqrt_floor(xs) == [math.isqrt(x) for x in xs]
     ds = [int(rng.choice([-1, 1])) * int(10 ** rng.uniform(0, 19)) for _ in range(600)] + [0, 10**19, -(10**19)]
     sigmas = [int(10 ** rng.uniform(9, 18.7)) for _ in range(len(ds) - 3)] + [10**9, 5 * WAD, 5 * WAD]
