@@ -47,9 +47,23 @@ mutants = [
     (
         "CL2 a mined revert replayed on the latest state",
         "hedgevault/chain/rpc.py",
-        'before = hex(max(int(tx["blockNumber"], 16) - 1, 0))',
+        "before = hex(max(block - 1, 0))",
         'before = "latest"',
         [CL + "::test_signed_send_and_receipts_single_and_batched"],
+    ),
+    (
+        "CL6 replay reads the block from the node's record even when the receipt gave it",
+        "hedgevault/chain/rpc.py",
+        "        if block is None:\n            if tx.get",
+        "        if True:\n            if tx.get",
+        [CL + "::test_replay_of_a_transaction_still_in_the_pool_says_so"],
+    ),
+    (
+        "CL7 replay of a transaction still in the pool fails on its missing block number",
+        "hedgevault/chain/rpc.py",
+        'if tx.get("blockNumber") is None:',
+        "if False:",
+        [CL + "::test_replay_of_a_transaction_still_in_the_pool_says_so"],
     ),
     (
         "CL3 web3's retries kept",

@@ -200,6 +200,10 @@ def test_replay_of_a_transaction_still_in_the_pool_says_so(w3: Web3, token: Cont
         pending = signer.send(request, signer.nonce("pending"), fees)
         why = rpc.replay(pending)
         assert (why.name, why.text) == ("unknown", f"transaction {pending} is not mined yet: nothing to replay")
+        # given the block (as `send` does from the receipt: Anvil can answer a mined hash from its pool for an
+        # instant, without a block number), it replays there and never reads the record's block
+        replayed = rpc.replay(pending, rpc.block_number() + 1)
+        assert replayed.text == "reverted, but not when replayed on the state before its block"  # a mint succeeds
     finally:
         if pending:
             rpc.request("anvil_dropTransaction", [pending])
