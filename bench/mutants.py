@@ -196,7 +196,7 @@ mutants = [
         ENGINE,
         "(cfg >> 224) & 1 == 1,",
         "(cfg >> 224) & 1 == 0,",
-        [PM + "::test_vault_figures_match_the_mirror"],
+        [PV + "::test_rebalances_to_the_bands_and_stops"],
     ),
     (
         "PG5 a holding's scale read one bit off",

@@ -493,6 +493,9 @@ def test_vol_band_check_stops_a_slice_leaving_the_band(stack: PortfolioStack, pv
             break
         send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
     assert errors == {"VolMovedAwayFromBand"}
+    # the check compares with the held weights' ex-ante volatility (state()'s), which the error carries
+    args = reverts(stack.vault.functions.performUpkeep(b""), pv.keeper, "VolMovedAwayFromBand")
+    assert args[0] == state(stack)["exAnteVol"] > 0 and args[2:] == (WAD // 20, 15 * WAD // 100)
 
 
 def test_budget_spent_and_refilled_at_its_second(stack: PortfolioStack, pv: Actors) -> None:
