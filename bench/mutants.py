@@ -31,6 +31,7 @@ PD = "tests/deployment/test_portfolio_deploy.py"
 PC = "tests/deployment/test_portfolio_config.py"
 PV = "tests/portfolio/test_portfolio_vault.py"
 PM = "tests/portfolio/test_rebalance_mirror.py"
+CO = "tests/portfolio/test_covariance_oracle.py"
 ENGINE = "contracts/portfolio/PortfolioEngine.sol"
 VAULT = "contracts/portfolio/PortfolioVault.sol"
 CL = "tests/integration/test_chain_layer.py"
@@ -167,8 +168,8 @@ mutants = [
     (
         "P20 risk-parity upkeeps only within the bands (the held-RC rule dropped)",
         ENGINE,
-        "bool rcOff = s.rules.mode == IPortfolioMath.Mode.RiskParity",
-        "bool rcOff = s.rules.mode == IPortfolioMath.Mode.MinVariance",
+        "rcOff = mode == IPortfolioMath.Mode.RiskParity",
+        "rcOff = mode == IPortfolioMath.Mode.MinVariance",
         [PV + "::test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget"],
     ),
     (
@@ -181,9 +182,87 @@ mutants = [
     (
         "P22 a dust step still counts in risk-parity mode",
         ENGINE,
-        "RebalanceMath.stepWad(d[i], g[i], sii) > RC_DUST_WAD ? RC_DUST_WAD : type(uint256).max;",
-        "RC_DUST_WAD;",
+        "t[i] = RebalanceMath.stepWad(d[i], g[i], pl.cov[i * n + i]) > dust ? dust : type(uint256).max;",
+        "t[i] = dust;",
         [PV + "::test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget"],
+    ),
+    # ---- the portfolio vault's gas work and the catch-up parameters (branch pgas, PG*)
+    (
+        "PG1 quadForm's gradient multiplies x_i instead of x_j",
+        "contracts/portfolio/RebalanceMath.sol",
+        "g := add(g, mul(mload(s), mload(add(xs, shl(5, j)))))",
+        "g := add(g, mul(mload(s), mload(add(xs, shl(5, i)))))",
+        [PM + "::test_weights_and_forms_match"],
+    ),
+    (
+        "PG2 the unpacked covariance misses its lower triangle",
+        "contracts/oracles/CovarianceMath.sol",
+        "cov[j * n + i] = s;",
+        "cov[j * n + i] = 0;",
+        [CO + "::test_post_and_views_match_the_mirror"],
+    ),
+    (
+        "PG3 the second correlation word never read",
+        "contracts/oracles/CovarianceOracle.sol",
+        "CovarianceMath.pairCount(assetCount) > 16 ? _corrsBp[1] : 0",
+        "CovarianceMath.pairCount(assetCount) > 28 ? _corrsBp[1] : 0",
+        [CO + "::test_packing_of_eight_assets_uses_the_second_word"],
+    ),
+    (
+        "PG4 a holding's token0 flag inverted",
+        ENGINE,
+        "(cfg >> 224) & 1 == 1,",
+        "(cfg >> 224) & 1 == 0,",
+        [PV + "::test_rebalances_to_the_bands_and_stops"],
+    ),
+    (
+        "PG5 a holding's scale read one bit off",
+        ENGINE,
+        "uint256 value = _value(balance, price, uint64(cfg >> 160), e.quoteScale);",
+        "uint256 value = _value(balance, price, uint64(cfg >> 161), e.quoteScale);",
+        [PM + "::test_vault_figures_match_the_mirror"],
+    ),
+    (
+        "PG6 the vault's holdings 2 and 3 swapped",
+        VAULT,
+        ": (i == 2 ? (_cfg2, _oracle2, _pool2) : (_cfg3, _oracle3, _pool3)))",
+        ": (i == 2 ? (_cfg3, _oracle3, _pool3) : (_cfg2, _oracle2, _pool2)))",
+        [PM + "::test_vault_figures_match_the_mirror"],
+    ),
+    (
+        "PG7 rcToleranceWad's lower bound one too high",
+        VAULT,
+        '_bound("rcToleranceWad", p.rcToleranceWad, 1e15, WAD / 2);',
+        '_bound("rcToleranceWad", p.rcToleranceWad, 1e15 + 1, WAD / 2);',
+        [PV + "::test_risk_parity_catch_up_bounds"],
+    ),
+    (
+        "PG8 rcDustWad's upper bound one too high",
+        VAULT,
+        '_bound("rcDustWad", p.rcDustWad, 1e14, WAD / 20);',
+        '_bound("rcDustWad", p.rcDustWad, 1e14, WAD / 20 + 1);',
+        [PV + "::test_risk_parity_catch_up_bounds"],
+    ),
+    (
+        "PG9 the catch-up's dust the former constant, not the parameter",
+        ENGINE,
+        "uint256 dust = p.rcDustWad;",
+        "uint256 dust = 1e15;",
+        [PV + "::test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget"],
+    ),
+    (
+        "PG10 the catch-up's tolerance the former constant, not the parameter",
+        ENGINE,
+        "pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), p.rcToleranceWad",
+        "pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), 5e16",
+        [PV + "::test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget"],
+    ),
+    (
+        "PG11 w'Sw skipped in target-vol mode too (the vol-band check against 0)",
+        ENGINE,
+        "if (mode != IPortfolioMath.Mode.MinVariance) {",
+        "if (mode == IPortfolioMath.Mode.RiskParity) {",
+        [PV + "::test_vol_band_check_stops_a_slice_leaving_the_band"],
     ),
     (
         "P12 pro-rata shares miss the remainder",

@@ -106,6 +106,11 @@ interface ICovarianceOracle {
     /// reverts `CovNotPosted` / `CovStale`.
     function covarianceWad() external view returns (int256[] memory);
 
+    /// @notice The latest post as posted (the packing above), checked fresh as `covarianceWad` is (reverts
+    /// `CovNotPosted` / `CovStale`): for a reader that unpacks the matrix itself (three words returned instead
+    /// of n^2; `CovarianceMath.covarianceWad` gives the same matrix).
+    function freshPacked() external view returns (uint256 volsBp, uint256[2] memory corrsBp);
+
     /// @notice The volatilities in wad (volBp x 1e14); reverts like `covarianceWad`.
     function volsWad() external view returns (uint256[] memory);
 

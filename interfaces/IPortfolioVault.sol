@@ -79,6 +79,8 @@ interface IPortfolioVault is AutomationCompatibleInterface {
         uint32 budgetPeriodSec; // the bucket drains fully over this period (default 30 days)
         uint16 feedDeviationBps; // swing for deposits/withdrawals against oracle latency (default 50)
         uint32 minTargetIntervalSec; // least time between two target posts (default 1 hour)
+        uint64 rcToleranceWad; // risk-parity catch-up: a held risk contribution this far off its budget (default 0.05e18)
+        uint64 rcDustWad; // risk-parity catch-up: the least step it trades, weight (default 0.001e18)
     }
 
     /// @notice One asset in `state()`: balance (asset units), oracle price (wad), value (quote units),
@@ -209,7 +211,8 @@ interface IPortfolioVault is AutomationCompatibleInterface {
     /// @notice Set the rebalancing parameters (admin). Hard bounds: maxSlippageBps [1, 500]; maxNavLossBps
     /// [1, 500]; costBps [1, 1000]; bandScaleBp [1, 100000]; minBandWad [1e14, maxBandWad]; maxBandWad
     /// [minBandWad, 0.5e18]; budgetBps [1, 2000]; budgetPeriodSec [1 h, 365 days]; feedDeviationBps [0, 500];
-    /// minTargetIntervalSec [60 s, 7 days] (`ParamOutOfBounds`).
+    /// minTargetIntervalSec [60 s, 7 days]; rcToleranceWad [1e15, 0.5e18]; rcDustWad [1e14, 0.05e18]
+    /// (`ParamOutOfBounds` with the field's name, the value and the bounds).
     function setRebalanceParams(RebalanceParams calldata p) external;
 
     /// @notice The portfolio now. Reverts with the oracles' errors when they fail (fail closed).

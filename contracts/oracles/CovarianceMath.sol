@@ -32,6 +32,31 @@ library CovarianceMath {
         return int256(int16(uint16((corrsBp[k >> 4] >> ((k & 15) << 4)) & FIELD_MASK)));
     }
 
+    /// @notice The covariance matrix of a post in wad, n x n row-major: S_ii = volBp_i^2 x 1e10,
+    /// S_ij = volBp_i x volBp_j x corrBp_ij x 1e6 (exact; `ICovarianceOracle.covarianceWad`).
+    function covarianceWad(uint256 volsBp, uint256[2] memory corrsBp, uint256 n)
+        internal
+        pure
+        returns (int256[] memory cov)
+    {
+        cov = new int256[](n * n);
+        uint256 k;
+        unchecked {
+            // vols < 2^16, |corr| <= 2^15: |S_ij| < 2^16 x 2^16 x 2^15 x 2^20 = 2^67, S_ii = vol^2 x 1e10 < 2^66;
+            // indices below n^2 <= 64 (n <= 8 for every caller: the oracle's and the vault's asset count)
+            for (uint256 i; i < n; ++i) {
+                int256 vi = int256(volBp(volsBp, i));
+                cov[i * n + i] = vi * vi * 1e10;
+                for (uint256 j = i + 1; j < n; ++j) {
+                    int256 s = vi * int256(volBp(volsBp, j)) * corrBp(corrsBp, k) * 1e6;
+                    cov[i * n + j] = s;
+                    cov[j * n + i] = s;
+                    ++k;
+                }
+            }
+        }
+    }
+
     /// @notice Reverts `CovPackingInvalid` when a field beyond n volatilities or n (n - 1) / 2 correlations is
     /// set (word 0: the volatilities; 1, 2: the correlation words).
     function checkPacking(uint256 volsBp, uint256[2] memory corrsBp, uint256 n) internal pure {

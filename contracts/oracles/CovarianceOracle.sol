@@ -142,22 +142,14 @@ contract CovarianceOracle is ICovarianceOracle, AccessControl {
     }
 
     /// @inheritdoc ICovarianceOracle
-    function covarianceWad() external view returns (int256[] memory cov) {
+    function covarianceWad() external view returns (int256[] memory) {
         (uint256 volsBp, uint256[2] memory corrs) = _fresh();
-        uint256 n = assetCount;
-        cov = new int256[](n * n);
-        uint256 k;
-        for (uint256 i; i < n; ++i) {
-            int256 vi = int256(CovarianceMath.volBp(volsBp, i));
-            // vol_i^2 x 1e4 (bp of a unit correlation) x 1e6: below 2^32 x 2^34
-            cov[i * n + i] = vi * vi * 1e10;
-            for (uint256 j = i + 1; j < n; ++j) {
-                int256 s = vi * int256(CovarianceMath.volBp(volsBp, j)) * CovarianceMath.corrBp(corrs, k) * 1e6;
-                cov[i * n + j] = s;
-                cov[j * n + i] = s;
-                ++k;
-            }
-        }
+        return CovarianceMath.covarianceWad(volsBp, corrs, assetCount);
+    }
+
+    /// @inheritdoc ICovarianceOracle
+    function freshPacked() external view returns (uint256 volsBp, uint256[2] memory corrsBp) {
+        return _fresh();
     }
 
     /// @inheritdoc ICovarianceOracle
@@ -192,7 +184,8 @@ contract CovarianceOracle is ICovarianceOracle, AccessControl {
         if (updatedAt == 0) revert CovNotPosted();
         uint256 maxAge = _params.maxAgeSec;
         if (block.timestamp - updatedAt > maxAge) revert CovStale(updatedAt, maxAge, block.timestamp);
-        return (_volsBp, _corrsBp);
+        // the second correlation word is written only when n (n - 1) / 2 > 16 (`post`): zero otherwise, unread
+        return (_volsBp, [_corrsBp[0], CovarianceMath.pairCount(assetCount) > 16 ? _corrsBp[1] : 0]);
     }
 
     /// @inheritdoc ICovarianceOracle

@@ -10,6 +10,7 @@ import {IPortfolioVault} from "../../interfaces/IPortfolioVault.sol";
 import {IPriceOracle} from "../../interfaces/IPriceOracle.sol";
 import {IUniswapV3PoolMinimal} from "../../interfaces/IUniswapV3.sol";
 import {BoundedSwap} from "../libraries/BoundedSwap.sol";
+import {CovarianceMath} from "../oracles/CovarianceMath.sol";
 import {PortfolioMath} from "./PortfolioMath.sol";
 import {RebalanceMath} from "./RebalanceMath.sol";
 
@@ -23,15 +24,7 @@ library PortfolioEngine {
     uint256 internal constant MAX_ASSETS = 8;
     /// @dev A withdrawal's sale room uses this share of the pool's capacity estimate (bps).
     uint256 internal constant CAPACITY_HAIRCUT_BPS = 9_990;
-    /// @notice Risk-parity mode: the held weights' risk contributions may be off their budgets by this much
-    /// (relative, |RC_i / b_i - 1|, wad) before an upkeep trades every asset off its target (issue 11: 5%).
-    uint256 internal constant RC_TOLERANCE_WAD = 5e16;
-    /// @notice Risk-parity mode: an asset within this of its target (weight, wad) is not traded for the risk
-    /// contributions' sake (the bands still apply).
-    uint256 internal constant RC_DUST_WAD = 1e15;
-
-    /// @notice One holding, three slots: the first is read for balances, the second for prices, the third by
-    /// a swap.
+    /// @notice One holding (the vault keeps them as immutables and passes them in `Env`).
     struct AssetConfig {
         address token;
         uint64 scale; // 10^(18 - decimals)
@@ -70,15 +63,16 @@ library PortfolioEngine {
         uint64 targetsCovEpoch;
         IPortfolioVault.RebalanceParams params;
         StoredRules rules;
-        AssetConfig[] assets;
     }
 
-    /// @notice The vault's immutables.
+    /// @notice The vault's immutables: the quote, the covariance oracle, 10^(18 - quote decimals), the number of
+    /// holdings and the holdings, three words each (`packHolding`; plain words: the cheapest to pass).
     struct Env {
         IERC20 quote;
         ICovarianceOracle cov;
         uint256 quoteScale;
         uint256 n;
+        uint256[] holdings;
     }
 
     /// @notice Balances, prices and values of one moment (quote units for values).
@@ -106,11 +100,44 @@ library PortfolioEngine {
         int256[] cov;
     }
 
+    // ================================================================= holdings
+
+    /// @notice A holding as three words: token | scale << 160 | isToken0 << 224 | feePips << 232 (scale
+    /// <= 1e18 < 2^64, feePips < 2^24), the price oracle, the pool.
+    function packHolding(AssetConfig memory a) internal pure returns (uint256 cfg, uint256 oracle, uint256 pool) {
+        cfg = uint256(uint160(a.token)) | uint256(a.scale) << 160 | (a.isToken0 ? uint256(1) << 224 : 0)
+            | uint256(a.feePips) << 232;
+        (oracle, pool) = (uint256(uint160(a.oracle)), uint256(uint160(a.pool)));
+    }
+
+    /// @notice The holding of `packHolding`'s three words.
+    function unpackHolding(uint256 cfg, uint256 oracle, uint256 pool) internal pure returns (AssetConfig memory) {
+        return AssetConfig(
+            address(uint160(cfg)),
+            uint64(cfg >> 160),
+            (cfg >> 224) & 1 == 1,
+            address(uint160(oracle)),
+            address(uint160(pool)),
+            uint24(cfg >> 232)
+        );
+    }
+
+    /// @dev Holding i of the vault.
+    function _asset(Env memory e, uint256 i) private pure returns (AssetConfig memory) {
+        uint256 k = 3 * i;
+        return unpackHolding(e.holdings[k], e.holdings[k + 1], e.holdings[k + 2]);
+    }
+
+    /// @dev Holding i's 10^(18 - decimals).
+    function _scale(Env memory e, uint256 i) private pure returns (uint256) {
+        return uint64(e.holdings[3 * i] >> 160);
+    }
+
     // ================================================================= targets
 
     /// @notice `setTargets` after its role and interval checks: verify, store, emit.
     function setTargets(Layout storage s, Env memory e, int256[] memory w) external {
-        uint256 volWad = PortfolioMath.verify(w, e.cov.covarianceWad(), rules(s));
+        uint256 volWad = PortfolioMath.verify(w, _covariance(e), rules(s));
         // verify: 0 <= w_i <= 1e18 < 2^64, n entries
         uint64[MAX_ASSETS] memory packed;
         for (uint256 i; i < w.length; ++i) {
@@ -122,6 +149,13 @@ library PortfolioEngine {
         (s.targetVolWad, s.targetsCovEpoch) = (uint128(volWad), epoch);
         s.head.targetsSetAt = uint40(block.timestamp);
         emit IPortfolioVault.TargetsSet(w, volWad, epoch, msg.sender);
+    }
+
+    /// @dev The covariance oracle's current matrix (wad, n x n): its packed post unpacked here, the same integers
+    /// as `covarianceWad` (reverts `CovNotPosted` / `CovStale`).
+    function _covariance(Env memory e) private view returns (int256[] memory) {
+        (uint256 volsBp, uint256[2] memory corrsBp) = e.cov.freshPacked();
+        return CovarianceMath.covarianceWad(volsBp, corrsBp, e.n);
     }
 
     /// @notice The rules as `IPortfolioMath.TargetRules`.
@@ -167,12 +201,14 @@ library PortfolioEngine {
         v.balances = new uint256[](n);
         v.values = new uint256[](n);
         v.quoteBalance = e.quote.balanceOf(address(this));
+        uint256[] memory h = e.holdings;
         for (uint256 i; i < n; ++i) {
-            AssetConfig storage a = s.assets[i];
-            IPriceOracle oracle = IPriceOracle(a.oracle);
+            // the words of `packHolding`, read in place (no struct)
+            uint256 cfg = h[3 * i];
+            IPriceOracle oracle = IPriceOracle(address(uint160(h[3 * i + 1])));
             uint256 price = feedOnly ? oracle.feedSpotWad() : oracle.spotWad();
-            uint256 balance = IERC20(a.token).balanceOf(address(this));
-            uint256 value = _value(balance, price, a.scale, e.quoteScale);
+            uint256 balance = IERC20(address(uint160(cfg))).balanceOf(address(this));
+            uint256 value = _value(balance, price, uint64(cfg >> 160), e.quoteScale);
             (v.prices[i], v.balances[i], v.values[i]) = (price, balance, value);
             v.risky += value;
         }
@@ -192,7 +228,7 @@ library PortfolioEngine {
     function state(Layout storage s, Env memory e) external view returns (IPortfolioVault.PortfolioState memory st) {
         Valuation memory v = valuation(s, e);
         IPortfolioVault.RebalanceParams storage p = s.params;
-        int256[] memory cov = e.cov.covarianceWad();
+        int256[] memory cov = _covariance(e);
         int256[] memory w = RebalanceMath.weightsWad(v.values, v.nav);
         bool set = s.head.targetsSetAt != 0;
         uint256 n = e.n;
@@ -231,7 +267,7 @@ library PortfolioEngine {
         if (s.head.targetsSetAt == 0) revert IPortfolioVault.TargetsNotSet();
         IPortfolioVault.RebalanceParams storage p = s.params;
         v = _valuation(s, e, true);
-        pl.cov = e.cov.covarianceWad();
+        pl.cov = _covariance(e);
         uint256 n = e.n;
         pl.targets = _targetsWad(s, n);
         pl.weights = RebalanceMath.weightsWad(v.values, v.nav);
@@ -260,7 +296,7 @@ library PortfolioEngine {
         view
     {
         uint256 i = pl.asset;
-        AssetConfig memory a = s.assets[i];
+        AssetConfig memory a = _asset(e, i);
         // the traded asset's price with the TWAP cross-check too (the same feed answer, or a revert)
         uint256 price = IPriceOracle(a.oracle).spotWad();
         v.prices[i] = price;
@@ -279,7 +315,7 @@ library PortfolioEngine {
         (Plan memory pl, Valuation memory v) = plan(s, e);
         uint256 slip = s.params.maxSlippageBps;
         uint256 i = pl.asset;
-        AssetConfig memory a = s.assets[i];
+        AssetConfig memory a = _asset(e, i);
         int256 assetDelta;
         int256 quoteDelta;
         if (pl.sale) {
@@ -393,12 +429,13 @@ library PortfolioEngine {
     }
 
     /// @dev How far each weight may drift before an upkeep trades it: its no-trade band; in risk-parity mode
-    /// while some risk contribution of the held weights is off its budget by more than RC_TOLERANCE_WAD,
-    /// RC_DUST_WAD for every asset whose step (`RebalanceMath.stepWad`: the gap, or the step to the tracking
-    /// error's minimum along it) exceeds RC_DUST_WAD, and no trade for the others (the upkeeps then trade
+    /// while some risk contribution of the held weights is off its budget by more than `p.rcToleranceWad`,
+    /// `p.rcDustWad` for every asset whose step (`RebalanceMath.stepWad`: the gap, or the step to the tracking
+    /// error's minimum along it) exceeds `p.rcDustWad`, and no trade for the others (the upkeeps then trade
     /// every asset off its target, not only those beyond their bands, until the contributions are back within
     /// the tolerance; a dust step would stop them: its slice rounds to nothing).
-    /// Sets `pl.variance54` (w'Sw) and `pl.keepWad` to 1 when the thresholds are the bands (0 otherwise).
+    /// Sets `pl.variance54` (w'Sw; TargetVol and RiskParity modes, the only readers) and `pl.keepWad` to 1 when
+    /// the thresholds are the bands (0 otherwise).
     function _thresholds(Layout storage s, Plan memory pl, int256[] memory d, int256[] memory g)
         private
         view
@@ -406,21 +443,30 @@ library PortfolioEngine {
     {
         uint256 n = pl.weights.length;
         t = new uint256[](n);
-        int256[] memory gw;
-        (gw, pl.variance54) = RebalanceMath.quadForm(pl.weights, pl.cov);
-        bool rcOff = s.rules.mode == IPortfolioMath.Mode.RiskParity
-            && RebalanceMath.riskContributionsOff(
-                pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), RC_TOLERANCE_WAD
-            );
+        IPortfolioMath.Mode mode = s.rules.mode;
         IPortfolioVault.RebalanceParams storage p = s.params;
+        bool rcOff;
+        if (mode != IPortfolioMath.Mode.MinVariance) {
+            int256[] memory gw;
+            (gw, pl.variance54) = RebalanceMath.quadForm(pl.weights, pl.cov);
+            rcOff = mode == IPortfolioMath.Mode.RiskParity
+                && RebalanceMath.riskContributionsOff(
+                    pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), p.rcToleranceWad
+                );
+        }
         pl.keepWad = rcOff ? 0 : 1;
-        for (uint256 i; i < n; ++i) {
-            int256 sii = pl.cov[i * n + i];
-            if (!rcOff) {
-                t[i] = RebalanceMath.bandWad(uint256(sii), p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
-            } else {
-                t[i] = RebalanceMath.stepWad(d[i], g[i], sii) > RC_DUST_WAD ? RC_DUST_WAD : type(uint256).max;
+        if (rcOff) {
+            uint256 dust = p.rcDustWad;
+            for (uint256 i; i < n; ++i) {
+                t[i] = RebalanceMath.stepWad(d[i], g[i], pl.cov[i * n + i]) > dust ? dust : type(uint256).max;
             }
+            return t;
+        }
+        // one slot: read once
+        (uint256 costBps, uint256 scaleBp, uint256 minBand, uint256 maxBand) =
+            (p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
+        for (uint256 i; i < n; ++i) {
+            t[i] = RebalanceMath.bandWad(uint256(pl.cov[i * n + i]), costBps, scaleBp, minBand, maxBand);
         }
     }
 
@@ -501,7 +547,7 @@ library PortfolioEngine {
         uint256 n = shares.length;
         uint256 riskyAfter;
         for (uint256 i; i < n; ++i) {
-            riskyAfter += _value(v.balances[i], v.prices[i], s.assets[i].scale, e.quoteScale);
+            riskyAfter += _value(v.balances[i], v.prices[i], _scale(e, i), e.quoteScale);
         }
         uint256 navAfter = e.quote.balanceOf(address(this)) + riskyAfter;
         cost = v.nav > navAfter ? v.nav - navAfter : 0;
@@ -537,7 +583,7 @@ library PortfolioEngine {
         bool exactQuoteOut
     ) private returns (uint256 sold, uint256 received) {
         uint256 slip = s.params.maxSlippageBps;
-        AssetConfig memory a = s.assets[i];
+        AssetConfig memory a = _asset(e, i);
         uint256 wanted = exactQuoteOut
             ? share
             : Math.min(
@@ -560,7 +606,7 @@ library PortfolioEngine {
         uint256 n = v.prices.length;
         uint256 units;
         for (uint256 i; i < n; ++i) {
-            units += Math.mulDiv(v.prices[i], s.assets[i].scale, WAD * e.quoteScale, Math.Rounding.Ceil);
+            units += Math.mulDiv(v.prices[i], _scale(e, i), WAD * e.quoteScale, Math.Rounding.Ceil);
         }
         return Math.mulDiv(shortfall + units, s.params.maxSlippageBps, BPS, Math.Rounding.Ceil) + 3 * n + 1;
     }
@@ -606,7 +652,7 @@ library PortfolioEngine {
         uint256 slip = s.params.maxSlippageBps;
         for (uint256 i; i < n; ++i) {
             if (v.values[i] == 0) continue;
-            AssetConfig memory a = s.assets[i];
+            AssetConfig memory a = _asset(e, i);
             (uint256 capUnits,,) = BoundedSwap.capacity(_poolOf(a, e), false, v.prices[i], slip);
             capUnits = capUnits * CAPACITY_HAIRCUT_BPS / BPS;
             uint256 capQuote = _value(capUnits, v.prices[i], a.scale, e.quoteScale) * (BPS - slip) / BPS;

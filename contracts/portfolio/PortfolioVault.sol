@@ -42,6 +42,33 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
     uint256 internal immutable _n;
     ICovarianceOracle internal immutable _cov;
     uint256 internal immutable _quoteScale;
+    /// @dev Holding i, fixed at construction, as immutables (no storage read on any action; zero beyond n):
+    /// `_cfg{i}` = token | scale << 160 | isToken0 << 224 | feePips << 232 (`_packHolding`), `_oracle{i}`,
+    /// `_pool{i}`.
+    uint256 internal immutable _cfg0;
+    uint256 internal immutable _cfg1;
+    uint256 internal immutable _cfg2;
+    uint256 internal immutable _cfg3;
+    uint256 internal immutable _cfg4;
+    uint256 internal immutable _cfg5;
+    uint256 internal immutable _cfg6;
+    uint256 internal immutable _cfg7;
+    address internal immutable _oracle0;
+    address internal immutable _oracle1;
+    address internal immutable _oracle2;
+    address internal immutable _oracle3;
+    address internal immutable _oracle4;
+    address internal immutable _oracle5;
+    address internal immutable _oracle6;
+    address internal immutable _oracle7;
+    address internal immutable _pool0;
+    address internal immutable _pool1;
+    address internal immutable _pool2;
+    address internal immutable _pool3;
+    address internal immutable _pool4;
+    address internal immutable _pool5;
+    address internal immutable _pool6;
+    address internal immutable _pool7;
 
     /// @dev Everything the engine reads and writes (`PortfolioEngine.Layout`).
     PortfolioEngine.Layout internal _s;
@@ -59,26 +86,39 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
         if (admin == address(0) || covarianceOracle_ == address(0)) revert ZeroAddress();
         uint8 quoteDecimals = IERC20Metadata(address(quote)).decimals();
         if (quoteDecimals > 18) revert BadConfiguration("decimals");
-        _n = _initHoldings(holdings_, ICovarianceOracle(covarianceOracle_), address(quote));
+        PortfolioEngine.AssetConfig[] memory h =
+            _checkedHoldings(holdings_, ICovarianceOracle(covarianceOracle_), address(quote));
+        _n = h.length;
+        (_cfg0, _oracle0, _pool0) = _packHolding(h, 0);
+        (_cfg1, _oracle1, _pool1) = _packHolding(h, 1);
+        (_cfg2, _oracle2, _pool2) = _packHolding(h, 2);
+        (_cfg3, _oracle3, _pool3) = _packHolding(h, 3);
+        (_cfg4, _oracle4, _pool4) = _packHolding(h, 4);
+        (_cfg5, _oracle5, _pool5) = _packHolding(h, 5);
+        (_cfg6, _oracle6, _pool6) = _packHolding(h, 6);
+        (_cfg7, _oracle7, _pool7) = _packHolding(h, 7);
         _cov = ICovarianceOracle(covarianceOracle_);
         _quoteScale = 10 ** (18 - quoteDecimals);
         _s.head.lock = UNLOCKED;
         _s.head.budgetUpdatedAt = uint40(block.timestamp);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _setRules(rules_);
+        _setRules(rules_, h.length);
         _setParams(params_);
     }
 
-    function _initHoldings(Holding[] memory holdings_, ICovarianceOracle cov, address quote)
+    function _checkedHoldings(Holding[] memory holdings_, ICovarianceOracle cov, address quote)
         private
-        returns (uint256 n)
+        view
+        returns (PortfolioEngine.AssetConfig[] memory h)
     {
-        n = holdings_.length;
+        uint256 n = holdings_.length;
         if (n == 0 || n > MAX_ASSETS) revert BadConfiguration("assetCount");
         address[] memory oracleAssets = cov.assets();
         if (oracleAssets.length != n) revert BadConfiguration("assetCount");
+        h = new PortfolioEngine.AssetConfig[](n);
         for (uint256 i; i < n; ++i) {
-            _s.assets.push(_checkedHolding(i, holdings_[i], oracleAssets[i], quote));
+            // a token equals the oracle's asset i, and the oracle's list has no repeats
+            h[i] = _checkedHolding(i, holdings_[i], oracleAssets[i], quote);
         }
     }
 
@@ -107,8 +147,42 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
         );
     }
 
+    /// @dev Holding i's immutables (zeros beyond the list; `PortfolioEngine.packHolding`).
+    function _packHolding(PortfolioEngine.AssetConfig[] memory h, uint256 i)
+        private
+        pure
+        returns (uint256 cfg, address oracle, address pool)
+    {
+        if (i >= h.length) return (0, address(0), address(0));
+        uint256 o;
+        uint256 p;
+        (cfg, o, p) = PortfolioEngine.packHolding(h[i]);
+        (oracle, pool) = (address(uint160(o)), address(uint160(p)));
+    }
+
+    /// @dev Holding i's three words from the immutables (i < 8).
+    function _holdingWords(uint256 i) internal view returns (uint256 cfg, address oracle, address pool) {
+        return i < 4
+            ? (i < 2 ? (i == 0 ? (_cfg0, _oracle0, _pool0) : (_cfg1, _oracle1, _pool1))
+                : (i == 2 ? (_cfg2, _oracle2, _pool2) : (_cfg3, _oracle3, _pool3)))
+            : (i < 6 ? (i == 4 ? (_cfg4, _oracle4, _pool4) : (_cfg5, _oracle5, _pool5))
+                : (i == 6 ? (_cfg6, _oracle6, _pool6) : (_cfg7, _oracle7, _pool7)));
+    }
+
+    /// @dev Holding i (< n).
+    function _holding(uint256 i) internal view returns (PortfolioEngine.AssetConfig memory) {
+        (uint256 cfg, address oracle, address pool) = _holdingWords(i);
+        return PortfolioEngine.unpackHolding(cfg, uint160(oracle), uint160(pool));
+    }
+
     function _env() internal view returns (PortfolioEngine.Env memory) {
-        return PortfolioEngine.Env(IERC20(asset()), _cov, _quoteScale, _n);
+        uint256 n = _n;
+        uint256[] memory words = new uint256[](3 * n);
+        for (uint256 i; i < n; ++i) {
+            (uint256 cfg, address oracle, address pool) = _holdingWords(i);
+            (words[3 * i], words[3 * i + 1], words[3 * i + 2]) = (cfg, uint160(oracle), uint160(pool));
+        }
+        return PortfolioEngine.Env(IERC20(asset()), _cov, _quoteScale, n, words);
     }
 
     // ================================================================= guards
@@ -172,7 +246,7 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
 
     /// @inheritdoc IPortfolioVault
     function setRules(IPortfolioMath.TargetRules calldata r) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setRules(r);
+        _setRules(r, _n);
     }
 
     /// @inheritdoc IPortfolioVault
@@ -185,8 +259,7 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
         _setParams(p);
     }
 
-    function _setRules(IPortfolioMath.TargetRules memory r) internal {
-        uint256 n = _s.assets.length;
+    function _setRules(IPortfolioMath.TargetRules memory r, uint256 n) internal {
         _checkLength("minWeightWad", r.minWeightWad.length, n);
         _checkLength("maxWeightWad", r.maxWeightWad.length, n);
         if (r.mode == IPortfolioMath.Mode.RiskParity) _checkLength("budgetWad", r.budgetWad.length, n);
@@ -221,6 +294,8 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
         _bound("budgetPeriodSec", p.budgetPeriodSec, 1 hours, 365 days);
         _bound("feedDeviationBps", p.feedDeviationBps, 0, 500);
         _bound("minTargetIntervalSec", p.minTargetIntervalSec, 60, 7 days);
+        _bound("rcToleranceWad", p.rcToleranceWad, 1e15, WAD / 2);
+        _bound("rcDustWad", p.rcDustWad, 1e14, WAD / 20);
         _s.params = p;
         emit RebalanceParamsSet(p);
     }
@@ -272,8 +347,9 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
     /// pool, and only while the vault holds its lock (inside its own action).
     function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata data) external {
         uint256 i = abi.decode(data, (uint256));
-        if (_s.head.lock != LOCKED || i >= _n || msg.sender != _s.assets[i].pool) revert NotOwnPool(msg.sender);
-        PortfolioEngine.AssetConfig storage a = _s.assets[i];
+        if (_s.head.lock != LOCKED || i >= _n) revert NotOwnPool(msg.sender);
+        PortfolioEngine.AssetConfig memory a = _holding(i);
+        if (msg.sender != a.pool) revert NotOwnPool(msg.sender);
         bool payToken0 = amount0Delta > 0;
         uint256 amount = uint256(payToken0 ? amount0Delta : amount1Delta);
         IERC20 token = payToken0 == a.isToken0 ? IERC20(a.token) : IERC20(asset());
@@ -440,7 +516,7 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
         amounts = new uint256[](n);
         bool any;
         for (uint256 i; i < n; ++i) {
-            IERC20 token = IERC20(_s.assets[i].token);
+            IERC20 token = IERC20(_holding(i).token);
             amounts[i] = Math.mulDiv(token.balanceOf(address(this)), shares, denominator);
             any = any || amounts[i] != 0;
         }
@@ -448,7 +524,7 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
         if (!any && quoteAmount == 0) revert ZeroAssets(shares);
         _burn(owner, shares);
         for (uint256 i; i < n; ++i) {
-            if (amounts[i] != 0) IERC20(_s.assets[i].token).safeTransfer(receiver, amounts[i]);
+            if (amounts[i] != 0) IERC20(_holding(i).token).safeTransfer(receiver, amounts[i]);
         }
         if (quoteAmount != 0) IERC20(asset()).safeTransfer(receiver, quoteAmount);
         emit RedeemedInKind(owner, receiver, shares, amounts, quoteAmount);
@@ -541,7 +617,7 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
         uint256 n = _n;
         h = new Holding[](n);
         for (uint256 i; i < n; ++i) {
-            PortfolioEngine.AssetConfig storage a = _s.assets[i];
+            PortfolioEngine.AssetConfig memory a = _holding(i);
             h[i] = Holding(a.token, a.oracle, a.pool);
         }
     }

@@ -78,16 +78,20 @@ library RebalanceMath {
         uint256 n = x.length;
         if (covWad.length != n * n) revert CovLengthMismatch(covWad.length, n);
         gradient36 = new int256[](n);
-        for (uint256 i; i < n; ++i) {
-            int256 g;
-            uint256 row = i * n;
-            unchecked {
-                // |S_ij x_j| < 2^66 x 2^60 and n <= 8 terms: |g| < 2^129; |x_i g| < 2^189, 8 terms < 2^192
-                for (uint256 j; j < n; ++j) {
-                    g += covWad[row + j] * x[j];
+        // The same sums in assembly (no bounds checks: the lengths are checked above), wrapping as unchecked int256
+        // arithmetic does: |S_ij x_j| < 2^66 x 2^60 and n <= 8 terms: |g| < 2^129; |x_i g| < 2^189, 8 terms < 2^192
+        assembly ("memory-safe") {
+            let xs := add(x, 0x20)
+            let s := add(covWad, 0x20)
+            let gs := add(gradient36, 0x20)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let g := 0
+                for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                    g := add(g, mul(mload(s), mload(add(xs, shl(5, j)))))
+                    s := add(s, 0x20)
                 }
-                gradient36[i] = g;
-                form54 += x[i] * g;
+                mstore(add(gs, shl(5, i)), g)
+                form54 := add(form54, mul(mload(add(xs, shl(5, i))), g))
             }
         }
     }

@@ -438,7 +438,8 @@ class PortfolioKeeperTask:
         due = set_at == 0 or not still_valid or now_sec - set_at >= self.config.targets_interval_sec
         if not due:
             return None
-        min_interval = int(fns.rebalanceParams().call(block_identifier=block)[-1])
+        # RebalanceParams.minTargetIntervalSec, by position (fields were appended after it)
+        min_interval = int(fns.rebalanceParams().call(block_identifier=block)[9])
         if set_at != 0 and now_sec - set_at < min_interval:
             return PortfolioSkip(
                 "targets",

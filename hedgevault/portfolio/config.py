@@ -69,7 +69,9 @@ class RebalanceParams:
     """``IPortfolioVault.RebalanceParams`` (field order as the Solidity struct; defaults from the API):
     a slice's price limit 1% from the oracle, a slice loses at most 0.25% of NAV, 0.40% one-way cost for
     the band rule, band scale 0.5, bands within [0.5%, 10%] of NAV, a slippage budget of 1% of NAV that
-    drains over 30 days, a 0.5% swing for deposits and withdrawals, targets at most hourly."""
+    drains over 30 days, a 0.5% swing for deposits and withdrawals, targets at most hourly; in risk-parity
+    mode, upkeeps catch up every asset more than 0.1% of NAV off its target while a held risk contribution
+    is more than 5% off its budget."""
 
     max_slippage_bps: int = 100
     max_nav_loss_bps: int = 25
@@ -81,6 +83,8 @@ class RebalanceParams:
     budget_period_sec: int = 30 * DAY_SEC
     feed_deviation_bps: int = 50
     min_target_interval_sec: int = 3600
+    rc_tolerance_wad: int = 5 * WAD // 100
+    rc_dust_wad: int = WAD // 1000
 
     def as_tuple(self) -> tuple[int, ...]:
         return tuple(int(getattr(self, f.name)) for f in dataclasses.fields(self))
@@ -98,6 +102,8 @@ class RebalanceParams:
         "budget_period_sec": (3600, 365 * DAY_SEC),
         "feed_deviation_bps": (0, 500),
         "min_target_interval_sec": (60, 7 * DAY_SEC),
+        "rc_tolerance_wad": (WAD // 1000, WAD // 2),
+        "rc_dust_wad": (10**14, WAD // 20),
     }
 
     def problems(self) -> list[str]:

@@ -429,6 +429,8 @@ class RebalanceParams:
     budget_period_sec: int = 30 * 86_400
     feed_deviation_bps: int = 50
     min_target_interval_sec: int = 3_600
+    rc_tolerance_wad: int = 5 * 10**16
+    rc_dust_wad: int = 10**15
 
     def as_tuple(self) -> tuple[int, ...]:
         return (
@@ -442,12 +444,14 @@ class RebalanceParams:
             self.budget_period_sec,
             self.feed_deviation_bps,
             self.min_target_interval_sec,
+            self.rc_tolerance_wad,
+            self.rc_dust_wad,
         )
 
 
 #: Defaults for deployments and tests: 1% slippage bound per slice, 25 bp NAV loss per slice, 40 bp one-way
 #: cost in the band rule with kappa 0.4, bands in [0.5%, 10%], a budget of 1% of NAV per 30 days, 50 bp swing,
-#: targets at most hourly.
+#: targets at most hourly, risk-parity catch-up beyond 5% off the budgets down to 0.1% of NAV.
 DEFAULT_REBALANCE_PARAMS = RebalanceParams()
 
 BPS = 10_000
@@ -540,7 +544,8 @@ class Slice:
     value_quote: int
 
 
-#: PortfolioEngine.RC_TOLERANCE_WAD / RC_DUST_WAD (risk-parity mode's held-weights rule).
+#: The defaults of ``RebalanceParams.rcToleranceWad`` / ``rcDustWad`` (risk-parity mode's held-weights rule;
+#: they were PortfolioEngine's constants RC_TOLERANCE_WAD / RC_DUST_WAD).
 RC_TOLERANCE_WAD = 5 * 10**16
 RC_DUST_WAD = 10**15
 
@@ -571,7 +576,7 @@ def choose_asset(
     """The asset an upkeep trades (PortfolioEngine._choose with ``_thresholds``): more than its threshold from
     its target with d_i g_i > 0, sales first, then the largest |d_i| / threshold_i; the threshold is the
     asset's band, or when ``rc_off`` (risk-parity mode with a risk contribution of the held weights off its
-    budget by more than RC_TOLERANCE_WAD) RC_DUST_WAD for an asset whose step exceeds RC_DUST_WAD and no
+    budget by more than ``p.rc_tolerance_wad``) ``p.rc_dust_wad`` for an asset whose step exceeds it and no
     trade (2^256 - 1) for the others; None when there is none."""
     n = len(drifts)
     best: int | None = None
@@ -581,7 +586,8 @@ def choose_asset(
             continue
         gap = abs(d)
         if rc_off:
-            band = RC_DUST_WAD if step_wad(d, g, cov_wad[i * n + i]) > RC_DUST_WAD else 2**256 - 1
+            dust = p.rc_dust_wad
+            band = dust if step_wad(d, g, cov_wad[i * n + i]) > dust else 2**256 - 1
         else:
             band = band_for(p, cov_wad[i * n + i])
         if gap <= band:
@@ -614,7 +620,7 @@ def plan_slice(
     rc_off = False
     if risk_budgets_wad is not None:
         gw, v = quad_form(w, cov_wad)
-        rc_off = risk_contributions_off(w, gw, v, risk_budgets_wad, RC_TOLERANCE_WAD)
+        rc_off = risk_contributions_off(w, gw, v, risk_budgets_wad, p.rc_tolerance_wad)
     i = choose_asset(d, g, cov_wad, p, rc_off)
     if i is None or nav == 0:
         return None

@@ -72,7 +72,7 @@ def test_views_before_the_first_post_fail_closed(oracle3: Contract, who: Actors)
     assert f.epoch().call() == 1  # the constructor's setParams
     assert f.lastUpdate().call() == 0
     assert f.packed().call() == [0, [0, 0], 0]
-    for view in (f.covarianceWad(), f.volsWad(), f.correlationsWad()):
+    for view in (f.covarianceWad(), f.volsWad(), f.correlationsWad(), f.freshPacked()):
         reverts_exactly(view, who.admin, E.CovNotPosted())
     assert f.allowedStepsNowBp().call() == [P.max_vol_bp - P.min_vol_bp, P.max_corr_bp - P.min_corr_bp]
 
@@ -126,6 +126,7 @@ def test_post_and_views_match_the_mirror(w3: Web3, oracle3: Contract, who: Actor
     corr = f.correlationsWad().call()
     assert corr[0] == WAD and corr[1] == corr[3] == 7000 * 10**14 and corr[5] == corr[7] == 2500 * 10**14
     assert f.packed().call() == [vols_word, list(words), posted_at]
+    assert f.freshPacked().call() == [vols_word, list(words)]
     assert f.lastUpdate().call() == posted_at
     assert f.epoch().call() == 2
     logs = oracle3.events.CovariancePosted().get_logs(from_block=w3.eth.block_number)
@@ -170,6 +171,7 @@ def test_packing_of_eight_assets_uses_the_second_word(w3: Web3, oracle8: Contrac
     reverts_exactly(oracle8.functions.post(vols_word, list(bad)), who.keeper, E.CovPackingInvalid(2, bad[1]))
     _post(w3, oracle8, who, vols, corrs)
     assert oracle8.functions.covarianceWad().call() == mirror.covariance_wad(vols_word, words, 8)
+    assert oracle8.functions.freshPacked().call() == [vols_word, list(words)]  # the second word read for n = 8
 
 
 @pytest.mark.parametrize(
@@ -264,7 +266,8 @@ def test_reads_go_stale_after_max_age(w3: Web3, oracle3: Contract, who: Actors) 
     assert len(oracle3.functions.covarianceWad().call()) == 9  # exactly max age: fresh
     warp(w3, 1)
     now = latest_timestamp(w3)
-    for view in (oracle3.functions.covarianceWad(), oracle3.functions.volsWad(), oracle3.functions.correlationsWad()):
+    f = oracle3.functions
+    for view in (f.covarianceWad(), f.volsWad(), f.correlationsWad(), f.freshPacked()):
         reverts_exactly(view, who.admin, E.CovStale(posted_at, P.max_age_sec, now))
     assert oracle3.functions.lastUpdate().call() == posted_at  # never reverts
     _post(w3, oracle3, who, VOLS3, CORRS3)  # a fresh post revives the reads

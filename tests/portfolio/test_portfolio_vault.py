@@ -27,7 +27,7 @@ from pvkit import (
 from web3.exceptions import ContractCustomError
 
 from hedgevault.chain import warp
-from hedgevault.portfolio import mirror
+from hedgevault.portfolio import config, mirror
 from hedgevault.portfolio.localstack import (
     PortfolioStack,
     default_rules,
@@ -299,6 +299,36 @@ def test_rebalance_params_at_their_bounds(stack: PortfolioStack, pv: Actors) -> 
         assert tuple(stack.vault.functions.rebalanceParams().call()) == p
 
 
+#: The risk-parity catch-up's parameters (they were PortfolioEngine's constants): name, the vault's field, bounds.
+RC_BOUNDS = (
+    ("rcToleranceWad", "rc_tolerance_wad", 10**15, WAD // 2),
+    ("rcDustWad", "rc_dust_wad", 10**14, WAD // 20),
+)
+
+
+def test_risk_parity_catch_up_defaults_are_the_former_constants(stack: PortfolioStack) -> None:
+    p = stack.vault.functions.rebalanceParams().call()
+    assert (p[10], p[11]) == (5 * 10**16, 10**15) == (mirror.RC_TOLERANCE_WAD, mirror.RC_DUST_WAD)
+    assert (P.rc_tolerance_wad, P.rc_dust_wad) == (mirror.RC_TOLERANCE_WAD, mirror.RC_DUST_WAD)
+
+
+@pytest.mark.parametrize(("name", "field", "low", "high"), RC_BOUNDS)
+def test_risk_parity_catch_up_bounds(
+    stack: PortfolioStack, pv: Actors, name: str, field: str, low: int, high: int
+) -> None:
+    """Each bound accepted at its value and refused one past it, with `ParamOutOfBounds(name, value, min, max)`;
+    the Python config's check (`portfolio.config.RebalanceParams.problems`) says the same."""
+    v = stack.vault.functions
+    for bad in (low - 1, high + 1):
+        got = reverts(v.setRebalanceParams(_params(**{field: bad})), pv.admin, "ParamOutOfBounds")
+        assert bytes(got[0]).rstrip(b"\0").decode() == name and got[1:] == (bad, low, high)
+        assert config.RebalanceParams(**{field: bad}).problems()
+    for good in (low, high):
+        send(stack.w3, v.setRebalanceParams(_params(**{field: good})), pv.admin)
+        assert tuple(v.rebalanceParams().call()) == _params(**{field: good})
+        assert not config.RebalanceParams(**{field: good}).problems()
+
+
 @pytest.mark.parametrize(
     "rules",
     [
@@ -463,6 +493,9 @@ def test_vol_band_check_stops_a_slice_leaving_the_band(stack: PortfolioStack, pv
             break
         send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
     assert errors == {"VolMovedAwayFromBand"}
+    # the check compares with the held weights' ex-ante volatility (state()'s), which the error carries
+    args = reverts(stack.vault.functions.performUpkeep(b""), pv.keeper, "VolMovedAwayFromBand")
+    assert args[0] == state(stack)["exAnteVol"] > 0 and args[2:] == (WAD // 20, 15 * WAD // 100)
 
 
 def test_budget_spent_and_refilled_at_its_second(stack: PortfolioStack, pv: Actors) -> None:
@@ -726,7 +759,8 @@ def test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget(stack: Portfo
     """Risk-parity mode: a price move that leaves every weight inside its band but a risk contribution more
     than 5% off its budget still calls for upkeeps (the band rule alone would not: mirror.choose_asset
     without rc_off), and they trade every asset off its target until the held weights' contributions are
-    within 5% of the budgets (RC_TOLERANCE_WAD); then no upkeep is needed. In target-vol mode the same
+    within 5% of the budgets (rcToleranceWad's default); then no upkeep is needed; a wider tolerance or
+    dust leaves the bands alone. In target-vol mode the same
     weights call for none."""
     cov = cov_now(stack)
     budgets = (WAD // 3 + WAD % 3, WAD // 3, WAD // 3)
@@ -753,6 +787,16 @@ def test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget(stack: Portfo
     assert mirror.choose_asset(d, g, cov, mirror.DEFAULT_REBALANCE_PARAMS) is None  # the bands alone: nothing
     gw, v = mirror.quad_form(w, cov)
     assert mirror.risk_contributions_off(w, gw, v, budgets, mirror.RC_TOLERANCE_WAD)
+    # the catch-up follows its parameters: a tolerance above the contributions' error (50%), or a dust above every
+    # step (5%: the weights are inside their bands, below 5%), leaves the bands alone: nothing to trade
+    assert not mirror.risk_contributions_off(w, gw, v, budgets, WAD // 2)
+    wide_dust = mirror.RebalanceParams(**{**P.__dict__, "rc_dust_wad": WAD // 20})
+    assert mirror.choose_asset(d, g, cov, wide_dust, rc_off=True) is None
+    for changes in ({"rc_tolerance_wad": WAD // 2}, {"rc_dust_wad": WAD // 20}):
+        send(stack.w3, stack.vault.functions.setRebalanceParams(_params(**changes)), pv.admin)
+        assert not stack.vault.functions.checkUpkeep(b"").call()[0], changes
+        assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
+    send(stack.w3, stack.vault.functions.setRebalanceParams(P.as_tuple()), pv.admin)
     assert stack.vault.functions.checkUpkeep(b"").call()[0]
     slices = rebalance_fully(stack, pv)
     assert slices >= 2  # not only the asset that moved

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from pvkit import TARGETS, WAD, Actors, cov_now, deposit, q, set_targets, state
+from pvkit import TARGETS, WAD, Actors, cov_now, deposit, q, rebalance_fully, set_targets, state
 from web3 import Web3
 from web3.contract import Contract
 
@@ -117,6 +117,17 @@ def test_vault_figures_match_the_mirror(stack: PortfolioStack, pv: Actors) -> No
     # the vault then cuts the slice to the pool's room at the bound (not mirrored: it reads the pool)
     assert (asset, sale) == (plan.asset, plan.sale)
     assert units <= plan.units and value <= plan.value_quote
+    # invested (every balance non-zero, each asset's decimals in play): the values and NAV again through the mirror
+    rebalance_fully(stack, pv)
+    s = state(stack)
+    assert all(a["balance"] > 0 for a in s["assets"])
+    values = [
+        mirror.value_quote(a["balance"], a["priceWad"], spec.decimals, 6)
+        for a, spec in zip(s["assets"], stack.config.assets, strict=True)
+    ]
+    assert values == [a["valueQuote"] for a in s["assets"]]
+    assert s["nav"] == s["quote"] + sum(values)
+    assert [a["weightWad"] for a in s["assets"]] == mirror.weights_wad(values, s["nav"])
 
 
 def test_risk_contributions_off_matches(rh: Contract) -> None:

@@ -37,7 +37,8 @@ Vector = NDArray[np.float64]
 WEEK_SEC = 7 * 86_400
 #: A trade smaller than this fraction of NAV is not made (dust).
 MIN_TRADE_FRACTION = 1e-6
-#: Risk-parity mode: a weight within this of its target is not traded for the risk contributions' sake.
+#: Risk-parity mode: a weight within this of its target is not traded for the risk contributions' sake (the
+#: default of the vault's ``RebalanceParams.rcDustWad``).
 RC_DUST = 0.001
 
 
@@ -132,6 +133,7 @@ def run_strategy(
     risk_budgets: Vector | None = None,
     covariances: Sequence[Matrix] | None = None,
     rc_tolerance: float = 0.05,
+    rc_dust: float = RC_DUST,
 ) -> StrategyRun:
     """Run ``policy`` on ``paths`` from ``nav0`` quote. The start is the first targets (or ``start_weights``)
     bought at the oracle prices at no cost: the initial allocation is not rebalancing, and every strategy
@@ -171,7 +173,7 @@ def run_strategy(
         rounds = 0
         edge = policy.edge
         if risk_budgets is not None and covariances is not None:
-            catch_up = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)
+            catch_up = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance, rc_dust)
             if catch_up:  # risk-parity catch-up: every asset off its target, all the way
                 chosen, edge = sorted(set(chosen) | set(catch_up)), 0.0
         if chosen:
@@ -206,7 +208,7 @@ def run_strategy(
                 break
             nav = quote + float(balances @ p)
             weights = balances * p / nav
-            chosen = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance)
+            chosen = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance, rc_dust)
             edge = 0.0
         nav = quote + float(balances @ p)
         out.nav[k] = nav
@@ -227,12 +229,14 @@ def rc_offenders(weights: Vector, cov: Matrix, budgets: Vector, tolerance: float
     return [i for i in range(len(w)) if abs(rc[i] / budgets[i] - 1) > tolerance]
 
 
-def _rc_round(weights: Vector, targets: Vector, cov: Matrix, budgets: Vector, tolerance: float) -> list[int]:
+def _rc_round(
+    weights: Vector, targets: Vector, cov: Matrix, budgets: Vector, tolerance: float, dust: float = RC_DUST
+) -> list[int]:
     """Risk-parity mode: while some risk contribution is off its budget by more than ``tolerance``, every
-    asset more than ``RC_DUST`` from its target is traded to it (none otherwise)."""
+    asset more than ``dust`` from its target is traded to it (none otherwise)."""
     if not rc_offenders(weights, cov, budgets, tolerance):
         return []
-    return [i for i in range(len(weights)) if abs(weights[i] - targets[i]) > RC_DUST]
+    return [i for i in range(len(weights)) if abs(weights[i] - targets[i]) > dust]
 
 
 def constant_targets(weights: Sequence[float], steps: int) -> Matrix:

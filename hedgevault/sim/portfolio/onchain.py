@@ -90,7 +90,8 @@ class ChainOptions:
     """Keeper settings for the run (``PortfolioTaskConfig``): covariance and targets every step, EWMA with
     ``ewma_decay`` per step-long sample over ``history_steps`` samples, raised to a fast EWMA's volatilities
     (``ewma_fast_decay``, 0: off) beyond ``ewma_fast_margin``; the vault's band scale
-    (``RebalanceParams.bandScaleBp``); flows. The off-chain model uses the same decay and band scale."""
+    (``RebalanceParams.bandScaleBp``) and risk-parity catch-up (``rcToleranceWad``, ``rcDustWad``, as
+    fractions); flows. The off-chain model uses the same decay, band scale and catch-up."""
 
     ewma_decay: float = 0.94
     ewma_fast_decay: float = 0.8
@@ -98,6 +99,7 @@ class ChainOptions:
     history_steps: int = 90
     band_scale_bp: int = 1_000
     rc_tolerance: float = 0.05
+    rc_dust: float = 0.001
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
@@ -259,7 +261,11 @@ class PortfolioChainRun:
         return PortfolioConfig(
             enabled=True,
             rules=rules,
-            rebalance=RebalanceParams(band_scale_bp=self.chain.band_scale_bp),
+            rebalance=RebalanceParams(
+                band_scale_bp=self.chain.band_scale_bp,
+                rc_tolerance_wad=round(self.chain.rc_tolerance * WAD),
+                rc_dust_wad=round(self.chain.rc_dust * WAD),
+            ),
             keepers=(keeper,),
         )
 

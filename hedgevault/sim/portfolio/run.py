@@ -128,6 +128,7 @@ def model_vault_run(paths: Paths, options: PortfolioOptions) -> VaultRun:
         risk_budgets=budgets,
         covariances=series.covariances,
         rc_tolerance=options.chain.rc_tolerance,
+        rc_dust=options.chain.rc_dust,
     )
     return VaultRun(
         run=run,
