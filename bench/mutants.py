@@ -662,7 +662,11 @@ mutants = [
         SVI,
         "mul(r, WAD))), mul(up, 999999999999999999)), WAD))",
         "mul(r, WAD))), 0), WAD))",
-        [S + "::test_calendar_arbitrage_against_each_neighbour", S + "::test_mirror_matches_on_random_posts"],
+        [
+            S + "::test_calendar_arbitrage_against_each_neighbour",
+            S + "::test_calendar_bound_without_the_root_rounds_up_next_to_m",
+            S + "::test_mirror_matches_on_random_posts",
+        ],
     ),
     # the volatility surface in the oracle and the vault (issue 13 integration): VolatilityOracle, BookMarking
     (

@@ -227,6 +227,25 @@ def test_calendar_arbitrage_against_each_neighbour(svi: SviHarness) -> None:
     assert isinstance(near_hi, int) and isinstance(far_lo, int) and near_hi > far_lo
 
 
+def test_calendar_bound_without_the_root_rounds_up_next_to_m(svi: SviHarness) -> None:
+    """Where the nearer slice's root-free bound (r = |d| + sigma) equals the exact root's ceiling - one wei from
+    its m, sigma at its floor (1e-9): sqrt(1 + 1e18) rounds up to 1e9 + 1 = |d| + sigma - the bound must round
+    up as the exact check does: with the posted (flat) variance one unit below, refused at that point; at the
+    bound, accepted. Rounded down, the bound would pass it (mutant S15)."""
+    grid = Grid(0, 1, 2)  # k = 0 (d = 1 from m = -1 wei) and k = 1 wei (d = 2)
+    nearer = Slice(4 * 10**34, 10**17, -(5 * 10**17) + 1, -1, mirror.MIN_SIGMA_WAD)
+    assert (nearer.b_wad * nearer.rho_wad) % WAD != 0  # the bound's rounding matters at k = 0
+    d, r_lo, r_hi = mirror._root(nearer, 0)
+    assert (d, r_hi) == (1, abs(d) + nearer.sigma_wad) and r_lo + 1 == r_hi
+    bound = mirror.variance_bounds(nearer, 0)[1]  # the exact ceiling; the nearer's largest on the grid (rho < 0)
+    assert mirror.variance_bounds(nearer, 1)[1] < bound
+    below = Slice(bound - 1, 0, 0, 0, 10**17)
+    err = _error(svi, _post(below, grid=grid, nearer=nearer, previous=below))
+    assert isinstance(err, E.SviCalendarArbitrage) and err.values == (0, bound, bound - 1)
+    at = Slice(bound, 0, 0, 0, 10**17)
+    assert _both_post(svi, _post(at, grid=grid, nearer=nearer, previous=at)) == b""
+
+
 def test_rate_limit_at_every_listed_strike(svi: SviHarness) -> None:
     """The previous slice is the smile; the new one tilts the skew. The step the rule allows is the largest move
     over the listed strikes: at that step the post passes, one wei less it fails at the strike that moved most."""
