@@ -18,7 +18,7 @@ from typing import Any
 
 from _common import machine
 
-from hedgevault.chain import local_node, warp
+from hedgevault.chain import local_node
 from hedgevault.chain.sending import send
 from hedgevault.portfolio.localstack import AssetSpec, PortfolioStack, StackConfig, deploy_local_stack
 from hedgevault.toolchain.compiler import compile_project, load_settings
@@ -93,10 +93,7 @@ def main() -> None:
         stack.arbitrage(arb)
         # a buy of an asset the vault already holds (the first buys above write its balance from zero): the
         # second asset's feed down a third, the pool follows
-        stack.set_price(1, 40_000 * WAD)
-        stack.move_pool_price(1, 40_000 * WAD, arb)
-        warp(w3, 600)
-        stack.refresh_feeds()
+        stack.reprice(1, 40_000 * WAD, arb)
         asset, sale, _u, _val = v.previewRebalance().call()
         assert not sale and v.state().call()[2][asset][0] > 0, "expected a buy of a held asset"
         rows.append(
@@ -104,10 +101,7 @@ def main() -> None:
         )
         stack.arbitrage(arb)
         # a sale: the first asset's feed up 67%, the pool follows
-        stack.set_price(0, 5_000 * WAD)
-        stack.move_pool_price(0, 5_000 * WAD, arb)
-        warp(w3, 600)
-        stack.refresh_feeds()
+        stack.reprice(0, 5_000 * WAD, arb)
         _asset, sale, _u, _val = v.previewRebalance().call()
         assert sale, "expected a sale"
         rows.append(("rebalance slice: a sale", _gas(stack, v.performUpkeep(b""), keeper), "<= 250,000"))

@@ -22,7 +22,7 @@ from typing import Any
 from _common import machine
 from web3 import Web3
 
-from hedgevault.chain import local_node, warp
+from hedgevault.chain import local_node
 from hedgevault.chain.sending import send
 from hedgevault.portfolio.localstack import PortfolioStack, deploy_local_stack
 from hedgevault.toolchain.compiler import (
@@ -282,18 +282,12 @@ def main() -> None:
                 break
             send(w3, v.performUpkeep(b""), keeper)
         stack.arbitrage(arb)
-        stack.set_price(1, 40_000 * WAD)
-        stack.move_pool_price(1, 40_000 * WAD, arb)
-        warp(w3, 600)
-        stack.refresh_feeds()
+        stack.reprice(1, 40_000 * WAD, arb)
         _a, sale, _u, _val = v.previewRebalance().call()
         if "held" in wanted and not sale:
             run("a buy of an asset already held")
         stack.arbitrage(arb)
-        stack.set_price(0, 5_000 * WAD)
-        stack.move_pool_price(0, 5_000 * WAD, arb)
-        warp(w3, 600)
-        stack.refresh_feeds()
+        stack.reprice(0, 5_000 * WAD, arb)
         _a, sale, _u, _val = v.previewRebalance().call()
         if "sale" in wanted and sale:
             run("a sale")

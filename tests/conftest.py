@@ -20,23 +20,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from anvilkit import frozen_web3, session_anvil
 from web3 import Web3
 
-from hedgevault.chain import Node, freeze_clock, local_node
+from hedgevault.chain import Node
 from hedgevault.greeks.onchain import GreeksHarness
 
 
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    with local_node(log_dir=tmp_path_factory.mktemp("anvil")) as running:
-        yield running
+    yield from session_anvil(tmp_path_factory, "anvil")
 
 
 @pytest.fixture(scope="session")
 def w3(node: Node) -> Web3:
-    connection = node.web3()
-    freeze_clock(connection)
-    return connection
+    return frozen_web3(node)
 
 
 @pytest.fixture(scope="session")

@@ -156,6 +156,14 @@ class PortfolioStack:
             answer = int(feed.functions.latestRoundData().call()[1])
             self.move_pool_price(i, answer * WAD // 10**self.config.feed_decimals, trader)
 
+    def reprice(self, i: int, price_wad: int, trader: str, wait_sec: int = 600) -> None:
+        """Asset i's feed to ``price_wad`` with its pool following, then ``wait_sec`` (the TWAP window by default)
+        and a fresh round of every feed: the market a slice of asset i meets next."""
+        self.set_price(i, price_wad)
+        self.move_pool_price(i, price_wad, trader)
+        warp(self.w3, wait_sec)
+        self.refresh_feeds()
+
     def refresh_feeds(self) -> None:
         """A fresh round at each feed's current answer (after a warp beyond the heartbeat)."""
         for feed in self.feeds:

@@ -74,6 +74,13 @@ class GbmParams:
 VOL_MODELS = ("constant", "mean-reverting")
 
 
+def _steps(horizon_sec: int, step_sec: int) -> tuple[int, float]:
+    """(the number of steps, one step in years); ``ScenarioError`` unless the horizon holds at least one step."""
+    if step_sec <= 0 or horizon_sec < step_sec:
+        raise ScenarioError(f"the horizon ({horizon_sec} s) must hold at least one step of {step_sec} s")
+    return horizon_sec // step_sec, step_sec / YEAR_SEC
+
+
 def quantise_price(price: float) -> int:
     """A positive float price -> wad on the feed's 8-decimal grid."""
     step: int = 10 ** (18 - FEED_DECIMALS)
@@ -96,10 +103,7 @@ def gbm_scenario(params: GbmParams, *, horizon_sec: int, step_sec: int, seed: in
     vol_wad0 = quantise_vol(params.vol)
     if not MIN_VOL_WAD <= vol_wad0 <= MAX_VOL_WAD:
         raise ScenarioError(f"volatility {params.vol} is outside the oracle's bounds [0.05, 3]")
-    if step_sec <= 0 or horizon_sec < step_sec:
-        raise ScenarioError(f"the horizon ({horizon_sec} s) must hold at least one step of {step_sec} s")
-    n = horizon_sec // step_sec
-    dt = step_sec / YEAR_SEC
+    n, dt = _steps(horizon_sec, step_sec)
     # independent streams for the price and the volatility, derived from the one seed
     price_rng, vol_rng = (np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(2))
     price_shocks = price_rng.standard_normal(n)
@@ -154,10 +158,7 @@ def merton_scenario(
     vol_wad = quantise_vol(total)
     if not MIN_VOL_WAD <= vol_wad <= MAX_VOL_WAD:
         raise ScenarioError(f"the Merton market's total vol {total:.4f} is outside the oracle's bounds [0.05, 3]")
-    if step_sec <= 0 or horizon_sec < step_sec:
-        raise ScenarioError(f"the horizon ({horizon_sec} s) must hold at least one step of {step_sec} s")
-    n = horizon_sec // step_sec
-    dt = step_sec / YEAR_SEC
+    n, dt = _steps(horizon_sec, step_sec)
     diffusion_rng, count_rng, size_rng = (
         np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(3)
     )

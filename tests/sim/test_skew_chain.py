@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from simkit import assert_tokens_conserved
 
 from hedgevault.chain import local_node
 from hedgevault.chain.abi import Call, artifact_abi
@@ -154,16 +155,7 @@ def test_every_token_is_accounted_for(which: str, request: pytest.FixtureRequest
     from the events; the attribution reconciles to 2 quote units at every step."""
     r = request.getfixturevalue(which)
     s = r["doc"]["summary"]
-    t = s["tokens"]
-    assert t["quote_in_units"] - t["quote_out_units"] == t["quote_balance_end_units"] - t["quote_balance_start_units"]
-    assert (
-        t["hedge_start_wad"] + t["hedge_up_wad"] - t["hedge_down_wad"] - t["borrow_interest_wad"] == t["hedge_end_wad"]
-    )
-    assert (
-        t["collateral_start_units"] + t["collateral_in_units"] - t["collateral_out_units"] + t["supply_interest_units"]
-        == t["collateral_end_units"]
-    )
-    assert t["options_bought_wad"] - t["options_sold_wad"] - t["options_claimed_wad"] == sum(r["balances"].values())
+    assert assert_tokens_conserved(s["tokens"]) == sum(r["balances"].values())
     assert abs(s["pnl"]["residual_quote_units"]) < 2
     for step in r["doc"]["steps"]:
         assert abs(step["residual_quote"]) < 2e-6
