@@ -110,6 +110,14 @@ library BookMarking {
         uint40 paramsChangedAt;
         uint32 outageExitDelaySec;
         uint32 maxPauseSec;
+        /// @dev Slot 7, which every valuation reads (the payouts owed enter the liabilities): the payouts owed
+        /// to holders of settled series (quote units), and the vault's record of its hedge (`hedgePosition`):
+        /// `hedgeLongKnown` when the last order of the vault left the hedge long with no lending position, then
+        /// `hedgeLongWad` is that hedge (underlying wad); `hedgerCanShort` is `IHedger.canShort` of the hedger.
+        uint128 payoutsOwed;
+        uint112 hedgeLongWad;
+        bool hedgeLongKnown;
+        bool hedgerCanShort;
     }
 
     /// @notice The vault's risk parameters in storage: `IOptionVault.RiskParams` with the vega limit of
@@ -167,6 +175,9 @@ library BookMarking {
         /// the mark (gammaCoef |S - S0| / min(S, S0), `isStale`): the hedge targets the delta at the current
         /// spot. 0 for every other action.
         uint256 maxDeltaDriftWad;
+        /// @dev Value the hedge with the hedger's own `position` even when the vault's record knows it
+        /// (`hedgePosition`): the upkeep, whose order trades from the hedger's real position.
+        bool readHedger;
     }
 
     /// @dev Per-expiry values shared by the series of one expiry, and the volatility of the series being
@@ -193,7 +204,7 @@ library BookMarking {
     /// @notice The book of a state-changing action: fresh marks and the spot (the feed price, checked without
     /// the TWAP, when the stored marks hold; otherwise the fully checked spot, TWAP cross-check included, and a
     /// full re-mark, stored: event `BookMarked`), valued (`_value`) at that spot with the vault's
-    /// `quoteBalance` and `hedger`'s position there (`IHedger.position` with the spot-up shock).
+    /// `quoteBalance` and `hedger`'s position there (`hedgePosition`).
     /// `fresh`: not re-marked; `reusable`: the marks have open interest and may stand in for a re-mark later
     /// (a re-mark alone is then worth an upkeep); when and until when the marks hold.
     function actionBook(
@@ -206,7 +217,7 @@ library BookMarking {
     ) external returns (BookMath.Book memory, bool, bool, uint256, uint256) {
         (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
         if (!fresh) _storeRemark(st, m);
-        return _bookOf(m, spotWad, fresh, env, quoteBalance, hedger);
+        return _bookOf(st, m, spotWad, fresh, env, quoteBalance, hedger);
     }
 
     /// @notice What `actionBook` would return now, without storing a re-mark.
@@ -219,10 +230,11 @@ library BookMarking {
         IHedger hedger
     ) external view returns (BookMath.Book memory, bool, bool, uint256, uint256) {
         (Marks memory m, uint256 spotWad, bool fresh) = _current(st, series, live, env);
-        return _bookOf(m, spotWad, fresh, env, quoteBalance, hedger);
+        return _bookOf(st, m, spotWad, fresh, env, quoteBalance, hedger);
     }
 
     function _bookOf(
+        Stored storage st,
         Marks memory m,
         uint256 spotWad,
         bool fresh,
@@ -230,20 +242,52 @@ library BookMarking {
         uint256 quoteBalance,
         IHedger hedger
     ) private view returns (BookMath.Book memory b, bool, bool reusable, uint256, uint256) {
-        b = _bookAt(m, spotWad, env, quoteBalance, hedger);
+        b = _bookAt(st, m, spotWad, env, quoteBalance, hedger);
         reusable = m.validUntil > m.markedAt && m.openWad != 0;
         return (b, fresh, reusable, m.markedAt, m.validUntil);
     }
 
-    /// @dev `_value` with `hedger`'s position at `spotWad` (none when `hedger` is zero).
-    function _bookAt(Marks memory m, uint256 spotWad, Env memory env, uint256 quoteBalance, IHedger hedger)
-        private
-        view
-        returns (BookMath.Book memory)
-    {
+    /// @dev `_value` with `hedger`'s position at `spotWad` (`hedgePosition`; none when `hedger` is zero).
+    function _bookAt(
+        Stored storage st,
+        Marks memory m,
+        uint256 spotWad,
+        Env memory env,
+        uint256 quoteBalance,
+        IHedger hedger
+    ) private view returns (BookMath.Book memory) {
         IHedger.Position memory p;
-        if (address(hedger) != address(0)) p = hedger.position(spotWad, env.shockUpBps);
+        if (address(hedger) != address(0)) p = hedgePosition(st, hedger, spotWad, env.shockUpBps, env.readHedger);
         return _value(m, spotWad, env.rateWad, quoteBalance, p);
+    }
+
+    /// @notice The hedge position a valuation uses: while the vault's record knows the hedge (`recordHedge`:
+    /// the last order left it long, with no lending position) and `readHedger` is false, the recorded long
+    /// hedge, no call to the hedger; otherwise `hedger.position` at `spotWad` and the spot-up shock.
+    /// @dev Exact while the hedge is long: a long position changes only through the vault's orders
+    /// (`IHedger`), each of which records it, except that underlying given to the hedger (a donation) is
+    /// counted from the next order on, never before (docs/option-vault.md). A short position (debt and
+    /// collateral with their interest, third-party repayments and supplies, liquidations) is always read.
+    function hedgePosition(Stored storage st, IHedger hedger, uint256 spotWad, uint256 shockUpBps, bool readHedger)
+        internal
+        view
+        returns (IHedger.Position memory p)
+    {
+        if (!readHedger && st.hedgeLongKnown) {
+            p.hedgeWad = int256(uint256(st.hedgeLongWad));
+            p.canShort = st.hedgerCanShort;
+        } else {
+            p = hedger.position(spotWad, shockUpBps);
+        }
+    }
+
+    /// @notice Record the position `p` an order of the vault left (`hedgePosition`): known when it is long
+    /// (or flat) with no collateral and fits the record's 112 bits; otherwise not known (every valuation then
+    /// reads the hedger). Keeps the payouts owed.
+    function recordHedge(Stored storage st, IHedger.Position memory p) internal {
+        int256 h = p.hedgeWad;
+        bool known = h >= 0 && p.collateral == 0 && uint256(h) <= type(uint112).max;
+        (st.hedgeLongWad, st.hedgeLongKnown, st.hedgerCanShort) = (known ? uint112(uint256(h)) : 0, known, p.canShort);
     }
 
     /// @dev Store marks `m`, keeping the lock and the pause flag. Reverts `BookTooLarge` with the largest
@@ -427,11 +471,17 @@ library BookMarking {
         uint256 newOpenWad,
         IHedger hedger
     ) external returns (uint256 priceWad, uint256 stressPerOptionWad, BookMath.Book memory) {
-        (Marks memory m, uint256 spotWad, bool fresh, Expiry memory e) = _tradeMarks(st, series, live, env, s);
-        if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
-        (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
+        Marks memory m;
+        uint256 spotWad;
+        {
+            bool fresh;
+            Expiry memory e;
+            (m, spotWad, fresh, e) = _tradeMarks(st, series, live, env, s);
+            if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
+            (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
+        }
         _store(st, m);
-        return (priceWad, stressPerOptionWad, _bookAt(m, spotWad, env, 0, hedger));
+        return (priceWad, stressPerOptionWad, _bookAt(st, m, spotWad, env, 0, hedger));
     }
 
     /// @dev Fresh marks (`_current`) and the traded series' expiry values: fresh marks are of the current

@@ -55,8 +55,10 @@ library HedgeExecution {
     /// intrinsic at the settlement price) to `receiver`. When the vault's quote balance is short of the
     /// payout (the hedge still holds the quote, for example a long hedge after an in-the-money call
     /// expiry), the hedger raises the rest first: collateral the position does not need, then one slice of
-    /// the underlying held, within the slippage bound. The vault subtracts the payout from its payouts owed.
+    /// the underlying held, within the slippage bound (the position it leaves recorded: `BookMarking.recordHedge`).
+    /// Subtracts the payout from the payouts owed (`st`).
     function claim(
+        BookMarking.Stored storage st,
         mapping(uint256 => IOptionVault.Series) storage series,
         mapping(uint256 => uint256) storage settlementPriceWad,
         Claim memory k,
@@ -74,18 +76,22 @@ library HedgeExecution {
         k.optionToken.burn(msg.sender, seriesId, amountWad);
         if (payout != 0) {
             uint256 balance = k.quote.balanceOf(address(this));
-            if (balance < payout) _raise(k, payout - balance, balance);
+            if (balance < payout) _raise(st, k, payout - balance, balance);
             k.quote.safeTransfer(receiver, payout);
+            // settlement added ceil(open x payout) for the series; the claims' floors never sum above it
+            // (checked: at most the payouts owed, so the difference fits the field again)
+            st.payoutsOwed = uint128(st.payoutsOwed - payout);
         }
         emit IOptionVault.Claimed(seriesId, msg.sender, receiver, amountWad, payout);
     }
 
     /// @dev The hedger raises `amount` quote (event `Hedged`; the net delta is not known here: 0).
-    function _raise(Claim memory k, uint256 amount, uint256 balance) private {
+    function _raise(BookMarking.Stored storage st, Claim memory k, uint256 amount, uint256 balance) private {
         uint256 spotWad = k.priceOracle.swapSpotWad();
         IHedger.Position memory before = k.hedger.position(spotWad, k.shockUpBps);
         k.hedger.raiseQuote(amount, spotWad, k.maxSlippageBps, k.shockUpBps);
         IHedger.Position memory p = k.hedger.position(spotWad, k.shockUpBps);
+        BookMarking.recordHedge(st, p);
         emit IOptionVault.Hedged(
             p.hedgeWad - before.hedgeWad,
             int256(k.quote.balanceOf(address(this))) - int256(balance),
@@ -99,8 +105,11 @@ library HedgeExecution {
     /// upkeeps; a de-risking order, which reduces the short whatever the target, is exempt), the NAV loss within its bound, HF at least
     /// min(floor, HF before). The hedger may spend the free quote less the claims' reserve (`c`).
     /// Reverts `PoolPriceDeviation` first when the pool is off the oracle; the hedger's errors;
-    /// `HedgeOutsideBand` (overshoot), `HedgeNavLoss`, `HealthFactorTooLow`.
-    function hedge(Hedge memory h, BookMath.Book memory b, BookMath.Ctx memory c) external {
+    /// `HedgeOutsideBand` (overshoot), `HedgeNavLoss`, `HealthFactorTooLow`. The position the order left is
+    /// recorded (`BookMarking.recordHedge`).
+    function hedge(BookMarking.Stored storage st, Hedge memory h, BookMath.Book memory b, BookMath.Ctx memory c)
+        external
+    {
         h.priceOracle.checkPoolPrice(b.spotWad);
         uint256 navBefore = BookMath.navLow(b, c);
         uint256 hfBefore = BookMath.healthFactor(b, c);
@@ -113,6 +122,7 @@ library HedgeExecution {
         );
         b.quoteBalance = h.quote.balanceOf(address(this));
         (b.hedgeWad, b.collateral, b.deRisking) = (p.hedgeWad, p.collateral, p.deRisking);
+        BookMarking.recordHedge(st, p);
         _checkAfter(h, b, c, deRisking ? int256(0) : hedgeBefore - h.targetWad, navBefore, hfBefore);
         emit IOptionVault.Hedged(
             b.hedgeWad - hedgeBefore,

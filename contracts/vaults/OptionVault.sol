@@ -66,7 +66,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     uint256 internal immutable _underlyingScale;
 
     /// @dev The cached book (`BookMarking.Stored`: the head slot also holds the lock and the pause flag, the
-    /// last slot the fees owed).
+    /// sixth the fees owed, the eighth the payouts owed and the record of the hedge).
     BookMarking.Stored internal _book;
     /// @dev `RiskParams` with the vega limit in its second slot's free bits, and the other two limits: the
     /// three slots a trade reads.
@@ -76,8 +76,6 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     BookMarking.StoredHedge internal _hedgeParams;
     /// @notice Receives trading fees.
     address public feeRecipient;
-    /// @inheritdoc IOptionVault
-    uint256 public payoutsOwed;
     /// @dev Number of series ever listed (ids are 1.._seriesCount).
     uint256 internal _seriesCount;
     /// @inheritdoc IOptionVault
@@ -127,6 +125,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         // the hedger pulls the quote of its orders (only inside them: `IHedger`)
         IERC20(address(config.quote)).forceApprove(address(config.hedger), type(uint256).max);
         _hedgeParams.lastHedgeTime = uint40(block.timestamp);
+        // a new hedger holds nothing (what it is given before the first order counts from that order on)
+        (_book.hedgeLongKnown, _book.hedgerCanShort) = (true, config.hedger.canShort());
     }
 
     // ================================================================= guards
@@ -218,7 +218,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (proceeds < minProceeds) revert ProceedsBelowMin(proceeds, minProceeds);
         // the proceeds leave and the fee becomes owed: both must come out of the free quote
         uint256 balance = IERC20(asset()).balanceOf(address(this));
-        uint256 owed = payoutsOwed + _book.feesOwed;
+        uint256 owed = uint256(_book.payoutsOwed) + _book.feesOwed;
         uint256 available = balance > owed ? balance - owed : 0;
         if (proceeds + fee > available) revert InsufficientLiquidity(proceeds + fee, available);
         _series[seriesId].openInterestWad = uint112(openWad);
@@ -267,6 +267,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     /// (`HedgeExecution.claim`).
     function claim(uint256 seriesId, address receiver) external nonReentrant returns (uint256 payout) {
         payout = HedgeExecution.claim(
+            _book,
             _series,
             settlementPriceWad,
             HedgeExecution.Claim(
@@ -281,8 +282,6 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             seriesId,
             receiver
         );
-        // settlement added ceil(open x payout) for the series; the claims' floors never sum above it
-        payoutsOwed -= payout;
     }
 
     // ================================================================= upkeep
@@ -535,6 +534,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     }
 
     /// @inheritdoc IOptionVault
+    function payoutsOwed() external view returns (uint256) {
+        return _book.payoutsOwed;
+    }
+
+    /// @inheritdoc IOptionVault
     function feesOwed() external view returns (uint256) {
         return _book.feesOwed;
     }
@@ -579,7 +583,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         BookMath.Ctx memory c = _ctx();
         v.assetsValue = b.assetsValue(c);
         v.markValue = b.markUpWad.divUp(_quoteScale);
-        v.payoutsOwed = payoutsOwed;
+        v.payoutsOwed = _book.payoutsOwed;
         v.stressMargin = b.stressMargin(c);
         v.healthFactorWad = b.healthFactor(c);
         v.bookDeltaWad = b.bookDeltaWad;
@@ -618,7 +622,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             _risk.spotShockDownBps,
             _risk.volShockWad,
             _risk.feedDeviationBps,
-            0
+            0,
+            false
         );
     }
 
@@ -626,6 +631,8 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function _hedgeEnv() internal view returns (BookMarking.Env memory env) {
         env = _env();
         env.maxDeltaDriftWad = _hedgeParams.deltaBandWad / 2;
+        // the order trades from the hedger's own position: value it so (a donation counts from here on)
+        env.readHedger = true;
     }
 
     /// @dev The book of a state-changing action, re-marked (and stored) if needed (`BookMarking.actionBook`).
@@ -662,7 +669,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         return BookMath.Ctx(
             _quoteScale,
             _underlyingScale,
-            payoutsOwed,
+            _book.payoutsOwed,
             _book.feesOwed,
             _risk.hfFloorWad,
             _risk.spotShockUpBps,
@@ -838,7 +845,10 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function _settle(uint256 expiry, uint80 roundId) internal {
         if (block.timestamp < expiry) revert NotExpired(expiry, block.timestamp);
         if (settlementPriceWad[expiry] != 0) revert AlreadySettled(expiry);
-        payoutsOwed += BookMarking.settle(_series, _live, settlementPriceWad, priceOracle, expiry, roundId, _quoteScale);
+        _book.payoutsOwed = SafeCast.toUint128(
+            _book.payoutsOwed
+                + BookMarking.settle(_series, _live, settlementPriceWad, priceOracle, expiry, roundId, _quoteScale)
+        );
         _book.validUntil = 0;
     }
 
@@ -848,6 +858,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function _rebalance(BookMath.Book memory b, BookMath.Ctx memory c, int256 targetWad) internal {
         BookMarking.StoredHedge storage hp = _hedgeParams;
         HedgeExecution.hedge(
+            _book,
             HedgeExecution.Hedge(
                 priceOracle,
                 hedger,
