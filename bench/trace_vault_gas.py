@@ -43,6 +43,7 @@ OPS = (
     "deposit-short",
     "withdraw-short",
     "buy-short",
+    "sell-long",
 )
 AAVE_ABIS = ("Pool", "AToken", "VariableDebtToken", "AaveOracle", "PoolAddressesProvider", "ACLManager")
 
@@ -206,6 +207,7 @@ def main() -> None:
         receipts["buy-long"] = send(w3, v.buy(b.ids[0], 20 * WAD, 2**255, b.newcomer), b.newcomer)
         send(w3, v.buy(b.ids[0], 30 * WAD, 2**255, b.newcomer), b.newcomer)
         receipts["upkeep-long"] = _upkeep(b)
+        receipts["sell-long"] = send(w3, v.sell(b.ids[0], 5 * WAD, 0, b.newcomer), b.newcomer)
     for op in args.ops:
         gas, frame = traces[op]
         print(f"\n=== {op}: gasUsed {gas:,}")

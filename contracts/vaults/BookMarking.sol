@@ -75,6 +75,9 @@ library BookMarking {
         /// `markedAt`, rounded down, so never later than the truth): the claims' reserve skips its loop over the
         /// live series while this is beyond its window. A re-mark sets it, a trade that opens interest lowers it.
         uint256 nearestExpiry;
+        /// @dev Not a mark: slot 7 of the vault's `Stored` (the payouts owed and the record of the hedge,
+        /// `recordHedge`), read with the marks (`_current`) for the valuation's `hedgePosition`.
+        uint256 hedgeRecord;
     }
 
     /// @notice The marks in the vault's storage (six slots), with two of the vault's own fields that every
@@ -173,11 +176,10 @@ library BookMarking {
         uint256 deviationBps;
         /// @dev A hedge's marks are also stale when the book's delta may have drifted more than this since
         /// the mark (gammaCoef |S - S0| / min(S, S0), `isStale`): the hedge targets the delta at the current
-        /// spot. 0 for every other action.
+        /// spot. 0 for every other action. Non-zero (the upkeep's book) also values the hedge with the hedger's
+        /// own `position` even when the vault's record knows it (`hedgePosition`): the order that follows trades
+        /// from the hedger's real position.
         uint256 maxDeltaDriftWad;
-        /// @dev Value the hedge with the hedger's own `position` even when the vault's record knows it
-        /// (`hedgePosition`): the upkeep, whose order trades from the hedger's real position.
-        bool readHedger;
     }
 
     /// @dev Per-expiry values shared by the series of one expiry, and the volatility of the series being
@@ -242,22 +244,22 @@ library BookMarking {
         uint256 quoteBalance,
         IHedger hedger
     ) private view returns (BookMath.Book memory b, bool, bool reusable, uint256, uint256) {
-        b = _bookAt(st, m, spotWad, env, quoteBalance, hedger);
+        b = _bookAt(m, spotWad, env, quoteBalance, hedger);
         reusable = m.validUntil > m.markedAt && m.openWad != 0;
         return (b, fresh, reusable, m.markedAt, m.validUntil);
     }
 
-    /// @dev `_value` with `hedger`'s position at `spotWad` (`hedgePosition`; none when `hedger` is zero).
-    function _bookAt(
-        Stored storage st,
-        Marks memory m,
-        uint256 spotWad,
-        Env memory env,
-        uint256 quoteBalance,
-        IHedger hedger
-    ) private view returns (BookMath.Book memory) {
+    /// @dev `_value` with `hedger`'s position at `spotWad` (`hedgePosition` of the marks' `hedgeRecord`; none when
+    /// `hedger` is zero).
+    function _bookAt(Marks memory m, uint256 spotWad, Env memory env, uint256 quoteBalance, IHedger hedger)
+        private
+        view
+        returns (BookMath.Book memory)
+    {
         IHedger.Position memory p;
-        if (address(hedger) != address(0)) p = hedgePosition(st, hedger, spotWad, env.shockUpBps, env.readHedger);
+        if (address(hedger) != address(0)) {
+            p = hedgePosition(m.hedgeRecord, hedger, spotWad, env.shockUpBps, env.maxDeltaDriftWad != 0);
+        }
         return _value(m, spotWad, env.rateWad, quoteBalance, p);
     }
 
@@ -268,14 +270,15 @@ library BookMarking {
     /// (`IHedger`), each of which records it, except that underlying given to the hedger (a donation) is
     /// counted from the next order on, never before (docs/option-vault.md). A short position (debt and
     /// collateral with their interest, third-party repayments and supplies, liquidations) is always read.
-    function hedgePosition(Stored storage st, IHedger hedger, uint256 spotWad, uint256 shockUpBps, bool readHedger)
+    function hedgePosition(uint256 record, IHedger hedger, uint256 spotWad, uint256 shockUpBps, bool readHedger)
         internal
         view
         returns (IHedger.Position memory p)
     {
-        if (!readHedger && st.hedgeLongKnown) {
-            p.hedgeWad = int256(uint256(st.hedgeLongWad));
-            p.canShort = st.hedgerCanShort;
+        // `record`: slot 7 (`Stored`: hedgeLongWad in bits 128-239, hedgeLongKnown bit 240, hedgerCanShort bit 248)
+        if (!readHedger && (record >> 240) & 1 == 1) {
+            p.hedgeWad = int256((record >> 128) & type(uint112).max);
+            p.canShort = record >> 248 == 1;
         } else {
             p = hedger.position(spotWad, shockUpBps);
         }
@@ -287,7 +290,15 @@ library BookMarking {
     function recordHedge(Stored storage st, IHedger.Position memory p) internal {
         int256 h = p.hedgeWad;
         bool known = h >= 0 && p.collateral == 0 && uint256(h) <= type(uint112).max;
-        (st.hedgeLongWad, st.hedgeLongKnown, st.hedgerCanShort) = (known ? uint112(uint256(h)) : 0, known, p.canShort);
+        // slot 7: payoutsOwed (bits 0-127, kept), hedgeLongWad (128-239), hedgeLongKnown (240), hedgerCanShort
+        // (248); written only when it changes (an order that leaves a short position short rewrites nothing)
+        uint256 fields = (known ? uint256(h) << 128 : 0) | (known ? 1 << 240 : 0) | (p.canShort ? 1 << 248 : 0);
+        assembly ("memory-safe") {
+            let slot := add(st.slot, 7)
+            let word := sload(slot)
+            let next := or(and(word, 0xffffffffffffffffffffffffffffffff), fields)
+            if iszero(eq(word, next)) { sstore(slot, next) }
+        }
     }
 
     /// @dev Store marks `m`, keeping the lock and the pause flag. Reverts `BookTooLarge` with the largest
@@ -401,6 +412,11 @@ library BookMarking {
             spotWad = env.priceOracle.spotWad();
             m = _remark(series, live, env, spotWad);
         }
+        uint256 record;
+        assembly ("memory-safe") {
+            record := sload(add(st.slot, 7))
+        }
+        m.hedgeRecord = record;
     }
 
     function _load(Stored storage st) private view returns (Marks memory m) {
@@ -471,17 +487,11 @@ library BookMarking {
         uint256 newOpenWad,
         IHedger hedger
     ) external returns (uint256 priceWad, uint256 stressPerOptionWad, BookMath.Book memory) {
-        Marks memory m;
-        uint256 spotWad;
-        {
-            bool fresh;
-            Expiry memory e;
-            (m, spotWad, fresh, e) = _tradeMarks(st, series, live, env, s);
-            if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
-            (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
-        }
+        (Marks memory m, uint256 spotWad, bool fresh, Expiry memory e) = _tradeMarks(st, series, live, env, s);
+        if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
+        (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
         _store(st, m);
-        return (priceWad, stressPerOptionWad, _bookAt(st, m, spotWad, env, 0, hedger));
+        return (priceWad, stressPerOptionWad, _bookAt(m, spotWad, env, 0, hedger));
     }
 
     /// @dev Fresh marks (`_current`) and the traded series' expiry values: fresh marks are of the current

@@ -622,17 +622,16 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
             _risk.spotShockDownBps,
             _risk.volShockWad,
             _risk.feedDeviationBps,
-            0,
-            false
+            0
         );
     }
 
     /// @dev `_env` for hedges: the marks are also stale once the book's delta may have drifted half the band.
     function _hedgeEnv() internal view returns (BookMarking.Env memory env) {
         env = _env();
+        // (non-zero: band >= 1e12) the book also values the hedge with the hedger's own position, from which its
+        // order trades (`BookMarking.hedgePosition`: a donation counts from here on)
         env.maxDeltaDriftWad = _hedgeParams.deltaBandWad / 2;
-        // the order trades from the hedger's own position: value it so (a donation counts from here on)
-        env.readHedger = true;
     }
 
     /// @dev The book of a state-changing action, re-marked (and stored) if needed (`BookMarking.actionBook`).
