@@ -41,6 +41,10 @@ settlements, claims and donations on the real suite. Invariants, by id (used as 
                     1% of the amount it locks (the minimum premium).
   VM_SETTLEMENT_VALUE an expired series whose settlement round exists is valued at it (the full re-mark
                     below values it there), so settling moves no value.
+  VM_HEDGE_RECORD   the hedge the vault values deposits, withdrawals and trades with (its record of a long
+                    hedge, ``BookMarking.hedgePosition``; the hedger's own position while short) equals the
+                    hedger's ``position`` after every operation: hedge and collateral (no underlying is given
+                    to the hedger here; tests/vault/test_hedge_record.py covers that).
   The full re-mark ("full") is computed here from the pricer: sum over live series of ceil(open x
   markAndDelta(spot, K, T, vol) / 1e18) at the spot the book uses and the block's time (wad), exactly as
   ``BookMarking`` re-marks; an expired series at its settlement price when the feed has the round.
@@ -519,6 +523,8 @@ class VaultMachine:
             return  # an oracle is failing closed (e.g. an expiry vol not re-posted yet): no valuation at all
         if b["health_factor_wad"] >= WAD:
             assert b["assets_value"] >= b["mark_value"] + b["payouts_owed"], "VM_SOLVENT"
+        p = s.hedger.functions.position(b["spot_wad"], s.config.risk.spot_shock_up_bps).call()
+        assert (b["hedge_wad"], b["collateral"]) == (int(p[0]), int(p[1])), "VM_HEDGE_RECORD"
         total = int(v.totalAssets().call())
         supply = int(v.totalSupply().call()) + 10**6  # OpenZeppelin's virtual shares (offset 6)
         x = q(s, 54_321) + 3
