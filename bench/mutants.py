@@ -2,8 +2,8 @@
 portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility
 surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
 gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
-CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*) and the simulator's skewed market and informed
-buyer (issue 13, SK*): each
+CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*), the simulator's skewed market and informed
+buyer (issue 13, SK*) and the option vault's record of a long hedge (branch vgas, VG*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -36,7 +36,67 @@ ENGINE = "contracts/portfolio/PortfolioEngine.sol"
 VAULT = "contracts/portfolio/PortfolioVault.sol"
 CL = "tests/integration/test_chain_layer.py"
 SC = "tests/ops/test_surface_cli.py"
+HR = "tests/vault/test_hedge_record.py"
+BM = "contracts/vaults/BookMarking.sol"
+HX = "contracts/vaults/HedgeExecution.sol"
 mutants = [
+    # ---- the vault's record of a long hedge (branch vgas, VG*)
+    (
+        "VG1 a short position recorded as a known long (the 112-bit bound dropped)",
+        BM,
+        "bool known = h >= 0 && p.collateral == 0 && uint256(h) <= type(uint112).max;",
+        "bool known = p.collateral == 0;",
+        [HR],
+    ),
+    (
+        "VG2 the upkeep values the hedge from the record too",
+        BM,
+        "env.shockUpBps, env.maxDeltaDriftWad != 0);",
+        "env.shockUpBps, false);",
+        [HR],
+    ),
+    (
+        "VG3 an order's position not recorded",
+        HX,
+        "        (b.hedgeWad, b.collateral, b.deRisking) = (p.hedgeWad, p.collateral, p.deRisking);\n        BookMarking.recordHedge(st, p);",
+        "        (b.hedgeWad, b.collateral, b.deRisking) = (p.hedgeWad, p.collateral, p.deRisking);",
+        [HR],
+    ),
+    (
+        "VG4 a claim's raise not recorded",
+        HX,
+        "        BookMarking.recordHedge(st, p);\n        emit",
+        "        emit",
+        [H + "::test_a_claim_short_of_quote_raises_it_from_the_hedge"],
+    ),
+    (
+        "VG5 the record read from the wrong bit (known flag)",
+        BM,
+        "if (!readHedger && (record >> 240) & 1 == 1) {",
+        "if (!readHedger && (record >> 241) & 1 == 1) {",
+        [HR],
+    ),
+    (
+        "VG6 an order's record overwrites the payouts owed",
+        BM,
+        "let next := or(and(word, 0xffffffffffffffffffffffffffffffff), fields)",
+        "let next := fields",
+        [H + "::test_a_claim_short_of_quote_raises_it_from_the_hedge"],
+    ),
+    (
+        "VG7 a claim leaves the payouts owed as they were",
+        HX,
+        "st.payoutsOwed = uint128(st.payoutsOwed - payout);",
+        "st.payoutsOwed = uint128(st.payoutsOwed);",
+        [H + "::test_a_claim_short_of_quote_raises_it_from_the_hedge"],
+    ),
+    (
+        "VG8 the record of a short hedge never read past (a known record without the hedger's kind)",
+        BM,
+        "p.canShort = record >> 248 == 1;",
+        "p.canShort = false;",
+        [HR],
+    ),
     # ---- the chain layer (issue 12, CL*)
     (
         "CL1 fee cap one wei too strict",

@@ -13,6 +13,12 @@ pragma solidity ^0.8.24;
 /// no unit trades worse than the oracle spot x (1 +/- maxSlippageBps), pool fee included; a gap larger than
 /// one slice closes over several orders.
 ///
+/// While the position is long (underlying held, no debt, no collateral) it changes only through the owner's
+/// orders (`hedge`, `raiseQuote`): underlying leaves the hedger only in its own swaps and repayments, and nobody
+/// else can open debt for it. Underlying given to it (a donation) is the one change from outside, and only
+/// raises the position. The vault relies on this: it records the long position each order returns and
+/// values it from that record until the next order (`BookMarking.hedgePosition`); a short position it reads.
+///
 /// Units: `...Wad` is 1e18 fixed point (underlying amounts in underlying wad, prices in quote per
 /// underlying); `collateral` and quote amounts in quote token units; `...Bps` is 1/10,000.
 interface IHedger {

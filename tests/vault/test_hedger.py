@@ -667,6 +667,11 @@ def test_a_claim_short_of_quote_raises_it_from_the_hedge(spot_suite: Suite, acto
     (claimed,) = [dict(e["args"]) for e in s.vault.events.Claimed().process_receipt(receipt, errors=DISCARD)]
     assert claimed["payout"] == 30 * 1100 * 10**6
     assert s.option_token.functions.balanceOf(actors.buyer, call).call() == 0
+    assert s.vault.functions.payoutsOwed().call() == owed - claimed["payout"]
+    # the raise is an order: the vault records the position it left (VM_HEDGE_RECORD)
+    b = book(s)
+    p = s.hedger.functions.position(b["spot_wad"], s.config.risk.spot_shock_up_bps).call()
+    assert (b["hedge_wad"], b["collateral"]) == (p[0], p[1])
 
 
 def test_the_claim_reserve_is_out_of_the_withdrawal_room(suite: Suite, actors: Actors) -> None:

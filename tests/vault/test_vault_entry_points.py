@@ -151,18 +151,24 @@ def test_withdraw_that_would_break_the_floor_reports_the_hf(suite: Suite, actors
 
 def test_withdraw_limited_by_free_cash(suite: Suite, actors: Actors) -> None:
     s = suite
-    deposit(s, actors.depositor, q(s, 1_000))
-    # a donation of underlying to the hedge raises NAV but not the quote that can leave
-    send(s.w3, s.underlying.functions.mint(s.hedger.address, 10 * WAD), actors.attacker)
+    deposit(s, actors.depositor, q(s, 10_000))
+    call = list_series(s, now(s.w3) + 7 * DAY, 3000 * WAD, True)
+    buy(s, actors.buyer, call, 2 * WAD)
+    # the hedge holds underlying bought with the vault's quote: NAV counts it, the quote that can leave does not
+    s.move_pool_price(book(s)["spot_wad"], actors.other)
+    perform_upkeep(s, actors.keeper)
+    b = book(s)
+    assert b["hedge_wad"] > 0
+    free = b["quote_balance"] - s.vault.functions.feesOwed().call()
     own = s.vault.functions.convertToAssets(s.vault.functions.balanceOf(actors.depositor).call()).call()
-    assert own > q(s, 1_000)
-    assert s.vault.functions.maxWithdraw(actors.depositor).call() == q(s, 1_000)
+    assert own > free
+    assert s.vault.functions.maxWithdraw(actors.depositor).call() <= free
     reverts(
-        s.vault.functions.withdraw(q(s, 1_001), actors.depositor, actors.depositor),
+        s.vault.functions.withdraw(free + 1, actors.depositor, actors.depositor),
         actors.depositor,
         "InsufficientLiquidity",
-        q(s, 1_001),
-        q(s, 1_000),
+        free + 1,
+        free,
     )
 
 
