@@ -58,8 +58,8 @@ mutants = [
     (
         "VG3 an order's position not recorded",
         HX,
-        "        (b.hedgeWad, b.collateral, b.deRisking) = (p.hedgeWad, p.collateral, p.deRisking);\n        BookMarking.recordHedge(st, p);",
-        "        (b.hedgeWad, b.collateral, b.deRisking) = (p.hedgeWad, p.collateral, p.deRisking);",
+        "p.collateral, p.deRisking);\n        BookMarking.recordHedge(st, p);",
+        "p.collateral, p.deRisking);",
         [HR],
     ),
     (

@@ -89,7 +89,8 @@ def test_a_long_hedge_is_valued_from_the_record_without_a_call(
     fund(s, actors.depositor2, q(s, 10_000))
     fund(s, actors.buyer, q(s, 10_000))
     r_deposit = send(s.w3, s.vault.functions.deposit(q(s, 10_000), actors.depositor2), actors.depositor2)
-    r_withdraw = send(s.w3, s.vault.functions.withdraw(q(s, 1_000), actors.depositor, actors.depositor), actors.depositor)
+    withdraw = s.vault.functions.withdraw(q(s, 1_000), actors.depositor, actors.depositor)
+    r_withdraw = send(s.w3, withdraw, actors.depositor)
     r_buy = send(s.w3, s.vault.functions.buy(call, WAD, 2**255, actors.buyer), actors.buyer)
     assert [_calls_to(s, r, s.hedger.address) for r in (r_deposit, r_withdraw, r_buy)] == [0, 0, 0]
     # the record keeps the hedger's kind (a long-only hedger clamps the target at zero)
