@@ -80,7 +80,7 @@ interface IPortfolioVault is AutomationCompatibleInterface {
         uint16 feedDeviationBps; // swing for deposits/withdrawals against oracle latency (default 50)
         uint32 minTargetIntervalSec; // least time between two target posts (default 1 hour)
         uint64 rcToleranceWad; // risk-parity catch-up: a held risk contribution this far off its budget (default 0.05e18)
-        uint64 rcDustWad; // risk-parity catch-up: the least step it trades, weight (default 0.001e18)
+        uint64 rcDustWad; // the least step a catch-up trades (risk parity; de-risking in TargetVol), weight (default 0.001e18)
     }
 
     /// @notice One asset in `state()`: balance (asset units), oracle price (wad), value (quote units),
