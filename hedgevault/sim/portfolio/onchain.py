@@ -91,7 +91,9 @@ class ChainOptions:
     ``ewma_decay`` per step-long sample over ``history_steps`` samples, raised to a fast EWMA's volatilities
     (``ewma_fast_decay``, 0: off) beyond ``ewma_fast_margin``; the vault's band scale
     (``RebalanceParams.bandScaleBp``) and risk-parity catch-up (``rcToleranceWad``, ``rcDustWad``, as
-    fractions); flows. The off-chain model uses the same decay, band scale and catch-up."""
+    fractions); the keeper's slices per step (``max_upkeeps_per_pass``: high enough that a step's slices run
+    until ``checkUpkeep`` is false, so the step's end is after its rebalance); flows. The off-chain model uses
+    the same decay, band scale and catch-up."""
 
     ewma_decay: float = 0.94
     ewma_fast_decay: float = 0.8
@@ -100,6 +102,7 @@ class ChainOptions:
     band_scale_bp: int = 1_000
     rc_tolerance: float = 0.05
     rc_dust: float = 0.001
+    max_upkeeps_per_pass: int = 40
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
@@ -376,6 +379,7 @@ class PortfolioChainRun:
             ewma_fast_margin=self.chain.ewma_fast_margin,
             sample_sec=step,
             history_points=self.chain.history_steps,
+            max_upkeeps_per_pass=self.chain.max_upkeeps_per_pass,
         )
         config = KeeperConfig(vaults=[], portfolios=[task], chain_id=self.rpc.chain_id)
         self.keeper = Keeper(self.w3, self.keeper_account, config, logger=self.keeper_logger)
