@@ -436,7 +436,8 @@ library PortfolioEngine {
     /// error's minimum along it) exceeds `p.rcDustWad`, and no trade for the others (the upkeeps then trade
     /// every asset off its target, not only those beyond their bands, until the contributions are back within
     /// the tolerance; a dust step would stop them: its slice rounds to nothing).
-    /// In TargetVol mode while the held weights' ex-ante volatility is above the rules' band, an asset whose sale
+    /// In TargetVol mode while the held weights' ex-ante volatility is above the rules' band by more than
+    /// `p.deriskMarginBps` (relative: maxVol x (1 + margin)), an asset whose sale
     /// de-risks (`RebalanceMath.deriskMask`: held above its target, its sale lowering the variance and the
     /// tracking error, its step above `p.rcDustWad`) is exempt from its band: its threshold is `p.rcDustWad` and
     /// it is sold all the way to its target (`pl.deriskMask`); the other assets keep their bands.
@@ -460,8 +461,9 @@ library PortfolioEngine {
                     pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), p.rcToleranceWad
                 );
             if (mode == IPortfolioMath.Mode.TargetVol) {
-                pl.deriskMask =
-                    RebalanceMath.deriskMask(d, g, gw, pl.variance54, pl.cov, s.rules.maxVolWad, p.rcDustWad);
+                pl.deriskMask = RebalanceMath.deriskMask(
+                    d, g, gw, pl.variance54, pl.cov, s.rules.maxVolWad, p.deriskMarginBps, p.rcDustWad
+                );
             }
         }
         pl.keepWad = rcOff ? 0 : 1;

@@ -125,12 +125,13 @@ library RebalanceMath {
     }
 
     /// @notice The assets a de-risking upkeep may trade past their bands (bit i of the mask): while the held
-    /// portfolio's ex-ante variance v = w'Sw (1e54 units) is above the target band, v > maxVol^2 x 1e18, every
+    /// portfolio's ex-ante variance v = w'Sw (1e54 units) is above the target band by the margin,
+    /// v > floor(maxVol x (1e4 + marginBps) / 1e4)^2 x 1e18, every
     /// asset held above its target (d_i > 0: a sale) whose sale lowers the variance and the tracking error to first
     /// order ((Sw)_i > 0, (Sd)_i > 0) and whose step (`stepWad`: the gap, or the step to the tracking error's minimum along it) exceeds
     /// `dustWad`; 0 when v is inside or below the band.
     /// @dev gw = S w (1e36 units) and v from `quadForm(w, S)`, g = S d from `quadForm(d, S)`; maxVolWad <= 5e18
-    /// (the rules' bound): maxVol^2 x 1e18 < 2^85; n <= 8 bits.
+    /// and marginBps <= 1e4 (the setters' bounds): the trigger <= 1e19, its square x 1e18 < 2^187; n <= 8 bits.
     function deriskMask(
         int256[] memory d,
         int256[] memory g,
@@ -138,9 +139,11 @@ library RebalanceMath {
         int256 variance54,
         int256[] memory covWad,
         uint256 maxVolWad,
+        uint256 marginBps,
         uint256 dustWad
     ) internal pure returns (uint256 mask) {
-        if (variance54 <= int256(maxVolWad * maxVolWad * WAD)) return 0;
+        uint256 trigger = maxVolWad * (BPS + marginBps) / BPS;
+        if (variance54 <= int256(trigger * trigger * WAD)) return 0;
         uint256 n = d.length;
         for (uint256 i; i < n; ++i) {
             if (d[i] > 0 && g[i] > 0 && gw[i] > 0 && stepWad(d[i], g[i], covWad[i * n + i]) > dustWad) mask |= uint256(1) << i;

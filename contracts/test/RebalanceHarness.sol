@@ -32,6 +32,7 @@ contract RebalanceHarness {
         int256[] t;
         int256[] covWad;
         uint256 maxVolWad;
+        uint256 marginBps;
         uint256 dustWad;
     }
 
@@ -46,7 +47,7 @@ contract RebalanceHarness {
             }
             (int256[] memory g,) = RebalanceMath.quadForm(d, x.covWad);
             (int256[] memory gw, int256 v) = RebalanceMath.quadForm(x.w, x.covWad);
-            out[k] = RebalanceMath.deriskMask(d, g, gw, v, x.covWad, x.maxVolWad, x.dustWad);
+            out[k] = RebalanceMath.deriskMask(d, g, gw, v, x.covWad, x.maxVolWad, x.marginBps, x.dustWad);
         }
     }
 
