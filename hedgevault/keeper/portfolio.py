@@ -22,9 +22,9 @@ mirror of ``PortfolioMath.verify``, the inverse-volatility fallback with a logge
 fails). A new target within ``min_target_change_wad`` of the current one in every asset is not posted while
 the current one still verifies (no churn).
 
-Rebalancing (slot: the vault's address). While ``checkUpkeep`` says so, simulate ``performUpkeep(performData)``
-and send it, each slice after the one before has landed, until ``checkUpkeep`` is false, a simulation reverts
-(with its named reason) or ``max_upkeeps_per_pass`` slices have landed in the pass. Reasons for not acting are logged (once per
+Rebalancing (slot: the vault's address). While ``checkUpkeep`` says so, simulate ``performUpkeep(performData)`` and
+send it, each slice after the one before has landed, until ``checkUpkeep`` is false, a simulation reverts (with its
+named reason) or ``max_upkeeps_per_pass`` slices have landed in the pass. Reasons for not acting are logged (once per
 ``REPEAT_LOG_BLOCKS`` for the same reason) as ``portfolio_skip`` events with a ``reason`` key: ``paused``,
 ``budget_spent``, ``oracle_stale`` (a fail-closed oracle error), ``cov_too_soon``, ``history_short``,
 ``targets_too_soon``, ``targets_unchanged``, ``would_revert``.

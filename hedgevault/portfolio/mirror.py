@@ -422,7 +422,7 @@ class RebalanceParams:
     max_slippage_bps: int = 100
     max_nav_loss_bps: int = 25
     cost_bps: int = 40
-    band_scale_bp: int = 4_000
+    band_scale_bp: int = 3_500
     min_band_wad: int = 5 * 10**15
     max_band_wad: int = 10**17
     budget_bps: int = 100
@@ -431,6 +431,7 @@ class RebalanceParams:
     min_target_interval_sec: int = 3_600
     rc_tolerance_wad: int = 5 * 10**16
     rc_dust_wad: int = 10**15
+    derisk_margin_bps: int = 2_500
 
     def as_tuple(self) -> tuple[int, ...]:
         return (
@@ -446,12 +447,14 @@ class RebalanceParams:
             self.min_target_interval_sec,
             self.rc_tolerance_wad,
             self.rc_dust_wad,
+            self.derisk_margin_bps,
         )
 
 
 #: Defaults for deployments and tests: 1% slippage bound per slice, 25 bp NAV loss per slice, 40 bp one-way
-#: cost in the band rule with kappa 0.4, bands in [0.5%, 10%], a budget of 1% of NAV per 30 days, 50 bp swing,
-#: targets at most hourly, risk-parity catch-up beyond 5% off the budgets down to 0.1% of NAV.
+#: cost in the band rule with kappa 0.35 (the simulator's and the deployment's too), bands in [0.5%, 10%], a
+#: budget of 1% of NAV per 30 days, 50 bp swing, targets at most hourly, risk-parity catch-up beyond 5% off the
+#: budgets down to 0.1% of NAV, de-risking sales past the bands above 1.25 x the rules' maximum volatility.
 DEFAULT_REBALANCE_PARAMS = RebalanceParams()
 
 BPS = 10_000
@@ -573,13 +576,15 @@ def derisk_mask(
     variance54: int,
     cov_wad: Sequence[int],
     max_vol_wad: int,
+    margin_bps: int,
     dust_wad: int,
 ) -> int:
-    """RebalanceMath.deriskMask: while v = w'Sw > maxVol^2 x 1e18 (the held weights' ex-ante volatility above
-    the target band), bit i for every asset held above its target (d_i > 0) whose sale lowers the variance and
-    the tracking error to first order ((Sw)_i > 0, (Sd)_i > 0) and whose step exceeds the dust; 0 otherwise.
-    g = S d and gw = S w (1e36 units), v from ``quad_form(w, S)``."""
-    if variance54 <= max_vol_wad * max_vol_wad * WAD:
+    """RebalanceMath.deriskMask: while v = w'Sw > floor(maxVol x (1e4 + margin) / 1e4)^2 x 1e18 (the held weights'
+    ex-ante volatility above the target band by more than the margin, relative), bit i for every asset held above its
+    target (d_i > 0) whose sale lowers the variance and the tracking error to first order ((Sw)_i > 0, (Sd)_i > 0)
+    and whose step exceeds the dust; 0 otherwise. g = S d and gw = S w (1e36 units), v from ``quad_form(w, S)``."""
+    trigger = max_vol_wad * (BPS + margin_bps) // BPS
+    if variance54 <= trigger * trigger * WAD:
         return 0
     n = len(drifts)
     mask = 0
@@ -654,7 +659,7 @@ def plan_slice(
         rc_off = risk_contributions_off(w, gw, v, risk_budgets_wad, p.rc_tolerance_wad)
     elif max_vol_wad is not None:
         gw, v = quad_form(w, cov_wad)
-        derisk = derisk_mask(d, g, gw, v, cov_wad, max_vol_wad, p.rc_dust_wad)
+        derisk = derisk_mask(d, g, gw, v, cov_wad, max_vol_wad, p.derisk_margin_bps, p.rc_dust_wad)
     i = choose_asset(d, g, cov_wad, p, rc_off, derisk)
     if i is None or nav == 0:
         return None

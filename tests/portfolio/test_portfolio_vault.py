@@ -304,6 +304,8 @@ RC_BOUNDS = (
     ("rcToleranceWad", "rc_tolerance_wad", 10**15, WAD // 2),
     ("rcDustWad", "rc_dust_wad", 10**14, WAD // 20),
 )
+#: The de-risking exemption's margin: name, field, bounds (0 is the type's least value: only one past the top).
+DERISK_BOUNDS = ("deriskMarginBps", "derisk_margin_bps", 0, 10_000)
 
 
 def test_risk_parity_catch_up_defaults_are_the_former_constants(stack: PortfolioStack) -> None:
@@ -323,6 +325,21 @@ def test_risk_parity_catch_up_bounds(
         got = reverts(v.setRebalanceParams(_params(**{field: bad})), pv.admin, "ParamOutOfBounds")
         assert bytes(got[0]).rstrip(b"\0").decode() == name and got[1:] == (bad, low, high)
         assert config.RebalanceParams(**{field: bad}).problems()
+    for good in (low, high):
+        send(stack.w3, v.setRebalanceParams(_params(**{field: good})), pv.admin)
+        assert tuple(v.rebalanceParams().call()) == _params(**{field: good})
+        assert not config.RebalanceParams(**{field: good}).problems()
+
+
+def test_derisk_margin_bounds(stack: PortfolioStack, pv: Actors) -> None:
+    """deriskMarginBps accepted at 0 and 10,000 and refused at 10,001 with `ParamOutOfBounds(name, value, min,
+    max)`; the Python config's check says the same; the default is the deployment's."""
+    name, field, low, high = DERISK_BOUNDS
+    v = stack.vault.functions
+    assert P.derisk_margin_bps == config.RebalanceParams().derisk_margin_bps == 2_500
+    got = reverts(v.setRebalanceParams(_params(**{field: high + 1})), pv.admin, "ParamOutOfBounds")
+    assert bytes(got[0]).rstrip(b"\0").decode() == name and got[1:] == (high + 1, low, high)
+    assert config.RebalanceParams(**{field: high + 1}).problems()
     for good in (low, high):
         send(stack.w3, v.setRebalanceParams(_params(**{field: good})), pv.admin)
         assert tuple(v.rebalanceParams().call()) == _params(**{field: good})
@@ -802,11 +819,140 @@ def test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget(stack: Portfo
     assert slices >= 2  # not only the asset that moved
     assert max(_rc_errors(state(stack), cov, budgets)) <= 0.05
     assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
-    # target-vol rules over the same held weights: the bands alone decide, and nothing is out of band
+    # target-vol rules over the same held weights (a band up to 300%: no de-risking exemption): the bands alone
+    # decide, and nothing is out of band
     advance(stack, HOUR)
     stack.set_price(1, price * 92 // 100)
     stack.move_pool_price(1, price * 92 // 100, pv.arb)
     advance(stack, 600)
     assert stack.vault.functions.checkUpkeep(b"").call()[0]
-    send(stack.w3, stack.vault.functions.setRules(default_rules(3).as_tuple()), pv.admin)
+    wide = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 10, 3 * WAD)
+    send(stack.w3, stack.vault.functions.setRules(wide.as_tuple()), pv.admin)
     assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+
+
+# ----------------------------------------------------------------------------- de-risking exempt from the bands
+
+
+def _held(stack: PortfolioStack) -> tuple[list[int], list[int], list[int], list[int], int, list[int]]:
+    """(weights, d = w - t, S d, S w, w'Sw, S) of the held portfolio now."""
+    s = state(stack)
+    cov = cov_now(stack)
+    w = [a["weightWad"] for a in s["assets"]]
+    d = [a["weightWad"] - a["targetWad"] for a in s["assets"]]
+    g, _ = mirror.quad_form(d, cov)
+    gw, v = mirror.quad_form(w, cov)
+    return w, d, g, gw, v, cov
+
+
+def _trigger_margin(v: int, max_vol: int) -> int:
+    """The largest deriskMarginBps whose trigger floor(maxVol x (1e4 + m) / 1e4) stays below the held volatility:
+    the exemption holds at it and not one bp above (the variance's boundary, v > trigger^2 x 1e18)."""
+    m = 0
+    while (max_vol * (10_000 + m + 1) // 10_000) ** 2 * WAD < v:
+        m += 1
+    return m
+
+
+def test_derisking_sale_is_exempt_from_its_band_at_the_margin(stack: PortfolioStack, pv: Actors) -> None:
+    """TargetVol: an asset held above its target by less than its band (the band rule: no upkeep) is sold all
+    the way to its target while the held ex-ante volatility is above maxVol x (1 + deriskMarginBps), with the
+    margin at its boundary (exempt at it, not one bp above, the mirror's plan_slice agreeing); then nothing is
+    left to do, however often upkeep is called."""
+    deposit(stack, pv.depositor, q(1_000_000))
+    set_targets(stack)
+    rebalance_fully(stack, pv)
+    advance(stack, HOUR)
+    held = state(stack)["assets"]
+    band0 = held[0]["bandWad"]
+    lower = (held[0]["weightWad"] - band0 // 2, TARGETS[1], TARGETS[2])  # asset 0 held half its band above
+    set_targets(stack, lower)
+    w, d, g, gw, v, cov = _held(stack)
+    assert 0 < d[0] < band0 and all(abs(x) <= state(stack)["assets"][i]["bandWad"] for i, x in enumerate(d))
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]  # the bands alone (max vol 40%: below it)
+    narrow = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 10, 3 * WAD // 10)
+    send(stack.w3, stack.vault.functions.setRules(narrow.as_tuple()), pv.admin)  # targets stay
+    m = _trigger_margin(v, narrow.max_vol_wad)
+    assert 0 < m < 10_000
+    assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 1
+    assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, m + 1, P.rc_dust_wad) == 0
+    send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=m + 1)), pv.admin)
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+    assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
+    send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=m)), pv.admin)
+    ok, data = stack.vault.functions.checkUpkeep(b"").call()
+    assert ok and int.from_bytes(data, "big") == 0
+    s = state(stack)
+    values = [a["valueQuote"] for a in s["assets"]]
+    p_m = mirror.RebalanceParams(**{**P.__dict__, "derisk_margin_bps": m})
+    plan = mirror.plan_slice(
+        values,
+        s["quote"],
+        [a["priceWad"] for a in s["assets"]],
+        [a.decimals for a in stack.config.assets],
+        6,
+        lower,
+        cov,
+        p_m,
+        s["budgetAvailable"],
+        max_vol_wad=narrow.max_vol_wad,
+    )
+    assert plan is not None and (plan.asset, plan.sale) == (0, True)
+    # all the way: the step to the target (or to the tracking error's minimum), not to half the band
+    assert plan.value_quote == mirror.step_wad(d[0], g[0], cov[0]) * s["nav"] // WAD
+    asset, sale, _units, value = stack.vault.functions.previewRebalance().call()
+    assert (asset, sale) == (0, True) and value <= plan.value_quote
+    slices = rebalance_fully(stack, pv)
+    assert slices >= 1
+    # sold toward (never past) its target until its step is dust: the band rule would not have traded it at all
+    w2, d2, g2, gw2, v2, _ = _held(stack)
+    assert lower[0] <= w2[0] < w[0] and 0 <= d2[0] < d[0]
+    assert mirror.step_wad(d2[0], g2[0], cov[0]) <= P.rc_dust_wad or d2[0] * g2[0] <= 0
+    assert mirror.derisk_mask(d2, g2, gw2, v2, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 0
+    # the attacker calling upkeep again and again: nothing to trade (every slice moved toward the target)
+    for _ in range(3):
+        assert upkeep_error(stack, pv.attacker) == "NoRebalanceNeeded"
+
+
+def test_not_derisking_keeps_the_bands(stack: PortfolioStack, pv: Actors) -> None:
+    """The exemption is for sales that de-risk in TargetVol mode only: an asset held below its target within its
+    band (a buy) is not traded while the volatility is above the trigger; a moved pool changes nothing (the
+    weights are at the oracle's prices); in MinVariance mode the same drift is left to the bands."""
+    deposit(stack, pv.depositor, q(1_000_000))
+    set_targets(stack)
+    rebalance_fully(stack, pv)
+    advance(stack, HOUR)
+    held = state(stack)["assets"]
+    higher = (held[0]["weightWad"] + held[0]["bandWad"] // 2, TARGETS[1], TARGETS[2])  # asset 0 held below it
+    set_targets(stack, higher)
+    _w, d, g, gw, v, cov = _held(stack)
+    assert d[0] < 0 and all(abs(x) <= a["bandWad"] for x, a in zip(d, state(stack)["assets"], strict=True))
+    narrow = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 10, 3 * WAD // 10)
+    send(stack.w3, stack.vault.functions.setRules(narrow.as_tuple()), pv.admin)
+    send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=0)), pv.admin)
+    assert v > narrow.max_vol_wad**2 * WAD  # above the trigger
+    assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, 0, P.rc_dust_wad) & 1 == 0
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+    # an attacker pushing a pool does not move the weights the rule reads
+    stack.move_pool_price(1, stack.config.assets[1].price_wad * 10_060 // 10_000, pv.attacker)
+    assert upkeep_error(stack, pv.attacker) == "NoRebalanceNeeded"
+    # MinVariance rules over held weights above their targets: no exemption (the bands alone)
+    stack.arbitrage(pv.arb)
+    send(stack.w3, stack.vault.functions.setRules(default_rules(3).as_tuple()), pv.admin)
+    advance(stack, HOUR)
+    held = state(stack)["assets"]
+    set_targets(stack, (held[0]["weightWad"] - held[0]["bandWad"] // 2, TARGETS[1], TARGETS[2]))
+    mv = mirror.TargetRules(mirror.Mode.MIN_VARIANCE, (0,) * 3, (WAD,) * 3, 0, WAD // 10, tolerance_wad=WAD)
+    send(stack.w3, stack.vault.functions.setRules(mv.as_tuple()), pv.admin)
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+
+
+def test_one_band_scale_and_derisk_default() -> None:
+    """The vault's defaults (the mirror's, the interface's comment), the deployment config's and the simulator's
+    (chain and model) are one set: bandScaleBp 3500, deriskMarginBps 2500."""
+    from hedgevault.sim.portfolio.model import BandRule
+    from hedgevault.sim.portfolio.onchain import ChainOptions
+
+    assert config.RebalanceParams().as_tuple() == P.as_tuple()
+    assert P.band_scale_bp == ChainOptions().band_scale_bp == BandRule().band_scale_bp == 3_500
+    assert round(ChainOptions().derisk_margin * 10_000) == P.derisk_margin_bps == 2_500

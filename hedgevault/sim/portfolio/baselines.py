@@ -247,11 +247,7 @@ def derisking_assets(weights: Vector, targets: Vector, cov: Matrix, max_vol: flo
         return []
     d = w - np.asarray(targets, dtype=np.float64)
     gw, g = cov @ w, cov @ d
-    return [
-        i
-        for i in range(len(w))
-        if d[i] > 0 and g[i] > 0 and gw[i] > 0 and min(d[i], g[i] / cov[i, i]) > dust
-    ]
+    return [i for i in range(len(w)) if d[i] > 0 and g[i] > 0 and gw[i] > 0 and min(d[i], g[i] / cov[i, i]) > dust]
 
 
 def _rc_round(

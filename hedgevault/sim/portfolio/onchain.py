@@ -45,6 +45,7 @@ from hedgevault.chain import freeze_clock, latest_timestamp, local_node
 from hedgevault.chain.abi import Call, decode_log, event_table
 from hedgevault.chain.rpc import Reverted
 from hedgevault.keys import anvil_account
+from hedgevault.portfolio.mirror import DEFAULT_REBALANCE_PARAMS
 from hedgevault.sim.errors import SimulationError
 from hedgevault.sim.portfolio import baselines as bl
 from hedgevault.sim.portfolio.baselines import VaultRun
@@ -99,10 +100,11 @@ class ChainOptions:
     ewma_fast_decay: float = 0.8
     ewma_fast_margin: float = 0.2
     history_steps: int = 90
-    band_scale_bp: int = 1_000
+    band_scale_bp: int = DEFAULT_REBALANCE_PARAMS.band_scale_bp
     rc_tolerance: float = 0.05
     rc_dust: float = 0.001
     max_upkeeps_per_pass: int = 40
+    derisk_margin: float = DEFAULT_REBALANCE_PARAMS.derisk_margin_bps / 10_000
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
@@ -268,6 +270,7 @@ class PortfolioChainRun:
                 band_scale_bp=self.chain.band_scale_bp,
                 rc_tolerance_wad=round(self.chain.rc_tolerance * WAD),
                 rc_dust_wad=round(self.chain.rc_dust * WAD),
+                derisk_margin_bps=round(self.chain.derisk_margin * 10_000),
             ),
             keepers=(keeper,),
         )
