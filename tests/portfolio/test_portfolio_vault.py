@@ -855,38 +855,37 @@ def _trigger_margin(v: int, max_vol: int) -> int:
 
 
 def test_derisking_sale_is_exempt_from_its_band_at_the_margin(stack: PortfolioStack, pv: Actors) -> None:
-    """TargetVol: an asset held above its target by less than its band (the band rule: no upkeep) is sold all
-    the way to its target while the held ex-ante volatility is above maxVol x (1 + deriskMarginBps), with the
-    margin at its boundary (exempt at it, not one bp above, the mirror's plan_slice agreeing); then nothing is
-    left to do, however often upkeep is called."""
+    """TargetVol: every asset held above its target by half its band (the band rule: no upkeep) is sold all the
+    way to its target while the held ex-ante volatility is above maxVol x (1 + deriskMarginBps), with the margin
+    at its boundary (exempt at it, not one bp above, the mirror's plan_slice agreeing to the unit); then nothing
+    is left to do, however often upkeep is called."""
     deposit(stack, pv.depositor, q(1_000_000))
     set_targets(stack)
     rebalance_fully(stack, pv)
     advance(stack, HOUR)
     held = state(stack)["assets"]
-    band0 = held[0]["bandWad"]
-    lower = (held[0]["weightWad"] - band0 // 2, TARGETS[1], TARGETS[2])  # asset 0 held half its band above
+    bands = [a["bandWad"] for a in held]
+    lower = [a["weightWad"] - a["bandWad"] // 2 for a in held]  # every asset held half its band above
     set_targets(stack, lower)
     w, d, g, gw, v, cov = _held(stack)
-    assert 0 < d[0] < band0 and all(abs(x) <= state(stack)["assets"][i]["bandWad"] for i, x in enumerate(d))
+    assert all(0 < x < b for x, b in zip(d, bands, strict=True))
     assert not stack.vault.functions.checkUpkeep(b"").call()[0]  # the bands alone (max vol 40%: below it)
     narrow = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 10, 3 * WAD // 10)
     send(stack.w3, stack.vault.functions.setRules(narrow.as_tuple()), pv.admin)  # targets stay
     m = _trigger_margin(v, narrow.max_vol_wad)
     assert 0 < m < 10_000
-    assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 1
+    assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 0b111
     assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, m + 1, P.rc_dust_wad) == 0
     send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=m + 1)), pv.admin)
     assert not stack.vault.functions.checkUpkeep(b"").call()[0]
     assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
     send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=m)), pv.admin)
     ok, data = stack.vault.functions.checkUpkeep(b"").call()
-    assert ok and int.from_bytes(data, "big") == 0
+    assert ok
     s = state(stack)
-    values = [a["valueQuote"] for a in s["assets"]]
     p_m = mirror.RebalanceParams(**{**P.__dict__, "derisk_margin_bps": m})
     plan = mirror.plan_slice(
-        values,
+        [a["valueQuote"] for a in s["assets"]],
         s["quote"],
         [a["priceWad"] for a in s["assets"]],
         [a.decimals for a in stack.config.assets],
@@ -897,17 +896,20 @@ def test_derisking_sale_is_exempt_from_its_band_at_the_margin(stack: PortfolioSt
         s["budgetAvailable"],
         max_vol_wad=narrow.max_vol_wad,
     )
-    assert plan is not None and (plan.asset, plan.sale) == (0, True)
-    # all the way: the step to the target (or to the tracking error's minimum), not to half the band
-    assert plan.value_quote == mirror.step_wad(d[0], g[0], cov[0]) * s["nav"] // WAD
-    asset, sale, _units, value = stack.vault.functions.previewRebalance().call()
-    assert (asset, sale) == (0, True) and value <= plan.value_quote
+    assert plan is not None and plan.sale and int.from_bytes(data, "big") == plan.asset
+    i = plan.asset
+    # all the way to the target (every d_j > 0: the tracking error's minimum along i lies beyond it), not to half
+    # the band: the step is the whole gap
+    assert mirror.step_wad(d[i], g[i], cov[i * 3 + i]) == d[i]
+    assert plan.value_quote == d[i] * s["nav"] // WAD
+    assert tuple(stack.vault.functions.previewRebalance().call()) == (plan.asset, True, plan.units, plan.value_quote)
     slices = rebalance_fully(stack, pv)
-    assert slices >= 1
-    # sold toward (never past) its target until its step is dust: the band rule would not have traded it at all
+    assert slices >= 3
+    # each sold toward (never past) its target until its step is dust: the band rule would not have traded at all
     w2, d2, g2, gw2, v2, _ = _held(stack)
-    assert lower[0] <= w2[0] < w[0] and 0 <= d2[0] < d[0]
-    assert mirror.step_wad(d2[0], g2[0], cov[0]) <= P.rc_dust_wad or d2[0] * g2[0] <= 0
+    for k in range(3):
+        assert lower[k] <= w2[k] < w[k] and 0 <= d2[k] < d[k]
+        assert mirror.step_wad(d2[k], g2[k], cov[k * 3 + k]) <= P.rc_dust_wad or d2[k] * g2[k] <= 0
     assert mirror.derisk_mask(d2, g2, gw2, v2, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 0
     # the attacker calling upkeep again and again: nothing to trade (every slice moved toward the target)
     for _ in range(3):

@@ -184,5 +184,19 @@ def test_derisk_mask_matches(rh: Contract) -> None:
         dust = rng.choice([10**15, max(steps), max(0, max(steps) - 1), rng.randrange(WAD // 20)])
         inputs.append((w, t, cov, max_vol, margin, dust))
         expected.append(mirror.derisk_mask(d, g, gw, v, cov, max_vol, margin, dust))
+    # the exact boundary: one asset held whole, S = vol^2 (from basis points: exact), so w'Sw = vol^2 x 1e18: the
+    # trigger at vol is not exceeded, one unit below it is
+    for vol_bp in (1_000, 2_000, 6_000):
+        cov = [vol_bp * vol_bp * 10**10]
+        vol = vol_bp * 10**14
+        for max_vol, margin, want in ((vol, 0, 0), (vol - 1, 0, 1), (vol * 10_000 // 12_500, 2_500, 0)):
+            w, t = [WAD], [WAD // 2]
+            g, _ = mirror.quad_form([WAD // 2], cov)
+            gw, v = mirror.quad_form(w, cov)
+            assert v == vol * vol * WAD
+            got = mirror.derisk_mask([WAD // 2], g, gw, v, cov, max_vol, margin, 10**15)
+            assert got == want, (vol_bp, max_vol, margin)
+            inputs.append((w, t, cov, max_vol, margin, 10**15))
+            expected.append(got)
     assert 0 < sum(m != 0 for m in expected) < len(expected)
     assert rh.functions.batchDeriskMask(inputs).call(CALL) == expected
