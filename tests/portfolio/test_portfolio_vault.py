@@ -903,8 +903,17 @@ def test_derisking_sale_is_exempt_from_its_band_at_the_margin(stack: PortfolioSt
     assert mirror.step_wad(d[i], g[i], cov[i * 3 + i]) == d[i]
     assert plan.value_quote == d[i] * s["nav"] // WAD
     assert tuple(stack.vault.functions.previewRebalance().call()) == (plan.asset, True, plan.units, plan.value_quote)
+    # at the boundary margin one sale ends the exemption (the held volatility falls below the trigger): the
+    # de-risking stops itself, and the bands hold the rest
+    send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
+    _w1, d1, g1, gw1, v1, _ = _held(stack)
+    assert v1 < v and mirror.derisk_mask(d1, g1, gw1, v1, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 0
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+    # the margin at 0 (the trigger at 30%): the other two are sold too
+    send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=0)), pv.admin)
+    m = 0
     slices = rebalance_fully(stack, pv)
-    assert slices >= 3
+    assert slices >= 2
     # each sold toward (never past) its target until its step is dust: the band rule would not have traded at all
     w2, d2, g2, gw2, v2, _ = _held(stack)
     for k in range(3):
