@@ -163,6 +163,11 @@ class Machine:
         gw, v = mirror.quad_form(w, cov)
         return mirror.derisk_mask(d, g, gw, v, cov, self.max_vol, P.derisk_margin_bps, P.rc_dust_wad)
 
+    def targets_below(self) -> None:
+        s = state(self.s)
+        t = [a["weightWad"] - a["bandWad"] // 4 for a in s["assets"]]
+        self._try("targets", self.v.setTargets(t), self.who.admin)
+
     def rules(self, choice: int) -> None:
         self.max_vol = MAX_VOLS[choice]
         r = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 10, self.max_vol)
@@ -231,14 +236,13 @@ STEP = st.one_of(
 )
 #: Every program starts with deposits and targets, so that upkeeps have work.
 PRELUDE = [("deposit", 0, q(1_000_000)), ("deposit", 1, q(400_000)), ("targets", 0), ("upkeep",), ("arbitrage",)]
-#: Half the programs then invest, move asset 0 up 20% (held above its target, within its band) and narrow the
-#: rules' maximum volatility to 25% (the de-risking trigger 31.25%, below the targets' 37%): the next upkeep is
-#: a de-risking sale past the band.
+#: Half the programs then invest, post targets a quarter band below every held weight (each asset held above
+#: its target, within its band) and narrow the rules' maximum volatility to 25% (the de-risking trigger 31.25%,
+#: below the held 35%): the next upkeep is a de-risking sale past the band.
 DERISK_PRELUDE = [
-    *[("upkeep",), ("arbitrage",)] * 5,
-    ("feed_move", 0, 2_000),
-    ("arbitrage",),
-    ("time", 600),
+    *[("upkeep",), ("arbitrage",)] * 8,
+    ("time", HOUR),
+    ("targets_below",),
     ("rules", 2),
     ("upkeep",),
 ]
