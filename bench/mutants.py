@@ -234,7 +234,7 @@ mutants = [
         ENGINE,
         "            if (mode == IPortfolioMath.Mode.TargetVol) {\n                pl.deriskMask",
         "            if (true) {\n                pl.deriskMask",
-        [PV + "::test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget"],
+        [PV + "::test_not_derisking_keeps_the_bands"],
     ),
     (
         "PD8 the keeper lands one slice more than its cap",

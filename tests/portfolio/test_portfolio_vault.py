@@ -956,6 +956,18 @@ def test_not_derisking_keeps_the_bands(stack: PortfolioStack, pv: Actors) -> Non
     mv = mirror.TargetRules(mirror.Mode.MIN_VARIANCE, (0,) * 3, (WAD,) * 3, 0, WAD // 10, tolerance_wad=WAD)
     send(stack.w3, stack.vault.functions.setRules(mv.as_tuple()), pv.admin)
     assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+    # RiskParity rules whose budgets are the held risk contributions (no catch-up) and whose volatility band tops
+    # out at 10% (far below the held 35%): no exemption either (the bands alone)
+    w, d, g, gw, v, cov = _held(stack)
+    assert d[0] > 0
+    budgets = tuple(wi * gi * WAD // v for wi, gi in zip(w, gw, strict=True))
+    assert not mirror.risk_contributions_off(w, gw, v, budgets, P.rc_tolerance_wad)
+    assert mirror.derisk_mask(d, g, gw, v, cov, WAD // 10, P.derisk_margin_bps, P.rc_dust_wad) & 1
+    rp = mirror.TargetRules(
+        mirror.Mode.RISK_PARITY, (0,) * 3, (WAD,) * 3, 0, WAD // 10, budget_wad=budgets, tolerance_wad=WAD // 50
+    )
+    send(stack.w3, stack.vault.functions.setRules(rp.as_tuple()), pv.admin)
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
 
 
 def test_one_band_scale_and_derisk_default() -> None:
