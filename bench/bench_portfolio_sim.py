@@ -154,6 +154,13 @@ def main() -> int:
     parser.add_argument(
         "--band-scale-bp", type=int, default=ChainOptions().band_scale_bp, help="the vault's bandScaleBp"
     )
+    parser.add_argument(
+        "--derisk-margin-bps",
+        type=int,
+        default=round(ChainOptions().derisk_margin * 10_000),
+        help="the vault's deriskMarginBps: de-risking sales are exempt from the bands while the held ex-ante vol is "
+        "above the rules' band by more than this (relative)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/portfolio_sim.txt"))
     args = parser.parse_args()
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
@@ -162,6 +169,7 @@ def main() -> int:
         ewma_fast_decay=args.fast_decay,
         ewma_fast_margin=args.fast_margin,
         band_scale_bp=args.band_scale_bp,
+        derisk_margin=args.derisk_margin_bps / 10_000,
     )
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -180,7 +188,8 @@ def main() -> int:
     lines = [
         f"Portfolio simulation (issue 11): {len(seeds)} seeds x {args.days:g} days at {args.step_hours:g} h steps, "
         f"{results[0]['source']}; keeper EWMA decay {chain.ewma_decay:g} per step (fast {chain.ewma_fast_decay:g}, "
-        f"margin {chain.ewma_fast_margin:g}), bandScaleBp {chain.band_scale_bp}",
+        f"margin {chain.ewma_fast_margin:g}), bandScaleBp {chain.band_scale_bp}, "
+        f"deriskMarginBps {round(chain.derisk_margin * 10_000)}",
         f"machine: {machine()}; wall time {wall:.0f} s with {args.jobs} jobs",
         "",
         "seed | realised vol (TV) | cost bps/y vault / calendar / 5% band (matched band) | "

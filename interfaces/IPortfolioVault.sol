@@ -72,7 +72,7 @@ interface IPortfolioVault is AutomationCompatibleInterface {
         uint16 maxSlippageBps; // a slice's price limit vs the oracle price (default 100)
         uint16 maxNavLossBps; // a slice's NAV loss bound, bps of NAV (default 25)
         uint16 costBps; // estimated one-way trading cost used by the band rule (default 40)
-        uint32 bandScaleBp; // the band rule's constant kappa, bp of 1.0 (default 4000 = 0.4)
+        uint32 bandScaleBp; // the band rule's constant kappa, bp of 1.0 (default 3500 = 0.35)
         uint64 minBandWad; // floor of every no-trade band (default 0.005e18)
         uint64 maxBandWad; // ceiling (default 0.10e18)
         uint16 budgetBps; // slippage budget capacity, bps of NAV (default 100)
@@ -80,7 +80,8 @@ interface IPortfolioVault is AutomationCompatibleInterface {
         uint16 feedDeviationBps; // swing for deposits/withdrawals against oracle latency (default 50)
         uint32 minTargetIntervalSec; // least time between two target posts (default 1 hour)
         uint64 rcToleranceWad; // risk-parity catch-up: a held risk contribution this far off its budget (default 0.05e18)
-        uint64 rcDustWad; // risk-parity catch-up: the least step it trades, weight (default 0.001e18)
+        uint64 rcDustWad; // the least step a catch-up trades (risk parity; de-risking in TargetVol), weight (default 0.001e18)
+        uint16 deriskMarginBps; // TargetVol: de-risking sales skip the bands while the held vol is above maxVol x (1 + this) (default 2500)
     }
 
     /// @notice One asset in `state()`: balance (asset units), oracle price (wad), value (quote units),
@@ -211,7 +212,8 @@ interface IPortfolioVault is AutomationCompatibleInterface {
     /// @notice Set the rebalancing parameters (admin). Hard bounds: maxSlippageBps [1, 500]; maxNavLossBps
     /// [1, 500]; costBps [1, 1000]; bandScaleBp [1, 100000]; minBandWad [1e14, maxBandWad]; maxBandWad
     /// [minBandWad, 0.5e18]; budgetBps [1, 2000]; budgetPeriodSec [1 h, 365 days]; feedDeviationBps [0, 500];
-    /// minTargetIntervalSec [60 s, 7 days]; rcToleranceWad [1e15, 0.5e18]; rcDustWad [1e14, 0.05e18]
+    /// minTargetIntervalSec [60 s, 7 days]; rcToleranceWad [1e15, 0.5e18]; rcDustWad [1e14, 0.05e18];
+    /// deriskMarginBps [0, 10000]
     /// (`ParamOutOfBounds` with the field's name, the value and the bounds).
     function setRebalanceParams(RebalanceParams calldata p) external;
 

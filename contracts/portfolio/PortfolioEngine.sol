@@ -95,6 +95,7 @@ library PortfolioEngine {
         int256 trackingVar54;
         int256 variance54;
         uint256 keepWad;
+        uint256 deriskMask;
         int256[] weights;
         int256[] targets;
         int256[] cov;
@@ -283,7 +284,8 @@ library PortfolioEngine {
         pl.asset = i;
         pl.sale = d[i] > 0;
         // back to half the band short of the target (a band's threshold), all the way in risk-parity catch-up
-        if (pl.keepWad != 0) pl.keepWad = th[i] / 2;
+        // and for a de-risking sale
+        if (pl.keepWad != 0) pl.keepWad = (pl.deriskMask >> i) & 1 == 1 ? 0 : th[i] / 2;
         pl.budgetAvailable = _checkedBudget(s, v.nav, p);
         pl.valueQuote = _sliceValue(pl, v, d[i], g[i], pl.cov[i * n + i], p);
         _fitToPool(s, e, pl, v, p.maxSlippageBps);
@@ -434,8 +436,13 @@ library PortfolioEngine {
     /// error's minimum along it) exceeds `p.rcDustWad`, and no trade for the others (the upkeeps then trade
     /// every asset off its target, not only those beyond their bands, until the contributions are back within
     /// the tolerance; a dust step would stop them: its slice rounds to nothing).
-    /// Sets `pl.variance54` (w'Sw; TargetVol and RiskParity modes, the only readers) and `pl.keepWad` to 1 when
-    /// the thresholds are the bands (0 otherwise).
+    /// In TargetVol mode while the held weights' ex-ante volatility is above the rules' band by more than
+    /// `p.deriskMarginBps` (relative: maxVol x (1 + margin)), an asset whose sale
+    /// de-risks (`RebalanceMath.deriskMask`: held above its target, its sale lowering the variance and the
+    /// tracking error, its step above `p.rcDustWad`) is exempt from its band: its threshold is `p.rcDustWad` and
+    /// it is sold all the way to its target (`pl.deriskMask`); the other assets keep their bands.
+    /// Sets `pl.variance54` (w'Sw; TargetVol and RiskParity modes, the only readers), `pl.deriskMask` and
+    /// `pl.keepWad` to 1 when the thresholds are the bands or the de-risking dust (0 otherwise).
     function _thresholds(Layout storage s, Plan memory pl, int256[] memory d, int256[] memory g)
         private
         view
@@ -453,6 +460,11 @@ library PortfolioEngine {
                 && RebalanceMath.riskContributionsOff(
                     pl.weights, gw, pl.variance54, _widen(s.rules.budgetWad), p.rcToleranceWad
                 );
+            if (mode == IPortfolioMath.Mode.TargetVol) {
+                pl.deriskMask = RebalanceMath.deriskMask(
+                    d, g, gw, pl.variance54, pl.cov, s.rules.maxVolWad, p.deriskMarginBps, p.rcDustWad
+                );
+            }
         }
         pl.keepWad = rcOff ? 0 : 1;
         if (rcOff) {
@@ -465,8 +477,11 @@ library PortfolioEngine {
         // one slot: read once
         (uint256 costBps, uint256 scaleBp, uint256 minBand, uint256 maxBand) =
             (p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
+        uint256 mask = pl.deriskMask;
         for (uint256 i; i < n; ++i) {
-            t[i] = RebalanceMath.bandWad(uint256(pl.cov[i * n + i]), costBps, scaleBp, minBand, maxBand);
+            t[i] = (mask >> i) & 1 == 1
+                ? p.rcDustWad
+                : RebalanceMath.bandWad(uint256(pl.cov[i * n + i]), costBps, scaleBp, minBand, maxBand);
         }
     }
 

@@ -296,6 +296,7 @@ contract PortfolioVault is IPortfolioVault, ERC4626, AccessControl {
         _bound("minTargetIntervalSec", p.minTargetIntervalSec, 60, 7 days);
         _bound("rcToleranceWad", p.rcToleranceWad, 1e15, WAD / 2);
         _bound("rcDustWad", p.rcDustWad, 1e14, WAD / 20);
+        _bound("deriskMarginBps", p.deriskMarginBps, 0, 10_000);
         _s.params = p;
         emit RebalanceParamsSet(p);
     }

@@ -10,7 +10,8 @@ import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 /// from values, the quadratic form x'Sx, and the distance of a variance from a band. Pure integer math,
 /// every result exact or floored as named.
 /// @dev Mirrored operation for operation by `hedgevault/portfolio/mirror.py` (`cbrt`, `band_wad`,
-/// `weights_wad`, `quad_form54`, `band_distance54`, `risk_contributions_off`). Solidity `/` on int256 truncates toward zero.
+/// `weights_wad`, `quad_form54`, `band_distance54`, `risk_contributions_off`,
+/// `derisk_mask`). Solidity `/` on int256 truncates toward zero.
 library RebalanceMath {
     /// @notice `quadForm` was given a matrix of `length` entries for `n` weights.
     error CovLengthMismatch(uint256 length, uint256 n);
@@ -121,6 +122,32 @@ library RebalanceMath {
             if (err > Math.mulDiv(tolWad * b, uint256(variance54), WAD)) return true;
         }
         return false;
+    }
+
+    /// @notice The assets a de-risking upkeep may trade past their bands (bit i of the mask): while the held
+    /// portfolio's ex-ante variance v = w'Sw (1e54 units) is above the target band by the margin,
+    /// v > floor(maxVol x (1e4 + marginBps) / 1e4)^2 x 1e18, every
+    /// asset held above its target (d_i > 0: a sale) whose sale lowers the variance and the tracking error to first
+    /// order ((Sw)_i > 0, (Sd)_i > 0) and whose step (`stepWad`: the gap, or the step to the tracking error's minimum along it) exceeds
+    /// `dustWad`; 0 when v is inside or below the band.
+    /// @dev gw = S w (1e36 units) and v from `quadForm(w, S)`, g = S d from `quadForm(d, S)`; maxVolWad <= 5e18
+    /// and marginBps <= 1e4 (the setters' bounds): the trigger <= 1e19, its square x 1e18 < 2^187; n <= 8 bits.
+    function deriskMask(
+        int256[] memory d,
+        int256[] memory g,
+        int256[] memory gw,
+        int256 variance54,
+        int256[] memory covWad,
+        uint256 maxVolWad,
+        uint256 marginBps,
+        uint256 dustWad
+    ) internal pure returns (uint256 mask) {
+        uint256 trigger = maxVolWad * (BPS + marginBps) / BPS;
+        if (variance54 <= int256(trigger * trigger * WAD)) return 0;
+        uint256 n = d.length;
+        for (uint256 i; i < n; ++i) {
+            if (d[i] > 0 && g[i] > 0 && gw[i] > 0 && stepWad(d[i], g[i], covWad[i * n + i]) > dustWad) mask |= uint256(1) << i;
+        }
     }
 
     /// @notice How far a variance v (1e54 units) lies outside [minVol^2, maxVol^2] (x 1e18), 0 inside.

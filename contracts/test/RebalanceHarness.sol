@@ -27,6 +27,30 @@ contract RebalanceHarness {
         uint256 tolWad;
     }
 
+    struct DeriskInput {
+        int256[] w;
+        int256[] t;
+        int256[] covWad;
+        uint256 maxVolWad;
+        uint256 marginBps;
+        uint256 dustWad;
+    }
+
+    /// @notice Each input's `deriskMask` (d = w - t, g = S d, gw = S w and v = w'Sw from `quadForm`, as the engine).
+    function batchDeriskMask(DeriskInput[] calldata inputs) external pure returns (uint256[] memory out) {
+        out = new uint256[](inputs.length);
+        for (uint256 k; k < inputs.length; ++k) {
+            DeriskInput calldata x = inputs[k];
+            int256[] memory d = new int256[](x.w.length);
+            for (uint256 i; i < d.length; ++i) {
+                d[i] = x.w[i] - x.t[i];
+            }
+            (int256[] memory g,) = RebalanceMath.quadForm(d, x.covWad);
+            (int256[] memory gw, int256 v) = RebalanceMath.quadForm(x.w, x.covWad);
+            out[k] = RebalanceMath.deriskMask(d, g, gw, v, x.covWad, x.maxVolWad, x.marginBps, x.dustWad);
+        }
+    }
+
     /// @notice Each input's `riskContributionsOff` (g and v from `quadForm(w, S)`, as the engine).
     function batchRcOff(RcInput[] calldata inputs) external pure returns (bool[] memory out) {
         out = new bool[](inputs.length);

@@ -22,8 +22,9 @@ mirror of ``PortfolioMath.verify``, the inverse-volatility fallback with a logge
 fails). A new target within ``min_target_change_wad`` of the current one in every asset is not posted while
 the current one still verifies (no churn).
 
-Rebalancing (slot: the vault's address). While ``checkUpkeep`` says so, simulate ``performUpkeep(performData)``
-and send it, up to ``max_upkeeps_per_pass`` slices per pass. Reasons for not acting are logged (once per
+Rebalancing (slot: the vault's address). While ``checkUpkeep`` says so, simulate ``performUpkeep(performData)`` and
+send it, each slice after the one before has landed, until ``checkUpkeep`` is false, a simulation reverts (with its
+named reason) or ``max_upkeeps_per_pass`` slices have landed in the pass. Reasons for not acting are logged (once per
 ``REPEAT_LOG_BLOCKS`` for the same reason) as ``portfolio_skip`` events with a ``reason`` key: ``paused``,
 ``budget_spent``, ``oracle_stale`` (a fail-closed oracle error), ``cov_too_soon``, ``history_short``,
 ``targets_too_soon``, ``targets_unchanged``, ``would_revert``.
@@ -79,6 +80,10 @@ class PortfolioTaskConfigError(ValueError):
     """A portfolio task setting is out of range (the keeper's config turns it into ``KeeperConfigError``)."""
 
 
+#: The most rebalancing slices one keeper pass may land for a portfolio vault (``max_upkeeps_per_pass``'s bound).
+MAX_UPKEEPS_PER_PASS = 100
+
+
 @dataclass(frozen=True)
 class PortfolioTaskConfig:
     """What the keeper does for one portfolio vault (defaults in docs/keeper.md).
@@ -94,7 +99,9 @@ class PortfolioTaskConfig:
     * ``min_target_change_wad``: a new target closer than this to the current one is not posted while the
       current one still verifies (0.5% of NAV), unless ``post_derisking`` and the new target's ex-ante
       variance is below the current one's under the posted covariance (``optimizer.derisks``).
-    * ``max_upkeeps_per_pass``: rebalancing slices one pass may land.
+    * ``max_upkeeps_per_pass``: rebalancing slices one pass may land (1..100): the pass lands slices until
+      ``checkUpkeep`` is false, a slice's simulation reverts (a named reason: ``budget_spent``, ``would_revert``
+      ...) or a slice fails, and at most this many (the simulator sets 40: a step's catch-up in one pass).
     """
 
     address: str
@@ -135,8 +142,10 @@ class PortfolioTaskConfig:
             raise PortfolioTaskConfigError(
                 f"need 3 <= min_history_points ({self.min_history_points}) <= history_points ({self.history_points})"
             )
-        if not 1 <= self.max_upkeeps_per_pass <= 20:
-            raise PortfolioTaskConfigError(f"max_upkeeps_per_pass must be 1..20, got {self.max_upkeeps_per_pass}")
+        if not 1 <= self.max_upkeeps_per_pass <= MAX_UPKEEPS_PER_PASS:
+            raise PortfolioTaskConfigError(
+                f"max_upkeeps_per_pass must be 1..{MAX_UPKEEPS_PER_PASS}, got {self.max_upkeeps_per_pass}"
+            )
         if not 0 <= self.min_target_change_wad <= 10**18:
             raise PortfolioTaskConfigError("min_target_change_wad must be in [0, 1e18]")
 

@@ -66,17 +66,18 @@ class AssetConfig:
 
 @dataclass(frozen=True)
 class RebalanceParams:
-    """``IPortfolioVault.RebalanceParams`` (field order as the Solidity struct; defaults from the API):
-    a slice's price limit 1% from the oracle, a slice loses at most 0.25% of NAV, 0.40% one-way cost for
-    the band rule, band scale 0.5, bands within [0.5%, 10%] of NAV, a slippage budget of 1% of NAV that
-    drains over 30 days, a 0.5% swing for deposits and withdrawals, targets at most hourly; in risk-parity
-    mode, upkeeps catch up every asset more than 0.1% of NAV off its target while a held risk contribution
-    is more than 5% off its budget."""
+    """``IPortfolioVault.RebalanceParams`` (field order as the Solidity struct; defaults from the API): a slice's price
+    limit 1% from the oracle, a slice loses at most 0.25% of NAV, 0.40% one-way cost for the band rule, band scale
+    0.35 (``mirror.DEFAULT_REBALANCE_PARAMS``'s), bands within [0.5%, 10%] of NAV, a slippage budget of 1% of NAV
+    that drains over 30 days, a 0.5% swing for deposits and withdrawals, targets at most hourly; in risk-parity mode,
+    upkeeps catch up every asset more than 0.1% of NAV off its target while a held risk contribution is more than 5%
+    off its budget; in target-vol mode, de-risking sales go to their targets past the bands while the held ex-ante
+    volatility is more than 25% above the rules' band."""
 
     max_slippage_bps: int = 100
     max_nav_loss_bps: int = 25
     cost_bps: int = 40
-    band_scale_bp: int = 5_000
+    band_scale_bp: int = 3_500
     min_band_wad: int = WAD // 200
     max_band_wad: int = WAD // 10
     budget_bps: int = 100
@@ -85,6 +86,7 @@ class RebalanceParams:
     min_target_interval_sec: int = 3600
     rc_tolerance_wad: int = 5 * WAD // 100
     rc_dust_wad: int = WAD // 1000
+    derisk_margin_bps: int = 2_500
 
     def as_tuple(self) -> tuple[int, ...]:
         return tuple(int(getattr(self, f.name)) for f in dataclasses.fields(self))
@@ -104,6 +106,7 @@ class RebalanceParams:
         "min_target_interval_sec": (60, 7 * DAY_SEC),
         "rc_tolerance_wad": (WAD // 1000, WAD // 2),
         "rc_dust_wad": (10**14, WAD // 20),
+        "derisk_margin_bps": (0, 10_000),
     }
 
     def problems(self) -> list[str]:

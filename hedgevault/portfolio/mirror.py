@@ -422,7 +422,7 @@ class RebalanceParams:
     max_slippage_bps: int = 100
     max_nav_loss_bps: int = 25
     cost_bps: int = 40
-    band_scale_bp: int = 4_000
+    band_scale_bp: int = 3_500
     min_band_wad: int = 5 * 10**15
     max_band_wad: int = 10**17
     budget_bps: int = 100
@@ -431,6 +431,7 @@ class RebalanceParams:
     min_target_interval_sec: int = 3_600
     rc_tolerance_wad: int = 5 * 10**16
     rc_dust_wad: int = 10**15
+    derisk_margin_bps: int = 2_500
 
     def as_tuple(self) -> tuple[int, ...]:
         return (
@@ -446,12 +447,14 @@ class RebalanceParams:
             self.min_target_interval_sec,
             self.rc_tolerance_wad,
             self.rc_dust_wad,
+            self.derisk_margin_bps,
         )
 
 
 #: Defaults for deployments and tests: 1% slippage bound per slice, 25 bp NAV loss per slice, 40 bp one-way
-#: cost in the band rule with kappa 0.4, bands in [0.5%, 10%], a budget of 1% of NAV per 30 days, 50 bp swing,
-#: targets at most hourly, risk-parity catch-up beyond 5% off the budgets down to 0.1% of NAV.
+#: cost in the band rule with kappa 0.35 (the simulator's and the deployment's too), bands in [0.5%, 10%], a
+#: budget of 1% of NAV per 30 days, 50 bp swing, targets at most hourly, risk-parity catch-up beyond 5% off the
+#: budgets down to 0.1% of NAV, de-risking sales past the bands above 1.25 x the rules' maximum volatility.
 DEFAULT_REBALANCE_PARAMS = RebalanceParams()
 
 BPS = 10_000
@@ -566,18 +569,46 @@ def risk_contributions_off(
     return False
 
 
+def derisk_mask(
+    drifts: Sequence[int],
+    gradient36: Sequence[int],
+    weight_gradient36: Sequence[int],
+    variance54: int,
+    cov_wad: Sequence[int],
+    max_vol_wad: int,
+    margin_bps: int,
+    dust_wad: int,
+) -> int:
+    """RebalanceMath.deriskMask: while v = w'Sw > floor(maxVol x (1e4 + margin) / 1e4)^2 x 1e18 (the held weights'
+    ex-ante volatility above the target band by more than the margin, relative), bit i for every asset held above its
+    target (d_i > 0) whose sale lowers the variance and the tracking error to first order ((Sw)_i > 0, (Sd)_i > 0)
+    and whose step exceeds the dust; 0 otherwise. g = S d and gw = S w (1e36 units), v from ``quad_form(w, S)``."""
+    trigger = max_vol_wad * (BPS + margin_bps) // BPS
+    if variance54 <= trigger * trigger * WAD:
+        return 0
+    n = len(drifts)
+    mask = 0
+    for i in range(n):
+        d, g, gw = drifts[i], gradient36[i], weight_gradient36[i]
+        if d > 0 and g > 0 and gw > 0 and step_wad(d, g, cov_wad[i * n + i]) > dust_wad:
+            mask |= 1 << i
+    return mask
+
+
 def choose_asset(
     drifts: Sequence[int],
     gradient36: Sequence[int],
     cov_wad: Sequence[int],
     p: RebalanceParams,
     rc_off: bool = False,
+    derisk: int = 0,
 ) -> int | None:
     """The asset an upkeep trades (PortfolioEngine._choose with ``_thresholds``): more than its threshold from
     its target with d_i g_i > 0, sales first, then the largest |d_i| / threshold_i; the threshold is the
     asset's band, or when ``rc_off`` (risk-parity mode with a risk contribution of the held weights off its
     budget by more than ``p.rc_tolerance_wad``) ``p.rc_dust_wad`` for an asset whose step exceeds it and no
-    trade (2^256 - 1) for the others; None when there is none."""
+    trade (2^256 - 1) for the others; otherwise ``p.rc_dust_wad`` for the de-risking assets (bit i of
+    ``derisk``, :func:`derisk_mask`); None when there is none."""
     n = len(drifts)
     best: int | None = None
     best_gap, best_band, best_sale = 0, 1, False
@@ -588,6 +619,8 @@ def choose_asset(
         if rc_off:
             dust = p.rc_dust_wad
             band = dust if step_wad(d, g, cov_wad[i * n + i]) > dust else 2**256 - 1
+        elif (derisk >> i) & 1:
+            band = p.rc_dust_wad
         else:
             band = band_for(p, cov_wad[i * n + i])
         if gap <= band:
@@ -609,26 +642,33 @@ def plan_slice(
     p: RebalanceParams,
     budget_available: int,
     risk_budgets_wad: Sequence[int] | None = None,
+    max_vol_wad: int | None = None,
 ) -> Slice | None:
     """The slice ``performUpkeep`` trades (PortfolioEngine.plan), None where it reverts ``NoRebalanceNeeded``
     (the budget check, ``SlippageBudgetSpent``, is :func:`budget_needed`'s). ``risk_budgets_wad``: the
-    rules' budgets in risk-parity mode (None in the other modes)."""
+    rules' budgets in risk-parity mode; ``max_vol_wad``: the rules' upper volatility in target-vol mode
+    (the de-risking exemption); None in the other modes."""
     nav = quote_balance + sum(values)
     w = weights_wad(values, nav)
     d = [wi - ti for wi, ti in zip(w, targets_wad, strict=True)]
     g, _ = quad_form(d, cov_wad)
     rc_off = False
+    derisk = 0
     if risk_budgets_wad is not None:
         gw, v = quad_form(w, cov_wad)
         rc_off = risk_contributions_off(w, gw, v, risk_budgets_wad, p.rc_tolerance_wad)
-    i = choose_asset(d, g, cov_wad, p, rc_off)
+    elif max_vol_wad is not None:
+        gw, v = quad_form(w, cov_wad)
+        derisk = derisk_mask(d, g, gw, v, cov_wad, max_vol_wad, p.derisk_margin_bps, p.rc_dust_wad)
+    i = choose_asset(d, g, cov_wad, p, rc_off, derisk)
     if i is None or nav == 0:
         return None
     n = len(values)
     sale = d[i] > 0
     slip = p.max_slippage_bps
-    # back to half the band short of the target; all the way in risk-parity catch-up (PortfolioEngine.plan)
-    keep = 0 if rc_off else band_for(p, cov_wad[i * n + i]) // 2
+    # back to half the band short of the target; all the way in risk-parity catch-up and for a de-risking sale
+    # (PortfolioEngine.plan)
+    keep = 0 if rc_off or (derisk >> i) & 1 else band_for(p, cov_wad[i * n + i]) // 2
     value = min(step_wad(d[i], g[i], cov_wad[i * n + i]), abs(d[i]) - keep) * nav // WAD
     loss_room = nav * p.max_nav_loss_bps // BPS
     value = min(value, (loss_room - 2) * BPS // slip if loss_room > 2 else 0)

@@ -315,6 +315,49 @@ def test_a_deposit_is_invested_in_bounded_slices_toward_the_targets(
     assert not stack.vault.functions.checkUpkeep(b"").call()[0]
 
 
+def test_a_pass_lands_slices_until_check_upkeep_is_false_or_the_cap(
+    stack: PortfolioStack, history: History, keeper: LocalAccount
+) -> None:
+    """One pass with a cap high enough (40, the simulator's) lands slices one after the other until
+    ``checkUpkeep`` is false (the deposit invested within the bands, or a pool at its limit until arbitrage);
+    with a cap of 2 it lands exactly 2 while ``checkUpkeep`` still asks for more."""
+    assert stack.vault is not None
+    depositor = str(stack.w3.eth.accounts[1])
+    snapshot = rpc(stack.w3, "evm_snapshot")
+    k = _invested(stack, keeper, depositor, max_upkeeps_per_pass=2)
+    records = k.tick()
+    slices = [r for r in records if r.kind == "rebalance"]
+    assert [r.status for r in slices] == ["success", "success"], records
+    assert stack.vault.functions.checkUpkeep(b"").call()[0]
+    rpc(stack.w3, "evm_revert", snapshot)
+    k = _invested(stack, keeper, depositor, max_upkeeps_per_pass=40)
+    records = k.tick()
+    slices = [r for r in records if r.kind == "rebalance"]
+    assert len(slices) > 2 and all(r.status == "success" for r in slices), records
+    assert len(slices) < 40
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+
+
+def test_a_pass_stops_on_a_named_revert(stack: PortfolioStack, history: History, keeper: LocalAccount) -> None:
+    """``checkUpkeep`` true but the slice's simulation reverts (rules whose volatility band, 1-2%, the first buy
+    would overshoot: ``VolMovedAwayFromBand``): the pass records the skip with the error's name, sends nothing
+    and stops there, far below its cap."""
+    assert stack.vault is not None
+    depositor = str(stack.w3.eth.accounts[1])
+    k = _invested(stack, keeper, depositor, max_upkeeps_per_pass=40)
+    narrow = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 100, WAD // 50)
+    stack.w3.eth.wait_for_transaction_receipt(
+        stack.vault.functions.setRules(narrow.as_tuple()).transact({"from": stack.admin})
+    )
+    assert stack.vault.functions.checkUpkeep(b"").call()[0]
+    sent = stack.w3.eth.get_transaction_count(keeper.address)
+    records = k.tick()
+    upkeeps = [r for r in records if r.kind in ("rebalance", "skip")]
+    assert len(upkeeps) == 1 and upkeeps[0].kind == "skip", records
+    assert "VolMovedAwayFromBand" in str(upkeeps[0].reason), upkeeps[0]
+    assert stack.w3.eth.get_transaction_count(keeper.address) == sent
+
+
 def test_paused_vault_and_stale_oracles_are_skips_with_reasons(
     stack: PortfolioStack, history: History, keeper: LocalAccount, caplog: pytest.LogCaptureFixture
 ) -> None:

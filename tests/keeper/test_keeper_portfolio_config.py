@@ -47,7 +47,7 @@ def test_a_portfolio_alone_is_enough_and_defaults_apply(tmp_path: Path) -> None:
         (f"[[portfolios]]\naddress = '{VAULT}'\newma_fast_decay = -0.1\n", "ewma_fast_decay must be 0 .off. or in"),
         (f"[[portfolios]]\naddress = '{VAULT}'\newma_fast_margin = -0.01\n", r"ewma_fast_margin must be in \[0, 10\]"),
         (f"[[portfolios]]\naddress = '{VAULT}'\nmin_history_points = 2\n", "need 3 <= min_history_points"),
-        (f"[[portfolios]]\naddress = '{VAULT}'\nmax_upkeeps_per_pass = 21\n", "max_upkeeps_per_pass must be 1..20"),
+        (f"[[portfolios]]\naddress = '{VAULT}'\nmax_upkeeps_per_pass = 101\n", "max_upkeeps_per_pass must be 1..100"),
         (f"[[portfolios]]\naddress = '{VAULT}'\ncov_interval_sec = 0\n", "cov_interval_sec must be a positive"),
         (f"[[portfolios]]\naddress = '{VAULT}'\ncolour = 1\n", r"unknown keys \['colour'\]"),
         ("[[portfolios]]\nname = 'x'\n", "must be a table with an address"),

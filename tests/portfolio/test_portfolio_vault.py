@@ -304,6 +304,8 @@ RC_BOUNDS = (
     ("rcToleranceWad", "rc_tolerance_wad", 10**15, WAD // 2),
     ("rcDustWad", "rc_dust_wad", 10**14, WAD // 20),
 )
+#: The de-risking exemption's margin: name, field, bounds (0 is the type's least value: only one past the top).
+DERISK_BOUNDS = ("deriskMarginBps", "derisk_margin_bps", 0, 10_000)
 
 
 def test_risk_parity_catch_up_defaults_are_the_former_constants(stack: PortfolioStack) -> None:
@@ -323,6 +325,21 @@ def test_risk_parity_catch_up_bounds(
         got = reverts(v.setRebalanceParams(_params(**{field: bad})), pv.admin, "ParamOutOfBounds")
         assert bytes(got[0]).rstrip(b"\0").decode() == name and got[1:] == (bad, low, high)
         assert config.RebalanceParams(**{field: bad}).problems()
+    for good in (low, high):
+        send(stack.w3, v.setRebalanceParams(_params(**{field: good})), pv.admin)
+        assert tuple(v.rebalanceParams().call()) == _params(**{field: good})
+        assert not config.RebalanceParams(**{field: good}).problems()
+
+
+def test_derisk_margin_bounds(stack: PortfolioStack, pv: Actors) -> None:
+    """deriskMarginBps accepted at 0 and 10,000 and refused at 10,001 with `ParamOutOfBounds(name, value, min,
+    max)`; the Python config's check says the same; the default is the deployment's."""
+    name, field, low, high = DERISK_BOUNDS
+    v = stack.vault.functions
+    assert P.derisk_margin_bps == config.RebalanceParams().derisk_margin_bps == 2_500
+    got = reverts(v.setRebalanceParams(_params(**{field: high + 1})), pv.admin, "ParamOutOfBounds")
+    assert bytes(got[0]).rstrip(b"\0").decode() == name and got[1:] == (high + 1, low, high)
+    assert config.RebalanceParams(**{field: high + 1}).problems()
     for good in (low, high):
         send(stack.w3, v.setRebalanceParams(_params(**{field: good})), pv.admin)
         assert tuple(v.rebalanceParams().call()) == _params(**{field: good})
@@ -353,8 +370,8 @@ def test_bands_follow_the_cube_root_rule(stack: PortfolioStack) -> None:
     s = state(stack)
     for i, a in enumerate(s["assets"]):
         assert a["bandWad"] == mirror.band_for(P, cov[i * 3 + i])
-    # (0.004 x 0.36)^(1/3) x 0.4 = 4.5% for the 60% asset
-    assert abs(s["assets"][0]["bandWad"] - 45_169_729_386_289_367) == 0
+    # (0.004 x 0.36)^(1/3) x 0.35 = 3.95% for the 60% asset
+    assert abs(s["assets"][0]["bandWad"] - 39_523_513_213_003_196) == 0
 
 
 def test_bands_clamp(stack: PortfolioStack, pv: Actors) -> None:
@@ -802,11 +819,163 @@ def test_risk_parity_upkeep_trades_every_asset_off_its_risk_budget(stack: Portfo
     assert slices >= 2  # not only the asset that moved
     assert max(_rc_errors(state(stack), cov, budgets)) <= 0.05
     assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
-    # target-vol rules over the same held weights: the bands alone decide, and nothing is out of band
+    # target-vol rules over the same held weights (a band up to 300%: no de-risking exemption): the bands alone
+    # decide, and nothing is out of band
     advance(stack, HOUR)
     stack.set_price(1, price * 92 // 100)
     stack.move_pool_price(1, price * 92 // 100, pv.arb)
     advance(stack, 600)
     assert stack.vault.functions.checkUpkeep(b"").call()[0]
-    send(stack.w3, stack.vault.functions.setRules(default_rules(3).as_tuple()), pv.admin)
+    wide = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 10, 3 * WAD)
+    send(stack.w3, stack.vault.functions.setRules(wide.as_tuple()), pv.admin)
     assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+
+
+# ----------------------------------------------------------------------------- de-risking exempt from the bands
+
+
+def _held(stack: PortfolioStack) -> tuple[list[int], list[int], list[int], list[int], int, list[int]]:
+    """(weights, d = w - t, S d, S w, w'Sw, S) of the held portfolio now."""
+    s = state(stack)
+    cov = cov_now(stack)
+    w = [a["weightWad"] for a in s["assets"]]
+    d = [a["weightWad"] - a["targetWad"] for a in s["assets"]]
+    g, _ = mirror.quad_form(d, cov)
+    gw, v = mirror.quad_form(w, cov)
+    return w, d, g, gw, v, cov
+
+
+def _trigger_margin(v: int, max_vol: int) -> int:
+    """The largest deriskMarginBps whose trigger floor(maxVol x (1e4 + m) / 1e4) stays below the held volatility:
+    the exemption holds at it and not one bp above (the variance's boundary, v > trigger^2 x 1e18)."""
+    m = 0
+    while (max_vol * (10_000 + m + 1) // 10_000) ** 2 * WAD < v:
+        m += 1
+    return m
+
+
+def test_derisking_sale_is_exempt_from_its_band_at_the_margin(stack: PortfolioStack, pv: Actors) -> None:
+    """TargetVol: every asset held above its target by half its band (the band rule: no upkeep) is sold all the
+    way to its target while the held ex-ante volatility is above maxVol x (1 + deriskMarginBps), with the margin
+    at its boundary (exempt at it, not one bp above, the mirror's plan_slice agreeing to the unit); then nothing
+    is left to do, however often upkeep is called."""
+    deposit(stack, pv.depositor, q(1_000_000))
+    set_targets(stack)
+    rebalance_fully(stack, pv)
+    advance(stack, HOUR)
+    held = state(stack)["assets"]
+    bands = [a["bandWad"] for a in held]
+    lower = [a["weightWad"] - a["bandWad"] // 2 for a in held]  # every asset held half its band above
+    set_targets(stack, lower)
+    w, d, g, gw, v, cov = _held(stack)
+    assert all(0 < x < b for x, b in zip(d, bands, strict=True))
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]  # the bands alone (max vol 40%: below it)
+    narrow = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 10, 3 * WAD // 10)
+    send(stack.w3, stack.vault.functions.setRules(narrow.as_tuple()), pv.admin)  # targets stay
+    m = _trigger_margin(v, narrow.max_vol_wad)
+    assert 0 < m < 10_000
+    assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 0b111
+    assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, m + 1, P.rc_dust_wad) == 0
+    send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=m + 1)), pv.admin)
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+    assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
+    send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=m)), pv.admin)
+    ok, data = stack.vault.functions.checkUpkeep(b"").call()
+    assert ok
+    s = state(stack)
+    p_m = mirror.RebalanceParams(**{**P.__dict__, "derisk_margin_bps": m})
+    plan = mirror.plan_slice(
+        [a["valueQuote"] for a in s["assets"]],
+        s["quote"],
+        [a["priceWad"] for a in s["assets"]],
+        [a.decimals for a in stack.config.assets],
+        6,
+        lower,
+        cov,
+        p_m,
+        s["budgetAvailable"],
+        max_vol_wad=narrow.max_vol_wad,
+    )
+    assert plan is not None and plan.sale and int.from_bytes(data, "big") == plan.asset
+    i = plan.asset
+    # all the way to the target (every d_j > 0: the tracking error's minimum along i lies beyond it), not to half
+    # the band: the step is the whole gap
+    assert mirror.step_wad(d[i], g[i], cov[i * 3 + i]) == d[i]
+    assert plan.value_quote == d[i] * s["nav"] // WAD
+    assert tuple(stack.vault.functions.previewRebalance().call()) == (plan.asset, True, plan.units, plan.value_quote)
+    # at the boundary margin one sale ends the exemption (the held volatility falls below the trigger): the
+    # de-risking stops itself, and the bands hold the rest
+    send(stack.w3, stack.vault.functions.performUpkeep(b""), pv.keeper)
+    _w1, d1, g1, gw1, v1, _ = _held(stack)
+    assert v1 < v and mirror.derisk_mask(d1, g1, gw1, v1, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 0
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+    # the margin at 0 (the trigger at 30%): the other two are sold too
+    send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=0)), pv.admin)
+    m = 0
+    slices = rebalance_fully(stack, pv)
+    assert slices >= 2
+    # each sold toward (never past) its target until its step is dust: the band rule would not have traded at all
+    w2, d2, g2, gw2, v2, _ = _held(stack)
+    for k in range(3):
+        assert lower[k] <= w2[k] < w[k] and 0 <= d2[k] < d[k]
+        assert mirror.step_wad(d2[k], g2[k], cov[k * 3 + k]) <= P.rc_dust_wad or d2[k] * g2[k] <= 0
+    assert mirror.derisk_mask(d2, g2, gw2, v2, cov, narrow.max_vol_wad, m, P.rc_dust_wad) == 0
+    # the attacker calling upkeep again and again: nothing to trade (every slice moved toward the target)
+    for _ in range(3):
+        assert upkeep_error(stack, pv.attacker) == "NoRebalanceNeeded"
+
+
+def test_not_derisking_keeps_the_bands(stack: PortfolioStack, pv: Actors) -> None:
+    """The exemption is for sales that de-risk in TargetVol mode only: an asset held below its target within its
+    band (a buy) is not traded while the volatility is above the trigger; a moved pool changes nothing (the
+    weights are at the oracle's prices); in MinVariance mode the same drift is left to the bands."""
+    deposit(stack, pv.depositor, q(1_000_000))
+    set_targets(stack)
+    rebalance_fully(stack, pv)
+    advance(stack, HOUR)
+    held = state(stack)["assets"]
+    higher = (held[0]["weightWad"] + held[0]["bandWad"] // 2, TARGETS[1], TARGETS[2])  # asset 0 held below it
+    set_targets(stack, higher)
+    _w, d, g, gw, v, cov = _held(stack)
+    assert d[0] < 0 and all(abs(x) <= a["bandWad"] for x, a in zip(d, state(stack)["assets"], strict=True))
+    narrow = mirror.TargetRules(mirror.Mode.TARGET_VOL, (0,) * 3, (WAD,) * 3, WAD // 10, 3 * WAD // 10)
+    send(stack.w3, stack.vault.functions.setRules(narrow.as_tuple()), pv.admin)
+    send(stack.w3, stack.vault.functions.setRebalanceParams(_params(derisk_margin_bps=0)), pv.admin)
+    assert v > narrow.max_vol_wad**2 * WAD  # above the trigger
+    assert mirror.derisk_mask(d, g, gw, v, cov, narrow.max_vol_wad, 0, P.rc_dust_wad) & 1 == 0
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+    # an attacker pushing a pool does not move the weights the rule reads
+    stack.move_pool_price(1, stack.config.assets[1].price_wad * 10_060 // 10_000, pv.attacker)
+    assert upkeep_error(stack, pv.attacker) == "NoRebalanceNeeded"
+    # MinVariance rules over held weights above their targets: no exemption (the bands alone)
+    stack.arbitrage(pv.arb)
+    send(stack.w3, stack.vault.functions.setRules(default_rules(3).as_tuple()), pv.admin)
+    advance(stack, HOUR)
+    held = state(stack)["assets"]
+    set_targets(stack, (held[0]["weightWad"] - held[0]["bandWad"] // 2, TARGETS[1], TARGETS[2]))
+    mv = mirror.TargetRules(mirror.Mode.MIN_VARIANCE, (0,) * 3, (WAD,) * 3, 0, WAD // 10, tolerance_wad=WAD)
+    send(stack.w3, stack.vault.functions.setRules(mv.as_tuple()), pv.admin)
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+    # RiskParity rules whose budgets are the held risk contributions (no catch-up) and whose volatility band tops
+    # out at 10% (far below the held 35%): no exemption either (the bands alone)
+    w, d, g, gw, v, cov = _held(stack)
+    assert d[0] > 0
+    budgets = tuple(wi * gi * WAD // v for wi, gi in zip(w, gw, strict=True))
+    assert not mirror.risk_contributions_off(w, gw, v, budgets, P.rc_tolerance_wad)
+    assert mirror.derisk_mask(d, g, gw, v, cov, WAD // 10, P.derisk_margin_bps, P.rc_dust_wad) & 1
+    rp = mirror.TargetRules(
+        mirror.Mode.RISK_PARITY, (0,) * 3, (WAD,) * 3, 0, WAD // 10, budget_wad=budgets, tolerance_wad=WAD // 50
+    )
+    send(stack.w3, stack.vault.functions.setRules(rp.as_tuple()), pv.admin)
+    assert not stack.vault.functions.checkUpkeep(b"").call()[0]
+
+
+def test_one_band_scale_and_derisk_default() -> None:
+    """The vault's defaults (the mirror's, the interface's comment), the deployment config's and the simulator's
+    (chain and model) are one set: bandScaleBp 3500, deriskMarginBps 2500."""
+    from hedgevault.sim.portfolio.model import BandRule
+    from hedgevault.sim.portfolio.onchain import ChainOptions
+
+    assert config.RebalanceParams().as_tuple() == P.as_tuple()
+    assert P.band_scale_bp == ChainOptions().band_scale_bp == BandRule().band_scale_bp == 3_500
+    assert round(ChainOptions().derisk_margin * 10_000) == P.derisk_margin_bps == 2_500

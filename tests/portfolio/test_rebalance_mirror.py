@@ -156,3 +156,47 @@ def test_risk_contributions_off_matches(rh: Contract) -> None:
         hits += expected[-1]
     assert 0 < hits < len(inputs)
     assert rh.functions.batchRcOff(inputs).call(CALL) == expected
+
+
+def test_derisk_mask_matches(rh: Contract) -> None:
+    """RebalanceMath.deriskMask against the mirror on random long-only weights, targets and covariances, with the
+    trigger (maxVol x (1 + margin)) at the held volatility's floor and one unit above it (the variance's
+    boundary), the margin at 0, 1 bp and random, and the dust at an asset's step and one below it."""
+    rng = random.Random(16)
+    inputs, expected = [], []
+    for k in range(600):
+        n = rng.randint(1, 8)
+        cov = _random_cov(rng, n)
+        cuts = sorted(rng.randrange(WAD) for _ in range(n))
+        w = [b - a for a, b in zip([0, *cuts[:-1]], cuts, strict=True)]
+        t = [max(0, wi - rng.randrange(WAD // 10)) if rng.random() < 0.7 else rng.randrange(WAD // n) for wi in w]
+        d = [wi - ti for wi, ti in zip(w, t, strict=True)]
+        g, _ = mirror.quad_form(d, cov)
+        gw, v = mirror.quad_form(w, cov)
+        vol = mirror.vol_wad(v)
+        margin = rng.choice([0, 1, rng.randrange(10_001)])
+        if k % 3 == 0:  # the boundary: the trigger at the held volatility's floor, or one unit above it
+            margin = 0
+            max_vol = max(0, vol + rng.choice([0, 1]))
+        else:
+            max_vol = rng.randrange(5 * WAD // 10)
+        steps = [mirror.step_wad(di, gi, cov[i * n + i]) for i, (di, gi) in enumerate(zip(d, g, strict=True))]
+        dust = rng.choice([10**15, max(steps), max(0, max(steps) - 1), rng.randrange(WAD // 20)])
+        inputs.append((w, t, cov, max_vol, margin, dust))
+        expected.append(mirror.derisk_mask(d, g, gw, v, cov, max_vol, margin, dust))
+    # the exact boundary: one asset held whole, S = vol^2 (from basis points: exact), so w'Sw = vol^2 x 1e18: the
+    # trigger at vol is not exceeded, one unit below it is
+    for vol_bp in (1_000, 2_000, 6_000):
+        cov = [vol_bp * vol_bp * 10**10]
+        vol = vol_bp * 10**14
+        for max_vol, margin, want in ((vol, 0, 0), (vol - 1, 0, 1), (vol * 10_000 // 12_500, 2_500, 0)):
+            w, t = [WAD], [WAD // 2]
+            g, _ = mirror.quad_form([WAD // 2], cov)
+            gw, v = mirror.quad_form(w, cov)
+            assert v == vol * vol * WAD
+            got = mirror.derisk_mask([WAD // 2], g, gw, v, cov, max_vol, margin, 10**15)
+            assert got == want, (vol_bp, max_vol, margin)
+            inputs.append((w, t, cov, max_vol, margin, 10**15))
+            expected.append(got)
+    assert 0 < sum(m != 0 for m in expected) < len(expected)
+    assert rh.functions.batchDeriskMask(inputs).call(CALL) == expected

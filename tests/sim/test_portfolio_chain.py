@@ -26,7 +26,15 @@ BUSY = FlowParams(deposit_prob=0.25, withdraw_prob=0.25, withdraw_min=0.3, withd
 def gbm(tmp_path_factory: pytest.TempPathFactory) -> PortfolioOutput:
     out = tmp_path_factory.mktemp("pf-gbm")
     options = PortfolioOptions(
-        days=3, step_hours=4, seed=5, scenario="gbm", out_dir=out, quiet=True, chain=ChainOptions(flows=BUSY)
+        days=3,
+        step_hours=4,
+        seed=5,
+        scenario="gbm",
+        out_dir=out,
+        quiet=True,
+        # narrow bands (bandScaleBp 1000, the simulator's former default): the busy flows' rebalancing spends the
+        # budget within the 3 days (at the default 3500 it lasts: fewer, larger-band trades)
+        chain=ChainOptions(flows=BUSY, band_scale_bp=1_000),
     )
     return run_portfolio(options)
 

@@ -136,7 +136,7 @@ def test_model_targets_hold_the_target_vol_and_fall_in_the_crash() -> None:
     rules = default_rules("target-vol", 3)
     series = target_series(p, params, rules, KeeperModel(), BandRule())
     for t, cov in zip(series.targets, series.covariances, strict=True):
-        assert 0.19 <= math.sqrt(t @ cov @ t) <= 0.21
+        assert rules.min_vol_wad / WAD <= math.sqrt(t @ cov @ t) <= rules.max_vol_wad / WAD  # 18-22%
     first, last = p.crash_steps or (0, 0)
     assert series.targets[last].sum() < 0.8 * series.targets[first].sum(), "targets must de-risk in the crash"
 
@@ -191,3 +191,17 @@ def test_bad_input_is_one_line_and_exit_2(
     assert code == 2
     assert message in err, err
     assert "\n" not in err and "Traceback" not in err
+
+
+def test_model_derisking_assets_are_the_vaults_rule() -> None:
+    """The model's de-risking exemption (``bl.derisking_assets``, the vault's ``deriskMask``): above the trigger
+    volatility, every asset held above its target whose sale lowers w'Sw and d'Sd and whose step exceeds the
+    dust; none at or below the trigger, none for an asset held below its target."""
+    cov = np.array([[0.36, 0.24], [0.24, 0.25]])  # vols 60% / 50%, correlation 0.8
+    w = np.array([0.4, 0.3])
+    vol = math.sqrt(float(w @ cov @ w))
+    t_low = np.array([0.38, 0.29])
+    assert bl.derisking_assets(w, t_low, cov, vol * 0.99) == [0, 1]
+    assert bl.derisking_assets(w, t_low, cov, vol * 1.01) == []
+    assert bl.derisking_assets(w, np.array([0.38, 0.31]), cov, vol * 0.99) == [0]
+    assert bl.derisking_assets(w, np.array([0.3995, 0.29]), cov, vol * 0.99, dust=0.001) == [1]

@@ -134,10 +134,13 @@ def run_strategy(
     covariances: Sequence[Matrix] | None = None,
     rc_tolerance: float = 0.05,
     rc_dust: float = RC_DUST,
+    max_vol: float | None = None,
 ) -> StrategyRun:
     """Run ``policy`` on ``paths`` from ``nav0`` quote. The start is the first targets (or ``start_weights``)
     bought at the oracle prices at no cost: the initial allocation is not rebalancing, and every strategy
-    starts from the same one (the on-chain vault's, after its deposits are invested)."""
+    starts from the same one (the on-chain vault's, after its deposits are invested). ``max_vol`` (target-vol
+    mode, with ``covariances``): the vault's de-risking exemption (:func:`derisking_assets`), whose assets are
+    sold to their targets past their bands."""
     prices = paths.prices()
     steps, n = prices.shape
     t = np.asarray(targets, dtype=np.float64)
@@ -171,18 +174,24 @@ def run_strategy(
             k, paths.times_sec[k], last_sec, weights, t[k], None if bands is None else bands[k]
         )
         rounds = 0
-        edge = policy.edge
+        edges = np.full(n, policy.edge)
         if risk_budgets is not None and covariances is not None:
             catch_up = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance, rc_dust)
             if catch_up:  # risk-parity catch-up: every asset off its target, all the way
-                chosen, edge = sorted(set(chosen) | set(catch_up)), 0.0
+                chosen = sorted(set(chosen) | set(catch_up))
+                edges[:] = 0.0
+        elif max_vol is not None and covariances is not None:
+            derisking = derisking_assets(weights, t[k], covariances[k], max_vol, rc_dust)
+            if derisking:  # de-risking sales exempt from the band, all the way to the target
+                chosen = sorted(set(chosen) | set(derisking))
+                edges[derisking] = 0.0
         if chosen:
             last_sec = paths.times_sec[k]
         while chosen:
             rounds += 1
             gaps = {i: float(t[k][i] * nav - balances[i] * p[i]) for i in chosen}
-            if edge > 0 and bands is not None:  # stop short of the target, inside the band
-                gaps = {i: g - np.sign(g) * min(abs(g), edge * bands[k][i] * nav) for i, g in gaps.items()}
+            if bands is not None:  # stop short of the target, inside the band
+                gaps = {i: g - np.sign(g) * min(abs(g), edges[i] * bands[k][i] * nav) for i, g in gaps.items()}
             gaps = {i: g for i, g in gaps.items() if abs(g) > MIN_TRADE_FRACTION * nav}
             for i in sorted(gaps, key=lambda i: gaps[i]):  # sales (negative gaps) first
                 gap = gaps[i]
@@ -209,7 +218,7 @@ def run_strategy(
             nav = quote + float(balances @ p)
             weights = balances * p / nav
             chosen = _rc_round(weights, t[k], covariances[k], risk_budgets, rc_tolerance, rc_dust)
-            edge = 0.0
+            edges[:] = 0.0
         nav = quote + float(balances @ p)
         out.nav[k] = nav
         out.weights[k] = balances * p / nav
@@ -227,6 +236,18 @@ def rc_offenders(weights: Vector, cov: Matrix, budgets: Vector, tolerance: float
         return list(range(len(w)))
     rc = w * (cov @ w) / variance
     return [i for i in range(len(w)) if abs(rc[i] / budgets[i] - 1) > tolerance]
+
+
+def derisking_assets(weights: Vector, targets: Vector, cov: Matrix, max_vol: float, dust: float = RC_DUST) -> list[int]:
+    """Target-vol mode (``RebalanceMath.deriskMask``): while the held weights' ex-ante volatility sqrt(w'Sw) is
+    above ``max_vol``, every asset held above its target whose sale lowers the variance and the tracking error
+    to first order ((Sw)_i > 0, (Sd)_i > 0) and whose step min(d_i, (Sd)_i / S_ii) exceeds ``dust``."""
+    w = np.asarray(weights, dtype=np.float64)
+    if float(w @ cov @ w) <= max_vol * max_vol:
+        return []
+    d = w - np.asarray(targets, dtype=np.float64)
+    gw, g = cov @ w, cov @ d
+    return [i for i in range(len(w)) if d[i] > 0 and g[i] > 0 and gw[i] > 0 and min(d[i], g[i] / cov[i, i]) > dust]
 
 
 def _rc_round(

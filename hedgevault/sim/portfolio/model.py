@@ -23,7 +23,15 @@ from numpy.typing import NDArray
 
 from hedgevault.portfolio import mirror, optimizer
 from hedgevault.portfolio.errors import PortfolioError
-from hedgevault.portfolio.mirror import DEFAULT_COV_PARAMS, WAD, CovParams, Mode, TargetRules, covariance_wad
+from hedgevault.portfolio.mirror import (
+    DEFAULT_COV_PARAMS,
+    DEFAULT_REBALANCE_PARAMS,
+    WAD,
+    CovParams,
+    Mode,
+    TargetRules,
+    covariance_wad,
+)
 from hedgevault.sim.portfolio.market import YEAR_SEC, MarketParams, Paths
 
 Matrix = NDArray[np.float64]
@@ -33,13 +41,14 @@ MODES = {"target-vol": Mode.TARGET_VOL, "risk-parity": Mode.RISK_PARITY, "min-va
 
 
 def default_rules(mode: str, n: int, target_vol: float = 0.20) -> TargetRules:
-    """The demo's rules: long-only, at most 60% an asset; target-vol: a band of +-1 point around
-    ``target_vol``; risk parity: equal budgets within 2% of the portfolio variance; min variance: KKT within
-    1%."""
+    """The demo's rules: long-only, at most 60% an asset; target-vol: a band of +-10% relative around ``target_vol`` (as
+    the on-chain run's: 18-22% for 20%); risk parity: equal budgets within 2% of the portfolio variance; min
+    variance: KKT within 1%."""
     zero = (0,) * n
     cap = (6 * WAD // 10,) * n
     if mode == "target-vol":
-        lo, hi = round((target_vol - 0.01) * WAD), round((target_vol + 0.01) * WAD)
+        # the on-chain run's band (``PortfolioSim.portfolio_config``), to the same wad
+        lo, hi = round(target_vol * 0.9 * 100) * WAD // 100, round(target_vol * 1.1 * 100) * WAD // 100
         return TargetRules(Mode.TARGET_VOL, zero, cap, min_vol_wad=lo, max_vol_wad=hi)
     band = (0, 3 * WAD)  # risk parity and min variance are fully invested: the fallback scales into the band
     if mode == "risk-parity":
@@ -83,10 +92,10 @@ def band_wad(cost_bps: int, band_scale_bp: int, sigma_wad: int, min_band_wad: in
 @dataclass(frozen=True)
 class BandRule:
     """The vault's band parameters (``RebalanceParams``: costBps, bandScaleBp, minBandWad, maxBandWad); the
-    simulator's default scale is 0.1 (bands of 1.0-1.4% of NAV for the demo's 50-80% volatilities)."""
+    simulator's default scale is the vault's, 0.35 (bands of 3.5-4.8% of NAV for the demo's 50-80% volatilities)."""
 
     cost_bps: int = 40
-    band_scale_bp: int = 1_000
+    band_scale_bp: int = DEFAULT_REBALANCE_PARAMS.band_scale_bp
     min_band_wad: int = WAD // 200
     max_band_wad: int = WAD // 10
 

@@ -45,6 +45,7 @@ from hedgevault.chain import freeze_clock, latest_timestamp, local_node
 from hedgevault.chain.abi import Call, decode_log, event_table
 from hedgevault.chain.rpc import Reverted
 from hedgevault.keys import anvil_account
+from hedgevault.portfolio.mirror import DEFAULT_REBALANCE_PARAMS
 from hedgevault.sim.errors import SimulationError
 from hedgevault.sim.portfolio import baselines as bl
 from hedgevault.sim.portfolio.baselines import VaultRun
@@ -91,15 +92,19 @@ class ChainOptions:
     ``ewma_decay`` per step-long sample over ``history_steps`` samples, raised to a fast EWMA's volatilities
     (``ewma_fast_decay``, 0: off) beyond ``ewma_fast_margin``; the vault's band scale
     (``RebalanceParams.bandScaleBp``) and risk-parity catch-up (``rcToleranceWad``, ``rcDustWad``, as
-    fractions); flows. The off-chain model uses the same decay, band scale and catch-up."""
+    fractions); the keeper's slices per step (``max_upkeeps_per_pass``: high enough that a step's slices run
+    until ``checkUpkeep`` is false, so the step's end is after its rebalance); flows. The off-chain model uses
+    the same decay, band scale and catch-up."""
 
     ewma_decay: float = 0.94
     ewma_fast_decay: float = 0.8
     ewma_fast_margin: float = 0.2
     history_steps: int = 90
-    band_scale_bp: int = 1_000
+    band_scale_bp: int = DEFAULT_REBALANCE_PARAMS.band_scale_bp
     rc_tolerance: float = 0.05
     rc_dust: float = 0.001
+    max_upkeeps_per_pass: int = 40
+    derisk_margin: float = DEFAULT_REBALANCE_PARAMS.derisk_margin_bps / 10_000
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
@@ -265,6 +270,7 @@ class PortfolioChainRun:
                 band_scale_bp=self.chain.band_scale_bp,
                 rc_tolerance_wad=round(self.chain.rc_tolerance * WAD),
                 rc_dust_wad=round(self.chain.rc_dust * WAD),
+                derisk_margin_bps=round(self.chain.derisk_margin * 10_000),
             ),
             keepers=(keeper,),
         )
@@ -376,6 +382,7 @@ class PortfolioChainRun:
             ewma_fast_margin=self.chain.ewma_fast_margin,
             sample_sec=step,
             history_points=self.chain.history_steps,
+            max_upkeeps_per_pass=self.chain.max_upkeeps_per_pass,
         )
         config = KeeperConfig(vaults=[], portfolios=[task], chain_id=self.rpc.chain_id)
         self.keeper = Keeper(self.w3, self.keeper_account, config, logger=self.keeper_logger)

@@ -129,6 +129,7 @@ def model_vault_run(paths: Paths, options: PortfolioOptions) -> VaultRun:
         covariances=series.covariances,
         rc_tolerance=options.chain.rc_tolerance,
         rc_dust=options.chain.rc_dust,
+        max_vol=rules.max_vol_wad / WAD * (1 + options.chain.derisk_margin) if rules.mode == Mode.TARGET_VOL else None,
     )
     return VaultRun(
         run=run,
