@@ -188,8 +188,9 @@ def test_an_attackers_preparations_leave_the_vault_and_its_cache_alone(suite: Su
 def _program(s: Suite) -> tuple[list[int], list[Callable[[], Any]]]:
     """The expiries and the steps: each a function returning a contract call to send from the admin, or None for a
     warp. Outcomes along the way: first posts flat and smile, strikes in odd and even counts, a smile after a flat
-    post, ``VolFirstPostTooFar``, ``SviCalendarArbitrage``, ``SviVolStepExceeded``, ``VolPostTooSoon``, a batch,
-    a flat slice without a forward that stores a zero strike."""
+    post, ``VolFirstPostTooFar``, ``SviCalendarArbitrage``, ``SviVolStepExceeded``, ``VolPostTooSoon``,
+    ``VolOutOfBounds``, a batch, a flat slice without a forward that stores a zero strike, a first smile without a
+    forward (``SviMoneynessOutOfRange`` at the stored forward, 0: a placeholder there would show)."""
     v = s.vol_oracle.functions
     t0 = now(s.w3)
     e1, e2, e3, mid, e4, never = (t0 + d * DAY for d in (30, 31, 45, 38, 60, 90))
@@ -230,6 +231,8 @@ def _program(s: Suite) -> tuple[list[int], list[Callable[[], Any]]]:
         lambda: v.postVol(mid, 8 * WAD // 10),
         lambda: v.postSlice(e1, _skew(left(e1), 0.805).as_tuple(), SPOT, [2500 * WAD, 3500 * WAD, 3600 * WAD]),
         lambda: v.postSlice(e4, _skew(left(e4), 3.5).as_tuple(), SPOT, []),
+        # a first smile without a forward: its strikes are checked at the stored forward, none yet (0)
+        lambda: v.postSlice(never, _skew(left(never)).as_tuple(), 0, [3000 * WAD]),
     ]
     return [e1, e2, e3, mid, e4, never], steps
 
