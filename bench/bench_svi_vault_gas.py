@@ -53,13 +53,15 @@ def measure(n_series: int, surface: bool) -> dict[str, int]:
             series = v.series(sid).call()
             strikes.setdefault(int(series[0]), []).append(int(series[2]))
         if surface:
-            now = latest_timestamp(w3)
-            for e in b.expiries[:-1]:
-                receipt = send(w3, o.postSlice(e, _skew(e - now).as_tuple(), SPOT_WAD, strikes.get(e, [])), b.admin)
-                gas.setdefault("postSlice (first slice, strikes)", int(receipt["gasUsed"]))
-            e = b.expiries[-1]
-            receipt = send(w3, o.postSlice(e, _skew(e - now).as_tuple(), SPOT_WAD, strikes.get(e, [])), b.admin)
-            gas["postSlice (last expiry, one neighbour)"] = int(receipt["gasUsed"])
+            # the first slices without preparation (undone), then as the listing path leaves them: prepared
+            snap = b.snapshot()
+            _first_slices(b, strikes, gas, " (unprepared)")
+            b.revert(snap)
+        for e in b.expiries:
+            receipt = send(w3, o.prepareExpiry(e, len(strikes.get(e, []))), b.admin)
+            gas.setdefault("prepareExpiry (posted flat: slice word, 1 strike slot)", int(receipt["gasUsed"]))
+        if surface:
+            _first_slices(b, strikes, gas, "")
         else:
             for e in b.expiries:
                 receipt = send(w3, o.postVol(e, 8 * WAD // 10), b.admin)
@@ -82,7 +84,44 @@ def measure(n_series: int, surface: bool) -> dict[str, int]:
             e = b.expiries[1]
             receipt = send(w3, o.postSlice(e, _skew(e - now, 0.815).as_tuple(), SPOT_WAD, []), b.admin)
             gas["postSlice (re-post, neighbours)"] = int(receipt["gasUsed"])
+            _new_expiry(b, gas)
     return gas
+
+
+def _first_slices(b: Bench, strikes: dict[int, list[int]], gas: dict[str, int], tag: str) -> None:
+    """The first slice post of each expiry (each posted flat before), its strikes added: the first expiry's gas
+    (one neighbour: the farther, flat) and the last's (one neighbour: the nearer, a smile)."""
+    w3, o = b.w3, b.s.vol_oracle.functions
+    now = latest_timestamp(w3)
+    for e in b.expiries[:-1]:
+        receipt = send(w3, o.postSlice(e, _skew(e - now).as_tuple(), SPOT_WAD, strikes.get(e, [])), b.admin)
+        gas.setdefault(f"postSlice (first slice, strikes){tag}", int(receipt["gasUsed"]))
+    e = b.expiries[-1]
+    receipt = send(w3, o.postSlice(e, _skew(e - now).as_tuple(), SPOT_WAD, strikes.get(e, [])), b.admin)
+    gas[f"postSlice (last expiry, one neighbour){tag}"] = int(receipt["gasUsed"])
+
+
+def _new_expiry(b: Bench, gas: dict[str, int]) -> None:
+    """The first post ever of a new expiry between the second and third (both neighbours smiles, 2 strikes, 24
+    points): unprepared (undone), then prepared (its post slot, list node, slice word and strike slot)."""
+    w3, o = b.w3, b.s.vol_oracle.functions
+    warp(w3, 600)
+    e = b.expiries[1] + 5 * 86_400
+    ks = [2600 * WAD, 2650 * WAD]
+    snap = b.snapshot()
+    now = latest_timestamp(w3)
+    receipt = send(w3, o.postSlice(e, _skew(e - now, 0.8125).as_tuple(), SPOT_WAD, ks), b.admin)
+    gas["postSlice (new expiry, neighbours, unprepared)"] = int(receipt["gasUsed"])
+    b.revert(snap)
+    receipt = send(w3, o.prepareExpiry(e, len(ks)), b.admin)
+    gas["prepareExpiry (new expiry: post, node, slice word, 1 strike slot)"] = int(receipt["gasUsed"])
+    if not o.isPrepared(e, len(ks)).call():
+        raise RuntimeError("prepareExpiry left a slot unprepared")
+    again = send(w3, o.prepareExpiry(e, len(ks)), b.admin)
+    gas["prepareExpiry (again: nothing to write)"] = int(again["gasUsed"])
+    now = latest_timestamp(w3)
+    receipt = send(w3, o.postSlice(e, _skew(e - now, 0.8125).as_tuple(), SPOT_WAD, ks), b.admin)
+    gas["postSlice (new expiry, neighbours)"] = int(receipt["gasUsed"])
 
 
 def main() -> None:
@@ -104,9 +143,11 @@ def main() -> None:
         print(f"| {r} | {flat[r]:,} | {skew[r]:,} | {skew[r] - flat[r]:+,} |")
     for r in ("postVol",):
         print(f"| {r} | {flat[r]:,} | - | - |")
-    posts = ("postSlice (first slice, strikes)", "postSlice (last expiry, one neighbour)", "postSlices (4 expiries)")
-    for r in (*posts, "postSlice (re-post, neighbours)"):
-        print(f"| {r} | - | {skew[r]:,} | - |")
+    r = "prepareExpiry (posted flat: slice word, 1 strike slot)"
+    print(f"| {r} | {flat[r]:,} | {skew[r]:,} | - |")
+    for r in skew:
+        if r.startswith(("postSlice", "prepareExpiry (new", "prepareExpiry (again")):
+            print(f"| {r} | - | {skew[r]:,} | - |")
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 

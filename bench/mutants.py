@@ -3,7 +3,8 @@ portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (iss
 surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
 gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
 CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*), the simulator's skewed market and informed
-buyer (issue 13, SK*) and the option vault's record of a long hedge (branch vgas, VG*): each
+buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*) and the oracle's prepared
+expiries (issue 13, SP*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -24,6 +25,7 @@ VOL = "contracts/oracles/VolatilityOracle.sol"
 VS = "tests/vault/test_vol_surface.py"
 VSS = "tests/vault/test_surface_stateful.py::test_surface_state_machine"
 VSG = "tests/vault/test_vol_surface_storage.py"
+PR = "tests/vault/test_vol_surface_prepare.py"
 KP = "tests/keeper/test_keeper_portfolio.py"
 KC = "tests/keeper/test_keeper_portfolio_config.py"
 KM = "tests/keeper/test_keeper_metrics.py"
@@ -923,6 +925,122 @@ mutants = [
         "uint64(atm), uint40(block.timestamp), uint8(strikes.length), uint64(uint256(s.bWad)), int64(s.rhoWad)",
         "uint64(atm), uint40(block.timestamp), uint8(last.strikeCount), uint64(uint256(s.bWad)), int64(s.rhoWad)",
         [VSG + "::test_the_strike_set_keeps_every_strike_in_order_across_posts"],
+    ),
+]
+# ---- the oracle's prepared expiries (issue 13, branch svipre: SP*)
+mutants += [
+    (
+        "SP1 prepare over a posted expiry's post slot",
+        VOL,
+        "if (postWord == 0) mask = PREPARE_POST;",
+        "mask = PREPARE_POST;",
+        [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
+    ),
+    (
+        "SP2 prepare over a posted smile's second word",
+        VOL,
+        "if (shapeWord == 0) mask |= PREPARE_SHAPE;",
+        "mask |= PREPARE_SHAPE;",
+        [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
+    ),
+    (
+        "SP3 prepare over a posted expiry's list node (a lone expiry's is all zero)",
+        VOL,
+        "        if (post.updatedAt == 0) {\n            Node storage node",
+        "        if (true) {\n            Node storage node",
+        [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
+    ),
+    (
+        "SP4 prepare from the half-filled strike slot (a zero strike overwritten)",
+        VOL,
+        "for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j < strikes; ++j)",
+        "for (uint256 j = uint256(post.strikeCount) / 2; 2 * j < strikes; ++j)",
+        [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
+    ),
+    (
+        "SP5 prepare every strike slot whatever the set's size",
+        VOL,
+        "for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j < strikes; ++j)",
+        "for (uint256 j = 0; 2 * j < strikes; ++j)",
+        [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
+    ),
+    (
+        "SP6 one strike slot too few prepared",
+        VOL,
+        "for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j < strikes; ++j)",
+        "for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j + 1 < strikes; ++j)",
+        [PR + "::test_a_prepared_expiry_reads_as_one_never_posted"],
+    ),
+    (
+        "SP7 the placeholder in the post's time (read as a post)",
+        VOL,
+        "_posts[expiry] = Post(0, 0, 0, 0, PREPARED_RHO_WAD);",
+        "_posts[expiry] = Post(0, 1, 0, 0, PREPARED_RHO_WAD);",
+        [PR + "::test_a_prepared_expiry_reads_as_one_never_posted"],
+    ),
+    (
+        "SP8 the placeholder in the node's forward (read by a post without a forward)",
+        VOL,
+        "_nodes[expiry] = Node(PREPARED_LINK, PREPARED_LINK, 0);",
+        "_nodes[expiry] = Node(PREPARED_LINK, PREPARED_LINK, 1);",
+        [PR + "::test_posts_with_an_attacker_preparing_everything_match_posts_without"],
+    ),
+    (
+        "SP9 the placeholder in the post's vol (read by lastPost)",
+        VOL,
+        "_posts[expiry] = Post(0, 0, 0, 0, PREPARED_RHO_WAD);",
+        "_posts[expiry] = Post(1, 0, 0, 0, PREPARED_RHO_WAD);",
+        [PR + "::test_a_prepared_expiry_reads_as_one_never_posted"],
+    ),
+    (
+        "SP10 a passed expiry prepared",
+        VOL,
+        "    function prepareExpiry(uint256 expiry, uint256 strikes) external {\n"
+        "        if (expiry <= block.timestamp) revert VolExpiryPassed(expiry);\n",
+        "    function prepareExpiry(uint256 expiry, uint256 strikes) external {\n",
+        [PR + "::test_prepare_bounds"],
+    ),
+    (
+        "SP11 the strike bound moved by one (a slot beyond the set written)",
+        VOL,
+        "if (strikes > MAX_STRIKES) revert VolTooManyStrikes(expiry, strikes, MAX_STRIKES);",
+        "if (strikes > MAX_STRIKES + 1) revert VolTooManyStrikes(expiry, strikes, MAX_STRIKES);",
+        [PR + "::test_prepare_bounds"],
+    ),
+    (
+        "SP12 prepare moves the epoch (every vault re-marks after an attacker's call)",
+        VOL,
+        "        emit ExpiryPrepared(expiry, strikes, slots);",
+        "        ++_epoch;\n        emit ExpiryPrepared(expiry, strikes, slots);",
+        [PR + "::test_an_attackers_preparations_leave_the_vault_and_its_cache_alone"],
+    ),
+    (
+        "SP13 isPrepared looks at the base slots only",
+        VOL,
+        "return _unprepared(expiry, strikes) == 0;",
+        "return _unprepared(expiry, 0) == 0;",
+        [PR + "::test_a_prepared_expiry_reads_as_one_never_posted"],
+    ),
+    (
+        "SP14 the keeper posts a first smile without preparing",
+        "hedgevault/keeper/oracles.py",
+        "                if n is not None:\n",
+        "                if False:\n",
+        ["tests/keeper/test_keeper_surface.py::test_the_keeper_fits_checks_and_posts_a_slice"],
+    ),
+    (
+        "SP15 list-series does not prepare the expiry",
+        "hedgevault/ops/actions.py",
+        "    if strikes_to_prepare(suite.vol_oracle, expiry, strikes) is not None:",
+        "    if False:",
+        ["tests/ops/test_journey.py::test_the_whole_journey_with_hedgevault_commands_only"],
+    ),
+    (
+        "SP16 the preparation asked for one strike fewer than the set",
+        "hedgevault/surface/prepare.py",
+        "    n = min(strikes, MAX_STRIKES)",
+        "    n = min(strikes - 1, MAX_STRIKES)",
+        ["tests/keeper/test_keeper_surface.py::test_the_keeper_fits_checks_and_posts_a_slice"],
     ),
 ]
 mutants += [

@@ -42,6 +42,20 @@ import {ISviMath} from "./ISviMath.sol";
 /// Cross-expiry order: `postSlices` stores every slice of the batch first and then checks each against the
 /// stored neighbours, so a whole surface moves in one transaction in any order; single posts are checked
 /// against the neighbours stored at the time (raise the far expiries first, lower the near ones first).
+///
+/// Prepared expiries (`prepareExpiry`, anyone). The first post of an expiry creates its storage: the post's slot,
+/// the list node, the slice's second word (the first smile) and the strike set's slots (two strikes each), 22,100
+/// gas each, on top of the post's checks. `prepareExpiry` moves that cost off the post, as Uniswap V3's
+/// `increaseObservationCardinalityNext` moves it off swaps: it writes a placeholder into each of those slots that
+/// is still empty, so the post later rewrites a non-zero slot (2,900 gas beside the cold read the post makes
+/// anyway). A placeholder sits in a field no read looks at before the slot holds a post (the post's rho, read
+/// only after a smile post; the shape's m, read only after a smile post, which writes the whole shape; the node's
+/// links, read only for an expiry in the list, which its insertion writes; a strike slot wholly beyond the set's
+/// size, read only below it), at a value no post stores there. So a prepared expiry reads exactly as an
+/// unprepared one (`VolNotPosted`, an empty slice and strike set, `lastPost` (0, 0)), every post's checks,
+/// errors and stored values are the same, and `epoch` does not move (no cached value changes). A slot that holds
+/// a post's data is never written: preparing a posted expiry writes only what a later post would still create
+/// (the slice's second word after flat posts, strike slots beyond the set).
 interface IVolatilityOracle {
     /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
     /// the first four with the epoch (one cold read for a reader that checks the epoch), the last two
@@ -112,6 +126,9 @@ interface IVolatilityOracle {
     event SlicePosted(uint256 indexed expiry, ISviMath.SviSlice slice, uint256 forwardWad);
     /// @notice The number of grid points of the arbitrage checks changed.
     event GridPointsSet(uint256 points);
+    /// @notice `prepareExpiry` wrote placeholders into `slots` storage slots for `expiry`'s first post and a strike
+    /// set of `strikes` strikes (not emitted when every slot was ready).
+    event ExpiryPrepared(uint256 indexed expiry, uint256 strikes, uint256 slots);
     /// @notice The bounds changed.
     event VolParamsSet(VolParams params);
 
@@ -188,4 +205,21 @@ interface IVolatilityOracle {
 
     /// @notice Set the number of grid points (admin role), within [8, 64]; reverts `VolParamOutOfBounds`.
     function setGridPoints(uint256 points) external;
+
+    /// @notice Write placeholders into the storage slots a post of `expiry` would create while its strike set holds
+    /// at most `strikes` strikes (anyone; the caller pays about 22,100 gas a slot, the posts save 17,100 each):
+    /// for an expiry never posted its post slot and list node, the slice's second word until a smile is posted,
+    /// and the strike set's slots beyond its current size up to `strikes`. Idempotent: a slot already holding data
+    /// or a placeholder is left alone (a call with nothing to write costs only its reads and emits nothing). No
+    /// read, check, error or stored value of any post changes, and `epoch` does not move (see above). Reverts
+    /// `VolExpiryPassed` for an expiry at or before now and `VolTooManyStrikes(expiry, strikes, MAX_STRIKES)`
+    /// beyond `MAX_STRIKES`.
+    /// @dev Warning: preparing an expiry that is never posted costs its caller and saves nobody anything; it
+    /// cannot cost the protocol (the updater's posts, the vaults' reads) anything.
+    function prepareExpiry(uint256 expiry, uint256 strikes) external;
+
+    /// @notice Whether `prepareExpiry(expiry, strikes)` would write nothing: every slot a post of `expiry` with at
+    /// most `strikes` strikes would otherwise create holds data or a placeholder (the time is not looked at).
+    /// Reverts `VolTooManyStrikes` beyond `MAX_STRIKES`.
+    function isPrepared(uint256 expiry, uint256 strikes) external view returns (bool);
 }

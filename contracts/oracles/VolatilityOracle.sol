@@ -33,6 +33,24 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     int256 internal constant MAX_ABS_K_WAD = 5e18;
     uint256 internal constant MAX_FORWARD_WAD = 1e30;
 
+    /// @dev `prepareExpiry`'s placeholders (see `IVolatilityOracle`), each in a field no read looks at before its
+    /// slot holds a post and at a value no post stores there. The post's rho: read only when b != 0 (after a smile
+    /// post, which writes the whole slot); every post has |rho| < 1e18.
+    int64 internal constant PREPARED_RHO_WAD = type(int64).min;
+    /// @dev The shape's m (sigma 0): read only after a smile post, which writes the whole shape; every slice has
+    /// |m| <= 5e18 and sigma > 0.
+    int64 internal constant PREPARED_M_WAD = type(int64).min;
+    /// @dev The list node's links: read only for an expiry in the list, whose insertion writes both; no expiry in
+    /// the list is 2^64 - 1.
+    uint64 internal constant PREPARED_LINK = type(uint64).max;
+    /// @dev A strike slot wholly beyond the set's size (read only below `Post.strikeCount`): 1 wei in each half.
+    uint256 internal constant PREPARED_STRIKE_PAIR = (1 << 128) | 1;
+    /// @dev `_unprepared`'s bits: the post slot, the shape, the node, then strike slot j at bit 3 + j.
+    uint256 internal constant PREPARE_POST = 1;
+    uint256 internal constant PREPARE_SHAPE = 2;
+    uint256 internal constant PREPARE_NODE = 4;
+    uint256 internal constant PREPARE_STRIKE_SLOT = 8;
+
     /// @dev One slot: what a reader of a flat slice needs (the at-the-money volatility and the post time), the
     /// two slice fields that say whether it is flat (b = 0) and its skew, and the size of the expiry's strike set.
     /// b <= 10e18 < 2^64, |rho| < 1e18, a block time below 2^40, at most `MAX_STRIKES` strikes.
@@ -450,6 +468,78 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             ++_epoch;
         }
         emit GridPointsSet(points);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function prepareExpiry(uint256 expiry, uint256 strikes) external {
+        if (expiry <= block.timestamp) revert VolExpiryPassed(expiry);
+        uint256 mask = _unprepared(expiry, strikes);
+        if (mask == 0) return;
+        uint256 slots;
+        if (mask & PREPARE_POST != 0) {
+            _posts[expiry] = Post(0, 0, 0, 0, PREPARED_RHO_WAD);
+            ++slots;
+        }
+        if (mask & PREPARE_SHAPE != 0) {
+            _shapes[expiry] = Shape(0, PREPARED_M_WAD, 0);
+            ++slots;
+        }
+        if (mask & PREPARE_NODE != 0) {
+            _nodes[expiry] = Node(PREPARED_LINK, PREPARED_LINK, 0);
+            ++slots;
+        }
+        uint128[MAX_STRIKES] storage stored = _strikes[expiry];
+        for (uint256 j; j < MAX_STRIKES / 2; ++j) {
+            if (mask & (PREPARE_STRIKE_SLOT << j) == 0) continue;
+            assembly ("memory-safe") {
+                // slot j of the fixed array holds strikes 2j (low half) and 2j + 1 (high half)
+                sstore(add(stored.slot, j), PREPARED_STRIKE_PAIR)
+            }
+            ++slots;
+        }
+        emit ExpiryPrepared(expiry, strikes, slots);
+    }
+
+    /// @inheritdoc IVolatilityOracle
+    function isPrepared(uint256 expiry, uint256 strikes) external view returns (bool) {
+        return _unprepared(expiry, strikes) == 0;
+    }
+
+    /// @dev The slots `prepareExpiry` writes (`PREPARE_*` bits): each one still zero that a post of `expiry` with at
+    /// most `strikes` strikes would create. A slot holding a post's data is never among them: the post slot of a
+    /// posted expiry holds its time (never 0); the node of a posted expiry is in the list (all zero for a lone
+    /// expiry without a forward), so it is prepared only before the first post; the shape is data only after a
+    /// smile post (sigma > 0: never zero); strike slot j holds strikes 2j and 2j + 1, so only a slot with 2j at or
+    /// beyond the set's size is free (a set may hold a zero strike: a slot below the size is data even when zero).
+    function _unprepared(uint256 expiry, uint256 strikes) private view returns (uint256 mask) {
+        if (strikes > MAX_STRIKES) revert VolTooManyStrikes(expiry, strikes, MAX_STRIKES);
+        Post storage post = _posts[expiry];
+        Shape storage shape = _shapes[expiry];
+        uint256 postWord;
+        uint256 shapeWord;
+        assembly ("memory-safe") {
+            postWord := sload(post.slot)
+            shapeWord := sload(shape.slot)
+        }
+        if (postWord == 0) mask = PREPARE_POST;
+        if (shapeWord == 0) mask |= PREPARE_SHAPE;
+        if (post.updatedAt == 0) {
+            Node storage node = _nodes[expiry];
+            uint256 nodeWord;
+            assembly ("memory-safe") {
+                nodeWord := sload(node.slot)
+            }
+            if (nodeWord == 0) mask |= PREPARE_NODE;
+        }
+        uint128[MAX_STRIKES] storage stored = _strikes[expiry];
+        // the first slot whose strikes are both at or beyond the set's size, up to the slot of strike `strikes - 1`
+        for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j < strikes; ++j) {
+            uint256 pair;
+            assembly ("memory-safe") {
+                pair := sload(add(stored.slot, j))
+            }
+            if (pair == 0) mask |= PREPARE_STRIKE_SLOT << j;
+        }
     }
 
     /// @inheritdoc IVolatilityOracle

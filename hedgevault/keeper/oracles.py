@@ -280,7 +280,11 @@ class SurfacePoster:
     back to the expiry's last good slice on chain, re-posted when due so it stays fresh, with the reason
     logged. An expiry whose post is younger than the oracle's minimum interval waits. The slices of one pass go
     in one ``postSlices`` (the oracle stores the batch and then checks each against its neighbours, so the
-    order of expiries does not matter). ``spot_wad`` gives the spot for a CSV (JSON files carry their own)."""
+    order of expiries does not matter). ``spot_wad`` gives the spot for a CSV (JSON files carry their own).
+
+    A post that would create oracle storage (an expiry's first post, its first smile, a strike set growing into a
+    new slot) is preceded by ``prepareExpiry`` for the post's strike set (slot ``oracle:prepare:<expiry>``) when the
+    listing did not prepare it (``hedgevault.surface.prepare``): the post itself stays within its gas figure."""
 
     def __init__(
         self,
@@ -320,6 +324,7 @@ class SurfacePoster:
         from hedgevault.surface.errors import SurfaceFitError, SviError
         from hedgevault.surface.fit import fit_expiry, load_quotes, smile_points
         from hedgevault.surface.oracle_rules import Previous, VolAtmOutOfRule, VolStrikeOutOfBounds, check_post
+        from hedgevault.surface.prepare import strikes_to_prepare
 
         owned = set(self._expiries)
         if not self._due(now_sec, block):
@@ -339,6 +344,7 @@ class SurfacePoster:
         reference = int(o.referenceVolWad().call(block_identifier=block))
         grid_points = int(o.gridPoints().call(block_identifier=block))
         posts: list[tuple[int, tuple[int, ...], int, list[int]]] = []
+        prepares: list[OracleCall] = []
         held: list[HeldPost] = []
         nearer: Slice | None = None
         self.fallbacks = {}
@@ -396,13 +402,18 @@ class SurfacePoster:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, []))
             else:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))
+                n = strikes_to_prepare(self.vol_oracle, pts.expiry, len(strike_set), block)
+                if n is not None:
+                    data = bytes.fromhex(self.vol_oracle.encode_abi("prepareExpiry", [pts.expiry, n])[2:])
+                    slot, desc = f"oracle:prepare:{pts.expiry}", f"prepareExpiry({pts.expiry}, {n})"
+                    prepares.append(OracleCall(slot, self.vol_oracle.address, data, desc))
             reference = mirror_atm(candidate, pts.time_sec)
             nearer = candidate
         if not posts:
             return [], held, owned
         data = bytes.fromhex(self.vol_oracle.encode_abi("postSlices", [posts])[2:])
         desc = "postSlices(" + ", ".join(str(p[0]) for p in posts) + ")"
-        return [OracleCall("oracle:surface", self.vol_oracle.address, data, desc)], held, owned
+        return [*prepares, OracleCall("oracle:surface", self.vol_oracle.address, data, desc)], held, owned
 
 
 def mirror_atm(s: Slice, time_sec: int) -> int:

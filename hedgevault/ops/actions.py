@@ -1,4 +1,5 @@
-"""What a depositor or an option buyer does with a deployed vault: deposit, withdraw, buy, sell, claim.
+"""What a depositor or an option buyer does with a deployed vault: deposit, withdraw, buy, sell, claim (and the
+lister's ``list_series``, which also prepares the expiry in the volatility oracle).
 
 Each action checks what the vault will accept first (``maxWithdraw``, ``quoteBuy`` ...), sends locally
 signed transactions (``hedgevault.chain.sending.send_signed``) and returns what happened, read from the receipt's
@@ -268,6 +269,26 @@ def report_outage(suite: Suite, account: LocalAccount) -> Outcome:
     withdrawals open at the conservative valuation."""
     fn = suite.vault.functions.reportOracleOutage()
     return _outcome(suite, "report outage", _send(suite, "report outage", fn, account), "OracleOutageReported")
+
+
+def list_series(suite: Suite, account: LocalAccount, expiry: int, strike_wad: int, is_call: bool) -> Outcome:
+    """List a series (lister role) and prepare its expiry in the volatility oracle for the strikes now listed there
+    (``VolatilityOracle.prepareExpiry``, anyone may: the first post of the expiry then rewrites its slots instead of
+    creating them). Values: the ``SeriesListed`` event's, plus ``preparedStrikes`` and the preparation's
+    ``prepareTx`` and ``prepareGas`` ("" and 0 when every slot was ready)."""
+    from hedgevault.surface.prepare import MAX_STRIKES, listed_strikes, strikes_to_prepare
+
+    _positive(strike_wad, "the strike")
+    fn = suite.vault.functions.listSeries(expiry, strike_wad, is_call)
+    _call("list-series", fn, account.address)
+    listed = _outcome(suite, "list-series", _send(suite, "list-series", fn, account), "SeriesListed")
+    strikes = min(len(listed_strikes(suite.vault, expiry)), MAX_STRIKES)
+    values = dict(listed.values) | {"preparedStrikes": strikes, "prepareTx": "", "prepareGas": 0}
+    if strikes_to_prepare(suite.vol_oracle, expiry, strikes) is not None:
+        prepare = suite.vol_oracle.functions.prepareExpiry(expiry, strikes)
+        receipt = _send(suite, "prepare the expiry", prepare, account)
+        values |= {"prepareTx": "0x" + bytes(receipt["transactionHash"]).hex(), "prepareGas": int(receipt["gasUsed"])}
+    return Outcome("list-series", values, listed.tx_hash, listed.gas_used)
 
 
 def claim(suite: Suite, account: LocalAccount, series_id: int, receiver: str | None = None) -> Outcome:

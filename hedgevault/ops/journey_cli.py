@@ -189,16 +189,20 @@ def _list_series(args: argparse.Namespace) -> int:
         expiry = parse_time(args.expiry, _now(suite), "--expiry", expiry=True)
         strike = to_wad(args.strike, "--strike")
         account = signing_account(args, suite)
-        fn = suite.vault.functions.listSeries(expiry, strike, args.type == "call")
-        from hedgevault.ops.actions import _call
+        from hedgevault.ops.actions import list_series
 
-        series_id = int(_call("list-series", fn, account.address))
-        tx = _send(suite, "list-series", fn, account)
-        _emit(
-            args,
-            [f"listed series {series_id}: {args.type} strike {args.strike} expiring {utc_date(expiry)}; tx {tx}"],
-            {"series": series_id, "expiry": expiry, "strike": args.strike, "type": args.type, "tx": tx},
-        )
+        done = list_series(suite, account, expiry, strike, args.type == "call")
+        series_id, prepared = int(done.values["seriesId"]), int(done.values["preparedStrikes"])
+        what = f"{args.type} strike {args.strike} expiring {utc_date(expiry)}"
+        lines = [f"listed series {series_id}: {what}; tx {done.tx_hash}"]
+        if done.values["prepareTx"]:
+            lines.append(
+                f"prepared the expiry's volatility storage for {prepared} strike(s), so its first post is cheaper: "
+                f"tx {done.values['prepareTx']} ({done.values['prepareGas']:,} gas)"
+            )
+        data = {"series": series_id, "expiry": expiry, "strike": args.strike, "type": args.type, "tx": done.tx_hash}
+        data["prepared"] = {"strikes": prepared, "tx": done.values["prepareTx"] or None}
+        _emit(args, lines, data)
     return 0
 
 

@@ -417,6 +417,7 @@ class Simulation:
             self.series_meta[series_id] = spec
         if self.market is not None:
             self.market.strikes = {self.t0 + offset: ks for offset, ks in self.market.strikes.items()}
+        self._prepare_expiries()
         if self.market is not None and self.config.skew is not None and self.config.skew.surface:
             self._post_first_slices()
         else:
@@ -426,6 +427,21 @@ class Simulation:
             self._setup_informed()
         self._make_keeper()
         self._start_books()
+
+    def _prepare_expiries(self) -> None:
+        """Prepare each listed expiry in the volatility oracle (``prepareExpiry``, as ``hedgevault list-series``
+        does), for the strikes its slice posts will name: the skewed market's quoted strikes, else the listed ones.
+        Its first post then rewrites the slots instead of creating them (the oracle reads and checks as before)."""
+        from hedgevault.surface.prepare import MAX_STRIKES
+
+        s = self.suite
+        listed: dict[int, set[int]] = {}
+        for sid, expiry in self.series_expiry.items():
+            listed.setdefault(expiry, set()).add(self.series_meta[sid].strike_wad)
+        for expiry, strikes in sorted(listed.items()):
+            quoted = self.market.strikes.get(expiry) if self.market is not None else None
+            n = min(len(quoted) if quoted is not None else len(strikes), MAX_STRIKES)
+            send(self.w3, s.vol_oracle.functions.prepareExpiry(expiry, n), self.admin)
 
     def _post_first_slices(self) -> None:
         """The skewed market's first surface, fitted from the step-0 quotes (``fit_surface``, the keeper's fit)

@@ -83,6 +83,10 @@ def test_the_whole_journey_with_hedgevault_commands_only(
     )
     assert call["expiry"] == put["expiry"] and call["series"] + 1 == put["series"]
     assert call["expiry"] % 86_400 == 8 * 3600  # a relative expiry lands on 08:00 UTC
+    # the first listing prepared the expiry's oracle storage (its first post rewrites slots instead of creating
+    # them); the second strike shares the first one's slot: nothing more to prepare
+    assert call["prepared"]["strikes"] == 1 and call["prepared"]["tx"].startswith("0x")
+    assert put["prepared"] == {"strikes": 2, "tx": None}
     hv_json(capsys, env, "post-vol", "--anvil-account", "0", "--series", str(call["series"]), "--vol", "0.8")
     rows = {r["id"]: r for r in json.loads(hv(capsys, env, "series", "--json"))}
     assert rows[call["series"]]["iv"] == "0.8" and rows[put["series"]]["iv"] == "0.8"

@@ -52,6 +52,8 @@ def test_a_refreshed_last_good_slice_keeps_every_strikes_vol(tmp_path: Path) -> 
         updater = OracleUpdater(w3, keeper, suite.feed.address, oracle.address, NoMarketSource(), quotes_file=path)
         market = SkewedMarket(MertonParams(), {expiry: strikes}, SkewParams())
         write_quotes(path, market.quotes(3000.0, now, [expiry]))
+        # prepared as a listing prepares it: the poster's first post is then its only call
+        oracle.functions.prepareExpiry(expiry, len(strikes)).transact({"from": admin})
         assert _post(w3, updater, keeper.address) == 1
         first = [int(x) for x in oracle.functions.sliceOf(expiry).call()]
         assert first[1] > 0 and first[2] < 0, "a skewed first slice"
