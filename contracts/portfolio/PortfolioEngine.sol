@@ -297,9 +297,10 @@ library PortfolioEngine {
     {
         uint256 i = pl.asset;
         AssetConfig memory a = _asset(e, i);
-        // the traded asset's price with the TWAP cross-check too (the same feed answer, or a revert)
-        uint256 price = IPriceOracle(a.oracle).spotWad();
-        v.prices[i] = price;
+        // the traded asset's price cross-checked with the TWAP too: `feedSpotWad` then `checkTwap` on its answer in
+        // one transaction is exactly `spotWad` (the same feed answer and errors), without reading the feed twice
+        uint256 price = v.prices[i];
+        IPriceOracle(a.oracle).checkTwap(price);
         pl.units = Math.mulDiv(pl.valueQuote, WAD * e.quoteScale, price * a.scale);
         (uint256 room, uint160 sqrtNow, uint160 limit) = BoundedSwap.capacity(_poolOf(a, e), !pl.sale, price, slip);
         if (room == 0) revert IPortfolioVault.PoolBeyondLimit(sqrtNow, limit);

@@ -122,3 +122,22 @@ def test_a_donation_before_a_slice_is_counted_and_gains_nobody(stack: PortfolioS
     for i, token in enumerate(stack.tokens):
         assert after["assets"][i]["balance"] == token.functions.balanceOf(stack.vault.address).call()
     assert after["quote"] == donated["quote"] + ev["quoteDelta"]
+
+
+def test_check_twap_is_spot_wads_cross_check(stack: PortfolioStack, pv: Actors) -> None:
+    oracle = stack.price_oracles[0].functions
+    price = int(oracle.feedSpotWad().call())
+    assert int(oracle.spotWad().call()) == price
+    oracle.checkTwap(price).call()
+    twap = int(oracle.twapWad().call())
+    # the bound exactly: ceil(|p - twap| x 1e4 / p) <= 500 passes, one more bp reverts with spotWad's error
+    inside = twap * 10_000 // 9_500
+    oracle.checkTwap(inside).call()
+    outside = inside + inside // 1_000
+    reverts(oracle.checkTwap(outside), pv.keeper, "TwapDeviation", outside, twap, TWAP_BPS)
+    # the feed at a price beyond the bound (8 decimals): spotWad reverts as checkTwap does on that price
+    stack.set_price(0, outside + 10**10)
+    feed = int(oracle.feedSpotWad().call())
+    assert feed > outside
+    reverts(oracle.spotWad(), pv.keeper, "TwapDeviation", feed, twap, TWAP_BPS)
+    reverts(oracle.checkTwap(feed), pv.keeper, "TwapDeviation", feed, twap, TWAP_BPS)
