@@ -61,6 +61,10 @@ interface IPortfolioVault is AutomationCompatibleInterface {
     /// @notice One risky asset, fixed at construction; the order equals the covariance oracle's `assets()`.
     /// `priceOracle` is the project's `IPriceOracle` (fail-closed, asset/quote); `pool` the Uniswap V3
     /// asset/quote pool the vault trades on.
+    /// @dev Warning: tokens must be standard ERC-20s (a transfer moves exactly its amount: no transfer fee, no
+    /// rebasing), as Uniswap V3 pools assume: a slice takes its balances after the swap from the pool's amounts.
+    /// NAV reads every balance with `balanceOf`, so a donation is counted (it raises the share price of the
+    /// holders; the donor gives it away).
     struct Holding {
         address token;
         address priceOracle;

@@ -328,10 +328,13 @@ library PortfolioEngine {
             (assetDelta, quoteDelta) = (int256(bought), -int256(paid));
         }
         uint256 navBefore = v.nav;
-        // only the traded asset and the quote moved
-        v.balances[i] = IERC20(a.token).balanceOf(address(this));
+        // only the traded asset and the quote moved, by the pool's own amounts: the pool sent what it reports and
+        // the callback paid exactly what it asked (standard ERC-20 holdings, `IPortfolioVault`), so the balances
+        // after are the ones before plus the deltas, without reading them again (a sale sells at most the balance,
+        // a buy pays at most the quote balance: both stay >= 0)
+        v.balances[i] = uint256(int256(v.balances[i]) + assetDelta);
         v.values[i] = _value(v.balances[i], v.prices[i], a.scale, e.quoteScale);
-        v.quoteBalance = e.quote.balanceOf(address(this));
+        v.quoteBalance = uint256(int256(v.quoteBalance) + quoteDelta);
         v.nav = v.quoteBalance;
         for (uint256 k; k < v.values.length; ++k) {
             v.nav += v.values[k];
