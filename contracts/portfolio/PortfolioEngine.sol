@@ -470,6 +470,16 @@ library PortfolioEngine {
         (uint256 costBps, uint256 scaleBp, uint256 minBand, uint256 maxBand) =
             (p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
         for (uint256 i; i < n; ++i) {
+            // `_choose` passes over an asset whose gap is within the least band (band >= minBand): its band (a cube
+            // root) is not needed, and no threshold trades it
+            int256 di = d[i];
+            // |d_i| <= 1e18: no overflow
+            unchecked {
+                if ((di < 0 ? uint256(-di) : uint256(di)) <= minBand) {
+                    t[i] = type(uint256).max;
+                    continue;
+                }
+            }
             t[i] = RebalanceMath.bandWad(uint256(pl.cov[i * n + i]), costBps, scaleBp, minBand, maxBand);
         }
     }
