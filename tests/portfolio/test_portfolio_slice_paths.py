@@ -16,14 +16,17 @@ from pvkit import (
     WAD,
     Actors,
     advance,
+    cov_now,
     deposit,
     q,
+    rebalance_fully,
     reverts,
     set_targets,
     state,
     upkeep_error,
 )
 
+from hedgevault.portfolio import mirror
 from hedgevault.portfolio.localstack import PortfolioStack
 from hedgevault.txs import send
 
@@ -141,3 +144,43 @@ def test_check_twap_is_spot_wads_cross_check(stack: PortfolioStack, pv: Actors) 
     assert feed > outside
     reverts(oracle.spotWad(), pv.keeper, "TwapDeviation", feed, twap, TWAP_BPS)
     reverts(oracle.checkTwap(feed), pv.keeper, "TwapDeviation", feed, twap, TWAP_BPS)
+
+
+def test_a_band_skip_keeps_the_mirrors_choice(stack: PortfolioStack, pv: Actors) -> None:
+    """Every band at the least band (0.5%): an asset whose gap lies between one and two least bands still trades
+    (the bands are skipped only up to the least band), the asset and side of the mirror's plan."""
+    p = mirror.RebalanceParams(**{**mirror.DEFAULT_REBALANCE_PARAMS.__dict__, "band_scale_bp": 1})
+    send(stack.w3, stack.vault.functions.setRebalanceParams(p.as_tuple()), pv.admin)
+    deposit(stack, pv.depositor, q(1_000_000))
+    set_targets(stack)
+    rebalance_fully(stack, pv)
+    stack.arbitrage(pv.arb)
+    cov = cov_now(stack)
+    found = False
+    for step in range(1, 12):
+        # asset 2 down 0.4% a step, its pool following: its weight falls below its target by 0.1% a step
+        spec = stack.config.assets[2]
+        stack.reprice(2, spec.price_wad * (1000 - 4 * step) // 1000, pv.arb)
+        s = state(stack)
+        w = [a["weightWad"] for a in s["assets"]]
+        plan = mirror.plan_slice(
+            [a["valueQuote"] for a in s["assets"]],
+            s["quote"],
+            [a["priceWad"] for a in s["assets"]],
+            [a.decimals for a in stack.config.assets],
+            6,
+            TARGETS,
+            cov,
+            p,
+            s["budgetAvailable"],
+        )
+        if plan is None:
+            assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
+            continue
+        gap = abs(w[plan.asset] - TARGETS[plan.asset])
+        asset, sale, _units, _value = stack.vault.functions.previewRebalance().call()
+        assert (asset, sale) == (plan.asset, plan.sale)
+        if p.min_band_wad < gap <= 2 * p.min_band_wad:
+            found = True
+            break
+    assert found, "no slice with a gap between one and two least bands"
