@@ -40,7 +40,8 @@ import {IPortfolioMath} from "./IPortfolioMath.sol";
 ///   beyond, its target) and the quote balance / (1 + maxSlippage);
 ///   and what the pool can trade before its price reaches the limit (`PoolBeyondLimit` when nothing);
 /// An upkeep values the assets at `IPriceOracle.feedSpotWad` (the feed's checks without the TWAP cross-check,
-/// to save ~18k gas per asset) and cross-checks the traded asset with `spotWad` before it trades; deposits,
+/// to save ~18k gas per asset) and cross-checks the traded asset's answer with `checkTwap` before it trades (with
+/// `feedSpotWad` in the same transaction, exactly `spotWad`); deposits,
 /// withdrawals and the views use `spotWad` for every asset. The slice trades
 /// at a Uniswap V3 sqrtPriceLimit at which the marginal price net of the pool fee is within maxSlippageBps of
 /// the oracle price (the pool stops there: a partial slice), the average price checked again after the swap.
