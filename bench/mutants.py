@@ -32,6 +32,7 @@ KM = "tests/keeper/test_keeper_metrics.py"
 PD = "tests/deployment/test_portfolio_deploy.py"
 PC = "tests/deployment/test_portfolio_config.py"
 PV = "tests/portfolio/test_portfolio_vault.py"
+PS = "tests/portfolio/test_portfolio_slice_paths.py"
 PM = "tests/portfolio/test_rebalance_mirror.py"
 CO = "tests/portfolio/test_covariance_oracle.py"
 ENGINE = "contracts/portfolio/PortfolioEngine.sol"
@@ -396,6 +397,56 @@ mutants = [
         "if (mode != IPortfolioMath.Mode.MinVariance) {",
         "if (mode == IPortfolioMath.Mode.RiskParity) {",
         [PV + "::test_vol_band_check_stops_a_slice_leaving_the_band"],
+    ),
+    # ---- the one-asset slice's gas paths (branch pgas2, PV*)
+    (
+        "PV1 the slice's TWAP cross-check dropped",
+        ENGINE,
+        "IPriceOracle(a.oracle).checkTwap(price);",
+        "",
+        [PS + "::test_a_wrong_feed_stops_the_slice_at_the_twap_check"],
+    ),
+    (
+        "PV2 checkTwap's bound one bp too strict",
+        "contracts/oracles/PriceOracle.sol",
+        "if (_deviationBps(priceWad, twap) > p.maxTwapDeviationBps) {",
+        "if (_deviationBps(priceWad, twap) >= p.maxTwapDeviationBps) {",
+        [PS + "::test_check_twap_is_spot_wads_cross_check"],
+    ),
+    (
+        "PV3 spotWad without the cross-check (checkTwap split out of it)",
+        "contracts/oracles/PriceOracle.sol",
+        "        priceWad = _checkedFeed(p);\n        _checkTwap(priceWad, p);",
+        "        priceWad = _checkedFeed(p);",
+        [PS + "::test_check_twap_is_spot_wads_cross_check"],
+    ),
+    (
+        "PV4 the quote balance after a slice not moved by the swap",
+        ENGINE,
+        "v.quoteBalance = uint256(int256(v.quoteBalance) + quoteDelta);",
+        "v.quoteBalance = v.quoteBalance;",
+        [PS + "::test_a_donation_before_a_slice_is_counted_and_gains_nobody"],
+    ),
+    (
+        "PV5 the asset balance after a slice moved the wrong way",
+        ENGINE,
+        "v.balances[i] = uint256(int256(v.balances[i]) + assetDelta);",
+        "v.balances[i] = uint256(int256(v.balances[i]) - assetDelta / 2);",
+        [PS + "::test_balances_after_a_slice_equal_the_tokens"],
+    ),
+    (
+        "PV6 bands skipped up to the largest band (assets beyond their band left untraded)",
+        ENGINE,
+        "if ((di < 0 ? uint256(-di) : uint256(di)) <= minBand) {",
+        "if ((di < 0 ? uint256(-di) : uint256(di)) <= maxBand) {",
+        [PV + "::test_rebalances_to_the_bands_and_stops"],
+    ),
+    (
+        "PV7 bands skipped up to twice the least band",
+        ENGINE,
+        "if ((di < 0 ? uint256(-di) : uint256(di)) <= minBand) {",
+        "if ((di < 0 ? uint256(-di) : uint256(di)) <= 2 * minBand) {",
+        [PV + "::test_rebalances_to_the_bands_and_stops", PS + "::test_a_band_skip_keeps_the_mirrors_choice"],
     ),
     (
         "P12 pro-rata shares miss the remainder",

@@ -40,7 +40,8 @@ import {IPortfolioMath} from "./IPortfolioMath.sol";
 ///   beyond, its target) and the quote balance / (1 + maxSlippage);
 ///   and what the pool can trade before its price reaches the limit (`PoolBeyondLimit` when nothing);
 /// An upkeep values the assets at `IPriceOracle.feedSpotWad` (the feed's checks without the TWAP cross-check,
-/// to save ~18k gas per asset) and cross-checks the traded asset with `spotWad` before it trades; deposits,
+/// to save ~18k gas per asset) and cross-checks the traded asset's answer with `checkTwap` before it trades (with
+/// `feedSpotWad` in the same transaction, exactly `spotWad`); deposits,
 /// withdrawals and the views use `spotWad` for every asset. The slice trades
 /// at a Uniswap V3 sqrtPriceLimit at which the marginal price net of the pool fee is within maxSlippageBps of
 /// the oracle price (the pool stops there: a partial slice), the average price checked again after the swap.
@@ -61,6 +62,10 @@ interface IPortfolioVault is AutomationCompatibleInterface {
     /// @notice One risky asset, fixed at construction; the order equals the covariance oracle's `assets()`.
     /// `priceOracle` is the project's `IPriceOracle` (fail-closed, asset/quote); `pool` the Uniswap V3
     /// asset/quote pool the vault trades on.
+    /// @dev Warning: tokens must be standard ERC-20s (a transfer moves exactly its amount: no transfer fee, no
+    /// rebasing), as Uniswap V3 pools assume: a slice takes its balances after the swap from the pool's amounts.
+    /// NAV reads every balance with `balanceOf`, so a donation is counted (it raises the share price of the
+    /// holders; the donor gives it away).
     struct Holding {
         address token;
         address priceOracle;

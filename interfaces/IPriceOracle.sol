@@ -62,6 +62,11 @@ interface IPriceOracle {
     /// `spotWad` and only need to know that the feed stays close to it.
     function feedSpotWad() external view returns (uint256);
 
+    /// @notice Reverts `TwapDeviation` when `priceWad` is more than `maxTwapDeviationBps` away from the pool's TWAP
+    /// over `twapWindowSec` (`TwapUnavailable` when the pool cannot answer): `spotWad`'s cross-check alone, for a
+    /// reader that already holds `feedSpotWad()` from the same transaction (the pair is then exactly `spotWad`).
+    function checkTwap(uint256 priceWad) external view;
+
     /// @notice `spotWad()` after also checking that the pool's current price (slot0) is within
     /// `maxPoolDeviationBps` of it: the price to bound a swap on that pool by.
     function swapSpotWad() external view returns (uint256);

@@ -79,6 +79,17 @@ contract PriceOracle is IPriceOracle, AccessControl {
     function spotWad() public view returns (uint256 priceWad) {
         OracleParams memory p = params;
         priceWad = _checkedFeed(p);
+        _checkTwap(priceWad, p);
+    }
+
+    /// @inheritdoc IPriceOracle
+    function checkTwap(uint256 priceWad) external view {
+        _checkTwap(priceWad, params);
+    }
+
+    /// @dev Reverts `TwapDeviation` when `priceWad` is more than `maxTwapDeviationBps` from the pool's TWAP
+    /// (`TwapUnavailable` when the pool cannot answer).
+    function _checkTwap(uint256 priceWad, OracleParams memory p) internal view {
         uint256 twap = _twapWad(p.twapWindowSec);
         if (_deviationBps(priceWad, twap) > p.maxTwapDeviationBps) {
             revert TwapDeviation(priceWad, twap, p.maxTwapDeviationBps);

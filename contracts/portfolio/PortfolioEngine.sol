@@ -299,9 +299,10 @@ library PortfolioEngine {
     {
         uint256 i = pl.asset;
         AssetConfig memory a = _asset(e, i);
-        // the traded asset's price with the TWAP cross-check too (the same feed answer, or a revert)
-        uint256 price = IPriceOracle(a.oracle).spotWad();
-        v.prices[i] = price;
+        // the traded asset's price cross-checked with the TWAP too: `feedSpotWad` then `checkTwap` on its answer in
+        // one transaction is exactly `spotWad` (the same feed answer and errors), without reading the feed twice
+        uint256 price = v.prices[i];
+        IPriceOracle(a.oracle).checkTwap(price);
         pl.units = Math.mulDiv(pl.valueQuote, WAD * e.quoteScale, price * a.scale);
         (uint256 room, uint160 sqrtNow, uint160 limit) = BoundedSwap.capacity(_poolOf(a, e), !pl.sale, price, slip);
         if (room == 0) revert IPortfolioVault.PoolBeyondLimit(sqrtNow, limit);
@@ -329,10 +330,13 @@ library PortfolioEngine {
             (assetDelta, quoteDelta) = (int256(bought), -int256(paid));
         }
         uint256 navBefore = v.nav;
-        // only the traded asset and the quote moved
-        v.balances[i] = IERC20(a.token).balanceOf(address(this));
+        // only the traded asset and the quote moved, by the pool's own amounts: the pool sent what it reports and
+        // the callback paid exactly what it asked (standard ERC-20 holdings, `IPortfolioVault`), so the balances
+        // after are the ones before plus the deltas, without reading them again (a sale sells at most the balance,
+        // a buy pays at most the quote balance: both stay >= 0)
+        v.balances[i] = uint256(int256(v.balances[i]) + assetDelta);
         v.values[i] = _value(v.balances[i], v.prices[i], a.scale, e.quoteScale);
-        v.quoteBalance = e.quote.balanceOf(address(this));
+        v.quoteBalance = uint256(int256(v.quoteBalance) + quoteDelta);
         v.nav = v.quoteBalance;
         for (uint256 k; k < v.values.length; ++k) {
             v.nav += v.values[k];
@@ -479,9 +483,22 @@ library PortfolioEngine {
             (p.costBps, p.bandScaleBp, p.minBandWad, p.maxBandWad);
         uint256 mask = pl.deriskMask;
         for (uint256 i; i < n; ++i) {
-            t[i] = (mask >> i) & 1 == 1
-                ? p.rcDustWad
-                : RebalanceMath.bandWad(uint256(pl.cov[i * n + i]), costBps, scaleBp, minBand, maxBand);
+            if ((mask >> i) & 1 == 1) {
+                // de-risking: exempt from its band (`RebalanceMath.deriskMask`)
+                t[i] = p.rcDustWad;
+                continue;
+            }
+            // `_choose` passes over an asset whose gap is within the least band (band >= minBand): its band (a cube
+            // root) is not needed, and no threshold trades it
+            int256 di = d[i];
+            // |d_i| <= 1e18: no overflow
+            unchecked {
+                if ((di < 0 ? uint256(-di) : uint256(di)) <= minBand) {
+                    t[i] = type(uint256).max;
+                    continue;
+                }
+            }
+            t[i] = RebalanceMath.bandWad(uint256(pl.cov[i * n + i]), costBps, scaleBp, minBand, maxBand);
         }
     }
 
