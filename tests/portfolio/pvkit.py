@@ -143,5 +143,28 @@ def state(stack: PortfolioStack) -> dict[str, Any]:
     }
 
 
+def mirror_plan(
+    stack: PortfolioStack,
+    s: dict[str, Any],
+    targets: Sequence[int],
+    cov: Sequence[int],
+    p: mirror.RebalanceParams,
+    **kw: Any,
+) -> mirror.Slice | None:
+    """The mirror's slice (``mirror.plan_slice``) for the vault's ``state()`` ``s`` (quote with 6 decimals)."""
+    return mirror.plan_slice(
+        [a["valueQuote"] for a in s["assets"]],
+        s["quote"],
+        [a["priceWad"] for a in s["assets"]],
+        [a.decimals for a in stack.config.assets],
+        6,
+        targets,
+        cov,
+        p,
+        s["budgetAvailable"],
+        **kw,
+    )
+
+
 def cov_now(stack: PortfolioStack) -> list[int]:
     return [int(x) for x in stack.cov_oracle.functions.covarianceWad().call()]

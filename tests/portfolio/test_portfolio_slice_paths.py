@@ -18,6 +18,7 @@ from pvkit import (
     advance,
     cov_now,
     deposit,
+    mirror_plan,
     q,
     rebalance_fully,
     reverts,
@@ -163,17 +164,7 @@ def test_a_band_skip_keeps_the_mirrors_choice(stack: PortfolioStack, pv: Actors)
         stack.reprice(2, spec.price_wad * (1000 - 4 * step) // 1000, pv.arb)
         s = state(stack)
         w = [a["weightWad"] for a in s["assets"]]
-        plan = mirror.plan_slice(
-            [a["valueQuote"] for a in s["assets"]],
-            s["quote"],
-            [a["priceWad"] for a in s["assets"]],
-            [a.decimals for a in stack.config.assets],
-            6,
-            TARGETS,
-            cov,
-            p,
-            s["budgetAvailable"],
-        )
+        plan = mirror_plan(stack, s, TARGETS, cov, p)
         if plan is None:
             assert upkeep_error(stack, pv.keeper) == "NoRebalanceNeeded"
             continue

@@ -16,6 +16,7 @@ from pvkit import (
     cov_now,
     deposit,
     fund,
+    mirror_plan,
     post_cov,
     q,
     rebalance_fully,
@@ -884,18 +885,7 @@ def test_derisking_sale_is_exempt_from_its_band_at_the_margin(stack: PortfolioSt
     assert ok
     s = state(stack)
     p_m = mirror.RebalanceParams(**{**P.__dict__, "derisk_margin_bps": m})
-    plan = mirror.plan_slice(
-        [a["valueQuote"] for a in s["assets"]],
-        s["quote"],
-        [a["priceWad"] for a in s["assets"]],
-        [a.decimals for a in stack.config.assets],
-        6,
-        lower,
-        cov,
-        p_m,
-        s["budgetAvailable"],
-        max_vol_wad=narrow.max_vol_wad,
-    )
+    plan = mirror_plan(stack, s, lower, cov, p_m, max_vol_wad=narrow.max_vol_wad)
     assert plan is not None and plan.sale and int.from_bytes(data, "big") == plan.asset
     i = plan.asset
     # all the way to the target (every d_j > 0: the tracking error's minimum along i lies beyond it), not to half

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from pvkit import TARGETS, WAD, Actors, cov_now, deposit, q, rebalance_fully, set_targets, state
+from pvkit import TARGETS, WAD, Actors, cov_now, deposit, mirror_plan, q, rebalance_fully, set_targets, state
 from web3 import Web3
 from web3.contract import Contract
 
@@ -101,17 +101,7 @@ def test_vault_figures_match_the_mirror(stack: PortfolioStack, pv: Actors) -> No
     assert w == [a["weightWad"] for a in s["assets"]]
     assert s["te"] == mirror.tracking_error_wad(w, TARGETS, cov)
     p = mirror.DEFAULT_REBALANCE_PARAMS
-    plan = mirror.plan_slice(
-        values,
-        s["quote"],
-        [a["priceWad"] for a in s["assets"]],
-        [a.decimals for a in stack.config.assets],
-        6,
-        TARGETS,
-        cov,
-        p,
-        s["budgetAvailable"],
-    )
+    plan = mirror_plan(stack, s, TARGETS, cov, p)
     assert plan is not None
     asset, sale, units, value = stack.vault.functions.previewRebalance().call()
     # the vault then cuts the slice to the pool's room at the bound (not mirrored: it reads the pool)
