@@ -299,6 +299,9 @@ class SurfacePoster:
         self.spot_wad = spot_wad
         self.refresh_sec = refresh_sec
         self._mtime: float | None = None
+        #: expiry -> a strike count the oracle has answered `isPrepared` for (its slots never return to zero before
+        #: the expiry: no need to ask again for as many strikes or fewer)
+        self._prepared: dict[int, int] = {}
         #: Why each expiry kept its last good slice on the latest pass (expiry -> reason).
         self.fallbacks: dict[int, str] = {}
         #: The expiries of the latest quotes file read.
@@ -324,7 +327,7 @@ class SurfacePoster:
         from hedgevault.surface.errors import SurfaceFitError, SviError
         from hedgevault.surface.fit import fit_expiry, load_quotes, smile_points
         from hedgevault.surface.oracle_rules import Previous, VolAtmOutOfRule, VolStrikeOutOfBounds, check_post
-        from hedgevault.surface.prepare import strikes_to_prepare
+        from hedgevault.surface.prepare import MAX_STRIKES, strikes_to_prepare
 
         owned = set(self._expiries)
         if not self._due(now_sec, block):
@@ -402,7 +405,11 @@ class SurfacePoster:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, []))
             else:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))
-                n = strikes_to_prepare(self.vol_oracle, pts.expiry, len(strike_set), block)
+                n = None
+                if self._prepared.get(pts.expiry, -1) < min(len(strike_set), MAX_STRIKES):
+                    n = strikes_to_prepare(self.vol_oracle, pts.expiry, len(strike_set), block)
+                    if n is None:
+                        self._prepared[pts.expiry] = min(len(strike_set), MAX_STRIKES)
                 if n is not None:
                     data = bytes.fromhex(self.vol_oracle.encode_abi("prepareExpiry", [pts.expiry, n])[2:])
                     slot, desc = f"oracle:prepare:{pts.expiry}", f"prepareExpiry({pts.expiry}, {n})"

@@ -276,19 +276,32 @@ def list_series(suite: Suite, account: LocalAccount, expiry: int, strike_wad: in
     (``VolatilityOracle.prepareExpiry``, anyone may: the first post of the expiry then rewrites its slots instead of
     creating them). Values: the ``SeriesListed`` event's, plus ``preparedStrikes`` and the preparation's
     ``prepareTx`` and ``prepareGas`` ("" and 0 when every slot was ready)."""
-    from hedgevault.surface.prepare import MAX_STRIKES, listed_strikes, strikes_to_prepare
+    from hedgevault.surface.prepare import MAX_STRIKES, strikes_to_prepare
 
     _positive(strike_wad, "the strike")
     fn = suite.vault.functions.listSeries(expiry, strike_wad, is_call)
     _call("list-series", fn, account.address)
     listed = _outcome(suite, "list-series", _send(suite, "list-series", fn, account), "SeriesListed")
-    strikes = min(len(listed_strikes(suite.vault, expiry)), MAX_STRIKES)
+    strikes = min(len(_listed_strikes(suite, expiry)), MAX_STRIKES)
     values = dict(listed.values) | {"preparedStrikes": strikes, "prepareTx": "", "prepareGas": 0}
     if strikes_to_prepare(suite.vol_oracle, expiry, strikes) is not None:
         prepare = suite.vol_oracle.functions.prepareExpiry(expiry, strikes)
         receipt = _send(suite, "prepare the expiry", prepare, account)
         values |= {"prepareTx": "0x" + bytes(receipt["transactionHash"]).hex(), "prepareGas": int(receipt["gasUsed"])}
     return Outcome("list-series", values, listed.tx_hash, listed.gas_used)
+
+
+def _listed_strikes(suite: Suite, expiry: int) -> set[int]:
+    """The distinct strikes (wad) of the vault's live series expiring at ``expiry`` (the strikes its slice posts
+    name): the live ids, then every series in one batch."""
+    from hedgevault.chain.rpc import Rpc
+    from hedgevault.ops.reads import Batch, value
+
+    rpc = Rpc(suite.w3)
+    batch = Batch()
+    indexes = [batch.add(suite.vault, "series", sid) for sid in suite.vault.functions.liveSeries().call()]
+    batch.run(rpc)
+    return {int(value(batch[i])[2]) for i in indexes if int(value(batch[i])[0]) == expiry}
 
 
 def claim(suite: Suite, account: LocalAccount, series_id: int, receiver: str | None = None) -> Outcome:

@@ -9,20 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-#: ``VolatilityOracle.MAX_STRIKES``: the most strikes an expiry's strike set holds.
-MAX_STRIKES = 16
+from hedgevault.surface.oracle_rules import MAX_STRIKES
 
-
-def listed_strikes(vault: Any, expiry: int, block: Any = "latest") -> list[int]:
-    """The distinct strikes (wad, ascending) of ``vault``'s live series expiring at ``expiry``: the strikes its
-    slice posts name (``SlicePost.strikesWad``)."""
-    f = vault.functions
-    strikes = set()
-    for sid in f.liveSeries().call(block_identifier=block):
-        series = f.series(sid).call(block_identifier=block)
-        if int(series[0]) == expiry:
-            strikes.add(int(series[2]))
-    return sorted(strikes)
+__all__ = ["MAX_STRIKES", "strikes_to_prepare"]
 
 
 def strikes_to_prepare(vol_oracle: Any, expiry: int, strikes: int, block: Any = "latest") -> int | None:
