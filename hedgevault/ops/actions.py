@@ -294,14 +294,12 @@ def list_series(suite: Suite, account: LocalAccount, expiry: int, strike_wad: in
 def _listed_strikes(suite: Suite, expiry: int) -> set[int]:
     """The distinct strikes (wad) of the vault's live series expiring at ``expiry`` (the strikes its slice posts
     name): the live ids, then every series in one batch."""
+    from hedgevault.chain.abi import Call
     from hedgevault.chain.rpc import Rpc
-    from hedgevault.ops.reads import Batch, value
 
-    rpc = Rpc(suite.w3)
-    batch = Batch()
-    indexes = [batch.add(suite.vault, "series", sid) for sid in suite.vault.functions.liveSeries().call()]
-    batch.run(rpc)
-    return {int(value(batch[i])[2]) for i in indexes if int(value(batch[i])[0]) == expiry}
+    live = suite.vault.functions.liveSeries().call()
+    series = Rpc(suite.w3).calls([Call(suite.vault, "series", (sid,)) for sid in live])
+    return {int(s[2]) for s in series if int(s[0]) == expiry}
 
 
 def claim(suite: Suite, account: LocalAccount, series_id: int, receiver: str | None = None) -> Outcome:
