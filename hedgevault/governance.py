@@ -33,6 +33,7 @@ from web3.types import TxParams
 
 from hedgevault.chain.sending import send_signed
 from hedgevault.errors import HedgevaultError
+from hedgevault.hints import for_user, revert_message
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite
 
@@ -52,13 +53,11 @@ ROLE_NAMES: dict[bytes, str] = {ZERO_BYTES32: "DEFAULT_ADMIN_ROLE"} | {
 #: ``TimelockController.OperationState`` by its enum value.
 STATES = ("unset", "waiting", "ready", "done")
 
-#: What to do next, by the custom error a timelock call reverted with.
-HINTS: dict[str, str] = {
-    "AccessControlUnauthorizedAccount": "the signer lacks the timelock role: proposers queue and cancel, executors "
-    "execute (governance.proposers / governance.executors of the deployment)",
-    "TimelockInsufficientDelay": "the delay is below the timelock's delay: leave --delay out or give more",
-    "TimelockUnexpectedOperationState": "the operation is not in the state this needs (already queued with this "
-    "salt, executed, cancelled, or not ready yet): see `hedgevault governance pending`",
+#: Governance's own next step where the shared one (``hedgevault.hints``) speaks of another call: which timelock
+#: role does what. The meaning of each error stays the shared table's.
+STEPS: dict[str, str] = {
+    "AccessControlUnauthorizedAccount": "proposers queue and cancel, executors execute (governance.proposers / "
+    "governance.executors of the deployment)",
 }
 
 
@@ -193,8 +192,7 @@ def _show(value: Any) -> str:
 
 def _explain(action: str, exc: Exception) -> GovernanceError:
     text = describe(exc)
-    hint = HINTS.get(text.split("(", 1)[0])
-    return GovernanceError(f"{action} would revert with {text}" + (f": {hint}" if hint else ""))
+    return GovernanceError(revert_message(action, text, STEPS.get(text.split("(", 1)[0])))
 
 
 def _salt(salt: bytes | None) -> bytes:
@@ -229,8 +227,12 @@ def schedule(
     try:
         w3.eth.call(call)
     except (ContractCustomError, ContractLogicError) as exc:
+        text = describe(exc)
+        hint = for_user(text.split("(", 1)[0], "")  # the meaning only: the caller here is the timelock
         raise GovernanceError(
-            f"{function} would revert when the timelock executes it now, with {describe(exc)}: nothing was queued"
+            f"{function} would revert when the timelock executes it now, with {text}"
+            + (f" ({hint})" if hint else "")
+            + ": nothing was queued"
         ) from None
     delay = int(timelock.functions.getMinDelay().call()) if delay_sec is None else delay_sec
     fn = timelock.functions.schedule(target.address, 0, data, ZERO_BYTES32, _salt(salt), delay)

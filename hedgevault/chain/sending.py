@@ -55,7 +55,13 @@ class Fees:
 
 def capped_fees(*, base_fee_wei: int, priority_fee_wei: int, fee_cap_wei: int | None) -> Fees:
     """maxFeePerGas = 2 x base fee + tip (survives six full blocks of base-fee growth), limited by
-    ``fee_cap_wei`` (None: no cap). Raises ``FeeCapTooLow`` when the cap is below base fee + tip."""
+    ``fee_cap_wei`` (None: no cap). Raises ``FeeCapTooLow`` when the cap is below base fee + tip.
+
+    The one rule of every sender (the CLI's, the keeper's ``initial_fees``). The tip is never cut to fit under
+    the cap: a transaction priced at the cap cannot be replaced (a replacement must raise maxFee 12.5% above
+    it), so one whose tip was cut below what the operator chose may wait unmined, holding the nonce every later
+    action needs and carrying calldata decided on an old block; refused instead, the caller decides again on
+    the next block and sends with the whole tip once base fee + tip fits."""
     max_fee = 2 * base_fee_wei + priority_fee_wei
     if fee_cap_wei is not None and max_fee > fee_cap_wei:
         if fee_cap_wei < base_fee_wei + priority_fee_wei:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 
-from hedgevault.chain.sending import Fees
+from hedgevault.chain.sending import FeeCapTooLow, Fees, capped_fees
 
 #: Replacement transactions raise both fees by at least this much (geth and Anvil require 10%).
 BUMP_BPS = 1250
@@ -33,15 +33,12 @@ class FeeRefusal:
 
 
 def initial_fees(*, base_fee_wei: int, priority_fee_wei: int, fee_cap_wei: int) -> Fees | FeeRefusal:
-    """Fees of a new transaction: maxFee = min(cap, 2 x base fee + tip), which survives six full blocks
-    of base-fee growth; the tip is cut to fit under maxFee. Refused when the cap is below the base fee
-    (the transaction could not be included in the next block)."""
-    if fee_cap_wei < base_fee_wei:
-        return FeeRefusal(
-            f"fee cap {fee_cap_wei} wei/gas is below the base fee {base_fee_wei} wei/gas: waiting for lower fees"
-        )
-    max_fee = min(fee_cap_wei, 2 * base_fee_wei + priority_fee_wei)
-    return Fees(max_fee, min(priority_fee_wei, max_fee))
+    """Fees of a new transaction: ``hedgevault.chain.sending.capped_fees``, the rule every sender uses (maxFee =
+    min(cap, 2 x base fee + tip), the whole tip), as a value: refused while the cap is below base fee + tip."""
+    try:
+        return capped_fees(base_fee_wei=base_fee_wei, priority_fee_wei=priority_fee_wei, fee_cap_wei=fee_cap_wei)
+    except FeeCapTooLow as refused:
+        return FeeRefusal(str(refused))
 
 
 def bumped_fees(

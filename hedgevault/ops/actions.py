@@ -20,41 +20,11 @@ from web3.types import TxReceipt
 
 from hedgevault.chain.sending import Buildable, send_signed
 from hedgevault.errors import HedgevaultError
+from hedgevault.hints import for_user, revert_message
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite
 
 BPS = 10_000
-
-#: What to do next, by the custom error a vault call reverted with.
-HINTS: dict[str, str] = {
-    "HealthFactorTooLow": "the vault's health factor would fall below its floor: take less (see `hedgevault status`)",
-    "InsufficientLiquidity": "the vault's free cash is short: take less, or wait for settlements and hedges",
-    "ERC4626ExceededMaxWithdraw": "that is more than your shares are worth: see `hedgevault status --account`",
-    "ERC4626ExceededMaxRedeem": "that is more shares than you hold",
-    "PremiumAboveMax": "the price moved: quote again, or allow more with --slippage-bps / --max-premium",
-    "ProceedsBelowMin": "the price moved: quote again, or accept less with --slippage-bps / --min-proceeds",
-    "TradingCutoff": "the series is too close to expiry to trade",
-    "SeriesExpired": "the series has expired: claim it after settlement instead",
-    "NotSettled": "the expiry is not settled yet: a keeper (or `settle`) must settle it first",
-    "NothingToClaim": "this account holds none of that series",
-    "NoFeesToCollect": "no trading fees are owed yet (one unit always stays owed)",
-    "OpenInterestCap": "the series is at its open-interest cap: buy less",
-    "NetDeltaLimit": "the vault's delta limit is reached: buy less, or the other side",
-    "VegaLimit": "the vault's vega limit is reached: buy less",
-    "EnforcedPause": "the vault is paused by its guardian",
-    "VolStale": "the posted volatility is stale: the volatility updater (a keeper) must post first",
-    "VolNotPosted": "no volatility is posted for that expiry yet: the volatility updater must post it",
-    "FeedStale": "the price feed is stale: wait for a fresh round (the vault fails closed)",
-    "TwapDeviation": "the feed and the pool's TWAP disagree: the vault fails closed until they agree (the TWAP "
-    "follows a moved pool within its window, 10 minutes by default)",
-    "VaultInsolvent": "the vault's assets do not cover its liabilities: a deposit would pay the deficit",
-    "ZeroAssets": "those shares are worth 0 quote units: redeem more shares",
-    "OracleHealthy": "the oracles answer: there is no outage to report",
-    "OutageAlreadyReported": "an outage is already reported: withdrawals open at the conservative valuation "
-    "once the outage delay has passed",
-    "ParamStepTooLarge": "the change is larger than one step: queue it as several changes an hour apart",
-    "ParametersChangedTooRecently": "the parameters changed less than an hour ago: execute later",
-}
 
 
 class ActionError(HedgevaultError):
@@ -86,10 +56,8 @@ def _tokens(suite: Suite, units: int) -> str:
 
 
 def _explain(action: str, exc: Exception, quote_decimals: int | None = None) -> ActionError:
-    text = describe(exc, quote_decimals)
-    name = text.split("(", 1)[0]
-    hint = HINTS.get(name)
-    return ActionError(f"{action} would revert with {text}" + (f": {hint}" if hint else ""))
+    """The one-line refusal: the decoded error, what it means and what to do (``hedgevault.hints``)."""
+    return ActionError(revert_message(action, describe(exc, quote_decimals)))
 
 
 def _send(suite: Suite, action: str, fn: Buildable, account: LocalAccount) -> TxReceipt:
@@ -158,7 +126,7 @@ def _why_closed(suite: Suite) -> str:
         suite.vault.functions.book().call()
     except (ContractCustomError, ContractLogicError) as exc:
         text = describe(exc)
-        hint = HINTS.get(text.split("(", 1)[0])
+        hint = for_user(text.split("(", 1)[0])
         return f"the vault cannot value itself ({text}{': ' + hint if hint else ''}); try again later"
     if suite.vault.functions.paused().call():
         return "the vault is paused (withdrawals reopen at the conservative valuation after maxPauseSec)"

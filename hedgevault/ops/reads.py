@@ -126,12 +126,7 @@ def add_series_details(
 
 def _not_trading(revert: Revert) -> str:
     """The reason a live series does not trade now, as the quote pre-check words it (``actions._call``)."""
-    from hedgevault.ops.actions import HINTS
-
-    text = revert_text(revert)
-    hint = HINTS.get(text.split("(", 1)[0])
-    message = f"quote would revert with {text}" + (f": {hint}" if hint else "")
-    return f"live, not trading: {message.split(':', 1)[0]}"
+    return f"live, not trading: quote would revert with {revert_text(revert)}"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_abi.abi import encode
 
+from hedgevault.chain.sending import FeeCapTooLow, capped_fees
 from hedgevault.keeper import decisions as d
 
 GWEI = 10**9
@@ -18,8 +19,30 @@ def test_initial_fees_twice_base_plus_tip_under_the_cap() -> None:
     assert d.initial_fees(base_fee_wei=10 * GWEI, priority_fee_wei=GWEI, fee_cap_wei=15 * GWEI) == d.Fees(
         15 * GWEI, GWEI
     )
-    # a tip above the cap is cut to it
-    assert d.initial_fees(base_fee_wei=0, priority_fee_wei=5 * GWEI, fee_cap_wei=3 * GWEI) == d.Fees(3 * GWEI, 3 * GWEI)
+
+
+@pytest.mark.parametrize("caller", ["keeper", "cli"])
+def test_one_fee_rule_at_the_cap_and_one_past(caller: str) -> None:
+    """The keeper's ``initial_fees`` and the CLI's ``capped_fees`` are one rule: at 2 x base + tip the cap does
+    not bind, one wei below it does; at base + tip the whole tip still fits, one wei below it is refused (the
+    tip is never cut: the two used to disagree there, the keeper sending a cut tip at the cap)."""
+
+    def fees(cap: int) -> d.Fees | d.FeeRefusal:
+        if caller == "keeper":
+            return d.initial_fees(base_fee_wei=10, priority_fee_wei=3, fee_cap_wei=cap)
+        try:
+            return capped_fees(base_fee_wei=10, priority_fee_wei=3, fee_cap_wei=cap)
+        except FeeCapTooLow as refused:
+            return d.FeeRefusal(str(refused))
+
+    assert fees(23) == d.Fees(23, 3)  # 2 x base + tip: the cap does not bind
+    assert fees(22) == d.Fees(22, 3)  # one past: the cap binds, the whole tip
+    assert fees(13) == d.Fees(13, 3)  # base + tip: just enough
+    refused = fees(12)  # one past: refused, not a cut tip
+    assert isinstance(refused, d.FeeRefusal)
+    assert refused.reason == "fee cap 12 wei/gas is below the base fee 10 + tip 3: raise the cap or wait for lower fees"
+    # a tip above the cap on an empty base fee is refused too (it used to be cut to the cap)
+    assert isinstance(d.initial_fees(base_fee_wei=0, priority_fee_wei=5 * GWEI, fee_cap_wei=3 * GWEI), d.FeeRefusal)
 
 
 def test_initial_fees_refused_when_the_cap_is_below_the_base_fee() -> None:
