@@ -21,6 +21,7 @@ from web3.types import TxReceipt
 from hedgevault.chain.sending import Buildable, send_signed
 from hedgevault.errors import HedgevaultError
 from hedgevault.hints import for_user, revert_message
+from hedgevault.ops.reads import live_series
 from hedgevault.reverts import describe
 from hedgevault.suite import Suite
 
@@ -261,13 +262,8 @@ def list_series(suite: Suite, account: LocalAccount, expiry: int, strike_wad: in
 
 def _listed_strikes(suite: Suite, expiry: int) -> set[int]:
     """The distinct strikes (wad) of the vault's live series expiring at ``expiry`` (the strikes its slice posts
-    name): the live ids, then every series in one batch."""
-    from hedgevault.chain.abi import Call
-    from hedgevault.chain.rpc import Rpc
-
-    live = suite.vault.functions.liveSeries().call()
-    series = Rpc(suite.w3).calls([Call(suite.vault, "series", (sid,)) for sid in live])
-    return {int(s[2]) for s in series if int(s[0]) == expiry}
+    name)."""
+    return {int(s[2]) for _, s in live_series(suite) if int(s[0]) == expiry}
 
 
 def claim(suite: Suite, account: LocalAccount, series_id: int, receiver: str | None = None) -> Outcome:

@@ -29,6 +29,7 @@ from hedgevault.ops.reads import (
     Market,
     add_series_details,
     listed_series,
+    live_series,
     series_probe,
     series_rows,
     series_table,
@@ -233,9 +234,7 @@ def _settle(args: argparse.Namespace) -> int:
         account = signing_account(args, suite)
         now = _now(suite)
         if args.expiry is None:
-            expiries = {
-                int(suite.vault.functions.series(i).call()[0]) for i in suite.vault.functions.liveSeries().call()
-            }
+            expiries = {int(s[0]) for _, s in live_series(suite)}
             passed = sorted(e for e in expiries if e <= now)
             if not passed:
                 raise OpsInputError(f"no live series has expired yet (chain time {utc_date(now)})")

@@ -22,8 +22,10 @@ from hedgevault.units import WAD, from_units, from_wad
 #: Shares, options and prices are shown to this many decimals.
 _PLACES = 6
 
-#: Series ids probed in the first batch (ids run 1..n, ``series(n + 1)`` reverts UnknownSeries); more vaults
-#: take one more round trip per doubling.
+#: Series ids probed in the first batch (ids run 1..n, ``series(n + 1)`` reverts UnknownSeries): up to this many
+#: series are read in that one round trip; past it, one more round trip per doubling. The vault has no count
+#: view (``IOptionVault`` offers ``series(id)`` and ``liveSeries()`` only; the count ``_seriesCount`` is
+#: internal): a ``seriesCount()`` view would replace the probe by one exact read.
 SERIES_PROBE = 32
 
 
@@ -71,6 +73,15 @@ class Batch:
 
     def __getitem__(self, index: int) -> Any:
         return self.answers[index]
+
+
+def live_series(suite: Suite, rpc: Rpc | None = None) -> list[tuple[int, tuple[Any, ...]]]:
+    """(id, (expiry, isCall, strike, openInterest)) of every live series: the live ids, then every series in one
+    batch (``Rpc.calls``; a revert raises ``Reverted``)."""
+    rpc = rpc or Rpc(suite.w3)
+    ids = [int(i) for i in rpc.call(Call(suite.vault, "liveSeries", ()))]
+    answers = rpc.calls([Call(suite.vault, "series", (i,)) for i in ids]) if ids else []
+    return [(i, tuple(answer)) for i, answer in zip(ids, answers, strict=True)]
 
 
 def series_probe(batch: Batch, suite: Suite, first: int = 1, count: int | None = None) -> list[int]:

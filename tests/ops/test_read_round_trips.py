@@ -116,3 +116,22 @@ def test_more_series_than_one_probe_holds_take_more_batches(
         rows = series_rows(suite_via_proxy)
         assert json.dumps(rows) == json.dumps(expected), probe
         assert proxy.count == 3 + extra, (probe, proxy.count)
+
+
+def test_live_series_are_read_in_one_batch_however_many(
+    proxy: CountingProxy, deployed: tuple[Path, Suite], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`settle` and `list-series` read the live series through ``reads.live_series``: the ids, then every
+    series in one batch (two round trips for 1 or for 5 series), the same values as one call each."""
+    _, suite = deployed
+    via_proxy = attach_suite(Web3(HTTPProvider(proxy.url)), load_manifest(deployed[0]))
+    expiry = latest_timestamp(suite.w3) + 28 * DAY
+    counts = []
+    for strike in (2000, 2100, 2200, 2300, 2400):
+        _list(suite, expiry, strike, False)
+        proxy.count = 0
+        live = reads.live_series(via_proxy)
+        counts.append(proxy.count)
+        ids = [int(i) for i in suite.vault.functions.liveSeries().call()]
+        assert live == [(i, tuple(suite.vault.functions.series(i).call())) for i in ids]
+    assert counts == [2] * 5
