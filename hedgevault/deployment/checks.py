@@ -30,9 +30,9 @@ from hedgevault.deployment.manifest import (
     code_hash,
     stack_artifact,
 )
+from hedgevault.deployment.steps import DEFAULT_ADMIN_ROLE
 from hedgevault.deployment.vault_stack import (
     BOOK_LIBRARY,
-    DEFAULT_ADMIN_ROLE,
     HEDGE_LIBRARY,
     ROLE_GRANTS,
     admin_contracts,

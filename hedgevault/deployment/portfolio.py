@@ -48,14 +48,20 @@ from hedgevault.deployment.manifest import (
     bind,
     code_hash,
 )
-from hedgevault.deployment.steps import DeployContext, verify_record, verify_records
+from hedgevault.deployment.steps import (
+    DEFAULT_ADMIN_ROLE,
+    DeployContext,
+    grant_roles,
+    hand_over_admin,
+    verify_record,
+    verify_records,
+)
 from hedgevault.deployment.timelock import deploy_timelock
 from hedgevault.params import WAD, OracleParams, SuiteConfig
 from hedgevault.portfolio.config import AssetConfig, PortfolioConfig, initial_targets, mock_amounts
 from hedgevault.toolchain.deploy import link
 from hedgevault.uniswap import Uniswap, npm_artifact, price_wad_from_sqrt, raw_price, sqrt_price_x96, swap_exact_input
 
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
 #: Fully qualified name of the library the vault links (its targets, valuation and rebalancing).
 ENGINE_LIBRARY = "contracts/portfolio/PortfolioEngine.sol:PortfolioEngine"
 Q96 = 2**96
@@ -313,32 +319,10 @@ def deploy_portfolio_stack(
     contracts: dict[str, Contract] = {"cov_oracle": cov_oracle}
     if vault is not None:
         contracts["vault"] = vault
-    for holders_key, contract_key, role_name in PORTFOLIO_ROLE_GRANTS:
-        contract = contracts.get(contract_key)
-        if contract is None:
-            continue
-        role = getattr(contract.functions, role_name)().call()
-        for holder in section.roles[holders_key]:
-            if contract.functions.hasRole(role, holder).call():
-                continue
-            if not contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
-                ctx.log(f"skipped  grant {role_name} on {contract_key} to {holder}: the deployer is no longer admin")
-            else:
-                ctx.transact(
-                    f"grant {role_name} on {contract_key} to {holder}", contract.functions.grantRole(role, holder)
-                )
+    grant_roles(ctx, contracts, PORTFOLIO_ROLE_GRANTS, section.roles, deployer)
     admin = str(timelock.address) if timelock is not None else section.roles["admin"]
-    who = f"the timelock {admin}" if timelock is not None else admin
-    if admin != deployer:
-        admin_contracts = {f"price_oracle:{a.symbol}": a.price_oracle for a in assets} | contracts
-        for key, contract in admin_contracts.items():
-            fns = contract.functions
-            if not fns.hasRole(DEFAULT_ADMIN_ROLE, admin).call():
-                ctx.transact(f"grant the admin role on {key} to {who}", fns.grantRole(DEFAULT_ADMIN_ROLE, admin))
-            if fns.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
-                ctx.transact(
-                    f"renounce the deployer's admin role on {key}", fns.renounceRole(DEFAULT_ADMIN_ROLE, deployer)
-                )
+    handed = {f"price_oracle:{a.symbol}": a.price_oracle for a in assets} | contracts
+    hand_over_admin(ctx, handed, admin, deployer, timelock=timelock is not None)
     ctx.persist()
     return PortfolioStack(
         w3=w3,

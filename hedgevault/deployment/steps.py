@@ -3,7 +3,7 @@ or deploy it and record it (saving the manifest at once, so an interrupted run r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,9 @@ from hedgevault.deployment.senders import Sender
 from hedgevault.errors import TransactionError
 from hedgevault.reverts import describe
 from hedgevault.toolchain.compiler import Artifact
+
+#: OpenZeppelin AccessControl's DEFAULT_ADMIN_ROLE.
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 #: What to do when recorded code is not on the chain.
 MISMATCH_ADVICE = (
@@ -134,3 +137,47 @@ def verify_records(w3: Web3, records: Mapping[str, ContractRecord], what: str = 
 def _hex(value: Any) -> str:
     text = value.hex() if isinstance(value, bytes | bytearray) else str(value)
     return text if text.startswith("0x") else "0x" + text
+
+
+def grant_roles(
+    ctx: DeployContext,
+    contracts: Mapping[str, Contract],
+    grants: Iterable[tuple[str, str, str]],
+    holders: Mapping[str, Sequence[str]],
+    deployer: str,
+) -> None:
+    """Grant each (manifest ``roles`` key, contract key, role getter) of ``grants`` to its holders where they lack
+    it (contracts this build did not deploy are passed over). Once the deployer handed its admin role over,
+    only the admin (the timelock) may grant: the grant is skipped and logged, and the final check reports the
+    missing role."""
+    for holders_key, contract_key, role_name in grants:
+        contract = contracts.get(contract_key)
+        if contract is None:
+            continue
+        role = getattr(contract.functions, role_name)().call()
+        for holder in holders[holders_key]:
+            if contract.functions.hasRole(role, holder).call():
+                continue
+            if not contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
+                ctx.log(f"skipped  grant {role_name} on {contract_key} to {holder}: the deployer is no longer admin")
+            else:
+                ctx.transact(
+                    f"grant {role_name} on {contract_key} to {holder}", contract.functions.grantRole(role, holder)
+                )
+
+
+def hand_over_admin(
+    ctx: DeployContext, contracts: Mapping[str, Contract], admin: str, deployer: str, *, timelock: bool
+) -> None:
+    """Give DEFAULT_ADMIN_ROLE of each of ``contracts`` to ``admin`` (the timelock when ``timelock``) and renounce
+    the deployer's; nothing when the deployer is the admin. Each step only when still needed (a rerun sends
+    nothing)."""
+    if admin == deployer:
+        return
+    who = f"the timelock {admin}" if timelock else admin
+    for key, contract in contracts.items():
+        fns = contract.functions
+        if not fns.hasRole(DEFAULT_ADMIN_ROLE, admin).call():
+            ctx.transact(f"grant the admin role on {key} to {who}", fns.grantRole(DEFAULT_ADMIN_ROLE, admin))
+        if fns.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
+            ctx.transact(f"renounce the deployer's admin role on {key}", fns.renounceRole(DEFAULT_ADMIN_ROLE, deployer))

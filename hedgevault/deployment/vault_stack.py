@@ -20,7 +20,12 @@ from hedgevault.deployment.config import DeployConfig
 from hedgevault.deployment.errors import DeploymentMismatch
 from hedgevault.deployment.infrastructure import ZERO_ADDRESS, Infrastructure
 from hedgevault.deployment.manifest import VaultStackSection
-from hedgevault.deployment.steps import MISMATCH_ADVICE, DeployContext
+from hedgevault.deployment.steps import (
+    MISMATCH_ADVICE,
+    DeployContext,
+    grant_roles,
+    hand_over_admin,
+)
 from hedgevault.deployment.timelock import deploy_timelock
 from hedgevault.params import (
     ExposureLimits,
@@ -53,9 +58,6 @@ HEDGER_ADMIN_KINDS = ("aave",)
 def admin_contracts(hedger: HedgerParams) -> tuple[str, ...]:
     """The vault stack's keys whose DEFAULT_ADMIN_ROLE the timelock (or ``roles.admin``) holds."""
     return ADMIN_CONTRACTS + (("hedger",) if hedger.kind in HEDGER_ADMIN_KINDS else ())
-
-
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 
 @dataclass(frozen=True)
@@ -156,31 +158,10 @@ def deploy_vault_stack(ctx: DeployContext, infra: Infrastructure, config: Deploy
     _bind_once(ctx, "hedger", hedger, hedger.functions.bind, vault.address)
     contracts = {"price_oracle": price_oracle, "vol_oracle": vol_oracle, "vault": vault, "hedger": hedger}
 
-    for holders_key, contract_key, role_name in ROLE_GRANTS:
-        contract = contracts[contract_key]
-        role = getattr(contract.functions, role_name)().call()
-        for holder in section.roles[holders_key]:
-            if contract.functions.hasRole(role, holder).call():
-                continue
-            if not contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
-                # handed over already: only the admin (the timelock) may grant it now; the final check
-                # reports the missing role
-                ctx.log(f"skipped  grant {role_name} on {contract_key} to {holder}: the deployer is no longer admin")
-            else:
-                ctx.transact(
-                    f"grant {role_name} on {contract_key} to {holder}", contract.functions.grantRole(role, holder)
-                )
+    grant_roles(ctx, contracts, ROLE_GRANTS, section.roles, deployer)
     admin = str(timelock.address) if timelock is not None else section.roles["admin"]
-    who = f"the timelock {admin}" if timelock is not None else admin
-    if admin != deployer:
-        for key in admin_contracts(hedger_params):
-            fns = contracts[key].functions
-            if not fns.hasRole(DEFAULT_ADMIN_ROLE, admin).call():
-                ctx.transact(f"grant the admin role on {key} to {who}", fns.grantRole(DEFAULT_ADMIN_ROLE, admin))
-            if fns.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
-                ctx.transact(
-                    f"renounce the deployer's admin role on {key}", fns.renounceRole(DEFAULT_ADMIN_ROLE, deployer)
-                )
+    handed = {key: contracts[key] for key in admin_contracts(hedger_params)}
+    hand_over_admin(ctx, handed, admin, deployer, timelock=timelock is not None)
     return VaultStack(
         price_oracle=price_oracle,
         vol_oracle=vol_oracle,
