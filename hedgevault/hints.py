@@ -11,7 +11,9 @@ says which timelock role does what), never the meaning.
 keeper transaction can meet, each with the reason; ``tests/unit/test_hints.py`` checks that every other
 declared error has an entry and that no entry names an error the compiled ABIs no longer declare.
 
-No imports from the rest of the package: the CLI, the keeper and governance all read this module.
+The errors the off-chain mirrors raise (Black-Scholes, SVI, portfolio math and covariance) already say what they
+mean in their exception's ``HINT``: the table takes that text, it does not write a second one. Otherwise no
+imports from the rest of the package: the CLI, the keeper and governance all read this module.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ class Hint:
 
 _STATUS = "see `hedgevault status`"
 _POSTER = "the volatility updater (a keeper) must post it"
-_PORTFOLIO_POST = "the keeper re-estimates and posts again on a later round; act if it lasts"
+_SKIPPED_POST = "the post is skipped (the last posted one stays) and tried again on a later tick; act if it lasts"
 
-#: The meaning of every custom error a user or the keeper can meet, and the next step of each.
-HINTS: dict[str, Hint] = {
+#: The meaning of every custom error a user or the keeper can meet that no off-chain mirror states (below), and
+#: the next step of each.
+_WRITTEN: dict[str, Hint] = {
     # ---------------------------------------------------------------- vault: trading, shares, listing
     "ZeroAmount": Hint("an amount of zero", "give a positive amount"),
     "ZeroAddress": Hint("a zero address where one is needed", "give the receiver (or the account) explicitly"),
@@ -260,42 +263,6 @@ HINTS: dict[str, Hint] = {
         "the expiry would name more strikes than the oracle keeps", "list fewer strikes for that expiry"
     ),
     "VolBatchInvalid": Hint("a batch of slice posts is empty or names an expiry twice"),
-    # ---------------------------------------------------------------- SVI slices (the surface keeper's posts)
-    "SviBNegative": Hint("the slice's b is negative (a smile concave in its wings)", "fit it again"),
-    "SviRhoOutOfRange": Hint("the slice's |rho| is 1 or more", "fit it again"),
-    "SviSigmaNotPositive": Hint("the slice's sigma is not positive", "fit it again"),
-    "SviParamOutOfDomain": Hint("a slice parameter is outside the domain the library computes exactly", "fit again"),
-    "SviLeeBoundExceeded": Hint("a wing is steeper than Roger Lee's moment bound allows", "fit it again"),
-    "SviMinVarianceNegative": Hint("the slice's minimum total variance is negative", "fit it again"),
-    "SviGridInvalid": Hint("the check grid is not 2..64 points over kLo < kHi within |k| <= 5"),
-    "SviVarianceNotPositive": Hint("the slice's total variance is not positive at a checked point", "fit it again"),
-    "SviButterflyArbitrage": Hint(
-        "the slice admits a butterfly arbitrage (call prices not convex in strike) at a checked point",
-        "fit it again",
-        "the slice is not posted; the posted one stays",
-    ),
-    "SviCalendarArbitrage": Hint(
-        "the nearer expiry's total variance exceeds the farther one's (a free calendar spread)",
-        "fit the two expiries together",
-        "the slice is not posted; the posted one stays",
-    ),
-    "SviVolStepExceeded": Hint(
-        "a listed strike's vol moves more than one step", "post in smaller steps", "it walks there in steps"
-    ),
-    "SviMoneynessOutOfRange": Hint("a strike or forward outside the library's range (ratio within [0.01, 100])"),
-    "SviTimeOutOfRange": Hint("a time to expiry outside [1 s, 10 years]"),
-    "SviFlatVolOutOfRange": Hint("a flat slice's vol is outside (0, 10]"),
-    # ---------------------------------------------------------------- Black-Scholes (the pricer's domain)
-    "SpotOutOfRange": Hint("the spot is outside the pricer's range [1e-6, 1e12]"),
-    "StrikeOutOfRange": Hint("the strike is outside the pricer's range [1e-6, 1e12]"),
-    "MoneynessOutOfRange": Hint("strike / spot is outside the pricer's range [0.01, 100]"),
-    "VolatilityOutOfRange": Hint("the volatility is outside the pricer's range [0.001, 10]"),
-    "TimeOutOfRange": Hint("the time to expiry is beyond 10 years (or 0 for an implied vol)"),
-    "RateOutOfRange": Hint("the rate is outside [-1, 1]"),
-    "PriceOutOfBounds": Hint("the option price is outside its no-arbitrage bounds: no volatility fits it"),
-    "VolatilityNotInDomain": Hint("the implied volatility lies beyond the pricer's range [0.001, 10]"),
-    "ImpliedVolIllConditioned": Hint("the time value is too small for the implied vol to be known within 1e-12"),
-    "ImpliedVolNotConverged": Hint("the implied vol did not converge within the iteration limit"),
     # ---------------------------------------------------------------- governance (the timelock)
     "AccessControlUnauthorizedAccount": Hint(
         "the signing account lacks the role this call needs",
@@ -351,44 +318,54 @@ HINTS: dict[str, Hint] = {
     ),
     "CovAssetCountOutOfRange": Hint("the covariance oracle's asset list is empty or too long", "fix the config"),
     "CovAssetInvalid": Hint("an asset of the covariance oracle's list is zero or repeated", "fix the config"),
-    "CovNotPosted": Hint("no covariance was ever posted", "", "the keeper posts one from the feeds' history"),
-    "CovStale": Hint("the posted covariance is older than its maximum age", "", "the keeper must post a fresh one"),
-    "CovPackingInvalid": Hint("a covariance post has a non-zero field beyond its assets", "", _PORTFOLIO_POST),
-    "CovVolOutOfBounds": Hint("an asset's posted vol is outside the oracle's bounds", "", _PORTFOLIO_POST),
-    "CovCorrOutOfBounds": Hint("a posted correlation is outside the oracle's bounds", "", _PORTFOLIO_POST),
-    "CovPostTooSoon": Hint("the covariance was posted less than the minimum interval ago", "", "the post waits"),
-    "CovVolStepExceeded": Hint("an asset's vol moves more than the rate allows", "", "it walks there in steps"),
-    "CovCorrStepExceeded": Hint("a correlation moves more than the rate allows", "", "it walks there in steps"),
-    "CovNotPsd": Hint(
-        "the correlation matrix is not positive semi-definite within the tolerance",
-        "shrink it toward the identity",
-        _PORTFOLIO_POST,
-    ),
     "CovParamOutOfBounds": Hint(
         "a covariance-oracle parameter is outside its hard bound (name, value and bounds shown)", "choose one inside"
     ),
-    "PmLengthMismatch": Hint("an input array has the wrong number of entries (name and counts shown)"),
-    "PmWeightNegative": Hint("a target weight is negative: targets are long-only", "", _PORTFOLIO_POST),
-    "PmWeightOutOfBounds": Hint("a target weight is outside its bounds", "", _PORTFOLIO_POST),
-    "PmWeightSumAboveOne": Hint("the target weights add up to more than 1", "", _PORTFOLIO_POST),
-    "PmVolOutOfBand": Hint("the target's ex-ante volatility is outside the band", "", _PORTFOLIO_POST),
-    "PmBudgetInvalid": Hint("a risk budget is zero, or the budgets do not sum to 1", "fix the risk budgets"),
-    "PmNoRisk": Hint(
-        "the target carries no risk: risk parity and minimum variance are undefined",
-        "post it in TargetVol mode",
-        _PORTFOLIO_POST,
+}
+
+
+def mirrored_meanings() -> dict[str, str]:
+    """The errors the off-chain mirrors raise as exceptions (``hedgevault.greeks``, ``.surface``, ``.portfolio``
+    errors), by name: each class's ``HINT`` is that error's meaning, said once, there."""
+    from hedgevault.greeks.errors import ALL_ERRORS as GREEKS
+    from hedgevault.portfolio.errors import ALL_ERRORS as PORTFOLIO
+    from hedgevault.surface.errors import ALL_ERRORS as SURFACE
+
+    return {cls.__name__: cls.HINT for cls in (*GREEKS, *SURFACE, *PORTFOLIO)}
+
+
+#: The keeper's step for the mirrored errors it can meet in its posts (slices, covariances, targets).
+_MIRRORED_KEEPER_STEPS: dict[str, str] = {
+    "SviButterflyArbitrage": _SKIPPED_POST,
+    "SviCalendarArbitrage": _SKIPPED_POST,
+    "SviVolStepExceeded": "it walks there in steps",
+    "CovNotPosted": "the keeper posts one from the feeds' history",
+    "CovStale": "the keeper must post a fresh one",
+    "CovPostTooSoon": "the post waits",
+    "CovVolStepExceeded": "it walks there in steps",
+    "CovCorrStepExceeded": "it walks there in steps",
+} | dict.fromkeys(
+    (
+        "CovPackingInvalid",
+        "CovVolOutOfBounds",
+        "CovCorrOutOfBounds",
+        "CovNotPsd",
+        "PmWeightNegative",
+        "PmWeightOutOfBounds",
+        "PmWeightSumAboveOne",
+        "PmVolOutOfBand",
+        "PmNoRisk",
+        "PmRiskContributionOff",
+        "PmKktGradientOff",
+        "PmKktGradientBelow",
     ),
-    "PmRiskContributionOff": Hint(
-        "an asset's share of the variance is further from its budget than the tolerance", "", _PORTFOLIO_POST
-    ),
-    "PmKktGradientOff": Hint(
-        "the target is not a minimum-variance point (a held asset's gradient is off lambda)", "", _PORTFOLIO_POST
-    ),
-    "PmKktGradientBelow": Hint(
-        "the target is not a minimum-variance point (holding an unheld asset would lower the variance)",
-        "",
-        _PORTFOLIO_POST,
-    ),
+    _SKIPPED_POST,
+)
+
+#: What every custom error a user or the keeper can meet means, and the next step of each reader: the table
+#: above, and the mirrored errors with their mirror's ``HINT`` as the meaning.
+HINTS: dict[str, Hint] = _WRITTEN | {
+    name: Hint(means, "", _MIRRORED_KEEPER_STEPS.get(name, "")) for name, means in mirrored_meanings().items()
 }
 
 #: Errors declared in contracts/ and interfaces/ that no user command or keeper transaction can meet.

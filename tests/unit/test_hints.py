@@ -60,6 +60,20 @@ def test_every_entry_names_an_error_the_compiled_abis_declare() -> None:
     assert set(STEPS) <= set(hints.HINTS)
 
 
+def test_a_mirrored_error_means_what_its_mirror_says_and_is_not_written_twice() -> None:
+    """The errors the off-chain mirrors raise carry their meaning in the exception's ``HINT``: the table reads
+    it (the CLI, the keeper and the mirror's own exception say the same) and does not word it again."""
+    from hedgevault.surface.errors import SviButterflyArbitrage
+
+    mirrored = hints.mirrored_meanings()
+    assert len(mirrored) >= 40
+    assert not set(mirrored) & set(hints._WRITTEN), "a mirrored error is worded twice"
+    assert set(hints._MIRRORED_KEEPER_STEPS) <= set(mirrored)
+    for name, means in mirrored.items():
+        assert hints.HINTS[name].means == means, name
+    assert str(SviButterflyArbitrage(1, -2)).endswith(": " + str(hints.for_user("SviButterflyArbitrage")))
+
+
 def test_every_entry_says_something() -> None:
     for name, hint in hints.HINTS.items():
         assert hint.means and not hint.means.endswith((".", ":", ";")), name
