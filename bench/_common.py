@@ -1,17 +1,24 @@
-"""Shared by the benchmarks: the machine they ran on, and valid inputs."""
+"""Shared by the benchmarks: the machine they ran on, valid inputs, and the differential loop of the mirror benches."""
 
 from __future__ import annotations
 
 import os
 import platform
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from hedgevault.errors import ContractError
 from hedgevault.greeks import mirror
 from hedgevault.greeks.errors import GreeksError
 from hedgevault.greeks.sampling import Input, random_inputs
+
+T = TypeVar("T")
 
 
 def machine() -> str:
@@ -48,3 +55,38 @@ def percentiles(values: list[int]) -> str:
     v = sorted(values)
     pick = lambda q: v[min(len(v) - 1, int(q * len(v)))]  # noqa: E731
     return f"min {v[0]:>7,}  median {pick(0.5):>7,}  p90 {pick(0.9):>7,}  max {v[-1]:>7,}"
+
+
+def compare_with_contract(
+    label: str,
+    n: int,
+    chunk: int,
+    sample: Callable[[int, int], Sequence[T]],
+    on_chain: Callable[[Sequence[T]], Sequence[Any]],
+    off_chain: Callable[[T], Any],
+    errors: Sequence[type[ContractError]],
+) -> int:
+    """A mirror against the compiled library on ``n`` sampled inputs, ``chunk`` per eth_call: ``sample(count,
+    offset)`` draws the inputs, ``on_chain`` answers a chunk (a value, or the revert bytes; ``b""`` for a check
+    that passed), ``off_chain`` answers one input (raising the mirror's ``ContractError``, compared by its revert
+    bytes). Prints the mismatches (target 0: bit-exact) and the outcomes by error name; returns the mismatches."""
+
+    def name(outcome: Any) -> str:
+        if not isinstance(outcome, bytes) or not outcome:
+            return "passed"
+        return next((e.__name__ for e in errors if outcome[:4] == e.selector()), outcome[:4].hex())
+
+    start = time.perf_counter()
+    mismatches, kinds = 0, Counter[str]()
+    for offset in range(0, n, chunk):
+        inputs = sample(min(chunk, n - offset), offset)
+        for inp, got in zip(inputs, on_chain(inputs), strict=True):
+            try:
+                want = off_chain(inp)
+            except ContractError as exc:
+                want = exc.revert_data()
+            mismatches += got != want
+            kinds[name(got)] += 1
+    print(f"{label}: {n:,} inputs, {mismatches} mismatches ({time.perf_counter() - start:.0f} s)")
+    print("  outcomes: " + ", ".join(f"{k} {v:,}" for k, v in kinds.most_common()))
+    return mismatches

@@ -9,23 +9,21 @@ Usage: python bench/bench_svi_mirror.py [--n 100000]
 from __future__ import annotations
 
 import argparse
-import time
-from collections import Counter
 
-from _common import machine
+from _common import compare_with_contract, machine
 
 from hedgevault.chain import local_node
 from hedgevault.surface import mirror, sampling
-from hedgevault.surface.errors import ALL_ERRORS, SviError
+from hedgevault.surface.errors import ALL_ERRORS
+from hedgevault.surface.mirror import Post
 from hedgevault.surface.onchain import SviHarness
 
 _CHUNK = 250  # inputs per eth_call
 
 
-def _name(outcome: int | bytes) -> str:
-    if isinstance(outcome, int) or not outcome:
-        return "passed"
-    return next((e.__name__ for e in ALL_ERRORS if outcome[:4] == e.selector()), outcome[:4].hex())
+def _check_post(post: Post) -> bytes:
+    mirror.check_post(post)
+    return b""  # the harness answers b"" for a post that passes
 
 
 def main() -> None:
@@ -35,33 +33,24 @@ def main() -> None:
     print(f"machine: {machine()}\n")
     with local_node() as node:
         h = SviHarness.deploy(node.web3())
-        start = time.perf_counter()
-        mismatches, kinds = 0, Counter[str]()
-        for offset in range(0, args.n, _CHUNK):
-            posts = sampling.random_posts(min(_CHUNK, args.n - offset), seed=30_000 + offset)
-            for p, got in zip(posts, h.check_post(posts), strict=True):
-                try:
-                    mirror.check_post(p)
-                    want = b""
-                except SviError as exc:
-                    want = exc.revert_data()
-                mismatches += got != want
-                kinds[_name(got)] += 1
-        print(f"posts: {args.n:,} inputs, {mismatches} mismatches ({time.perf_counter() - start:.0f} s)")
-        print("  outcomes: " + ", ".join(f"{k} {v:,}" for k, v in kinds.most_common()))
-        start = time.perf_counter()
-        mismatches, kinds = 0, Counter[str]()
-        for offset in range(0, args.n, 4 * _CHUNK):
-            inputs = sampling.random_vol_inputs(min(4 * _CHUNK, args.n - offset), seed=40_000 + offset)
-            for inp, got_vol in zip(inputs, h.vol(inputs), strict=True):
-                try:
-                    want_vol: int | bytes = mirror.vol_wad(*inp)
-                except SviError as exc:
-                    want_vol = exc.revert_data()
-                mismatches += got_vol != want_vol
-                kinds[_name(got_vol)] += 1
-        print(f"evaluations: {args.n:,} inputs, {mismatches} mismatches ({time.perf_counter() - start:.0f} s)")
-        print("  outcomes: " + ", ".join(f"{k} {v:,}" for k, v in kinds.most_common()))
+        compare_with_contract(
+            "posts",
+            args.n,
+            _CHUNK,
+            lambda count, offset: sampling.random_posts(count, seed=30_000 + offset),
+            h.check_post,
+            _check_post,
+            ALL_ERRORS,
+        )
+        compare_with_contract(
+            "evaluations",
+            args.n,
+            4 * _CHUNK,
+            lambda count, offset: sampling.random_vol_inputs(count, seed=40_000 + offset),
+            h.vol,
+            lambda inp: mirror.vol_wad(*inp),
+            ALL_ERRORS,
+        )
 
 
 if __name__ == "__main__":
