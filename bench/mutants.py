@@ -1396,6 +1396,35 @@ mutants += [
         "candidate = on_chain",
         ["tests/sim/test_skew_keeper_refresh.py"],
     ),
+    # ---- one source of truth (branch tidy, TD*)
+    (
+        "TD1 the fee rule cuts the tip at the cap instead of refusing (the keeper's old rule)",
+        "hedgevault/chain/sending.py",
+        "if fee_cap_wei < base_fee_wei + priority_fee_wei:",
+        "if fee_cap_wei < base_fee_wei:",
+        ["tests/keeper/test_keeper_decisions.py::test_one_fee_rule_at_the_cap_and_one_past"],
+    ),
+    (
+        "TD2 the keeper's explanation takes the user's next step",
+        "hedgevault/hints.py",
+        "return None if hint is None else _joined(hint.means, hint.keeper)",
+        "return None if hint is None else _joined(hint.means, hint.user)",
+        ["tests/unit/test_hints.py"],
+    ),
+    (
+        "TD3 a mirrored error worded a second time in the table",
+        "hedgevault/hints.py",
+        "_WRITTEN: dict[str, Hint] = {",
+        '_WRITTEN: dict[str, Hint] = {\n    "SviBNegative": Hint("the slice\'s b is negative"),',
+        ["tests/unit/test_hints.py"],
+    ),
+    (
+        "TD4 the live series read misses the newest",
+        "hedgevault/ops/reads.py",
+        'ids = [int(i) for i in rpc.call(Call(suite.vault, "liveSeries", ()))]',
+        'ids = [int(i) for i in rpc.call(Call(suite.vault, "liveSeries", ()))][:-1]',
+        ["tests/ops/test_read_round_trips.py::test_live_series_are_read_in_one_batch_however_many"],
+    ),
 ]
 only = sys.argv[1:]
 for name, f, old, new, tests, *extra in mutants:
