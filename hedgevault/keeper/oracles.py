@@ -318,8 +318,12 @@ class SurfacePoster:
         self.fallbacks: dict[int, str] = {}
         #: The partial steps toward a fit the rate limit refused on the latest pass (expiry -> step).
         self.walks: dict[int, WalkStep] = {}
+        #: The expiries whose fit itself was posted on the latest pass.
+        self.posted_fits: set[int] = set()
         #: Partial steps posted since the start.
         self.walk_posts = 0
+        #: Whether the latest pass refitted (False: nothing was due; the fields above are the pass before).
+        self.refitted = False
         #: Expiries walking toward a fit not reached yet: the next pass refits them even if the file is unchanged.
         self._unreached: set[int] = set()
         #: The expiries of the latest quotes file read.
@@ -348,6 +352,7 @@ class SurfacePoster:
         from hedgevault.surface.walk import RULE_ERRORS, PostRules
 
         owned = set(self._expiries)
+        self.refitted = False
         if not self._due(now_sec, block):
             return [], [], owned
         self._mtime = self.quotes_file.stat().st_mtime
@@ -368,8 +373,10 @@ class SurfacePoster:
         prepares: list[OracleCall] = []
         held: list[HeldPost] = []
         nearer: Slice | None = None
+        self.refitted = True
         self.fallbacks = {}
         self.walks = {}
+        self.posted_fits = set()
         notes: list[str] = []
         for i, pts in enumerate(points):
             _, last_at = (int(x) for x in o.lastPost(pts.expiry).call(block_identifier=block))
@@ -451,6 +458,7 @@ class SurfacePoster:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, []))
             else:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))
+                self.posted_fits.add(pts.expiry)
                 self._prepare(pts.expiry, len(strike_set), block, prepares)
             reference = mirror_atm(candidate, pts.time_sec)
             nearer = candidate

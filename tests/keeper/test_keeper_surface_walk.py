@@ -29,6 +29,7 @@ from web3 import Web3
 
 from hedgevault.chain import freeze_clock, latest_timestamp, warp
 from hedgevault.keeper import Keeper, KeeperConfig, OracleUpdater, VaultConfig
+from hedgevault.keeper.metrics import KeeperMetrics
 from hedgevault.keeper.oracles import NoMarketSource
 from hedgevault.params import VolParams
 from hedgevault.surface.mirror import Slice
@@ -66,13 +67,15 @@ def _write(path: Path, expiries: dict[int, tuple[float, float]]) -> None:
     path.write_text(json.dumps({"spot": float(F), "rate": 0.0, "now": 0, "quotes": quotes}))
 
 
-def _setup(market: Market, account: LocalAccount, path: Path) -> tuple[Keeper, OracleUpdater]:
+def _setup(
+    market: Market, account: LocalAccount, path: Path, metrics: KeeperMetrics | None = None
+) -> tuple[Keeper, OracleUpdater]:
     s = market.suite
     updater = OracleUpdater(
         market.w3, account, s.feed.address, s.vol_oracle.address, NoMarketSource(), quotes_file=path
     )
     config = KeeperConfig(vaults=[VaultConfig(s.vault.address, "v1")], quotes_file=path)
-    return Keeper(market.w3, account, config, oracle_updater=updater), updater
+    return Keeper(market.w3, account, config, oracle_updater=updater, metrics=metrics), updater
 
 
 def _surface(records: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
@@ -94,11 +97,16 @@ def test_a_skew_jump_beyond_the_limit_is_walked_to_in_steps_within_the_limit(
     path = tmp_path / "quotes.json"
     e = market.expiry
     _write(path, {e: (0.8, -0.1)})
-    k, updater = _setup(market, keeper, path)
+    metrics = KeeperMetrics(process_metrics=False)
+    k, updater = _setup(market, keeper, path, metrics)
     warp(market.w3, 3600)
     assert _surface(k.tick()) == [("oracle", "success")]
     assert updater.surface is not None
     before = _vols(market, e)
+
+    def sample(name: str) -> float | None:
+        return metrics.registry.get_sample_value(name, {"expiry": str(e)})
+
     # the jump: the skew steepens from -0.1 to -0.6 (put wing +11 points, call wing -9, the money unchanged)
     _write(path, {e: (0.8, -0.6)})
     wanted = [round(_smile(math.log(x / F), 0.8, -0.6) * WAD) for x in [*STRIKES, F]]
@@ -124,6 +132,8 @@ def test_a_skew_jump_beyond_the_limit_is_walked_to_in_steps_within_the_limit(
             break  # the fit itself was posted: reached
         step = updater.surface.walks[e]
         assert step.num > 0 and step.max_left_wad > 0
+        assert sample("hedgevault_keeper_surface_walk_lambda_ratio") == step.lam
+        assert sample("hedgevault_keeper_surface_walk_left_vol_ratio") == step.max_left_wad / WAD
 
     posts = len(history) - 1
     assert not updater.surface.fallbacks and e not in updater.surface.walks, (
@@ -133,6 +143,10 @@ def test_a_skew_jump_beyond_the_limit_is_walked_to_in_steps_within_the_limit(
         assert abs(got - w) < WAD // 200  # within 0.5 vol points of the market's smile
     assert posts >= math.ceil(distance / allowed), "no faster than the limit allows"
     assert updater.surface.walk_posts == posts - 1
+    assert sample("hedgevault_keeper_surface_walk_steps_total") == posts - 1
+    assert sample("hedgevault_keeper_surface_walk_left_vol_ratio") == 0.0
+    assert sample("hedgevault_keeper_surface_walk_lambda_ratio") == 1.0
+    assert sample("hedgevault_keeper_surface_fallbacks_total") is None
 
 
 def test_without_the_walk_the_keeper_stays_on_the_stale_smile(
