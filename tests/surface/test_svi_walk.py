@@ -34,8 +34,9 @@ T30 = 30 * DAY
 F = 3000 * WAD
 STRIKES = tuple(int(F * x) for x in (0.7, 0.8, 0.9, 1.0, 1.1, 1.25))
 SMILE = Slice.from_floats(0.018, 0.12, -0.45, 0.02, 0.15)
-_TILTED = Slice(SMILE.a36, SMILE.b_wad, -9 * WAD // 10, SMILE.m_wad, SMILE.sigma_wad)
-#: The market's skew jumped: rho from -0.45 to -0.9 (same m and sigma), a re-set to keep the money's variance.
+_TILTED = Slice(SMILE.a36, 15 * WAD // 100, -9 * WAD // 10, SMILE.m_wad, SMILE.sigma_wad)
+#: The market's skew jumped: b from 0.12 to 0.15 and rho from -0.45 to -0.9 (same m and sigma), a re-set to keep the
+#: money's variance.
 STEEP = Slice(SMILE.a36 + mirror.variance_down(SMILE, 0) - mirror.variance_down(_TILTED, 0), *_TILTED.as_tuple()[1:])
 DEN = 1 << WALK_STEPS
 
