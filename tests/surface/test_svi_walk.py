@@ -11,6 +11,7 @@ the two slices' to the rounding of b (one wei, times |rho (k - m)| + sqrt((k - m
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -146,6 +147,12 @@ def test_a_target_refused_for_arbitrage_is_not_walked_toward() -> None:
     # butterfly arbitrage: the target's wings too steep for its curvature
     bad = Slice(SMILE.a36, 2 * WAD // 3, -WAD * 99 // 100, SMILE.m_wad, WAD // 100)
     assert not _rules(SMILE, gap // 4).refused_only_for_rate(bad)
+    # wrong or manipulated quotes: a fit whose put wing is beyond the oracle's maximum vol (set just below it) is
+    # refused for the per-strike bound, not only the rate: not walked toward either
+    wing = mirror._vol_at(STEEP, k_lo, T30)
+    capped = _rules(SMILE, gap // 4, max_vol_wad=wing - 1)
+    assert "VolStrikeOutOfBounds" in (replace(capped, allowed_step_wad=WAD).refusal(STEEP) or "")
+    assert capped.refusal(SMILE) is None and not capped.refused_only_for_rate(STEEP)
     # no previous post: no rate limit to walk under
     assert not _rules(None, 0).refused_only_for_rate(STEEP)
 
