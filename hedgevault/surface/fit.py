@@ -381,9 +381,10 @@ def fit_expiry(
                 previous[0], previous[1], s, pts.time_sec, pts.strikes_wad, pts.forward_wad, max_step_wad
             )
         except SviError as exc:
-            res = fallback(f"the fit moves too far for the rate limit: {exc}")
-            res.refused = s
-            return res
+            # not a warning here: the keeper may walk toward the refused fit (hedgevault.surface.walk), and says so
+            reason = f"the fit moves too far for the rate limit: {exc}"
+            log.info("expiry %d: %s", pts.expiry, reason)
+            return FitResult(pts.expiry, last_good, False, reason, refused=s)
     fitted = np.array(
         [mirror.vol_wad(s, k, pts.forward_wad, pts.time_sec) / WAD for k in pts.strikes_wad], dtype=np.float64
     )
