@@ -20,12 +20,14 @@ compared whose lot is worth more than 1 quote token (negative: the vault was che
 
 With ``--walk-compare`` each seed also runs (c) surface without the walk: the keeper before branch svwalk, whose fits
 refused by the rate limit keep the last good slice (``SkewParams.walk`` False); the surface runs then also print the
-partial steps posted and, with ``--jump-at-hours``, how many posts each expiry took after the skew jump to post the
+partial steps posted, the slice batches the keeper's simulation refused ("refused": none should be) and, with
+``--jump-at-hours``, how many posts each expiry took after the skew jump to post the
 fit itself (the market switches at that hour to Merton parameters with ``--jump-lam`` jumps a year of log-mean
 ``--jump-mu``: a steeper put skew; the spot path is unchanged).
 
 Usage: python bench/bench_adverse_selection.py [--seeds 1,2] [--days 2] [--step 7200] [--walk-compare]
-       [--jump-at-hours H --jump-lam 6 --jump-mu -0.2] [--out bench/results/adverse_selection.txt]
+       [--jump-at-hours H --jump-lam 6 --jump-mu -0.2] [--runs surface,no-walk,flat]
+       [--out bench/results/adverse_selection.txt]
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ def one(
         "wall": wall,
         "fallbacks": len(doc.get("fallbacks", [])),
         "walks": len(doc.get("walks", [])),
+        "refused_batches": sum(n for k, n in s["skipped"].items() if k.startswith("keeper postSlices")),
         "converge": _converge(doc, None if jump is None else -(-jump[0] // step_sec)),
         "min_markup": min(markups) if markups else float("nan"),
     }
@@ -123,6 +126,7 @@ def main() -> None:
     parser.add_argument("--jump-at-hours", type=float, default=None, help="the skew jump's time (default: none)")
     parser.add_argument("--jump-lam", type=float, default=6.0, help="jumps a year after the skew jump (default 6)")
     parser.add_argument("--jump-mu", type=float, default=-0.2, help="log-jump mean after the skew jump (default -0.2)")
+    parser.add_argument("--runs", default="", help="only these runs (comma-separated: surface, no-walk, flat)")
     parser.add_argument("--out", default="bench/results/adverse_selection.txt")
     args = parser.parse_args()
     seeds = [int(x) for x in args.seeds.split(",")]
@@ -138,8 +142,8 @@ def main() -> None:
         + ("" if jump is None else f"; skew jump at {args.jump_at_hours:g} h to {jump[1]}"),
         "",
         f"{'seed':>4} {'run':>8} {'buys':>5} {'options':>8} {'edge at trade':>14} {'P&L end':>10} "
-        f"{'RMSE (vol pts, mean per expiry)':>34} {'fallbacks':>9} {'walks':>5} {'min markup':>10} {'wall s':>7}"
-        + ("" if jump is None else "  partial steps to the fit after the jump"),
+        f"{'RMSE (vol pts, mean per expiry)':>34} {'fallbacks':>9} {'walks':>5} {'refused':>7} {'min markup':>10} "
+        f"{'wall s':>7}" + ("" if jump is None else "  partial steps to the fit after the jump"),
     ]
     print("\n".join(lines), flush=True)
     totals = {name: [0.0, 0.0] for name, _, _ in runs}
@@ -152,12 +156,13 @@ def main() -> None:
             rmse = ", ".join(f"{v['mean']:.2f}" for v in r["skew"]["rmse_vol_points"].values())
             line = (
                 f"{seed:>4} {name:>8} {i['buys']:>5} {i['bought_wad'] / 10**18:>8g} {i['edge_at_trade']:>14,.2f} "
-                f"{i['pnl_end']:>10,.2f} {rmse:>34} {r['fallbacks']:>9} {r['walks']:>5} {100 * r['min_markup']:>9.2f}% "
+                f"{i['pnl_end']:>10,.2f} {rmse:>34} {r['fallbacks']:>9} {r['walks']:>5} {r['refused_batches']:>7} "
+                f"{100 * r['min_markup']:>9.2f}% "
                 f"{r['wall']:>7.1f}" + ("" if jump is None or flat else f"  {r['converge']}")
             )
             lines.append(line)
             print(line, flush=True)
-    surface_edge, flat_edge = totals["surface"][0], totals["flat"][0]
+    surface_edge, flat_edge = totals.get("surface", [0.0])[0], totals.get("flat", [0.0])[0]
     ratio = surface_edge / flat_edge if flat_edge > 0 else float("nan")
     verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
     tail = [
@@ -165,9 +170,10 @@ def main() -> None:
         "loss to the informed buyer, edge at trade, all seeds: "
         f"surface {surface_edge:,.2f}, flat {flat_edge:,.2f} quote",
         f"ratio surface / flat: {ratio:.3f} (target <= {TARGET_RATIO}: {verdict})",
-        f"P&L at the end, all seeds: surface {totals['surface'][1]:,.2f}, flat {totals['flat'][1]:,.2f} quote",
+        f"P&L at the end, all seeds: surface {totals.get('surface', [0, 0])[1]:,.2f}, flat "
+        f"{totals.get('flat', [0, 0])[1]:,.2f} quote",
     ]
-    if args.walk_compare:
+    if "no-walk" in totals:
         old = totals["no-walk"][0]
         tail.append(
             f"without the walk: edge at trade {old:,.2f} quote, ratio to flat "

@@ -673,6 +673,9 @@ class Simulation:
         for record in self.keeper.tick():
             if record.status == "waiting" and record.reason:
                 self.counters.hedge_waits[record.reason.split("(", 1)[0]] += 1
+            if record.name == "oracle:surface" and record.status != "success":
+                # a slice batch the keeper's simulation refused (or that reverted): the surface stays behind
+                self.counters.skipped[f"keeper postSlices: {(record.reason or record.status).split('(', 1)[0]}"] += 1
         for _, hashes in self.keeper.pending.values():
             for tx_hash in hashes:
                 self.rpc.wait_mined(tx_hash)
