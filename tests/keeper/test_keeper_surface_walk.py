@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,17 +49,17 @@ def _frozen_clock(cw3: Web3, market: Market) -> Iterator[None]:
     yield
 
 
-def _smile(k: float, atm: float, skew: float) -> float:
-    return atm + skew * k + 0.2 * k * k
+def _smile(k: float, atm: float, skew: float, curve: float = 0.2) -> float:
+    return atm + skew * k + curve * k * k
 
 
-def _write(path: Path, expiries: dict[int, tuple[float, float]]) -> None:
+def _write(path: Path, expiries: dict[int, tuple[float, float]], curve: float = 0.2) -> None:
     quotes = [
         {
             "strike": k,
             "expiry": expiry,
-            "bid": _smile(math.log(k / F), atm, skew) - 0.002,
-            "ask": _smile(math.log(k / F), atm, skew) + 0.002,
+            "bid": _smile(math.log(k / F), atm, skew, curve) - 0.002,
+            "ask": _smile(math.log(k / F), atm, skew, curve) + 0.002,
             "kind": "iv",
         }
         for expiry, (atm, skew) in expiries.items()
@@ -203,3 +204,37 @@ def test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward(
     assert all(status == "success" for kind, status in _surface(records))
     far_slice = Slice(*(int(x) for x in o.sliceOf(far).call()))
     assert far_slice.b_wad > 0, "the farther expiry holds a smile the near one is checked against"
+
+
+def test_random_manipulated_quotes_never_make_a_batch_revert_nor_a_vol_jump(
+    market: Market, keeper: LocalAccount, tmp_path: Path
+) -> None:
+    """The attacker controls the quotes: 10 passes 20 minutes apart, two expiries, each pass a random smile per
+    expiry (at-the-money 0.5-1.3, skew -2 to +0.6, curvature 0-0.8: many beyond the step, some arbitrage between the
+    two). Every slice batch the keeper sends lands (none skipped by its simulation), and no strike of either expiry
+    moves by more than the allowed step between two posts. Seeded."""
+    s = market.suite
+    o = s.vol_oracle.functions
+    params = VolParams(*(int(v) for v in o.params().call()))
+    rng = random.Random(1313)
+    path = tmp_path / "quotes.json"
+    e, far = market.expiry, market.expiry + 7 * 86_400
+    _write(path, {e: (0.8, -0.1), far: (0.8, -0.1)})
+    k, updater = _setup(market, keeper, path)
+    warp(market.w3, 3600)
+    assert _surface(k.tick()) == [("oracle", "success")]
+    assert updater.surface is not None
+    walked = 0
+    for _ in range(10):
+        before = {x: (_vols(market, x), int(o.lastPost(x).call()[1])) for x in (e, far)}
+        smiles = {x: (rng.uniform(0.5, 1.3), rng.uniform(-2.0, 0.6)) for x in (e, far)}
+        _write(path, smiles, curve=rng.uniform(0.0, 0.8))
+        warp(market.w3, PASS_SEC)
+        records = k.tick()
+        assert all(status == "success" for _, status in _surface(records)), records
+        walked += len(updater.surface.walks)
+        for x, (vols, posted_at) in before.items():
+            allowed = allowed_step_wad(params, latest_timestamp(market.w3) - posted_at)
+            for i, (v0, v1) in enumerate(zip(vols, _vols(market, x), strict=True)):
+                assert abs(v1 - v0) <= allowed, f"expiry {x}, strike {i}: {v0} -> {v1} (allowed {allowed})"
+    assert walked > 0, "some of the random smiles were walked toward"
