@@ -162,6 +162,10 @@ def main() -> None:
             )
             lines.append(line)
             print(line, flush=True)
+            if r["skew"].get("fallback_reasons"):
+                why = "; ".join(f"{k} x{n}" for k, n in r["skew"]["fallback_reasons"].items())
+                lines.append(f"{'':>14}fits that kept the last good slice: {why}")
+                print(lines[-1], flush=True)
     surface_edge, flat_edge = totals.get("surface", [0.0])[0], totals.get("flat", [0.0])[0]
     ratio = surface_edge / flat_edge if flat_edge > 0 else float("nan")
     verdict = "met" if ratio <= TARGET_RATIO else "MISSED"

@@ -123,6 +123,11 @@ def skew_summary(sim: Simulation) -> dict[str, Any]:
         key = f["reason"].split(":")[0] + (
             ": " + f["reason"].split(":")[1].split("(")[0].strip() if ":" in f["reason"] else ""
         )
+        # the walk's verdict on a refused fit (hedgevault.keeper.oracles.SurfacePoster)
+        if "not walked toward" in f["reason"]:
+            key += " (not walked: refused for more than the rate limit)"
+        elif "no step toward it passes" in f["reason"]:
+            key += " (no step toward it passes)"
         reasons[key] = reasons.get(key, 0) + 1
     assert sim.config.skew is not None
     return {
