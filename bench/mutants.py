@@ -1449,7 +1449,7 @@ mutants += [
         "hedgevault/keeper/oracles.py",
         "rules = replace(rules, farther=farther)",
         "rules = replace(rules, farther=None)",
-        [SWK + "::test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward"],
+        [SWK + "::test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward_a_lagging_farther_slice_is"],
     ),
     (
         "SW8 blend_shape blends rho instead of b rho (the variance no longer the blend's)",
@@ -1464,6 +1464,20 @@ mutants += [
         "if mtime != self._mtime or self._unreached:",
         "if mtime != self._mtime:",
         [SWK + "::test_a_skew_jump_beyond_the_limit_is_walked_to_in_steps_within_the_limit"],
+    ),
+    (
+        "SW11 a fit crossing only the lagging on-chain farther slice not walked toward",
+        "hedgevault/keeper/oracles.py",
+        "if not replace(rules, farther=far_fit.slice).refused_only_for_rate(target):",
+        "if True:",
+        [SWK + "::test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward_a_lagging_farther_slice_is"],
+    ),
+    (
+        "SW12 a fit crossing the quotes' own farther smile walked toward",
+        "hedgevault/keeper/oracles.py",
+        "if not replace(rules, farther=far_fit.slice).refused_only_for_rate(target):",
+        "if False:",
+        [SWK + "::test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward_a_lagging_farther_slice_is"],
     ),
     (
         "SW10 the keeper walks the parameters' blend only (vols not monotone per strike)",

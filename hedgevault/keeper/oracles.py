@@ -500,7 +500,14 @@ class SurfacePoster:
         than the rate limit (arbitrage, bounds: not walked toward). The start is the re-post (the on-chain slice
         rescaled to the time left); the rules gain the next quoted expiry's on-chain slice as the farther
         neighbour (total variance now, rounded down; the oracle checks a post against it unless the batch moves
-        it, and then the farther's own check against this step as its nearer covers the pair)."""
+        it, and then the farther's own check against this step as its nearer covers the pair).
+
+        A target that crosses only that on-chain farther slice is judged against the farther expiry's own fit of
+        the same quotes: if it crosses the quotes' farther smile too, the quotes imply calendar arbitrage and it is
+        not walked toward; if not, the farther slice merely lags the market (it is walking too) and the walk goes
+        as far as the on-chain farther allows now."""
+        from hedgevault.surface.fit import fit_expiry
+
         farther = None
         if index + 1 < len(points):
             far = points[index + 1].expiry
@@ -511,7 +518,13 @@ class SurfacePoster:
                 farther = neighbour_now(far_slice, far - far_at, far - now_sec, False)
         rules = replace(rules, farther=farther)
         if not rules.refused_only_for_rate(target):
-            return None
+            if farther is None or not replace(rules, farther=None).refused_only_for_rate(target):
+                return None
+            far_fit = fit_expiry(points[index + 1], grid_points=rules.grid_points)
+            if far_fit.slice is None or not far_fit.fitted:
+                return None
+            if not replace(rules, farther=far_fit.slice).refused_only_for_rate(target):
+                return None  # the quotes' own farther smile is crossed: calendar arbitrage in the quotes
         start = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, False)
         step = walk_toward(reshape(start, target, rules.strikes_wad, pts.forward_wad), target, rules, path=blend_shape)
         if step.num == 0:  # the start not representable in the fit's shape within a step: the parameters' blend

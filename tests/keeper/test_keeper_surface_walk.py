@@ -176,13 +176,14 @@ def test_without_the_walk_the_keeper_stays_on_the_stale_smile(
         assert _vols(market, e) == before
 
 
-def test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward(
+def test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward_a_lagging_farther_slice_is(
     market: Market, keeper: LocalAccount, tmp_path: Path
 ) -> None:
     """Two expiries, the farther one a week later at 0.76. The near expiry's skew then jumps so steeply (to -1.6)
     that its put-wing total variance would exceed the farther's there: the fit is refused for the rate limit AND
-    for calendar arbitrage against the farther slice, so it is not walked toward; the near expiry keeps its slice,
-    with the reason."""
+    for calendar arbitrage against the farther slice (on chain and in the quotes), so it is not walked toward; the
+    near expiry keeps its slice, with the reason. When the farther expiry's quotes jump too, the near one is walked
+    toward: its on-chain farther merely lags."""
     s = market.suite
     o = s.vol_oracle.functions
     path = tmp_path / "quotes.json"
@@ -204,6 +205,15 @@ def test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward(
     assert all(status == "success" for kind, status in _surface(records))
     far_slice = Slice(*(int(x) for x in o.sliceOf(far).call()))
     assert far_slice.b_wad > 0, "the farther expiry holds a smile the near one is checked against"
+    # the same jump on both expiries (the farther's total variance twice the near one's: no arbitrage in the quotes):
+    # the near fit still crosses the farther's on-chain slice, which lags, but not the farther's fit of the quotes,
+    # so it is walked toward, as far as the on-chain farther allows, in a batch that lands
+    _write(path, {e: (0.8, -1.6), far: (0.8, -1.6)})
+    warp(market.w3, PASS_SEC)
+    records = k.tick()
+    assert _surface(records) == [("oracle", "success")], records
+    assert updater.surface.walks[e].num > 0 and e not in updater.surface.fallbacks
+    assert tuple(o.sliceOf(e).call()) != near_slice
 
 
 def test_random_manipulated_quotes_never_make_a_batch_revert_nor_a_vol_jump(
