@@ -136,6 +136,8 @@ def main() -> None:
     runs = (
         [("surface", False, True)] + ([("no-walk", False, False)] if args.walk_compare else []) + [("flat", True, True)]
     )
+    if args.runs:
+        runs = [r for r in runs if r[0] in args.runs.split(",")]
     lines = [
         f"machine: {machine()}",
         f"Merton market, default parameters; {args.days:g} days at {args.step} s steps; informed buyer only"
