@@ -26,7 +26,7 @@ fit itself (the market switches at that hour to Merton parameters with ``--jump-
 ``--jump-mu``: a steeper put skew; the spot path is unchanged).
 
 Usage: python bench/bench_adverse_selection.py [--seeds 1,2] [--days 2] [--step 7200] [--walk-compare]
-       [--jump-at-hours H --jump-lam 6 --jump-mu -0.2] [--runs surface,no-walk,flat]
+       [--jump-at-hours H --jump-lam 6 --jump-mu -0.2 [--predict-only]] [--runs surface,no-walk,flat]
        [--out bench/results/adverse_selection.txt]
 """
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import replace
@@ -72,6 +73,46 @@ def _converge(doc: dict[str, Any], jump_step: int | None) -> str:
             k += 1
         out.append(f"{e / 86_400:.2g}d:{n}{'+' if k > last else ''}")
     return " ".join(out) or "0"
+
+
+def predicted_posts(jump: tuple[int, MertonParams], days: float, step_sec: int, spot: float = 3000.0) -> str:
+    """Per expiry of the default series: the largest implied-vol move at its quoted strikes when the market jumps
+    (the Merton prices before and after, at ``spot``, at the jump's time), and the posts the rate limit needs for it:
+    ceil(move / allowed step), the step min(maxStep, rate x the step time) of the default ``VolParams``."""
+    from scipy.optimize import brentq
+
+    from hedgevault.params import VolParams
+    from hedgevault.sim.engine import default_series
+    from hedgevault.sim.market import SkewParams, quoted_strikes
+    from hedgevault.sim.scenario import merton_total_vol
+    from hedgevault.surface.merton import bs_call, merton_prices
+    from hedgevault.volrule import allowed_step_wad
+
+    horizon = int(days * 86_400)
+    series = default_series(int(spot * 10**18), horizon, SuiteConfig().risk.trading_cutoff_sec)
+    expiries = sorted({s.expiry_offset_sec for s in series})
+    base = MertonParams()
+    strikes = quoted_strikes(
+        spot, merton_total_vol(base), max(expiries), SkewParams().strike_sds, [s.strike_wad / 10**18 for s in series]
+    )
+    step = allowed_step_wad(VolParams(), step_sec) / 10**18
+
+    def iv(p: MertonParams, strike: float, t_years: float) -> float:
+        call = float(merton_prices(spot, [strike], t_years, 0.0, p)[0][0])
+        try:
+            return float(brentq(lambda v: float(bs_call(spot, strike, t_years, 0.0, v)) - call, 1e-3, 10.0))
+        except ValueError:
+            return float("nan")
+
+    out = []
+    for e in expiries:
+        t_years = (e - jump[0]) / (365 * 86_400)
+        if t_years <= 0:
+            continue
+        moves = [abs(iv(jump[1], k, t_years) - iv(base, k, t_years)) for k in strikes]
+        move = max(m for m in moves if m == m)
+        out.append(f"{e / 86_400:.2g}d: {100 * move:.1f} pts -> {math.ceil(move / step)} posts")
+    return "predicted posts to the fit after the jump (spot 3000): " + ", ".join(out)
 
 
 def one(
@@ -126,6 +167,7 @@ def main() -> None:
     parser.add_argument("--jump-at-hours", type=float, default=None, help="the skew jump's time (default: none)")
     parser.add_argument("--jump-lam", type=float, default=6.0, help="jumps a year after the skew jump (default 6)")
     parser.add_argument("--jump-mu", type=float, default=-0.2, help="log-jump mean after the skew jump (default -0.2)")
+    parser.add_argument("--predict-only", action="store_true", help="print the predicted posts after the jump, exit")
     parser.add_argument("--runs", default="", help="only these runs (comma-separated: surface, no-walk, flat)")
     parser.add_argument("--out", default="bench/results/adverse_selection.txt")
     args = parser.parse_args()
@@ -138,10 +180,16 @@ def main() -> None:
     )
     if args.runs:
         runs = [r for r in runs if r[0] in args.runs.split(",")]
+    if jump is not None:
+        prediction = predicted_posts(jump, args.days, args.step)
+        print(prediction, flush=True)
+        if args.predict_only:
+            return
     lines = [
         f"machine: {machine()}",
         f"Merton market, default parameters; {args.days:g} days at {args.step} s steps; informed buyer only"
         + ("" if jump is None else f"; skew jump at {args.jump_at_hours:g} h to {jump[1]}"),
+        *([] if jump is None else [prediction]),
         "",
         f"{'seed':>4} {'run':>8} {'buys':>5} {'options':>8} {'edge at trade':>14} {'P&L end':>10} "
         f"{'RMSE (vol pts, mean per expiry)':>34} {'fallbacks':>9} {'walks':>5} {'refused':>7} {'min markup':>10} "
