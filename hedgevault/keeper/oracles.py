@@ -286,10 +286,13 @@ class SurfacePoster:
     On each pass it refits when the file changed or an expiry's post is ``refresh_sec`` old. Each fitted slice
     is checked with the oracle's rules in the mirror (``hedgevault.surface.oracle_rules.check_post``: the
     at-the-money rules, every strike of the expiry's strike set, butterfly and calendar on the oracle's grid
-    against the nearer slice of this batch or on chain) before it is posted; a fit that fails (or none) falls
+    against the nearer slice of this batch or on chain) before it is posted. A fit refused only for the rate limit
+    is walked toward (``hedgevault.surface.walk``, ``walk`` True): the largest partial step every rule accepts is
+    posted, logged with its lambda and the largest per-strike move left (``walks``), and the expiry is refitted on
+    the next pass until the fit itself is posted. Any other failed fit (or none, or no step that passes) falls
     back to the expiry's last good slice on chain, re-posted when due so it stays fresh, with the reason
-    logged. An expiry whose post is younger than the oracle's minimum interval waits. The slices of one pass go
-    in one ``postSlices`` (the oracle stores the batch and then checks each against its neighbours, so the
+    logged (``fallbacks``). An expiry whose post is younger than the oracle's minimum interval waits. The slices of
+    one pass go in one ``postSlices`` (the oracle stores the batch and then checks each against its neighbours, so the
     order of expiries does not matter). ``spot_wad`` gives the spot for a CSV (JSON files carry their own).
 
     A post that would create oracle storage (an expiry's first post, its first smile, a strike set growing into a
