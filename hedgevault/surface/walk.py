@@ -3,14 +3,21 @@ more than the limit allows would otherwise never be caught up with).
 
 When an expiry's fitted slice fails the oracle's rules only for the rate limit (it passes every rule once the
 allowed step is lifted: parameters, the at-the-money and per-strike bounds, butterfly on the grid, calendar against
-the neighbours), the keeper posts a slice on the way instead of re-posting the last good one: the parameter-wise
-blend ``start + lambda (target - start)`` of the re-post (the on-chain slice rescaled to the time left, what the
-keeper posted before the walk) and the fit, for the largest ``lambda = num / 2^steps`` that a fixed-length bisection
-finds such that the blend, quantised as posts are (:func:`blend`), passes EVERY rule of the bit-exact mirror
-(:meth:`PostRules.check`, ``hedgevault.surface.oracle_rules.check_post``). A blend of two arbitrage-free slices need
-not be arbitrage-free: the mirror decides each candidate; ``lambda = 0`` (the re-post) is the fallback with the
-refusal one quantum further as its reason. Over successive posts the oracle's slice converges to the market's at the
-speed the rate limit allows.
+the neighbours), the keeper posts a slice on the way instead of re-posting the last good one. The path runs from the
+re-post (the on-chain slice rescaled to the time left, what the keeper posted before the walk) to the fit:
+
+* first :func:`reshape`: the start redrawn in the fit's m and sigma, then :func:`blend_shape`: a, b and b rho
+  blended, so the total variance at every k is the same blend of the two slices' and each strike's vol moves
+  monotonically toward the fit's (a raw blend of the five parameters moves m and sigma too, and its vols can go
+  backwards on the way);
+* if no step along it passes (the redrawn start itself too far from the start), :func:`blend`: the five parameters
+  blended, ``start + lambda (target - start)``.
+
+The step is the point of the path at the largest ``lambda = num / 2^steps`` that a fixed-length bisection finds such
+that it, quantised as posts are, passes EVERY rule of the bit-exact mirror (:meth:`PostRules.check`,
+``hedgevault.surface.oracle_rules.check_post``). A blend of two arbitrage-free slices need not be arbitrage-free: the
+mirror decides each candidate; ``lambda = 0`` (the re-post) is the fallback with the refusal one quantum further as
+its reason. Over successive posts the oracle's slice converges to the market's at the speed the rate limit allows.
 
 The bisection keeps the invariant "``lo`` passes (or is 0), ``hi`` is refused" over ``steps`` halvings, so the
 answer is deterministic and exact to one quantum (``2^-steps``): ``lo`` passes, ``lo + 1`` is refused. It does not
