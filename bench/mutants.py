@@ -3,8 +3,8 @@ portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (iss
 surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
 gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
 CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*), the simulator's skewed market and informed
-buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*) and the oracle's prepared
-expiries (issue 13, SP*): each
+buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*), the oracle's prepared
+expiries (issue 13, SP*) and the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -1424,6 +1424,96 @@ mutants += [
         'ids = [int(i) for i in rpc.call(Call(suite.vault, "liveSeries", ()))]',
         'ids = [int(i) for i in rpc.call(Call(suite.vault, "liveSeries", ()))][:-1]',
         ["tests/ops/test_read_round_trips.py::test_live_series_are_read_in_one_batch_however_many"],
+    ),
+]
+SWU = "tests/surface/test_svi_walk.py"
+SWK = "tests/keeper/test_keeper_surface_walk.py"
+WALK = "hedgevault/surface/walk.py"
+mutants += [
+    # ---- the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*)
+    (
+        "SW1 the blend rounds a down",
+        WALK,
+        "a36=_ceil_div(exact(start.a36, target.a36), den),",
+        "a36=exact(start.a36, target.a36) // den,",
+        [SWU + "::test_blend_rounds_each_parameter_to_the_safe_side_and_keeps_the_ends"],
+    ),
+    (
+        "SW2 the blend rounds b up",
+        WALK,
+        "b_wad=max(0, exact(start.b_wad, target.b_wad) // den),",
+        "b_wad=max(0, _ceil_div(exact(start.b_wad, target.b_wad), den)),",
+        [SWU + "::test_blend_rounds_each_parameter_to_the_safe_side_and_keeps_the_ends"],
+    ),
+    (
+        "SW3 the blend floors rho (away from zero below it)",
+        WALK,
+        "rho_wad=_trunc_div(exact(start.rho_wad, target.rho_wad), den),",
+        "rho_wad=exact(start.rho_wad, target.rho_wad) // den,",
+        [SWU + "::test_blend_rounds_each_parameter_to_the_safe_side_and_keeps_the_ends"],
+    ),
+    (
+        "SW4 the bisection stops one halving early (lambda short of the limit)",
+        WALK,
+        "while hi - lo > 1:",
+        "while hi - lo > 2:",
+        [SWU + "::test_the_walk_stops_exactly_at_the_limit_and_one_quantum_further_is_refused"],
+    ),
+    (
+        "SW5 the walk does not ask the rules about a candidate (moves faster than the limit)",
+        WALK,
+        "why = rules.refusal(candidate)",
+        "why = None",
+        [SWU + "::test_the_walk_stops_exactly_at_the_limit_and_one_quantum_further_is_refused"],
+    ),
+    (
+        "SW6 a fit refused for arbitrage counted as refused only for the rate limit",
+        WALK,
+        "return replace(self, allowed_step_wad=self.max_vol_wad).refusal(s) is None",
+        "return True",
+        [SWU + "::test_a_target_refused_for_arbitrage_is_not_walked_toward"],
+    ),
+    (
+        "SW7 the walk's rules lose the farther expiry (calendar arbitrage walked toward)",
+        "hedgevault/keeper/oracles.py",
+        "rules = replace(rules, farther=farther)",
+        "rules = replace(rules, farther=None)",
+        [SWK + "::test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward_a_lagging_farther_slice_is"],
+    ),
+    (
+        "SW8 blend_shape blends rho instead of b rho (the variance no longer the blend's)",
+        WALK,
+        "rho = 0 if b == 0 else _trunc_div(c_td, den * b)",
+        "rho = _trunc_div(start.rho_wad * den + (target.rho_wad - start.rho_wad) * num, den)",
+        [SWU + "::test_blend_shape_is_the_blend_of_the_total_variances_and_moves_every_vol_monotonically"],
+    ),
+    (
+        "SW9 an unreached fit waits for the quotes file to change",
+        "hedgevault/keeper/oracles.py",
+        "if mtime != self._mtime or self._unreached:",
+        "if mtime != self._mtime:",
+        [SWK + "::test_a_skew_jump_beyond_the_limit_is_walked_to_in_steps_within_the_limit"],
+    ),
+    (
+        "SW11 a fit crossing only the lagging on-chain farther slice not walked toward",
+        "hedgevault/keeper/oracles.py",
+        "if not replace(rules, farther=far_fit.slice).refused_only_for_rate(target):",
+        "if True:",
+        [SWK + "::test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward_a_lagging_farther_slice_is"],
+    ),
+    (
+        "SW12 a fit crossing the quotes' own farther smile walked toward",
+        "hedgevault/keeper/oracles.py",
+        "if not replace(rules, farther=far_fit.slice).refused_only_for_rate(target):",
+        "if False:",
+        [SWK + "::test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward_a_lagging_farther_slice_is"],
+    ),
+    (
+        "SW10 the keeper walks the parameters' blend only (vols not monotone per strike)",
+        "hedgevault/keeper/oracles.py",
+        "walk_toward(reshape(start, target, rules.strikes_wad, pts.forward_wad), target, rules, path=blend_shape)",
+        "walk_toward(start, target, rules)",
+        [SWK + "::test_a_skew_jump_beyond_the_limit_is_walked_to_in_steps_within_the_limit"],
     ),
 ]
 only = sys.argv[1:]

@@ -610,6 +610,8 @@ class Keeper:
 
     def _post_oracles(self, head: Head, signer: Signer, updater: OracleUpdater, records: list[ActionRecord]) -> None:
         plan = updater.plan(block=head.number, now_sec=head.timestamp)
+        if self.metrics is not None and updater.surface is not None and updater.surface.refitted:
+            self.metrics.observe_surface(updater.surface)
         for held in plan.held:
             emit(
                 self.log,

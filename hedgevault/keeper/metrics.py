@@ -34,6 +34,7 @@ from prometheus_client import (
 if TYPE_CHECKING:
     from hedgevault.chain.rpc import Head
     from hedgevault.keeper.config import KeeperConfig
+    from hedgevault.keeper.oracles import SurfacePoster
     from hedgevault.keeper.portfolio import PortfolioKeeperTask
 
 WAD = 10**18
@@ -153,6 +154,33 @@ class KeeperMetrics:
             buckets=TICK_BUCKETS_SEC,
             registry=r,
         )
+        # ---- the fitted surface (SurfacePoster, keeper setting quotes_file)
+        self.surface_walk_steps = Counter(
+            "hedgevault_keeper_surface_walk_steps_total",
+            "Partial steps planned toward a fitted slice the oracle's rate limit refused, by expiry (unix s)",
+            ["expiry"],
+            registry=r,
+        )
+        self.surface_walk_lambda = Gauge(
+            "hedgevault_keeper_surface_walk_lambda_ratio",
+            "How far the expiry's latest planned post went from the re-post toward the fit (1 = the fit itself)",
+            ["expiry"],
+            registry=r,
+        )
+        self.surface_walk_left = Gauge(
+            "hedgevault_keeper_surface_walk_left_vol_ratio",
+            "Largest per-strike vol distance left between the expiry's latest planned post and the fit (1 = 100 "
+            "vol points; 0 = the fit posted)",
+            ["expiry"],
+            registry=r,
+        )
+        self.surface_fallbacks = Counter(
+            "hedgevault_keeper_surface_fallbacks_total",
+            "Fits that kept the expiry's last good slice (refused for more than the rate limit, or no step toward "
+            "them passes; the log says why), by expiry (unix s)",
+            ["expiry"],
+            registry=r,
+        )
         # ---- portfolio vaults
         self.portfolio_skips = Counter(
             "hedgevault_keeper_portfolio_skips_total",
@@ -242,6 +270,18 @@ class KeeperMetrics:
         self.head_block.set(head_block)
         self.tick_duration.observe(duration_sec)
         self.last_tick.set(time.time())
+
+    def observe_surface(self, poster: SurfacePoster) -> None:
+        """The surface poster's latest pass (call once per pass that refitted): its partial steps and fallbacks."""
+        for expiry, step in poster.walks.items():
+            self.surface_walk_steps.labels(str(expiry)).inc()
+            self.surface_walk_lambda.labels(str(expiry)).set(step.lam)
+            self.surface_walk_left.labels(str(expiry)).set(step.max_left_wad / WAD)
+        for expiry in poster.fallbacks:
+            self.surface_fallbacks.labels(str(expiry)).inc()
+        for expiry in poster.posted_fits:
+            self.surface_walk_lambda.labels(str(expiry)).set(1.0)
+            self.surface_walk_left.labels(str(expiry)).set(0.0)
 
     def observe_portfolio(self, task: PortfolioKeeperTask, head: Head) -> None:
         """The portfolio vault's figures from ``state()`` (nothing when it reverts: the skip says why)."""

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -27,7 +27,11 @@ from hedgevault.chain.abi import artifact_abi
 from hedgevault.params import VolParams
 from hedgevault.surface.mirror import Slice
 from hedgevault.surface.oracle_rules import neighbour_now
+from hedgevault.surface.walk import PostRules, WalkStep, blend_shape, reshape, walk_toward
 from hedgevault.volrule import VolPostPlan, allowed_step_wad, plan_vol_post
+
+if TYPE_CHECKING:
+    from hedgevault.surface.fit import SmilePoints
 
 WAD = 10**18
 log = logging.getLogger(__name__)
@@ -108,6 +112,7 @@ class OracleUpdater:
         source: MarketSource,
         quotes_file: Path | None = None,
         spot_wad: Callable[[], int] | None = None,
+        surface_walk: bool = True,
     ) -> None:
         self.w3 = w3
         self.account = account
@@ -121,7 +126,12 @@ class OracleUpdater:
         self.targets: dict[int, int] = {}
         self.stats = VolPostStats()
         #: Fitted slices from a quotes file (keeper setting ``quotes_file``): the expiries it owns get no flat post.
-        self.surface = None if quotes_file is None else SurfacePoster(self.vol_oracle, quotes_file, spot_wad=spot_wad)
+        #: ``surface_walk`` False: a fit the rate limit refuses keeps the last good slice (no partial steps).
+        self.surface = (
+            None
+            if quotes_file is None
+            else SurfacePoster(self.vol_oracle, quotes_file, spot_wad=spot_wad, walk=surface_walk)
+        )
 
     def feed_decimals(self) -> int:
         if self._feed_decimals is None:
@@ -276,10 +286,13 @@ class SurfacePoster:
     On each pass it refits when the file changed or an expiry's post is ``refresh_sec`` old. Each fitted slice
     is checked with the oracle's rules in the mirror (``hedgevault.surface.oracle_rules.check_post``: the
     at-the-money rules, every strike of the expiry's strike set, butterfly and calendar on the oracle's grid
-    against the nearer slice of this batch or on chain) before it is posted; a fit that fails (or none) falls
+    against the nearer slice of this batch or on chain) before it is posted. A fit refused only for the rate limit
+    is walked toward (``hedgevault.surface.walk``, ``walk`` True): the largest partial step every rule accepts is
+    posted, logged with its lambda and the largest per-strike move left (``walks``), and the expiry is refitted on
+    the next pass until the fit itself is posted. Any other failed fit (or none, or no step that passes) falls
     back to the expiry's last good slice on chain, re-posted when due so it stays fresh, with the reason
-    logged. An expiry whose post is younger than the oracle's minimum interval waits. The slices of one pass go
-    in one ``postSlices`` (the oracle stores the batch and then checks each against its neighbours, so the
+    logged (``fallbacks``). An expiry whose post is younger than the oracle's minimum interval waits. The slices of
+    one pass go in one ``postSlices`` (the oracle stores the batch and then checks each against its neighbours, so the
     order of expiries does not matter). ``spot_wad`` gives the spot for a CSV (JSON files carry their own).
 
     A post that would create oracle storage (an expiry's first post, its first smile, a strike set growing into a
@@ -293,8 +306,10 @@ class SurfacePoster:
         *,
         spot_wad: Callable[[], int] | None = None,
         refresh_sec: int = 43_200,
+        walk: bool = True,
     ) -> None:
         self.vol_oracle = vol_oracle
+        self.walk = walk
         self.quotes_file = Path(quotes_file)
         self.spot_wad = spot_wad
         self.refresh_sec = refresh_sec
@@ -304,6 +319,16 @@ class SurfacePoster:
         self._prepared: dict[int, int] = {}
         #: Why each expiry kept its last good slice on the latest pass (expiry -> reason).
         self.fallbacks: dict[int, str] = {}
+        #: The partial steps toward a fit the rate limit refused on the latest pass (expiry -> step).
+        self.walks: dict[int, WalkStep] = {}
+        #: The expiries whose fit itself was posted on the latest pass.
+        self.posted_fits: set[int] = set()
+        #: Partial steps posted since the start.
+        self.walk_posts = 0
+        #: Whether the latest pass refitted (False: nothing was due; the fields above are the pass before).
+        self.refitted = False
+        #: Expiries walking toward a fit not reached yet: the next pass refits them even if the file is unchanged.
+        self._unreached: set[int] = set()
         #: The expiries of the latest quotes file read.
         self._expiries: tuple[int, ...] = ()
 
@@ -313,7 +338,7 @@ class SurfacePoster:
         except OSError as exc:
             log.warning("quotes file %s unreadable (%s): no slice posts", self.quotes_file, exc.strerror)
             return False
-        if mtime != self._mtime:
+        if mtime != self._mtime or self._unreached:
             return True
         for expiry in self._expiries:
             posted_at = int(self.vol_oracle.functions.lastPost(expiry).call(block_identifier=block)[1])
@@ -324,12 +349,13 @@ class SurfacePoster:
     def plan(self, *, block: int, now_sec: int) -> tuple[list[OracleCall], list[HeldPost], set[int]]:
         """The ``postSlices`` call (or none), the expiries held for the minimum interval, and every expiry this
         poster owns (the flat vol path leaves them alone)."""
-        from hedgevault.surface.errors import SurfaceFitError, SviError
+        from hedgevault.surface.errors import SurfaceFitError
         from hedgevault.surface.fit import fit_expiry, load_quotes, smile_points
-        from hedgevault.surface.oracle_rules import Previous, VolAtmOutOfRule, VolStrikeOutOfBounds, check_post
-        from hedgevault.surface.prepare import MAX_STRIKES, strikes_to_prepare
+        from hedgevault.surface.oracle_rules import Previous
+        from hedgevault.surface.walk import RULE_ERRORS, PostRules
 
         owned = set(self._expiries)
+        self.refitted = False
         if not self._due(now_sec, block):
             return [], [], owned
         self._mtime = self.quotes_file.stat().st_mtime
@@ -350,8 +376,12 @@ class SurfacePoster:
         prepares: list[OracleCall] = []
         held: list[HeldPost] = []
         nearer: Slice | None = None
+        self.refitted = True
         self.fallbacks = {}
-        for pts in points:
+        self.walks = {}
+        self.posted_fits = set()
+        notes: list[str] = []
+        for i, pts in enumerate(points):
             _, last_at = (int(x) for x in o.lastPost(pts.expiry).call(block_identifier=block))
             on_chain = Slice(*(int(x) for x in o.sliceOf(pts.expiry).call(block_identifier=block)))
             strikes = [int(x) for x in o.strikesOf(pts.expiry).call(block_identifier=block)]
@@ -363,6 +393,19 @@ class SurfacePoster:
                 continue
             allowed = 0 if last_at == 0 else allowed_step_wad(params, now_sec - last_at)
             strike_set = strikes + [k for k in pts.strikes_wad if k not in strikes]
+            rules = PostRules(
+                time_sec=pts.time_sec,
+                previous=previous,
+                strikes_wad=tuple(strike_set),
+                forward_wad=pts.forward_wad,
+                allowed_step_wad=allowed,
+                reference_vol_wad=reference,
+                max_step_wad=params.max_step_wad,
+                min_vol_wad=params.min_vol_wad,
+                max_vol_wad=params.max_vol_wad,
+                grid_points=grid_points,
+                nearer=nearer,
+            )
             res = fit_expiry(
                 pts,
                 nearer=nearer,
@@ -372,25 +415,38 @@ class SurfacePoster:
                 grid_points=grid_points,
             )
             candidate, reason = res.slice, res.reason
+            target = res.refused  # a fit the rate limit refused in the fit itself
             if res.fitted and candidate is not None:
                 try:
-                    check_post(
-                        candidate,
-                        time_sec=pts.time_sec,
-                        previous=previous,
-                        strikes_wad=strike_set,
-                        forward_wad=pts.forward_wad,
-                        allowed_step_wad=allowed,
-                        reference_vol_wad=reference,
-                        max_step_wad=params.max_step_wad,
-                        min_vol_wad=params.min_vol_wad,
-                        max_vol_wad=params.max_vol_wad,
-                        grid_points=grid_points,
-                        nearer=nearer,
-                    )
-                except (SviError, VolAtmOutOfRule, VolStrikeOutOfBounds) as exc:
+                    rules.check(candidate)
+                except RULE_ERRORS as exc:
+                    target = candidate
                     candidate, reason = (on_chain if last_at else None), f"the oracle's rules refuse the fit: {exc}"
-            if candidate is None or not res.fitted or candidate is on_chain:
+            step: WalkStep | None = None
+            if target is not None and previous is not None and self.walk:
+                step = self._walk(pts, i, points, rules, on_chain, last_at, target, block, now_sec)
+                if step is None:
+                    reason += "; not walked toward: refused for more than the rate limit"
+                elif step.num == 0:
+                    reason += f"; no step toward it passes ({step.reason})"
+            self._unreached.discard(pts.expiry)
+            if step is not None and step.num > 0:
+                candidate = step.slice
+                self.walks[pts.expiry] = step
+                self.walk_posts += 1
+                if step.slice != target:
+                    self._unreached.add(pts.expiry)
+                note = (
+                    f"expiry {pts.expiry}: partial step toward the refused fit, lambda {step.lam:.6f}, largest "
+                    f"per-strike move left {step.max_left_wad / WAD:.6f} ({step.reason or 'the fit reached'})"
+                )
+                notes.append(note)
+                log.info("%s", note)
+                posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))
+                self._prepare(pts.expiry, len(strike_set), block, prepares)
+            elif candidate is None or not res.fitted or candidate is on_chain:
+                if step is not None:
+                    self._unreached.add(pts.expiry)  # retried on the next pass, even with the same quotes
                 self.fallbacks[pts.expiry] = reason
                 log.warning("expiry %d: %s; keeping the last good slice", pts.expiry, reason)
                 if last_at == 0 or now_sec - last_at < self.refresh_sec:
@@ -405,22 +461,78 @@ class SurfacePoster:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, []))
             else:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))
-                n = None
-                if self._prepared.get(pts.expiry, -1) < min(len(strike_set), MAX_STRIKES):
-                    n = strikes_to_prepare(self.vol_oracle, pts.expiry, len(strike_set), block)
-                    if n is None:
-                        self._prepared[pts.expiry] = min(len(strike_set), MAX_STRIKES)
-                if n is not None:
-                    data = bytes.fromhex(self.vol_oracle.encode_abi("prepareExpiry", [pts.expiry, n])[2:])
-                    slot, desc = f"oracle:prepare:{pts.expiry}", f"prepareExpiry({pts.expiry}, {n})"
-                    prepares.append(OracleCall(slot, self.vol_oracle.address, data, desc))
+                self.posted_fits.add(pts.expiry)
+                self._prepare(pts.expiry, len(strike_set), block, prepares)
             reference = mirror_atm(candidate, pts.time_sec)
             nearer = candidate
         if not posts:
             return [], held, owned
         data = bytes.fromhex(self.vol_oracle.encode_abi("postSlices", [posts])[2:])
         desc = "postSlices(" + ", ".join(str(p[0]) for p in posts) + ")"
-        return [*prepares, OracleCall("oracle:surface", self.vol_oracle.address, data, desc)], held, owned
+        call = OracleCall("oracle:surface", self.vol_oracle.address, data, desc, note="; ".join(notes))
+        return [*prepares, call], held, owned
+
+    def _prepare(self, expiry: int, strike_count: int, block: int, prepares: list[OracleCall]) -> None:
+        """A ``prepareExpiry`` call before a post naming ``strike_count`` strikes when the oracle is not prepared."""
+        from hedgevault.surface.prepare import MAX_STRIKES, strikes_to_prepare
+
+        if self._prepared.get(expiry, -1) >= min(strike_count, MAX_STRIKES):
+            return
+        n = strikes_to_prepare(self.vol_oracle, expiry, strike_count, block)
+        if n is None:
+            self._prepared[expiry] = min(strike_count, MAX_STRIKES)
+            return
+        data = bytes.fromhex(self.vol_oracle.encode_abi("prepareExpiry", [expiry, n])[2:])
+        prepares.append(
+            OracleCall(f"oracle:prepare:{expiry}", self.vol_oracle.address, data, f"prepareExpiry({expiry}, {n})")
+        )
+
+    def _walk(
+        self,
+        pts: SmilePoints,
+        index: int,
+        points: Sequence[SmilePoints],
+        rules: PostRules,
+        on_chain: Slice,
+        last_at: int,
+        target: Slice,
+        block: int,
+        now_sec: int,
+    ) -> WalkStep | None:
+        """The partial step toward ``target`` (refused by the rules), or None when the target is refused for more
+        than the rate limit (arbitrage, bounds: not walked toward). The start is the re-post (the on-chain slice
+        rescaled to the time left); the rules gain the next quoted expiry's on-chain slice as the farther
+        neighbour (total variance now, rounded down; the oracle checks a post against it unless the batch moves
+        it, and then the farther's own check against this step as its nearer covers the pair).
+
+        A target that crosses only that on-chain farther slice is judged against the farther expiry's own fit of
+        the same quotes: if it crosses the quotes' farther smile too, the quotes imply calendar arbitrage and it is
+        not walked toward; if not, the farther slice merely lags the market (it is walking too) and the walk goes
+        as far as the on-chain farther allows now."""
+        from hedgevault.surface.fit import fit_expiry
+
+        farther = None
+        if index + 1 < len(points):
+            far = points[index + 1].expiry
+            o = self.vol_oracle.functions
+            far_at = int(o.lastPost(far).call(block_identifier=block)[1])
+            if far_at != 0 and far > now_sec:
+                far_slice = Slice(*(int(x) for x in o.sliceOf(far).call(block_identifier=block)))
+                farther = neighbour_now(far_slice, far - far_at, far - now_sec, False)
+        rules = replace(rules, farther=farther)
+        if not rules.refused_only_for_rate(target):
+            if farther is None or not replace(rules, farther=None).refused_only_for_rate(target):
+                return None
+            far_fit = fit_expiry(points[index + 1], grid_points=rules.grid_points)
+            if far_fit.slice is None or not far_fit.fitted:
+                return None
+            if not replace(rules, farther=far_fit.slice).refused_only_for_rate(target):
+                return None  # the quotes' own farther smile is crossed: calendar arbitrage in the quotes
+        start = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, False)
+        step = walk_toward(reshape(start, target, rules.strikes_wad, pts.forward_wad), target, rules, path=blend_shape)
+        if step.num == 0:  # the start not representable in the fit's shape within a step: the parameters' blend
+            step = walk_toward(start, target, rules)
+        return step
 
 
 def mirror_atm(s: Slice, time_sec: int) -> int:

@@ -368,6 +368,8 @@ class Simulation:
         self.informed_mark: list[float] = []
         #: The keeper's fits that kept the last good slice: step, expiry, why.
         self.fallbacks: list[dict[str, Any]] = []
+        #: The keeper's partial steps toward a fit the rate limit refused: step, expiry, lambda, largest move left.
+        self.walks: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------ setup
     def setup(self) -> None:
@@ -553,7 +555,13 @@ class Simulation:
         skew = self.config.skew
         quotes = self._quotes_file() if skew is not None and skew.surface else None
         updater = OracleUpdater(
-            self.w3, self.keeper_account, s.feed.address, s.vol_oracle.address, self.source, quotes_file=quotes
+            self.w3,
+            self.keeper_account,
+            s.feed.address,
+            s.vol_oracle.address,
+            self.source,
+            quotes_file=quotes,
+            surface_walk=skew is None or skew.walk,
         )
         config = KeeperConfig(vaults=[VaultConfig(address=s.vault.address, name="sim")], chain_id=self.rpc.chain_id)
         self.keeper = Keeper(self.w3, self.keeper_account, config, oracle_updater=updater, logger=self.keeper_logger)
@@ -633,6 +641,9 @@ class Simulation:
         # step 0: the setup has just posted the vols (their first posts); posting them again now would be
         # held for the oracle's minimum interval
         skew = self.config.skew
+        jumped = skew is not None and skew.jump_at_sec is not None and self.scenario.times_sec[k] >= skew.jump_at_sec
+        if self.market is not None and skew is not None and skew.jump is not None and jumped:
+            self.market.merton = skew.jump  # the skew jump: the market prices with the new parameters from now
         if self.market is not None and skew is not None and skew.surface and k > 0 and k % skew.quote_every_steps == 0:
             now = self.t0 + self.scenario.times_sec[k]
             spot = self.scenario.prices_wad[k] / WAD
@@ -643,6 +654,15 @@ class Simulation:
             poster = updater.surface if updater is not None else None
             for expiry, reason in sorted(poster.fallbacks.items() if poster is not None else ()):
                 self.fallbacks.append({"step": k, "expiry_offset_sec": expiry - self.t0, "reason": reason})
+            for expiry, step in sorted(poster.walks.items() if poster is not None else ()):
+                self.walks.append(
+                    {
+                        "step": k,
+                        "expiry_offset_sec": expiry - self.t0,
+                        "lambda": step.lam,
+                        "max_left_vol_points": step.max_left_wad / WAD * 100,
+                    }
+                )
             return
         self.source.arm(self.scenario.prices_wad[k], self._live_vols(k) if k > 0 else {})
         self._keeper_tick()
@@ -653,6 +673,9 @@ class Simulation:
         for record in self.keeper.tick():
             if record.status == "waiting" and record.reason:
                 self.counters.hedge_waits[record.reason.split("(", 1)[0]] += 1
+            if record.name == "oracle:surface" and record.status != "success":
+                # a slice batch the keeper's simulation refused (or that reverted): the surface stays behind
+                self.counters.skipped[f"keeper postSlices: {(record.reason or record.status).split('(', 1)[0]}"] += 1
         for _, hashes in self.keeper.pending.values():
             for tx_hash in hashes:
                 self.rpc.wait_mined(tx_hash)

@@ -37,15 +37,24 @@ class SkewParams:
       every quoted expiry: about 2 s of scipy per expiry), and never for an expiry within ``min_quote_sec`` of
       its end (its smile explodes there and trading has stopped);
     * ``surface``: True, the keeper fits and posts slices (``postSlices``); False, the flat baseline: the keeper
-      posts the market's at-the-money implied vol of each expiry with ``postVol``."""
+      posts the market's at-the-money implied vol of each expiry with ``postVol``;
+    * ``walk``: the keeper's partial steps toward a fit the rate limit refuses (``hedgevault.surface.walk``);
+      False: such a fit keeps the last good slice (the keeper before branch svwalk);
+    * ``jump_at_sec`` / ``jump``: the skew jump: from ``jump_at_sec`` after the start the market prices (its quotes
+      and the informed buyer's reference) with the Merton parameters ``jump`` (the path's spot is unchanged)."""
 
     strike_sds: tuple[float, ...] = (-2.5, -1.75, -1.0, -0.5, 0.0, 0.5, 1.0, 1.75, 2.5)
     half_spread: float = 0.01
     quote_every_steps: int = 1
     min_quote_sec: int = 3600
     surface: bool = True
+    walk: bool = True
+    jump_at_sec: int | None = None
+    jump: MertonParams | None = None
 
     def __post_init__(self) -> None:
+        if (self.jump_at_sec is None) != (self.jump is None):
+            raise ValueError("a skew jump needs both jump_at_sec and jump (the Merton parameters after it)")
         if not 5 <= len(self.strike_sds) <= 12:
             raise ValueError(
                 f"5 to 12 quoted strikes (SVI has five parameters; listed ones join), got {self.strike_sds}"

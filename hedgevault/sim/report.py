@@ -123,6 +123,11 @@ def skew_summary(sim: Simulation) -> dict[str, Any]:
         key = f["reason"].split(":")[0] + (
             ": " + f["reason"].split(":")[1].split("(")[0].strip() if ":" in f["reason"] else ""
         )
+        # the walk's verdict on a refused fit (hedgevault.keeper.oracles.SurfacePoster)
+        if "not walked toward" in f["reason"]:
+            key += " (not walked: refused for more than the rate limit)"
+        elif "no step toward it passes" in f["reason"]:
+            key += " (no step toward it passes)"
         reasons[key] = reasons.get(key, 0) + 1
     assert sim.config.skew is not None
     return {
@@ -133,8 +138,15 @@ def skew_summary(sim: Simulation) -> dict[str, Any]:
         },
         "fallbacks": len(sim.fallbacks),
         "fallback_reasons": dict(sorted(reasons.items())),
+        "walk": sim.config.skew.walk,
+        "walk_steps": len(sim.walks),
         "first_post_bridges": sim.bridges,
     }
+
+
+def sim_walk_enabled(skew: dict[str, Any]) -> bool:
+    """Whether the run's keeper walked toward refused fits (the summary's ``walk`` flag; True when absent)."""
+    return bool(skew.get("walk", True))
 
 
 def informed_summary(sim: Simulation) -> dict[str, Any]:
@@ -210,7 +222,11 @@ def results_document(sim: Simulation, scenario_info: dict[str, Any]) -> dict[str
         "agents": asdict(cfg.agents) if cfg.agents is not None else None,
         "steps": [r.as_dict() for r in sim.records],
         "summary": summary(sim),
-        **({"smile_posts": sim.smile_posts, "fallbacks": sim.fallbacks} if sim.market is not None else {}),
+        **(
+            {"smile_posts": sim.smile_posts, "fallbacks": sim.fallbacks, "walks": sim.walks}
+            if sim.market is not None
+            else {}
+        ),
         **(
             {
                 "informed_decisions": [d.as_dict() for d in sim.informed_decisions],
@@ -297,6 +313,12 @@ def table(s: dict[str, Any]) -> str:
             (
                 "fits kept the last good slice",
                 f"{k['fallbacks']}" + "".join(f"; {r} x{n}" for r, n in k["fallback_reasons"].items()),
+            )
+        )
+        rows.append(
+            (
+                "partial steps toward refused fits",
+                f"{k.get('walk_steps', 0)}" + ("" if sim_walk_enabled(k) else " (walk off)"),
             )
         )
     if "informed" in s:

@@ -112,6 +112,9 @@ class FitResult:
     rmse_vol_points: float | None = None
     repaired: int = 0
     dropped_quotes: list[str] = field(default_factory=list)
+    #: The fitted slice the rate limit refused (``slice`` is then the last good one): what the keeper walks toward
+    #: (``hedgevault.surface.walk``). None otherwise.
+    refused: Slice | None = None
 
 
 # ----------------------------------------------------------------------------- quotes
@@ -310,6 +313,18 @@ def quantise(params: Sequence[float]) -> Slice:
     )
 
 
+def fit_with_shape(k: F64, w: F64, shape: Slice) -> Slice:
+    """The slice of ``shape``'s m and sigma nearest to the total variances ``w`` at log-moneyness ``k`` (Zeliade's
+    inner problem alone: a bounded linear least squares in a, b, b rho, equal weights), quantised as :func:`quantise`
+    with m and sigma kept to the wei. Unchecked: the caller's rules decide. With m and sigma shared, a blend of this
+    slice and ``shape`` in (a, b, b rho) has at every k the same blend of their total variances
+    (``hedgevault.surface.walk.blend_shape``)."""
+    m, sig = shape.m_wad / WAD, shape.sigma_wad / WAD
+    params, _ = _inner(k, w, np.ones_like(k), m, sig)
+    q = quantise(params)
+    return Slice(q.a36, q.b_wad, q.rho_wad, shape.m_wad, shape.sigma_wad)
+
+
 def _checks(s: Slice, grid: Grid, nearer: Slice | None) -> None:
     mirror.check_params(s)
     mirror.check_arbitrage(s, grid, nearer, None)
@@ -366,7 +381,10 @@ def fit_expiry(
                 previous[0], previous[1], s, pts.time_sec, pts.strikes_wad, pts.forward_wad, max_step_wad
             )
         except SviError as exc:
-            return fallback(f"the fit moves too far for the rate limit: {exc}")
+            # not a warning here: the keeper may walk toward the refused fit (hedgevault.surface.walk), and says so
+            reason = f"the fit moves too far for the rate limit: {exc}"
+            log.info("expiry %d: %s", pts.expiry, reason)
+            return FitResult(pts.expiry, last_good, False, reason, refused=s)
     fitted = np.array(
         [mirror.vol_wad(s, k, pts.forward_wad, pts.time_sec) / WAD for k in pts.strikes_wad], dtype=np.float64
     )

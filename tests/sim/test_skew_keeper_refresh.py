@@ -49,7 +49,11 @@ def test_a_refreshed_last_good_slice_keeps_every_strikes_vol(tmp_path: Path) -> 
         expiry = now + 3 * DAY
         strikes = quoted_strikes(3000.0, 0.6, 3 * DAY, SkewParams().strike_sds, [2700.0, 3300.0])
         path = tmp_path / "quotes.json"
-        updater = OracleUpdater(w3, keeper, suite.feed.address, oracle.address, NoMarketSource(), quotes_file=path)
+        # without the walk (branch svwalk), whose partial steps would replace the re-post here: the re-post path
+        # stays the walk's fallback (no step passes) and the poster's with a fit refused for more than the rate limit
+        updater = OracleUpdater(
+            w3, keeper, suite.feed.address, oracle.address, NoMarketSource(), quotes_file=path, surface_walk=False
+        )
         market = SkewedMarket(MertonParams(), {expiry: strikes}, SkewParams())
         write_quotes(path, market.quotes(3000.0, now, [expiry]))
         # prepared as a listing prepares it: the poster's first post is then its only call

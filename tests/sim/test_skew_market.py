@@ -146,3 +146,19 @@ def test_cli_refuses_skew_flags_without_the_merton_market(capsys: pytest.Capture
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (argv, err)
+
+
+def test_a_skew_jump_needs_its_time_and_its_parameters_and_steepens_the_put_wing() -> None:
+    """``SkewParams.jump_at_sec`` / ``jump`` (the bench's skew jump, branch svwalk): both or neither; the jumped
+    parameters (6 jumps a year of log-mean -0.2) price the 5-day 80% put at more than 1.5 times the default
+    market's."""
+    with pytest.raises(ValueError):
+        SkewParams(jump_at_sec=3600)
+    with pytest.raises(ValueError):
+        SkewParams(jump=MertonParams(lam=6.0, mu_j=-0.2))
+    SkewParams(jump_at_sec=3600, jump=MertonParams(lam=6.0, mu_j=-0.2))
+    strikes = {0: (2400.0, 3000.0)}
+    before = SkewedMarket(MertonParams(), strikes, SkewParams())
+    after = SkewedMarket(MertonParams(lam=6.0, mu_j=-0.2), strikes, SkewParams())
+    put_before, put_after = (m.price(3000.0, 2400.0, 5 * DAY, False) for m in (before, after))
+    assert put_after > 1.5 * put_before

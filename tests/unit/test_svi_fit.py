@@ -148,6 +148,8 @@ def test_fallback_to_the_last_good_slice_with_a_logged_reason(caplog: pytest.Log
     pts = _points(30, (0.02, 0.15, -0.5, 0.05, 0.2), 0.0, rng)
     r = fit.fit_expiry(pts, last_good=last, previous=(last, 30 * DAY), max_step_wad=10**15)
     assert r.slice is last and "rate limit" in r.reason
+    # the refused fit is handed back for the keeper's walk (hedgevault.surface.walk); other fallbacks carry none
+    assert r.refused is not None and r.refused.b_wad > 0 and res[30 * DAY].refused is None
     with pytest.raises(SviError):
         mirror.check_rate_limit(
             last, 30 * DAY, fit.fit_expiry(pts).slice or last, 30 * DAY, pts.strikes_wad, pts.forward_wad, 10**15
