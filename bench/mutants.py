@@ -3,8 +3,8 @@ portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (iss
 surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
 gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
 CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*), the simulator's skewed market and informed
-buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*) and the oracle's prepared
-expiries (issue 13, SP*): each
+buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*), the oracle's prepared
+expiries (issue 13, SP*) and the vault's buy, smile and short-slice gas paths (branch vbuy, VB*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -42,7 +42,31 @@ SC = "tests/ops/test_surface_cli.py"
 HR = "tests/vault/test_hedge_record.py"
 BM = "contracts/vaults/BookMarking.sol"
 HX = "contracts/vaults/HedgeExecution.sol"
+GP = "tests/vault/test_vault_gas_paths.py"
+OV = "contracts/vaults/OptionVault.sol"
 mutants = [
+    # ---- the buy, smile and short-slice gas work (branch vbuy, VB*)
+    (
+        "VB1 the vault's reserve window check not strict (the bound equal to the window's end skips the loop)",
+        OV,
+        "                    > block.timestamp + BookMarking.CLAIM_RESERVE_WINDOW_SEC",
+        "                    >= block.timestamp + BookMarking.CLAIM_RESERVE_WINDOW_SEC",
+        [GP],
+    ),
+    (
+        "VB2 the vault's reserve window check without the window (the reserve skipped a day early)",
+        OV,
+        "                    > block.timestamp + BookMarking.CLAIM_RESERVE_WINDOW_SEC",
+        "                    > block.timestamp",
+        [GP],
+    ),
+    (
+        "VB3 the vault's reserve window check from the marks' time alone (the stored bound ignored)",
+        OV,
+        "uint256(h.markedAt) + uint256(h.nearestExpiryHours) * 1 hours",
+        "uint256(h.markedAt)",
+        [GP],
+    ),
     # ---- the vault's record of a long hedge (branch vgas, VG*)
     (
         "VG1 a short position recorded as a known long (the 112-bit bound dropped)",

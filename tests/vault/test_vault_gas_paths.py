@@ -1,0 +1,73 @@
+"""The option vault's gas paths of branch vbuy (issues 10 and 13's buy, smile and short-slice targets): each
+shortcut gives the same result as the path it skips.
+
+- The claims' reserve: the vault checks the reserve's window on the head slot before the library call
+  (`OptionVault._claimReserve`): while the stored bound on the nearest expiry with open interest lies beyond
+  the window, no call; at the bound to the second, the call and its loop.
+- The record of a long hedge keeps no copy of the hedger's `canShort` (slot 7: the payouts owed, the long
+  hedge and its known flag only): a valuation from the record never enters the hedge target, which only the
+  upkeep computes, from the hedger's own position.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vaultkit import DAY, WAD, Actors, book, buy, deposit, list_series, now, post_vol, q, refresh_feed
+from web3 import Web3
+
+from hedgevault.chain import warp
+from hedgevault.suite import Suite
+from hedgevault.txs import send
+
+
+def _delegatecalls_to(s: Suite, receipt: Any, target: str) -> int:
+    """How many DELEGATECALLs the transaction made into ``target`` (Anvil's call tracer)."""
+    tx = Web3.to_hex(receipt["transactionHash"])
+    frame = s.w3.provider.make_request("debug_traceTransaction", [tx, {"tracer": "callTracer"}])["result"]  # type: ignore[arg-type]
+    stack, n = [frame], 0
+    while stack:
+        f = stack.pop()
+        n += f.get("type") == "DELEGATECALL" and str(f.get("to", "")).lower() == target.lower()
+        stack.extend(f.get("calls", []))
+    return n
+
+
+def test_the_claim_reserve_at_the_stored_bound_to_the_second(suite: Suite, actors: Actors) -> None:
+    """Marks made exactly three days before a put's expiry store its bound as 72 whole hours; one day before
+    the expiry the window's end equals that bound, and the reserve counts the put (the vault's check is
+    strict, as the library's)."""
+    s = suite
+    deposit(s, actors.depositor, q(s, 300_000))
+    expiry = now(s.w3) + 4 * DAY
+    put = list_series(s, expiry, 3200 * WAD, False)
+    buy(s, actors.buyer, put, 10 * WAD)
+    warp(s.w3, expiry - now(s.w3) - 3 * DAY)
+    refresh_feed(s)
+    post_vol(s, expiry, 8 * WAD // 10)
+    send(s.w3, s.vault.functions.remark(), actors.keeper)
+    assert book(s)["marked_at_sec"] == expiry - 3 * DAY, "the marks were made three days before the expiry"
+    warp(s.w3, 2 * DAY)
+    refresh_feed(s)
+    post_vol(s, expiry, 8 * WAD // 10)
+    assert now(s.w3) + DAY == expiry
+    assert book(s)["claim_reserve"] == 10 * 200 * 10**6
+
+
+def test_no_library_call_for_the_reserve_while_no_expiry_is_near(suite: Suite, actors: Actors) -> None:
+    """A withdrawal far from any expiry calls the book library once (its book); near an expiry twice (the
+    book, then the reserve's loop), and the reserve is then kept out of what may leave."""
+    s = suite
+    deposit(s, actors.depositor, q(s, 300_000))
+    expiry = now(s.w3) + 3 * DAY
+    put = list_series(s, expiry, 3200 * WAD, False)
+    buy(s, actors.buyer, put, 10 * WAD)
+    library = s.book_library.address
+    withdraw = s.vault.functions.withdraw(q(s, 1_000), actors.depositor, actors.depositor)
+    assert _delegatecalls_to(s, send(s.w3, withdraw, actors.depositor), library) == 1
+    assert book(s)["claim_reserve"] == 0
+    warp(s.w3, 2 * DAY)
+    refresh_feed(s)
+    post_vol(s, expiry, 8 * WAD // 10)
+    assert _delegatecalls_to(s, send(s.w3, withdraw, actors.depositor), library) == 2
+    assert book(s)["claim_reserve"] == 10 * 200 * 10**6
