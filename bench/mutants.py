@@ -67,6 +67,20 @@ mutants = [
         "uint256(h.markedAt)",
         [GP],
     ),
+    (
+        "VB4 the record's slot left without its in-use bit (a short hedge and no payouts clear it)",
+        BM,
+        "uint256 fields = (known ? (uint256(h) << 128) | (1 << 240) : 0) | (1 << 248);",
+        "uint256 fields = known ? (uint256(h) << 128) | (1 << 240) : 0;",
+        [GP],
+    ),
+    (
+        "VB5 the record's known long written without its amount",
+        BM,
+        "uint256 fields = (known ? (uint256(h) << 128) | (1 << 240) : 0) | (1 << 248);",
+        "uint256 fields = (known ? (1 << 240) : 0) | (1 << 248);",
+        [GP],
+    ),
     # ---- the vault's record of a long hedge (branch vgas, VG*)
     (
         "VG1 a short position recorded as a known long (the 112-bit bound dropped)",
@@ -117,13 +131,7 @@ mutants = [
         "st.payoutsOwed = uint128(st.payoutsOwed);",
         [H + "::test_a_claim_short_of_quote_raises_it_from_the_hedge"],
     ),
-    (
-        "VG8 the record of a short hedge never read past (a known record without the hedger's kind)",
-        BM,
-        "p.canShort = record >> 248 == 1;",
-        "p.canShort = false;",
-        [HR],
-    ),
+    # VG8 (the record's canShort bit read as false) is gone with the bit (branch vbuy: the record keeps no copy)
     # ---- the chain layer (issue 12, CL*)
     (
         "CL1 fee cap one wei too strict",

@@ -116,11 +116,14 @@ library BookMarking {
         /// @dev Slot 7, which every valuation reads (the payouts owed enter the liabilities): the payouts owed
         /// to holders of settled series (quote units), and the vault's record of its hedge (`hedgePosition`):
         /// `hedgeLongKnown` when the last order of the vault left the hedge long with no lending position, then
-        /// `hedgeLongWad` is that hedge (underlying wad); `hedgerCanShort` is `IHedger.canShort` of the hedger.
+        /// `hedgeLongWad` is that hedge (underlying wad). No copy of `IHedger.canShort`: it enters only the hedge
+        /// target, which only the upkeep computes, from the hedger's own position (`hedgePosition`). `inUse` is
+        /// always set (constructor, `recordHedge`): the slot is never cleared, so that its later writes (a record,
+        /// a settlement's payouts) rewrite a non-zero slot (2,900 gas) instead of creating one (20,000).
         uint128 payoutsOwed;
         uint112 hedgeLongWad;
         bool hedgeLongKnown;
-        bool hedgerCanShort;
+        bool inUse;
     }
 
     /// @notice The vault's risk parameters in storage: `IOptionVault.RiskParams` with the vega limit of
@@ -265,7 +268,9 @@ library BookMarking {
 
     /// @notice The hedge position a valuation uses: while the vault's record knows the hedge (`recordHedge`:
     /// the last order left it long, with no lending position) and `readHedger` is false, the recorded long
-    /// hedge, no call to the hedger; otherwise `hedger.position` at `spotWad` and the spot-up shock.
+    /// hedge, no call to the hedger (`canShort` false: a position from the record values the book, it never
+    /// enters the hedge target, `BookMath.hedgeTarget`, which the upkeep computes from the hedger's position read
+    /// with `readHedger`); otherwise `hedger.position` at `spotWad` and the spot-up shock.
     /// @dev Exact while the hedge is long: a long position changes only through the vault's orders
     /// (`IHedger`), each of which records it, except that underlying given to the hedger (a donation) is
     /// counted from the next order on, never before (docs/option-vault.md). A short position (debt and
@@ -275,10 +280,9 @@ library BookMarking {
         view
         returns (IHedger.Position memory p)
     {
-        // `record`: slot 7 (`Stored`: hedgeLongWad in bits 128-239, hedgeLongKnown bit 240, hedgerCanShort bit 248)
+        // `record`: slot 7 (`Stored`: hedgeLongWad in bits 128-239, hedgeLongKnown bit 240, inUse bit 248)
         if (!readHedger && (record >> 240) & 1 == 1) {
             p.hedgeWad = int256((record >> 128) & type(uint112).max);
-            p.canShort = record >> 248 == 1;
         } else {
             p = hedger.position(spotWad, shockUpBps);
         }
@@ -290,9 +294,9 @@ library BookMarking {
     function recordHedge(Stored storage st, IHedger.Position memory p) internal {
         int256 h = p.hedgeWad;
         bool known = h >= 0 && p.collateral == 0 && uint256(h) <= type(uint112).max;
-        // slot 7: payoutsOwed (bits 0-127, kept), hedgeLongWad (128-239), hedgeLongKnown (240), hedgerCanShort
-        // (248); written only when it changes (an order that leaves a short position short rewrites nothing)
-        uint256 fields = (known ? uint256(h) << 128 : 0) | (known ? 1 << 240 : 0) | (p.canShort ? 1 << 248 : 0);
+        // slot 7: payoutsOwed (bits 0-127, kept), hedgeLongWad (128-239), hedgeLongKnown (240), inUse (248, always
+        // set); written only when it changes (an order that leaves a short position short rewrites nothing)
+        uint256 fields = (known ? (uint256(h) << 128) | (1 << 240) : 0) | (1 << 248);
         assembly ("memory-safe") {
             let slot := add(st.slot, 7)
             let word := sload(slot)

@@ -126,7 +126,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         IERC20(address(config.quote)).forceApprove(address(config.hedger), type(uint256).max);
         _hedgeParams.lastHedgeTime = uint40(block.timestamp);
         // a new hedger holds nothing (what it is given before the first order counts from that order on)
-        (_book.hedgeLongKnown, _book.hedgerCanShort) = (true, config.hedger.canShort());
+        (_book.hedgeLongKnown, _book.inUse) = (true, true);
     }
 
     // ================================================================= guards

@@ -5,8 +5,8 @@ shortcut gives the same result as the path it skips.
   (`OptionVault._claimReserve`): while the stored bound on the nearest expiry with open interest lies beyond
   the window, no call; at the bound to the second, the call and its loop.
 - The record of a long hedge keeps no copy of the hedger's `canShort` (slot 7: the payouts owed, the long
-  hedge and its known flag only): a valuation from the record never enters the hedge target, which only the
-  upkeep computes, from the hedger's own position.
+  hedge, its known flag and an in-use bit that keeps the slot from being cleared): a valuation from the record
+  never enters the hedge target, which only the upkeep computes, from the hedger's own position.
 """
 
 from __future__ import annotations
@@ -71,3 +71,37 @@ def test_no_library_call_for_the_reserve_while_no_expiry_is_near(suite: Suite, a
     post_vol(s, expiry, 8 * WAD // 10)
     assert _delegatecalls_to(s, send(s.w3, withdraw, actors.depositor), library) == 2
     assert book(s)["claim_reserve"] == 10 * 200 * 10**6
+
+
+def _slot7(s: Suite) -> int:
+    """Slot 7 of the vault's marks (`BookMarking.Stored`, storage slot 6 + 7): payouts owed, the record, inUse."""
+    return int.from_bytes(s.w3.eth.get_storage_at(s.vault.address, 6 + 7), "big")
+
+
+def _upkeep(s: Suite, actors: Actors) -> None:
+    s.move_pool_price(book(s)["spot_wad"], actors.other)
+    needed, data = s.vault.functions.checkUpkeep(b"").call()
+    assert needed
+    send(s.w3, s.vault.functions.performUpkeep(data), actors.keeper)
+
+
+def test_the_record_holds_no_copy_of_can_short_and_the_upkeep_still_goes_short(suite: Suite, actors: Actors) -> None:
+    """With the Aave hedger (it can short): a recorded long hedge is its amount, the known flag and the in-use
+    bit, nothing of the hedger's kind; puts that turn the target negative are hedged short by the next upkeep
+    (the upkeep reads the hedger), which leaves the record unknown and the slot in use (never cleared)."""
+    s = suite
+    assert s.hedger.functions.canShort().call()
+    assert _slot7(s) == (1 << 240) | (1 << 248), "a new vault: a known flat hedge, in use"
+    deposit(s, actors.depositor, q(s, 1_000_000))
+    call = list_series(s, now(s.w3) + 7 * DAY, 3000 * WAD, True)
+    buy(s, actors.buyer, call, 60 * WAD)
+    _upkeep(s, actors)
+    hedge = book(s)["hedge_wad"]
+    assert hedge > 0
+    assert _slot7(s) == (hedge << 128) | (1 << 240) | (1 << 248)
+    put = list_series(s, now(s.w3) + 7 * DAY, 3000 * WAD, False)
+    buy(s, actors.buyer, put, 150 * WAD)
+    assert book(s)["book_delta_wad"] > 0, "the target is now short"
+    _upkeep(s, actors)
+    assert book(s)["hedge_wad"] < 0, "the upkeep went short (the hedger's canShort, not the record's)"
+    assert _slot7(s) == 1 << 248, "a short hedge is not recorded; the slot stays in use"
