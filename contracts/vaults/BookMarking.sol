@@ -531,21 +531,27 @@ library BookMarking {
         }
         uint256 strikeWad = s.strikeWad;
         uint256 spotWad = m.spotWad;
-        // strike in [1e12, 2^96) (listing): the bounds below are ordered
-        uint256 lo = (strikeWad + 99) / 100;
-        if (lo < 1e12) lo = 1e12;
-        uint256 hi = strikeWad * 100;
-        if (hi > 1e30) hi = 1e30;
-        spotWad = spotWad < lo ? lo : (spotWad > hi ? hi : spotWad);
-        // the clamps above put both prices in [1e12, 1e30] and their ratio in [0.01, 100]: `logMoneynessWad`'s range
-        // check cannot fail. |r| <= 0.5e18, tau < 2^40 s: r tau < 2^100
-        int256 kWad =
-            SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad * int256(e.timeSec) / int256(YEAR_SEC);
-        if (kWad > 5e18) kWad = 5e18;
-        if (kWad < -5e18) kWad = -5e18;
-        int256 w36 = SviMath.varianceDown(e.slice, kWad);
-        // a checked slice: 0 < w36 < 2^128, year < 2^25, postTimeSec >= 1
-        uint256 v = w36 <= 0 ? 0 : FixedPointMath.sqrt(uint256(w36) * YEAR_SEC / e.postTimeSec);
+        int256 kWad;
+        uint256 v;
+        // unchecked: every bound is written beside its operation (the values are those of checked arithmetic)
+        unchecked {
+            // strike in [1e12, 2^96) (listing): no overflow, and the bounds below are ordered
+            uint256 lo = (strikeWad + 99) / 100;
+            if (lo < 1e12) lo = 1e12;
+            uint256 hi = strikeWad * 100;
+            if (hi > 1e30) hi = 1e30;
+            spotWad = spotWad < lo ? lo : (spotWad > hi ? hi : spotWad);
+            // the clamps above put both prices in [1e12, 1e30] and their ratio in [0.01, 100]: `logMoneynessWad`'s
+            // range check cannot fail, |ln| < 5e18. |r| <= 0.5e18, tau < 2^40 s: |r tau| < 2^100, the difference too
+            kWad = SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad * int256(e.timeSec)
+                / int256(YEAR_SEC);
+            if (kWad > 5e18) kWad = 5e18;
+            if (kWad < -5e18) kWad = -5e18;
+            int256 w36 = SviMath.varianceDown(e.slice, kWad);
+            // a checked slice: 0 < w36 < 2^128, year < 2^25 (the product < 2^153), postTimeSec >= 1 (the oracle's;
+            // a zero divisor still reverts)
+            if (w36 > 0) v = FixedPointMath.sqrt(uint256(w36) * YEAR_SEC / e.postTimeSec);
+        }
         e.volWad = v < e.minVolWad ? e.minVolWad : (v > e.maxVolWad ? e.maxVolWad : v);
     }
 
@@ -672,10 +678,15 @@ library BookMarking {
         m.openWad = m.openWad + newOpenWad - oldOpenWad;
         if (e.rootDownWad == 0) return;
         // per option: 1 / (sigma sqrt(2 pi tau)), sigma / sqrt(2 pi tau), sqrt(tau) / sqrt(2 pi); all up
-        // vol in [1e15, 1e19] and root >= 1 (tau >= 1 s): every intermediate < 2^200
-        uint256 gammaUnit = ((INV_SQRT_2PI_WAD_UP * WAD + e.volWad - 1) / e.volWad * WAD + e.rootDownWad - 1) / e.rootDownWad;
-        uint256 thetaUnit = (INV_SQRT_2PI_WAD_UP * e.volWad + e.rootDownWad - 1) / e.rootDownWad;
-        uint256 vegaUnit = (INV_SQRT_2PI_WAD_UP * e.rootUpWad + WAD - 1) / WAD;
+        // vol in [1e15, 1e19] and root >= 1 (tau >= 1 s): every intermediate < 2^200 (unchecked)
+        uint256 gammaUnit;
+        uint256 thetaUnit;
+        uint256 vegaUnit;
+        unchecked {
+            gammaUnit = ((INV_SQRT_2PI_WAD_UP * WAD + e.volWad - 1) / e.volWad * WAD + e.rootDownWad - 1) / e.rootDownWad;
+            thetaUnit = (INV_SQRT_2PI_WAD_UP * e.volWad + e.rootDownWad - 1) / e.rootDownWad;
+            vegaUnit = (INV_SQRT_2PI_WAD_UP * e.rootUpWad + WAD - 1) / WAD;
+        }
         m.gammaCoefWad = m.gammaCoefWad + _up(newOpenWad, gammaUnit) - _up(oldOpenWad, gammaUnit);
         m.thetaCoefWad = m.thetaCoefWad + _up(newOpenWad, thetaUnit) - _up(oldOpenWad, thetaUnit);
         m.vegaRootWad = m.vegaRootWad + _up(newOpenWad, vegaUnit) - _up(oldOpenWad, vegaUnit);
@@ -701,9 +712,12 @@ library BookMarking {
         m.stressDownWad += _up(s.openInterestWad, pDown);
     }
 
-    /// @dev ceil(a x b / 1e18); open interest < 2^128 and the per-option values < 2^128: no overflow.
+    /// @dev ceil(a x b / 1e18); open interest < 2^128 and the per-option values < 2^128: a x b + 1e18 < 2^256, so
+    /// unchecked.
     function _up(uint256 a, uint256 b) private pure returns (uint256) {
-        return (a * b + WAD - 1) / WAD;
+        unchecked {
+            return (a * b + WAD - 1) / WAD;
+        }
     }
 
     /// @notice What `trade` would price now without storing anything: the trade's price per option and
