@@ -955,14 +955,22 @@ library BookMarking {
         b.markWad = m.markWad;
         b.stressUpWad = m.stressUpWad;
         b.stressDownWad = m.stressDownWad;
-        uint256 dt = block.timestamp - m.markedAt;
-        uint256 absRate = rateWad < 0 ? uint256(-rateWad) : uint256(rateWad);
-        // |r| <= 0.5e18 and dt <= the cache's maximum age (1 day), else the marks are re-marked: < 2^80
-        uint256 common = (m.strikeOpenWad * (absRate * dt * 12)).divUp(10 * WAD * YEAR_SEC) + _slop(m, spotWad);
-        // open interest < 2^128 and |dS| < 2^104: the product fits
-        int256 centre = int256(m.markWad) + m.optionDeltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD);
-        b.markUpWad = _pos(centre + int256(_gammaTerm(m, spotWad) + common) + 1);
-        b.markDownWad = _pos(centre - int256((m.thetaCoefWad * (spotWad * dt)).divUp(WAD * YEAR_SEC) + common) - 1);
+        // unchecked: every bound is written beside its operation (the values are those of checked arithmetic)
+        unchecked {
+            // markedAt <= now (a block time)
+            uint256 dt = block.timestamp - m.markedAt;
+            uint256 absRate = rateWad < 0 ? uint256(-rateWad) : uint256(rateWad);
+            // |r| <= 0.5e18 and dt <= the cache's maximum age (1 day), else the marks are re-marked: < 2^80;
+            // strikeOpen < 2^128: the product < 2^208
+            uint256 common = (m.strikeOpenWad * (absRate * dt * 12)).divUp(10 * WAD * YEAR_SEC) + _slop(m, spotWad);
+            // the marks' fields < 2^128 (stored), |delta| < 2^127 and |dS| < 2^104: the product < 2^231
+            int256 centre = int256(m.markWad) + m.optionDeltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD);
+            // the gamma term < 2^128 x 2^104 / 1e12 x 2^104 / 1e18 < 2^237, common < 2^130; theta < 2^128, spot x dt
+            // < 2^121: every sum and difference below stays within int256
+            b.markUpWad = _pos(centre + int256(_gammaTerm(m, spotWad) + common) + 1);
+            b.markDownWad =
+                _pos(centre - int256((m.thetaCoefWad * (spotWad * dt)).divUp(WAD * YEAR_SEC) + common) - 1);
+        }
     }
 
     /// @notice Reverts `ParamOutOfBounds` naming the first parameter outside its hard bound (listed on
@@ -1010,9 +1018,12 @@ library BookMarking {
 
     /// @dev The library's error in two evaluations and the per-series roundings, rounded up.
     function _slop(Marks memory m, uint256 spotWad) private pure returns (uint256) {
-        uint256 sMax = spotWad > m.spotWad ? spotWad : m.spotWad;
-        uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
-        return (m.openWad * (2 * sMax + absDs + 4e17) + 2 * m.strikeOpenWad * WAD) / 1e35 + 2 * MAX_SERIES + 1;
+        // open interest and strikeOpen < 2^128 (stored), spots < 2^104: every term < 2^234 (unchecked)
+        unchecked {
+            uint256 sMax = spotWad > m.spotWad ? spotWad : m.spotWad;
+            uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
+            return (m.openWad * (2 * sMax + absDs + 4e17) + 2 * m.strikeOpenWad * WAD) / 1e35 + 2 * MAX_SERIES + 1;
+        }
     }
 
     function _pos(int256 x) private pure returns (uint256) {
