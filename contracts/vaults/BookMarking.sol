@@ -616,8 +616,10 @@ library BookMarking {
     ) private view returns (IOptionPricer.TradeQuote memory q) {
         (q.upSpotWad, q.downSpotWad) = _stressSpots(m, env);
         q.spotWad = tradeSpot(spotWad, env.deviationBps, s.isCall, newOpenWad > s.openInterestWad);
-        // the vault trades a series only before its expiry
-        q.timeSec = s.expiry - block.timestamp;
+        // the vault trades (and quotes) a series only before its expiry (`OptionVault._tradable`): no underflow
+        unchecked {
+            q.timeSec = s.expiry - block.timestamp;
+        }
         q.markSpotWad = m.spotWad;
         q.markTimeSec = e.timeSec;
         q.strikeWad = s.strikeWad;
@@ -694,8 +696,11 @@ library BookMarking {
 
     /// @dev The scenario spots: floor(S0 x (1 + up)) and floor(S0 x (1 - down)).
     function _stressSpots(Marks memory m, Env memory env) private pure returns (uint256 upWad, uint256 downWad) {
-        upWad = m.spotWad * (BPS + env.shockUpBps) / BPS;
-        downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;
+        // the marks' spot < 2^104 (stored), the shocks within [100, 9000] bps (`checkParameters`): unchecked
+        unchecked {
+            upWad = m.spotWad * (BPS + env.shockUpBps) / BPS;
+            downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;
+        }
     }
 
     /// @dev A re-mark: the series' exact terms ceil(open x price) in both scenarios (the pricer at the
