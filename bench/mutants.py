@@ -81,6 +81,27 @@ mutants = [
         "uint256 fields = (known ? (1 << 240) : 0) | (1 << 248);",
         [GP],
     ),
+    (
+        "VB6 _up (unchecked) rounds down",
+        BM,
+        "            return (a * b + WAD - 1) / WAD;",
+        "            return (a * b) / WAD;",
+        ["tests/vault/test_cached_book.py"],
+    ),
+    (
+        "VB7 _value (unchecked) without the time since the mark (no decay, no rate term)",
+        BM,
+        "            uint256 dt = block.timestamp - m.markedAt;",
+        "            uint256 dt = 0;",
+        ["tests/vault/test_cached_book.py"],
+    ),
+    (
+        "VB8 the stress spots (unchecked) with the down shock added",
+        BM,
+        "            downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;",
+        "            downWad = m.spotWad * (BPS + env.shockDownBps) / BPS;",
+        ["tests/vault/test_cached_book.py", "tests/vault/test_stress_margin.py"],
+    ),
     # ---- the vault's record of a long hedge (branch vgas, VG*)
     (
         "VG1 a short position recorded as a known long (the 112-bit bound dropped)",
