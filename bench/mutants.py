@@ -86,7 +86,7 @@ mutants = [
         BM,
         "            return (a * b + WAD - 1) / WAD;",
         "            return (a * b) / WAD;",
-        ["tests/vault/test_cached_book.py"],
+        [GP + "::test_a_remark_stores_the_series_mark_rounded_up"],
     ),
     (
         "VB7 _value (unchecked) without the time since the mark (no decay, no rate term)",

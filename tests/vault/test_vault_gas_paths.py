@@ -15,6 +15,7 @@ from typing import Any
 
 from vaultkit import DAY, WAD, Actors, book, buy, deposit, list_series, now, post_vol, q, refresh_feed
 from web3 import Web3
+from web3.logs import DISCARD
 
 from hedgevault.chain import warp
 from hedgevault.suite import Suite
@@ -105,3 +106,23 @@ def test_the_record_holds_no_copy_of_can_short_and_the_upkeep_still_goes_short(s
     _upkeep(s, actors)
     assert book(s)["hedge_wad"] < 0, "the upkeep went short (the hedger's canShort, not the record's)"
     assert _slot7(s) == 1 << 248, "a short hedge is not recorded; the slot stays in use"
+
+
+def test_a_remark_stores_the_series_mark_rounded_up(suite: Suite, actors: Actors) -> None:
+    """The marks' aggregates are exact sums of ceil(open x price) (`BookMarking._up`, unchecked): a re-mark of one
+    series with an open interest whose product with the price is not a whole wad emits that ceiling."""
+    s = suite
+    deposit(s, actors.depositor, q(s, 1_000_000))
+    expiry = now(s.w3) + 20 * DAY
+    strike = 3100 * WAD
+    call = list_series(s, expiry, strike, True)
+    amount = 5 * WAD + 1
+    buy(s, actors.buyer, call, amount)
+    receipt = send(s.w3, s.vault.functions.remark(), actors.keeper)
+    marked = s.vault.events.BookMarked().process_receipt(receipt, errors=DISCARD)[0]["args"]
+    t = book(s)["marked_at_sec"]
+    vol = int(s.vol_oracle.functions.volWad(expiry).call())
+    rate = s.config.risk.rate_wad
+    price = int(s.pricer.functions.markAndDelta(marked["spotWad"], strike, expiry - t, vol, rate, True).call()[0])
+    assert amount * price % WAD != 0, "the product is not a whole wad: the rounding shows"
+    assert marked["markWad"] == -(-amount * price // WAD)
