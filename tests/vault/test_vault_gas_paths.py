@@ -7,6 +7,7 @@ shortcut gives the same result as the path it skips.
 - The record of a long hedge keeps no copy of the hedger's `canShort` (slot 7: the payouts owed, the long
   hedge, its known flag and an in-use bit that keeps the slot from being cleared): a valuation from the record
   never enters the hedge target, which only the upkeep computes, from the hedger's own position.
+- Unchecked arithmetic in `BookMarking` (each bound beside it): a re-mark's aggregates stay the exact ceilings.
 """
 
 from __future__ import annotations
