@@ -135,7 +135,8 @@ def main() -> None:
         print("\n".join(f"| {r} | {g:,} |" for r, g in flat.items()))
         return
     skew = measure(args.series, surface=True)
-    rows = ["deposit (hedge long)", "withdraw (hedge long)", "buy (hedge long)", "sell (hedge long)"]
+    rows = ["deposit (hedge long)", "withdraw (hedge long)", "buy (hedge long)", "buy (hedge long, holder)"]
+    rows.append("sell (hedge long)")
     rows.append("performUpkeep (re-mark)")
     print(f"| operation ({args.series} series) | flat (postVol) | SVI slices | difference |")
     print("|---|---|---|---|")

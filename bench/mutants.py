@@ -4,7 +4,8 @@ surface's checks (issue 13, S*), the keeper's metrics and log explanations (issu
 gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
 CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*), the simulator's skewed market and informed
 buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*), the oracle's prepared
-expiries (issue 13, SP*) and the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*): each
+expiries (issue 13, SP*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*) and the
+vault's buy, smile and short-slice gas paths (branch vbuy, VB*): each
 mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
@@ -42,7 +43,66 @@ SC = "tests/ops/test_surface_cli.py"
 HR = "tests/vault/test_hedge_record.py"
 BM = "contracts/vaults/BookMarking.sol"
 HX = "contracts/vaults/HedgeExecution.sol"
+GP = "tests/vault/test_vault_gas_paths.py"
+OV = "contracts/vaults/OptionVault.sol"
 mutants = [
+    # ---- the buy, smile and short-slice gas work (branch vbuy, VB*)
+    (
+        "VB1 the vault's reserve window check not strict (the bound equal to the window's end skips the loop)",
+        OV,
+        "                    > block.timestamp + BookMarking.CLAIM_RESERVE_WINDOW_SEC",
+        "                    >= block.timestamp + BookMarking.CLAIM_RESERVE_WINDOW_SEC",
+        [GP],
+    ),
+    (
+        "VB2 the vault's reserve window check without the window (the reserve skipped a day early)",
+        OV,
+        "                    > block.timestamp + BookMarking.CLAIM_RESERVE_WINDOW_SEC",
+        "                    > block.timestamp",
+        [GP],
+    ),
+    (
+        "VB3 the vault's reserve window check from the marks' time alone (the stored bound ignored)",
+        OV,
+        "uint256(h.markedAt) + uint256(h.nearestExpiryHours) * 1 hours",
+        "uint256(h.markedAt)",
+        [GP],
+    ),
+    (
+        "VB4 the record's slot left without its in-use bit (a short hedge and no payouts clear it)",
+        BM,
+        "uint256 fields = (known ? (uint256(h) << 128) | (1 << 240) : 0) | (1 << 248);",
+        "uint256 fields = known ? (uint256(h) << 128) | (1 << 240) : 0;",
+        [GP],
+    ),
+    (
+        "VB5 the record's known long written without its amount",
+        BM,
+        "uint256 fields = (known ? (uint256(h) << 128) | (1 << 240) : 0) | (1 << 248);",
+        "uint256 fields = (known ? (1 << 240) : 0) | (1 << 248);",
+        [GP],
+    ),
+    (
+        "VB6 _up (unchecked) rounds down",
+        BM,
+        "            return (a * b + WAD - 1) / WAD;",
+        "            return (a * b) / WAD;",
+        [GP + "::test_a_remark_stores_the_series_mark_rounded_up"],
+    ),
+    (
+        "VB7 _value (unchecked) without the time since the mark (no decay, no rate term)",
+        BM,
+        "            uint256 dt = block.timestamp - m.markedAt;",
+        "            uint256 dt = 0;",
+        ["tests/vault/test_cached_book.py"],
+    ),
+    (
+        "VB8 the stress spots (unchecked) with the down shock added",
+        BM,
+        "            downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;",
+        "            downWad = m.spotWad * (BPS + env.shockDownBps) / BPS;",
+        ["tests/vault/test_cached_book.py", "tests/vault/test_stress_margin.py"],
+    ),
     # ---- the vault's record of a long hedge (branch vgas, VG*)
     (
         "VG1 a short position recorded as a known long (the 112-bit bound dropped)",
@@ -93,13 +153,7 @@ mutants = [
         "st.payoutsOwed = uint128(st.payoutsOwed);",
         [H + "::test_a_claim_short_of_quote_raises_it_from_the_hedge"],
     ),
-    (
-        "VG8 the record of a short hedge never read past (a known record without the hedger's kind)",
-        BM,
-        "p.canShort = record >> 248 == 1;",
-        "p.canShort = false;",
-        [HR],
-    ),
+    # VG8 (the record's canShort bit read as false) is gone with the bit (branch vbuy: the record keeps no copy)
     # ---- the chain layer (issue 12, CL*)
     (
         "CL1 fee cap one wei too strict",

@@ -116,11 +116,14 @@ library BookMarking {
         /// @dev Slot 7, which every valuation reads (the payouts owed enter the liabilities): the payouts owed
         /// to holders of settled series (quote units), and the vault's record of its hedge (`hedgePosition`):
         /// `hedgeLongKnown` when the last order of the vault left the hedge long with no lending position, then
-        /// `hedgeLongWad` is that hedge (underlying wad); `hedgerCanShort` is `IHedger.canShort` of the hedger.
+        /// `hedgeLongWad` is that hedge (underlying wad). No copy of `IHedger.canShort`: it enters only the hedge
+        /// target, which only the upkeep computes, from the hedger's own position (`hedgePosition`). `inUse` is
+        /// always set (constructor, `recordHedge`): the slot is never cleared, so that its later writes (a record,
+        /// a settlement's payouts) rewrite a non-zero slot (2,900 gas) instead of creating one (20,000).
         uint128 payoutsOwed;
         uint112 hedgeLongWad;
         bool hedgeLongKnown;
-        bool hedgerCanShort;
+        bool inUse;
     }
 
     /// @notice The vault's risk parameters in storage: `IOptionVault.RiskParams` with the vega limit of
@@ -265,7 +268,9 @@ library BookMarking {
 
     /// @notice The hedge position a valuation uses: while the vault's record knows the hedge (`recordHedge`:
     /// the last order left it long, with no lending position) and `readHedger` is false, the recorded long
-    /// hedge, no call to the hedger; otherwise `hedger.position` at `spotWad` and the spot-up shock.
+    /// hedge, no call to the hedger (`canShort` false: a position from the record values the book, it never
+    /// enters the hedge target, `BookMath.hedgeTarget`, which the upkeep computes from the hedger's position read
+    /// with `readHedger`); otherwise `hedger.position` at `spotWad` and the spot-up shock.
     /// @dev Exact while the hedge is long: a long position changes only through the vault's orders
     /// (`IHedger`), each of which records it, except that underlying given to the hedger (a donation) is
     /// counted from the next order on, never before (docs/option-vault.md). A short position (debt and
@@ -275,10 +280,9 @@ library BookMarking {
         view
         returns (IHedger.Position memory p)
     {
-        // `record`: slot 7 (`Stored`: hedgeLongWad in bits 128-239, hedgeLongKnown bit 240, hedgerCanShort bit 248)
+        // `record`: slot 7 (`Stored`: hedgeLongWad in bits 128-239, hedgeLongKnown bit 240, inUse bit 248)
         if (!readHedger && (record >> 240) & 1 == 1) {
             p.hedgeWad = int256((record >> 128) & type(uint112).max);
-            p.canShort = record >> 248 == 1;
         } else {
             p = hedger.position(spotWad, shockUpBps);
         }
@@ -290,9 +294,9 @@ library BookMarking {
     function recordHedge(Stored storage st, IHedger.Position memory p) internal {
         int256 h = p.hedgeWad;
         bool known = h >= 0 && p.collateral == 0 && uint256(h) <= type(uint112).max;
-        // slot 7: payoutsOwed (bits 0-127, kept), hedgeLongWad (128-239), hedgeLongKnown (240), hedgerCanShort
-        // (248); written only when it changes (an order that leaves a short position short rewrites nothing)
-        uint256 fields = (known ? uint256(h) << 128 : 0) | (known ? 1 << 240 : 0) | (p.canShort ? 1 << 248 : 0);
+        // slot 7: payoutsOwed (bits 0-127, kept), hedgeLongWad (128-239), hedgeLongKnown (240), inUse (248, always
+        // set); written only when it changes (an order that leaves a short position short rewrites nothing)
+        uint256 fields = (known ? (uint256(h) << 128) | (1 << 240) : 0) | (1 << 248);
         assembly ("memory-safe") {
             let slot := add(st.slot, 7)
             let word := sload(slot)
@@ -527,21 +531,27 @@ library BookMarking {
         }
         uint256 strikeWad = s.strikeWad;
         uint256 spotWad = m.spotWad;
-        // strike in [1e12, 2^96) (listing): the bounds below are ordered
-        uint256 lo = (strikeWad + 99) / 100;
-        if (lo < 1e12) lo = 1e12;
-        uint256 hi = strikeWad * 100;
-        if (hi > 1e30) hi = 1e30;
-        spotWad = spotWad < lo ? lo : (spotWad > hi ? hi : spotWad);
-        // the clamps above put both prices in [1e12, 1e30] and their ratio in [0.01, 100]: `logMoneynessWad`'s range
-        // check cannot fail. |r| <= 0.5e18, tau < 2^40 s: r tau < 2^100
-        int256 kWad =
-            SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad * int256(e.timeSec) / int256(YEAR_SEC);
-        if (kWad > 5e18) kWad = 5e18;
-        if (kWad < -5e18) kWad = -5e18;
-        int256 w36 = SviMath.varianceDown(e.slice, kWad);
-        // a checked slice: 0 < w36 < 2^128, year < 2^25, postTimeSec >= 1
-        uint256 v = w36 <= 0 ? 0 : FixedPointMath.sqrt(uint256(w36) * YEAR_SEC / e.postTimeSec);
+        int256 kWad;
+        uint256 v;
+        // unchecked: every bound is written beside its operation (the values are those of checked arithmetic)
+        unchecked {
+            // strike in [1e12, 2^96) (listing): no overflow, and the bounds below are ordered
+            uint256 lo = (strikeWad + 99) / 100;
+            if (lo < 1e12) lo = 1e12;
+            uint256 hi = strikeWad * 100;
+            if (hi > 1e30) hi = 1e30;
+            spotWad = spotWad < lo ? lo : (spotWad > hi ? hi : spotWad);
+            // the clamps above put both prices in [1e12, 1e30] and their ratio in [0.01, 100]: `logMoneynessWad`'s
+            // range check cannot fail, |ln| < 5e18. |r| <= 0.5e18, tau < 2^40 s: |r tau| < 2^100, the difference too
+            kWad = SviMath.logMoneynessInRangeWad(strikeWad, spotWad) - env.rateWad * int256(e.timeSec)
+                / int256(YEAR_SEC);
+            if (kWad > 5e18) kWad = 5e18;
+            if (kWad < -5e18) kWad = -5e18;
+            int256 w36 = SviMath.varianceDown(e.slice, kWad);
+            // a checked slice: 0 < w36 < 2^128, year < 2^25 (the product < 2^153), postTimeSec >= 1 (the oracle's;
+            // a zero divisor still reverts)
+            if (w36 > 0) v = FixedPointMath.sqrt(uint256(w36) * YEAR_SEC / e.postTimeSec);
+        }
         e.volWad = v < e.minVolWad ? e.minVolWad : (v > e.maxVolWad ? e.maxVolWad : v);
     }
 
@@ -606,8 +616,10 @@ library BookMarking {
     ) private view returns (IOptionPricer.TradeQuote memory q) {
         (q.upSpotWad, q.downSpotWad) = _stressSpots(m, env);
         q.spotWad = tradeSpot(spotWad, env.deviationBps, s.isCall, newOpenWad > s.openInterestWad);
-        // the vault trades a series only before its expiry
-        q.timeSec = s.expiry - block.timestamp;
+        // the vault trades (and quotes) a series only before its expiry (`OptionVault._tradable`): no underflow
+        unchecked {
+            q.timeSec = s.expiry - block.timestamp;
+        }
         q.markSpotWad = m.spotWad;
         q.markTimeSec = e.timeSec;
         q.strikeWad = s.strikeWad;
@@ -668,10 +680,15 @@ library BookMarking {
         m.openWad = m.openWad + newOpenWad - oldOpenWad;
         if (e.rootDownWad == 0) return;
         // per option: 1 / (sigma sqrt(2 pi tau)), sigma / sqrt(2 pi tau), sqrt(tau) / sqrt(2 pi); all up
-        // vol in [1e15, 1e19] and root >= 1 (tau >= 1 s): every intermediate < 2^200
-        uint256 gammaUnit = ((INV_SQRT_2PI_WAD_UP * WAD + e.volWad - 1) / e.volWad * WAD + e.rootDownWad - 1) / e.rootDownWad;
-        uint256 thetaUnit = (INV_SQRT_2PI_WAD_UP * e.volWad + e.rootDownWad - 1) / e.rootDownWad;
-        uint256 vegaUnit = (INV_SQRT_2PI_WAD_UP * e.rootUpWad + WAD - 1) / WAD;
+        // vol in [1e15, 1e19] and root >= 1 (tau >= 1 s): every intermediate < 2^200 (unchecked)
+        uint256 gammaUnit;
+        uint256 thetaUnit;
+        uint256 vegaUnit;
+        unchecked {
+            gammaUnit = ((INV_SQRT_2PI_WAD_UP * WAD + e.volWad - 1) / e.volWad * WAD + e.rootDownWad - 1) / e.rootDownWad;
+            thetaUnit = (INV_SQRT_2PI_WAD_UP * e.volWad + e.rootDownWad - 1) / e.rootDownWad;
+            vegaUnit = (INV_SQRT_2PI_WAD_UP * e.rootUpWad + WAD - 1) / WAD;
+        }
         m.gammaCoefWad = m.gammaCoefWad + _up(newOpenWad, gammaUnit) - _up(oldOpenWad, gammaUnit);
         m.thetaCoefWad = m.thetaCoefWad + _up(newOpenWad, thetaUnit) - _up(oldOpenWad, thetaUnit);
         m.vegaRootWad = m.vegaRootWad + _up(newOpenWad, vegaUnit) - _up(oldOpenWad, vegaUnit);
@@ -679,8 +696,11 @@ library BookMarking {
 
     /// @dev The scenario spots: floor(S0 x (1 + up)) and floor(S0 x (1 - down)).
     function _stressSpots(Marks memory m, Env memory env) private pure returns (uint256 upWad, uint256 downWad) {
-        upWad = m.spotWad * (BPS + env.shockUpBps) / BPS;
-        downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;
+        // the marks' spot < 2^104 (stored), the shocks within [100, 9000] bps (`checkParameters`): unchecked
+        unchecked {
+            upWad = m.spotWad * (BPS + env.shockUpBps) / BPS;
+            downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;
+        }
     }
 
     /// @dev A re-mark: the series' exact terms ceil(open x price) in both scenarios (the pricer at the
@@ -697,9 +717,12 @@ library BookMarking {
         m.stressDownWad += _up(s.openInterestWad, pDown);
     }
 
-    /// @dev ceil(a x b / 1e18); open interest < 2^128 and the per-option values < 2^128: no overflow.
+    /// @dev ceil(a x b / 1e18); open interest < 2^128 and the per-option values < 2^128: a x b + 1e18 < 2^256, so
+    /// unchecked.
     function _up(uint256 a, uint256 b) private pure returns (uint256) {
-        return (a * b + WAD - 1) / WAD;
+        unchecked {
+            return (a * b + WAD - 1) / WAD;
+        }
     }
 
     /// @notice What `trade` would price now without storing anything: the trade's price per option and
@@ -937,14 +960,22 @@ library BookMarking {
         b.markWad = m.markWad;
         b.stressUpWad = m.stressUpWad;
         b.stressDownWad = m.stressDownWad;
-        uint256 dt = block.timestamp - m.markedAt;
-        uint256 absRate = rateWad < 0 ? uint256(-rateWad) : uint256(rateWad);
-        // |r| <= 0.5e18 and dt <= the cache's maximum age (1 day), else the marks are re-marked: < 2^80
-        uint256 common = (m.strikeOpenWad * (absRate * dt * 12)).divUp(10 * WAD * YEAR_SEC) + _slop(m, spotWad);
-        // open interest < 2^128 and |dS| < 2^104: the product fits
-        int256 centre = int256(m.markWad) + m.optionDeltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD);
-        b.markUpWad = _pos(centre + int256(_gammaTerm(m, spotWad) + common) + 1);
-        b.markDownWad = _pos(centre - int256((m.thetaCoefWad * (spotWad * dt)).divUp(WAD * YEAR_SEC) + common) - 1);
+        // unchecked: every bound is written beside its operation (the values are those of checked arithmetic)
+        unchecked {
+            // markedAt <= now (a block time)
+            uint256 dt = block.timestamp - m.markedAt;
+            uint256 absRate = rateWad < 0 ? uint256(-rateWad) : uint256(rateWad);
+            // |r| <= 0.5e18 and dt <= the cache's maximum age (1 day), else the marks are re-marked: < 2^80;
+            // strikeOpen < 2^128: the product < 2^208
+            uint256 common = (m.strikeOpenWad * (absRate * dt * 12)).divUp(10 * WAD * YEAR_SEC) + _slop(m, spotWad);
+            // the marks' fields < 2^128 (stored), |delta| < 2^127 and |dS| < 2^104: the product < 2^231
+            int256 centre = int256(m.markWad) + m.optionDeltaWad * (int256(spotWad) - int256(m.spotWad)) / int256(WAD);
+            // the gamma term < 2^128 x 2^104 / 1e12 x 2^104 / 1e18 < 2^237, common < 2^130; theta < 2^128, spot x dt
+            // < 2^121: every sum and difference below stays within int256
+            b.markUpWad = _pos(centre + int256(_gammaTerm(m, spotWad) + common) + 1);
+            b.markDownWad =
+                _pos(centre - int256((m.thetaCoefWad * (spotWad * dt)).divUp(WAD * YEAR_SEC) + common) - 1);
+        }
     }
 
     /// @notice Reverts `ParamOutOfBounds` naming the first parameter outside its hard bound (listed on
@@ -992,9 +1023,12 @@ library BookMarking {
 
     /// @dev The library's error in two evaluations and the per-series roundings, rounded up.
     function _slop(Marks memory m, uint256 spotWad) private pure returns (uint256) {
-        uint256 sMax = spotWad > m.spotWad ? spotWad : m.spotWad;
-        uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
-        return (m.openWad * (2 * sMax + absDs + 4e17) + 2 * m.strikeOpenWad * WAD) / 1e35 + 2 * MAX_SERIES + 1;
+        // open interest and strikeOpen < 2^128 (stored), spots < 2^104: every term < 2^234 (unchecked)
+        unchecked {
+            uint256 sMax = spotWad > m.spotWad ? spotWad : m.spotWad;
+            uint256 absDs = spotWad > m.spotWad ? spotWad - m.spotWad : m.spotWad - spotWad;
+            return (m.openWad * (2 * sMax + absDs + 4e17) + 2 * m.strikeOpenWad * WAD) / 1e35 + 2 * MAX_SERIES + 1;
+        }
     }
 
     function _pos(int256 x) private pure returns (uint256) {

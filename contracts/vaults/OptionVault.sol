@@ -126,7 +126,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         IERC20(address(config.quote)).forceApprove(address(config.hedger), type(uint256).max);
         _hedgeParams.lastHedgeTime = uint40(block.timestamp);
         // a new hedger holds nothing (what it is given before the first order counts from that order on)
-        (_book.hedgeLongKnown, _book.hedgerCanShort) = (true, config.hedger.canShort());
+        (_book.hedgeLongKnown, _book.inUse) = (true, true);
     }
 
     // ================================================================= guards
@@ -650,7 +650,18 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         c.reservedQuote = _claimReserve(spotWad);
     }
 
+    /// @dev `BookMarking.claimReserve`, whose first check is made here on the head slot every action has read:
+    /// while no open interest expires within the window (the stored bound, never later than the truth), 0 without
+    /// the library call.
     function _claimReserve(uint256 spotWad) internal view returns (uint256) {
+        BookMarking.Stored storage h = _book;
+        // block times and whole hours below 2^40 + 2^16 x 3600: no overflow
+        unchecked {
+            if (
+                uint256(h.markedAt) + uint256(h.nearestExpiryHours) * 1 hours
+                    > block.timestamp + BookMarking.CLAIM_RESERVE_WINDOW_SEC
+            ) return 0;
+        }
         return BookMarking.claimReserve(_book, _series, _live, spotWad, _quoteScale);
     }
 

@@ -26,7 +26,7 @@ def _full_mark_wad(s: Suite, series: list[tuple[int, int, int, bool]], spot_wad:
     return total
 
 
-@pytest.mark.parametrize(("move_bps", "minutes"), [(0, 0), (60, 10), (-90, 45), (95, 59)])
+@pytest.mark.parametrize(("move_bps", "minutes"), [(0, 0), (60, 10), (-90, 45), (95, 59), (0, 59)])
 def test_cached_bounds_bracket_a_full_remark(suite: Suite, actors: Actors, move_bps: int, minutes: int) -> None:
     s = suite
     deposit(s, actors.depositor, q(s, 1_000_000))
