@@ -42,7 +42,30 @@ SC = "tests/ops/test_surface_cli.py"
 HR = "tests/vault/test_hedge_record.py"
 BM = "contracts/vaults/BookMarking.sol"
 HX = "contracts/vaults/HedgeExecution.sol"
+SIMC = "tests/sim/test_portfolio_chain.py::test_clipped_covariance_posts_are_followed_up_within_the_step"
 mutants = [
+    # ---- the simulator's follow-up ticks after a clipped covariance post (branch pcrash, PC*)
+    (
+        "PC1 no follow-up tick after a clipped covariance post",
+        "hedgevault/sim/portfolio/onchain.py",
+        "while at < end and any(task.cov_behind for task in self.keeper.portfolio_tasks):",
+        "while False and any(task.cov_behind for task in self.keeper.portfolio_tasks):",
+        [SIMC],
+    ),
+    (
+        "PC2 follow-up ticks without the feeds' heartbeat round",
+        "hedgevault/sim/portfolio/onchain.py",
+        "self._post_feeds(prices_wad, block_timestamp=at)",
+        "self.rpc.mine(at)",
+        [SIMC],
+    ),
+    (
+        "PC3 follow-up ticks past the next step's arbitrage",
+        "hedgevault/sim/portfolio/onchain.py",
+        "while at < end and any(",
+        "while at <= end + every and any(",
+        [SIMC],
+    ),
     # ---- the vault's record of a long hedge (branch vgas, VG*)
     (
         "VG1 a short position recorded as a known long (the 112-bit bound dropped)",
