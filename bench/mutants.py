@@ -42,6 +42,9 @@ SC = "tests/ops/test_surface_cli.py"
 HR = "tests/vault/test_hedge_record.py"
 BM = "contracts/vaults/BookMarking.sol"
 HX = "contracts/vaults/HedgeExecution.sol"
+SIMO = (
+    "tests/sim/test_portfolio_offchain.py::test_model_posts_are_clipped_as_the_oracle_clips_them_and_followed_up_hourly"
+)
 SIMC = "tests/sim/test_portfolio_chain.py::test_clipped_covariance_posts_are_followed_up_within_the_step"
 mutants = [
     # ---- the simulator's follow-up ticks after a clipped covariance post (branch pcrash, PC*)
@@ -51,6 +54,27 @@ mutants = [
         "while at < end and any(task.cov_behind for task in self.keeper.portfolio_tasks):",
         "while False and any(task.cov_behind for task in self.keeper.portfolio_tasks):",
         [SIMC],
+    ),
+    (
+        "PC4 the model's posts not clipped by the oracle's step limits",
+        "hedgevault/sim/portfolio/model.py",
+        "        if keeper.clip_posts:\n",
+        "        if False:\n",
+        [SIMO],
+    ),
+    (
+        "PC5 the model's follow-ups stop after one post a step",
+        "hedgevault/sim/portfolio/model.py",
+        "if t == 1 or keeper.follow_up_sec <= 0 or at >= end:",
+        "if True:",
+        [SIMO],
+    ),
+    (
+        "PC6 the model's follow-ups run one hour into the next step",
+        "hedgevault/sim/portfolio/model.py",
+        "if t == 1 or keeper.follow_up_sec <= 0 or at >= end:",
+        "if t == 1 or keeper.follow_up_sec <= 0 or at > end + keeper.follow_up_sec:",
+        [SIMO],
     ),
     (
         "PC2 follow-up ticks without the feeds' heartbeat round",
