@@ -151,11 +151,10 @@ def test_clipped_covariance_posts_are_followed_up_within_the_step(tmp_path: Path
     """In a crash the keeper's estimate outruns the oracle's step limits (10 vol points a post, 10 an hour): with
     follow-up ticks every hour while a post is clipped (``ChainOptions.follow_up_sec``) the chain's covariance
     reaches the estimate within the step's hours, not one clipped post per 4-hour step; the same paths without
-    them lag. The ledger still reconciles to the unit (the follow-ups' slices are booked in
-    their step)."""
+    them lag. The ledger still reconciles to the unit (the follow-ups' slices are booked in their step)."""
     market = MarketParams(crash=CrashParams(start_day=0.5, days=1.0, recovery_fraction=0.0))
     runs = {}
-    for follow_up, trades in ((3600, False), (0, False)):
+    for follow_up in (3600, 0):
         options = PortfolioOptions(
             days=1.5,
             step_hours=4,
@@ -165,7 +164,7 @@ def test_clipped_covariance_posts_are_followed_up_within_the_step(tmp_path: Path
             quiet=True,
             charts=False,
             market=market,
-            chain=ChainOptions(flows=None, follow_up_sec=abs(follow_up), follow_up_trades=trades),
+            chain=ChainOptions(flows=None, follow_up_sec=follow_up),
         )
         runs[follow_up] = run_portfolio(options)
     on, off = runs[3600], runs[0]
