@@ -19,13 +19,11 @@ Each step k (at t0 + times[k]):
 3. the real keeper (``hedgevault.keeper.Keeper.tick`` with a ``PortfolioKeeperTask``) posts the covariance
    and the targets when due and sends rebalancing slices while ``checkUpkeep`` asks for them (the market's
    moves and the depositors' flows of the step); while its last covariance post was clipped by the oracle's
-   step limits (``PortfolioKeeperTask.cov_behind``), or while the vault still has a slice to trade once the
-   arbitrageur has moved the pools back to the step's prices (its slices stopped at a pool's price limit), the
-   keeper ticks again every ``follow_up_sec`` (an hour: the oracle's per-hour rate) within the step, before
-   the next step's arbitrage, as a deployed keeper that ticks every block on a market that arbitrageurs keep
-   at the price would: without these follow-ups a crash's estimate reaches the chain at one clipped post per
-   4-hour step, a quarter of the rate the oracle allows, and a de-risking sale larger than a pool's room waits
-   4 hours a slice (the feeds repeat the step's prices at each: the oracle network's heartbeat);
+   step limits (``PortfolioKeeperTask.cov_behind``), the keeper ticks again every ``follow_up_sec`` (an hour:
+   the oracle's per-hour rate) within the step, before the next step's arbitrage, as a deployed keeper that
+   ticks every block would: without these follow-ups a crash's estimate reaches the chain at one clipped post
+   per 4-hour step, a quarter of the rate the oracle allows (the feeds repeat the step's prices at each: the
+   oracle network's heartbeat; the estimate is the step's);
 4. the step's receipts are read in one batch and booked; the state is read at the head into the record.
 
 Accounting (quote units, exact): with the vault's valuation v(b, p) (floored per asset),
@@ -113,8 +111,6 @@ class ChainOptions:
     max_upkeeps_per_pass: int = 40
     #: The keeper's follow-up ticks within a step while its covariance post is clipped (s apart; 0: none).
     follow_up_sec: int = HOUR_SEC
-    #: ... and while the vault has a slice to trade after the arbitrage (its slices stopped at a pool's limit).
-    follow_up_trades: bool = True
     derisk_margin: float = DEFAULT_REBALANCE_PARAMS.derisk_margin_bps / 10_000
     flows: FlowParams | None = field(default_factory=FlowParams)
 
@@ -575,24 +571,16 @@ class PortfolioChainRun:
         return self.records
 
     def _follow_ups(self, now: int, prices_wad: tuple[int, ...] | list[int]) -> None:
-        """Keeper ticks every ``follow_up_sec`` after ``now``, up to the next step's arbitrage, while the keeper's
-        last covariance post was clipped (``cov_behind``) or, with ``follow_up_trades``, while the vault has a
-        slice to trade once the arbitrageur has brought the pools back to the step's prices (a slice stops at
-        its pool's price limit: on a live market arbitrage restores the pool within blocks, not hours). Before
-        each tick: the arbitrage (TWAP window + 1 s before, as at a step) and the feeds' heartbeat round at the
-        step's prices (the feeds are stale an hour after a round). Each tick counts in ``follow_ups``."""
+        """While the keeper's last covariance post was clipped (``cov_behind``), a keeper tick every
+        ``follow_up_sec`` after ``now``, up to the next step's arbitrage; before each, the feeds post the step's
+        prices again at that time (the oracle network's heartbeat: the feeds are stale an hour after a round);
+        each tick counts in ``follow_ups``."""
         every = self.chain.follow_up_sec
         if every <= 0:
             return
         end = now + self.paths.step_sec - self._twap_lag()
         at = now + every
-        while at < end:
-            behind = any(task.cov_behind for task in self.keeper.portfolio_tasks)
-            if not behind and not self.chain.follow_up_trades:
-                return
-            self.arb.move_all(prices_wad, block_timestamp=at - self._twap_lag())
-            if not behind and not self.rpc.call(Call(self.vault, "checkUpkeep", (b"",)))[0]:
-                return
+        while at < end and any(task.cov_behind for task in self.keeper.portfolio_tasks):
             self._post_feeds(prices_wad, block_timestamp=at)
             self._keeper_tick()
             self.follow_ups += 1
