@@ -161,6 +161,13 @@ def main() -> int:
         help="the vault's deriskMarginBps: de-risking sales are exempt from the bands while the held ex-ante vol is "
         "above the rules' band by more than this (relative)",
     )
+    parser.add_argument(
+        "--follow-up-sec",
+        type=int,
+        default=ChainOptions().follow_up_sec,
+        help="on the chain: the keeper's follow-up ticks within a step after a clipped covariance post (s apart; 0: "
+        "none, one keeper tick a step)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/portfolio_sim.txt"))
     args = parser.parse_args()
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
@@ -170,6 +177,7 @@ def main() -> int:
         ewma_fast_margin=args.fast_margin,
         band_scale_bp=args.band_scale_bp,
         derisk_margin=args.derisk_margin_bps / 10_000,
+        follow_up_sec=args.follow_up_sec,
     )
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -189,7 +197,8 @@ def main() -> int:
         f"Portfolio simulation (issue 11): {len(seeds)} seeds x {args.days:g} days at {args.step_hours:g} h steps, "
         f"{results[0]['source']}; keeper EWMA decay {chain.ewma_decay:g} per step (fast {chain.ewma_fast_decay:g}, "
         f"margin {chain.ewma_fast_margin:g}), bandScaleBp {chain.band_scale_bp}, "
-        f"deriskMarginBps {round(chain.derisk_margin * 10_000)}",
+        f"deriskMarginBps {round(chain.derisk_margin * 10_000)}"
+        + ("" if args.model else f", keeper follow-ups every {chain.follow_up_sec} s after a clipped post"),
         f"machine: {machine()}; wall time {wall:.0f} s with {args.jobs} jobs",
         "",
         "seed | realised vol (TV) | cost bps/y vault / calendar / 5% band (matched band) | "

@@ -4,9 +4,9 @@ surface's checks (issue 13, S*), the keeper's metrics and log explanations (issu
 gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
 CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*), the simulator's skewed market and informed
 buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*), the oracle's prepared
-expiries (issue 13, SP*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*) and the
-vault's buy, smile and short-slice gas paths (branch vbuy, VB*): each
-mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
+expiries (issue 13, SP*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*), the
+vault's buy, smile and short-slice gas paths (branch vbuy, VB*), the portfolio simulator's follow-up ticks (branch
+pcrash, PC*) and the one hint table, fee rule and live-series read (branch tidy, TD*): each mutant flips a rounding direction, moves a bound by one or drops a check, runs the tests that should catch
 it, and prints KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
 A mutant that survives is a missing test. Results: bench/RESULTS.md.
@@ -45,6 +45,10 @@ BM = "contracts/vaults/BookMarking.sol"
 HX = "contracts/vaults/HedgeExecution.sol"
 GP = "tests/vault/test_vault_gas_paths.py"
 OV = "contracts/vaults/OptionVault.sol"
+SIMO = (
+    "tests/sim/test_portfolio_offchain.py::test_model_posts_are_clipped_as_the_oracle_clips_them_and_followed_up_hourly"
+)
+SIMC = "tests/sim/test_portfolio_chain.py::test_clipped_covariance_posts_are_followed_up_within_the_step"
 mutants = [
     # ---- the buy, smile and short-slice gas work (branch vbuy, VB*)
     (
@@ -102,6 +106,49 @@ mutants = [
         "            downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;",
         "            downWad = m.spotWad * (BPS + env.shockDownBps) / BPS;",
         ["tests/vault/test_cached_book.py", "tests/vault/test_stress_margin.py"],
+    ),
+    # ---- the simulator's follow-up ticks after a clipped covariance post (branch pcrash, PC*)
+    (
+        "PC1 no follow-up tick after a clipped covariance post",
+        "hedgevault/sim/portfolio/onchain.py",
+        "while at < end and any(task.cov_behind for task in self.keeper.portfolio_tasks):",
+        "while False and any(task.cov_behind for task in self.keeper.portfolio_tasks):",
+        [SIMC],
+    ),
+    (
+        "PC4 the model's posts not clipped by the oracle's step limits",
+        "hedgevault/sim/portfolio/model.py",
+        "        if keeper.clip_posts:\n",
+        "        if False:\n",
+        [SIMO],
+    ),
+    (
+        "PC5 the model's follow-ups stop after one post a step",
+        "hedgevault/sim/portfolio/model.py",
+        "if t == 1 or keeper.follow_up_sec <= 0 or at >= end:",
+        "if True:",
+        [SIMO],
+    ),
+    (
+        "PC6 the model's follow-ups run one hour into the next step",
+        "hedgevault/sim/portfolio/model.py",
+        "if t == 1 or keeper.follow_up_sec <= 0 or at >= end:",
+        "if t == 1 or keeper.follow_up_sec <= 0 or at > end + keeper.follow_up_sec:",
+        [SIMO],
+    ),
+    (
+        "PC2 follow-up ticks without the feeds' heartbeat round",
+        "hedgevault/sim/portfolio/onchain.py",
+        "self._post_feeds(prices_wad, block_timestamp=at)",
+        "self.rpc.mine(at)",
+        [SIMC],
+    ),
+    (
+        "PC3 follow-up ticks past the next step's arbitrage",
+        "hedgevault/sim/portfolio/onchain.py",
+        "while at < end and any(",
+        "while at <= end + every and any(",
+        [SIMC],
     ),
     # ---- the vault's record of a long hedge (branch vgas, VG*)
     (

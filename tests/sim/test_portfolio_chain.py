@@ -145,3 +145,37 @@ def test_withdrawals_beyond_the_buffer_sell_assets_and_reconcile(tmp_path: Path)
     assert sum(r["withdrawals"] for r in records) > 0
     assert sum(r["withdrawal_costs"] for r in records) > 0, "a fully invested vault sells to pay a withdrawal"
     assert all(r["residual"] == 0 for r in records)
+
+
+def test_clipped_covariance_posts_are_followed_up_within_the_step(tmp_path: Path) -> None:
+    """In a crash the keeper's estimate outruns the oracle's step limits (10 vol points a post, 10 an hour): with
+    follow-up ticks every hour while a post is clipped (``ChainOptions.follow_up_sec``) the chain's covariance
+    reaches the estimate within the step's hours, not one clipped post per 4-hour step; the same paths without
+    them lag. The ledger still reconciles to the unit (the follow-ups' slices are booked in their step)."""
+    market = MarketParams(crash=CrashParams(start_day=0.5, days=1.0, recovery_fraction=0.0))
+    runs = {}
+    for follow_up in (3600, 0):
+        options = PortfolioOptions(
+            days=1.5,
+            step_hours=4,
+            seed=2,
+            scenario="crash",
+            out_dir=tmp_path / str(follow_up),
+            quiet=True,
+            charts=False,
+            market=market,
+            chain=ChainOptions(flows=None, follow_up_sec=follow_up),
+        )
+        runs[follow_up] = run_portfolio(options)
+    on, off = runs[3600], runs[0]
+    assert on.vault.extra["follow_ups"] > 0
+    assert off.vault.extra["follow_ups"] == 0
+    # a step posts the covariance more than once only with the follow-ups (one post a step without)
+    assert max(r["cov_posts"] for r in _records(on)) > 1
+    assert max(r["cov_posts"] for r in _records(off)) == 1
+    # the posted volatilities through the crash: higher with the follow-ups at some step, never lower
+    vols_on = np.array([np.sqrt(np.diag(c)) for c in on.vault.covariances])
+    vols_off = np.array([np.sqrt(np.diag(c)) for c in off.vault.covariances])
+    first, last = on.paths.crash_steps or (0, 0)
+    assert np.max(vols_on[first : last + 1] - vols_off[first : last + 1]) > 0.05
+    assert all(r["residual"] == 0 for r in _records(on))

@@ -11,12 +11,20 @@ import numpy as np
 import pytest
 
 from hedgevault.cli import main
-from hedgevault.portfolio.mirror import WAD
+from hedgevault.portfolio.mirror import DEFAULT_COV_PARAMS, WAD, LastPost, pack_corrs, pack_vols, unpack
 from hedgevault.sim.portfolio import baselines as bl
 from hedgevault.sim.portfolio.costs import GasModel
 from hedgevault.sim.portfolio.market import DAY_SEC, CrashParams, MarketParams, Paths, simulate_paths
 from hedgevault.sim.portfolio.metrics import annualised_vol, compute, drawdown, target_returns
-from hedgevault.sim.portfolio.model import BandRule, KeeperModel, band_wad, default_rules, icbrt, target_series
+from hedgevault.sim.portfolio.model import (
+    BandRule,
+    KeeperModel,
+    band_wad,
+    clipped_posts,
+    default_rules,
+    icbrt,
+    target_series,
+)
 from hedgevault.sim.portfolio.run import PortfolioOptions, model_pools, run_portfolio
 
 STEP = 4 * 3600
@@ -205,3 +213,33 @@ def test_model_derisking_assets_are_the_vaults_rule() -> None:
     assert bl.derisking_assets(w, t_low, cov, vol * 1.01) == []
     assert bl.derisking_assets(w, np.array([0.38, 0.31]), cov, vol * 0.99) == [0]
     assert bl.derisking_assets(w, np.array([0.3995, 0.29]), cov, vol * 0.99, dust=0.001) == [1]
+
+
+def test_model_posts_are_clipped_as_the_oracle_clips_them_and_followed_up_hourly() -> None:
+    """The model's covariance posts obey the oracle's step limits (``DEFAULT_COV_PARAMS``: 10 vol points a post
+    and an hour) as the keeper's ``step_toward`` clips them: with hourly follow-ups (the on-chain run's) a step's
+    posts move up to 4 x 10 points, with none 10; without clipping the post is the estimate. In a crash the
+    follow-ups bring the posted volatility up faster than one post a step."""
+    params = MarketParams(crash=CrashParams(start_day=2, days=1.0, recovery_fraction=0.0))
+    p = simulate_paths(params, horizon_sec=4 * DAY_SEC, step_sec=STEP, seed=3)
+    rules = default_rules("target-vol", 3)
+    fast = dict(fast_decay=0.8, fast_margin=0.2)
+    series = {f: target_series(p, params, rules, KeeperModel(follow_up_sec=f, **fast), BandRule()) for f in (3600, 0)}
+    free = target_series(p, params, rules, KeeperModel(clip_posts=False, **fast), BandRule())
+    vols = {f: np.array([np.sqrt(np.diag(c)) for c in s.covariances]) for f, s in series.items()}
+    vols_free = np.array([np.sqrt(np.diag(c)) for c in free.covariances])
+    step_vol = DEFAULT_COV_PARAMS.max_vol_step_bp / 10_000
+    moves = {f: np.max(np.abs(np.diff(v, axis=0))) for f, v in vols.items()}
+    assert moves[0] <= step_vol + 1e-4 < moves[3600] <= 4 * step_vol + 1e-4, moves
+    assert np.max(np.abs(np.diff(vols_free, axis=0))) > 4 * step_vol  # the crash's estimate outruns the oracle
+    first, last = p.crash_steps or (0, 0)
+    assert np.all(vols[3600][first : last + 1] >= vols[0][first : last + 1] - 1e-4)
+    assert np.max(vols[3600][first : last + 1] - vols[0][first : last + 1]) > 0.1
+    # the posts themselves: the keeper's clip at each follow-up, exact integers
+    est = (pack_vols([9000, 9000, 9000]), pack_corrs([9000, 9000, 9000]))
+    start = LastPost(pack_vols([6000, 5000, 8000]), pack_corrs([8000, 7500, 7000]), 0)
+    one = clipped_posts(start, est, p, 1, KeeperModel(follow_up_sec=0))
+    four = clipped_posts(start, est, p, 1, KeeperModel(follow_up_sec=3600))
+    assert unpack(one.vols_word, one.corr_words, 3)[0] == [6750, 6000, 8250]  # 1/4 of the way: WBTC 10 points
+    assert unpack(four.vols_word, four.corr_words, 3)[0] == [9000, 9000, 9000]
+    assert (one.updated_at, four.updated_at) == (p.times_sec[1], p.times_sec[1] + 3 * 3600)

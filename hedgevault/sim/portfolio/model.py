@@ -27,7 +27,9 @@ from hedgevault.portfolio.mirror import (
     DEFAULT_COV_PARAMS,
     DEFAULT_REBALANCE_PARAMS,
     WAD,
+    CorrWords,
     CovParams,
+    LastPost,
     Mode,
     TargetRules,
     covariance_wad,
@@ -122,6 +124,13 @@ class KeeperModel:
     fast_decay: float = 0.0
     fast_margin: float = 0.2
     post_derisking: bool = True
+    #: The oracle's step limits (``cov_params``) on the posts, as the keeper's ``step_toward`` clips them: one
+    #: post at each step and, while clipped, one every ``follow_up_sec`` within the step (the on-chain run's
+    #: follow-up ticks; 0: one post a step); ``clip_posts`` False: every post is the estimate itself.
+    clip_posts: bool = True
+    follow_up_sec: int = 3_600
+    #: The follow-ups stop this long before the next step (the on-chain run's arbitrage lag: TWAP window + 1 s).
+    follow_up_lag_sec: int = 601
 
 
 def market_covariance(params: MarketParams) -> Matrix:
@@ -147,6 +156,26 @@ def _allocate(cov_wad: Sequence[int], rules: TargetRules) -> optimizer.Allocatio
     return optimizer.min_variance(cov_wad, rules)
 
 
+def clipped_posts(
+    last: LastPost | None, estimate: tuple[int, CorrWords], paths: Paths, k: int, keeper: KeeperModel
+) -> LastPost:
+    """The oracle's post at the end of step k's posts: the keeper's post toward ``estimate`` at the step's time
+    within the oracle's step limits (``keeper.step_toward``), and while clipped one more every
+    ``follow_up_sec`` until ``follow_up_lag_sec`` before the next step (the first post is the estimate)."""
+    from hedgevault.keeper.portfolio import step_toward
+
+    start = int(paths.times_sec[k])
+    if last is None:
+        return LastPost(estimate[0], estimate[1], start)
+    at, end = start, start + paths.step_sec - keeper.follow_up_lag_sec
+    while True:
+        vols, corrs, t = step_toward(last, estimate, paths.n, keeper.cov_params, at)
+        last = LastPost(vols, corrs, at)
+        at += keeper.follow_up_sec
+        if t == 1 or keeper.follow_up_sec <= 0 or at >= end:
+            return last
+
+
 def target_series(
     paths: Paths, params: MarketParams, rules: TargetRules, keeper: KeeperModel, band_rule: BandRule
 ) -> TargetSeries:
@@ -162,6 +191,7 @@ def target_series(
     fallbacks = 0
     min_change = round(keeper.min_target_change * WAD)
     current: tuple[int, ...] | None = None
+    last: LastPost | None = None
     for k in range(paths.steps + 1):
         if k > 0:
             r = returns[k - 1]
@@ -171,6 +201,9 @@ def target_series(
                 fast = keeper.fast_decay * fast + (1 - keeper.fast_decay) * np.outer(r, r) * periods
                 cov = optimizer.fast_slow_covariance(slow, fast, keeper.fast_margin)
         vols_word, corr_words = optimizer.quantise_post(cov, keeper.cov_params)
+        if keeper.clip_posts:
+            last = clipped_posts(last, (vols_word, corr_words), paths, k, keeper)
+            vols_word, corr_words = last.vols_word, last.corr_words
         cov_wad = covariance_wad(vols_word, corr_words, paths.n)
         allocation = _allocate(cov_wad, rules)
         fallbacks += allocation.fallback_reason is not None

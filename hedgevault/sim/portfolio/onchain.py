@@ -18,7 +18,12 @@ Each step k (at t0 + times[k]):
    sells assets);
 3. the real keeper (``hedgevault.keeper.Keeper.tick`` with a ``PortfolioKeeperTask``) posts the covariance
    and the targets when due and sends rebalancing slices while ``checkUpkeep`` asks for them (the market's
-   moves and the depositors' flows of the step);
+   moves and the depositors' flows of the step); while its last covariance post was clipped by the oracle's
+   step limits (``PortfolioKeeperTask.cov_behind``), the keeper ticks again every ``follow_up_sec`` (an hour:
+   the oracle's per-hour rate) within the step, before the next step's arbitrage, as a deployed keeper that
+   ticks every block would: without these follow-ups a crash's estimate reaches the chain at one clipped post
+   per 4-hour step, a quarter of the rate the oracle allows (the feeds repeat the step's prices at each: the
+   oracle network's heartbeat; the estimate is the step's);
 4. the step's receipts are read in one batch and booked; the state is read at the head into the record.
 
 Accounting (quote units, exact): with the vault's valuation v(b, p) (floored per asset),
@@ -104,6 +109,8 @@ class ChainOptions:
     rc_tolerance: float = 0.05
     rc_dust: float = 0.001
     max_upkeeps_per_pass: int = 40
+    #: The keeper's follow-up ticks within a step while its covariance post is clipped (s apart; 0: none).
+    follow_up_sec: int = HOUR_SEC
     derisk_margin: float = DEFAULT_REBALANCE_PARAMS.derisk_margin_bps / 10_000
     flows: FlowParams | None = field(default_factory=FlowParams)
 
@@ -242,6 +249,8 @@ class PortfolioChainRun:
         self.gas: dict[str, list[int]] = {}
         #: Wall time of the step loop's parts (s): market (arbitrage, feeds), keeper, depositors, bookkeeping.
         self.timing: dict[str, float] = {}
+        #: Keeper ticks within steps after a clipped covariance post (``_follow_ups``).
+        self.follow_ups = 0
         self._last_block = 0
 
     # ------------------------------------------------------------ setup
@@ -553,12 +562,29 @@ class PortfolioChainRun:
                 self._flows(self.chain.flows)
             t = self._lap("depositors", t)
             self._keeper_tick()
+            self._follow_ups(now, prices)
             t = self._lap("keeper", t)
             head = self.rpc.block_number()
             booked = self._book(head)
             self._record(k, self._state(head), booked, progress)
             self._lap("bookkeeping", t)
         return self.records
+
+    def _follow_ups(self, now: int, prices_wad: tuple[int, ...] | list[int]) -> None:
+        """While the keeper's last covariance post was clipped (``cov_behind``), a keeper tick every
+        ``follow_up_sec`` after ``now``, up to the next step's arbitrage; before each, the feeds post the step's
+        prices again at that time (the oracle network's heartbeat: the feeds are stale an hour after a round);
+        each tick counts in ``follow_ups``."""
+        every = self.chain.follow_up_sec
+        if every <= 0:
+            return
+        end = now + self.paths.step_sec - self._twap_lag()
+        at = now + every
+        while at < end and any(task.cov_behind for task in self.keeper.portfolio_tasks):
+            self._post_feeds(prices_wad, block_timestamp=at)
+            self._keeper_tick()
+            self.follow_ups += 1
+            at += every
 
     def _lap(self, what: str, since: float) -> float:
         now = time.perf_counter()
@@ -741,6 +767,7 @@ def onchain_vault_run(paths: Paths, options: Any, out_dir: Path) -> Any:
         },
         "mean_slice_gas": round(sum(mean_gas) / len(mean_gas)) if mean_gas else None,
         "max_abs_residual_units": max((abs(r.residual) for r in sim.records), default=0),
+        "follow_ups": sim.follow_ups,
         "wall_sec": {k: round(v, 2) for k, v in sim.timing.items()},
     }
     extra["table_lines"] = onchain_lines(sim, extra)
@@ -770,7 +797,7 @@ def onchain_lines(sim: PortfolioChainRun, extra: dict[str, Any]) -> list[str]:
         f"  initial investment: {extra['setup_slices']} slices, cost {extra['setup_cost_quote']:,.2f} quote "
         "(not in the rebalancing cost)",
         f"  keeper: {posts[0]} covariance posts, {posts[1]} target posts, {posts[2]} rebalancing slices; "
-        f"skips: {skips}",
+        f"skips: {skips}; {extra['follow_ups']} follow-up ticks after clipped covariance posts",
         f"  ex-ante vol end {last.ex_ante_vol:.2%} (targets {last.target_vol:.2%}), tracking error end "
         f"{last.tracking_error:.2%}, max {max(r.tracking_error for r in recs):.2%}",
         f"  slippage budget: available {last.budget_available / qs:,.0f} of {last.budget_capacity / qs:,.0f} "
