@@ -7,8 +7,8 @@ buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, V
 expiries (issue 13, SP*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*), the
 vault's buy, smile and short-slice gas paths (branch vbuy, VB*), the portfolio simulator's follow-up ticks (branch
 pcrash, PC*) and the one hint table, fee rule and live-series read (branch tidy, TD*): each mutant flips a
-rounding direction, moves a bound by one or drops a check, runs the tests that should catch it, and prints KILLED or SURVIVED;
-the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
+rounding direction, moves a bound by one or drops a check, runs the tests that should catch it, and prints
+KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
 About 12 minutes.
 A mutant that survives is a missing test. Results: bench/RESULTS.md.
 """
