@@ -515,6 +515,28 @@ library BookMarking {
         uint256 underlyingScale;
         /// @dev The series' open interest after the buy (set by `buy`: 0 in).
         uint256 openWad;
+        /// @dev The vault's pricer and oracles (`Env`, which `buy` builds with the stored risk parameters).
+        IOptionPricer pricer;
+        IVolatilityOracle volOracle;
+        IPriceOracle priceOracle;
+    }
+
+    /// @notice `Env` of a trade (no delta drift): the order's pricer and oracles and the stored risk parameters
+    /// (`OptionVault._env`).
+    function _buyEnv(StoredRisk storage r, BuyOrder memory o) private view returns (Env memory) {
+        return Env(
+            o.pricer,
+            o.volOracle,
+            o.priceOracle,
+            r.rateWad,
+            r.cacheMaxAgeSec,
+            r.cacheSpotBandBps,
+            r.spotShockUpBps,
+            r.spotShockDownBps,
+            r.volShockWad,
+            r.feedDeviationBps,
+            0
+        );
     }
 
     /// @notice A buy of `o.amountWad` options of series `s` (`OptionVault.buy`, which checks the receiver and the
@@ -530,14 +552,13 @@ library BookMarking {
         StoredLimits storage sl,
         mapping(uint256 => IOptionVault.Series) storage series,
         uint256[] storage live,
-        Env memory env,
         IOptionVault.Series memory s,
         BuyOrder memory o
     ) external returns (uint256 premium, uint256 fee) {
         o.openWad = s.openInterestWad + o.amountWad;
         uint256 maxOpenWad = sl.maxOpenInterestWad;
         if (o.openWad > maxOpenWad) revert IOptionVault.OpenInterestCap(o.seriesId, o.openWad, maxOpenWad);
-        (uint256 priceWad, uint256 stressWad, BookMath.Book memory b) = _buyTrade(st, series, live, env, s, o);
+        (uint256 priceWad, uint256 stressWad, BookMath.Book memory b) = _buyTrade(st, r, series, live, s, o);
         (premium, fee) = _payBuy(st, r, series, o, priceWad, stressWad);
         b.quoteBalance = o.quote.balanceOf(address(this));
         // a hedger de-risking its lending position takes no more short puts (their hedge is a short)
@@ -545,15 +566,16 @@ library BookMarking {
         _checkNewRisk(st, r, sl, b, o);
     }
 
-    /// @dev `trade` of `buy`, to `o.openWad` with `o.hedger`.
+    /// @dev `trade` of `buy`, to `o.openWad` with `o.hedger` (`Env` from the order and the stored risk parameters).
     function _buyTrade(
         Stored storage st,
+        StoredRisk storage r,
         mapping(uint256 => IOptionVault.Series) storage series,
         uint256[] storage live,
-        Env memory env,
         IOptionVault.Series memory s,
         BuyOrder memory o
     ) private returns (uint256 priceWad, uint256 stressWad, BookMath.Book memory) {
+        Env memory env = _buyEnv(r, o);
         (Marks memory m, uint256 spotWad, bool fresh, Expiry memory e) = _tradeMarks(st, series, live, env, s);
         if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
         (priceWad, stressWad) = _moveSeries(m, e, env, s, o.openWad, spotWad);

@@ -169,7 +169,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         uint256 fee;
         // the open interest cap, the trade, the premium and its bound, the payment and the new risk's checks
         BookMarking.BuyOrder memory o = _buyOrder(seriesId, amountWad, maxPremium);
-        (premium, fee) = BookMarking.buy(_book, _risk, _limits, _series, _live, _env(), s, o);
+        (premium, fee) = BookMarking.buy(_book, _risk, _limits, _series, _live, s, o);
         optionToken.mint(receiver, seriesId, amountWad);
         emit Bought(seriesId, msg.sender, receiver, amountWad, premium, fee);
     }
@@ -181,7 +181,17 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         returns (BookMarking.BuyOrder memory)
     {
         return BookMarking.BuyOrder(
-            seriesId, amountWad, maxPremium, IERC20(asset()), hedger, _quoteScale, _underlyingScale, 0
+            seriesId,
+            amountWad,
+            maxPremium,
+            IERC20(asset()),
+            hedger,
+            _quoteScale,
+            _underlyingScale,
+            0,
+            pricer,
+            volOracle,
+            priceOracle
         );
     }
 
