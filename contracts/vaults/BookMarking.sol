@@ -539,9 +539,9 @@ library BookMarking {
         );
     }
 
-    /// @notice A buy of `o.amountWad` options of series `s` (`OptionVault.buy`, which checks the receiver and the
-    /// series before, and mints the options and emits `Bought` after), in the vault's order: the open interest
-    /// cap, `trade` to the new open interest, the premium and fee (`buyCost`), the buyer's bound, the open interest and
+    /// @notice A buy of `o.amountWad` options of series `o.seriesId` (`OptionVault.buy`, which checks the receiver
+    /// before, and mints the options and emits `Bought` after), in the vault's order: the series and the amount
+    /// (`_tradable`), the open interest cap, `trade` to the new open interest, the premium and fee (`buyCost`), the buyer's bound, the open interest and
     /// the fees owed written, the premium and fee pulled from `msg.sender`, then the book with the vault's quote
     /// balance after it: no short put while the hedger de-risks, and the new risk within the floor and limits
     /// (`_checkNewRisk`). The whole buy in the library: the book never leaves it (no ABI round trip of its
@@ -552,9 +552,9 @@ library BookMarking {
         StoredLimits storage sl,
         mapping(uint256 => IOptionVault.Series) storage series,
         uint256[] storage live,
-        IOptionVault.Series memory s,
         BuyOrder memory o
     ) external returns (uint256 premium, uint256 fee) {
+        IOptionVault.Series memory s = _tradable(r, series, o);
         o.openWad = s.openInterestWad + o.amountWad;
         uint256 maxOpenWad = sl.maxOpenInterestWad;
         if (o.openWad > maxOpenWad) revert IOptionVault.OpenInterestCap(o.seriesId, o.openWad, maxOpenWad);
@@ -564,6 +564,22 @@ library BookMarking {
         // a hedger de-risking its lending position takes no more short puts (their hedge is a short)
         if (b.deRisking && !s.isCall) revert IOptionVault.HedgerDeRisking(o.seriesId);
         _checkNewRisk(st, r, sl, b, o);
+    }
+
+    /// @dev The series, if it can be traded now in a non-zero amount (`OptionVault._tradable`, the same checks in
+    /// the same order: an expiry is settled only once it has passed, so a series before its expiry is not
+    /// settled).
+    function _tradable(
+        StoredRisk storage r,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        BuyOrder memory o
+    ) private view returns (IOptionVault.Series memory s) {
+        if (o.amountWad == 0) revert IOptionVault.ZeroAmount();
+        s = series[o.seriesId];
+        if (s.expiry == 0) revert IOptionVault.UnknownSeries(o.seriesId);
+        if (block.timestamp >= s.expiry) revert IOptionVault.SeriesExpired(o.seriesId, s.expiry);
+        uint256 cutoff = r.tradingCutoffSec;
+        if (block.timestamp + cutoff >= s.expiry) revert IOptionVault.TradingCutoff(o.seriesId, s.expiry, cutoff);
     }
 
     /// @dev `trade` of `buy`, to `o.openWad` with `o.hedger` (`Env` from the order and the stored risk parameters).

@@ -165,11 +165,11 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         returns (uint256 premium)
     {
         if (receiver == address(0)) revert ZeroAddress();
-        Series memory s = _tradable(seriesId, amountWad);
         uint256 fee;
-        // the open interest cap, the trade, the premium and its bound, the payment and the new risk's checks
+        // the series' checks, the open interest cap, the trade, the premium and its bound, the payment and the new
+        // risk's checks
         BookMarking.BuyOrder memory o = _buyOrder(seriesId, amountWad, maxPremium);
-        (premium, fee) = BookMarking.buy(_book, _risk, _limits, _series, _live, s, o);
+        (premium, fee) = BookMarking.buy(_book, _risk, _limits, _series, _live, o);
         optionToken.mint(receiver, seriesId, amountWad);
         emit Bought(seriesId, msg.sender, receiver, amountWad, premium, fee);
     }
