@@ -541,11 +541,11 @@ library BookMarking {
 
     /// @notice A buy of `o.amountWad` options of series `o.seriesId` (`OptionVault.buy`, which checks the receiver
     /// before, and mints the options and emits `Bought` after), in the vault's order: the series and the amount
-    /// (`_tradable`), the open interest cap, `trade` to the new open interest, the premium and fee (`buyCost`), the buyer's bound, the open interest and
-    /// the fees owed written, the premium and fee pulled from `msg.sender`, then the book with the vault's quote
-    /// balance after it: no short put while the hedger de-risks, and the new risk within the floor and limits
-    /// (`_checkNewRisk`). The whole buy in the library: the book never leaves it (no ABI round trip of its
-    /// fifteen words), and the vault keeps its code size.
+    /// (`_tradable`), the open interest cap, `trade` to the new open interest, the premium and fee (`buyCost`),
+    /// the buyer's bound, the open interest and the fees owed written, the premium and fee pulled from
+    /// `msg.sender`, then the book with the vault's quote balance after it: no short put while the hedger
+    /// de-risks, and the new risk within the floor and limits (`_checkNewRisk`). The whole buy in the library:
+    /// the book, the `Env` and the series never cross the ABI, and the vault keeps its code size.
     function buy(
         Stored storage st,
         StoredRisk storage r,
