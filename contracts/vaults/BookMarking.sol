@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {IHedger} from "../../interfaces/IHedger.sol";
 import {ISviMath} from "../../interfaces/ISviMath.sol";
 import {IOptionPricer} from "../../interfaces/IOptionPricer.sol";
@@ -35,6 +39,8 @@ import {BookMath} from "./BookMath.sol";
 /// VM_STRESS_EXACT).
 library BookMarking {
     using FixedPointMath for uint256;
+    using SafeERC20 for IERC20;
+    using BookMath for BookMath.Book;
 
     uint256 internal constant WAD = 1e18;
     uint256 internal constant YEAR_SEC = 365 days;
@@ -496,6 +502,158 @@ library BookMarking {
         (priceWad, stressPerOptionWad) = _moveSeries(m, e, env, s, newOpenWad, spotWad);
         _store(st, m);
         return (priceWad, stressPerOptionWad, _bookAt(m, spotWad, env, 0, hedger));
+    }
+
+    /// @notice What a buy needs besides the stored state (`buy`): the order and the vault's immutables.
+    struct BuyOrder {
+        uint256 seriesId;
+        uint256 amountWad;
+        uint256 maxPremium;
+        IERC20 quote;
+        IHedger hedger;
+        uint256 quoteScale;
+        uint256 underlyingScale;
+        /// @dev The series' open interest after the buy (set by `buy`: 0 in).
+        uint256 openWad;
+        /// @dev The vault's pricer and oracles (`Env`, which `buy` builds with the stored risk parameters).
+        IOptionPricer pricer;
+        IVolatilityOracle volOracle;
+        IPriceOracle priceOracle;
+    }
+
+    /// @notice `Env` of a trade (no delta drift): the order's pricer and oracles and the stored risk parameters
+    /// (`OptionVault._env`).
+    function _buyEnv(StoredRisk storage r, BuyOrder memory o) private view returns (Env memory) {
+        return Env(
+            o.pricer,
+            o.volOracle,
+            o.priceOracle,
+            r.rateWad,
+            r.cacheMaxAgeSec,
+            r.cacheSpotBandBps,
+            r.spotShockUpBps,
+            r.spotShockDownBps,
+            r.volShockWad,
+            r.feedDeviationBps,
+            0
+        );
+    }
+
+    /// @notice A buy of `o.amountWad` options of series `o.seriesId` (`OptionVault.buy`, which checks the receiver
+    /// before, and mints the options and emits `Bought` after), in the vault's order: the series and the amount
+    /// (`_tradable`), the open interest cap, `trade` to the new open interest, the premium and fee (`buyCost`),
+    /// the buyer's bound, the open interest and the fees owed written, the premium and fee pulled from
+    /// `msg.sender`, then the book with the vault's quote balance after it: no short put while the hedger
+    /// de-risks, and the new risk within the floor and limits (`_checkNewRisk`). The whole buy in the library:
+    /// the book, the `Env` and the series never cross the ABI, and the vault keeps its code size.
+    function buy(
+        Stored storage st,
+        StoredRisk storage r,
+        StoredLimits storage sl,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        BuyOrder memory o
+    ) external returns (uint256 premium, uint256 fee) {
+        IOptionVault.Series memory s = _tradable(r, series, o);
+        o.openWad = s.openInterestWad + o.amountWad;
+        uint256 maxOpenWad = sl.maxOpenInterestWad;
+        if (o.openWad > maxOpenWad) revert IOptionVault.OpenInterestCap(o.seriesId, o.openWad, maxOpenWad);
+        (uint256 priceWad, uint256 stressWad, BookMath.Book memory b) = _buyTrade(st, r, series, live, s, o);
+        (premium, fee) = _payBuy(st, r, series, o, priceWad, stressWad);
+        b.quoteBalance = o.quote.balanceOf(address(this));
+        // a hedger de-risking its lending position takes no more short puts (their hedge is a short)
+        if (b.deRisking && !s.isCall) revert IOptionVault.HedgerDeRisking(o.seriesId);
+        _checkNewRisk(st, r, sl, b, o);
+    }
+
+    /// @dev The series, if it can be traded now in a non-zero amount (`OptionVault._tradable`, the same checks in
+    /// the same order: an expiry is settled only once it has passed, so a series before its expiry is not
+    /// settled).
+    function _tradable(
+        StoredRisk storage r,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        BuyOrder memory o
+    ) private view returns (IOptionVault.Series memory s) {
+        if (o.amountWad == 0) revert IOptionVault.ZeroAmount();
+        s = series[o.seriesId];
+        if (s.expiry == 0) revert IOptionVault.UnknownSeries(o.seriesId);
+        if (block.timestamp >= s.expiry) revert IOptionVault.SeriesExpired(o.seriesId, s.expiry);
+        uint256 cutoff = r.tradingCutoffSec;
+        if (block.timestamp + cutoff >= s.expiry) revert IOptionVault.TradingCutoff(o.seriesId, s.expiry, cutoff);
+    }
+
+    /// @dev `trade` of `buy`, to `o.openWad` with `o.hedger` (`Env` from the order and the stored risk parameters).
+    function _buyTrade(
+        Stored storage st,
+        StoredRisk storage r,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        uint256[] storage live,
+        IOptionVault.Series memory s,
+        BuyOrder memory o
+    ) private returns (uint256 priceWad, uint256 stressWad, BookMath.Book memory) {
+        Env memory env = _buyEnv(r, o);
+        (Marks memory m, uint256 spotWad, bool fresh, Expiry memory e) = _tradeMarks(st, series, live, env, s);
+        if (!fresh) emit IOptionVault.BookMarked(m.spotWad, m.markWad, m.optionDeltaWad, m.validUntil);
+        (priceWad, stressWad) = _moveSeries(m, e, env, s, o.openWad, spotWad);
+        _store(st, m);
+        return (priceWad, stressWad, _bookAt(m, spotWad, env, 0, o.hedger));
+    }
+
+    /// @dev `buy`'s premium and fee, the buyer's bound, the open interest and the fees owed written, the premium
+    /// and fee pulled from `msg.sender`.
+    function _payBuy(
+        Stored storage st,
+        StoredRisk storage r,
+        mapping(uint256 => IOptionVault.Series) storage series,
+        BuyOrder memory o,
+        uint256 priceWad,
+        uint256 stressWad
+    ) private returns (uint256 premium, uint256 fee) {
+        (premium, fee) = buyCost(r, o.quoteScale, priceWad, stressWad, o.amountWad);
+        if (premium + fee > o.maxPremium) revert IOptionVault.PremiumAboveMax(premium + fee, o.maxPremium);
+        // openWad <= maxOpenInterestWad, a uint112
+        series[o.seriesId].openInterestWad = uint112(o.openWad);
+        if (fee != 0) st.feesOwed = SafeCast.toUint128(st.feesOwed + fee);
+        o.quote.safeTransferFrom(msg.sender, address(this), premium + fee);
+    }
+
+    /// @dev New risk (a sale of options) must leave HF at or above the floor and the exposure within limits.
+    function _checkNewRisk(
+        Stored storage st,
+        StoredRisk storage r,
+        StoredLimits storage sl,
+        BookMath.Book memory b,
+        BuyOrder memory o
+    ) private view {
+        BookMath.Ctx memory c = BookMath.Ctx(
+            o.quoteScale, o.underlyingScale, st.payoutsOwed, st.feesOwed, r.hfFloorWad, r.spotShockUpBps,
+            r.spotShockDownBps, 0
+        );
+        uint256 hf = b.healthFactor(c);
+        if (hf < c.hfFloorWad) revert IOptionVault.HealthFactorTooLow(hf, c.hfFloorWad);
+        // with a long-only hedger, a positive book delta always counts against the limit
+        int256 netDeltaWad = b.bookDeltaWad + b.hedgeWad;
+        uint256 absNet = netDeltaWad < 0 ? uint256(-netDeltaWad) : uint256(netDeltaWad);
+        if (absNet > sl.maxNetDeltaWad) revert IOptionVault.NetDeltaLimit(netDeltaWad, sl.maxNetDeltaWad);
+        if (b.vegaWad > r.maxVegaWad) revert IOptionVault.VegaLimit(b.vegaWad, r.maxVegaWad);
+    }
+
+    /// @notice premium = ceil(amount x max(price x (1 + spread), stress x floor x minPremium)); fee =
+    /// ceil(premium x feeBps), quote units; `stressWad` is the series' worst scenario value per option
+    /// (`trade`): one option takes at most floor x it from what depositors may withdraw, so
+    /// locking withdrawals costs at least minPremium of what is locked. The library's prices are below 1e30 <
+    /// 2^100, stress below 2^106, floor x minPremium below 2^76, amounts within the open interest cap (1e30): the
+    /// products fit (a quote of a larger amount reverts). (`buy` and the vault's `quoteBuy`.)
+    function buyCost(StoredRisk storage r, uint256 quoteScale, uint256 priceWad, uint256 stressWad, uint256 amountWad)
+        internal
+        view
+        returns (uint256 premium, uint256 fee)
+    {
+        uint256 perOption = priceWad * (BPS + r.spreadBps);
+        uint256 minimum = (stressWad * (uint256(r.hfFloorWad) * r.minPremiumBps)).divUp(WAD);
+        if (minimum > perOption) perOption = minimum;
+        premium = (amountWad * perOption).divUp(WAD * BPS * quoteScale);
+        fee = (premium * r.feeBps).divUp(BPS);
     }
 
     /// @dev Fresh marks (`_current`) and the traded series' expiry values: fresh marks are of the current

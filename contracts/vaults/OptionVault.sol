@@ -165,25 +165,34 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         returns (uint256 premium)
     {
         if (receiver == address(0)) revert ZeroAddress();
-        Series memory s = _tradable(seriesId, amountWad);
-        uint256 openWad = s.openInterestWad + amountWad;
-        uint256 maxOpenWad = _limits.maxOpenInterestWad;
-        if (openWad > maxOpenWad) revert OpenInterestCap(seriesId, openWad, maxOpenWad);
-        (uint256 priceWad, uint256 stressWad, BookMath.Book memory b) =
-            BookMarking.trade(_book, _series, _live, _env(), s, openWad, hedger);
         uint256 fee;
-        (premium, fee) = _buyCost(priceWad, stressWad, amountWad);
-        if (premium + fee > maxPremium) revert PremiumAboveMax(premium + fee, maxPremium);
-        // openWad <= maxOpenInterestWad, a uint112
-        _series[seriesId].openInterestWad = uint112(openWad);
-        _accrueFee(fee);
-        IERC20(asset()).safeTransferFrom(msg.sender, address(this), premium + fee);
-        b.quoteBalance = IERC20(asset()).balanceOf(address(this));
-        // a hedger de-risking its lending position takes no more short puts (their hedge is a short)
-        if (b.deRisking && !s.isCall) revert HedgerDeRisking(seriesId);
-        _checkNewRisk(b);
+        // the series' checks, the open interest cap, the trade, the premium and its bound, the payment and the new
+        // risk's checks
+        BookMarking.BuyOrder memory o = _buyOrder(seriesId, amountWad, maxPremium);
+        (premium, fee) = BookMarking.buy(_book, _risk, _limits, _series, _live, o);
         optionToken.mint(receiver, seriesId, amountWad);
         emit Bought(seriesId, msg.sender, receiver, amountWad, premium, fee);
+    }
+
+    /// @dev What `BookMarking.buy` needs besides the stored state.
+    function _buyOrder(uint256 seriesId, uint256 amountWad, uint256 maxPremium)
+        internal
+        view
+        returns (BookMarking.BuyOrder memory)
+    {
+        return BookMarking.BuyOrder(
+            seriesId,
+            amountWad,
+            maxPremium,
+            IERC20(asset()),
+            hedger,
+            _quoteScale,
+            _underlyingScale,
+            0,
+            pricer,
+            volOracle,
+            priceOracle
+        );
     }
 
     /// @inheritdoc IOptionVault
@@ -562,7 +571,7 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
     function quoteBuy(uint256 seriesId, uint256 amountWad) external view returns (uint256 premium, uint256 fee) {
         Series memory s = _tradable(seriesId, amountWad);
         (uint256 priceWad, uint256 stressWad) = BookMarking.quoteTrade(_book, _series, _live, _env(), s, true);
-        return _buyCost(priceWad, stressWad, amountWad);
+        return BookMarking.buyCost(_risk, _quoteScale, priceWad, stressWad, amountWad);
     }
 
     /// @inheritdoc IOptionVault
@@ -792,18 +801,6 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         return volOracle.maxStepWad();
     }
 
-    /// @dev New risk (a sale of options) must leave HF at or above the floor and the exposure within limits.
-    function _checkNewRisk(BookMath.Book memory b) internal view {
-        BookMath.Ctx memory c = _ctx();
-        uint256 hf = b.healthFactor(c);
-        if (hf < c.hfFloorWad) revert HealthFactorTooLow(hf, c.hfFloorWad);
-        // with a long-only hedger, a positive book delta always counts against the limit
-        int256 netDeltaWad = b.bookDeltaWad + b.hedgeWad;
-        uint256 absNet = _abs(netDeltaWad);
-        if (absNet > _limits.maxNetDeltaWad) revert NetDeltaLimit(netDeltaWad, _limits.maxNetDeltaWad);
-        if (b.vegaWad > _risk.maxVegaWad) revert VegaLimit(b.vegaWad, _risk.maxVegaWad);
-    }
-
     // ================================================================= internal: trading
 
     function _seriesOrRevert(uint256 seriesId) internal view returns (Series memory s) {
@@ -821,31 +818,13 @@ contract OptionVault is IOptionVault, AutomationCompatibleInterface, ERC4626, Ac
         if (block.timestamp + cutoff >= s.expiry) revert TradingCutoff(seriesId, s.expiry, cutoff);
     }
 
-    /// @dev premium = ceil(amount x max(price x (1 + spread), stress x floor x minPremium)); fee =
-    /// ceil(premium x feeBps), quote units; `stressWad` is the series' worst scenario value per option
-    /// (`BookMarking.trade`): one option takes at most floor x it from what depositors may withdraw, so
-    /// locking withdrawals costs at least minPremium of what is locked. The library's prices are below 1e30 < 2^100, stress below 2^106, floor x
-    /// minPremium below 2^76, amounts within the open interest cap (1e30): the products fit (a quote of a
-    /// larger amount reverts).
-    function _buyCost(uint256 priceWad, uint256 stressWad, uint256 amountWad)
-        internal
-        view
-        returns (uint256 premium, uint256 fee)
-    {
-        uint256 perOption = priceWad * (BPS + _risk.spreadBps);
-        uint256 minimum = (stressWad * (uint256(_risk.hfFloorWad) * _risk.minPremiumBps)).divUp(WAD);
-        if (minimum > perOption) perOption = minimum;
-        premium = (amountWad * perOption).divUp(WAD * BPS * _quoteScale);
-        fee = (premium * _risk.feeBps).divUp(BPS);
-    }
-
     /// @dev gross = floor(amount x price x (1 - spread)); fee = ceil(gross x feeBps); proceeds = gross - fee.
     function _sellProceeds(uint256 priceWad, uint256 amountWad)
         internal
         view
         returns (uint256 proceeds, uint256 fee)
     {
-        // bounds as in `_buyCost`
+        // bounds as in `BookMarking.buyCost`
         uint256 gross = amountWad * (priceWad * (BPS - _risk.spreadBps)) / (WAD * BPS * _quoteScale);
         fee = (gross * _risk.feeBps).divUp(BPS);
         proceeds = gross - fee;
