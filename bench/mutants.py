@@ -376,8 +376,8 @@ mutants = [
     (
         "PD4 the exemption's threshold dropped (the band for every asset)",
         ENGINE,
-        "t[i] = (mask >> i) & 1 == 1",
-        "t[i] = (mask >> i) & 1 == 2",
+        "if ((mask >> i) & 1 == 1) {",
+        "if ((mask >> i) & 1 == 2) {",
         [PV + "::test_derisking_sale_is_exempt_from_its_band_at_the_margin"],
     ),
     (
@@ -560,8 +560,8 @@ mutants = [
     (
         "P13 callback without the lock",
         VAULT,
-        "if (_s.head.lock != LOCKED || i >= _n || msg.sender != _s.assets[i].pool)",
-        "if (i >= _n || msg.sender != _s.assets[i].pool)",
+        "if (_s.head.lock != LOCKED || i >= _n) revert NotOwnPool(msg.sender);",
+        "if (i >= _n) revert NotOwnPool(msg.sender);",
         [PV + "::test_callback_pays_only_the_vaults_own_swap"],
     ),
     (
@@ -676,7 +676,7 @@ mutants = [
     ),
     (
         "M10 no min premium",
-        "contracts/vaults/OptionVault.sol",
+        BM,
         "if (minimum > perOption) perOption = minimum;",
         "",
         [
@@ -782,8 +782,8 @@ mutants = [
     ),
     (
         "H8 puts sold while de-risking",
-        "contracts/vaults/OptionVault.sol",
-        "if (b.deRisking && !s.isCall) revert HedgerDeRisking(seriesId);",
+        BM,
+        "if (b.deRisking && !s.isCall) revert IOptionVault.HedgerDeRisking(o.seriesId);",
         "",
         [H + "::test_de_risking_stops_puts_and_restores_the_buffer"],
     ),
@@ -1177,8 +1177,8 @@ mutants += [
     (
         "SP14 the keeper posts a first smile without preparing",
         "hedgevault/keeper/oracles.py",
-        "                if n is not None:\n",
-        "                if False:\n",
+        '        data = bytes.fromhex(self.vol_oracle.encode_abi("prepareExpiry", [expiry, n])[2:])\n',
+        "        return\n",
         ["tests/keeper/test_keeper_surface.py::test_the_keeper_fits_checks_and_posts_a_slice"],
     ),
     (
@@ -1625,7 +1625,9 @@ for name, f, old, new, tests, *extra in mutants:
     p = root / f
     src = p.read_text()
     if src.count(old) != 1:
-        print(f"{name}: pattern count {src.count(old)}")
+        # the code moved under the mutant: it tests nothing until its pattern is brought up to date
+        # (tests/unit/test_mutant_patterns.py fails on it too)
+        print(f"{name}: STALE (pattern found {src.count(old)} times in {f}, need exactly 1)", flush=True)
         continue
     mutated = src.replace(old, new)
     for extra_old, extra_new in extra:
