@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from vaultkit import DAY, WAD, Actors, book, buy, deposit, fund, list_series, now, q, refresh_feed
+from vaultkit import DAY, WAD, Actors, book, buy, calls_to, deposit, fund, list_series, now, q, refresh_feed
 from web3 import Web3
 from web3.logs import DISCARD
 
@@ -65,18 +65,6 @@ def _short_hedge(s: Suite, actors: Actors) -> None:
     assert book(s)["hedge_wad"] < 0
 
 
-def _calls_to(s: Suite, receipt: Any, target: str) -> int:
-    """How many calls the transaction made to ``target`` (Anvil's call tracer)."""
-    tx = Web3.to_hex(receipt["transactionHash"])
-    frame = s.w3.provider.make_request("debug_traceTransaction", [tx, {"tracer": "callTracer"}])["result"]  # type: ignore[arg-type]
-    stack, n = [frame], 0
-    while stack:
-        f = stack.pop()
-        n += str(f.get("to", "")).lower() == target.lower()
-        stack.extend(f.get("calls", []))
-    return n
-
-
 @pytest.mark.parametrize("which", ["aave", "spot"])
 def test_a_long_hedge_is_valued_from_the_record_without_a_call(
     suite: Suite, spot_suite: Suite, actors: Actors, which: str
@@ -92,7 +80,7 @@ def test_a_long_hedge_is_valued_from_the_record_without_a_call(
     withdraw = s.vault.functions.withdraw(q(s, 1_000), actors.depositor, actors.depositor)
     r_withdraw = send(s.w3, withdraw, actors.depositor)
     r_buy = send(s.w3, s.vault.functions.buy(call, WAD, 2**255, actors.buyer), actors.buyer)
-    assert [_calls_to(s, r, s.hedger.address) for r in (r_deposit, r_withdraw, r_buy)] == [0, 0, 0]
+    assert [calls_to(s, r, s.hedger.address) for r in (r_deposit, r_withdraw, r_buy)] == [0, 0, 0]
     # the record keeps the hedger's kind (a long-only hedger clamps the target at zero)
     assert s.hedger.functions.canShort().call() is (which == "aave")
     # an upkeep reads the hedger and records what its order leaves
@@ -106,7 +94,7 @@ def test_a_short_hedge_is_read_from_the_hedger(suite: Suite, actors: Actors) -> 
     _short_hedge(s, actors)
     fund(s, actors.depositor2, q(s, 10_000))
     r = send(s.w3, s.vault.functions.deposit(q(s, 10_000), actors.depositor2), actors.depositor2)
-    assert _calls_to(s, r, s.hedger.address) == 1
+    assert calls_to(s, r, s.hedger.address) == 1
     # interest accrues between orders and is counted at once (the record does not stand in for a short)
     before = book(s)
     warp(s.w3, 3600)
@@ -180,4 +168,4 @@ def test_a_hedge_beyond_the_record_is_read_from_the_hedger(spot_suite: Suite, ac
     assert (b["hedge_wad"], b["collateral"]) == _position(s) == (held, 0)
     fund(s, actors.depositor2, q(s, 10_000))
     r = send(s.w3, s.vault.functions.deposit(q(s, 10_000), actors.depositor2), actors.depositor2)
-    assert _calls_to(s, r, s.hedger.address) == 1
+    assert calls_to(s, r, s.hedger.address) == 1

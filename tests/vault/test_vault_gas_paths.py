@@ -12,27 +12,12 @@ shortcut gives the same result as the path it skips.
 
 from __future__ import annotations
 
-from typing import Any
-
-from vaultkit import DAY, WAD, Actors, book, buy, deposit, list_series, now, post_vol, q, refresh_feed
-from web3 import Web3
+from vaultkit import DAY, WAD, Actors, book, buy, calls_to, deposit, list_series, now, post_vol, q, refresh_feed
 from web3.logs import DISCARD
 
 from hedgevault.chain import warp
 from hedgevault.suite import Suite
 from hedgevault.txs import send
-
-
-def _delegatecalls_to(s: Suite, receipt: Any, target: str) -> int:
-    """How many DELEGATECALLs the transaction made into ``target`` (Anvil's call tracer)."""
-    tx = Web3.to_hex(receipt["transactionHash"])
-    frame = s.w3.provider.make_request("debug_traceTransaction", [tx, {"tracer": "callTracer"}])["result"]  # type: ignore[arg-type]
-    stack, n = [frame], 0
-    while stack:
-        f = stack.pop()
-        n += f.get("type") == "DELEGATECALL" and str(f.get("to", "")).lower() == target.lower()
-        stack.extend(f.get("calls", []))
-    return n
 
 
 def test_the_claim_reserve_at_the_stored_bound_to_the_second(suite: Suite, actors: Actors) -> None:
@@ -66,12 +51,12 @@ def test_no_library_call_for_the_reserve_while_no_expiry_is_near(suite: Suite, a
     buy(s, actors.buyer, put, 10 * WAD)
     library = s.book_library.address
     withdraw = s.vault.functions.withdraw(q(s, 1_000), actors.depositor, actors.depositor)
-    assert _delegatecalls_to(s, send(s.w3, withdraw, actors.depositor), library) == 1
+    assert calls_to(s, send(s.w3, withdraw, actors.depositor), library, "DELEGATECALL") == 1
     assert book(s)["claim_reserve"] == 0
     warp(s.w3, 2 * DAY)
     refresh_feed(s)
     post_vol(s, expiry, 8 * WAD // 10)
-    assert _delegatecalls_to(s, send(s.w3, withdraw, actors.depositor), library) == 2
+    assert calls_to(s, send(s.w3, withdraw, actors.depositor), library, "DELEGATECALL") == 2
     assert book(s)["claim_reserve"] == 10 * 200 * 10**6
 
 

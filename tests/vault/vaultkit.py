@@ -155,3 +155,16 @@ def perform_upkeep(s: Suite, keeper: str) -> Any:
 
 
 Snapshot = Callable[[], None]
+
+
+def calls_to(s: Suite, receipt: Any, target: str, kind: str | None = None) -> int:
+    """How many calls the transaction made to ``target`` (Anvil's call tracer), of any kind or only ``kind``
+    (e.g. "DELEGATECALL")."""
+    tx = Web3.to_hex(receipt["transactionHash"])
+    frame = s.w3.provider.make_request("debug_traceTransaction", [tx, {"tracer": "callTracer"}])["result"]  # type: ignore[arg-type]
+    stack, n = [frame], 0
+    while stack:
+        f = stack.pop()
+        n += str(f.get("to", "")).lower() == target.lower() and (kind is None or f.get("type") == kind)
+        stack.extend(f.get("calls", []))
+    return n
