@@ -633,6 +633,20 @@ mutants = [
         [T + "::test_trading_cutoff_at_its_second"],
     ),
     (
+        "M3B cutoff off by one in the buy's own copy of the checks (BookMarking._tradable, branch vbuy2)",
+        BM,
+        "if (block.timestamp + cutoff >= s.expiry) revert IOptionVault.TradingCutoff(",
+        "if (block.timestamp + cutoff > s.expiry) revert IOptionVault.TradingCutoff(",
+        [T + "::test_trading_cutoff_at_its_second"],
+    ),
+    (
+        "M3C the buy's own copy of the checks lets an expired series trade (BookMarking._tradable)",
+        BM,
+        "if (block.timestamp >= s.expiry) revert IOptionVault.SeriesExpired(o.seriesId, s.expiry);",
+        "",
+        [T + "::test_trading_cutoff_at_its_second", E],
+    ),
+    (
         "M4 trade spot floor",
         "contracts/vaults/BookMarking.sol",
         "if (isCall == isBuy) return (spotWad * (BPS + deviationBps)).divUp(BPS);",
