@@ -79,6 +79,21 @@ def _setup(
     return Keeper(market.w3, account, config, oracle_updater=updater, metrics=metrics), updater
 
 
+def _first_post_of_two(
+    market: Market, keeper: LocalAccount, tmp_path: Path, near: tuple[float, float], far_smile: tuple[float, float]
+) -> tuple[Path, int, int, Keeper, OracleUpdater]:
+    """Quotes for the market's expiry and one a week later, the keeper set up on them and its first surface post
+    landed an hour on: (quotes path, near expiry, far expiry, keeper, updater)."""
+    path = tmp_path / "quotes.json"
+    e, far = market.expiry, market.expiry + 7 * 86_400
+    _write(path, {e: near, far: far_smile})
+    k, updater = _setup(market, keeper, path)
+    warp(market.w3, 3600)
+    assert _surface(k.tick()) == [("oracle", "success")]
+    assert updater.surface is not None
+    return path, e, far, k, updater
+
+
 def _surface(records: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
     return [(r.kind, r.status) for r in records if r.name == "oracle:surface"]
 
@@ -186,13 +201,7 @@ def test_a_fit_refused_for_calendar_arbitrage_is_not_walked_toward_a_lagging_far
     toward: its on-chain farther merely lags."""
     s = market.suite
     o = s.vol_oracle.functions
-    path = tmp_path / "quotes.json"
-    e, far = market.expiry, market.expiry + 7 * 86_400
-    _write(path, {e: (0.8, -0.1), far: (0.76, -0.1)})
-    k, updater = _setup(market, keeper, path)
-    warp(market.w3, 3600)
-    assert _surface(k.tick()) == [("oracle", "success")]
-    assert updater.surface is not None
+    path, e, far, k, updater = _first_post_of_two(market, keeper, tmp_path, (0.8, -0.1), (0.76, -0.1))
     near_slice = tuple(o.sliceOf(e).call())
     _write(path, {e: (0.8, -1.6), far: (0.76, -0.1)})
     warp(market.w3, PASS_SEC)
@@ -227,13 +236,7 @@ def test_random_manipulated_quotes_never_make_a_batch_revert_nor_a_vol_jump(
     o = s.vol_oracle.functions
     params = VolParams(*(int(v) for v in o.params().call()))
     rng = random.Random(1313)
-    path = tmp_path / "quotes.json"
-    e, far = market.expiry, market.expiry + 7 * 86_400
-    _write(path, {e: (0.8, -0.1), far: (0.8, -0.1)})
-    k, updater = _setup(market, keeper, path)
-    warp(market.w3, 3600)
-    assert _surface(k.tick()) == [("oracle", "success")]
-    assert updater.surface is not None
+    path, e, far, k, updater = _first_post_of_two(market, keeper, tmp_path, (0.8, -0.1), (0.8, -0.1))
     walked = 0
     for _ in range(10):
         before = {x: (_vols(market, x), int(o.lastPost(x).call()[1])) for x in (e, far)}
