@@ -159,7 +159,9 @@ def _quotes(n: int, seed: int) -> list[Quote]:
             # far from the strike: beyond the margin, the domain's moneyness edge or its price edges
             mark_spot = max(1, int(strike * 10 ** rng.uniform(-3, 3)))
         else:
-            mark_spot = rng.choice((1, m.MIN_PRICE_WAD - 1, m.MAX_PRICE_WAD + 1, strike // 101, strike * 101, spot))
+            # the domain's edges for this strike, each side (the edge rounded up from strike / 100)
+            edges = (strike // 100, -(-strike // 100), strike // 101, strike * 100, strike * 100 + 1, strike * 101)
+            mark_spot = rng.choice((1, m.MIN_PRICE_WAD - 1, m.MAX_PRICE_WAD + 1, spot, *edges))
         mark_time = time_sec + rng.choice((0, 1, 3_600, 86_400)) if rng.random() < 0.9 else 0
         up = mark_spot * (10_000 + rng.choice((100, 2_000, 9_000))) // 10_000
         down = mark_spot * (10_000 - rng.choice((100, 2_000, 9_000))) // 10_000
