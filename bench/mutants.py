@@ -5,7 +5,8 @@ gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the
 CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*), the simulator's skewed market and informed
 buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*), the oracle's prepared
 expiries (issue 13, SP*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*), the
-vault's buy, smile and short-slice gas paths (branch vbuy, VB*), the portfolio simulator's follow-up ticks (branch
+vault's buy, smile and short-slice gas paths (branch vbuy, VB*), the buy's pricer evaluations sharing their
+strike, time and rate terms (branch vbuy3, VD*), the portfolio simulator's follow-up ticks (branch
 pcrash, PC*) and the one hint table, fee rule and live-series read (branch tidy, TD*): each mutant flips a
 rounding direction, moves a bound by one or drops a check, runs the tests that should catch it, and prints
 KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
@@ -46,6 +47,8 @@ BM = "contracts/vaults/BookMarking.sol"
 HX = "contracts/vaults/HedgeExecution.sol"
 GP = "tests/vault/test_vault_gas_paths.py"
 OV = "contracts/vaults/OptionVault.sol"
+BS = "contracts/libraries/BlackScholes.sol"
+ST = "tests/greeks/test_shared_terms.py"
 SIMO = (
     "tests/sim/test_portfolio_offchain.py::test_model_posts_are_clipped_as_the_oracle_clips_them_and_followed_up_hourly"
 )
@@ -107,6 +110,48 @@ mutants = [
         "            downWad = m.spotWad * (BPS - env.shockDownBps) / BPS;",
         "            downWad = m.spotWad * (BPS + env.shockDownBps) / BPS;",
         ["tests/vault/test_cached_book.py", "tests/vault/test_stress_margin.py"],
+    ),
+    # ---- the buy's pricer evaluations sharing their strike, time and rate terms (branch vbuy3, VD*)
+    (
+        "VD1 the shared terms' K e^{-r tau} (unchecked) discounted the wrong way",
+        BS,
+        "                t.kdx = (strikeWad * FixedPointMath.expQ96(-rTau)) >> 64;",
+        "                t.kdx = (strikeWad * FixedPointMath.expQ96(rTau)) >> 64;",
+        [ST],
+    ),
+    (
+        "VD2 the shared evaluations' N(d2) (unchecked) from d1 + sigma sqrt tau",
+        BS,
+        "            n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));\n        }\n    }\n\n"
+        "    /// @dev What `greeks` needs",
+        "            n2 = NormalCdfTable.cdfQ96(d1 + int256(vst));\n        }\n    }\n\n"
+        "    /// @dev What `greeks` needs",
+        [ST],
+    ),
+    (
+        "VD3 the shared sqrt(tau) one Babylonian step short",
+        BS,
+        "                z := shr(1, add(z, div(u, z)))\n                sqrtTau := sub(z, lt(div(u, z), z))\n"
+        "            }\n            // |rate| <= 1e18, T < 2^29: the product < 2^89\n"
+        "            rTau := sdiv(shl(96, mul(rateWad, timeSec)), 31536000000000000000000000)\n        }\n    }",
+        "                sqrtTau := sub(z, lt(div(u, z), z))\n"
+        "            }\n            // |rate| <= 1e18, T < 2^29: the product < 2^89\n"
+        "            rTau := sdiv(shl(96, mul(rateWad, timeSec)), 31536000000000000000000000)\n        }\n    }",
+        [ST],
+    ),
+    (
+        "VD4 tradePrices' stress scenarios at the trade's volatility (the shock dropped)",
+        "contracts/pricing/OptionPricer.sol",
+        "        uint256 stressVolWad = q.stressVolWad;",
+        "        uint256 stressVolWad = q.volWad;",
+        [ST],
+    ),
+    (
+        "VD5 the strike's lower domain edge rounded down (a spot at floor(K / 100) priced instead of continued)",
+        "contracts/pricing/OptionPricer.sol",
+        "        loWad = (strikeWad + MONEYNESS - 1) / MONEYNESS;",
+        "        loWad = strikeWad / MONEYNESS;",
+        [ST],
     ),
     # ---- the simulator's follow-up ticks after a clipped covariance post (branch pcrash, PC*)
     (

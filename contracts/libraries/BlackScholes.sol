@@ -131,6 +131,74 @@ library BlackScholes {
         }
     }
 
+    /// @notice What every evaluation at one strike, time and rate shares (`terms`): sqrt(T / year) and r T
+    /// (Q96) and K e^{-rT} (wad * 2^32), as `_core` computes them.
+    struct Terms {
+        uint256 strikeWad;
+        uint256 timeSec;
+        int256 rateWad;
+        uint256 sqrtTau;
+        int256 rTau;
+        uint256 kdx;
+    }
+
+    /// @notice The shared part of several evaluations at strike K, time T and rate r (`priceAt`,
+    /// `priceAndDeltaAt`): computed once, the same integers `_core` computes for each. Never reverts, for
+    /// any input (assembly and unchecked arithmetic; T = 0 computes nothing): the evaluations check their
+    /// inputs before they use it.
+    function terms(uint256 strikeWad, uint256 timeSec, int256 rateWad) internal pure returns (Terms memory t) {
+        (t.strikeWad, t.timeSec, t.rateWad) = (strikeWad, timeSec, rateWad);
+        if (timeSec != 0) {
+            int256 rTau;
+            (t.sqrtTau, rTau) = _tau(timeSec, rateWad);
+            t.rTau = rTau;
+            unchecked {
+                // as in `_core`: K < 2^100 and e^{-rT} <= e^10 < 2^111 (Q96), the product < 2^211 (inside the
+                // domain; outside it, where the value is never used, the product wraps without reverting)
+                t.kdx = (strikeWad * FixedPointMath.expQ96(-rTau)) >> 64;
+            }
+        }
+    }
+
+    /// @notice `price(spotWad, t.strikeWad, t.timeSec, volWad, t.rateWad)` from `terms`: the same values to
+    /// the wei and the same errors, for less gas when several spots or volatilities share K, T and r.
+    /// @dev Domain: `checkInputs`.
+    function priceAt(Terms memory t, uint256 spotWad, uint256 volWad)
+        internal
+        pure
+        returns (uint256 callWad, uint256 putWad)
+    {
+        uint256 strikeWad = t.strikeWad;
+        uint256 timeSec = t.timeSec;
+        checkInputs(spotWad, strikeWad, timeSec, volWad, t.rateWad);
+        if (timeSec == 0) {
+            (callWad, putWad,) = _intrinsic(spotWad, strikeWad);
+            return (callWad, putWad);
+        }
+        (uint256 n1, uint256 n2) = _cdfsAt(t, spotWad, volWad);
+        (callWad, putWad) = _prices(spotWad, t.kdx, n1, n2);
+    }
+
+    /// @notice `priceAndDelta(spotWad, t.strikeWad, t.timeSec, volWad, t.rateWad)` from `terms`: the same
+    /// values to the wei and the same errors.
+    /// @dev Domain: `checkInputs`.
+    function priceAndDeltaAt(Terms memory t, uint256 spotWad, uint256 volWad)
+        internal
+        pure
+        returns (uint256 callWad, uint256 putWad, uint256 callDeltaWad)
+    {
+        uint256 strikeWad = t.strikeWad;
+        uint256 timeSec = t.timeSec;
+        checkInputs(spotWad, strikeWad, timeSec, volWad, t.rateWad);
+        if (timeSec == 0) return _intrinsic(spotWad, strikeWad);
+        (uint256 n1, uint256 n2) = _cdfsAt(t, spotWad, volWad);
+        (callWad, putWad) = _prices(spotWad, t.kdx, n1, n2);
+        assembly ("memory-safe") {
+            // n1 <= 2^96: n1 * 1e18 < 2^156 (as in `delta`)
+            callDeltaWad := shr(96, mul(n1, WAD))
+        }
+    }
+
     /// @notice Call delta in [0, 1] and put delta = call delta - 1, in wad.
     /// @dev Domain: `checkInputs`. Error 1e-18 + 1e-21 (N's error and the wad rounding).
     function delta(uint256 spotWad, uint256 strikeWad, uint256 timeSec, uint256 volWad, int256 rateWad)
@@ -593,6 +661,56 @@ library BlackScholes {
                 vst := div(mul(volWad, sqrtTau), WAD)
                 d1 := add(sdiv(shl(96, x), vst), shr(1, vst))
             }
+        }
+    }
+
+    /// @dev `terms`' sqrt(T / year) and r T (Q96): `_core`'s assembly, the same operations (kept inline in
+    /// `_core`: a shared function costs each single evaluation 64 gas), bounds as written there for 0 < T < 2^29
+    /// and |r| <= 1e18. Assembly only: never reverts, for any input (outside that domain the values are
+    /// meaningless and never used).
+    function _tau(uint256 timeSec, int256 rateWad) private pure returns (uint256 sqrtTau, int256 rTau) {
+        assembly ("memory-safe") {
+            {
+                // 0 < timeSec < 2^29: msb in five steps
+                let m := shl(4, lt(0xffff, timeSec))
+                m := or(m, shl(3, lt(0xff, shr(m, timeSec))))
+                m := or(m, shl(2, lt(0xf, shr(m, timeSec))))
+                m := or(m, shl(1, lt(0x3, shr(m, timeSec))))
+                m := or(m, lt(0x1, shr(m, timeSec)))
+                let u := div(shl(192, timeSec), YEAR_SEC)
+                // 2^(1/4) 2^96 / sqrt(year), times sqrt 2 when msb(T) is odd; < 2^85 << 14
+                let z := shl(shr(1, m), add(16777752332143064642486272, mul(and(m, 1), 6949572562110484605566976)))
+                // each step divides by z > 0 and adds two words below 2^99
+                z := shr(1, add(z, div(u, z)))
+                z := shr(1, add(z, div(u, z)))
+                z := shr(1, add(z, div(u, z)))
+                z := shr(1, add(z, div(u, z)))
+                z := shr(1, add(z, div(u, z)))
+                sqrtTau := sub(z, lt(div(u, z), z))
+            }
+            // |rate| <= 1e18, T < 2^29: the product < 2^89
+            rTau := sdiv(shl(96, mul(rateWad, timeSec)), 31536000000000000000000000)
+        }
+    }
+
+    /// @dev N(d1) and N(d2) (Q96) at spot S with `terms` t, for 0 < T and the inputs in the domain: `_core`'s
+    /// x, sigma sqrt T and d1 (the same operations, bounds as there) from t's r T and sqrt(T / year).
+    function _cdfsAt(Terms memory t, uint256 spotWad, uint256 volWad) private pure returns (uint256 n1, uint256 n2) {
+        int256 x = FixedPointMath.lnRatioQ96(spotWad, t.strikeWad);
+        int256 rTau = t.rTau;
+        uint256 sqrtTau = t.sqrtTau;
+        uint256 vst;
+        int256 d1;
+        assembly ("memory-safe") {
+            // |x| < 2^100 and |r T| < 2^89; vol > 0 (the domain): vst in [2^73, 2^102), |d1| < 2^123
+            x := add(x, rTau)
+            vst := div(mul(volWad, sqrtTau), WAD)
+            d1 := add(sdiv(shl(96, x), vst), shr(1, vst))
+        }
+        n1 = NormalCdfTable.cdfQ96(d1);
+        unchecked {
+            // vst < 2^102, |d1| < 2^123
+            n2 = NormalCdfTable.cdfQ96(d1 - int256(vst));
         }
     }
 

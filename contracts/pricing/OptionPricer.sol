@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-
 import {IOptionPricer} from "../../interfaces/IOptionPricer.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
 
@@ -54,27 +52,76 @@ contract OptionPricer is IOptionPricer {
             return (priceWad, deltaWad, insideMargin);
         }
         (uint256 callWad, uint256 putWad) = BlackScholes.price(edge, strikeWad, timeSec, volWad, rateWad);
-        if (spotWad > edge) {
-            return isCall ? (callWad + (spotWad - edge), int256(WAD), false) : (putWad, int256(0), false);
-        }
-        return isCall ? (callWad, int256(0), false) : (putWad + (edge - spotWad), -int256(WAD), false);
+        return _continued(callWad, putWad, spotWad, edge, isCall);
     }
 
     /// @inheritdoc IOptionPricer
+    /// @dev The three evaluations at the marks' time share the strike's domain edges (`_edges`) and
+    /// `BlackScholes.terms` (sqrt(tau), r tau, K e^{-r tau}): computed once, the same integers each
+    /// `markAndDelta` would compute, so the results and errors are those of the four calls in this order.
     function tradePrices(TradeQuote calldata q) external pure returns (TradePrices memory p) {
-        p.priceWad = price(q.spotWad, q.strikeWad, q.timeSec, q.volWad, q.rateWad, q.isCall);
-        (p.markWad, p.deltaWad, p.insideMargin) =
-            markAndDelta(q.markSpotWad, q.strikeWad, q.markTimeSec, q.volWad, q.rateWad, q.isCall);
-        (p.stressUpWad,,) = markAndDelta(q.upSpotWad, q.strikeWad, q.markTimeSec, q.stressVolWad, q.rateWad, q.isCall);
-        (p.stressDownWad,,) =
-            markAndDelta(q.downSpotWad, q.strikeWad, q.markTimeSec, q.stressVolWad, q.rateWad, q.isCall);
+        uint256 strikeWad = q.strikeWad;
+        bool isCall = q.isCall;
+        p.priceWad = price(q.spotWad, strikeWad, q.timeSec, q.volWad, q.rateWad, isCall);
+        (uint256 loWad, uint256 hiWad) = _edges(strikeWad);
+        BlackScholes.Terms memory t = BlackScholes.terms(strikeWad, q.markTimeSec, q.rateWad);
+        (p.markWad, p.deltaWad, p.insideMargin) = _markAndDelta(t, q.markSpotWad, q.volWad, isCall, loWad, hiWad);
+        uint256 stressVolWad = q.stressVolWad;
+        (p.stressUpWad,,) = _markAndDelta(t, q.upSpotWad, stressVolWad, isCall, loWad, hiWad);
+        (p.stressDownWad,,) = _markAndDelta(t, q.downSpotWad, stressVolWad, isCall, loWad, hiWad);
+    }
+
+    /// @dev The library's domain for this strike: spot within [lo, hi] = [max(ceil(K / 100), 1e12),
+    /// min(100 K, 1e30)] (checked arithmetic: a strike beyond 2^256 / 100 reverts with the overflow panic).
+    function _edges(uint256 strikeWad) internal pure returns (uint256 loWad, uint256 hiWad) {
+        loWad = (strikeWad + MONEYNESS - 1) / MONEYNESS;
+        if (loWad < MIN_PRICE_WAD) loWad = MIN_PRICE_WAD;
+        hiWad = strikeWad * MONEYNESS;
+        if (hiWad > MAX_PRICE_WAD) hiWad = MAX_PRICE_WAD;
     }
 
     /// @dev The spot clamped to the library's domain for this strike.
     function _edge(uint256 spotWad, uint256 strikeWad) internal pure returns (uint256) {
-        uint256 lo = Math.max((strikeWad + MONEYNESS - 1) / MONEYNESS, MIN_PRICE_WAD);
-        uint256 hi = Math.min(strikeWad * MONEYNESS, MAX_PRICE_WAD);
-        return spotWad < lo ? lo : (spotWad > hi ? hi : spotWad);
+        (uint256 loWad, uint256 hiWad) = _edges(strikeWad);
+        return spotWad < loWad ? loWad : (spotWad > hiWad ? hiWad : spotWad);
+    }
+
+    /// @dev `markAndDelta` at `t`'s strike, time and rate, with the strike's `_edges`.
+    function _markAndDelta(
+        BlackScholes.Terms memory t,
+        uint256 spotWad,
+        uint256 volWad,
+        bool isCall,
+        uint256 loWad,
+        uint256 hiWad
+    ) internal pure returns (uint256 priceWad, int256 deltaWad, bool insideMargin) {
+        uint256 strikeWad = t.strikeWad;
+        // strike and spot below 1e30 (listing bounds): the products cannot overflow
+        insideMargin = spotWad * 50 >= strikeWad && strikeWad * 50 >= spotWad;
+        // the spot clamped to the library's domain for this strike
+        uint256 edge = spotWad < loWad ? loWad : (spotWad > hiWad ? hiWad : spotWad);
+        if (edge == spotWad) {
+            (uint256 cWad, uint256 pWad, uint256 callDeltaWad) = BlackScholes.priceAndDeltaAt(t, spotWad, volWad);
+            // callDeltaWad <= 1e18; the put's delta is the call's - 1 (`BlackScholes.delta`)
+            return isCall
+                ? (cWad, int256(callDeltaWad), insideMargin)
+                : (pWad, int256(callDeltaWad) - int256(WAD), insideMargin);
+        }
+        (uint256 callWad, uint256 putWad) = BlackScholes.priceAt(t, edge, volWad);
+        return _continued(callWad, putWad, spotWad, edge, isCall);
+    }
+
+    /// @dev `markAndDelta` outside the domain: the price continued from the domain edge (the interface's upper
+    /// bounds), the delta its limit.
+    function _continued(uint256 callWad, uint256 putWad, uint256 spotWad, uint256 edge, bool isCall)
+        internal
+        pure
+        returns (uint256 priceWad, int256 deltaWad, bool insideMargin)
+    {
+        if (spotWad > edge) {
+            return isCall ? (callWad + (spotWad - edge), int256(WAD), false) : (putWad, int256(0), false);
+        }
+        return isCall ? (callWad, int256(0), false) : (putWad + (edge - spotWad), -int256(WAD), false);
     }
 
     function _priceAndDelta(
