@@ -56,6 +56,16 @@ import {ISviMath} from "./ISviMath.sol";
 /// errors and stored values are the same, and `epoch` does not move (no cached value changes). A slot that holds
 /// a post's data is never written: preparing a posted expiry writes only what a later post would still create
 /// (the slice's second word after flat posts, strike slots beyond the set).
+///
+/// Listed expiries (the updater's `prepareExpiry`). The first post of an expiry also inserts it into the sorted
+/// list of expiries the calendar check takes its neighbours from: about 19,000 gas (the head and the nodes walked
+/// read cold, both neighbours' links rewritten). When the caller of `prepareExpiry` holds `VOL_UPDATER_ROLE` (who
+/// inserts expiries by posting anyway), the preparation also inserts an expiry never posted (`ExpiryListed`), so
+/// its first post inserts nothing. The calendar check walks past a listed expiry never posted to the nearest posted
+/// one on that side (stale and expired ones stay as before: none), so such an expiry hides no neighbour from
+/// another's check; a run of them is at most `MAX_UNPOSTED_RUN` long (`VolUnpostedRunTooLong`), which bounds the
+/// walk (each one passed costs a post two cold reads, 4,200 gas). Anyone else's preparation does not touch the
+/// list. `isListed` says whether an expiry is in the list.
 interface IVolatilityOracle {
     /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
     /// the first four with the epoch (one cold read for a reader that checks the epoch), the last two
@@ -95,6 +105,9 @@ interface IVolatilityOracle {
     error VolTooManyStrikes(uint256 expiry, uint256 count, uint256 maxStrikes);
     /// @notice A batch of slices with no post, or with an expiry twice.
     error VolBatchInvalid(uint256 length);
+    /// @notice The updater's `prepareExpiry` of `expiry` would make `run` consecutive listed expiries never posted,
+    /// more than `maxRun` (`MAX_UNPOSTED_RUN`): post some of them first.
+    error VolUnpostedRunTooLong(uint256 expiry, uint256 run, uint256 maxRun);
 
     /// @notice One slice of a post (`postSlices`): the expiry, the slice (`ISviMath`), the forward the keeper
     /// fitted it at (wad; the rate limit and the grid evaluate the strikes at it) and strikes to add to the
@@ -129,6 +142,9 @@ interface IVolatilityOracle {
     /// @notice `prepareExpiry` wrote placeholders into `slots` storage slots for `expiry`'s first post and a strike
     /// set of `strikes` strikes (not emitted when every slot was ready).
     event ExpiryPrepared(uint256 indexed expiry, uint256 strikes, uint256 slots);
+    /// @notice The updater's `prepareExpiry` inserted `expiry`, never posted, into the sorted expiry list between
+    /// `prev` and `next` (0: none).
+    event ExpiryListed(uint256 indexed expiry, uint256 prev, uint256 next);
     /// @notice The bounds changed.
     event VolParamsSet(VolParams params);
 
@@ -214,9 +230,18 @@ interface IVolatilityOracle {
     /// read, check, error or stored value of any post changes, and `epoch` does not move (see above). Reverts
     /// `VolExpiryPassed` for an expiry at or before now and `VolTooManyStrikes(expiry, strikes, MAX_STRIKES)`
     /// beyond `MAX_STRIKES`.
-    /// @dev Warning: preparing an expiry that is never posted costs its caller and saves nobody anything; it
-    /// cannot cost the protocol (the updater's posts, the vaults' reads) anything.
+    /// The updater's call (`VOL_UPDATER_ROLE`) also inserts an expiry never posted into the sorted list (see
+    /// "Listed expiries" above; `ExpiryListed`), reverting `VolUnpostedRunTooLong` when that would make more than
+    /// `MAX_UNPOSTED_RUN` listed expiries never posted stand in a row.
+    /// @dev Warning: preparing an expiry that is never posted costs its caller and saves nobody anything; anyone
+    /// else's cannot cost the protocol (the updater's posts, the vaults' reads) anything. An expiry the updater
+    /// listed and never posted costs each post of its posted neighbours 4,200 gas (two cold reads) until it is
+    /// posted or expires.
     function prepareExpiry(uint256 expiry, uint256 strikes) external;
+
+    /// @notice Whether `expiry` (after now) is in the sorted list of expiries: posted, or listed never posted by the
+    /// updater's `prepareExpiry` (its first post then inserts nothing).
+    function isListed(uint256 expiry) external view returns (bool);
 
     /// @notice Whether `prepareExpiry(expiry, strikes)` would write nothing: every slot a post of `expiry` with at
     /// most `strikes` strikes would otherwise create holds data or a placeholder (the time is not looked at).
