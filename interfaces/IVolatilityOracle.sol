@@ -63,9 +63,9 @@ import {ISviMath} from "./ISviMath.sol";
 /// inserts expiries by posting anyway), the preparation also inserts an expiry never posted (`ExpiryListed`), so
 /// its first post inserts nothing. The calendar check walks past a listed expiry never posted to the nearest posted
 /// one on that side (stale and expired ones stay as before: none), so such an expiry hides no neighbour from
-/// another's check; a run of them is at most `MAX_UNPOSTED_RUN` long (`VolUnpostedRunTooLong`), which bounds the
+/// another's check; a run of them is at most `MAX_UNPOSTED_RUN` (4) long (`VolUnpostedRunTooLong`), which bounds the
 /// walk (each one passed costs a post two cold reads, 4,200 gas). Anyone else's preparation does not touch the
-/// list. `isListed` says whether an expiry is in the list.
+/// list. `isPrepared` answers for its caller: false for the updater while the expiry is not in the list yet.
 interface IVolatilityOracle {
     /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
     /// the first four with the epoch (one cold read for a reader that checks the epoch), the last two
@@ -239,12 +239,9 @@ interface IVolatilityOracle {
     /// posted or expires.
     function prepareExpiry(uint256 expiry, uint256 strikes) external;
 
-    /// @notice Whether `expiry` (after now) is in the sorted list of expiries: posted, or listed never posted by the
-    /// updater's `prepareExpiry` (its first post then inserts nothing).
-    function isListed(uint256 expiry) external view returns (bool);
-
-    /// @notice Whether `prepareExpiry(expiry, strikes)` would write nothing: every slot a post of `expiry` with at
-    /// most `strikes` strikes would otherwise create holds data or a placeholder (the time is not looked at).
-    /// Reverts `VolTooManyStrikes` beyond `MAX_STRIKES`.
+    /// @notice Whether `prepareExpiry(expiry, strikes)` called by `msg.sender` would write nothing: every slot a post
+    /// of `expiry` with at most `strikes` strikes would otherwise create holds data or a placeholder (the time is not
+    /// looked at) and, for a caller holding `VOL_UPDATER_ROLE`, the expiry is posted or in the list. Reverts
+    /// `VolTooManyStrikes` beyond `MAX_STRIKES`.
     function isPrepared(uint256 expiry, uint256 strikes) external view returns (bool);
 }

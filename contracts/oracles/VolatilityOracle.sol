@@ -52,9 +52,9 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     uint256 internal constant PREPARE_STRIKE_SLOT = 8;
     /// @dev `prepareExpiry`'s list insertion (the updater's call for an expiry not in the list), above the strike bits.
     uint256 internal constant PREPARE_LIST = 1 << 16;
-    /// @notice The longest run of consecutive expiries in the list that were listed by the updater's
+    /// @dev The longest run of consecutive expiries in the list that were listed by the updater's
     /// `prepareExpiry` and never posted (the calendar check walks past them to the nearest posted expiry).
-    uint256 public constant MAX_UNPOSTED_RUN = 4;
+    uint256 internal constant MAX_UNPOSTED_RUN = 4;
 
     /// @dev One slot: what a reader of a flat slice needs (the at-the-money volatility and the post time), the
     /// two slice fields that say whether it is flat (b = 0) and its skew, and the size of the expiry's strike set.
@@ -517,10 +517,6 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     function prepareExpiry(uint256 expiry, uint256 strikes) external {
         if (expiry <= block.timestamp) revert VolExpiryPassed(expiry);
         uint256 mask = _unprepared(expiry, strikes);
-        // the list insertion: only the updater's (who inserts by posting anyway), for an expiry never posted
-        if (_posts[expiry].updatedAt == 0 && !_listed(expiry) && hasRole(VOL_UPDATER_ROLE, msg.sender)) {
-            mask |= PREPARE_LIST;
-        }
         if (mask == 0) return;
         uint256 slots;
         if (mask & PREPARE_POST != 0) {
@@ -554,12 +550,6 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     }
 
     /// @inheritdoc IVolatilityOracle
-    function isListed(uint256 expiry) external view returns (bool) {
-        if (expiry <= block.timestamp) return false;
-        return _posts[expiry].updatedAt != 0 || _listed(expiry);
-    }
-
-    /// @inheritdoc IVolatilityOracle
     function isPrepared(uint256 expiry, uint256 strikes) external view returns (bool) {
         return _unprepared(expiry, strikes) == 0;
     }
@@ -570,6 +560,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     /// expiry without a forward), so it is prepared only before the first post; the shape is data only after a
     /// smile post (sigma > 0: never zero); strike slot j holds strikes 2j and 2j + 1, so only a slot with 2j at or
     /// beyond the set's size is free (a set may hold a zero strike: a slot below the size is data even when zero).
+    /// `PREPARE_LIST`: the caller holds `VOL_UPDATER_ROLE` (who inserts expiries by posting anyway) and the expiry,
+    /// never posted, is not in the list yet.
     function _unprepared(uint256 expiry, uint256 strikes) private view returns (uint256 mask) {
         if (strikes > MAX_STRIKES) revert VolTooManyStrikes(expiry, strikes, MAX_STRIKES);
         Post storage post = _posts[expiry];
@@ -590,6 +582,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             }
             // a lone expiry listed by the updater's preparation has an all-zero node too: it is the head
             if (nodeWord == 0 && _head != expiry) mask |= PREPARE_NODE;
+            if (!_listed(expiry) && hasRole(VOL_UPDATER_ROLE, msg.sender)) mask |= PREPARE_LIST;
         }
         uint128[MAX_STRIKES] storage stored = _strikes[expiry];
         // the first slot whose strikes are both at or beyond the set's size, up to the slot of strike `strikes - 1`
