@@ -1198,7 +1198,7 @@ mutants += [
     (
         "SP15 list-series does not prepare the expiry",
         "hedgevault/ops/actions.py",
-        "    if strikes_to_prepare(suite.vol_oracle, expiry, strikes) is not None:",
+        "    if strikes_to_prepare(suite.vol_oracle, expiry, strikes, account.address) is not None:",
         "    if False:",
         ["tests/ops/test_journey.py::test_the_whole_journey_with_hedgevault_commands_only"],
     ),

@@ -63,9 +63,11 @@ import {ISviMath} from "./ISviMath.sol";
 /// inserts expiries by posting anyway), the preparation also inserts an expiry never posted (`ExpiryListed`), so
 /// its first post inserts nothing. The calendar check walks past a listed expiry never posted to the nearest posted
 /// one on that side (stale and expired ones stay as before: none), so such an expiry hides no neighbour from
-/// another's check; a run of them is at most `MAX_UNPOSTED_RUN` (4) long (`VolUnpostedRunTooLong`), which bounds the
-/// walk (each one passed costs a post two cold reads, 4,200 gas). Anyone else's preparation does not touch the
-/// list. `isPrepared` answers for its caller: false for the updater while the expiry is not in the list yet.
+/// another's check. A run of them is at most `MAX_UNPOSTED_RUN` (4) long: the updater's preparation that would make
+/// a longer one lists nothing (its first post inserts the expiry, as without preparation), which bounds the walk
+/// (each one passed costs a post two cold reads, 4,200 gas: at most 16,800 a side). Anyone else's preparation does
+/// not touch the list. `isPrepared` answers for its caller: false for the updater while its call would list the
+/// expiry.
 interface IVolatilityOracle {
     /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
     /// the first four with the epoch (one cold read for a reader that checks the epoch), the last two
@@ -105,9 +107,6 @@ interface IVolatilityOracle {
     error VolTooManyStrikes(uint256 expiry, uint256 count, uint256 maxStrikes);
     /// @notice A batch of slices with no post, or with an expiry twice.
     error VolBatchInvalid(uint256 length);
-    /// @notice The updater's `prepareExpiry` of `expiry` would make `run` consecutive listed expiries never posted,
-    /// more than `maxRun` (`MAX_UNPOSTED_RUN`): post some of them first.
-    error VolUnpostedRunTooLong(uint256 expiry, uint256 run, uint256 maxRun);
 
     /// @notice One slice of a post (`postSlices`): the expiry, the slice (`ISviMath`), the forward the keeper
     /// fitted it at (wad; the rate limit and the grid evaluate the strikes at it) and strikes to add to the
@@ -231,8 +230,8 @@ interface IVolatilityOracle {
     /// `VolExpiryPassed` for an expiry at or before now and `VolTooManyStrikes(expiry, strikes, MAX_STRIKES)`
     /// beyond `MAX_STRIKES`.
     /// The updater's call (`VOL_UPDATER_ROLE`) also inserts an expiry never posted into the sorted list (see
-    /// "Listed expiries" above; `ExpiryListed`), reverting `VolUnpostedRunTooLong` when that would make more than
-    /// `MAX_UNPOSTED_RUN` listed expiries never posted stand in a row.
+    /// "Listed expiries" above; `ExpiryListed`), unless that would make more than `MAX_UNPOSTED_RUN` (4) listed
+    /// expiries never posted stand in a row (then the first post inserts it).
     /// @dev Warning: preparing an expiry that is never posted costs its caller and saves nobody anything; anyone
     /// else's cannot cost the protocol (the updater's posts, the vaults' reads) anything. An expiry the updater
     /// listed and never posted costs each post of its posted neighbours 4,200 gas (two cold reads) until it is
@@ -241,7 +240,7 @@ interface IVolatilityOracle {
 
     /// @notice Whether `prepareExpiry(expiry, strikes)` called by `msg.sender` would write nothing: every slot a post
     /// of `expiry` with at most `strikes` strikes would otherwise create holds data or a placeholder (the time is not
-    /// looked at) and, for a caller holding `VOL_UPDATER_ROLE`, the expiry is posted or in the list. Reverts
-    /// `VolTooManyStrikes` beyond `MAX_STRIKES`.
+    /// looked at) and, for a caller holding `VOL_UPDATER_ROLE`, the expiry is posted, in the list, or not to be
+    /// listed now (its run would exceed `MAX_UNPOSTED_RUN`). Reverts `VolTooManyStrikes` beyond `MAX_STRIKES`.
     function isPrepared(uint256 expiry, uint256 strikes) external view returns (bool);
 }

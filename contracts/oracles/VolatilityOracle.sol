@@ -216,7 +216,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
                 revert VolFirstPostTooFar(expiry, atm, reference_, p.maxStepWad);
             }
             // listed by the updater's preparation: its links are in place (the post's cost stays a re-post's)
-            if (!_listed(expiry)) _insert(expiry, false);
+            if (!_listed(expiry)) _insert(expiry);
         }
     }
 
@@ -320,21 +320,9 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         return _head == expiry;
     }
 
-    /// @dev Insert a new expiry into the sorted list, dropping the expired ones at its head. `unposted` (the
-    /// updater's `prepareExpiry`): refused with `VolUnpostedRunTooLong` when it would make a run of more than
-    /// `MAX_UNPOSTED_RUN` consecutive never-posted expiries (the walk of `_neighbour` past them stays bounded).
-    function _insert(uint256 expiry, bool unposted) private {
-        uint256 head = _head;
-        while (head != 0 && head <= block.timestamp) {
-            head = _nodes[head].next;
-        }
-        uint256 prev;
-        uint256 cur = head;
-        while (cur != 0 && cur < expiry) {
-            prev = cur;
-            cur = _nodes[cur].next;
-        }
-        if (unposted) _checkRun(expiry, prev, cur);
+    /// @dev Insert a new expiry into the sorted list, dropping the expired ones at its head.
+    function _insert(uint256 expiry) private {
+        (uint256 head, uint256 prev, uint256 cur) = _position(expiry);
         // expiries are block times of the future, far below 2^64
         Node storage node = _nodes[expiry];
         (node.prev, node.next) = (uint64(prev), uint64(cur));
@@ -345,12 +333,28 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         _head = uint64(head);
     }
 
-    /// @dev The run of never-posted listed expiries `expiry` would join between `prev` and `next` (both live or 0),
-    /// at most `MAX_UNPOSTED_RUN` long. Every run in the list is at most that long: only this insertion lengthens
-    /// one (a post, a posted insertion or the head's drop of expired expiries splits or shortens it), so each walk
-    /// here and in `_neighbour` reads at most `MAX_UNPOSTED_RUN` nodes.
-    function _checkRun(uint256 expiry, uint256 prev, uint256 next) private view {
+    /// @dev Where `expiry` goes in the sorted list: the first expiry not passed (the head once the expired ones are
+    /// dropped) and the live neighbours it goes between (0: none).
+    function _position(uint256 expiry) private view returns (uint256 head, uint256 prev, uint256 cur) {
+        head = _head;
+        while (head != 0 && head <= block.timestamp) {
+            head = _nodes[head].next;
+        }
+        cur = head;
+        while (cur != 0 && cur < expiry) {
+            prev = cur;
+            cur = _nodes[cur].next;
+        }
+    }
+
+    /// @dev Whether an expiry never posted may be listed between the live neighbours `prev` and `next` (0: none):
+    /// the run of consecutive listed expiries never posted it joins is at most `MAX_UNPOSTED_RUN` long. Every run
+    /// in the list is at most that long: only the updater's preparation lengthens one, after this check (a post, a
+    /// post's insertion or the head's drop of expired expiries splits or shortens a run), so the walks here and in
+    /// `_neighbour` read at most `MAX_UNPOSTED_RUN` nodes each.
+    function _runAllows(uint256 prev, uint256 next) private view returns (bool) {
         uint256 run = 1;
+        // expired ones (still linked before the head until an insertion drops them) end the run
         while (prev > block.timestamp && _posts[prev].updatedAt == 0) {
             ++run;
             prev = _nodes[prev].prev;
@@ -359,7 +363,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             ++run;
             next = _nodes[next].next;
         }
-        if (run > MAX_UNPOSTED_RUN) revert VolUnpostedRunTooLong(expiry, run, MAX_UNPOSTED_RUN);
+        return run <= MAX_UNPOSTED_RUN;
     }
 
     /// @dev Butterfly and calendar arbitrage of the stored slice `s` of `expiry` (see `IVolatilityOracle`).
@@ -529,7 +533,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         }
         if (mask & PREPARE_LIST != 0) {
             // real links in the node (a placeholder there is overwritten): the expiry's first post inserts nothing
-            _insert(expiry, true);
+            _insert(expiry);
             Node storage node = _nodes[expiry];
             emit ExpiryListed(expiry, node.prev, node.next);
             if (mask & PREPARE_NODE != 0) ++slots;
@@ -560,8 +564,9 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     /// expiry without a forward), so it is prepared only before the first post; the shape is data only after a
     /// smile post (sigma > 0: never zero); strike slot j holds strikes 2j and 2j + 1, so only a slot with 2j at or
     /// beyond the set's size is free (a set may hold a zero strike: a slot below the size is data even when zero).
-    /// `PREPARE_LIST`: the caller holds `VOL_UPDATER_ROLE` (who inserts expiries by posting anyway) and the expiry,
-    /// never posted, is not in the list yet.
+    /// `PREPARE_LIST`: the caller holds `VOL_UPDATER_ROLE` (who inserts expiries by posting anyway), the expiry,
+    /// never posted, is not in the list yet and the run of listed expiries never posted it would join stays within
+    /// `MAX_UNPOSTED_RUN` (beyond it the expiry's first post inserts it, as without preparation).
     function _unprepared(uint256 expiry, uint256 strikes) private view returns (uint256 mask) {
         if (strikes > MAX_STRIKES) revert VolTooManyStrikes(expiry, strikes, MAX_STRIKES);
         Post storage post = _posts[expiry];
@@ -582,7 +587,10 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             }
             // a lone expiry listed by the updater's preparation has an all-zero node too: it is the head
             if (nodeWord == 0 && _head != expiry) mask |= PREPARE_NODE;
-            if (!_listed(expiry) && hasRole(VOL_UPDATER_ROLE, msg.sender)) mask |= PREPARE_LIST;
+            if (!_listed(expiry) && hasRole(VOL_UPDATER_ROLE, msg.sender)) {
+                (, uint256 prev, uint256 next) = _position(expiry);
+                if (_runAllows(prev, next)) mask |= PREPARE_LIST;
+            }
         }
         uint128[MAX_STRIKES] storage stored = _strikes[expiry];
         // the first slot whose strikes are both at or beyond the set's size, up to the slot of strike `strikes - 1`
