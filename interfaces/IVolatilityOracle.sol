@@ -58,16 +58,16 @@ import {ISviMath} from "./ISviMath.sol";
 /// (the slice's second word after flat posts, strike slots beyond the set).
 ///
 /// Listed expiries (the updater's `prepareExpiry`). The first post of an expiry also inserts it into the sorted
-/// list of expiries the calendar check takes its neighbours from: about 19,000 gas (the head and the nodes walked
-/// read cold, both neighbours' links rewritten). When the caller of `prepareExpiry` holds `VOL_UPDATER_ROLE` (who
-/// inserts expiries by posting anyway), the preparation also inserts an expiry never posted (`ExpiryListed`), so
-/// its first post inserts nothing. The calendar check walks past a listed expiry never posted to the nearest posted
-/// one on that side (stale and expired ones stay as before: none), so such an expiry hides no neighbour from
-/// another's check. A run of them is at most `MAX_UNPOSTED_RUN` (4) long: the updater's preparation that would make
-/// a longer one lists nothing (its first post inserts the expiry, as without preparation), which bounds the walk
-/// (each one passed costs a post two cold reads, 4,200 gas: at most 16,800 a side). Anyone else's preparation does
-/// not touch the list. `isPrepared` answers for its caller: false for the updater while its call would list the
-/// expiry.
+/// list of expiries the calendar check takes its neighbours from: about 13,800 gas between two neighbours (the head
+/// and the nodes walked read cold, both neighbours' links rewritten). When the caller of `prepareExpiry` holds
+/// `VOL_UPDATER_ROLE` (who inserts expiries by posting anyway), the preparation also inserts an expiry never posted
+/// (`ExpiryListed`), so its first post inserts nothing. The calendar check walks past a listed expiry never posted
+/// to the nearest posted one on that side (stale and expired ones stay as before: none), so such an expiry hides no
+/// neighbour from another's check. A run of them is at most `MAX_UNPOSTED_RUN` (4) long: the updater's preparation
+/// that would make a longer one lists nothing (its first post inserts the expiry, as without preparation), which
+/// bounds the walk (each one passed costs a post two cold reads and a step, about 5,050 gas: at most about 20,200 a
+/// side). Anyone else's preparation does not touch the list. `isPrepared` answers for its caller: false for the
+/// updater while its call would list the expiry.
 interface IVolatilityOracle {
     /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
     /// the first four with the epoch (one cold read for a reader that checks the epoch), the last two
@@ -234,8 +234,8 @@ interface IVolatilityOracle {
     /// expiries never posted stand in a row (then the first post inserts it).
     /// @dev Warning: preparing an expiry that is never posted costs its caller and saves nobody anything; anyone
     /// else's cannot cost the protocol (the updater's posts, the vaults' reads) anything. An expiry the updater
-    /// listed and never posted costs each post of its posted neighbours 4,200 gas (two cold reads) until it is
-    /// posted or expires.
+    /// listed and never posted costs each post of its posted neighbours about 5,050 gas (two cold reads) until it
+    /// is posted or expires.
     function prepareExpiry(uint256 expiry, uint256 strikes) external;
 
     /// @notice Whether `prepareExpiry(expiry, strikes)` called by `msg.sender` would write nothing: every slot a post
