@@ -554,6 +554,9 @@ def test_a_hot_updater_key_listing_many_expiries_cannot_make_posts_walk_far(suit
     grief = [a + d * DAY for d in range(1, 13)]
     listed = [e for e in grief if _listed_by(_prepare(s, s.admin, e, 1), s)]
     assert listed == grief[:MAX_UNPOSTED_RUN]
+    # before the run (its run reaches forward) and after it (backward): full both ways
+    for e in (a + DAY // 2, grief[MAX_UNPOSTED_RUN - 1] + DAY // 2):
+        assert _listed_by(_prepare(s, s.admin, e, 1), s) == []
     assert all(v.isPrepared(e, 1).call({"from": s.admin}) for e in grief)  # nothing more the updater's call does
     assert _walk_list(s) == [a, *listed, c]
     loud = (repost(a, 0.805), repost(c, 0.805))
@@ -574,3 +577,25 @@ def test_a_hot_updater_key_listing_many_expiries_cannot_make_posts_walk_far(suit
     send(s.w3, v.postSlice(late, _skew(late - now(s.w3), 0.805).as_tuple(), SPOT, []), s.admin)
     assert _walk_list(s)[0] == listed[1]
     _check_list(s, {*listed, more}, [a, c, late, *grief])
+
+
+def test_a_lone_listed_expiry_is_the_head_and_stays_listed(suite: Suite, actors: Actors) -> None:
+    """The updater lists an expiry into an empty list: its node is all zero (no neighbours), and the head names it.
+    Anyone's preparation then must not read that zero node as free (a placeholder there would unlist it), the
+    updater's has nothing left to do, and its first post does not insert it a second time (a node linked to itself
+    would never end the list); a second expiry then links to it both ways."""
+    s = suite
+    v = s.vol_oracle.functions
+    assert _walk_list(s) == []  # the suite posts nothing at deployment
+    lone = now(s.w3) + 30 * DAY
+    assert _listed_by(_prepare(s, s.admin, lone, 0), s) == [(lone, 0, 0)]
+    assert _walk_list(s) == [lone] and _word(s, _base(lone, NODES)) == 0
+    _prepare(s, actors.attacker, lone, 16)
+    assert _word(s, _base(lone, NODES)) == 0 and _walk_list(s) == [lone]
+    assert v.isPrepared(lone, 16).call({"from": s.admin})
+    send(s.w3, v.postSlice(lone, _skew(lone - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    assert _walk_list(s) == [lone]
+    later = lone + 7 * DAY
+    send(s.w3, v.postSlice(later, _skew(later - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    assert _walk_list(s) == [lone, later]
+    _check_list(s, set(), [lone, later])
