@@ -1296,6 +1296,13 @@ mutants += [
         '        n = strikes_to_prepare(self.vol_oracle, expiry, strike_count, "0x" + "00" * 20, block)',
         ["tests/keeper/test_keeper_surface.py::test_the_keepers_first_post_of_a_new_expiry_inserts_nothing"],
     ),
+    (
+        "SL13 a passed listed expiry counted in the run after it",
+        VOL,
+        "        while (prev > block.timestamp && _posts[prev].updatedAt == 0) {",
+        "        while (prev != 0 && _posts[prev].updatedAt == 0) {",
+        [PR + "::test_an_expired_listed_expiry_ends_a_run"],
+    ),
 ]
 mutants += [
     (

@@ -599,3 +599,23 @@ def test_a_lone_listed_expiry_is_the_head_and_stays_listed(suite: Suite, actors:
     send(s.w3, v.postSlice(later, _skew(later - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
     assert _walk_list(s) == [lone, later]
     _check_list(s, set(), [lone, later])
+
+
+def test_an_expired_listed_expiry_ends_a_run(suite: Suite, actors: Actors) -> None:
+    """PR_RUN counts live expiries only: a listed expiry never posted that has passed (still linked before the head
+    until an insertion drops it) does not count toward the run of the ones after it, so a fourth live one is still
+    listed beside three."""
+    s = suite
+    t = now(s.w3)
+    gone = t + 3600
+    live = [t + d * DAY for d in (1, 2, 3)]
+    for e in (gone, *live):
+        assert _listed_by(_prepare(s, s.admin, e, 0), s) != []
+    assert _walk_list(s) == [gone, *live]
+    warp(s.w3, 2 * 3600)
+    fourth = t + 4 * DAY
+    assert _listed_by(_prepare(s, s.admin, fourth, 0), s) == [(fourth, live[-1], 0)]
+    assert _walk_list(s) == [*live, fourth]  # the insertion dropped the passed head
+    fifth = t + 5 * DAY
+    assert _listed_by(_prepare(s, s.admin, fifth, 0), s) == []  # four live in a row: full
+    _check_list(s, {*live, fourth}, [gone, *live, fourth, fifth])
