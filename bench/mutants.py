@@ -1110,11 +1110,13 @@ mutants += [
         [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
     ),
     (
-        "SP3 prepare over a posted expiry's list node (a lone expiry's is all zero)",
+        # since svlist a lone expiry's zero node is also kept by the head guard (alone: SL4), so both go
+        "SP3 prepare over a posted expiry's list node (a lone expiry's is all zero; the head guard dropped too)",
         VOL,
         "        if (post.updatedAt == 0) {\n            Node storage node",
         "        if (true) {\n            Node storage node",
         [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
+        ("if (nodeWord == 0 && _head != expiry) mask |= PREPARE_NODE;", "if (nodeWord == 0) mask |= PREPARE_NODE;"),
     ),
     (
         "SP4 prepare from the half-filled strike slot (a zero strike overwritten)",
