@@ -113,15 +113,39 @@ def _new_expiry(b: Bench, gas: dict[str, int]) -> None:
     receipt = send(w3, o.postSlice(e, _skew(e - now, 0.8125).as_tuple(), SPOT_WAD, ks), b.admin)
     gas["postSlice (new expiry, neighbours, unprepared)"] = int(receipt["gasUsed"])
     b.revert(snap)
+    snap = b.snapshot()  # a snapshot is reverted once
+    # prepared by someone without the updater role (branch svipre's path): the slots only, the post inserts
+    receipt = send(w3, o.prepareExpiry(e, len(ks)), b.depositor)
+    gas["prepareExpiry (new expiry, not the updater: post, node, slice word, 1 strike slot)"] = int(receipt["gasUsed"])
+    now = latest_timestamp(w3)
+    receipt = send(w3, o.postSlice(e, _skew(e - now, 0.8125).as_tuple(), SPOT_WAD, ks), b.admin)
+    gas["postSlice (new expiry, neighbours, slots prepared, inserted by the post)"] = int(receipt["gasUsed"])
+    b.revert(snap)
+    # the updater's preparation (the keeper's, or list-series signed by it): the slots and the list (branch svlist)
     receipt = send(w3, o.prepareExpiry(e, len(ks)), b.admin)
-    gas["prepareExpiry (new expiry: post, node, slice word, 1 strike slot)"] = int(receipt["gasUsed"])
-    if not o.isPrepared(e, len(ks)).call():
-        raise RuntimeError("prepareExpiry left a slot unprepared")
+    gas["prepareExpiry (new expiry, the updater: post, node, slice word, 1 strike slot, listed)"] = int(
+        receipt["gasUsed"]
+    )
+    if not o.isPrepared(e, len(ks)).call({"from": b.admin}):
+        raise RuntimeError("prepareExpiry left a slot unprepared or the expiry unlisted")
     again = send(w3, o.prepareExpiry(e, len(ks)), b.admin)
     gas["prepareExpiry (again: nothing to write)"] = int(again["gasUsed"])
     now = latest_timestamp(w3)
     receipt = send(w3, o.postSlice(e, _skew(e - now, 0.8125).as_tuple(), SPOT_WAD, ks), b.admin)
     gas["postSlice (new expiry, neighbours)"] = int(receipt["gasUsed"])
+    # the griefing bound: a re-post of the nearer neighbour with a full run of listed expiries never posted after it
+    warp(w3, 600)
+    snap = b.snapshot()
+    for d in range(1, 5):
+        send(w3, o.prepareExpiry(b.expiries[1] + d * 3600, 0), b.admin)
+    near = b.expiries[1]
+    now = latest_timestamp(w3)
+    receipt = send(w3, o.postSlice(near, _skew(near - now, 0.815).as_tuple(), SPOT_WAD, []), b.admin)
+    gas["postSlice (re-post, 4 listed never posted after it)"] = int(receipt["gasUsed"])
+    b.revert(snap)
+    now = latest_timestamp(w3)
+    receipt = send(w3, o.postSlice(near, _skew(near - now, 0.815).as_tuple(), SPOT_WAD, []), b.admin)
+    gas["postSlice (re-post, the same without them)"] = int(receipt["gasUsed"])
 
 
 def main() -> None:

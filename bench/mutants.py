@@ -1,16 +1,15 @@
-"""Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the
-portfolio vault (issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility
-surface's checks (issue 13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's
-gas kinds and charts, the manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12,
-CL*), `hedgevault surface` / `greeks --svi` (issue 13, SC*), the simulator's skewed market and informed
-buyer (issue 13, SK*), the option vault's record of a long hedge (branch vgas, VG*), the oracle's prepared
-expiries (issue 13, SP*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*), the
-vault's buy, smile and short-slice gas paths (branch vbuy, VB*), the buy's pricer evaluations sharing their
-strike, time and rate terms (branch vbuy3, VD*), the portfolio simulator's follow-up ticks (branch
-pcrash, PC*) and the one hint table, fee rule and live-series read (branch tidy, TD*): each mutant flips a
-rounding direction, moves a bound by one or drops a check, runs the tests that should catch it, and prints
-KILLED or SURVIVED; the source is restored after each. `python bench/mutants.py [M1 H4 ...]`.
-About 12 minutes.
+"""Mutation check of the economic-safety defences (issue 9, M*), the hedging module (issue 10, H*), the portfolio vault
+(issue 11, P*), the portfolio keeper, deployment and config (issue 11, K*), the volatility surface's checks (issue
+13, S*), the keeper's metrics and log explanations (issue 12, KM*), the simulator's gas kinds and charts, the
+manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12, CL*), `hedgevault surface` / `greeks
+--svi` (issue 13, SC*), the simulator's skewed market and informed buyer (issue 13, SK*), the option vault's record
+of a long hedge (branch vgas, VG*), the oracle's prepared expiries (issue 13, SP*) and the updater's listing of them
+(branch svlist, SL*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*), the vault's buy,
+smile and short-slice gas paths (branch vbuy, VB*), the buy's pricer evaluations sharing their strike, time and rate
+terms (branch vbuy3, VD*), the portfolio simulator's follow-up ticks (branch pcrash, PC*) and the one hint table, fee
+rule and live-series read (branch tidy, TD*): each mutant flips a rounding direction, moves a bound by one or drops a
+check, runs the tests that should catch it, and prints KILLED or SURVIVED; the source is restored after each. `python
+bench/mutants.py [M1 H4 ...]`. About 12 minutes.
 A mutant that survives is a missing test. Results: bench/RESULTS.md.
 """
 
@@ -1156,11 +1155,13 @@ mutants += [
         [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
     ),
     (
-        "SP3 prepare over a posted expiry's list node (a lone expiry's is all zero)",
+        # since svlist a lone expiry's zero node is also kept by the head guard (alone: SL4), so both go
+        "SP3 prepare over a posted expiry's list node (a lone expiry's is all zero; the head guard dropped too)",
         VOL,
         "        if (post.updatedAt == 0) {\n            Node storage node",
         "        if (true) {\n            Node storage node",
         [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
+        ("if (nodeWord == 0 && _head != expiry) mask |= PREPARE_NODE;", "if (nodeWord == 0) mask |= PREPARE_NODE;"),
     ),
     (
         "SP4 prepare from the half-filled strike slot (a zero strike overwritten)",
@@ -1222,8 +1223,8 @@ mutants += [
     (
         "SP12 prepare moves the epoch (every vault re-marks after an attacker's call)",
         VOL,
-        "        emit ExpiryPrepared(expiry, strikes, slots);",
-        "        ++_epoch;\n        emit ExpiryPrepared(expiry, strikes, slots);",
+        "        if (slots != 0) emit ExpiryPrepared(expiry, strikes, slots);",
+        "        ++_epoch;\n        if (slots != 0) emit ExpiryPrepared(expiry, strikes, slots);",
         [PR + "::test_an_attackers_preparations_leave_the_vault_and_its_cache_alone"],
     ),
     (
@@ -1243,7 +1244,7 @@ mutants += [
     (
         "SP15 list-series does not prepare the expiry",
         "hedgevault/ops/actions.py",
-        "    if strikes_to_prepare(suite.vol_oracle, expiry, strikes) is not None:",
+        "    if strikes_to_prepare(suite.vol_oracle, expiry, strikes, account.address) is not None:",
         "    if False:",
         ["tests/ops/test_journey.py::test_the_whole_journey_with_hedgevault_commands_only"],
     ),
@@ -1253,6 +1254,101 @@ mutants += [
         "    n = min(strikes, MAX_STRIKES)",
         "    n = min(strikes - 1, MAX_STRIKES)",
         ["tests/keeper/test_keeper_surface.py::test_the_keeper_fits_checks_and_posts_a_slice"],
+    ),
+]
+# ---- the updater's listing of prepared expiries (branch svlist: SL*)
+mutants += [
+    (
+        "SL1 a node holding anyone's placeholder read as listed (its first post inserts nothing)",
+        VOL,
+        "        if (prev == PREPARED_LINK) return false;\n",
+        "",
+        [PR + "::test_posts_with_an_attacker_preparing_everything_match_posts_without"],
+    ),
+    (
+        "SL2 a node never written (zero links) read as listed",
+        VOL,
+        "        return _head == expiry;\n    }",
+        "        return true;\n    }",
+        [PR + "::test_the_updaters_listing_makes_the_first_post_insert_nothing"],
+    ),
+    (
+        "SL3 a lone listed expiry (the head, zero links) read as not listed: inserted twice",
+        VOL,
+        "        return _head == expiry;\n    }",
+        "        return false;\n    }",
+        [PR + "::test_a_lone_listed_expiry_is_the_head_and_stays_listed"],
+    ),
+    (
+        "SL4 anyone's preparation writes its placeholder over a lone listed expiry's zero node",
+        VOL,
+        "if (nodeWord == 0 && _head != expiry) mask |= PREPARE_NODE;",
+        "if (nodeWord == 0) mask |= PREPARE_NODE;",
+        [PR + "::test_a_lone_listed_expiry_is_the_head_and_stays_listed"],
+    ),
+    (
+        "SL5 the run bound moved by one",
+        VOL,
+        "        return run <= MAX_UNPOSTED_RUN;",
+        "        return run <= MAX_UNPOSTED_RUN + 1;",
+        [PR + "::test_a_hot_updater_key_listing_many_expiries_cannot_make_posts_walk_far"],
+    ),
+    (
+        "SL6 the run counted forward only (the listed expiries before it not seen)",
+        VOL,
+        "        while (prev > block.timestamp && _posts[prev].updatedAt == 0) {",
+        "        while (false && prev > block.timestamp && _posts[prev].updatedAt == 0) {",
+        [PR + "::test_a_hot_updater_key_listing_many_expiries_cannot_make_posts_walk_far"],
+    ),
+    (
+        "SL7 the run counted backward only (the listed expiries after it not seen)",
+        VOL,
+        "        while (next != 0 && _posts[next].updatedAt == 0) {",
+        "        while (false && next != 0 && _posts[next].updatedAt == 0) {",
+        [PR + "::test_a_hot_updater_key_listing_many_expiries_cannot_make_posts_walk_far"],
+    ),
+    (
+        "SL8 a listed expiry never posted is a missing neighbour (it hides the next one out)",
+        VOL,
+        "            if (post.updatedAt != 0) return (s, false);\n            Node storage node = _nodes[expiry];\n"
+        "            return _neighbour(up ? node.prev : node.next, p, up);",
+        "            return (s, false);",
+        [PR + "::test_a_listed_expiry_never_posted_cannot_hide_a_neighbour_from_the_calendar_check"],
+    ),
+    (
+        "SL9 the walk past a listed expiry turns back (the nearer's next, the farther's prev)",
+        VOL,
+        "            return _neighbour(up ? node.prev : node.next, p, up);",
+        "            return _neighbour(up ? node.next : node.prev, p, up);",
+        [PR + "::test_a_listed_expiry_never_posted_cannot_hide_a_neighbour_from_the_calendar_check"],
+    ),
+    (
+        "SL10 the first post inserts a listed expiry again",
+        VOL,
+        "            if (!_listed(expiry)) _insert(expiry);",
+        "            _insert(expiry);",
+        [PR + "::test_posts_with_the_updater_listing_everything_match_posts_without"],
+    ),
+    (
+        "SL11 anyone's preparation lists (not only the updater's)",
+        VOL,
+        "if (!_listed(expiry) && hasRole(VOL_UPDATER_ROLE, msg.sender)) {",
+        "if (!_listed(expiry)) {",
+        [PR + "::test_posts_with_an_attacker_preparing_everything_match_posts_without"],
+    ),
+    (
+        "SL12 the keeper asks isPrepared as nobody (it never lists before a first post)",
+        "hedgevault/keeper/oracles.py",
+        "        n = strikes_to_prepare(self.vol_oracle, expiry, strike_count, self.sender, block)",
+        '        n = strikes_to_prepare(self.vol_oracle, expiry, strike_count, "0x" + "00" * 20, block)',
+        ["tests/keeper/test_keeper_surface.py::test_the_keepers_first_post_of_a_new_expiry_inserts_nothing"],
+    ),
+    (
+        "SL13 a passed listed expiry counted in the run after it",
+        VOL,
+        "        while (prev > block.timestamp && _posts[prev].updatedAt == 0) {",
+        "        while (prev != 0 && _posts[prev].updatedAt == 0) {",
+        [PR + "::test_an_expired_listed_expiry_ends_a_run"],
     ),
 ]
 mutants += [

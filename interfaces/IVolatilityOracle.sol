@@ -56,6 +56,18 @@ import {ISviMath} from "./ISviMath.sol";
 /// errors and stored values are the same, and `epoch` does not move (no cached value changes). A slot that holds
 /// a post's data is never written: preparing a posted expiry writes only what a later post would still create
 /// (the slice's second word after flat posts, strike slots beyond the set).
+///
+/// Listed expiries (the updater's `prepareExpiry`). The first post of an expiry also inserts it into the sorted
+/// list of expiries the calendar check takes its neighbours from: about 13,800 gas between two neighbours (the head
+/// and the nodes walked read cold, both neighbours' links rewritten). When the caller of `prepareExpiry` holds
+/// `VOL_UPDATER_ROLE` (who inserts expiries by posting anyway), the preparation also inserts an expiry never posted
+/// (`ExpiryListed`), so its first post inserts nothing. The calendar check walks past a listed expiry never posted
+/// to the nearest posted one on that side (stale and expired ones stay as before: none), so such an expiry hides no
+/// neighbour from another's check. A run of them is at most `MAX_UNPOSTED_RUN` (4) long: the updater's preparation
+/// that would make a longer one lists nothing (its first post inserts the expiry, as without preparation), which
+/// bounds the walk (each one passed costs a post two cold reads and a step, about 5,050 gas: at most about 20,200 a
+/// side). Anyone else's preparation does not touch the list. `isPrepared` answers for its caller: false for the
+/// updater while its call would list the expiry.
 interface IVolatilityOracle {
     /// @notice Bounds of the oracle, set by the admin within hard bounds. Fields share storage slots:
     /// the first four with the epoch (one cold read for a reader that checks the epoch), the last two
@@ -129,6 +141,9 @@ interface IVolatilityOracle {
     /// @notice `prepareExpiry` wrote placeholders into `slots` storage slots for `expiry`'s first post and a strike
     /// set of `strikes` strikes (not emitted when every slot was ready).
     event ExpiryPrepared(uint256 indexed expiry, uint256 strikes, uint256 slots);
+    /// @notice The updater's `prepareExpiry` inserted `expiry`, never posted, into the sorted expiry list between
+    /// `prev` and `next` (0: none).
+    event ExpiryListed(uint256 indexed expiry, uint256 prev, uint256 next);
     /// @notice The bounds changed.
     event VolParamsSet(VolParams params);
 
@@ -214,12 +229,18 @@ interface IVolatilityOracle {
     /// read, check, error or stored value of any post changes, and `epoch` does not move (see above). Reverts
     /// `VolExpiryPassed` for an expiry at or before now and `VolTooManyStrikes(expiry, strikes, MAX_STRIKES)`
     /// beyond `MAX_STRIKES`.
-    /// @dev Warning: preparing an expiry that is never posted costs its caller and saves nobody anything; it
-    /// cannot cost the protocol (the updater's posts, the vaults' reads) anything.
+    /// The updater's call (`VOL_UPDATER_ROLE`) also inserts an expiry never posted into the sorted list (see
+    /// "Listed expiries" above; `ExpiryListed`), unless that would make more than `MAX_UNPOSTED_RUN` (4) listed
+    /// expiries never posted stand in a row (then the first post inserts it).
+    /// @dev Warning: preparing an expiry that is never posted costs its caller and saves nobody anything; anyone
+    /// else's cannot cost the protocol (the updater's posts, the vaults' reads) anything. An expiry the updater
+    /// listed and never posted costs each post of its posted neighbours about 5,050 gas (two cold reads) until it
+    /// is posted or expires.
     function prepareExpiry(uint256 expiry, uint256 strikes) external;
 
-    /// @notice Whether `prepareExpiry(expiry, strikes)` would write nothing: every slot a post of `expiry` with at
-    /// most `strikes` strikes would otherwise create holds data or a placeholder (the time is not looked at).
-    /// Reverts `VolTooManyStrikes` beyond `MAX_STRIKES`.
+    /// @notice Whether `prepareExpiry(expiry, strikes)` called by `msg.sender` would write nothing: every slot a post
+    /// of `expiry` with at most `strikes` strikes would otherwise create holds data or a placeholder (the time is not
+    /// looked at) and, for a caller holding `VOL_UPDATER_ROLE`, the expiry is posted, in the list, or not to be
+    /// listed now (its run would exceed `MAX_UNPOSTED_RUN`). Reverts `VolTooManyStrikes` beyond `MAX_STRIKES`.
     function isPrepared(uint256 expiry, uint256 strikes) external view returns (bool);
 }

@@ -50,6 +50,11 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     uint256 internal constant PREPARE_SHAPE = 2;
     uint256 internal constant PREPARE_NODE = 4;
     uint256 internal constant PREPARE_STRIKE_SLOT = 8;
+    /// @dev `prepareExpiry`'s list insertion (the updater's call for an expiry not in the list), above the strike bits.
+    uint256 internal constant PREPARE_LIST = 1 << 16;
+    /// @dev The longest run of consecutive expiries in the list that were listed by the updater's
+    /// `prepareExpiry` and never posted (the calendar check walks past them to the nearest posted expiry).
+    uint256 internal constant MAX_UNPOSTED_RUN = 4;
 
     /// @dev One slot: what a reader of a flat slice needs (the at-the-money volatility and the post time), the
     /// two slice fields that say whether it is flat (b = 0) and its skew, and the size of the expiry's strike set.
@@ -70,8 +75,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         uint64 sigmaWad;
     }
 
-    /// @dev The expiries ever posted, a list sorted by expiry (0: none), and the forward of the expiry's latest
-    /// slice post (wad < 2^128; 0 before one).
+    /// @dev The expiries ever posted or listed by the updater's `prepareExpiry`, a list sorted by expiry (0: none),
+    /// and the forward of the expiry's latest slice post (wad < 2^128; 0 before one).
     struct Node {
         uint64 prev;
         uint64 next;
@@ -210,7 +215,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             if (reference_ != 0 && distance > p.maxStepWad) {
                 revert VolFirstPostTooFar(expiry, atm, reference_, p.maxStepWad);
             }
-            _insert(expiry);
+            // listed by the updater's preparation: its links are in place (the post's cost stays a re-post's)
+            if (!_listed(expiry)) _insert(expiry);
         }
     }
 
@@ -302,18 +308,21 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         }
     }
 
+    /// @dev Whether `expiry` (not expired, never posted) is in the sorted list: its links are not `prepareExpiry`'s
+    /// placeholder and not the zero links of a node never written, unless it is the list's only node (the head).
+    /// A node outside the list holds (0, 0) or the placeholder: a list insertion writes real links, and no node
+    /// leaves the list before its expiry.
+    function _listed(uint256 expiry) private view returns (bool) {
+        Node storage node = _nodes[expiry];
+        (uint256 prev, uint256 next) = (node.prev, node.next);
+        if (prev == PREPARED_LINK) return false;
+        if (prev != 0 || next != 0) return true;
+        return _head == expiry;
+    }
+
     /// @dev Insert a new expiry into the sorted list, dropping the expired ones at its head.
     function _insert(uint256 expiry) private {
-        uint256 head = _head;
-        while (head != 0 && head <= block.timestamp) {
-            head = _nodes[head].next;
-        }
-        uint256 prev;
-        uint256 cur = head;
-        while (cur != 0 && cur < expiry) {
-            prev = cur;
-            cur = _nodes[cur].next;
-        }
+        (uint256 head, uint256 prev, uint256 cur) = _position(expiry);
         // expiries are block times of the future, far below 2^64
         Node storage node = _nodes[expiry];
         (node.prev, node.next) = (uint64(prev), uint64(cur));
@@ -322,6 +331,39 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         else head = expiry;
         if (head != 0) _nodes[head].prev = 0;
         _head = uint64(head);
+    }
+
+    /// @dev Where `expiry` goes in the sorted list: the first expiry not passed (the head once the expired ones are
+    /// dropped) and the live neighbours it goes between (0: none).
+    function _position(uint256 expiry) private view returns (uint256 head, uint256 prev, uint256 cur) {
+        head = _head;
+        while (head != 0 && head <= block.timestamp) {
+            head = _nodes[head].next;
+        }
+        cur = head;
+        while (cur != 0 && cur < expiry) {
+            prev = cur;
+            cur = _nodes[cur].next;
+        }
+    }
+
+    /// @dev Whether an expiry never posted may be listed between the live neighbours `prev` and `next` (0: none):
+    /// the run of consecutive listed expiries never posted it joins is at most `MAX_UNPOSTED_RUN` long. Every run
+    /// in the list is at most that long: only the updater's preparation lengthens one, after this check (a post, a
+    /// post's insertion or the head's drop of expired expiries splits or shortens a run), so the walks here and in
+    /// `_neighbour` read at most `MAX_UNPOSTED_RUN` nodes each.
+    function _runAllows(uint256 prev, uint256 next) private view returns (bool) {
+        uint256 run = 1;
+        // expired ones (still linked before the head until an insertion drops them) end the run
+        while (prev > block.timestamp && _posts[prev].updatedAt == 0) {
+            ++run;
+            prev = _nodes[prev].prev;
+        }
+        while (next != 0 && _posts[next].updatedAt == 0) {
+            ++run;
+            next = _nodes[next].next;
+        }
+        return run <= MAX_UNPOSTED_RUN;
     }
 
     /// @dev Butterfly and calendar arbitrage of the stored slice `s` of `expiry` (see `IVolatilityOracle`).
@@ -370,7 +412,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
 
     /// @dev The slice of neighbour `expiry` (0: none) as total variance now: a and b times T_now / T_post,
     /// rounded up for the nearer expiry and down for the farther (against the post under check). Missing,
-    /// expired or stale: none.
+    /// expired or stale: none. A listed expiry never posted (the updater's `prepareExpiry`) is walked past to the
+    /// next one out (the nearer's nearer, the farther's farther): at most `MAX_UNPOSTED_RUN` of them in a row.
     function _neighbour(uint256 expiry, VolParams memory p, bool up)
         private
         view
@@ -378,7 +421,11 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     {
         if (expiry <= block.timestamp) return (s, false);
         Post memory post = _posts[expiry];
-        if (block.timestamp - post.updatedAt > p.maxAgeSec) return (s, false);
+        if (block.timestamp - post.updatedAt > p.maxAgeSec) {
+            if (post.updatedAt != 0) return (s, false);
+            Node storage node = _nodes[expiry];
+            return _neighbour(up ? node.prev : node.next, p, up);
+        }
         uint256 postTimeSec = expiry - post.updatedAt;
         s = _sliceOf(expiry, post, postTimeSec);
         uint256 nowSec = expiry - block.timestamp;
@@ -484,7 +531,13 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             _shapes[expiry] = Shape(0, PREPARED_M_WAD, 0);
             ++slots;
         }
-        if (mask & PREPARE_NODE != 0) {
+        if (mask & PREPARE_LIST != 0) {
+            // real links in the node (a placeholder there is overwritten): the expiry's first post inserts nothing
+            _insert(expiry);
+            Node storage node = _nodes[expiry];
+            emit ExpiryListed(expiry, node.prev, node.next);
+            if (mask & PREPARE_NODE != 0) ++slots;
+        } else if (mask & PREPARE_NODE != 0) {
             _nodes[expiry] = Node(PREPARED_LINK, PREPARED_LINK, 0);
             ++slots;
         }
@@ -497,7 +550,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             }
             ++slots;
         }
-        emit ExpiryPrepared(expiry, strikes, slots);
+        if (slots != 0) emit ExpiryPrepared(expiry, strikes, slots);
     }
 
     /// @inheritdoc IVolatilityOracle
@@ -511,6 +564,9 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     /// expiry without a forward), so it is prepared only before the first post; the shape is data only after a
     /// smile post (sigma > 0: never zero); strike slot j holds strikes 2j and 2j + 1, so only a slot with 2j at or
     /// beyond the set's size is free (a set may hold a zero strike: a slot below the size is data even when zero).
+    /// `PREPARE_LIST`: the caller holds `VOL_UPDATER_ROLE` (who inserts expiries by posting anyway), the expiry,
+    /// never posted, is not in the list yet and the run of listed expiries never posted it would join stays within
+    /// `MAX_UNPOSTED_RUN` (beyond it the expiry's first post inserts it, as without preparation).
     function _unprepared(uint256 expiry, uint256 strikes) private view returns (uint256 mask) {
         if (strikes > MAX_STRIKES) revert VolTooManyStrikes(expiry, strikes, MAX_STRIKES);
         Post storage post = _posts[expiry];
@@ -529,7 +585,12 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             assembly ("memory-safe") {
                 nodeWord := sload(node.slot)
             }
-            if (nodeWord == 0) mask |= PREPARE_NODE;
+            // a lone expiry listed by the updater's preparation has an all-zero node too: it is the head
+            if (nodeWord == 0 && _head != expiry) mask |= PREPARE_NODE;
+            if (!_listed(expiry) && hasRole(VOL_UPDATER_ROLE, msg.sender)) {
+                (, uint256 prev, uint256 next) = _position(expiry);
+                if (_runAllows(prev, next)) mask |= PREPARE_LIST;
+            }
         }
         uint128[MAX_STRIKES] storage stored = _strikes[expiry];
         // the first slot whose strikes are both at or beyond the set's size, up to the slot of strike `strikes - 1`

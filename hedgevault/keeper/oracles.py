@@ -130,7 +130,9 @@ class OracleUpdater:
         self.surface = (
             None
             if quotes_file is None
-            else SurfacePoster(self.vol_oracle, quotes_file, spot_wad=spot_wad, walk=surface_walk)
+            else SurfacePoster(
+                self.vol_oracle, quotes_file, spot_wad=spot_wad, walk=surface_walk, sender=account.address
+            )
         )
 
     def feed_decimals(self) -> int:
@@ -297,7 +299,10 @@ class SurfacePoster:
 
     A post that would create oracle storage (an expiry's first post, its first smile, a strike set growing into a
     new slot) is preceded by ``prepareExpiry`` for the post's strike set (slot ``oracle:prepare:<expiry>``) when the
-    listing did not prepare it (``hedgevault.surface.prepare``): the post itself stays within its gas figure."""
+    listing did not prepare it (``hedgevault.surface.prepare``): the post itself stays within its gas figure. The
+    keeper holds ``VOL_UPDATER_ROLE``, so its preparation of an expiry never posted also inserts it into the oracle's
+    expiry list (``sender``: the keeper's address, whom ``isPrepared`` answers for), unless the oracle's run of
+    listed expiries never posted is full (then the post inserts the expiry itself)."""
 
     def __init__(
         self,
@@ -307,9 +312,12 @@ class SurfacePoster:
         spot_wad: Callable[[], int] | None = None,
         refresh_sec: int = 43_200,
         walk: bool = True,
+        sender: str,
     ) -> None:
         self.vol_oracle = vol_oracle
         self.walk = walk
+        #: The keeper's address: ``isPrepared`` answers for its caller (the updater's preparation lists the expiry).
+        self.sender = sender
         self.quotes_file = Path(quotes_file)
         self.spot_wad = spot_wad
         self.refresh_sec = refresh_sec
@@ -478,7 +486,7 @@ class SurfacePoster:
 
         if self._prepared.get(expiry, -1) >= min(strike_count, MAX_STRIKES):
             return
-        n = strikes_to_prepare(self.vol_oracle, expiry, strike_count, block)
+        n = strikes_to_prepare(self.vol_oracle, expiry, strike_count, self.sender, block)
         if n is None:
             self._prepared[expiry] = min(strike_count, MAX_STRIKES)
             return

@@ -243,8 +243,10 @@ def report_outage(suite: Suite, account: LocalAccount) -> Outcome:
 def list_series(suite: Suite, account: LocalAccount, expiry: int, strike_wad: int, is_call: bool) -> Outcome:
     """List a series (lister role) and prepare its expiry in the volatility oracle for the strikes now listed there
     (``VolatilityOracle.prepareExpiry``, anyone may: the first post of the expiry then rewrites its slots instead of
-    creating them). Values: the ``SeriesListed`` event's, plus ``preparedStrikes`` and the preparation's
-    ``prepareTx`` and ``prepareGas`` ("" and 0 when every slot was ready)."""
+    creating them; a signer holding the oracle's ``VOL_UPDATER_ROLE`` also lists the expiry, so its first post
+    inserts nothing, unless the oracle's run of listed expiries never posted is full). Values: the
+    ``SeriesListed`` event's, plus ``preparedStrikes`` and the preparation's ``prepareTx`` and ``prepareGas`` (""
+    and 0 when nothing was to do)."""
     from hedgevault.surface.prepare import MAX_STRIKES, strikes_to_prepare
 
     _positive(strike_wad, "the strike")
@@ -253,7 +255,7 @@ def list_series(suite: Suite, account: LocalAccount, expiry: int, strike_wad: in
     listed = _outcome(suite, "list-series", _send(suite, "list-series", fn, account), "SeriesListed")
     strikes = min(len(_listed_strikes(suite, expiry)), MAX_STRIKES)
     values = dict(listed.values) | {"preparedStrikes": strikes, "prepareTx": "", "prepareGas": 0}
-    if strikes_to_prepare(suite.vol_oracle, expiry, strikes) is not None:
+    if strikes_to_prepare(suite.vol_oracle, expiry, strikes, account.address) is not None:
         prepare = suite.vol_oracle.functions.prepareExpiry(expiry, strikes)
         receipt = _send(suite, "prepare the expiry", prepare, account)
         values |= {"prepareTx": "0x" + bytes(receipt["transactionHash"]).hex(), "prepareGas": int(receipt["gasUsed"])}

@@ -22,6 +22,7 @@ from web3 import Web3
 from hedgevault.chain import freeze_clock, latest_timestamp, warp
 from hedgevault.keeper import Keeper, KeeperConfig, OracleUpdater, VaultConfig
 from hedgevault.keeper.oracles import NoMarketSource
+from hedgevault.txs import send
 
 STRIKES = [2400 + 150 * i for i in range(9)]
 
@@ -114,3 +115,43 @@ def test_the_keeper_fits_checks_and_posts_a_slice(
     assert _surface(records) == [("oracle", "success")]
     assert not [r for r in records if r.name.startswith("oracle:prepare")]  # prepared already: the post alone
     assert latest_timestamp(market.w3) == int(o.lastPost(market.expiry).call()[1])
+
+
+def test_the_keepers_first_post_of_a_new_expiry_inserts_nothing(
+    market: Market, keeper: LocalAccount, tmp_path: Path
+) -> None:
+    """The quotes name an expiry never posted, a week after the listed one, whose slots a lister without the updater
+    role prepared already (its preparation lists nothing): the keeper (the updater; ``isPrepared`` asked as the
+    keeper says "list it") still prepares it in its own transaction, which lists it (``ExpiryListed`` after the
+    listed expiry, before none), and the post that follows inserts nothing; then nothing is left to prepare."""
+    s = market.suite
+    o = s.vol_oracle.functions
+    far = market.expiry + 7 * 86_400
+    lister = market.w3.eth.accounts[9]
+    assert not o.hasRole(o.VOL_UPDATER_ROLE().call(), lister).call()
+    send(market.w3, o.prepareExpiry(far, len(STRIKES)), lister)
+    assert o.isPrepared(far, len(STRIKES)).call({"from": lister})
+    assert not o.isPrepared(far, len(STRIKES)).call({"from": keeper.address})
+    path = tmp_path / "quotes.json"
+    quotes = [
+        {
+            "strike": k,
+            "expiry": e,
+            "bid": _smile(math.log(k / 3000), 0.8) - 0.002,
+            "kind": "iv",
+            "ask": _smile(math.log(k / 3000), 0.8) + 0.002,
+        }
+        for e in (market.expiry, far)
+        for k in STRIKES
+    ]
+    path.write_text(json.dumps({"spot": 3000.0, "rate": 0.0, "now": 0, "quotes": quotes}))
+    k, _ = _setup(market, keeper, path)
+    warp(market.w3, 3600)
+    first_block = market.w3.eth.block_number + 1
+    records = k.tick()
+    assert _surface(records) == [("oracle", "success")]
+    assert [(r.kind, r.status) for r in records if r.name == f"oracle:prepare:{far}"] == [("oracle", "success")]
+    logs = s.vol_oracle.events.ExpiryListed().get_logs(from_block=first_block)
+    assert [(x["args"]["expiry"], x["args"]["prev"], x["args"]["next"]) for x in logs] == [(far, market.expiry, 0)]
+    assert int(o.lastPost(far).call()[1]) == latest_timestamp(market.w3)
+    assert o.isPrepared(far, len(STRIKES)).call({"from": keeper.address})

@@ -9,11 +9,19 @@ or after posts; these tests are that attacker. The claims under test:
   every step as without, and each post costs no more gas;
 * PR_DATA: preparing a posted expiry writes none of the slots that hold its data (checked at the storage slot: the
   post, the list node of a lone expiry that is all zero, the half-filled strike slot, a zero strike);
-* PR_LIST: a prepared expiry never joins the expiry list, so it cannot stand between two posted expiries and hide one
-  from the other's calendar check.
+* PR_LIST: anyone else's preparation never joins the expiry list; one the updater's preparation listed (branch
+  svlist) never hides a posted expiry from another's calendar check (the check walks past it), so neither can stand
+  between two posted expiries and hide one from the other;
+* PR_SORTED: after every step the list, walked from its head, is strictly increasing, its links agree both ways, and
+  its expiries still to come are exactly the posted ones plus the ones the updater's preparation listed;
+* PR_RUN: no more than ``MAX_UNPOSTED_RUN`` (4) listed expiries never posted stand in a row (the walk of the calendar
+  check past them is bounded: a hot updater key listing many expiries costs a post at most 4 x 5,050 gas a side);
+* PR_FIRST: the first post of an expiry the updater listed inserts nothing (about 13,800 gas less than inserting)
+  and otherwise gives the same outcome, stored slice and views as the first post of one never listed.
 
 Storage slots (the oracle's layout: AccessControl's roles at 0, the bounds at 1 and 2, then ``_posts`` 3,
-``_shapes`` 4, ``_nodes`` 5, ``_strikes`` 6) are checked against ``lastPost`` before use. Tolerances: none.
+``_shapes`` 4, ``_nodes`` 5, ``_strikes`` 6, ``_head`` 7) are checked against ``lastPost`` before use. Tolerances:
+none.
 """
 
 from __future__ import annotations
@@ -33,7 +41,12 @@ from hedgevault.txs import send
 
 SPOT = 3000 * WAD
 STRIKES = [2400 * WAD, 2700 * WAD, 3000 * WAD, 3300 * WAD, 3600 * WAD]
-POSTS, SHAPES, NODES, STRIKE_SETS = 3, 4, 5, 6
+POSTS, SHAPES, NODES, STRIKE_SETS, HEAD = 3, 4, 5, 6, 7
+#: VolatilityOracle.MAX_UNPOSTED_RUN (internal): listed expiries never posted in a row.
+MAX_UNPOSTED_RUN = 4
+#: What one listed expiry never posted that the calendar check walks past costs a post: the cold reads of its post
+#: slot and its node (2 x 2,100) and the step of the walk (measured about 5,050 a node; room of 150).
+SKIP_GAS = 5_200
 
 
 def _skew(time_sec: int, atm: float = 0.8) -> M.Slice:
@@ -70,6 +83,43 @@ def _check_layout(s: Suite, expiry: int) -> None:
 
 def _prepare(s: Suite, who: str, expiry: int, strikes: int) -> Any:
     return send(s.w3, s.vol_oracle.functions.prepareExpiry(expiry, strikes), who)
+
+
+def _node(s: Suite, expiry: int) -> tuple[int, int]:
+    """(prev, next) of a list node (bits 0-63 and 64-127 of its word)."""
+    word = _word(s, _base(expiry, NODES))
+    return word & (2**64 - 1), (word >> 64) & (2**64 - 1)
+
+
+def _walk_list(s: Suite) -> list[int]:
+    """The expiry list from its head (expired ones not dropped yet included), checking PR_SORTED's order and links."""
+    out: list[int] = []
+    cur = _word(s, HEAD) & (2**64 - 1)
+    while cur != 0:
+        assert len(out) < 64, "PR_SORTED: the list does not end"
+        prev, nxt = _node(s, cur)
+        assert prev == (out[-1] if out else 0), f"PR_SORTED: {cur}'s prev {prev}, walked {out}"
+        assert nxt == 0 or nxt > cur, f"PR_SORTED: {cur} before {nxt}"
+        out.append(cur)
+        cur = nxt
+    return out
+
+
+def _check_list(s: Suite, listed: set[int], expiries: list[int]) -> None:
+    """PR_SORTED and PR_RUN: the live part of the list is exactly the posted expiries plus ``listed`` (those the
+    updater's preparation listed), and no run of listed expiries never posted is longer than the bound."""
+    t = now(s.w3)
+    live = [e for e in _walk_list(s) if e > t]
+    posted = {e for e in expiries if int(s.vol_oracle.functions.lastPost(e).call()[1]) != 0}
+    assert live == sorted(e for e in posted | listed if e > t), ("PR_SORTED", live, posted, listed)
+    run = 0
+    for e in live:
+        run = run + 1 if e not in posted else 0
+        assert run <= MAX_UNPOSTED_RUN, ("PR_RUN", live, posted)
+
+
+def _listed_by(receipt: Any, s: Suite) -> list[tuple[int, int, int]]:
+    return [tuple(x["args"].values()) for x in s.vol_oracle.events.ExpiryListed().process_receipt(receipt)]
 
 
 def _outcome(fn: Any, sender: str) -> tuple[str, Any]:
@@ -239,14 +289,21 @@ def _program(s: Suite) -> tuple[list[int], list[Callable[[], Any]]]:
 
 def _run(s: Suite, admin: str, attacker: str | None) -> tuple[list[Any], list[int], list[int]]:
     """The program's record (each step's outcome, then every expiry's views and the globals) and each sent post's
-    gas; with an attacker, every expiry is prepared (0, 1, 3, then 16 strikes, in turn) before every step."""
+    gas; with an attacker, every expiry is prepared (0, 1, 3, then 16 strikes, in turn) before every step. An
+    attacker that is the updater (``admin``) also lists expiries never posted, up to the run bound (its
+    preparation of the rest lists nothing); PR_SORTED and PR_RUN are checked after every step."""
     expiries, steps = _program(s)
     record: list[Any] = []
     gas: list[int] = []
+    listed: set[int] = set()
     for i, step in enumerate(steps):
         if attacker is not None:
             for j, e in enumerate(expiries):
-                _prepare(s, attacker, e, (0, 1, 3, 16)[(i + j) % 4])
+                if e <= now(s.w3):
+                    continue
+                receipt = _prepare(s, attacker, e, (0, 1, 3, 16)[(i + j) % 4])
+                listed |= {x[0] for x in _listed_by(receipt, s)}
+                _check_list(s, listed, expiries)
         fn = step()
         if fn is None:
             record.append(("warp", now(s.w3)))
@@ -257,6 +314,8 @@ def _run(s: Suite, admin: str, attacker: str | None) -> tuple[list[Any], list[in
             gas.append(int(send(s.w3, fn, admin)["gasUsed"]))
         record.append([_views(s, e) for e in expiries])
         record.append(_globals(s))
+        _check_list(s, listed, expiries)
+    assert (attacker == admin) == bool(listed), listed  # only the updater's preparation lists
     return record, gas, expiries
 
 
@@ -277,6 +336,24 @@ def test_posts_with_an_attacker_preparing_everything_match_posts_without(suite: 
     assert sum(plain_gas) - sum(prepared_gas) > 10 * 17_100
     # the zero strike is in the set as posted
     assert s.vol_oracle.functions.strikesOf(expiries[4]).call() == [0, 3000 * WAD]
+
+
+def test_posts_with_the_updater_listing_everything_match_posts_without(suite: Suite, actors: Actors) -> None:
+    """The same program with the updater (a hot key) preparing every expiry before every step: its preparations
+    list the expiries never posted, at most ``MAX_UNPOSTED_RUN`` in a row (PR_RUN; six expiries, so some are left to
+    their first posts), and every outcome, revert datum and view is the same as without (PR_LIST: the calendar
+    check walks past the listed ones); the list holds exactly the posted and the listed expiries (PR_SORTED); a
+    post costs at most the walk past a full run more, and the first posts of listed expiries far less (PR_FIRST)."""
+    s = suite
+    snap = s.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    plain, plain_gas, _ = _run(s, s.admin, None)
+    s.w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+    listed, listed_gas, _ = _run(s, s.admin, s.admin)
+    assert listed == plain
+    assert len(listed_gas) == len(plain_gas)
+    assert all(p <= g + 2 * MAX_UNPOSTED_RUN * SKIP_GAS for p, g in zip(listed_gas, plain_gas, strict=True))
+    # the first posts save the slots (17,100 each) and, when listed, the insertion
+    assert sum(plain_gas) - sum(listed_gas) > 10 * 17_100 + 2 * 15_000
 
 
 # ------------------------------------------------------------------------------------------------ PR_DATA
@@ -372,3 +449,173 @@ def test_a_prepared_expiry_cannot_hide_a_neighbour_from_the_calendar_check(suite
     assert reverts(v.postSlice(e1, high.as_tuple(), SPOT, []), s.admin, "SviCalendarArbitrage") == plain
     node = _word(s, _base(e1, NODES))
     assert (node >> 64) & (2**64 - 1) == e2  # e1's next is still e2
+
+
+def _wide(s: Suite) -> None:
+    c = s.config.vol
+    send(
+        s.w3,
+        s.vol_oracle.functions.setParams(
+            (c.min_vol_wad, c.max_vol_wad, WAD // 2, c.max_age_sec, WAD, c.min_interval_sec)
+        ),
+        s.admin,
+    )
+
+
+def test_a_listed_expiry_never_posted_cannot_hide_a_neighbour_from_the_calendar_check(
+    suite: Suite, actors: Actors
+) -> None:
+    """The updater (a hot key) lists an expiry between two posted ones and never posts it: it stands between them
+    in the list, and the calendar check of each against the other still runs (walked past), refusing with the
+    figures it gives without the listing, on both sides."""
+    s = suite
+    v = s.vol_oracle.functions
+    _wide(s)
+    e1, e2 = now(s.w3) + 30 * DAY, now(s.w3) + 32 * DAY
+    send(s.w3, v.postSlice(e1, _skew(e1 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    send(s.w3, v.postSlice(e2, _skew(e2 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    warp(s.w3, 600)
+    high = _skew(e1 - now(s.w3), 0.84)  # the nearer above the farther: calendar arbitrage
+    low = _skew(e2 - now(s.w3), 0.76)  # the farther below the nearer
+    plain_high = reverts(v.postSlice(e1, high.as_tuple(), SPOT, []), s.admin, "SviCalendarArbitrage")
+    plain_low = reverts(v.postSlice(e2, low.as_tuple(), SPOT, []), s.admin, "SviCalendarArbitrage")
+    hidden = [e1 + DAY // 2, e1 + DAY, e1 + 3 * DAY // 2]
+    for e in hidden:
+        assert _listed_by(_prepare(s, s.admin, e, 16), s) != []
+    assert _walk_list(s) == [e1, *hidden, e2]
+    assert reverts(v.postSlice(e1, high.as_tuple(), SPOT, []), s.admin, "SviCalendarArbitrage") == plain_high
+    assert reverts(v.postSlice(e2, low.as_tuple(), SPOT, []), s.admin, "SviCalendarArbitrage") == plain_low
+    # a listed expiry next to one stale (a posted neighbour gone stale is none, as before): the walk stops there
+    _check_list(s, set(hidden), [e1, e2, *hidden])
+
+
+def test_the_updaters_listing_makes_the_first_post_insert_nothing(suite: Suite, actors: Actors) -> None:
+    """PR_FIRST. A new expiry between two posted smiles: anyone's preparation writes placeholders and lists nothing
+    (the attacker's answer from ``isPrepared`` is "nothing to do", the updater's "list it"); the updater's lists it
+    (``ExpiryListed`` with its neighbours), moves no epoch and leaves every view as never posted; its first post then
+    costs at least 13,000 less than the same post inserting it, with the same outcome, views and list."""
+    s = suite
+    v = s.vol_oracle.functions
+    _wide(s)
+    e1, e3 = now(s.w3) + 30 * DAY, now(s.w3) + 45 * DAY
+    send(s.w3, v.postSlice(e1, _skew(e1 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    send(s.w3, v.postSlice(e3, _skew(e3 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    warp(s.w3, 600)
+    e2, ks = now(s.w3) + 38 * DAY, [2600 * WAD, 2650 * WAD]
+    before, globals_before = _views(s, e2), _globals(s)
+    receipt = _prepare(s, actors.attacker, e2, len(ks))
+    assert _listed_by(receipt, s) == [] and _walk_list(s) == [e1, e3]
+    assert v.isPrepared(e2, len(ks)).call({"from": actors.attacker})
+    assert not v.isPrepared(e2, len(ks)).call({"from": s.admin})
+
+    def first_post() -> tuple[int, Any]:
+        fn = v.postSlice(e2, _skew(e2 - now(s.w3), 0.8125).as_tuple(), SPOT, ks)
+        gas = int(send(s.w3, fn, s.admin)["gasUsed"])
+        return gas, ([_views(s, e) for e in (e1, e2, e3)], _globals(s), _walk_list(s))
+
+    snap = s.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    inserting, plain = first_post()
+    s.w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+    receipt = _prepare(s, s.admin, e2, len(ks))
+    assert _listed_by(receipt, s) == [(e2, e1, e3)]
+    assert s.vol_oracle.events.ExpiryPrepared().process_receipt(receipt) == ()  # the slots were ready
+    assert _walk_list(s) == [e1, e2, e3] and v.isPrepared(e2, len(ks)).call({"from": s.admin})
+    assert _views(s, e2) == before and _globals(s) == globals_before
+    again = _prepare(s, s.admin, e2, len(ks))  # nothing left to do
+    assert _listed_by(again, s) == [] and s.vol_oracle.events.ExpiryPrepared().process_receipt(again) == ()
+    listed, figures = first_post()
+    assert figures == plain
+    assert inserting - listed > 13_000, (inserting, listed)  # measured 13,803
+
+
+def test_a_hot_updater_key_listing_many_expiries_cannot_make_posts_walk_far(suite: Suite, actors: Actors) -> None:
+    """PR_RUN. The updater's key lists 12 expiries between two posted ones: only ``MAX_UNPOSTED_RUN`` (4) in a row
+    join the list, the rest are left to their first posts (their preparation lists nothing and ``isPrepared`` says
+    so); a re-post of either neighbour costs at most the walk past those 4 more than without them; posting one of
+    the run splits it and lets the next one be listed; a stranger's calls list nothing; a listed expiry that passes
+    unposted ends no run and the list drops it at the next insertion."""
+    s = suite
+    v = s.vol_oracle.functions
+    _wide(s)
+    a, c = now(s.w3) + 20 * DAY, now(s.w3) + 40 * DAY
+    send(s.w3, v.postSlice(a, _skew(a - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    send(s.w3, v.postSlice(c, _skew(c - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    warp(s.w3, 600)
+
+    def repost(e: int, atm: float) -> int:
+        fn = v.postSlice(e, _skew(e - now(s.w3), atm).as_tuple(), SPOT, [])
+        return int(send(s.w3, fn, s.admin)["gasUsed"])
+
+    snap = s.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    quiet = (repost(a, 0.805), repost(c, 0.805))
+    s.w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+    for _ in range(3):  # a stranger, again and again
+        assert _listed_by(_prepare(s, actors.attacker, a + DAY, 16), s) == []
+    grief = [a + d * DAY for d in range(1, 13)]
+    listed = [e for e in grief if _listed_by(_prepare(s, s.admin, e, 1), s)]
+    assert listed == grief[:MAX_UNPOSTED_RUN]
+    # before the run (its run reaches forward) and after it (backward): full both ways
+    for e in (a + DAY // 2, grief[MAX_UNPOSTED_RUN - 1] + DAY // 2):
+        assert _listed_by(_prepare(s, s.admin, e, 1), s) == []
+    assert all(v.isPrepared(e, 1).call({"from": s.admin}) for e in grief)  # nothing more the updater's call does
+    assert _walk_list(s) == [a, *listed, c]
+    loud = (repost(a, 0.805), repost(c, 0.805))
+    assert all(q_ <= l_ <= q_ + MAX_UNPOSTED_RUN * SKIP_GAS for q_, l_ in zip(quiet, loud, strict=True)), (quiet, loud)
+    # one of the run posted: the run splits, and one more expiry can be listed beside the shorter run
+    send(s.w3, v.postSlice(listed[1], _skew(listed[1] - now(s.w3), 0.805).as_tuple(), SPOT, []), s.admin)
+    more = grief[MAX_UNPOSTED_RUN]
+    assert not v.isPrepared(more, 1).call({"from": s.admin})
+    assert _listed_by(_prepare(s, s.admin, more, 1), s) == [(more, grief[MAX_UNPOSTED_RUN - 1], c)]
+    _check_list(s, {*listed, more}, [a, c, *grief])
+    # a never-posted listed expiry passes: posts around it run (the nearer side ends there), and the next insertion
+    # drops it with the expired head
+    warp(s.w3, a + DAY - now(s.w3) + 1)
+    assert listed[0] <= now(s.w3) < listed[1]
+    reverts(v.postSlice(a, _skew(1, 0.8).as_tuple(), SPOT, []), s.admin, "VolExpiryPassed", a)
+    repost(listed[1], 0.805)
+    late = c + 10 * DAY
+    send(s.w3, v.postSlice(late, _skew(late - now(s.w3), 0.805).as_tuple(), SPOT, []), s.admin)
+    assert _walk_list(s)[0] == listed[1]
+    _check_list(s, {*listed, more}, [a, c, late, *grief])
+
+
+def test_a_lone_listed_expiry_is_the_head_and_stays_listed(suite: Suite, actors: Actors) -> None:
+    """The updater lists an expiry into an empty list: its node is all zero (no neighbours), and the head names it.
+    Anyone's preparation then must not read that zero node as free (a placeholder there would unlist it), the
+    updater's has nothing left to do, and its first post does not insert it a second time (a node linked to itself
+    would never end the list); a second expiry then links to it both ways."""
+    s = suite
+    v = s.vol_oracle.functions
+    assert _walk_list(s) == []  # the suite posts nothing at deployment
+    lone = now(s.w3) + 30 * DAY
+    assert _listed_by(_prepare(s, s.admin, lone, 0), s) == [(lone, 0, 0)]
+    assert _walk_list(s) == [lone] and _word(s, _base(lone, NODES)) == 0
+    _prepare(s, actors.attacker, lone, 16)
+    assert _word(s, _base(lone, NODES)) == 0 and _walk_list(s) == [lone]
+    assert v.isPrepared(lone, 16).call({"from": s.admin})
+    send(s.w3, v.postSlice(lone, _skew(lone - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    assert _walk_list(s) == [lone]
+    later = lone + 7 * DAY
+    send(s.w3, v.postSlice(later, _skew(later - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    assert _walk_list(s) == [lone, later]
+    _check_list(s, set(), [lone, later])
+
+
+def test_an_expired_listed_expiry_ends_a_run(suite: Suite, actors: Actors) -> None:
+    """PR_RUN counts live expiries only: a listed expiry never posted that has passed (still linked before the head
+    until an insertion drops it) does not count toward the run of the ones after it, so a fourth live one is still
+    listed beside three."""
+    s = suite
+    t = now(s.w3)
+    gone = t + 3600
+    live = [t + d * DAY for d in (1, 2, 3)]
+    for e in (gone, *live):
+        assert _listed_by(_prepare(s, s.admin, e, 0), s) != []
+    assert _walk_list(s) == [gone, *live]
+    warp(s.w3, 2 * 3600)
+    fourth = t + 4 * DAY
+    assert _listed_by(_prepare(s, s.admin, fourth, 0), s) == [(fourth, live[-1], 0)]
+    assert _walk_list(s) == [*live, fourth]  # the insertion dropped the passed head
+    fifth = t + 5 * DAY
+    assert _listed_by(_prepare(s, s.admin, fifth, 0), s) == []  # four live in a row: full
+    _check_list(s, {*live, fourth}, [gone, *live, fourth, fifth])
