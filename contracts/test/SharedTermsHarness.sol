@@ -25,7 +25,12 @@ contract SharedTermsHarness {
     function batchShared(Input[] calldata inputs, uint256 groupSize)
         external
         view
-        returns (bytes[] memory priceReverts, uint256[2][] memory prices, bytes[] memory pdReverts, uint256[3][] memory pds)
+        returns (
+            bytes[] memory priceReverts,
+            uint256[2][] memory prices,
+            bytes[] memory pdReverts,
+            uint256[3][] memory pds
+        )
     {
         priceReverts = new bytes[](inputs.length);
         prices = new uint256[2][](inputs.length);
