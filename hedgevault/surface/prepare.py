@@ -1,5 +1,5 @@
 """Prepared expiries (``VolatilityOracle.prepareExpiry``, issue 13): the storage a first post of an expiry creates
-(its post slot, list node, the slice's second word, the strike set's slots) written with placeholders ahead of the
+(its post slot, list node, the strike set's slots) written with placeholders ahead of the
 post, so the post rewrites non-zero slots (2,900 gas each instead of 22,100). Whoever lists an expiry prepares it
 (``hedgevault list-series``, the simulator's listing); the keeper's surface poster prepares an expiry it is about
 to post for the first time if nobody did. Preparing changes no read, check or result (docs/option-vault.md).
