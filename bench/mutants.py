@@ -1502,7 +1502,7 @@ mutants += [
     (
         "SK6 the keeper re-posts its last good slice unscaled",
         "hedgevault/keeper/oracles.py",
-        "candidate = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, False)",
+        "candidate = refreshed(on_chain, pts.expiry - last_at, pts.time_sec)",
         "candidate = on_chain",
         ["tests/sim/test_skew_keeper_refresh.py"],
     ),
