@@ -25,6 +25,7 @@ from bench_vault_gas import Bench
 
 from hedgevault.chain import latest_timestamp, local_node, warp
 from hedgevault.surface.mirror import Slice
+from hedgevault.surface.oracle_rules import on_grid
 from hedgevault.txs import send
 
 WAD = 10**18
@@ -35,7 +36,7 @@ SPOT_WAD = 3000 * WAD
 def _skew(time_sec: int, atm: float = 0.8) -> Slice:
     """A put-skewed slice (b 0.1, rho -0.5, sigma 0.1) whose at-the-money vol is about ``atm``."""
     b, sigma = 0.1, 0.1
-    return Slice.from_floats(atm * atm * time_sec / YEAR - b * sigma, b, -0.5, 0.0, sigma)
+    return on_grid(Slice.from_floats(atm * atm * time_sec / YEAR - b * sigma, b, -0.5, 0.0, sigma))
 
 
 def measure(n_series: int, surface: bool) -> dict[str, int]:
@@ -59,7 +60,7 @@ def measure(n_series: int, surface: bool) -> dict[str, int]:
             b.revert(snap)
         for e in b.expiries:
             receipt = send(w3, o.prepareExpiry(e, len(strikes.get(e, []))), b.admin)
-            gas.setdefault("prepareExpiry (posted flat: slice word, 1 strike slot)", int(receipt["gasUsed"]))
+            gas.setdefault("prepareExpiry (posted flat: 1 strike slot)", int(receipt["gasUsed"]))
         if surface:
             _first_slices(b, strikes, gas, "")
         else:
@@ -78,7 +79,7 @@ def measure(n_series: int, surface: bool) -> dict[str, int]:
             now = latest_timestamp(w3)
             posts = [(e, _skew(e - now, 0.81).as_tuple(), SPOT_WAD, []) for e in b.expiries]
             gas["postSlices (4 expiries)"] = int(send(w3, o.postSlices(posts), b.admin)["gasUsed"])
-            # a routine re-post of one expiry between both neighbours (its strike set and slice words exist)
+            # a routine re-post of one expiry between both neighbours (its strike set exists)
             warp(w3, p.min_interval_sec)
             now = latest_timestamp(w3)
             e = b.expiries[1]
@@ -103,7 +104,7 @@ def _first_slices(b: Bench, strikes: dict[int, list[int]], gas: dict[str, int], 
 
 def _new_expiry(b: Bench, gas: dict[str, int]) -> None:
     """The first post ever of a new expiry between the second and third (both neighbours smiles, 2 strikes, 24
-    points): unprepared (undone), then prepared (its post slot, list node, slice word and strike slot)."""
+    points): unprepared (undone), then prepared (its post slot, list node and strike slot)."""
     w3, o = b.w3, b.s.vol_oracle.functions
     warp(w3, 600)
     e = b.expiries[1] + 5 * 86_400
@@ -123,7 +124,7 @@ def _new_expiry(b: Bench, gas: dict[str, int]) -> None:
     b.revert(snap)
     # the updater's preparation (the keeper's, or list-series signed by it): the slots and the list (branch svlist)
     receipt = send(w3, o.prepareExpiry(e, len(ks)), b.admin)
-    gas["prepareExpiry (new expiry, the updater: post, node, slice word, 1 strike slot, listed)"] = int(
+    gas["prepareExpiry (new expiry, the updater: post, node, 1 strike slot, listed)"] = int(
         receipt["gasUsed"]
     )
     if not o.isPrepared(e, len(ks)).call({"from": b.admin}):
@@ -168,7 +169,7 @@ def main() -> None:
         print(f"| {r} | {flat[r]:,} | {skew[r]:,} | {skew[r] - flat[r]:+,} |")
     for r in ("postVol",):
         print(f"| {r} | {flat[r]:,} | - | - |")
-    r = "prepareExpiry (posted flat: slice word, 1 strike slot)"
+    r = "prepareExpiry (posted flat: 1 strike slot)"
     print(f"| {r} | {flat[r]:,} | {skew[r]:,} | - |")
     for r in skew:
         if r.startswith(("postSlice", "prepareExpiry (new", "prepareExpiry (again")):

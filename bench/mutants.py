@@ -6,8 +6,8 @@ manifest writer and the greeks CLI (issue 12, C*), the chain layer (issue 12, CL
 of a long hedge (branch vgas, VG*), the oracle's prepared expiries (issue 13, SP*) and the updater's listing of them
 (branch svlist, SL*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*), the vault's buy,
 smile and short-slice gas paths (branch vbuy, VB*), the buy's pricer evaluations sharing their strike, time and rate
-terms (branch vbuy3, VD*), the portfolio simulator's follow-up ticks (branch pcrash, PC*) and the one hint table, fee
-rule and live-series read (branch tidy, TD*): each mutant flips a rounding direction, moves a bound by one or drops a
+terms (branch vbuy3, VD*), the portfolio simulator's follow-up ticks (branch pcrash, PC*), the one hint table, fee
+rule and live-series read (branch tidy, TD*) and the oracle's one-word slice with its storage grid (branch svone, SO*): each mutant flips a rounding direction, moves a bound by one or drops a
 check, runs the tests that should catch it, and prints KILLED or SURVIVED; the source is restored after each. `python
 bench/mutants.py [M1 H4 ...]`. About 12 minutes.
 A mutant that survives is a missing test. Results: bench/RESULTS.md.
@@ -1023,7 +1023,7 @@ mutants = [
     (
         "V2 per-strike rate limit skipped after a flat post",
         VOL,
-        "if (strikes.length != 0 && (s.bWad != 0 || last.bWad != 0)) {",
+        "if (strikes.length != 0 && (s.bWad != 0 || last.slice.bWad != 0)) {",
         "if (strikes.length != 0 && s.bWad != 0) {",
         [VS + "::test_the_rate_limit_holds_at_every_strike_not_only_at_the_money"],
     ),
@@ -1133,8 +1133,8 @@ mutants = [
     (
         "V17 the set's size not stored",
         VOL,
-        "uint64(atm), uint40(block.timestamp), uint8(strikes.length), uint64(uint256(s.bWad)), int64(s.rhoWad)",
-        "uint64(atm), uint40(block.timestamp), uint8(last.strikeCount), uint64(uint256(s.bWad)), int64(s.rhoWad)",
+        "        _posts[expiry] = _encode(atm, strikes.length, s);",
+        "        _posts[expiry] = _encode(atm, last.strikeCount, s);",
         [VSG + "::test_the_strike_set_keeps_every_strike_in_order_across_posts"],
     ),
 ]
@@ -1145,13 +1145,6 @@ mutants += [
         VOL,
         "if (postWord == 0) mask = PREPARE_POST;",
         "mask = PREPARE_POST;",
-        [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
-    ),
-    (
-        "SP2 prepare over a posted smile's second word",
-        VOL,
-        "if (shapeWord == 0) mask |= PREPARE_SHAPE;",
-        "mask |= PREPARE_SHAPE;",
         [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
     ),
     (
@@ -1166,29 +1159,29 @@ mutants += [
     (
         "SP4 prepare from the half-filled strike slot (a zero strike overwritten)",
         VOL,
-        "for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j < strikes; ++j)",
-        "for (uint256 j = uint256(post.strikeCount) / 2; 2 * j < strikes; ++j)",
+        "for (uint256 j = (post.strikeCount + 1) / 2; 2 * j < strikes; ++j)",
+        "for (uint256 j = post.strikeCount / 2; 2 * j < strikes; ++j)",
         [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
     ),
     (
         "SP5 prepare every strike slot whatever the set's size",
         VOL,
-        "for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j < strikes; ++j)",
+        "for (uint256 j = (post.strikeCount + 1) / 2; 2 * j < strikes; ++j)",
         "for (uint256 j = 0; 2 * j < strikes; ++j)",
         [PR + "::test_preparing_a_posted_expiry_writes_none_of_its_data"],
     ),
     (
         "SP6 one strike slot too few prepared",
         VOL,
-        "for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j < strikes; ++j)",
-        "for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j + 1 < strikes; ++j)",
+        "for (uint256 j = (post.strikeCount + 1) / 2; 2 * j < strikes; ++j)",
+        "for (uint256 j = (post.strikeCount + 1) / 2; 2 * j + 1 < strikes; ++j)",
         [PR + "::test_a_prepared_expiry_reads_as_one_never_posted"],
     ),
     (
         "SP7 the placeholder in the post's time (read as a post)",
         VOL,
-        "_posts[expiry] = Post(0, 0, 0, 0, PREPARED_RHO_WAD);",
-        "_posts[expiry] = Post(0, 1, 0, 0, PREPARED_RHO_WAD);",
+        "_posts[expiry] = (uint256(PREPARED_RHO_NANO) & ((1 << RHO_BITS) - 1)) << RHO_SHIFT;",
+        "_posts[expiry] = ((uint256(PREPARED_RHO_NANO) & ((1 << RHO_BITS) - 1)) << RHO_SHIFT) | 1;",
         [PR + "::test_a_prepared_expiry_reads_as_one_never_posted"],
     ),
     (
@@ -1199,10 +1192,10 @@ mutants += [
         [PR + "::test_posts_with_an_attacker_preparing_everything_match_posts_without"],
     ),
     (
-        "SP9 the placeholder in the post's vol (read by lastPost)",
+        "SP9 the placeholder in the flat slice's vol field (read by lastPost)",
         VOL,
-        "_posts[expiry] = Post(0, 0, 0, 0, PREPARED_RHO_WAD);",
-        "_posts[expiry] = Post(1, 0, 0, 0, PREPARED_RHO_WAD);",
+        "_posts[expiry] = (uint256(PREPARED_RHO_NANO) & ((1 << RHO_BITS) - 1)) << RHO_SHIFT;",
+        "_posts[expiry] = ((uint256(PREPARED_RHO_NANO) & ((1 << RHO_BITS) - 1)) << RHO_SHIFT) | (1 << A_SHIFT);",
         [PR + "::test_a_prepared_expiry_reads_as_one_never_posted"],
     ),
     (
@@ -1649,7 +1642,7 @@ mutants += [
     (
         "SK6 the keeper re-posts its last good slice unscaled",
         "hedgevault/keeper/oracles.py",
-        "candidate = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, False)",
+        "candidate = refreshed(on_chain, pts.expiry - last_at, pts.time_sec)",
         "candidate = on_chain",
         ["tests/sim/test_skew_keeper_refresh.py"],
     ),
@@ -1691,22 +1684,22 @@ mutants += [
     (
         "SW1 the blend rounds a down",
         WALK,
-        "a36=_ceil_div(exact(start.a36, target.a36), den),",
-        "a36=exact(start.a36, target.a36) // den,",
+        "a36=_ceil_div(exact(start.a36, target.a36), den * A_UNIT_36) * A_UNIT_36,",
+        "a36=exact(start.a36, target.a36) // (den * A_UNIT_36) * A_UNIT_36,",
         [SWU + "::test_blend_rounds_each_parameter_to_the_safe_side_and_keeps_the_ends"],
     ),
     (
         "SW2 the blend rounds b up",
         WALK,
-        "b_wad=max(0, exact(start.b_wad, target.b_wad) // den),",
-        "b_wad=max(0, _ceil_div(exact(start.b_wad, target.b_wad), den)),",
+        "b_wad=max(0, exact(start.b_wad, target.b_wad) // nano) * NANO_WAD,",
+        "b_wad=max(0, _ceil_div(exact(start.b_wad, target.b_wad), nano)) * NANO_WAD,",
         [SWU + "::test_blend_rounds_each_parameter_to_the_safe_side_and_keeps_the_ends"],
     ),
     (
         "SW3 the blend floors rho (away from zero below it)",
         WALK,
-        "rho_wad=_trunc_div(exact(start.rho_wad, target.rho_wad), den),",
-        "rho_wad=exact(start.rho_wad, target.rho_wad) // den,",
+        "rho_wad=_trunc_div(exact(start.rho_wad, target.rho_wad), nano) * NANO_WAD,",
+        "rho_wad=exact(start.rho_wad, target.rho_wad) // nano * NANO_WAD,",
         [SWU + "::test_blend_rounds_each_parameter_to_the_safe_side_and_keeps_the_ends"],
     ),
     (
@@ -1740,8 +1733,8 @@ mutants += [
     (
         "SW8 blend_shape blends rho instead of b rho (the variance no longer the blend's)",
         WALK,
-        "rho = 0 if b == 0 else _trunc_div(c_td, den * b)",
-        "rho = _trunc_div(start.rho_wad * den + (target.rho_wad - start.rho_wad) * num, den)",
+        "rho = 0 if b == 0 else _trunc_div(c_td, den * b * NANO_WAD) * NANO_WAD",
+        "rho = _trunc_div(start.rho_wad * den + (target.rho_wad - start.rho_wad) * num, den * NANO_WAD) * NANO_WAD",
         [SWU + "::test_blend_shape_is_the_blend_of_the_total_variances_and_moves_every_vol_monotonically"],
     ),
     (
@@ -1771,6 +1764,94 @@ mutants += [
         "walk_toward(reshape(start, target, rules.strikes_wad, pts.forward_wad), target, rules, path=blend_shape)",
         "walk_toward(start, target, rules)",
         [SWK + "::test_a_skew_jump_beyond_the_limit_is_walked_to_in_steps_within_the_limit"],
+    ),
+]
+# ---- the oracle's one-word post and slice on the storage grid (branch svone: SO*)
+SOT = "tests/vault/test_vol_surface_storage.py::"
+mutants += [
+    (
+        "SO1 a smile off the storage grid stored (its parameters cut to the grid's steps)",
+        VOL,
+        "        if (s.bWad != 0) _checkGrid(s);\n",
+        "",
+        [SOT + "test_a_smile_off_the_storage_grid_is_refused_naming_the_field"],
+    ),
+    (
+        "SO2 no grid check of rho (a negative remainder)",
+        VOL,
+        '        if (s.rhoWad % NANO_WAD != 0) revert VolSliceOffGrid("rhoWad", s.rhoWad, NANO_WAD);\n',
+        "",
+        [SOT + "test_a_smile_off_the_storage_grid_is_refused_naming_the_field"],
+    ),
+    (
+        "SO3 a's field read one bit narrower",
+        VOL,
+        "mstore(s, mul(sar(188, shl(11, w)), A_UNIT_36))",
+        "mstore(s, mul(sar(189, shl(12, w)), A_UNIT_36))",
+        [SOT + "test_slices_at_the_edges_of_their_fields_read_back_whole"],
+    ),
+    (
+        "SO4 rho's field read one bit narrower",
+        VOL,
+        "mstore(add(s, 0x40), mul(sar(225, shl(146, w)), NANO_WAD))",
+        "mstore(add(s, 0x40), mul(sar(226, shl(147, w)), NANO_WAD))",
+        [SOT + "test_slices_at_the_edges_of_their_fields_read_back_whole"],
+    ),
+    (
+        "SO5 m's field read one bit narrower",
+        VOL,
+        "mstore(add(s, 0x60), mul(sar(222, shl(112, w)), NANO_WAD))",
+        "mstore(add(s, 0x60), mul(sar(223, shl(113, w)), NANO_WAD))",
+        [SOT + "test_slices_at_the_edges_of_their_fields_read_back_whole"],
+    ),
+    (
+        "SO6 sigma's field read one bit narrower",
+        VOL,
+        "mul(and(shr(SIGMA_SHIFT, w), 0x1ffffffff), NANO_WAD)",
+        "mul(and(shr(SIGMA_SHIFT, w), 0xffffffff), NANO_WAD)",
+        [SOT + "test_slices_at_the_edges_of_their_fields_read_back_whole"],
+    ),
+    (
+        "SO7 b's field read one bit narrower (Lee's bound: b <= 2)",
+        VOL,
+        "let b := and(shr(B_SHIFT, w), 0x7fffffff)",
+        "let b := and(shr(B_SHIFT, w), 0x3fffffff)",
+        [SOT + "test_slices_at_the_edges_of_their_fields_read_back_whole"],
+    ),
+    (
+        "SO8 a negative rho stored without its field's mask (it spills into m)",
+        VOL,
+        "| ((uint256(s.rhoWad / NANO_WAD) & ((1 << RHO_BITS) - 1)) << RHO_SHIFT)",
+        "| (uint256(s.rhoWad / NANO_WAD) << RHO_SHIFT)",
+        [VS + "::test_a_slice_post_reads_back_and_each_strike_has_the_mirrors_vol"],
+    ),
+    (
+        "SO9 the rate limit after a smile from the word's empty vol field (its at-the-money vol not computed)",
+        VOL,
+        "uint256 previous = last.slice.bWad == 0 ? last.volWad : _atmOf(expiry, last);",
+        "uint256 previous = last.volWad;",
+        [SOT + "test_the_strike_set_keeps_every_strike_in_order_across_posts"],
+    ),
+    (
+        "SO10 lastPost answers a smile's empty vol field",
+        VOL,
+        "return (_volOf(expiry, post), post.updatedAt);",
+        "return (post.volWad, post.updatedAt);",
+        [VS + "::test_a_slice_post_reads_back_and_each_strike_has_the_mirrors_vol"],
+    ),
+    (
+        "SO11 the keeper's quantisation rounds a down",
+        "hedgevault/surface/fit.py",
+        "a36=math.ceil(a * 10**18) * A_UNIT_36,",
+        "a36=math.floor(a * 10**18) * A_UNIT_36,",
+        ["tests/unit/test_svi_fit.py::test_quantise_puts_a_fit_on_the_oracles_storage_grid_toward_the_safe_side"],
+    ),
+    (
+        "SO12 the check mirror without the grid (the keeper would send a post the oracle refuses)",
+        "hedgevault/surface/oracle_rules.py",
+        "    mirror.check_params(s)\n    check_on_grid(s)\n",
+        "    mirror.check_params(s)\n",
+        [SOT + "test_a_smile_off_the_storage_grid_is_refused_naming_the_field"],
     ),
 ]
 only = sys.argv[1:]

@@ -339,6 +339,7 @@ _MIRRORED_KEEPER_STEPS: dict[str, str] = {
     "SviButterflyArbitrage": _SKIPPED_POST,
     "SviCalendarArbitrage": _SKIPPED_POST,
     "SviVolStepExceeded": "it walks there in steps",
+    "VolSliceOffGrid": "its fits are quantised to the grid before the post: a slice made by hand must be too",
     "CovNotPosted": "the keeper posts one from the feeds' history",
     "CovStale": "the keeper must post a fresh one",
     "CovPostTooSoon": "the post waits",

@@ -27,7 +27,9 @@ import {ISviMath} from "./ISviMath.sol";
 /// wei), `postSlice` / `postSlices` a smile. A slice is read as implied volatilities: the volatility of
 /// log-moneyness k is sigma(k) = sqrt(w(k) / T0) with T0 the time to expiry at its post (so a flat slice's
 /// volatility is the posted v at any later time, as today). A post checks, in this order: the expiry has not
-/// passed, the parameters (`SviMath.checkParams`), the interval since the expiry's previous post, the
+/// passed, the parameters (`SviMath.checkParams`), a smile's parameters on the storage grid (`VolSliceOffGrid`: a
+/// in steps of 1e-18, b, rho, m and sigma in steps of 1e-9; a flat slice is stored as its volatility, to the wei),
+/// the interval since the expiry's previous post, the
 /// at-the-money volatility (k = 0) within [minVolWad, maxVolWad] and its step (`VolRateExceeded`) or, for a
 /// first post, its distance to `referenceVolWad` (`VolFirstPostTooFar`), then at every strike of the
 /// expiry's strike set (`strikesOf`; a slice post adds its strikes to the set, nothing removes them, at
@@ -43,19 +45,20 @@ import {ISviMath} from "./ISviMath.sol";
 /// stored neighbours, so a whole surface moves in one transaction in any order; single posts are checked
 /// against the neighbours stored at the time (raise the far expiries first, lower the near ones first).
 ///
+/// Storage: an expiry's post and its whole slice share one word (the post time, the strike set's size, and either
+/// the flat slice's volatility or the smile's five parameters on the grid above).
+///
 /// Prepared expiries (`prepareExpiry`, anyone). The first post of an expiry creates its storage: the post's slot,
-/// the list node, the slice's second word (the first smile) and the strike set's slots (two strikes each), 22,100
-/// gas each, on top of the post's checks. `prepareExpiry` moves that cost off the post, as Uniswap V3's
+/// the list node and the strike set's slots (two strikes each), 22,100 gas each, on top of the post's checks. `prepareExpiry` moves that cost off the post, as Uniswap V3's
 /// `increaseObservationCardinalityNext` moves it off swaps: it writes a placeholder into each of those slots that
 /// is still empty, so the post later rewrites a non-zero slot (2,900 gas beside the cold read the post makes
-/// anyway). A placeholder sits in a field no read looks at before the slot holds a post (the post's rho, read
-/// only after a smile post; the shape's m, read only after a smile post, which writes the whole shape; the node's
-/// links, read only for an expiry in the list, which its insertion writes; a strike slot wholly beyond the set's
+/// anyway). A placeholder sits in a field no read looks at before the slot holds a post (the post word's rho, read
+/// only after a smile post, which writes the whole word; the node's links, read only for an expiry in the list, which its insertion writes; a strike slot wholly beyond the set's
 /// size, read only below it), at a value no post stores there. So a prepared expiry reads exactly as an
 /// unprepared one (`VolNotPosted`, an empty slice and strike set, `lastPost` (0, 0)), every post's checks,
 /// errors and stored values are the same, and `epoch` does not move (no cached value changes). A slot that holds
 /// a post's data is never written: preparing a posted expiry writes only what a later post would still create
-/// (the slice's second word after flat posts, strike slots beyond the set).
+/// (strike slots beyond the set).
 ///
 /// Listed expiries (the updater's `prepareExpiry`). The first post of an expiry also inserts it into the sorted
 /// list of expiries the calendar check takes its neighbours from: about 13,800 gas between two neighbours (the head
@@ -107,6 +110,9 @@ interface IVolatilityOracle {
     error VolTooManyStrikes(uint256 expiry, uint256 count, uint256 maxStrikes);
     /// @notice A batch of slices with no post, or with an expiry twice.
     error VolBatchInvalid(uint256 length);
+    /// @notice A smile's parameter `name` ("a36", "bWad", "rhoWad", "mWad", "sigmaWad") is not a multiple of its
+    /// storage step `unit` (a36: 1e18, the others 1e9): the oracle stores a smile in one word and rounds nothing.
+    error VolSliceOffGrid(bytes32 name, int256 value, int256 unit);
 
     /// @notice One slice of a post (`postSlices`): the expiry, the slice (`ISviMath`), the forward the keeper
     /// fitted it at (wad; the rate limit and the grid evaluate the strikes at it) and strikes to add to the
@@ -120,7 +126,8 @@ interface IVolatilityOracle {
 
     /// @notice What a pricer needs of an expiry (`sliceUntil`).
     struct SliceRead {
-        /// @dev The at-the-money (k = 0) volatility at the post; for a flat slice every strike's volatility.
+        /// @dev A flat slice's volatility (every strike's); 0 for a smile, whose volatilities are its slice's
+        /// (`lastPost` / `volWad` give a smile's at-the-money one).
         uint256 atmVolWad;
         /// @dev The post stays fresh until this time (post time + max age, unix seconds).
         uint256 freshUntilSec;
@@ -223,8 +230,8 @@ interface IVolatilityOracle {
 
     /// @notice Write placeholders into the storage slots a post of `expiry` would create while its strike set holds
     /// at most `strikes` strikes (anyone; the caller pays about 22,100 gas a slot, the posts save 17,100 each):
-    /// for an expiry never posted its post slot and list node, the slice's second word until a smile is posted,
-    /// and the strike set's slots beyond its current size up to `strikes`. Idempotent: a slot already holding data
+    /// for an expiry never posted its post slot and list node, and the strike set's slots beyond its current size
+    /// up to `strikes`. Idempotent: a slot already holding data
     /// or a placeholder is left alone (a call with nothing to write costs only its reads and emits nothing). No
     /// read, check, error or stored value of any post changes, and `epoch` does not move (see above). Reverts
     /// `VolExpiryPassed` for an expiry at or before now and `VolTooManyStrikes(expiry, strikes, MAX_STRIKES)`

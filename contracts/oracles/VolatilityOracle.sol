@@ -34,20 +34,17 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     uint256 internal constant MAX_FORWARD_WAD = 1e30;
 
     /// @dev `prepareExpiry`'s placeholders (see `IVolatilityOracle`), each in a field no read looks at before its
-    /// slot holds a post and at a value no post stores there. The post's rho: read only when b != 0 (after a smile
-    /// post, which writes the whole slot); every post has |rho| < 1e18.
-    int64 internal constant PREPARED_RHO_WAD = type(int64).min;
-    /// @dev The shape's m (sigma 0): read only after a smile post, which writes the whole shape; every slice has
-    /// |m| <= 5e18 and sigma > 0.
-    int64 internal constant PREPARED_M_WAD = type(int64).min;
+    /// slot holds a post and at a value no post stores there. The post word's rho field: read only when b != 0
+    /// (after a smile post, which writes the whole word); every post has |rho| < 1e18, |rho / 1e9| < 2^30.
+    int256 internal constant PREPARED_RHO_NANO = -(1 << 30);
     /// @dev The list node's links: read only for an expiry in the list, whose insertion writes both; no expiry in
     /// the list is 2^64 - 1.
     uint64 internal constant PREPARED_LINK = type(uint64).max;
-    /// @dev A strike slot wholly beyond the set's size (read only below `Post.strikeCount`): 1 wei in each half.
+    /// @dev A strike slot wholly beyond the set's size (read only below the post's strike count): 1 wei in each half.
     uint256 internal constant PREPARED_STRIKE_PAIR = (1 << 128) | 1;
-    /// @dev `_unprepared`'s bits: the post slot, the shape, the node, then strike slot j at bit 3 + j.
+    /// @dev `_unprepared`'s bits: the post slot, the node, then strike slot j at bit 3 + j (bit 1 unused: the slice's
+    /// second word is gone, the slice lives in the post's word).
     uint256 internal constant PREPARE_POST = 1;
-    uint256 internal constant PREPARE_SHAPE = 2;
     uint256 internal constant PREPARE_NODE = 4;
     uint256 internal constant PREPARE_STRIKE_SLOT = 8;
     /// @dev `prepareExpiry`'s list insertion (the updater's call for an expiry not in the list), above the strike bits.
@@ -56,23 +53,47 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     /// `prepareExpiry` and never posted (the calendar check walks past them to the nearest posted expiry).
     uint256 internal constant MAX_UNPOSTED_RUN = 4;
 
-    /// @dev One slot: what a reader of a flat slice needs (the at-the-money volatility and the post time), the
-    /// two slice fields that say whether it is flat (b = 0) and its skew, and the size of the expiry's strike set.
-    /// b <= 10e18 < 2^64, |rho| < 1e18, a block time below 2^40, at most `MAX_STRIKES` strikes.
-    struct Post {
-        uint64 volWad;
-        uint40 updatedAt;
-        uint8 strikeCount;
-        uint64 bWad;
-        int64 rhoWad;
-    }
+    /// @dev The post of an expiry and its whole slice in one storage word (`_posts`). Bits, from the lowest, with
+    /// the bound of each field (the checks run before every store: `SviMath.checkParams`' domain, the grid of
+    /// `_checkGrid`, the bounds of the oracle):
+    /// - updatedAt [0, 40): a block time, below 2^40;
+    /// - strikeCount [40, 48): at most `MAX_STRIKES` (16);
+    /// - b / 1e9 [48, 79), unsigned: Lee's bound b (1 + |rho|) <= 2 (`SviLeeBoundExceeded`), so 0 <= b <= 2e18 and
+    ///   b / 1e9 <= 2e9 < 2^31;
+    /// - rho / 1e9 [79, 110), signed: |rho| < 1e18, so |rho / 1e9| < 1e9 < 2^30;
+    /// - m / 1e9 [110, 144), signed: |m| <= 5e18, so |m / 1e9| <= 5e9 < 2^33;
+    /// - sigma / 1e9 [144, 177), unsigned: 1e9 <= sigma <= 5e18, so 1 <= sigma / 1e9 <= 5e9 < 2^33;
+    /// - a36 / 1e18 [177, 245), signed: |a36| <= 100e36, so |a36 / 1e18| <= 1e20 < 2^67;
+    ///   for a flat slice (b = 0) the same bits hold its volatility (wad, unsigned: <= 5e18 < 2^63) instead;
+    /// - [245, 256) zero.
+    /// A smile's at-the-money volatility is not stored: it is its slice's at k = 0 and the post's time to expiry
+    /// (`_atmOf`), as the post computed it.
+    uint256 internal constant AT_SHIFT = 0;
+    uint256 internal constant COUNT_SHIFT = 40;
+    uint256 internal constant B_SHIFT = 48;
+    uint256 internal constant RHO_SHIFT = 79;
+    uint256 internal constant M_SHIFT = 110;
+    uint256 internal constant SIGMA_SHIFT = 144;
+    uint256 internal constant A_SHIFT = 177;
+    uint256 internal constant AT_BITS = 40;
+    uint256 internal constant COUNT_BITS = 8;
+    uint256 internal constant B_BITS = 31;
+    uint256 internal constant RHO_BITS = 31;
+    uint256 internal constant M_BITS = 34;
+    uint256 internal constant SIGMA_BITS = 33;
+    uint256 internal constant A_BITS = 68;
+    /// @dev The grid of a stored smile: b, rho, m and sigma in steps of 1e-9 (1e9 wad), a in steps of 1e-18
+    /// (1e18 in 1e36 units). A smile post off it reverts `VolSliceOffGrid`.
+    int256 internal constant NANO_WAD = 1e9;
+    int256 internal constant A_UNIT_36 = 1e18;
 
-    /// @dev The rest of a non-flat slice (not written for a flat one): |a36| <= 100e36 < 2^127, |m| <= 5e18 <
-    /// 2^63, sigma <= 5e18 < 2^64.
-    struct Shape {
-        int128 a36;
-        int64 mWad;
-        uint64 sigmaWad;
+    /// @dev A post word decoded (`_load`). b = 0: a flat slice of `volWad` (the slice's other fields zero);
+    /// otherwise a smile (`volWad` 0).
+    struct Post {
+        uint256 volWad;
+        uint256 updatedAt;
+        uint256 strikeCount;
+        ISviMath.SviSlice slice;
     }
 
     /// @dev The expiries ever posted or listed by the updater's `prepareExpiry`, a list sorted by expiry (0: none),
@@ -97,8 +118,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     uint64 internal _referenceVolWad;
     /// @dev The number of grid points, in the same slot (every post reads it there warm).
     uint8 internal _gridPoints;
-    mapping(uint256 expiry => Post) internal _posts;
-    mapping(uint256 expiry => Shape) internal _shapes;
+    /// @dev The post word of each expiry (see `Post`).
+    mapping(uint256 expiry => uint256) internal _posts;
     mapping(uint256 expiry => Node) internal _nodes;
     /// @dev The strike set, two strikes a slot (a strike below 2^128; its size is `Post.strikeCount`).
     mapping(uint256 expiry => uint128[MAX_STRIKES]) internal _strikes;
@@ -164,29 +185,25 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     ) internal returns (uint256, ISviMath.SviGrid memory grid, bool known) {
         if (expiry <= block.timestamp) revert VolExpiryPassed(expiry);
         SviMath.checkParams(s);
+        // a smile is stored on the grid (flat: only its at-the-money volatility is stored, to the wei)
+        if (s.bWad != 0) _checkGrid(s);
         StrikeCheck memory c;
         (c.expiry, c.timeSec) = (expiry, expiry - block.timestamp);
         uint256 atm = SviMath.volAtLogMoneyness(s, 0, c.timeSec);
         if (atm < p.minVolWad || atm > p.maxVolWad) revert VolOutOfBounds(atm, p.minVolWad, p.maxVolWad);
-        Post memory last = _posts[expiry];
+        Post memory last = _load(expiry);
         c.allowedStepWad = _checkAtm(expiry, atm, last, p);
         c.forwardWad = _forward(expiry, forwardWad);
         uint256[] memory strikes = _addStrikes(expiry, last.strikeCount, addStrikesWad, c.forwardWad);
         // a flat slice after a flat one: every strike's volatility is the at-the-money one, checked above
-        if (strikes.length != 0 && (s.bWad != 0 || last.bWad != 0)) {
+        if (strikes.length != 0 && (s.bWad != 0 || last.slice.bWad != 0)) {
             grid = _checkStrikes(s, last, c, p, strikes);
             // the grid's logarithms are the strikes' at the post's own forward (not the stored one for 0)
             known = forwardWad != 0;
         }
         // atm <= maxVolWad <= 5e18 < 2^64
         _referenceVolWad = uint64(atm);
-        // block.timestamp < 2^40; strikes.length <= MAX_STRIKES; checkParams: b <= 10e18 < 2^64, |rho| < 1e18 <
-        // 2^63
-        _posts[expiry] = Post(
-            uint64(atm), uint40(block.timestamp), uint8(strikes.length), uint64(uint256(s.bWad)), int64(s.rhoWad)
-        );
-        // checkParams: |a| <= 100e36 < 2^127, |m| <= 5e18 < 2^63, 0 < sigma <= 5e18 < 2^64
-        if (s.bWad != 0) _shapes[expiry] = Shape(int128(s.a36), int64(s.mWad), uint64(uint256(s.sigmaWad)));
+        _posts[expiry] = _encode(atm, strikes.length, s);
         unchecked {
             ++_epoch;
         }
@@ -206,7 +223,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
             uint256 elapsedSec = block.timestamp - last.updatedAt;
             if (elapsedSec < p.minIntervalSec) revert VolPostTooSoon(expiry, last.updatedAt, p.minIntervalSec);
             allowedStepWad = _allowedStepWadDown(p, elapsedSec);
-            uint256 previous = last.volWad;
+            uint256 previous = last.slice.bWad == 0 ? last.volWad : _atmOf(expiry, last);
             uint256 step = atm > previous ? atm - previous : previous - atm;
             if (step > allowedStepWad) revert VolRateExceeded(previous, atm, allowedStepWad);
         } else {
@@ -254,7 +271,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         if (last.updatedAt != 0) {
             c.hasPrevious = true;
             c.previousTimeSec = c.expiry - last.updatedAt;
-            c.previous = _sliceOf(c.expiry, last, c.previousTimeSec);
+            c.previous = _sliceOf(last, c.previousTimeSec);
         }
         uint256 n = strikes.length;
         for (uint256 i; i < n; ++i) {
@@ -355,11 +372,11 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     function _runAllows(uint256 prev, uint256 next) private view returns (bool) {
         uint256 run = 1;
         // expired ones (still linked before the head until an insertion drops them) end the run
-        while (prev > block.timestamp && _posts[prev].updatedAt == 0) {
+        while (prev > block.timestamp && _postedAt(prev) == 0) {
             ++run;
             prev = _nodes[prev].prev;
         }
-        while (next != 0 && _posts[next].updatedAt == 0) {
+        while (next != 0 && _postedAt(next) == 0) {
             ++run;
             next = _nodes[next].next;
         }
@@ -398,7 +415,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         g.points = _gridPoints;
         if (forwardWad == 0) return g;
         uint128[MAX_STRIKES] storage strikes = _strikes[expiry];
-        uint256 n = _posts[expiry].strikeCount;
+        uint256 n = _load(expiry).strikeCount;
         for (uint256 i; i < n; ++i) {
             _widen(g, SviMath.logMoneynessWad(strikes[i], forwardWad));
         }
@@ -420,14 +437,14 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         returns (ISviMath.SviSlice memory s, bool ok)
     {
         if (expiry <= block.timestamp) return (s, false);
-        Post memory post = _posts[expiry];
+        Post memory post = _load(expiry);
         if (block.timestamp - post.updatedAt > p.maxAgeSec) {
             if (post.updatedAt != 0) return (s, false);
             Node storage node = _nodes[expiry];
             return _neighbour(up ? node.prev : node.next, p, up);
         }
         uint256 postTimeSec = expiry - post.updatedAt;
-        s = _sliceOf(expiry, post, postTimeSec);
+        s = _sliceOf(post, postTimeSec);
         uint256 nowSec = expiry - block.timestamp;
         if (nowSec != postTimeSec) {
             s.a36 = _scale(s.a36, nowSec, postTimeSec, up);
@@ -447,47 +464,109 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         if (!up && r < 0) --q;
     }
 
-    /// @dev The stored slice of `expiry` (post `post`, `postTimeSec` to expiry at it): a flat one rebuilt from
+    /// @dev The stored slice of a post (`post`, `postTimeSec` to expiry at it): a flat one rebuilt from
     /// its volatility (`flatSlice`: every strike at that volatility, to the wei).
-    function _sliceOf(uint256 expiry, Post memory post, uint256 postTimeSec)
-        private
-        view
-        returns (ISviMath.SviSlice memory s)
-    {
-        if (post.bWad == 0) return SviMath.flatSlice(post.volWad, postTimeSec);
-        Shape memory shape = _shapes[expiry];
-        s = ISviMath.SviSlice(shape.a36, int256(uint256(post.bWad)), post.rhoWad, shape.mWad, int256(uint256(shape.sigmaWad)));
+    function _sliceOf(Post memory post, uint256 postTimeSec) private pure returns (ISviMath.SviSlice memory s) {
+        if (post.slice.bWad == 0) return SviMath.flatSlice(post.volWad, postTimeSec);
+        s = post.slice;
     }
 
-    /// @inheritdoc IVolatilityOracle
-    function sliceUntil(uint256 expiry) external view returns (SliceRead memory r) {
-        // two slots for a flat slice (the post, the bounds with the maximum age), three for a smile
-        Post memory post = _posts[expiry];
-        uint256 updatedAt = post.updatedAt;
-        if (updatedAt == 0) revert VolNotPosted(expiry);
-        (uint256 minVol, uint256 maxVol, uint256 maxAge) = (_minVolWad, _maxVolWad, _maxAgeSec);
-        if (block.timestamp - updatedAt > maxAge) revert VolStale(expiry, updatedAt, maxAge);
-        (r.atmVolWad, r.freshUntilSec, r.postTimeSec) = (post.volWad, updatedAt + maxAge, expiry - updatedAt);
-        (r.minVolWad, r.maxVolWad) = (minVol, maxVol);
-        if (post.bWad != 0) {
-            Shape memory shape = _shapes[expiry];
-            r.slice = ISviMath.SviSlice(
-                shape.a36, int256(uint256(post.bWad)), post.rhoWad, shape.mWad, int256(uint256(shape.sigmaWad))
-            );
+    /// @dev The at-the-money volatility of a smile post of `expiry`: its slice at k = 0 with the post's time to
+    /// expiry, the figure the post computed (and checked) from the same slice and time, so it cannot revert.
+    function _atmOf(uint256 expiry, Post memory post) private pure returns (uint256) {
+        uint256 postTimeSec = expiry - post.updatedAt;
+        return SviMath.volAtLogMoneyness(_sliceOf(post, postTimeSec), 0, postTimeSec);
+    }
+
+    /// @dev The post's volatility: a flat one's stored, a smile's at the money (`_atmOf`); 0 before a post.
+    function _volOf(uint256 expiry, Post memory post) private pure returns (uint256) {
+        return post.slice.bWad == 0 ? post.volWad : _atmOf(expiry, post);
+    }
+
+    /// @dev Reverts `VolSliceOffGrid` unless every parameter of the smile `s` is on the storage grid (see `Post`):
+    /// a36 a multiple of 1e18, b, rho, m and sigma multiples of 1e9. Nothing is rounded.
+    function _checkGrid(ISviMath.SviSlice memory s) private pure {
+        if (s.a36 % A_UNIT_36 != 0) revert VolSliceOffGrid("a36", s.a36, A_UNIT_36);
+        if (s.bWad % NANO_WAD != 0) revert VolSliceOffGrid("bWad", s.bWad, NANO_WAD);
+        if (s.rhoWad % NANO_WAD != 0) revert VolSliceOffGrid("rhoWad", s.rhoWad, NANO_WAD);
+        if (s.mWad % NANO_WAD != 0) revert VolSliceOffGrid("mWad", s.mWad, NANO_WAD);
+        if (s.sigmaWad % NANO_WAD != 0) revert VolSliceOffGrid("sigmaWad", s.sigmaWad, NANO_WAD);
+    }
+
+    /// @dev The post word of a post now of at-the-money volatility `atm` (<= 5e18 < 2^63), `count` strikes (<=
+    /// `MAX_STRIKES`) and slice `s`, which passed `checkParams` and, for a smile, `_checkGrid`: every field within
+    /// its bits (see `Post`), so nothing is cut.
+    function _encode(uint256 atm, uint256 count, ISviMath.SviSlice memory s) private view returns (uint256 w) {
+        // block.timestamp < 2^40
+        w = block.timestamp | (count << COUNT_SHIFT);
+        if (s.bWad == 0) return w | (atm << A_SHIFT);
+        // each quotient exact (`_checkGrid`) and within its field's bits (see `Post`); the masks keep a negative
+        // field's two's complement inside its bits
+        w |= (uint256(s.bWad / NANO_WAD) << B_SHIFT)
+            | ((uint256(s.rhoWad / NANO_WAD) & ((1 << RHO_BITS) - 1)) << RHO_SHIFT)
+            | ((uint256(s.mWad / NANO_WAD) & ((1 << M_BITS) - 1)) << M_SHIFT)
+            | (uint256(s.sigmaWad / NANO_WAD) << SIGMA_SHIFT)
+            | ((uint256(s.a36 / A_UNIT_36) & ((1 << A_BITS) - 1)) << A_SHIFT);
+    }
+
+    /// @dev The post of `expiry`, decoded (all zero before a post; a prepared word reads as no post).
+    function _load(uint256 expiry) private view returns (Post memory p) {
+        uint256 w = _posts[expiry];
+        (p.updatedAt, p.strikeCount) = (w & ((1 << AT_BITS) - 1), (w >> COUNT_SHIFT) & ((1 << COUNT_BITS) - 1));
+        p.volWad = _unpack(w, p.slice);
+    }
+
+    /// @dev The time of `expiry`'s latest post (0: never posted; a prepared word reads as no post).
+    function _postedAt(uint256 expiry) private view returns (uint256) {
+        return _posts[expiry] & ((1 << AT_BITS) - 1);
+    }
+
+    /// @dev A post word's slice written into `s` (left as it is, all zero, for a flat one), returning a flat one's
+    /// volatility (0 for a smile).
+    function _unpack(uint256 w, ISviMath.SviSlice memory s) private pure returns (uint256 flatVolWad) {
+        assembly ("memory-safe") {
+            let b := and(shr(B_SHIFT, w), 0x7fffffff)
+            switch b
+            case 0 {
+                // flat: the volatility in a's field (bits 245-255 zero)
+                flatVolWad := shr(A_SHIFT, w)
+            }
+            default {
+                // a signed field [lo, hi) moved to the top by a left shift of 256 - hi, then arithmetically right
+                // by 256 - bits; each times its unit (|field| x unit <= 100e36: no overflow)
+                mstore(s, mul(sar(188, shl(11, w)), A_UNIT_36))
+                mstore(add(s, 0x20), mul(b, NANO_WAD))
+                mstore(add(s, 0x40), mul(sar(225, shl(146, w)), NANO_WAD))
+                mstore(add(s, 0x60), mul(sar(222, shl(112, w)), NANO_WAD))
+                mstore(add(s, 0x80), mul(and(shr(SIGMA_SHIFT, w), 0x1ffffffff), NANO_WAD))
+            }
         }
     }
 
     /// @inheritdoc IVolatilityOracle
+    function sliceUntil(uint256 expiry) external view returns (SliceRead memory r) {
+        // two slots (the post word, the bounds with the maximum age), a smile's slice included
+        uint256 w = _posts[expiry];
+        uint256 updatedAt = w & ((1 << AT_BITS) - 1);
+        if (updatedAt == 0) revert VolNotPosted(expiry);
+        (uint256 minVol, uint256 maxVol, uint256 maxAge) = (_minVolWad, _maxVolWad, _maxAgeSec);
+        if (block.timestamp - updatedAt > maxAge) revert VolStale(expiry, updatedAt, maxAge);
+        (r.freshUntilSec, r.postTimeSec) = (updatedAt + maxAge, expiry - updatedAt);
+        (r.minVolWad, r.maxVolWad) = (minVol, maxVol);
+        r.atmVolWad = _unpack(w, r.slice);
+    }
+
+    /// @inheritdoc IVolatilityOracle
     function sliceOf(uint256 expiry) external view returns (ISviMath.SviSlice memory s) {
-        Post memory post = _posts[expiry];
+        Post memory post = _load(expiry);
         if (post.updatedAt == 0) return s;
-        return _sliceOf(expiry, post, expiry - post.updatedAt);
+        return _sliceOf(post, expiry - post.updatedAt);
     }
 
     /// @inheritdoc IVolatilityOracle
     function strikesOf(uint256 expiry) external view returns (uint256[] memory strikes) {
         uint128[MAX_STRIKES] storage stored = _strikes[expiry];
-        strikes = new uint256[](_posts[expiry].strikeCount);
+        strikes = new uint256[](_load(expiry).strikeCount);
         for (uint256 i; i < strikes.length; ++i) {
             strikes[i] = stored[i];
         }
@@ -495,10 +574,10 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
 
     /// @inheritdoc IVolatilityOracle
     function strikeVolWad(uint256 expiry, uint256 strikeWad, uint256 forwardWad) external view returns (uint256) {
-        Post memory post = _posts[expiry];
-        _fresh(expiry);
+        Post memory post = _load(expiry);
+        _freshUntil(expiry, post);
         uint256 postTimeSec = expiry - post.updatedAt;
-        return SviMath.volWad(_sliceOf(expiry, post, postTimeSec), strikeWad, forwardWad, postTimeSec);
+        return SviMath.volWad(_sliceOf(post, postTimeSec), strikeWad, forwardWad, postTimeSec);
     }
 
     /// @inheritdoc IVolatilityOracle
@@ -524,11 +603,8 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         if (mask == 0) return;
         uint256 slots;
         if (mask & PREPARE_POST != 0) {
-            _posts[expiry] = Post(0, 0, 0, 0, PREPARED_RHO_WAD);
-            ++slots;
-        }
-        if (mask & PREPARE_SHAPE != 0) {
-            _shapes[expiry] = Shape(0, PREPARED_M_WAD, 0);
+            // the rho field of a word with b = 0 and no time (see `PREPARED_RHO_NANO`)
+            _posts[expiry] = (uint256(PREPARED_RHO_NANO) & ((1 << RHO_BITS) - 1)) << RHO_SHIFT;
             ++slots;
         }
         if (mask & PREPARE_LIST != 0) {
@@ -569,16 +645,9 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     /// `MAX_UNPOSTED_RUN` (beyond it the expiry's first post inserts it, as without preparation).
     function _unprepared(uint256 expiry, uint256 strikes) private view returns (uint256 mask) {
         if (strikes > MAX_STRIKES) revert VolTooManyStrikes(expiry, strikes, MAX_STRIKES);
-        Post storage post = _posts[expiry];
-        Shape storage shape = _shapes[expiry];
-        uint256 postWord;
-        uint256 shapeWord;
-        assembly ("memory-safe") {
-            postWord := sload(post.slot)
-            shapeWord := sload(shape.slot)
-        }
+        uint256 postWord = _posts[expiry];
         if (postWord == 0) mask = PREPARE_POST;
-        if (shapeWord == 0) mask |= PREPARE_SHAPE;
+        Post memory post = _load(expiry);
         if (post.updatedAt == 0) {
             Node storage node = _nodes[expiry];
             uint256 nodeWord;
@@ -594,7 +663,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         }
         uint128[MAX_STRIKES] storage stored = _strikes[expiry];
         // the first slot whose strikes are both at or beyond the set's size, up to the slot of strike `strikes - 1`
-        for (uint256 j = (uint256(post.strikeCount) + 1) / 2; 2 * j < strikes; ++j) {
+        for (uint256 j = (post.strikeCount + 1) / 2; 2 * j < strikes; ++j) {
             uint256 pair;
             assembly ("memory-safe") {
                 pair := sload(add(stored.slot, j))
@@ -617,7 +686,7 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
     function maxStepNowWad(uint256 expiry) external view returns (uint256) {
         if (expiry <= block.timestamp) return 0;
         VolParams memory p = params();
-        uint256 updatedAt = _posts[expiry].updatedAt;
+        uint256 updatedAt = _load(expiry).updatedAt;
         if (updatedAt == 0) return p.maxVolWad - p.minVolWad;
         uint256 elapsedSec = block.timestamp - updatedAt;
         if (elapsedSec < p.minIntervalSec) return 0;
@@ -659,18 +728,25 @@ contract VolatilityOracle is IVolatilityOracle, AccessControl {
         return _fresh(expiry);
     }
 
+    /// @dev The fresh volatility of `expiry` (a smile's at the money) and the end of its freshness.
     function _fresh(uint256 expiry) internal view returns (uint256, uint256) {
-        Post memory post = _posts[expiry];
+        Post memory post = _load(expiry);
+        uint256 freshUntil = _freshUntil(expiry, post);
+        return (_volOf(expiry, post), freshUntil);
+    }
+
+    /// @dev The end of the freshness of `post` (of `expiry`); reverts `VolNotPosted` / `VolStale`.
+    function _freshUntil(uint256 expiry, Post memory post) private view returns (uint256) {
         if (post.updatedAt == 0) revert VolNotPosted(expiry);
         uint256 maxAge = _maxAgeSec;
         if (block.timestamp - post.updatedAt > maxAge) revert VolStale(expiry, post.updatedAt, maxAge);
-        return (post.volWad, post.updatedAt + maxAge);
+        return post.updatedAt + maxAge;
     }
 
     /// @inheritdoc IVolatilityOracle
     function lastPost(uint256 expiry) external view returns (uint256, uint256) {
-        Post memory post = _posts[expiry];
-        return (post.volWad, post.updatedAt);
+        Post memory post = _load(expiry);
+        return (_volOf(expiry, post), post.updatedAt);
     }
 
     function _setParams(VolParams memory p) internal {

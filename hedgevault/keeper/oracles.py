@@ -26,7 +26,7 @@ from web3.exceptions import ContractLogicError
 from hedgevault.chain.abi import artifact_abi
 from hedgevault.params import VolParams
 from hedgevault.surface.mirror import Slice
-from hedgevault.surface.oracle_rules import neighbour_now
+from hedgevault.surface.oracle_rules import neighbour_now, refreshed
 from hedgevault.surface.walk import PostRules, WalkStep, blend_shape, reshape, walk_toward
 from hedgevault.volrule import VolPostPlan, allowed_step_wad, plan_vol_post
 
@@ -465,7 +465,7 @@ class SurfacePoster:
                 # T_now / T_post, as the oracle's neighbour rule): the oracle reads a slice as sqrt(w / T) at its
                 # post, so the same numbers re-posted later would raise every vol by sqrt(T_post / T_now) and
                 # break the rate limit (reverting the whole batch)
-                candidate = neighbour_now(on_chain, pts.expiry - last_at, pts.time_sec, False)
+                candidate = refreshed(on_chain, pts.expiry - last_at, pts.time_sec)  # on the storage grid
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, []))
             else:
                 posts.append((pts.expiry, candidate.as_tuple(), pts.forward_wad, list(pts.strikes_wad)))

@@ -95,6 +95,15 @@ class SviFlatVolOutOfRange(SviError):
     HINT = "a flat slice's volatility must be in (0, 10]"
 
 
+class VolSliceOffGrid(SviError):
+    """``IVolatilityOracle.VolSliceOffGrid``: the oracle's own rule (not SviMath's), beside the library's errors since
+    the keeper's check mirror raises it with theirs (``hedgevault.surface.oracle_rules.check_on_grid``)."""
+
+    SIGNATURE = "VolSliceOffGrid(bytes32,int256,int256)"
+    FIELDS = ("name", "value", "unit")
+    HINT = "a smile's parameter is off the oracle's storage grid (a in steps of 1e-18; b, rho, m, sigma of 1e-9)"
+
+
 ALL_ERRORS: tuple[type[SviError], ...] = (
     SviBNegative,
     SviRhoOutOfRange,
@@ -110,6 +119,7 @@ ALL_ERRORS: tuple[type[SviError], ...] = (
     SviMoneynessOutOfRange,
     SviTimeOutOfRange,
     SviFlatVolOutOfRange,
+    VolSliceOffGrid,
 )
 
 

@@ -34,6 +34,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,8 @@ from hedgevault.greeks import mirror as greeks_mirror
 from hedgevault.greeks.errors import GreeksError
 from hedgevault.surface import mirror
 from hedgevault.surface.errors import SurfaceFitError, SviError
-from hedgevault.surface.mirror import E36, WAD, Grid, Slice
+from hedgevault.surface.mirror import WAD, Grid, Slice
+from hedgevault.surface.oracle_rules import A_UNIT_36, NANO_WAD
 
 log = logging.getLogger(__name__)
 
@@ -299,17 +301,17 @@ def fit_raw(
 
 
 def quantise(params: Sequence[float]) -> Slice:
-    """On-chain units, each rounded toward the safe side: a up, b down, |rho| toward 0 (below 1), m and sigma to
-    the nearest (sigma at least 1e-9)."""
-    a, b, rho, m, sig = params
-    rho_wad = int(rho * WAD)  # toward zero
-    rho_wad = max(-WAD + 1, min(WAD - 1, rho_wad))
+    """On-chain units on the oracle's storage grid (``oracle_rules.A_UNIT_36``, ``NANO_WAD``: a in steps of 1e-18,
+    the others of 1e-9), each rounded from the float's exact value toward the safe side: a up, b down, |rho| toward 0
+    (below 1), m and sigma to the nearest (sigma at least one step)."""
+    a, b, rho, m, sig = (Fraction(x) for x in params)
+    rho_nano = max(-(10**9) + 1, min(10**9 - 1, math.trunc(rho * 10**9)))
     return Slice(
-        a36=math.ceil(a * E36),
-        b_wad=max(0, math.floor(b * WAD)),
-        rho_wad=rho_wad,
-        m_wad=round(m * WAD),
-        sigma_wad=max(mirror.MIN_SIGMA_WAD, round(sig * WAD)),
+        a36=math.ceil(a * 10**18) * A_UNIT_36,
+        b_wad=max(0, math.floor(b * 10**9)) * NANO_WAD,
+        rho_wad=rho_nano * NANO_WAD,
+        m_wad=round(m * 10**9) * NANO_WAD,
+        sigma_wad=max(1, round(sig * 10**9)) * NANO_WAD,
     )
 
 
@@ -331,11 +333,12 @@ def _checks(s: Slice, grid: Grid, nearer: Slice | None) -> None:
 
 
 def _flattened(s: Slice, factor: float, k_atm: int) -> Slice:
-    """b scaled by ``factor`` (down) and a re-set (up) so the variance at k_atm is not lower than before."""
-    b = int(s.b_wad * factor)
+    """b scaled by ``factor`` (down) and a re-set (up) so the variance at k_atm is not lower than before, both on
+    the storage grid (b down to a step of 1e-9, the lift up to one of 1e-18)."""
+    b = int(s.b_wad * factor) // NANO_WAD * NANO_WAD
     base = Slice(s.a36, b, s.rho_wad, s.m_wad, s.sigma_wad)
-    lift = mirror.variance_down(s, k_atm) - mirror.variance_down(base, k_atm)
-    return Slice(s.a36 + max(lift, 0), b, s.rho_wad, s.m_wad, s.sigma_wad)
+    lift = max(mirror.variance_down(s, k_atm) - mirror.variance_down(base, k_atm), 0)
+    return Slice(s.a36 - (-lift // A_UNIT_36) * A_UNIT_36, b, s.rho_wad, s.m_wad, s.sigma_wad)
 
 
 def fit_expiry(

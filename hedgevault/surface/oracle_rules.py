@@ -3,7 +3,8 @@ mirror: the per-strike bounds and rate limit of a post (``_checkStrikes``), the 
 (``_grid``), a neighbour's slice as total variance now (``_neighbour``) and the check of a whole post. The keeper
 runs :func:`check_post` before it sends a slice; the stateful test uses the same functions for its invariants.
 
-Errors are the SviMath mirror's exceptions plus :class:`VolStrikeOutOfBounds` / :class:`VolAtmOutOfRule`. Units:
+Errors are the SviMath mirror's exceptions, ``VolSliceOffGrid`` (a smile off the storage grid,
+:func:`check_on_grid`), plus :class:`VolStrikeOutOfBounds` / :class:`VolAtmOutOfRule`. Units:
 vols and strikes wad, times in seconds, variances in 1e36 units.
 """
 
@@ -15,13 +16,17 @@ from math import isqrt
 
 from hedgevault.errors import HedgevaultError
 from hedgevault.surface import mirror
-from hedgevault.surface.errors import SviVolStepExceeded
+from hedgevault.surface.errors import SviVolStepExceeded, VolSliceOffGrid
 from hedgevault.surface.mirror import WAD, Grid, Slice
 
 #: The grid covers at least k in [-0.1, 0.1] and at most |k| <= 5 (VolatilityOracle constants).
 MIN_GRID_HALF_WIDTH_WAD = WAD // 10
 MAX_ABS_K_WAD = 5 * WAD
 MAX_STRIKES = 16
+#: The storage grid of a smile (VolatilityOracle ``Post``: the slice in the post's one word): a36 in steps of 1e18
+#: (a in steps of 1e-18), b, rho, m and sigma in steps of 1e9 wad (1e-9). A flat slice is stored as its vol.
+A_UNIT_36 = 10**18
+NANO_WAD = 10**9
 
 
 class VolStrikeOutOfBounds(HedgevaultError):
@@ -38,6 +43,38 @@ class Previous:
 
     slice: Slice
     time_sec: int
+
+
+def check_on_grid(s: Slice) -> None:
+    """VolatilityOracle._checkGrid, for a smile (b != 0): raises ``VolSliceOffGrid`` at the first parameter (a36, b,
+    rho, m, sigma) that is not a multiple of its step. A flat slice is not checked (its vol is stored to the wei)."""
+    if s.b_wad == 0:
+        return
+    for name, value, unit in (
+        ("a36", s.a36, A_UNIT_36),
+        ("bWad", s.b_wad, NANO_WAD),
+        ("rhoWad", s.rho_wad, NANO_WAD),
+        ("mWad", s.m_wad, NANO_WAD),
+        ("sigmaWad", s.sigma_wad, NANO_WAD),
+    ):
+        if value % unit != 0:  # Solidity's `%` is zero exactly where Python's is
+            raise VolSliceOffGrid(mirror._name32(name), value, unit)
+
+
+def on_grid(s: Slice) -> Slice:
+    """A smile moved to the nearest point of the storage grid, field by field (halves away from zero; sigma at least
+    one step, |rho| at most 1 - 1e-9): for slices built by hand (tests, benches, demos). The keeper's fit rounds
+    toward the safe side instead (``hedgevault.surface.fit.quantise``). A flat slice (b = 0) is returned as it is."""
+    if s.b_wad == 0:
+        return s
+
+    def near(x: int, unit: int) -> int:
+        q = (abs(x) + unit // 2) // unit
+        return (q if x >= 0 else -q) * unit
+
+    rho = max(-WAD + NANO_WAD, min(WAD - NANO_WAD, near(s.rho_wad, NANO_WAD)))
+    sigma = max(NANO_WAD, near(s.sigma_wad, NANO_WAD))
+    return Slice(near(s.a36, A_UNIT_36), near(s.b_wad, NANO_WAD), rho, near(s.m_wad, NANO_WAD), sigma)
 
 
 def oracle_grid(strikes_wad: Sequence[int], forward_wad: int, points: int) -> Grid:
@@ -72,6 +109,16 @@ def neighbour_now(s: Slice, post_time_sec: int, now_time_sec: int, up: bool) -> 
     a = _scale(s.a36, now_time_sec, post_time_sec, up)
     b = _scale(s.b_wad, now_time_sec, post_time_sec, up)
     return Slice(a, b, s.rho_wad, s.m_wad, s.sigma_wad)
+
+
+def refreshed(s: Slice, post_time_sec: int, now_time_sec: int) -> Slice:
+    """A stored slice to re-post now with every strike's vol where it is: a and b times T_now / T_post
+    (:func:`neighbour_now`, rounded down), a smile's then down onto the storage grid (a to a step of 1e-18, b to one
+    of 1e-9: each strike's total variance at most 1e-18 + 1e-9 (rho d + r) lower, its vol some 1e-7 at most)."""
+    r = neighbour_now(s, post_time_sec, now_time_sec, False)
+    if r.b_wad == 0:
+        return r
+    return Slice(r.a36 // A_UNIT_36 * A_UNIT_36, r.b_wad // NANO_WAD * NANO_WAD, r.rho_wad, r.m_wad, r.sigma_wad)
 
 
 def check_strikes(
@@ -118,6 +165,7 @@ def check_post(
     strike (``strikes_wad``: the expiry's strike set after the post), butterfly and calendar on the oracle's grid
     against the neighbours given (already as total variance now: :func:`neighbour_now`)."""
     mirror.check_params(s)
+    check_on_grid(s)
     atm = mirror._vol_at(s, 0, time_sec)
     if not min_vol_wad <= atm <= max_vol_wad:
         raise VolAtmOutOfRule(f"at-the-money vol {atm} outside [{min_vol_wad}, {max_vol_wad}]")

@@ -1,5 +1,5 @@
 """Prepared expiries (``VolatilityOracle.prepareExpiry``, issue 13): the storage a first post of an expiry creates
-(its post slot, list node, the slice's second word, the strike set's slots) written with placeholders ahead of the
+(its post slot, list node, the strike set's slots) written with placeholders ahead of the
 post, so the post rewrites non-zero slots (2,900 gas each instead of 22,100). A caller holding ``VOL_UPDATER_ROLE``
 also inserts the expiry into the oracle's sorted expiry list (branch svlist), so its first post inserts nothing
 (about 19,000 gas less). Whoever lists an expiry prepares it (``hedgevault list-series``, the simulator's listing);

@@ -35,7 +35,14 @@ from dataclasses import dataclass, replace
 from hedgevault.surface import mirror
 from hedgevault.surface.errors import SviError
 from hedgevault.surface.mirror import Slice
-from hedgevault.surface.oracle_rules import Previous, VolAtmOutOfRule, VolStrikeOutOfBounds, check_post
+from hedgevault.surface.oracle_rules import (
+    A_UNIT_36,
+    NANO_WAD,
+    Previous,
+    VolAtmOutOfRule,
+    VolStrikeOutOfBounds,
+    check_post,
+)
 
 #: Bisection steps: lambda in multiples of 2^-20 (about 1e-6 of the way: far below a wei of vol's worth of meaning).
 WALK_STEPS = 20
@@ -58,42 +65,52 @@ def _nearest_div(x: int, d: int) -> int:
 
 
 def blend(start: Slice, target: Slice, num: int, den: int) -> Slice:
-    """``start + (target - start) num / den`` per parameter, each rounded as ``hedgevault.surface.fit.quantise``
-    rounds a post: a up, b down (at least 0), rho toward zero, m and sigma to the nearest (sigma at least the
-    library's minimum). ``num`` 0 gives ``start``, ``num == den`` gives ``target``, exactly."""
+    """``start + (target - start) num / den`` per parameter on the oracle's storage grid
+    (``oracle_rules.A_UNIT_36``, ``NANO_WAD``), each rounded as ``hedgevault.surface.fit.quantise`` rounds a post: a
+    up, b down (at least 0), rho toward zero, m and sigma to the nearest (sigma at least one step). ``num`` 0 gives
+    ``start``, ``num == den`` gives ``target``, exactly (on the grid or not: the chain's flat slices are not)."""
     if den <= 0 or not 0 <= num <= den:
         raise ValueError(f"the blend's weight must be num / den in [0, 1], got {num} / {den}")
+    if num == 0:
+        return start
+    if num == den:
+        return target
 
     def exact(x0: int, x1: int) -> int:  # the blend times den, exact
         return x0 * den + (x1 - x0) * num
 
+    nano = den * NANO_WAD
     return Slice(
-        a36=_ceil_div(exact(start.a36, target.a36), den),
-        b_wad=max(0, exact(start.b_wad, target.b_wad) // den),
-        rho_wad=_trunc_div(exact(start.rho_wad, target.rho_wad), den),
-        m_wad=_nearest_div(exact(start.m_wad, target.m_wad), den),
-        sigma_wad=max(mirror.MIN_SIGMA_WAD, _nearest_div(exact(start.sigma_wad, target.sigma_wad), den)),
+        a36=_ceil_div(exact(start.a36, target.a36), den * A_UNIT_36) * A_UNIT_36,
+        b_wad=max(0, exact(start.b_wad, target.b_wad) // nano) * NANO_WAD,
+        rho_wad=_trunc_div(exact(start.rho_wad, target.rho_wad), nano) * NANO_WAD,
+        m_wad=_nearest_div(exact(start.m_wad, target.m_wad), nano) * NANO_WAD,
+        sigma_wad=max(1, _nearest_div(exact(start.sigma_wad, target.sigma_wad), nano)) * NANO_WAD,
     )
 
 
 def blend_shape(start: Slice, target: Slice, num: int, den: int) -> Slice:
     """For two slices of the same m and sigma: a, b and b rho blended (``start + (target - start) num / den``), so
     the total variance w(k) = a + b rho (k - m) + b sqrt((k - m)^2 + sigma^2) is the same blend of the two slices'
-    at every k (to the rounding: a up, b down, rho = (b rho) / b toward zero, below 1 in size): each strike's vol
-    moves monotonically from the start's to the target's. ``num`` 0 gives ``start``, ``num == den`` gives
-    ``target``, exactly. Raises ``ValueError`` when m or sigma differ."""
+    at every k (to the rounding onto the storage grid: a up, b down, rho = (b rho) / b toward zero, below 1 in
+    size): each strike's vol moves monotonically from the start's to the target's. ``num`` 0 gives ``start``,
+    ``num == den`` gives ``target``, exactly. Raises ``ValueError`` when m or sigma differ."""
     if (start.m_wad, start.sigma_wad) != (target.m_wad, target.sigma_wad):
         raise ValueError("blend_shape needs two slices of the same m and sigma; use blend")
     if den <= 0 or not 0 <= num <= den:
         raise ValueError(f"the blend's weight must be num / den in [0, 1], got {num} / {den}")
+    if num == 0:
+        return start
+    if num == den:
+        return target
     a_td = start.a36 * den + (target.a36 - start.a36) * num
     b_td = start.b_wad * den + (target.b_wad - start.b_wad) * num
     c0, c1 = start.b_wad * start.rho_wad, target.b_wad * target.rho_wad
     c_td = c0 * den + (c1 - c0) * num  # (b rho) den, 1e36 units
-    b = max(0, b_td // den)
-    rho = 0 if b == 0 else _trunc_div(c_td, den * b)
-    rho = max(-mirror.WAD + 1, min(mirror.WAD - 1, rho))
-    return Slice(_ceil_div(a_td, den), b, rho, start.m_wad, start.sigma_wad)
+    b = max(0, b_td // (den * NANO_WAD)) * NANO_WAD
+    rho = 0 if b == 0 else _trunc_div(c_td, den * b * NANO_WAD) * NANO_WAD
+    rho = max(-mirror.WAD + NANO_WAD, min(mirror.WAD - NANO_WAD, rho))
+    return Slice(_ceil_div(a_td, den * A_UNIT_36) * A_UNIT_36, b, rho, start.m_wad, start.sigma_wad)
 
 
 Path = Callable[[Slice, Slice, int, int], Slice]

@@ -73,17 +73,17 @@ def test_the_keeper_fits_checks_and_posts_a_slice(
     _write(path, market, 0.8)
     k, updater = _setup(market, keeper, path)
     warp(market.w3, 3600)
-    # the expiry was listed without preparation (posted flat): the first smile would create the slice's second word
-    # and the strike slots, so the keeper prepares them first, in their own transaction
+    # the expiry was listed without preparation (posted flat): the first smile would create the strike slots (the
+    # slice shares the post's word), so the keeper prepares them first, in their own transaction
     assert not o.isPrepared(market.expiry, len(STRIKES)).call()
     first_block = market.w3.eth.block_number + 1
     records = k.tick()
     assert _surface(records) == [("oracle", "success")]
     prepared = [(r.kind, r.status) for r in records if r.name == f"oracle:prepare:{market.expiry}"]
     assert prepared == [("oracle", "success")]
-    # for the whole set of 9: the second word and the strike slots 0..4 (the post and node hold the flat post)
+    # for the whole set of 9: the strike slots 0..4 (the post and node hold the flat post)
     logs = s.vol_oracle.events.ExpiryPrepared().get_logs(from_block=first_block)
-    assert [tuple(x["args"].values()) for x in logs] == [(market.expiry, len(STRIKES), 6)]
+    assert [tuple(x["args"].values()) for x in logs] == [(market.expiry, len(STRIKES), 5)]
     assert o.isPrepared(market.expiry, len(STRIKES)).call()
     sl = o.sliceOf(market.expiry).call()
     assert sl[1] > 0, "a smile, not a flat slice"

@@ -19,7 +19,7 @@ from hedgevault.surface import errors as E
 from hedgevault.surface import mirror
 from hedgevault.surface.mirror import WAD, Post, Slice
 from hedgevault.surface.onchain import SviHarness
-from hedgevault.surface.oracle_rules import Previous, oracle_grid
+from hedgevault.surface.oracle_rules import A_UNIT_36, NANO_WAD, Previous, check_on_grid, on_grid, oracle_grid
 from hedgevault.surface.walk import (
     WALK_STEPS,
     PostRules,
@@ -34,11 +34,17 @@ DAY = 86_400
 T30 = 30 * DAY
 F = 3000 * WAD
 STRIKES = tuple(int(F * x) for x in (0.7, 0.8, 0.9, 1.0, 1.1, 1.25))
-SMILE = Slice.from_floats(0.018, 0.12, -0.45, 0.02, 0.15)
+#: Every slice below on the oracle's storage grid (a36 in steps of 1e18, the others of 1e9), as posts must be.
+SMILE = on_grid(Slice.from_floats(0.018, 0.12, -0.45, 0.02, 0.15))
 _TILTED = Slice(SMILE.a36, 15 * WAD // 100, -9 * WAD // 10, SMILE.m_wad, SMILE.sigma_wad)
 #: The market's skew jumped: b from 0.12 to 0.15 and rho from -0.45 to -0.9 (same m and sigma), a re-set to keep the
 #: money's variance.
-STEEP = Slice(SMILE.a36 + mirror.variance_down(SMILE, 0) - mirror.variance_down(_TILTED, 0), *_TILTED.as_tuple()[1:])
+STEEP = on_grid(
+    Slice(SMILE.a36 + mirror.variance_down(SMILE, 0) - mirror.variance_down(_TILTED, 0), *_TILTED.as_tuple()[1:])
+)
+A, N = A_UNIT_36, NANO_WAD
+#: Twice the largest vol the grid's rounding of a blend can add or take at a strike here (see its use).
+JITTER_WAD = 4 * 10**10
 DEN = 1 << WALK_STEPS
 
 
@@ -60,13 +66,21 @@ def _rules(start: Slice | None, allowed: int, **kw: object) -> PostRules:
 
 
 def test_blend_rounds_each_parameter_to_the_safe_side_and_keeps_the_ends() -> None:
-    s, t = Slice(0, 0, 0, 0, 2 * 10**9), Slice(1, 1, -1, 1, 3 * 10**9)
-    # half way: a 0.5 -> 1 (up), b 0.5 -> 0 (down), rho -0.5 -> 0 (toward zero), m 0.5 -> 1 (nearest, halves up),
-    # sigma 2.5e9 -> 2.5e9 exactly
-    assert blend(s, t, 1, 2) == Slice(1, 0, 0, 1, 25 * 10**8)
-    assert blend(s, Slice(0, 0, 1, -1, 2 * 10**9), 1, 2) == Slice(0, 0, 0, 0, 2 * 10**9)  # m -0.5 -> 0 (halves up)
-    assert blend(s, Slice(-3, 0, 0, 0, 10**9), 1, 2) == Slice(-1, 0, 0, 0, 15 * 10**8)  # a -1.5 -> -1 (up)
+    """In steps of the storage grid (A = 1e18 for a36, N = 1e9 for the others): half way, a 0.5 A -> A (up), b 0.5 N
+    -> 0 (down), rho -0.5 N -> 0 (toward zero), m 0.5 N -> N and sigma 2.5 N -> 3 N (nearest, halves up)."""
+    s, t = Slice(0, 0, 0, 0, 2 * N), Slice(A, N, -N, N, 3 * N)
+    assert blend(s, t, 1, 2) == Slice(A, 0, 0, N, 3 * N)
+    assert blend(s, Slice(0, 0, N, -N, 2 * N), 1, 2) == Slice(0, 0, 0, 0, 2 * N)  # m -0.5 N -> 0 (halves up)
+    assert blend(s, Slice(-3 * A, 0, 0, 0, N), 1, 2) == Slice(-A, 0, 0, 0, 2 * N)  # a -1.5 A -> -A (up)
+    # a step of a tenth of the grid still rounds to it: b 0.1 N -> 0, a 0.1 A -> A
+    assert blend(s, Slice(A, N, 0, 0, 2 * N), 1, 10) == Slice(A, 0, 0, 0, 2 * N)
     assert blend(SMILE, STEEP, 0, DEN) == SMILE and blend(SMILE, STEEP, DEN, DEN) == STEEP
+    # the ends exactly even off the grid (a flat slice read back from the chain: a36 to the unit), between them on it
+    flat = mirror.flat_slice(8 * WAD // 10, T30)
+    assert flat.a36 % A and blend(flat, STEEP, 0, DEN) == flat and blend(STEEP, flat, DEN, DEN) == flat
+    for path in (blend, blend_shape):
+        check_on_grid(path(SMILE, STEEP, DEN // 3, DEN))
+    check_on_grid(blend(flat, STEEP, DEN // 3, DEN))
     with pytest.raises(ValueError):
         blend(SMILE, STEEP, DEN + 1, DEN)
 
@@ -82,10 +96,14 @@ def test_blend_shape_is_the_blend_of_the_total_variances_and_moves_every_vol_mon
         for j, k in enumerate(ks):
             w0, w1, got = (mirror.variance_down(x, k) for x in (SMILE, STEEP, b))
             want = w0 + (w1 - w0) * num // 16
-            assert abs(got - want) <= 12 * WAD + SMILE.b_wad + 1, (num, k)
+            # the grid: a up by < A, b down by < N (times (rho d + r) < 1), b rho toward zero by < b N
+            assert abs(got - want) <= A + 2 * N * WAD, (num, k)
             v = mirror._vol_at(b, k, T30)
             toward = 1 if mirror._vol_at(STEEP, k, T30) >= previous[j] else -1
-            assert (v - previous[j]) * toward >= 0, f"strike {j} moved away at {num}/16"
+            # monotone to the grid's rounding: w within A + 2 N WAD (2e-9) of the blend, so the vol within
+            # 2e-9 / (2 v T) < 2e-8 (v > 0.6, T 30 days) of it; a strike whose vol hardly moves (the money: STEEP
+            # keeps its variance) may step back by that much
+            assert (v - previous[j]) * toward >= -JITTER_WAD, f"strike {j} moved away at {num}/16"
             previous[j] = v
 
 
@@ -166,12 +184,14 @@ def test_the_walk_never_returns_a_slice_the_rules_refuse_on_random_slices() -> N
     for _ in range(200):
 
         def draw() -> Slice:
-            return Slice.from_floats(
-                rng.uniform(0.005, 0.03),
-                rng.uniform(0.02, 0.3),
-                rng.uniform(-0.95, 0.3),
-                rng.uniform(-0.1, 0.1),
-                rng.uniform(0.05, 0.4),
+            return on_grid(
+                Slice.from_floats(
+                    rng.uniform(0.005, 0.03),
+                    rng.uniform(0.02, 0.3),
+                    rng.uniform(-0.95, 0.3),
+                    rng.uniform(-0.1, 0.1),
+                    rng.uniform(0.05, 0.4),
+                )
             )
 
         start, target = draw(), draw()

@@ -104,6 +104,33 @@ def test_merton_smile_is_fitted_within_half_a_vol_point() -> None:
         nearer = r.slice
 
 
+def test_quantise_puts_a_fit_on_the_oracles_storage_grid_toward_the_safe_side() -> None:
+    """The oracle stores a smile on a grid and refuses one off it (``VolSliceOffGrid``): the keeper's quantisation
+    lands on it, each parameter within one step of the fitted float's exact value and on its safe side: a up, b down,
+    rho toward zero, m and sigma to the nearest (sigma at least one step)."""
+    from fractions import Fraction
+
+    from hedgevault.surface.oracle_rules import A_UNIT_36, NANO_WAD, check_on_grid
+
+    rng = np.random.default_rng(17)
+    for _ in range(500):
+        p = (
+            float(rng.uniform(-0.01, 0.1)),
+            float(rng.uniform(1e-9, 0.8)),
+            float(rng.uniform(-0.999, 0.999)),
+            float(rng.uniform(-0.3, 0.3)),
+            float(rng.uniform(0.0, 0.5)),
+        )
+        q = fit.quantise(p)
+        check_on_grid(q)
+        a, b, rho, m, sig = (Fraction(x) * WAD for x in p)
+        assert a * WAD <= q.a36 < a * WAD + A_UNIT_36
+        assert b - NANO_WAD < q.b_wad <= b
+        assert abs(q.rho_wad) <= abs(rho) < abs(q.rho_wad) + NANO_WAD and q.rho_wad * rho >= 0
+        assert abs(q.m_wad - m) <= NANO_WAD / 2
+        assert q.sigma_wad >= NANO_WAD and (abs(q.sigma_wad - sig) <= NANO_WAD / 2 or sig < NANO_WAD)
+
+
 def test_the_fit_never_returns_a_slice_the_mirror_rejects() -> None:
     """Market smiles that are themselves arbitrageable (steep wings at a low level: butterfly; a nearer expiry above
     the farther: calendar) and noisy ones: every slice returned either passes the mirror's checks (against the nearer

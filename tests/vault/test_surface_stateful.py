@@ -35,7 +35,7 @@ from hedgevault.chain import warp
 from hedgevault.reverts import decode_error
 from hedgevault.suite import Suite
 from hedgevault.surface import mirror as M
-from hedgevault.surface.oracle_rules import neighbour_now, oracle_grid
+from hedgevault.surface.oracle_rules import neighbour_now, on_grid, oracle_grid
 from hedgevault.txs import send
 from hedgevault.volrule import allowed_step_wad
 
@@ -105,7 +105,7 @@ class SurfaceMachine:
         sigma = max(0.01, (sigma or 0.1) * sig_pct / 100)
         m = max(-0.5, min(0.5, m + d_m / 100))
         a = atm * atm * t - b * (rho * (-m) + math.sqrt(m * m + sigma * sigma))
-        return M.Slice.from_floats(a, b, rho, m, sigma)
+        return on_grid(M.Slice.from_floats(a, b, rho, m, sigma))
 
     def _record(self, name: str, error: str | None, before: dict[int, tuple[M.Slice, int, int]]) -> None:
         RUN[name] = RUN.get(name, 0) + 1
@@ -220,7 +220,7 @@ class SurfaceMachine:
 
 def _smile(t_sec: int, atm: float) -> M.Slice:
     b, sigma, rho = 0.1, 0.1, -0.4
-    return M.Slice.from_floats(atm * atm * t_sec / YEAR - b * sigma, b, rho, 0.0, sigma)
+    return on_grid(M.Slice.from_floats(atm * atm * t_sec / YEAR - b * sigma, b, rho, 0.0, sigma))
 
 
 @pytest.fixture

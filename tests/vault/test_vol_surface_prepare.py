@@ -19,9 +19,9 @@ or after posts; these tests are that attacker. The claims under test:
 * PR_FIRST: the first post of an expiry the updater listed inserts nothing (about 13,800 gas less than inserting)
   and otherwise gives the same outcome, stored slice and views as the first post of one never listed.
 
-Storage slots (the oracle's layout: AccessControl's roles at 0, the bounds at 1 and 2, then ``_posts`` 3,
-``_shapes`` 4, ``_nodes`` 5, ``_strikes`` 6, ``_head`` 7) are checked against ``lastPost`` before use. Tolerances:
-none.
+Storage slots (the oracle's layout: AccessControl's roles at 0, the bounds at 1 and 2, then ``_posts`` 3 (the post
+and its whole slice in one word, branch svone), ``_nodes`` 4, ``_strikes`` 5) are checked against ``lastPost``,
+``sliceOf`` and ``strikesOf`` before use. Tolerances: none.
 """
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ from web3.exceptions import ContractCustomError
 from hedgevault.chain import warp
 from hedgevault.suite import Suite
 from hedgevault.surface import mirror as M
+from hedgevault.surface.oracle_rules import on_grid
 from hedgevault.txs import send
 
 SPOT = 3000 * WAD
 STRIKES = [2400 * WAD, 2700 * WAD, 3000 * WAD, 3300 * WAD, 3600 * WAD]
-POSTS, SHAPES, NODES, STRIKE_SETS, HEAD = 3, 4, 5, 6, 7
+POSTS, NODES, STRIKE_SETS, HEAD = 3, 4, 5, 6
 #: VolatilityOracle.MAX_UNPOSTED_RUN (internal): listed expiries never posted in a row.
 MAX_UNPOSTED_RUN = 4
 #: What one listed expiry never posted that the calendar check walks past costs a post: the cold reads of its post
@@ -51,7 +52,7 @@ SKIP_GAS = 5_200
 
 def _skew(time_sec: int, atm: float = 0.8) -> M.Slice:
     b, sigma = 0.1, 0.1
-    return M.Slice.from_floats(atm * atm * time_sec / YEAR - b * sigma, b, -0.5, 0.0, sigma)
+    return on_grid(M.Slice.from_floats(atm * atm * time_sec / YEAR - b * sigma, b, -0.5, 0.0, sigma))
 
 
 def _base(expiry: int, mapping_slot: int) -> int:
@@ -63,10 +64,9 @@ def _word(s: Suite, slot: int) -> int:
 
 
 def _slots(s: Suite, expiry: int) -> dict[str, int]:
-    """The raw words of every slot an expiry owns: post, shape, node and the 8 strike slots."""
+    """The raw words of every slot an expiry owns: post, node and the 8 strike slots."""
     out = {
         "post": _word(s, _base(expiry, POSTS)),
-        "shape": _word(s, _base(expiry, SHAPES)),
         "node": _word(s, _base(expiry, NODES)),
     }
     for j in range(8):
@@ -74,11 +74,32 @@ def _slots(s: Suite, expiry: int) -> dict[str, int]:
     return out
 
 
+def _field(word: int, lo: int, bits: int, signed: bool = False) -> int:
+    x = (word >> lo) & ((1 << bits) - 1)
+    return x - (1 << bits) if signed and x >> (bits - 1) else x
+
+
 def _check_layout(s: Suite, expiry: int) -> None:
-    """The post slot decodes as ``lastPost`` says (vol in bits 0-63, time in 64-103): the layout above is right."""
-    vol, at = (int(x) for x in s.vol_oracle.functions.lastPost(expiry).call())
+    """The post slot decodes as ``lastPost``, ``sliceOf`` and ``strikesOf`` say (VolatilityOracle ``Post``: time in
+    bits 0-39, the strike count in 40-47, b / 1e9 in 48-78, then rho / 1e9 (31 bits), m / 1e9 (34), sigma / 1e9
+    (33), a / 1e18 (68) or a flat slice's vol, zero above bit 244): the layout above is right."""
+    v = s.vol_oracle.functions
+    vol, at = (int(x) for x in v.lastPost(expiry).call())
     word = _word(s, _base(expiry, POSTS))
-    assert at != 0 and (word & (2**64 - 1), (word >> 64) & (2**40 - 1)) == (vol, at)
+    assert at != 0 and _field(word, 0, 40) == at and _field(word, 40, 8) == len(v.strikesOf(expiry).call())
+    assert word >> 245 == 0
+    b = _field(word, 48, 31)
+    if b == 0:
+        assert word >> 177 == vol
+        return
+    got = (
+        _field(word, 177, 68, True) * 10**18,
+        b * 10**9,
+        _field(word, 79, 31, True) * 10**9,
+        _field(word, 110, 34, True) * 10**9,
+        _field(word, 144, 33) * 10**9,
+    )
+    assert got == tuple(v.sliceOf(expiry).call())
 
 
 def _prepare(s: Suite, who: str, expiry: int, strikes: int) -> Any:
@@ -170,7 +191,7 @@ def test_a_prepared_expiry_reads_as_one_never_posted(suite: Suite, actors: Actor
     assert not v.isPrepared(e, 0).call()
     receipt = _prepare(s, actors.attacker, e, 5)  # anyone: the attacker holds no role
     (event,) = s.vol_oracle.events.ExpiryPrepared().process_receipt(receipt)
-    assert dict(event["args"]) == {"expiry": e, "strikes": 5, "slots": 3 + 3}
+    assert dict(event["args"]) == {"expiry": e, "strikes": 5, "slots": 2 + 3}
     assert v.isPrepared(e, 5).call() and v.isPrepared(e, 6).call() and not v.isPrepared(e, 7).call()
     assert _views(s, e) == before and _globals(s) == globals_before
     assert v.lastPost(e).call() == [0, 0] and v.strikesOf(e).call() == []
@@ -180,7 +201,7 @@ def test_a_prepared_expiry_reads_as_one_never_posted(suite: Suite, actors: Actor
     # again: nothing to write, no event, cheaper than the reads and writes of the first call
     again = _prepare(s, actors.attacker, e, 5)
     assert s.vol_oracle.events.ExpiryPrepared().process_receipt(again) == ()
-    assert again["gasUsed"] < receipt["gasUsed"] - 5 * 17_000
+    assert again["gasUsed"] < receipt["gasUsed"] - 4 * 17_000
     assert _views(s, e) == before and _globals(s) == globals_before
 
 
@@ -369,12 +390,13 @@ def test_preparing_a_posted_expiry_writes_none_of_its_data(suite: Suite, actors:
     send(s.w3, v.postVol(lone, 8 * WAD // 10), s.admin)
     _check_layout(s, lone)
     before = _slots(s, lone)
-    assert before["node"] == 0 and before["shape"] == 0
-    assert not v.isPrepared(lone, 0).call()  # the slice's second word: a first smile would create it
+    assert before["node"] == 0
+    assert v.isPrepared(lone, 0).call()  # a first smile creates nothing: the slice lives in the post's word
+    assert not v.isPrepared(lone, 1).call()
     _prepare(s, actors.attacker, lone, 16)
     after = _slots(s, lone)
     assert after["post"] == before["post"] and after["node"] == 0
-    assert after["shape"] != 0 and all(after[f"strikes{j}"] != 0 for j in range(8))
+    assert all(after[f"strikes{j}"] != 0 for j in range(8))
     assert v.isPrepared(lone, 16).call()
     # later posts see no placeholder: a second expiry joins the list beside the lone one, each its neighbour
     warp(s.w3, 600)
@@ -387,7 +409,8 @@ def test_preparing_a_posted_expiry_writes_none_of_its_data(suite: Suite, actors:
     assert snap["strikes1"] == 3300 * WAD and snap["strikes2"] == 0
     _prepare(s, actors.attacker, smile, 16)
     after = _slots(s, smile)
-    for key in ("post", "shape", "node", "strikes0", "strikes1"):
+    _check_layout(s, smile)
+    for key in ("post", "node", "strikes0", "strikes1"):
         assert after[key] == snap[key], key
     assert all(after[f"strikes{j}"] != 0 for j in range(2, 8))
     assert v.strikesOf(smile).call() == three
