@@ -1289,15 +1289,15 @@ mutants += [
     (
         "SL6 the run counted forward only (the listed expiries before it not seen)",
         VOL,
-        "        while (prev > block.timestamp && _posts[prev].updatedAt == 0) {",
-        "        while (false && prev > block.timestamp && _posts[prev].updatedAt == 0) {",
+        "        while (prev > block.timestamp && _postedAt(prev) == 0) {",
+        "        while (false && prev > block.timestamp && _postedAt(prev) == 0) {",
         [PR + "::test_a_hot_updater_key_listing_many_expiries_cannot_make_posts_walk_far"],
     ),
     (
         "SL7 the run counted backward only (the listed expiries after it not seen)",
         VOL,
-        "        while (next != 0 && _posts[next].updatedAt == 0) {",
-        "        while (false && next != 0 && _posts[next].updatedAt == 0) {",
+        "        while (next != 0 && _postedAt(next) == 0) {",
+        "        while (false && next != 0 && _postedAt(next) == 0) {",
         [PR + "::test_a_hot_updater_key_listing_many_expiries_cannot_make_posts_walk_far"],
     ),
     (
@@ -1339,8 +1339,8 @@ mutants += [
     (
         "SL13 a passed listed expiry counted in the run after it",
         VOL,
-        "        while (prev > block.timestamp && _posts[prev].updatedAt == 0) {",
-        "        while (prev != 0 && _posts[prev].updatedAt == 0) {",
+        "        while (prev > block.timestamp && _postedAt(prev) == 0) {",
+        "        while (prev != 0 && _postedAt(prev) == 0) {",
         [PR + "::test_an_expired_listed_expiry_ends_a_run"],
     ),
 ]

@@ -68,7 +68,7 @@ import {ISviMath} from "./ISviMath.sol";
 /// to the nearest posted one on that side (stale and expired ones stay as before: none), so such an expiry hides no
 /// neighbour from another's check. A run of them is at most `MAX_UNPOSTED_RUN` (4) long: the updater's preparation
 /// that would make a longer one lists nothing (its first post inserts the expiry, as without preparation), which
-/// bounds the walk (each one passed costs a post two cold reads and a step, about 5,050 gas: at most about 20,200 a
+/// bounds the walk (each one passed costs a post two cold reads and a step, about 5,400 gas: at most about 21,700 a
 /// side). Anyone else's preparation does not touch the list. `isPrepared` answers for its caller: false for the
 /// updater while its call would list the expiry.
 interface IVolatilityOracle {
@@ -241,7 +241,7 @@ interface IVolatilityOracle {
     /// expiries never posted stand in a row (then the first post inserts it).
     /// @dev Warning: preparing an expiry that is never posted costs its caller and saves nobody anything; anyone
     /// else's cannot cost the protocol (the updater's posts, the vaults' reads) anything. An expiry the updater
-    /// listed and never posted costs each post of its posted neighbours about 5,050 gas (two cold reads) until it
+    /// listed and never posted costs each post of its posted neighbours about 5,400 gas (two cold reads) until it
     /// is posted or expires.
     function prepareExpiry(uint256 expiry, uint256 strikes) external;
 
