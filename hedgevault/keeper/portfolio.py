@@ -123,6 +123,10 @@ class PortfolioTaskConfig:
     * ``max_upkeeps_per_pass``: rebalancing slices one pass may land (1..100): the pass lands slices until
       ``checkUpkeep`` is false, a slice's simulation reverts (a named reason: ``budget_spent``, ``would_revert``
       ...) or a slice fails, and at most this many (the simulator sets 40: a step's catch-up in one pass).
+    * ``access_lists``: send the task's transactions (slices, covariance posts, targets) with the EIP-2930 access
+      list ``eth_createAccessList`` gives when it lowers the gas estimate (``chain.sending.choose_access_list``;
+      a slice reads three feeds, the oracles, the pools and the tokens: about -3k a slice); never a reason for a
+      send to fail.
     """
 
     address: str
@@ -140,6 +144,7 @@ class PortfolioTaskConfig:
     post_derisking: bool = True
     repost_error_wad: int = DEFAULT_REPOST_ERROR_WAD
     max_upkeeps_per_pass: int = 5
+    access_lists: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.address, str) or not Web3.is_address(self.address):
