@@ -236,6 +236,12 @@ def main() -> int:
         "covariance (0: off)",
     )
     parser.add_argument(
+        "--quote-buffer",
+        type=float,
+        default=ChainOptions().quote_buffer,
+        help="on the chain: the keeper's risk-parity targets scaled by (1 - this), the rest in quote (0: off)",
+    )
+    parser.add_argument(
         "--runs", default=",".join(RUNS), help=f"which of the three runs per seed (comma-separated: {','.join(RUNS)})"
     )
     parser.add_argument("--out", type=Path, default=Path("bench/results/portfolio_sim.txt"))
@@ -252,6 +258,7 @@ def main() -> int:
         derisk_margin=args.derisk_margin_bps / 10_000,
         follow_up_sec=args.follow_up_sec,
         repost_error=args.repost_error,
+        quote_buffer=args.quote_buffer,
     )
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -273,7 +280,7 @@ def main() -> int:
         f"{results[0]['source']}; keeper EWMA decay {chain.ewma_decay:g} per step (fast {chain.ewma_fast_decay:g}, "
         f"margin {chain.ewma_fast_margin:g}), bandScaleBp {chain.band_scale_bp}, "
         f"deriskMarginBps {round(chain.derisk_margin * 10_000)}, risk-parity re-post threshold "
-        f"{chain.repost_error:g}, runs {','.join(runs)}"
+        f"{chain.repost_error:g}, risk-parity quote buffer {chain.quote_buffer:g}, runs {','.join(runs)}"
         + ("" if args.model else f", keeper follow-ups every {chain.follow_up_sec} s after a clipped post"),
         f"machine: {machine()}; wall time {wall:.0f} s with {args.jobs} jobs",
         "",

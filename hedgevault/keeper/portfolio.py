@@ -46,6 +46,7 @@ Units: vols and correlations in bp as posted, weights and volatilities in wad, t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,11 @@ class PortfolioTaskConfig:
       newest covariance (``target_error_wad``) exceeds this are due, and re-posted when the fresh solve's error
       is below 1 / ``REPOST_GAIN`` of theirs (``repost_for_error``); 0: off (re-posts only on the schedule or
       when the targets fail the verification). Wad, [0, 1e18].
+    * ``quote_buffer_wad``: risk-parity mode: the fresh targets scaled by (1 - this), the rest held in quote (the
+      risk contributions' shares are unchanged: the rules compare them with w'Sw, which scales alike). A fully
+      invested vault has no quote to buy an under-weight asset with, and the vault sells only what lowers the
+      tracking error, so its catch-up can stall (bench/RESULTS.md, "Portfolio: risk-parity re-posts"); 0: off.
+      Wad, [0, 0.5e18].
     * ``max_upkeeps_per_pass``: rebalancing slices one pass may land (1..100): the pass lands slices until
       ``checkUpkeep`` is false, a slice's simulation reverts (a named reason: ``budget_spent``, ``would_revert``
       ...) or a slice fails, and at most this many (the simulator sets 40: a step's catch-up in one pass).
@@ -143,6 +149,7 @@ class PortfolioTaskConfig:
     min_target_change_wad: int = 5 * 10**15
     post_derisking: bool = True
     repost_error_wad: int = DEFAULT_REPOST_ERROR_WAD
+    quote_buffer_wad: int = 0
     max_upkeeps_per_pass: int = 5
     access_lists: bool = True
 
@@ -175,6 +182,8 @@ class PortfolioTaskConfig:
             )
         if not 0 <= self.min_target_change_wad <= 10**18:
             raise PortfolioTaskConfigError("min_target_change_wad must be in [0, 1e18]")
+        if not 0 <= self.quote_buffer_wad <= WAD // 2:
+            raise PortfolioTaskConfigError(f"quote_buffer_wad must be in [0, 0.5e18], got {self.quote_buffer_wad}")
         if not 0 <= self.repost_error_wad <= 10**18:
             raise PortfolioTaskConfigError(
                 f"repost_error_wad must be in [0, 1e18] (0: off), got {self.repost_error_wad}"
@@ -297,6 +306,22 @@ def target_error_wad(weights_wad: Sequence[int], cov_wad: Sequence[int], rules: 
         off = g * total - variance54
         worst = max(worst, (abs(off) if w > 0 else max(-off, 0)) * WAD // variance54)
     return worst
+
+
+def with_quote_buffer(
+    allocation: optimizer.Allocation, cov_wad: Sequence[int], rules: TargetRules, buffer_wad: int
+) -> optimizer.Allocation:
+    """Risk-parity targets scaled by (1 - ``buffer_wad``) (floor), the rest in quote, verified again by the mirror;
+    the allocation unchanged in the other modes, for a fallback, or when the scaled weights fail the rules (a
+    minimum weight)."""
+    if buffer_wad == 0 or rules.mode != Mode.RISK_PARITY or allocation.mode != Mode.RISK_PARITY:
+        return allocation
+    scaled = tuple(w * (WAD - buffer_wad) // WAD for w in allocation.weights_wad)
+    try:
+        vol_wad = mirror.verify(scaled, cov_wad, rules)
+    except PortfolioError:
+        return allocation
+    return dataclasses.replace(allocation, weights_wad=scaled, vol_wad=vol_wad)
 
 
 def error_over(error_wad: int | None, threshold_wad: int) -> bool:
@@ -540,6 +565,7 @@ class PortfolioKeeperTask:
             allocation = solve(cov_wad, rules)
         except OptimizerError as exc:
             return PortfolioSkip("targets", "optimizer_failed", str(exc))
+        allocation = with_quote_buffer(allocation, cov_wad, rules, self.config.quote_buffer_wad)
         self.last_allocation = allocation
         new = list(allocation.weights_wad)
         fresh_error = target_error_wad(new, cov_wad, rules) if allocation.mode == rules.mode else None

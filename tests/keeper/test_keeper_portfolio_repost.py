@@ -37,10 +37,11 @@ from hedgevault.keeper.portfolio import (
     repost_for_error,
     rules_from_chain,
     target_error_wad,
+    with_quote_buffer,
 )
 from hedgevault.portfolio import mirror, optimizer
 from hedgevault.portfolio.config import PortfolioConfig, RulesConfig
-from hedgevault.portfolio.mirror import Mode, TargetRules
+from hedgevault.portfolio.mirror import Mode, TargetRules, covariance_wad
 
 WAD = 10**18
 #: Deployed volatilities (bp) and correlations (bp, pairs (0,1), (0,2), (1,2)): the default portfolio's.
@@ -263,3 +264,34 @@ def test_repost_error_bounds() -> None:
     for bad in (-1, WAD + 1):
         with pytest.raises(PortfolioTaskConfigError, match="repost_error_wad"):
             PortfolioTaskConfig(address, repost_error_wad=bad)
+
+
+def test_quote_buffer_scales_risk_parity_targets_and_keeps_their_shares() -> None:
+    """A 2% buffer: every risk-parity weight x 0.98 (floor), the risk contributions' shares unchanged (to 1e-15),
+    the scaled targets verified; no buffer, a target-vol allocation or a fallback: unchanged."""
+    n = 3
+    cov_wad = covariance_wad(mirror.pack_vols(list(VOLS_BP)), mirror.pack_corrs(list(CORRS_BP)), n)
+    rules = TargetRules(
+        Mode.RISK_PARITY,
+        (0,) * n,
+        (WAD,) * n,
+        min_vol_wad=WAD // 100,
+        max_vol_wad=3 * WAD,
+        budget_wad=(WAD // 3 + 1, WAD // 3, WAD // 3),
+        tolerance_wad=WAD // 50,
+    )
+    full = optimizer.risk_parity(cov_wad, rules)
+    buffered = with_quote_buffer(full, cov_wad, rules, 2 * WAD // 100)
+    assert buffered.weights_wad == tuple(w * 98 // 100 for w in full.weights_wad)
+    assert WAD - sum(buffered.weights_wad) >= 2 * WAD // 100
+    assert mirror.verify(buffered.weights_wad, cov_wad, rules) == buffered.vol_wad < full.vol_wad
+    before, after = (
+        target_error_wad(full.weights_wad, cov_wad, rules),
+        target_error_wad(buffered.weights_wad, cov_wad, rules),
+    )
+    assert before is not None and after is not None and abs(after - before) < 1_000
+    assert with_quote_buffer(full, cov_wad, rules, 0) is full
+    fallback = dataclasses.replace(full, mode=Mode.TARGET_VOL, method="inverse-volatility")
+    assert with_quote_buffer(fallback, cov_wad, rules, 2 * WAD // 100) is fallback
+    with pytest.raises(PortfolioTaskConfigError, match="quote_buffer_wad"):
+        PortfolioTaskConfig("0x" + "11" * 20, quote_buffer_wad=WAD // 2 + 1)

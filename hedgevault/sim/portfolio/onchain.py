@@ -116,6 +116,8 @@ class ChainOptions:
     #: The keeper's re-post threshold for risk-parity / min-variance targets (``PortfolioTaskConfig.repost_error_wad``
     #: as a fraction; 0: off); the model's keeper applies the same rule.
     repost_error: float = DEFAULT_REPOST_ERROR_WAD / WAD
+    #: Risk-parity targets scaled by (1 - this), the rest in quote (``PortfolioTaskConfig.quote_buffer_wad``).
+    quote_buffer: float = 0.0
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
@@ -397,6 +399,7 @@ class PortfolioChainRun:
             history_points=self.chain.history_steps,
             max_upkeeps_per_pass=self.chain.max_upkeeps_per_pass,
             repost_error_wad=round(self.chain.repost_error * WAD),
+            quote_buffer_wad=round(self.chain.quote_buffer * WAD),
         )
         config = KeeperConfig(vaults=[], portfolios=[task], chain_id=self.rpc.chain_id)
         self.keeper = Keeper(self.w3, self.keeper_account, config, logger=self.keeper_logger)
