@@ -100,6 +100,8 @@ RUN_KEYS = {
         "rp_rc_targets_max",
         "rp_rc_all_steps_max",
         "rp_target_posts",
+        "rp_cost",
+        "rp_slices",
     ],
     "crash": ["dd_vault", "dd_const", "dd_bh", "cdd_vault", "cdd_const"],
 }
@@ -173,6 +175,8 @@ def _risk_parity(common: dict[str, Any], tmp: Path) -> dict[str, Any]:
     out["rp_rc_all_steps_max"] = max(all_steps)
     # target posts over the run: a step whose targets differ from the step before's (changes, not calls)
     out["rp_target_posts"] = int(np.sum(np.any(np.diff(run.targets, axis=0) != 0, axis=1)))
+    out["rp_cost"] = rp.metrics[0].cost_bps_per_year
+    out["rp_slices"] = int(np.sum(run.trades))
     out["source"] = rp.vault.source
     return out
 
@@ -295,7 +299,7 @@ def main() -> int:
             f"{r['vault_cost']:.0f} / {r['cal_cost']:.0f} / {r['band_cost']:.0f} ({r['band_eq_cost']:.0f}) | "
             f"{r['vault_te']:.2%} / {r['cal_te']:.2%} / {r['band_te']:.2%} | "
             f"{r['rp_rebalances']}, {r['rp_rc_max']:.1%} ({r['rp_rc_targets_max']:.1%}), "
-            f"{r['rp_target_posts']} target changes | "
+            f"{r['rp_target_posts']} target changes, {r['rp_slices']} slices, {r['rp_cost']:.0f} bps/y | "
             f"{r['dd_vault']:.1%} / {r['dd_const']:.1%} / {r['dd_bh']:.1%} ({ratio:.2f}) | "
             f"{r['cdd_vault']:.1%} / {r['cdd_const']:.1%} ({r['cdd_vault'] / r['cdd_const']:.2f})"
         )
@@ -315,7 +319,8 @@ def main() -> int:
         f"({'met' if in_band == len(results) else 'MISSED'})",
         f"  risk parity: max |RC/b - 1| after a rebalance {max(r['rp_rc_max'] for r in results):.1%} (mean of the "
         f"seeds' max {mean('rp_rc_max'):.1%}; rebalancing steps {mean('rp_rebalances'):.0f} and target changes "
-        f"{mean('rp_target_posts'):.0f} a seed (mean); share of rebalances within {RC_TOLERANCE:.0%}: "
+        f"{mean('rp_target_posts'):.0f} a seed (mean), cost {mean('rp_cost'):.0f} bps/y (mean); share of rebalances "
+        f"within {RC_TOLERANCE:.0%}: "
         f"{np.nanmean([r['rp_rc_share_in'] for r in results]):.0%}); posted targets "
         f"{max(r['rp_rc_targets_max'] for r in results):.1%}; {sum(rc_in)}/{len(results)} seeds within "
         f"{RC_TOLERANCE:.0%} at every rebalance ({'met' if all(rc_in) else 'MISSED'})",
