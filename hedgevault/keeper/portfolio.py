@@ -100,6 +100,8 @@ REPOST_GAIN = 2
 #: ``repost_error_wad``'s default: 3% relative (measured on the chain: bench/RESULTS.md, "Portfolio: risk-parity
 #: re-posts (branch prp)"); the vault's risk-parity catch-up acts beyond 5% (``rcToleranceWad``).
 DEFAULT_REPOST_ERROR_WAD = 3 * 10**16
+#: ``quote_buffer_wad``'s default: 0 (off; measured: bench/RESULTS.md, "Portfolio: risk-parity re-posts").
+DEFAULT_QUOTE_BUFFER_WAD = 0
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ class PortfolioTaskConfig:
     min_target_change_wad: int = 5 * 10**15
     post_derisking: bool = True
     repost_error_wad: int = DEFAULT_REPOST_ERROR_WAD
-    quote_buffer_wad: int = 0
+    quote_buffer_wad: int = DEFAULT_QUOTE_BUFFER_WAD
     max_upkeeps_per_pass: int = 5
     access_lists: bool = True
 

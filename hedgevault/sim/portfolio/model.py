@@ -21,7 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from hedgevault.keeper.portfolio import DEFAULT_REPOST_ERROR_WAD, repost_for_error, target_error_wad
+from hedgevault.keeper.portfolio import (
+    DEFAULT_QUOTE_BUFFER_WAD,
+    DEFAULT_REPOST_ERROR_WAD,
+    repost_for_error,
+    target_error_wad,
+    with_quote_buffer,
+)
 from hedgevault.portfolio import mirror, optimizer
 from hedgevault.portfolio.errors import PortfolioError
 from hedgevault.portfolio.mirror import (
@@ -127,6 +133,8 @@ class KeeperModel:
     fast_margin: float = 0.2
     post_derisking: bool = True
     repost_error: float = DEFAULT_REPOST_ERROR_WAD / WAD
+    #: Risk-parity targets scaled by (1 - this), the rest in quote (``PortfolioTaskConfig.quote_buffer_wad``).
+    quote_buffer: float = DEFAULT_QUOTE_BUFFER_WAD / WAD
     #: The oracle's step limits (``cov_params``) on the posts, as the keeper's ``step_toward`` clips them: one
     #: post at each step and, while clipped, one every ``follow_up_sec`` within the step (the on-chain run's
     #: follow-up ticks; 0: one post a step); ``clip_posts`` False: every post is the estimate itself.
@@ -208,6 +216,7 @@ def target_series(
     fallbacks = 0
     min_change = round(keeper.min_target_change * WAD)
     repost_wad = round(keeper.repost_error * WAD)
+    buffer_wad = round(keeper.quote_buffer * WAD)
     current: tuple[int, ...] | None = None
     last: LastPost | None = None
     for k in range(paths.steps + 1):
@@ -223,7 +232,7 @@ def target_series(
             last = clipped_posts(last, (vols_word, corr_words), paths, k, keeper)
             vols_word, corr_words = last.vols_word, last.corr_words
         cov_wad = covariance_wad(vols_word, corr_words, paths.n)
-        allocation = _allocate(cov_wad, rules)
+        allocation = with_quote_buffer(_allocate(cov_wad, rules), cov_wad, rules, buffer_wad)
         fallbacks += allocation.fallback_reason is not None
         new = allocation.weights_wad
         # a de-risking move is never held back by the no-churn rule, nor a re-post for accuracy

@@ -49,7 +49,7 @@ from web3 import Web3
 from hedgevault.chain import freeze_clock, latest_timestamp, local_node
 from hedgevault.chain.abi import Call, decode_log, event_table
 from hedgevault.chain.rpc import Reverted
-from hedgevault.keeper.portfolio import DEFAULT_REPOST_ERROR_WAD
+from hedgevault.keeper.portfolio import DEFAULT_QUOTE_BUFFER_WAD, DEFAULT_REPOST_ERROR_WAD
 from hedgevault.keys import anvil_account
 from hedgevault.portfolio.mirror import DEFAULT_REBALANCE_PARAMS
 from hedgevault.sim.errors import SimulationError
@@ -117,7 +117,7 @@ class ChainOptions:
     #: as a fraction; 0: off); the model's keeper applies the same rule.
     repost_error: float = DEFAULT_REPOST_ERROR_WAD / WAD
     #: Risk-parity targets scaled by (1 - this), the rest in quote (``PortfolioTaskConfig.quote_buffer_wad``).
-    quote_buffer: float = 0.0
+    quote_buffer: float = DEFAULT_QUOTE_BUFFER_WAD / WAD
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
