@@ -29,6 +29,7 @@ from hedgevault.chain.sending import send_signed
 from hedgevault.deployment.portfolio import PortfolioStack, deploy_local_portfolio
 from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics
 from hedgevault.keeper.portfolio import (
+    DEFAULT_QUOTE_BUFFER_WAD,
     DEFAULT_REPOST_ERROR_WAD,
     REPOST_GAIN,
     PortfolioTaskConfig,
@@ -130,8 +131,9 @@ def test_targets_off_their_budgets_under_a_moved_covariance_are_reposted(
     """WBTC's volatility 50% -> 53%: the deployed targets still verify on the chain (their largest risk
     contribution is 4.3% off its budget, inside the contract's 2%-of-variance tolerance) but beyond the keeper's
     3%: the keeper posts the optimizer's answer on the new covariance at once (the daily schedule is a day away,
-    and the new weights are what a scheduled solve would give); later passes on the same covariance send
-    nothing. Without the rule (``repost_error_wad`` 0) the keeper keeps the old targets."""
+    and the new weights are what a scheduled solve would give: the solve with the keeper's 2% quote buffer);
+    later passes on the same covariance send nothing. Without the rule (``repost_error_wad`` 0) the keeper keeps
+    the old targets."""
     rules = _rules(stack)
     old, set_at = _targets(stack)
     cov_wad = _post(stack, keeper2, (VOLS_BP[0], VOLS_BP[1] + 300, VOLS_BP[2]))
@@ -148,8 +150,9 @@ def test_targets_off_their_budgets_under_a_moved_covariance_are_reposted(
     records = [(r.kind, r.status) for r in k.tick() if r.kind == "targets"]
     assert records == [("targets", "success")]
     new, new_set_at = _targets(stack)
-    expected = optimizer.risk_parity(cov_wad, rules)
+    expected = with_quote_buffer(optimizer.risk_parity(cov_wad, rules), cov_wad, rules, DEFAULT_QUOTE_BUFFER_WAD)
     assert tuple(new) == expected.weights_wad and new_set_at > set_at
+    assert WAD - sum(new) >= DEFAULT_QUOTE_BUFFER_WAD  # the keeper's quote buffer
     fresh = target_error_wad(new, cov_wad, rules)
     assert fresh is not None and fresh * REPOST_GAIN < held and fresh < WAD // 10_000
 
