@@ -6,6 +6,10 @@
   targets: wall time, gas of each; a later covariance post on the cached history;
 * a pass that invests a 1,000,000 deposit: slices landed, gas per slice, wall time.
 
+The first pass and the invest pass run twice from the same state (``evm_snapshot`` / ``evm_revert``): by a keeper
+without EIP-2930 access lists, then by one with them (``PortfolioTaskConfig.access_lists``, the default): the gas
+as sent by the keeper, each transaction's list (entries) beside it.
+
 `python bench/bench_portfolio_keeper.py`; figures go to bench/RESULTS.md (issue 11, keeper and deployment).
 """
 
@@ -20,7 +24,7 @@ from hedgevault.chain.rpc import Rpc
 from hedgevault.chain.sending import send
 from hedgevault.deployment.portfolio import deploy_local_portfolio
 from hedgevault.deployment.steps import DeployContext
-from hedgevault.keeper import Keeper, KeeperConfig
+from hedgevault.keeper import ActionRecord, Keeper, KeeperConfig
 from hedgevault.keeper.portfolio import PortfolioTaskConfig
 from hedgevault.keys import anvil_account
 from hedgevault.portfolio.config import PortfolioConfig, vols_and_corr
@@ -67,14 +71,28 @@ def main() -> None:
         rpc.request("anvil_setBalance", [keeper.address, hex(100 * WAD)])
 
         assert stack.vault is not None
-        k = Keeper(w3, keeper, KeeperConfig(portfolios=[PortfolioTaskConfig(stack.vault.address, "bench")]))
+        vault = stack.vault.address
+
+        def keeper_of(lists: bool) -> Keeper:
+            task = PortfolioTaskConfig(vault, "bench", access_lists=lists)
+            return Keeper(w3, keeper, KeeperConfig(portfolios=[task]))
+
+        def listed(record: ActionRecord) -> int:
+            return len(w3.eth.get_transaction(record.tx_hash or "").get("accessList") or [])
+
+        snapshot = rpc.request("evm_snapshot", [])
+        out = keeper_of(False).tick()
+        plain = {r.kind: r.gas_used for r in out if r.status == "success"}
+        rpc.request("evm_revert", [snapshot])
+        k = keeper_of(True)
         started = time.perf_counter()
         out = k.tick()
         first_sec = time.perf_counter() - started
-        gas = {r.kind: r.gas_used for r in out if r.status == "success"}
+        gas = {r.kind: (r.gas_used, listed(r)) for r in out if r.status == "success"}
         print(
-            f"first pass ({3 * STEPS} rounds read): {first_sec:.2f} s; covariance post {gas.get('covariance')} gas, "
-            f"targets {gas.get('targets')} gas"
+            f"first pass ({3 * STEPS} rounds read): {first_sec:.2f} s; covariance post {gas.get('covariance')} "
+            f"(gas, access-list entries; without lists {plain.get('covariance')}), targets {gas.get('targets')} "
+            f"(without {plain.get('targets')})"
         )
         warp(w3, 6 * 3600)
         started = time.perf_counter()
@@ -96,11 +114,36 @@ def main() -> None:
         send(w3, stack.quote.functions.mint(depositor, units), depositor)
         send(w3, stack.quote.functions.approve(stack.vault.address, units), depositor)
         send(w3, stack.vault.functions.deposit(units, depositor), depositor)
+        snapshot = rpc.request("evm_snapshot", [])
+        out = keeper_of(False).tick()
+        plain_slices = [r.gas_used for r in out if r.kind == "rebalance" and r.status == "success"]
+        rpc.request("evm_revert", [snapshot])
         started = time.perf_counter()
         out = k.tick()
-        slices = [r.gas_used for r in out if r.kind == "rebalance" and r.status == "success"]
+        done = [r for r in out if r.kind == "rebalance" and r.status == "success"]
         sec = time.perf_counter() - started
-        print(f"invest pass: {len(slices)} slices in {sec:.2f} s, gas per slice {slices}")
+        print(
+            f"invest pass: {len(done)} slices in {sec:.2f} s, gas per slice {[r.gas_used for r in done]} with access "
+            f"lists of {[listed(r) for r in done]} entries; without lists {plain_slices}"
+        )
+        # a slice of an asset already held: tSOL falls 40% (its weight leaves its band below the target), the pools
+        # follow, fresh rounds; the next pass buys tSOL (the same pass both ways from the same state)
+        moved = [last[0], last[1], last[2] * 60 // 100]
+        for i, price in enumerate(moved):
+            stack.move_pool_price(i, price, trader)
+        warp(w3, 601)
+        for i, price in enumerate(moved):
+            stack.set_feed_price(i, price, admin)
+        snapshot = rpc.request("evm_snapshot", [])
+        out = keeper_of(False).tick()
+        plain_slices = [r.gas_used for r in out if r.kind == "rebalance" and r.status == "success"]
+        rpc.request("evm_revert", [snapshot])
+        out = keeper_of(True).tick()
+        done = [r for r in out if r.kind == "rebalance" and r.status == "success"]
+        print(
+            f"after tSOL -40% (an asset held): {len(done)} slices, gas per slice {[r.gas_used for r in done]} with "
+            f"access lists of {[listed(r) for r in done]} entries; without lists {plain_slices}"
+        )
 
 
 if __name__ == "__main__":

@@ -23,9 +23,11 @@ slice, S the covariance posted at that step.
 
 ``--model`` runs the off-chain model of the keeper and the vault instead of the chain (seconds a run);
 otherwise each run deploys the stack on its own embedded Anvil (minutes a run; ``--jobs`` in parallel).
+``--runs rp`` (or any of ``tv,rp,crash``) runs only those of the three (the figures of the others print as n/a).
+``--repost-error`` is the keeper's re-post threshold for risk-parity targets (0: off).
 
-Usage: python bench/bench_portfolio_sim.py [--seeds 12] [--days 90] [--jobs 2] [--model]
-       [--out bench/results/portfolio_sim.txt]
+Usage: python bench/bench_portfolio_sim.py [--seeds 12] [--days 90] [--jobs 2] [--model] [--runs tv,rp,crash]
+       [--repost-error 0.03] [--out bench/results/portfolio_sim.txt]
 """
 
 from __future__ import annotations
@@ -71,8 +73,47 @@ def crash_drawdown(values: np.ndarray, crash_steps: tuple[int, int] | None, reco
     return float(np.max(1 - v / np.maximum.accumulate(v)))
 
 
-def one_seed(seed: int, days: float, step_hours: float, onchain: bool, chain: ChainOptions) -> dict[str, Any]:
+RUNS = ("tv", "rp", "crash")
+NAN = float("nan")
+#: The figures of each run, NaN when it was not run.
+RUN_KEYS = {
+    "tv": [
+        "vol",
+        "vault_cost",
+        "vault_te",
+        "vault_te_ex_ante",
+        "band_eq_cost",
+        "band_eq_width",
+        "cal_eq_cost",
+        "cal_eq_hours",
+        "cal_cost",
+        "cal_te",
+        "cal_te_ex_ante",
+        "band_cost",
+        "band_te",
+        "band_te_ex_ante",
+    ],
+    "rp": [
+        "rp_rebalances",
+        "rp_rc_max",
+        "rp_rc_share_in",
+        "rp_rc_targets_max",
+        "rp_rc_all_steps_max",
+        "rp_target_posts",
+        "rp_cost",
+        "rp_slices",
+    ],
+    "crash": ["dd_vault", "dd_const", "dd_bh", "cdd_vault", "cdd_const"],
+}
+
+
+def one_seed(
+    seed: int, days: float, step_hours: float, onchain: bool, chain: ChainOptions, runs: tuple[str, ...] = RUNS
+) -> dict[str, Any]:
     out: dict[str, Any] = {"seed": seed}
+    for run_name in RUNS:
+        if run_name not in runs:
+            out.update(dict.fromkeys(RUN_KEYS[run_name], NAN))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         common = {
@@ -83,56 +124,79 @@ def one_seed(seed: int, days: float, step_hours: float, onchain: bool, chain: Ch
             "quiet": True,
             "chain": chain,
         }
-        tv = run_portfolio(
-            PortfolioOptions(scenario="gbm", mode="target-vol", out_dir=Path(tmp) / "tv", charts=False, **common)
-        )
-        m = {x.name: x for x in tv.metrics}
-        vault = tv.metrics[0]
-        out["vol"] = vault.realised_vol
-        out["vault_cost"] = vault.cost_bps_per_year
-        out["vault_te"] = vault.tracking_error
-        out["vault_te_ex_ante"] = vault.tracking_error_ex_ante
-        matched = matched_baselines(tv)
-        out["band_eq_cost"] = matched["band"]["cost_bps_per_year"]
-        out["band_eq_width"] = matched["band"]["band"]
-        out["cal_eq_cost"] = matched["calendar"]["cost_bps_per_year"]
-        out["cal_eq_hours"] = matched["calendar"]["period_hours"]
-        for key, name in (("cal", "calendar weekly"), ("band", "5% band")):
-            out[f"{key}_cost"] = m[name].cost_bps_per_year
-            out[f"{key}_te"] = m[name].tracking_error
-            out[f"{key}_te_ex_ante"] = m[name].tracking_error_ex_ante
-        rp = run_portfolio(
-            PortfolioOptions(scenario="gbm", mode="risk-parity", out_dir=Path(tmp) / "rp", charts=False, **common)
-        )
-        run = rp.vault.run
-        n = run.weights.shape[1]
-        budgets = np.full(n, 1.0 / n)
-        rebalances = [k for k in range(1, len(run.trades)) if run.trades[k] > 0]
-        held = [_risk_contribution_error(run.weights[k], rp.vault.covariances[k], budgets) for k in rebalances]
-        posted = [_risk_contribution_error(run.targets[k], rp.vault.covariances[k], budgets) for k in rebalances]
-        all_steps = [
-            _risk_contribution_error(run.weights[k], rp.vault.covariances[k], budgets) for k in range(len(run.trades))
-        ]
-        out["rp_rebalances"] = len(rebalances)
-        out["rp_rc_max"] = max(held, default=float("nan"))
-        out["rp_rc_share_in"] = float(np.mean([e <= RC_TOLERANCE for e in held])) if held else float("nan")
-        out["rp_rc_targets_max"] = max(posted, default=float("nan"))
-        out["rp_rc_all_steps_max"] = max(all_steps)
-        crash = run_portfolio(
-            PortfolioOptions(scenario="crash", mode="target-vol", out_dir=Path(tmp) / "cr", charts=False, **common)
-        )
-        c = {x.name: x for x in crash.metrics}
-        out["dd_vault"] = crash.metrics[0].max_drawdown
-        out["dd_const"] = c["constant weight"].max_drawdown
-        out["dd_bh"] = c["buy-and-hold"].max_drawdown
-        paths = crash.paths
-        recovery = round(CrashParams().recovery_days * 86_400 / paths.step_sec)
-        vault_values = crash.vault.values if crash.vault.values is not None else crash.vault.run.nav
-        const = next(b for b in crash.baselines if b.name == "constant weight")
-        out["cdd_vault"] = crash_drawdown(vault_values, paths.crash_steps, recovery)
-        out["cdd_const"] = crash_drawdown(const.nav, paths.crash_steps, recovery)
-        out["source"] = tv.vault.source
+        if "tv" in runs:
+            out.update(_target_vol(common, Path(tmp)))
+        if "rp" in runs:
+            out.update(_risk_parity(common, Path(tmp)))
+        if "crash" in runs:
+            out.update(_crash(common, Path(tmp)))
     out["wall_sec"] = time.perf_counter() - started
+    return out
+
+
+def _target_vol(common: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    tv = run_portfolio(PortfolioOptions(scenario="gbm", mode="target-vol", out_dir=tmp / "tv", charts=False, **common))
+    m = {x.name: x for x in tv.metrics}
+    vault = tv.metrics[0]
+    out["vol"] = vault.realised_vol
+    out["vault_cost"] = vault.cost_bps_per_year
+    out["vault_te"] = vault.tracking_error
+    out["vault_te_ex_ante"] = vault.tracking_error_ex_ante
+    matched = matched_baselines(tv)
+    out["band_eq_cost"] = matched["band"]["cost_bps_per_year"]
+    out["band_eq_width"] = matched["band"]["band"]
+    out["cal_eq_cost"] = matched["calendar"]["cost_bps_per_year"]
+    out["cal_eq_hours"] = matched["calendar"]["period_hours"]
+    for key, name in (("cal", "calendar weekly"), ("band", "5% band")):
+        out[f"{key}_cost"] = m[name].cost_bps_per_year
+        out[f"{key}_te"] = m[name].tracking_error
+        out[f"{key}_te_ex_ante"] = m[name].tracking_error_ex_ante
+    out["source"] = tv.vault.source
+    return out
+
+
+def _risk_parity(common: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    rp = run_portfolio(PortfolioOptions(scenario="gbm", mode="risk-parity", out_dir=tmp / "rp", charts=False, **common))
+    run = rp.vault.run
+    n = run.weights.shape[1]
+    budgets = np.full(n, 1.0 / n)
+    rebalances = [k for k in range(1, len(run.trades)) if run.trades[k] > 0]
+    held = [_risk_contribution_error(run.weights[k], rp.vault.covariances[k], budgets) for k in rebalances]
+    posted = [_risk_contribution_error(run.targets[k], rp.vault.covariances[k], budgets) for k in rebalances]
+    all_steps = [
+        _risk_contribution_error(run.weights[k], rp.vault.covariances[k], budgets) for k in range(len(run.trades))
+    ]
+    out["rp_rebalances"] = len(rebalances)
+    out["rp_rc_max"] = max(held, default=float("nan"))
+    out["rp_rc_share_in"] = float(np.mean([e <= RC_TOLERANCE for e in held])) if held else float("nan")
+    out["rp_rc_targets_max"] = max(posted, default=float("nan"))
+    out["rp_rc_all_steps_max"] = max(all_steps)
+    # target posts over the run: a step whose targets differ from the step before's (changes, not calls)
+    out["rp_target_posts"] = int(np.sum(np.any(np.diff(run.targets, axis=0) != 0, axis=1)))
+    out["rp_cost"] = rp.metrics[0].cost_bps_per_year
+    out["rp_slices"] = int(np.sum(run.trades))
+    out["source"] = rp.vault.source
+    return out
+
+
+def _crash(common: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    crash = run_portfolio(
+        PortfolioOptions(scenario="crash", mode="target-vol", out_dir=tmp / "cr", charts=False, **common)
+    )
+    c = {x.name: x for x in crash.metrics}
+    out["dd_vault"] = crash.metrics[0].max_drawdown
+    out["dd_const"] = c["constant weight"].max_drawdown
+    out["dd_bh"] = c["buy-and-hold"].max_drawdown
+    paths = crash.paths
+    recovery = round(CrashParams().recovery_days * 86_400 / paths.step_sec)
+    vault_values = crash.vault.values if crash.vault.values is not None else crash.vault.run.nav
+    const = next(b for b in crash.baselines if b.name == "constant weight")
+    out["cdd_vault"] = crash_drawdown(vault_values, paths.crash_steps, recovery)
+    out["cdd_const"] = crash_drawdown(const.nav, paths.crash_steps, recovery)
+    out["source"] = crash.vault.source
     return out
 
 
@@ -168,8 +232,27 @@ def main() -> int:
         help="on the chain: the keeper's follow-up ticks within a step after a clipped covariance post (s apart; 0: "
         "none, one keeper tick a step)",
     )
+    parser.add_argument(
+        "--repost-error",
+        type=float,
+        default=ChainOptions().repost_error,
+        help="the keeper's re-post threshold for risk-parity targets: their worst |RC/b - 1| under the newest "
+        "covariance (0: off)",
+    )
+    parser.add_argument(
+        "--quote-buffer",
+        type=float,
+        default=ChainOptions().quote_buffer,
+        help="on the chain: the keeper's risk-parity targets scaled by (1 - this), the rest in quote (0: off)",
+    )
+    parser.add_argument(
+        "--runs", default=",".join(RUNS), help=f"which of the three runs per seed (comma-separated: {','.join(RUNS)})"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/portfolio_sim.txt"))
     args = parser.parse_args()
+    runs = tuple(r.strip() for r in args.runs.split(",") if r.strip())
+    if not runs or any(r not in RUNS for r in runs):
+        parser.error(f"--runs: a comma-separated subset of {','.join(RUNS)}, got {args.runs!r}")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     chain = ChainOptions(
         ewma_decay=args.decay,
@@ -178,6 +261,8 @@ def main() -> int:
         band_scale_bp=args.band_scale_bp,
         derisk_margin=args.derisk_margin_bps / 10_000,
         follow_up_sec=args.follow_up_sec,
+        repost_error=args.repost_error,
+        quote_buffer=args.quote_buffer,
     )
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -189,6 +274,7 @@ def main() -> int:
                 [args.step_hours] * len(seeds),
                 [not args.model] * len(seeds),
                 [chain] * len(seeds),
+                [runs] * len(seeds),
             )
         )
     wall = time.perf_counter() - started
@@ -197,7 +283,8 @@ def main() -> int:
         f"Portfolio simulation (issue 11): {len(seeds)} seeds x {args.days:g} days at {args.step_hours:g} h steps, "
         f"{results[0]['source']}; keeper EWMA decay {chain.ewma_decay:g} per step (fast {chain.ewma_fast_decay:g}, "
         f"margin {chain.ewma_fast_margin:g}), bandScaleBp {chain.band_scale_bp}, "
-        f"deriskMarginBps {round(chain.derisk_margin * 10_000)}"
+        f"deriskMarginBps {round(chain.derisk_margin * 10_000)}, risk-parity re-post threshold "
+        f"{chain.repost_error:g}, risk-parity quote buffer {chain.quote_buffer:g}, runs {','.join(runs)}"
         + ("" if args.model else f", keeper follow-ups every {chain.follow_up_sec} s after a clipped post"),
         f"machine: {machine()}; wall time {wall:.0f} s with {args.jobs} jobs",
         "",
@@ -211,7 +298,8 @@ def main() -> int:
             f"{r['seed']:>4} | {r['vol']:.2%} {'in' if lo <= r['vol'] <= hi else 'OUT'} | "
             f"{r['vault_cost']:.0f} / {r['cal_cost']:.0f} / {r['band_cost']:.0f} ({r['band_eq_cost']:.0f}) | "
             f"{r['vault_te']:.2%} / {r['cal_te']:.2%} / {r['band_te']:.2%} | "
-            f"{r['rp_rebalances']}, {r['rp_rc_max']:.1%} ({r['rp_rc_targets_max']:.1%}) | "
+            f"{r['rp_rebalances']}, {r['rp_rc_max']:.1%} ({r['rp_rc_targets_max']:.1%}), "
+            f"{r['rp_target_posts']} target changes, {r['rp_slices']} slices, {r['rp_cost']:.0f} bps/y | "
             f"{r['dd_vault']:.1%} / {r['dd_const']:.1%} / {r['dd_bh']:.1%} ({ratio:.2f}) | "
             f"{r['cdd_vault']:.1%} / {r['cdd_const']:.1%} ({r['cdd_vault'] / r['cdd_const']:.2f})"
         )
@@ -230,7 +318,9 @@ def main() -> int:
         f"{in_band}/{len(results)} seeds within +-{VOL_TOLERANCE:.0%} relative "
         f"({'met' if in_band == len(results) else 'MISSED'})",
         f"  risk parity: max |RC/b - 1| after a rebalance {max(r['rp_rc_max'] for r in results):.1%} (mean of the "
-        f"seeds' max {mean('rp_rc_max'):.1%}; share of rebalances within {RC_TOLERANCE:.0%}: "
+        f"seeds' max {mean('rp_rc_max'):.1%}; rebalancing steps {mean('rp_rebalances'):.0f} and target changes "
+        f"{mean('rp_target_posts'):.0f} a seed (mean), cost {mean('rp_cost'):.0f} bps/y (mean); share of rebalances "
+        f"within {RC_TOLERANCE:.0%}: "
         f"{np.nanmean([r['rp_rc_share_in'] for r in results]):.0%}); posted targets "
         f"{max(r['rp_rc_targets_max'] for r in results):.1%}; {sum(rc_in)}/{len(results)} seeds within "
         f"{RC_TOLERANCE:.0%} at every rebalance ({'met' if all(rc_in) else 'MISSED'})",

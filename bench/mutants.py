@@ -7,9 +7,10 @@ of a long hedge (branch vgas, VG*), the oracle's prepared expiries (issue 13, SP
 (branch svlist, SL*), the keeper's walk toward a fit the rate limit refuses (branch svwalk, SW*), the vault's buy,
 smile and short-slice gas paths (branch vbuy, VB*), the buy's pricer evaluations sharing their strike, time and rate
 terms (branch vbuy3, VD*), the portfolio simulator's follow-up ticks (branch pcrash, PC*), the one hint table, fee
-rule and live-series read (branch tidy, TD*) and the oracle's one-word slice with its storage grid (branch svone, SO*): each mutant flips a rounding direction, moves a bound by one or drops a
-check, runs the tests that should catch it, and prints KILLED or SURVIVED; the source is restored after each. `python
-bench/mutants.py [M1 H4 ...]`. About 12 minutes.
+rule and live-series read (branch tidy, TD*), the oracle's one-word slice with its storage grid (branch svone, SO*)
+and the keeper's risk-parity re-posts and access lists (branch prp, RP*): each mutant flips a rounding direction,
+moves a bound by one or drops a check, runs the tests that should catch it, and prints KILLED or SURVIVED; the source
+is restored after each. `python bench/mutants.py [M1 H4 ...]`. About 12 minutes.
 A mutant that survives is a missing test. Results: bench/RESULTS.md.
 """
 
@@ -52,7 +53,53 @@ SIMO = (
     "tests/sim/test_portfolio_offchain.py::test_model_posts_are_clipped_as_the_oracle_clips_them_and_followed_up_hourly"
 )
 SIMC = "tests/sim/test_portfolio_chain.py::test_clipped_covariance_posts_are_followed_up_within_the_step"
+KR = "tests/keeper/test_keeper_portfolio_repost.py"
+KA = "tests/keeper/test_keeper_portfolio_access_list.py"
+KPY = "hedgevault/keeper/portfolio.py"
 mutants = [
+    # ---- the keeper's risk-parity re-posts and access lists (branch prp, RP*)
+    (
+        "RP1 the re-post threshold reached at equality (an error equal to the threshold re-posts)",
+        KPY,
+        "return threshold_wad > 0 and error_wad is not None and error_wad > threshold_wad",
+        "return threshold_wad > 0 and error_wad is not None and error_wad >= threshold_wad",
+        [KR],
+    ),
+    (
+        "RP2 the fresh solve's gain the wrong way (re-posted when it is worse, not when clearly better)",
+        KPY,
+        "return fresh_error_wad * REPOST_GAIN < held_error_wad",
+        "return fresh_error_wad * REPOST_GAIN > held_error_wad",
+        [KR],
+    ),
+    (
+        "RP3 the re-post without the gain (any fresh solve re-posted once past the threshold)",
+        KPY,
+        "return fresh_error_wad * REPOST_GAIN < held_error_wad",
+        "return fresh_error_wad <= held_error_wad",
+        [KR],
+    ),
+    (
+        "RP4 targets never due for their error (only the schedule and the verification)",
+        KPY,
+        "if not scheduled and not error_over(held_error, threshold):",
+        "if not scheduled:",
+        [KR],
+    ),
+    (
+        "RP5 the access list kept when it does not lower the estimate (the check dropped)",
+        "hedgevault/chain/sending.py",
+        "    if listed < plain_gas:\n        return AccessListChoice(entries, listed)",
+        "    if True:\n        return AccessListChoice(entries, listed)",
+        [KA],
+    ),
+    (
+        "RP6 the access list kept only when it does not lower the estimate (the check the wrong way)",
+        "hedgevault/chain/sending.py",
+        "    if listed < plain_gas:\n        return AccessListChoice(entries, listed)",
+        "    if listed > plain_gas:\n        return AccessListChoice(entries, listed)",
+        [KA],
+    ),
     # ---- the buy, smile and short-slice gas work (branch vbuy, VB*)
     (
         "VB1 the vault's reserve window check not strict (the bound equal to the window's end skips the loop)",
@@ -1362,8 +1409,8 @@ mutants += [
     (
         "K3 targets that fail the check wait for the schedule",
         "hedgevault/keeper/portfolio.py",
-        "due = set_at == 0 or not still_valid or now_sec - set_at >= self.config.targets_interval_sec",
-        "due = set_at == 0 or now_sec - set_at >= self.config.targets_interval_sec",
+        "scheduled = set_at == 0 or not still_valid or now_sec - set_at >= self.config.targets_interval_sec",
+        "scheduled = set_at == 0 or now_sec - set_at >= self.config.targets_interval_sec",
         [KP + "::test_targets_follow_a_covariance_that_moves_them_out_of_the_band"],
     ),
     (

@@ -4,6 +4,8 @@
 * ``Rpc.eth_calls`` / ``Rpc.results`` / ``Rpc.calls``: batched ``eth_call`` reads; a revert is kept per call
   (``Revert``: the custom error's name and its arguments, readable in user units with ``Revert.describe``)
   or raised (``Reverted``) when the caller wants all or nothing.
+* ``Rpc.create_access_list`` (EIP-2930, ``AccessEntry``; ``access_list_json`` for requests and transactions),
+  ``Rpc.estimate_gas`` (with or without a list).
 * ``Rpc.head``, ``Rpc.receipts`` (a block range in one batch), ``Rpc.tx_statuses`` (many hashes in one
   batch), ``Rpc.wait_receipt`` (one), ``Rpc.replay`` (why a mined transaction reverted).
 * ``RpcUnavailable``: the node does not answer (refused at once, no retries here: the caller decides when to
@@ -29,6 +31,14 @@ from web3.types import RPCEndpoint
 from hedgevault.chain.abi import Call
 from hedgevault.errors import ChainError, HedgevaultError
 from hedgevault.reverts import describe_data, error_name
+
+#: One EIP-2930 access-list entry: (account address, its storage keys as 0x-prefixed 32-byte hex).
+AccessEntry = tuple[str, tuple[str, ...]]
+
+
+def access_list_json(entries: Sequence[AccessEntry]) -> list[dict[str, Any]]:
+    """The JSON-RPC / eth-account form of an access list."""
+    return [{"address": address, "storageKeys": list(keys)} for address, keys in entries]
 
 
 class RpcUnavailable(ChainError):
@@ -274,15 +284,43 @@ class Rpc:
             )
         return None
 
-    def estimate_gas(self, *, sender: str, to: str, data: bytes, block: str = "latest") -> int | Revert:
-        """eth_estimateGas at ``block``, or the revert that made it fail."""
-        response = self._raw("eth_estimateGas", [{"from": sender, "to": to, "data": "0x" + data.hex()}, block])
+    def estimate_gas(
+        self,
+        *,
+        sender: str,
+        to: str,
+        data: bytes,
+        block: str = "latest",
+        access_list: Sequence[AccessEntry] = (),
+    ) -> int | Revert:
+        """eth_estimateGas at ``block`` (with the EIP-2930 ``access_list`` when given), or the revert that made
+        it fail."""
+        tx: dict[str, Any] = {"from": sender, "to": to, "data": "0x" + data.hex()}
+        if access_list:
+            tx["accessList"] = access_list_json(access_list)
+        response = self._raw("eth_estimateGas", [tx, block])
         if "error" in response:
             revert = revert_of_error(response["error"])
             if revert is None:
                 raise RpcError("eth_estimateGas", _error_text(response["error"]))
             return revert
         return int(str(response["result"]), 16)
+
+    def create_access_list(self, *, sender: str, to: str, data: bytes, block: str = "latest") -> list[AccessEntry]:
+        """eth_createAccessList at ``block``: the accounts and storage keys the call touches (EIP-2930), as the node
+        gives them. Raises ``RpcError`` when the node refuses (no such method, the call reverts, an answer that
+        is not an access list)."""
+        tx = {"from": sender, "to": to, "data": "0x" + data.hex()}
+        result = self.request("eth_createAccessList", [tx, block])
+        try:
+            if result.get("error"):  # geth answers a reverting call with the list so far and its error
+                raise RpcError("eth_createAccessList", str(result["error"]))
+            return [
+                (str(entry["address"]), tuple(str(key) for key in entry.get("storageKeys") or ()))
+                for entry in result["accessList"]
+            ]
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise RpcError("eth_createAccessList", f"not an access list: {result!r:.200}") from exc
 
     def head(self) -> Head:
         block = self.request("eth_getBlockByNumber", ["latest", False])

@@ -34,8 +34,8 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from hedgevault.chain.rpc import CallResult, Head, Revert, Rpc, RpcError, RpcUnavailable, TxStatus
-from hedgevault.chain.sending import Fees, Signer, TxRequest
+from hedgevault.chain.rpc import AccessEntry, CallResult, Head, Revert, Rpc, RpcError, RpcUnavailable, TxStatus
+from hedgevault.chain.sending import AccessListChoice, Fees, Signer, TxRequest, choose_access_list
 from hedgevault.keeper import decisions as d
 from hedgevault.keeper.chainio import VaultAbi
 from hedgevault.keeper.config import KeeperConfig, VaultConfig
@@ -329,7 +329,15 @@ class Keeper:
             return
         records.append(
             self._send_new(
-                head, signer, slot=call.slot, target=call.to, name=name, kind=call.kind, to=call.to, data=call.data
+                head,
+                signer,
+                slot=call.slot,
+                target=call.to,
+                name=name,
+                kind=call.kind,
+                to=call.to,
+                data=call.data,
+                access_list=task.config.access_lists,
             )
         )
 
@@ -374,9 +382,21 @@ class Keeper:
     # ------------------------------------------------------------------ sending
 
     def _send_new(
-        self, head: Head, signer: Signer, *, slot: str, target: str, name: str, kind: str, to: str, data: bytes
+        self,
+        head: Head,
+        signer: Signer,
+        *,
+        slot: str,
+        target: str,
+        name: str,
+        kind: str,
+        to: str,
+        data: bytes,
+        access_list: bool = False,
     ) -> ActionRecord:
-        """Estimate, price under the cap, sign and send; the outcome is recorded by ``_await_sent``."""
+        """Estimate, price under the cap, sign and send; the outcome is recorded by ``_await_sent``. With
+        ``access_list``, the transaction carries the EIP-2930 list ``choose_access_list`` keeps (only one that
+        lowers the estimate; a failure of the node's answer sends without, logged as ``access_list_unused``)."""
         estimate = self.rpc.estimate_gas(sender=self.address, to=to, data=data, block=hex(head.number))
         if isinstance(estimate, Revert):
             self._failure(
@@ -400,7 +420,15 @@ class Keeper:
                 head, slot, "send:fee_cap", "fee_cap", vault=target, name=name, action=kind, reason=fees.reason
             )
             return ActionRecord(head.number, target, "skip", "refused", reason=fees.reason, name=name)
-        request = TxRequest(to, data, d.gas_limit(estimate, self.config.gas_margin_bps))
+        entries: tuple[AccessEntry, ...] = ()
+        if access_list:
+            choice = choose_access_list(
+                self.rpc, sender=self.address, to=to, data=data, block=hex(head.number), plain_gas=estimate
+            )
+            entries, estimate = choice.entries, choice.gas
+            if choice.reason:
+                self._access_list_unused(head, slot, target, name, kind, choice)
+        request = TxRequest(to, data, d.gas_limit(estimate, self.config.gas_margin_bps), access_list=entries)
         nonce = self._allocate_nonce(signer)
         try:
             tx_hash = signer.send(request, nonce, fees)
@@ -429,10 +457,33 @@ class Keeper:
             tx=tx_hash,
             nonce=nonce,
             gas_limit=request.gas,
+            access_list=len(request.access_list) or None,
             max_fee=fees.max_fee_per_gas,
             tip=fees.max_priority_fee_per_gas,
         )
         return ActionRecord(head.number, target, kind, "pending", tx_hash=tx_hash, name=name, nonce=nonce)
+
+    def _access_list_unused(
+        self, head: Head, slot: str, target: str, name: str, kind: str, choice: AccessListChoice
+    ) -> None:
+        """Log why a transaction goes without an access list (a node failure as a warning), once per
+        ``REPEAT_LOG_BLOCKS`` for the same kind of reason."""
+        key = f"{slot}:access_list"
+        label = "failed" if choice.failed else "no_saving"
+        last = self._last_failure.get(key)
+        if last is None or last[0] != label or head.number - last[1] >= REPEAT_LOG_BLOCKS:
+            level = WARNING if choice.failed else INFO
+            emit(
+                self.log,
+                level,
+                "access_list_unused",
+                block=head.number,
+                vault=target,
+                name=name,
+                action=kind,
+                reason=choice.reason,
+            )
+            self._last_failure[key] = (label, head.number)
 
     def _refused(self, head: Head, slot: str, target: str, name: str, kind: str, exc: RpcError) -> ActionRecord:
         self._failure(

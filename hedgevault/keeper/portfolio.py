@@ -22,18 +22,31 @@ mirror of ``PortfolioMath.verify``, the inverse-volatility fallback with a logge
 fails). A new target within ``min_target_change_wad`` of the current one in every asset is not posted while
 the current one still verifies (no churn).
 
+Re-posts for accuracy (risk-parity and minimum-variance modes). The contract accepts targets whose risk
+condition holds within its tolerance, a share of the portfolio variance (2% in the demo: ~6% relative to a
+one-third budget), so targets that still verify under a newer covariance may sit far from their budgets, and
+the vault trades the held weights to them. The targets are also due when their worst relative error under the
+newest covariance (``target_error_wad``: max |RC_i / b_i - 1| in risk parity, the KKT gradients' relative
+spread in minimum variance) exceeds ``repost_error_wad``; they are then re-posted only when the fresh solve's
+error is below 1 / ``REPOST_GAIN`` of it (``repost_for_error``), whatever the weights' change. Churn is
+bounded three ways: the threshold (a small covariance move re-posts nothing), the fresh answer's required gain
+(a solve that cannot do better, e.g. at a weight bound, is not re-posted every tick), and the vault's own
+``minTargetIntervalSec`` and slippage budget, which bound how often targets and trades can follow.
+
 Rebalancing (slot: the vault's address). While ``checkUpkeep`` says so, simulate ``performUpkeep(performData)`` and
 send it, each slice after the one before has landed, until ``checkUpkeep`` is false, a simulation reverts (with its
 named reason) or ``max_upkeeps_per_pass`` slices have landed in the pass. Reasons for not acting are logged (once per
 ``REPEAT_LOG_BLOCKS`` for the same reason) as ``portfolio_skip`` events with a ``reason`` key: ``paused``,
 ``budget_spent``, ``oracle_stale`` (a fail-closed oracle error), ``cov_too_soon``, ``history_short``,
-``targets_too_soon``, ``targets_unchanged``, ``would_revert``.
+``targets_too_soon``, ``targets_unchanged``, ``targets_no_better`` (due for accuracy, but the fresh solve is not
+clearly better), ``would_revert``.
 
 Units: vols and correlations in bp as posted, weights and volatilities in wad, times in unix seconds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,7 +62,7 @@ from hedgevault.chain.abi import AbiFunction, artifact_abi
 from hedgevault.chain.rpc import Rpc
 from hedgevault.portfolio import mirror, optimizer
 from hedgevault.portfolio.errors import OptimizerError, PortfolioError
-from hedgevault.portfolio.mirror import CorrWords, CovParams, LastPost, Mode, TargetRules
+from hedgevault.portfolio.mirror import WAD, CorrWords, CovParams, LastPost, Mode, TargetRules
 from hedgevault.reverts import describe, error_name_of
 
 log = logging.getLogger(__name__)
@@ -82,6 +95,15 @@ class PortfolioTaskConfigError(ValueError):
 
 #: The most rebalancing slices one keeper pass may land for a portfolio vault (``max_upkeeps_per_pass``'s bound).
 MAX_UPKEEPS_PER_PASS = 100
+#: A re-post for accuracy needs the fresh solve's error below the held targets' error / REPOST_GAIN.
+REPOST_GAIN = 2
+#: ``repost_error_wad``'s default: 3% relative (measured on the chain: bench/RESULTS.md, "Portfolio: risk-parity
+#: re-posts (branch prp)"); the vault's risk-parity catch-up acts beyond 5% (``rcToleranceWad``).
+DEFAULT_REPOST_ERROR_WAD = 3 * 10**16
+#: ``quote_buffer_wad``'s default: 2% of NAV in quote under risk-parity targets (measured on the chain with the
+#: re-posts: the risk contributions within 5% at every rebalance, 2 of 2 seeds, against 5.4-7.0% without the
+#: re-posts and 9.5-11.5% without the buffer: bench/RESULTS.md, "Portfolio: risk-parity re-posts (branch prp)").
+DEFAULT_QUOTE_BUFFER_WAD = 2 * 10**16
 
 
 @dataclass(frozen=True)
@@ -99,9 +121,22 @@ class PortfolioTaskConfig:
     * ``min_target_change_wad``: a new target closer than this to the current one is not posted while the
       current one still verifies (0.5% of NAV), unless ``post_derisking`` and the new target's ex-ante
       variance is below the current one's under the posted covariance (``optimizer.derisks``).
+    * ``repost_error_wad``: risk-parity / minimum-variance mode: targets whose worst relative error under the
+      newest covariance (``target_error_wad``) exceeds this are due, and re-posted when the fresh solve's error
+      is below 1 / ``REPOST_GAIN`` of theirs (``repost_for_error``); 0: off (re-posts only on the schedule or
+      when the targets fail the verification). Wad, [0, 1e18].
+    * ``quote_buffer_wad``: risk-parity mode: the fresh targets scaled by (1 - this), the rest held in quote (the
+      risk contributions' shares are unchanged: the rules compare them with w'Sw, which scales alike). A fully
+      invested vault has no quote to buy an under-weight asset with, and the vault sells only what lowers the
+      tracking error, so its catch-up can stall (bench/RESULTS.md, "Portfolio: risk-parity re-posts"); default
+      2%, 0: off (fully invested). Wad, [0, 0.5e18].
     * ``max_upkeeps_per_pass``: rebalancing slices one pass may land (1..100): the pass lands slices until
       ``checkUpkeep`` is false, a slice's simulation reverts (a named reason: ``budget_spent``, ``would_revert``
       ...) or a slice fails, and at most this many (the simulator sets 40: a step's catch-up in one pass).
+    * ``access_lists``: send the task's transactions (slices, covariance posts, targets) with the EIP-2930 access
+      list ``eth_createAccessList`` gives when it lowers the gas estimate (``chain.sending.choose_access_list``;
+      a slice reads three feeds, the oracles, the pools and the tokens: about -3k a slice); never a reason for a
+      send to fail.
     """
 
     address: str
@@ -117,7 +152,10 @@ class PortfolioTaskConfig:
     min_history_points: int = 12
     min_target_change_wad: int = 5 * 10**15
     post_derisking: bool = True
+    repost_error_wad: int = DEFAULT_REPOST_ERROR_WAD
+    quote_buffer_wad: int = DEFAULT_QUOTE_BUFFER_WAD
     max_upkeeps_per_pass: int = 5
+    access_lists: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.address, str) or not Web3.is_address(self.address):
@@ -148,6 +186,12 @@ class PortfolioTaskConfig:
             )
         if not 0 <= self.min_target_change_wad <= 10**18:
             raise PortfolioTaskConfigError("min_target_change_wad must be in [0, 1e18]")
+        if not 0 <= self.quote_buffer_wad <= WAD // 2:
+            raise PortfolioTaskConfigError(f"quote_buffer_wad must be in [0, 0.5e18], got {self.quote_buffer_wad}")
+        if not 0 <= self.repost_error_wad <= 10**18:
+            raise PortfolioTaskConfigError(
+                f"repost_error_wad must be in [0, 1e18] (0: off), got {self.repost_error_wad}"
+            )
 
 
 @dataclass(frozen=True)
@@ -236,6 +280,65 @@ def least_slice_cost_quote(nav_quote: int, min_band_wad: int, max_slippage_bps: 
 
 def targets_close(new: Sequence[int], old: Sequence[int], tolerance_wad: int) -> bool:
     return len(new) == len(old) and all(abs(a - b) < tolerance_wad for a, b in zip(new, old, strict=True))
+
+
+def target_error_wad(weights_wad: Sequence[int], cov_wad: Sequence[int], rules: TargetRules) -> int | None:
+    """The worst relative error of the rules' risk condition for ``weights_wad`` under ``cov_wad`` (wad, floor;
+    exact integers, g = S w and v = w'Sw from ``mirror.risk_terms``):
+
+    * risk parity: max_i |w_i g_i x 1e18 - b_i v| x 1e18 / (b_i v), i.e. max |RC_i / b_i - 1| (the contract
+      checks the same difference against tolerance x v, so ~tolerance / b_i relative);
+    * minimum variance: max over held assets of |g_i x sum(w) - v| x 1e18 / v (the KKT gradients' spread around
+      the multiplier v / sum(w)), and over assets not held of its shortfall only (a gradient above the
+      multiplier is optimal there);
+
+    None in target-volatility mode (its condition is the band) or when v <= 0 (the contract refuses such
+    targets: ``PmNoRisk``)."""
+    if rules.mode == Mode.TARGET_VOL:
+        return None
+    gradient36, variance54 = mirror.risk_terms(weights_wad, cov_wad)
+    if variance54 <= 0:
+        return None
+    worst = 0
+    if rules.mode == Mode.RISK_PARITY:
+        for w, g, b in zip(weights_wad, gradient36, rules.budget_wad, strict=True):
+            scale = b * variance54
+            worst = max(worst, abs(w * g * WAD - scale) * WAD // scale)
+        return worst
+    total = sum(weights_wad)
+    for w, g in zip(weights_wad, gradient36, strict=True):
+        off = g * total - variance54
+        worst = max(worst, (abs(off) if w > 0 else max(-off, 0)) * WAD // variance54)
+    return worst
+
+
+def with_quote_buffer(
+    allocation: optimizer.Allocation, cov_wad: Sequence[int], rules: TargetRules, buffer_wad: int
+) -> optimizer.Allocation:
+    """Risk-parity targets scaled by (1 - ``buffer_wad``) (floor), the rest in quote, verified again by the mirror;
+    the allocation unchanged in the other modes, for a fallback, or when the scaled weights fail the rules (a
+    minimum weight)."""
+    if buffer_wad == 0 or rules.mode != Mode.RISK_PARITY or allocation.mode != Mode.RISK_PARITY:
+        return allocation
+    scaled = tuple(w * (WAD - buffer_wad) // WAD for w in allocation.weights_wad)
+    try:
+        vol_wad = mirror.verify(scaled, cov_wad, rules)
+    except PortfolioError:
+        return allocation
+    return dataclasses.replace(allocation, weights_wad=scaled, vol_wad=vol_wad)
+
+
+def error_over(error_wad: int | None, threshold_wad: int) -> bool:
+    """The held targets' error is past the re-post threshold (0: the rule is off)."""
+    return threshold_wad > 0 and error_wad is not None and error_wad > threshold_wad
+
+
+def repost_for_error(held_error_wad: int | None, fresh_error_wad: int | None, threshold_wad: int) -> bool:
+    """Re-post the fresh solve for accuracy: the held targets' error is past the threshold and the fresh one's is
+    below 1 / ``REPOST_GAIN`` of it (clearly better, so a solve that cannot improve is not re-posted each tick)."""
+    if held_error_wad is None or fresh_error_wad is None or not error_over(held_error_wad, threshold_wad):
+        return False
+    return fresh_error_wad * REPOST_GAIN < held_error_wad
 
 
 # ----------------------------------------------------------------------------- chain reads
@@ -444,8 +547,10 @@ class PortfolioKeeperTask:
                 still_valid = True
             except PortfolioError:
                 still_valid = False
-        due = set_at == 0 or not still_valid or now_sec - set_at >= self.config.targets_interval_sec
-        if not due:
+        threshold = self.config.repost_error_wad
+        held_error = target_error_wad(current, cov_wad, rules) if still_valid else None
+        scheduled = set_at == 0 or not still_valid or now_sec - set_at >= self.config.targets_interval_sec
+        if not scheduled and not error_over(held_error, threshold):
             return None
         # RebalanceParams.minTargetIntervalSec, by position (fields were appended after it)
         min_interval = int(fns.rebalanceParams().call(block_identifier=block)[9])
@@ -464,10 +569,25 @@ class PortfolioKeeperTask:
             allocation = solve(cov_wad, rules)
         except OptimizerError as exc:
             return PortfolioSkip("targets", "optimizer_failed", str(exc))
+        allocation = with_quote_buffer(allocation, cov_wad, rules, self.config.quote_buffer_wad)
         self.last_allocation = allocation
         new = list(allocation.weights_wad)
+        fresh_error = target_error_wad(new, cov_wad, rules) if allocation.mode == rules.mode else None
+        repost = repost_for_error(held_error, fresh_error, threshold)
+        if not scheduled and not repost:
+            return PortfolioSkip(
+                "targets",
+                "targets_no_better",
+                f"the targets' risk error under the newest covariance is {_pct(held_error)} (> {_pct(threshold)}) "
+                f"but the fresh solve's {_pct(fresh_error)} is not below 1/{REPOST_GAIN} of it; the targets are kept",
+            )
         derisking = self.config.post_derisking and optimizer.derisks(new, current, cov_wad)
-        if still_valid and targets_close(new, current, self.config.min_target_change_wad) and not derisking:
+        if (
+            still_valid
+            and targets_close(new, current, self.config.min_target_change_wad)
+            and not derisking
+            and not repost
+        ):
             return PortfolioSkip(
                 "targets",
                 "targets_unchanged",
@@ -492,6 +612,9 @@ class PortfolioKeeperTask:
                 "vol": round(allocation.vol_wad / 1e18, 6),
                 "was_valid": still_valid,
                 "derisking": derisking,
+                "held_error": None if held_error is None else round(held_error / WAD, 6),
+                "fresh_error": None if fresh_error is None else round(fresh_error / WAD, 6),
+                "repost": repost,
             },
         )
 
@@ -536,6 +659,10 @@ class PortfolioKeeperTask:
                 f"cost of the least slice ({needed}); it refills over the budget period",
             )
         return None
+
+
+def _pct(wad: int | None) -> str:
+    return "n/a" if wad is None else f"{wad / WAD:.2%}"
 
 
 def _skip_reason(name: str) -> str:

@@ -126,9 +126,9 @@ def test_a_crash_makes_the_targets_de_risk(tmp_path: Path) -> None:
 
 
 def test_withdrawals_beyond_the_buffer_sell_assets_and_reconcile(tmp_path: Path) -> None:
-    """Risk parity is fully invested: a withdrawal has no quote buffer, so the vault sells every asset pro
-    rata (``WithdrawalSales``); the ledger books the sales from the assets' transfers and the NAV still
-    reconciles to the unit, the withdrawers bearing the sales' cost."""
+    """Risk parity fully invested (the keeper's quote buffer off): a withdrawal has no quote buffer, so the vault
+    sells every asset pro rata (``WithdrawalSales``); the ledger books the sales from the assets' transfers and
+    the NAV still reconciles to the unit, the withdrawers bearing the sales' cost."""
     options = PortfolioOptions(
         days=1,
         step_hours=4,
@@ -138,7 +138,10 @@ def test_withdrawals_beyond_the_buffer_sell_assets_and_reconcile(tmp_path: Path)
         out_dir=tmp_path,
         quiet=True,
         charts=False,
-        chain=ChainOptions(flows=FlowParams(deposit_prob=0.0, withdraw_prob=0.5, withdraw_min=0.05, withdraw_max=0.2)),
+        chain=ChainOptions(
+            flows=FlowParams(deposit_prob=0.0, withdraw_prob=0.5, withdraw_min=0.05, withdraw_max=0.2),
+            quote_buffer=0.0,
+        ),
     )
     out = run_portfolio(options)
     records = _records(out)

@@ -21,6 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from hedgevault.keeper.portfolio import (
+    DEFAULT_QUOTE_BUFFER_WAD,
+    DEFAULT_REPOST_ERROR_WAD,
+    repost_for_error,
+    target_error_wad,
+    with_quote_buffer,
+)
 from hedgevault.portfolio import mirror, optimizer
 from hedgevault.portfolio.errors import PortfolioError
 from hedgevault.portfolio.mirror import (
@@ -115,8 +122,9 @@ class KeeperModel:
     """The keeper's estimator (EWMA with ``decay`` per step; with ``fast_decay`` > 0 also a fast EWMA, the
     post raising each volatility to the fast one's beyond ``fast_margin``: ``optimizer.fast_slow_covariance``)
     and its no-churn rule: a new target within ``min_target_change`` of the current one in every asset is
-    not posted while the current one still verifies, unless it de-risks and ``post_derisking``
-    (``PortfolioTaskConfig``'s fields of the same meaning)."""
+    not posted while the current one still verifies, unless it de-risks and ``post_derisking``, or (risk-parity
+    and min-variance modes) the current one's error under the step's covariance exceeds ``repost_error`` and
+    the new one's is below half of it (``PortfolioTaskConfig``'s fields of the same meaning; ``repost_for_error``)."""
 
     decay: float = 0.94
     min_target_change: float = 0.005
@@ -124,6 +132,9 @@ class KeeperModel:
     fast_decay: float = 0.0
     fast_margin: float = 0.2
     post_derisking: bool = True
+    repost_error: float = DEFAULT_REPOST_ERROR_WAD / WAD
+    #: Risk-parity targets scaled by (1 - this), the rest in quote (``PortfolioTaskConfig.quote_buffer_wad``).
+    quote_buffer: float = DEFAULT_QUOTE_BUFFER_WAD / WAD
     #: The oracle's step limits (``cov_params``) on the posts, as the keeper's ``step_toward`` clips them: one
     #: post at each step and, while clipped, one every ``follow_up_sec`` within the step (the on-chain run's
     #: follow-up ticks; 0: one post a step); ``clip_posts`` False: every post is the estimate itself.
@@ -154,6 +165,20 @@ def _allocate(cov_wad: Sequence[int], rules: TargetRules) -> optimizer.Allocatio
     if rules.mode == Mode.RISK_PARITY:
         return optimizer.risk_parity(cov_wad, rules)
     return optimizer.min_variance(cov_wad, rules)
+
+
+def _repost(
+    current: Sequence[int], fresh: optimizer.Allocation, cov_wad: Sequence[int], rules: TargetRules, threshold: int
+) -> bool:
+    """The keeper's re-post for accuracy (``plan_targets``): the current targets still verify, their error is past
+    the threshold and the fresh solve's (in the rules' mode, not a fallback) below half of it."""
+    try:
+        mirror.verify(current, cov_wad, rules)
+    except PortfolioError:
+        return False  # an invalid target is replaced anyway
+    held = target_error_wad(current, cov_wad, rules)
+    fresh_error = target_error_wad(fresh.weights_wad, cov_wad, rules) if fresh.mode == rules.mode else None
+    return repost_for_error(held, fresh_error, threshold)
 
 
 def clipped_posts(
@@ -190,6 +215,8 @@ def target_series(
     bands = np.zeros((paths.steps + 1, paths.n))
     fallbacks = 0
     min_change = round(keeper.min_target_change * WAD)
+    repost_wad = round(keeper.repost_error * WAD)
+    buffer_wad = round(keeper.quote_buffer * WAD)
     current: tuple[int, ...] | None = None
     last: LastPost | None = None
     for k in range(paths.steps + 1):
@@ -205,14 +232,15 @@ def target_series(
             last = clipped_posts(last, (vols_word, corr_words), paths, k, keeper)
             vols_word, corr_words = last.vols_word, last.corr_words
         cov_wad = covariance_wad(vols_word, corr_words, paths.n)
-        allocation = _allocate(cov_wad, rules)
+        allocation = with_quote_buffer(_allocate(cov_wad, rules), cov_wad, rules, buffer_wad)
         fallbacks += allocation.fallback_reason is not None
         new = allocation.weights_wad
-        # a de-risking move is never held back by the no-churn rule
+        # a de-risking move is never held back by the no-churn rule, nor a re-post for accuracy
         if (
             current is None
             or any(abs(a - b) >= min_change for a, b in zip(new, current, strict=True))
             or (keeper.post_derisking and optimizer.derisks(new, current, cov_wad))
+            or _repost(current, allocation, cov_wad, rules, repost_wad)
         ):
             current = new
         else:

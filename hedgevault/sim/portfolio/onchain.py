@@ -49,6 +49,7 @@ from web3 import Web3
 from hedgevault.chain import freeze_clock, latest_timestamp, local_node
 from hedgevault.chain.abi import Call, decode_log, event_table
 from hedgevault.chain.rpc import Reverted
+from hedgevault.keeper.portfolio import DEFAULT_QUOTE_BUFFER_WAD, DEFAULT_REPOST_ERROR_WAD
 from hedgevault.keys import anvil_account
 from hedgevault.portfolio.mirror import DEFAULT_REBALANCE_PARAMS
 from hedgevault.sim.errors import SimulationError
@@ -112,6 +113,11 @@ class ChainOptions:
     #: The keeper's follow-up ticks within a step while its covariance post is clipped (s apart; 0: none).
     follow_up_sec: int = HOUR_SEC
     derisk_margin: float = DEFAULT_REBALANCE_PARAMS.derisk_margin_bps / 10_000
+    #: The keeper's re-post threshold for risk-parity / min-variance targets (``PortfolioTaskConfig.repost_error_wad``
+    #: as a fraction; 0: off); the model's keeper applies the same rule.
+    repost_error: float = DEFAULT_REPOST_ERROR_WAD / WAD
+    #: Risk-parity targets scaled by (1 - this), the rest in quote (``PortfolioTaskConfig.quote_buffer_wad``).
+    quote_buffer: float = DEFAULT_QUOTE_BUFFER_WAD / WAD
     flows: FlowParams | None = field(default_factory=FlowParams)
 
 
@@ -392,6 +398,8 @@ class PortfolioChainRun:
             sample_sec=step,
             history_points=self.chain.history_steps,
             max_upkeeps_per_pass=self.chain.max_upkeeps_per_pass,
+            repost_error_wad=round(self.chain.repost_error * WAD),
+            quote_buffer_wad=round(self.chain.quote_buffer * WAD),
         )
         config = KeeperConfig(vaults=[], portfolios=[task], chain_id=self.rpc.chain_id)
         self.keeper = Keeper(self.w3, self.keeper_account, config, logger=self.keeper_logger)

@@ -111,6 +111,8 @@ def model_vault_run(paths: Paths, options: PortfolioOptions) -> VaultRun:
         fast_decay=options.chain.ewma_fast_decay,
         fast_margin=options.chain.ewma_fast_margin,
         follow_up_sec=options.chain.follow_up_sec,
+        repost_error=options.chain.repost_error,
+        quote_buffer=options.chain.quote_buffer,
     )
     series = target_series(paths, options.market, rules, keeper, BandRule(band_scale_bp=options.chain.band_scale_bp))
     pools = model_pools(paths)
