@@ -124,9 +124,7 @@ def _new_expiry(b: Bench, gas: dict[str, int]) -> None:
     b.revert(snap)
     # the updater's preparation (the keeper's, or list-series signed by it): the slots and the list (branch svlist)
     receipt = send(w3, o.prepareExpiry(e, len(ks)), b.admin)
-    gas["prepareExpiry (new expiry, the updater: post, node, 1 strike slot, listed)"] = int(
-        receipt["gasUsed"]
-    )
+    gas["prepareExpiry (new expiry, the updater: post, node, 1 strike slot, listed)"] = int(receipt["gasUsed"])
     if not o.isPrepared(e, len(ks)).call({"from": b.admin}):
         raise RuntimeError("prepareExpiry left a slot unprepared or the expiry unlisted")
     again = send(w3, o.prepareExpiry(e, len(ks)), b.admin)
