@@ -117,7 +117,7 @@ def _new_expiry(b: Bench, gas: dict[str, int]) -> None:
     snap = b.snapshot()  # a snapshot is reverted once
     # prepared by someone without the updater role (branch svipre's path): the slots only, the post inserts
     receipt = send(w3, o.prepareExpiry(e, len(ks)), b.depositor)
-    gas["prepareExpiry (new expiry, not the updater: post, node, slice word, 1 strike slot)"] = int(receipt["gasUsed"])
+    gas["prepareExpiry (new expiry, not the updater: post, node, 1 strike slot)"] = int(receipt["gasUsed"])
     now = latest_timestamp(w3)
     receipt = send(w3, o.postSlice(e, _skew(e - now, 0.8125).as_tuple(), SPOT_WAD, ks), b.admin)
     gas["postSlice (new expiry, neighbours, slots prepared, inserted by the post)"] = int(receipt["gasUsed"])

@@ -46,7 +46,8 @@ POSTS, NODES, STRIKE_SETS, HEAD = 3, 4, 5, 6
 #: VolatilityOracle.MAX_UNPOSTED_RUN (internal): listed expiries never posted in a row.
 MAX_UNPOSTED_RUN = 4
 #: What one listed expiry never posted that the calendar check walks past costs a post: the cold reads of its post
-#: slot and its node (2 x 2,100) and the step of the walk (measured about 5,400 a node since the one-word slice, whose skipped word is decoded; room of about 100).
+#: slot and its node (2 x 2,100) and the step of the walk (measured about 5,414 a node since the one-word slice,
+#: whose skipped word is decoded; room of about 90).
 SKIP_GAS = 5_500
 
 
