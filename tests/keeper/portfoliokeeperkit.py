@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from hedgevault.chain.rpc import Rpc
 from hedgevault.deployment.portfolio import PortfolioStack
+from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics
+from hedgevault.keeper.portfolio import PortfolioTaskConfig
 
 WAD = 10**18
 STEP_SEC = 4 * 3600
@@ -96,3 +99,12 @@ def deposit(stack: PortfolioStack, who: str, units: int) -> None:
     send(stack.w3, stack.quote.functions.mint(who, units), who)
     send(stack.w3, stack.quote.functions.approve(stack.vault.address, units), who)
     send(stack.w3, stack.vault.functions.deposit(units, who), who)
+
+
+def portfolio_keeper(
+    stack: PortfolioStack, account: LocalAccount, name: str, metrics: KeeperMetrics | None = None, **task: object
+) -> Keeper:
+    """The real keeper with one portfolio task, ``name``, on the stack's vault (``task``: its settings)."""
+    assert stack.vault is not None
+    config = KeeperConfig(portfolios=[PortfolioTaskConfig(stack.vault.address, name, **task)])  # type: ignore[arg-type]
+    return Keeper(stack.w3, account, config, metrics=metrics)

@@ -19,12 +19,21 @@ import numpy as np
 import pytest
 from eth_account.signers.local import LocalAccount
 from keeperkit import rpc
-from portfoliokeeperkit import STEP_SEC, WAD, History, align_pools, deposit, gbm_prices, write_history
+from portfoliokeeperkit import (
+    STEP_SEC,
+    WAD,
+    History,
+    align_pools,
+    deposit,
+    gbm_prices,
+    portfolio_keeper,
+    write_history,
+)
 from web3 import Web3
 
 from hedgevault.chain import freeze_clock, warp
 from hedgevault.deployment.portfolio import PortfolioStack, deploy_local_portfolio
-from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics
+from hedgevault.keeper import Keeper, KeeperMetrics
 from hedgevault.keeper.portfolio import (
     PortfolioTaskConfig,
     estimate_covariance,
@@ -75,9 +84,7 @@ def _isolate(fw3: Web3) -> Iterator[None]:
 
 
 def _keeper(stack: PortfolioStack, account: LocalAccount, **task: object) -> Keeper:
-    assert stack.vault is not None
-    config = KeeperConfig(portfolios=[PortfolioTaskConfig(stack.vault.address, "p1", **task)])  # type: ignore[arg-type]
-    return Keeper(stack.w3, account, config, metrics=KeeperMetrics())
+    return portfolio_keeper(stack, account, "p1", KeeperMetrics(), **task)
 
 
 def _last_post(stack: PortfolioStack) -> LastPost:

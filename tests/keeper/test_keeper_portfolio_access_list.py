@@ -21,15 +21,14 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from keeperkit import rpc
-from portfoliokeeperkit import align_pools, deposit
+from portfoliokeeperkit import align_pools, deposit, portfolio_keeper
 from web3 import Web3
 
 from hedgevault.chain import freeze_clock
 from hedgevault.chain.rpc import AccessEntry, Rpc, RpcError
 from hedgevault.chain.sending import choose_access_list
 from hedgevault.deployment.portfolio import PortfolioStack, deploy_local_portfolio
-from hedgevault.keeper import ActionRecord, Keeper, KeeperConfig
-from hedgevault.keeper.portfolio import PortfolioTaskConfig
+from hedgevault.keeper import ActionRecord, Keeper
 from hedgevault.portfolio.config import PortfolioConfig
 from hedgevault.txs import send
 
@@ -62,10 +61,9 @@ def _isolate(fw3: Web3) -> Iterator[None]:
 
 
 def _keeper(stack: PortfolioStack, account: LocalAccount, **task: object) -> Keeper:
-    assert stack.vault is not None
-    settings: dict[str, object] = {"cov_interval_sec": 365 * 86_400, "max_upkeeps_per_pass": 1, **task}
-    config = KeeperConfig(portfolios=[PortfolioTaskConfig(stack.vault.address, "p", **settings)])  # type: ignore[arg-type]
-    return Keeper(stack.w3, account, config)
+    return portfolio_keeper(
+        stack, account, "p", **{"cov_interval_sec": 365 * 86_400, "max_upkeeps_per_pass": 1, **task}
+    )
 
 
 def _one_slice(k: Keeper) -> ActionRecord:

@@ -22,12 +22,13 @@ import numpy as np
 import pytest
 from eth_account.signers.local import LocalAccount
 from keeperkit import rpc
+from portfoliokeeperkit import portfolio_keeper
 from web3 import Web3
 
 from hedgevault.chain import freeze_clock, warp
 from hedgevault.chain.sending import send_signed
 from hedgevault.deployment.portfolio import PortfolioStack, deploy_local_portfolio
-from hedgevault.keeper import Keeper, KeeperConfig, KeeperMetrics
+from hedgevault.keeper import Keeper, KeeperMetrics
 from hedgevault.keeper.portfolio import (
     DEFAULT_QUOTE_BUFFER_WAD,
     DEFAULT_REPOST_ERROR_WAD,
@@ -79,10 +80,8 @@ def _isolate(fw3: Web3) -> Iterator[None]:
 
 
 def _keeper(stack: PortfolioStack, account: LocalAccount, **task: object) -> Keeper:
-    assert stack.vault is not None
     settings: dict[str, object] = {"cov_interval_sec": 365 * 86_400, "targets_interval_sec": 86_400, **task}
-    config = KeeperConfig(portfolios=[PortfolioTaskConfig(stack.vault.address, "rp", **settings)])  # type: ignore[arg-type]
-    return Keeper(stack.w3, account, config, metrics=KeeperMetrics())
+    return portfolio_keeper(stack, account, "rp", KeeperMetrics(), **settings)
 
 
 def _post(stack: PortfolioStack, poster: LocalAccount, vols_bp: tuple[int, ...]) -> list[int]:
