@@ -356,10 +356,17 @@ class Keeper:
     def _failure(self, head: Head, slot: str, label: str, event: str, **fields: Any) -> None:
         """Count a failure; log it unless the same reason was logged for ``slot`` in the last blocks."""
         self._count_failure(label, str(fields.get("vault") or NO_VAULT))
-        last = self._last_failure.get(slot)
-        if last is None or last[0] != label or head.number - last[1] >= REPEAT_LOG_BLOCKS:
+        if self._log_due(head, slot, label):
             emit(self.log, WARNING, event, block=head.number, **fields)
-            self._last_failure[slot] = (label, head.number)
+
+    def _log_due(self, head: Head, key: str, label: str) -> bool:
+        """Whether ``label`` is to be logged for ``key``: not logged for it in the last ``REPEAT_LOG_BLOCKS``
+        blocks (a due one is marked as logged now)."""
+        last = self._last_failure.get(key)
+        if last is not None and last[0] == label and head.number - last[1] < REPEAT_LOG_BLOCKS:
+            return False
+        self._last_failure[key] = (label, head.number)
+        return True
 
     def _allocate_nonce(self, signer: Signer) -> int:
         if self._next_nonce is None:
@@ -468,10 +475,7 @@ class Keeper:
     ) -> None:
         """Log why a transaction goes without an access list (a node failure as a warning), once per
         ``REPEAT_LOG_BLOCKS`` for the same kind of reason."""
-        key = f"{slot}:access_list"
-        label = "failed" if choice.failed else "no_saving"
-        last = self._last_failure.get(key)
-        if last is None or last[0] != label or head.number - last[1] >= REPEAT_LOG_BLOCKS:
+        if self._log_due(head, f"{slot}:access_list", "failed" if choice.failed else "no_saving"):
             level = WARNING if choice.failed else INFO
             emit(
                 self.log,
@@ -483,7 +487,6 @@ class Keeper:
                 action=kind,
                 reason=choice.reason,
             )
-            self._last_failure[key] = (label, head.number)
 
     def _refused(self, head: Head, slot: str, target: str, name: str, kind: str, exc: RpcError) -> ActionRecord:
         self._failure(
