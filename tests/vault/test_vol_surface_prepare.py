@@ -460,13 +460,8 @@ def test_a_prepared_expiry_cannot_hide_a_neighbour_from_the_calendar_check(suite
     refuses, with the figures it gives without the preparation."""
     s = suite
     v = s.vol_oracle.functions
-    c = s.config.vol
-    params = (c.min_vol_wad, c.max_vol_wad, WAD // 2, c.max_age_sec, WAD, c.min_interval_sec)
-    send(s.w3, v.setParams(params), s.admin)
     e1, e2 = now(s.w3) + 30 * DAY, now(s.w3) + 32 * DAY
-    send(s.w3, v.postSlice(e1, _skew(e1 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
-    send(s.w3, v.postSlice(e2, _skew(e2 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
-    warp(s.w3, 600)
+    _wide_smiles(s, e1, e2)
     high = _skew(e1 - now(s.w3), 0.84)  # above the farther expiry's total variance: calendar arbitrage
     plain = reverts(v.postSlice(e1, high.as_tuple(), SPOT, []), s.admin, "SviCalendarArbitrage")
     _prepare(s, actors.attacker, e1 + DAY, 16)
@@ -486,6 +481,14 @@ def _wide(s: Suite) -> None:
     )
 
 
+def _wide_smiles(s: Suite, *expiries: int) -> None:
+    """`_wide`, then the skew posted at each expiry (its full strike set), then 10 minutes on."""
+    _wide(s)
+    for e in expiries:
+        send(s.w3, s.vol_oracle.functions.postSlice(e, _skew(e - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
+    warp(s.w3, 600)
+
+
 def test_a_listed_expiry_never_posted_cannot_hide_a_neighbour_from_the_calendar_check(
     suite: Suite, actors: Actors
 ) -> None:
@@ -494,11 +497,8 @@ def test_a_listed_expiry_never_posted_cannot_hide_a_neighbour_from_the_calendar_
     figures it gives without the listing, on both sides."""
     s = suite
     v = s.vol_oracle.functions
-    _wide(s)
     e1, e2 = now(s.w3) + 30 * DAY, now(s.w3) + 32 * DAY
-    send(s.w3, v.postSlice(e1, _skew(e1 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
-    send(s.w3, v.postSlice(e2, _skew(e2 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
-    warp(s.w3, 600)
+    _wide_smiles(s, e1, e2)
     high = _skew(e1 - now(s.w3), 0.84)  # the nearer above the farther: calendar arbitrage
     low = _skew(e2 - now(s.w3), 0.76)  # the farther below the nearer
     plain_high = reverts(v.postSlice(e1, high.as_tuple(), SPOT, []), s.admin, "SviCalendarArbitrage")
@@ -520,11 +520,8 @@ def test_the_updaters_listing_makes_the_first_post_insert_nothing(suite: Suite, 
     costs at least 13,000 less than the same post inserting it, with the same outcome, views and list."""
     s = suite
     v = s.vol_oracle.functions
-    _wide(s)
     e1, e3 = now(s.w3) + 30 * DAY, now(s.w3) + 45 * DAY
-    send(s.w3, v.postSlice(e1, _skew(e1 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
-    send(s.w3, v.postSlice(e3, _skew(e3 - now(s.w3)).as_tuple(), SPOT, STRIKES), s.admin)
-    warp(s.w3, 600)
+    _wide_smiles(s, e1, e3)
     e2, ks = now(s.w3) + 38 * DAY, [2600 * WAD, 2650 * WAD]
     before, globals_before = _views(s, e2), _globals(s)
     receipt = _prepare(s, actors.attacker, e2, len(ks))
